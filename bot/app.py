@@ -1,0 +1,161 @@
+"""build_application(): the only place that wires everything together, in order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.clock import Clock, system_clock
+from bot.context import GridContext
+from bot.domain.categories import Category
+from bot.domain.people import Role, Staff
+from bot.domain.units import UnitTree
+from bot.services import Services
+from bot.settings import Settings
+from bot.texts import Texts
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+# (command, catalog key of its description, shown to staff only)
+COMMANDS = [
+    ("start", "commands.start", False),
+    ("report", "commands.report", False),
+    ("my", "commands.my", False),
+    ("me", "commands.me", False),
+    ("tasks", "commands.tasks", True),
+    ("lang", "commands.lang", False),
+    ("cancel", "commands.cancel", False),
+    ("help", "commands.help", False),
+]
+
+
+def api_urls(api_url: str | None, file_url: str | None) -> tuple[str | None, str | None]:
+    """Returns PTB's base_url and base_file_url for a self-hosted Bot API server at API_URL."""
+    if not api_url:
+        return None, file_url
+    root = api_url.rstrip("/")
+    if root.endswith("/bot"):
+        root = root[: -len("/bot")]
+    return f"{root}/bot", file_url or f"{root}/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str,
+    api_url: str | None = None,
+    request: BaseRequest | None = None,
+    clock: Clock = system_clock,
+) -> Application:
+    """Returns the configured Application; `initialize` / `shutdown` below open and close it."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .updater(None)  # the inbox poller (bot/poller.py) confirms updates only after storing them
+        .context_types(ContextTypes(context=GridContext))
+    )
+    base_url, base_file_url = api_urls(
+        api_url or settings.telegram.api_url, settings.telegram.file_url
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        proxy = settings.telegram.proxy
+        timeout = settings.telegram.poll_timeout + 15
+        builder = builder.request(
+            HTTPXRequest(connection_pool_size=16, proxy=proxy, read_timeout=15, write_timeout=30)
+        ).get_updates_request(HTTPXRequest(proxy=proxy, read_timeout=timeout))
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["clock"] = clock
+    register_handlers(app)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    """Registers every handler, in order: commands, then buttons, then free messages."""
+    from handlers import common, flows, invites, resident, worker
+
+    common.register(app)
+    invites.register(app)
+    resident.register(app)
+    worker.register(app)
+    # Last: any other private message goes to the user's current step (handlers/flows.py).
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
+            flows.dispatch,
+        )
+    )
+
+
+async def open_services(settings: Settings, clock: Clock) -> Services:
+    """Opens the database, loads the configured tree, staff and categories into it."""
+    db = await Database(settings.database_path()).open()
+    services = Services(
+        settings=settings,
+        db=db,
+        texts=Texts(settings.default_language),
+        clock=clock,
+        tz=ZoneInfo(settings.timezone),
+    )
+    tree = UnitTree.from_configs(settings.units)
+    await services.units.replace_from_config(
+        list(tree),
+        [Category(c.code, c.zh, c.en, c.route_level, c.urgent) for c in settings.categories],
+    )
+    await services.people.sync_staff(
+        [
+            Staff(s.telegram_id, s.name, Role(s.role), s.unit, tuple(s.categories))
+            for s in settings.staff
+        ],
+        "config",
+    )
+    return services
+
+
+async def initialize(app: Application) -> Services:
+    """Initialises the bot (getMe), opens the services and publishes the command menu.
+
+    PTB runs post_init hooks only inside run_polling/run_webhook, which griddesk does not use
+    (bot/runner.py polls through the inbox), so start-up is spelled out here.
+    """
+    await app.initialize()
+    settings: Settings = app.bot_data["settings"]
+    services = await open_services(settings, app.bot_data["clock"])
+    app.bot_data["services"] = services
+    await set_commands(app, services)
+    return services
+
+
+async def set_commands(app: Application, services: Services) -> None:
+    """Publishes the command menu in zh (the default) and en."""
+    for lang in ("zh", "en"):
+        commands = [
+            BotCommand(name, services.texts(key, lang))
+            for name, key, staff in COMMANDS
+            if not staff
+        ]
+        kwargs: dict[str, Any] = {} if lang == "zh" else {"language_code": "en"}
+        try:
+            await app.bot.set_my_commands(commands, **kwargs)
+        except Exception as exc:  # the menu is a convenience; never block start-up on it
+            log.warning("setMyCommands (%s) failed: %s", lang, exc)
+
+
+async def shutdown(app: Application) -> None:
+    """Closes the services (an unclosed aiosqlite connection keeps the process alive)."""
+    services: Services | None = app.bot_data.pop("services", None)
+    if services is not None:
+        await services.db.close()
+    await app.shutdown()

@@ -1,0 +1,17 @@
+"""Report categories, with names in both languages and routing hints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    code: str
+    zh: str
+    en: str
+    route_level: str | None = None  # handled from this level up (e.g. "community")
+    urgent: bool = False  # clocks run on wall time, nags ignore quiet hours
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh

@@ -1,0 +1,282 @@
+"""Reports (随手拍) and their lifecycle: one table of allowed moves, one event per move."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.people import Staff
+from bot.domain.units import Tier, UnitTree
+
+
+class Status(StrEnum):
+    OPEN = "open"  # 待接单: waiting for the assignee (or the unit's staff, if unassigned)
+    ACCEPTED = "accepted"  # 处置中
+    RESOLVED = "resolved"  # 待评价: waiting for the reporter to confirm
+    CLOSED = "closed"  # 已办结, confirmed by the reporter
+    CLOSED_UNVERIFIED = "closed_unverified"  # 已办结 (未评价): the reporter did not answer in time
+    REJECTED = "rejected"  # 已退回
+
+    @property
+    def is_open(self) -> bool:
+        return self in (Status.OPEN, Status.ACCEPTED)
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (Status.CLOSED, Status.CLOSED_UNVERIFIED, Status.REJECTED)
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    RESOLVE = "resolve"
+    TRANSFER = "transfer"
+    REFER_UP = "refer_up"
+    REJECT = "reject"
+    CONFIRM = "confirm"
+    REOPEN = "reopen"
+    COMMENT = "comment"
+    ESCALATE = "escalate"
+    EXTEND = "extend"
+    EXPIRE = "expire"
+
+
+class RejectReason(StrEnum):
+    NOT_OURS = "not_ours"
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+
+
+class InvalidTransition(Exception):
+    """The move is not allowed from the report's current status (a stale or repeated press)."""
+
+    def __init__(self, status: Status, action: Action):
+        super().__init__(f"cannot {action} a report that is {status}")
+        self.status = status
+        self.action = action
+
+
+class NotAllowed(Exception):
+    """The actor has no right to make this move on this report."""
+
+
+# Every allowed move: (status, action) → new status. Nothing else may happen to a report.
+TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
+    (None, Action.SUBMIT): Status.OPEN,
+    (Status.OPEN, Action.ACCEPT): Status.ACCEPTED,
+    (Status.OPEN, Action.RESOLVE): Status.RESOLVED,
+    (Status.ACCEPTED, Action.RESOLVE): Status.RESOLVED,
+    (Status.OPEN, Action.TRANSFER): Status.OPEN,
+    (Status.ACCEPTED, Action.TRANSFER): Status.OPEN,
+    (Status.OPEN, Action.REFER_UP): Status.OPEN,
+    (Status.ACCEPTED, Action.REFER_UP): Status.OPEN,
+    (Status.OPEN, Action.REJECT): Status.REJECTED,
+    (Status.ACCEPTED, Action.REJECT): Status.REJECTED,
+    (Status.RESOLVED, Action.CONFIRM): Status.CLOSED,
+    (Status.RESOLVED, Action.REOPEN): Status.ACCEPTED,
+    (Status.CLOSED, Action.COMMENT): Status.CLOSED,
+    (Status.OPEN, Action.ESCALATE): Status.OPEN,
+    (Status.ACCEPTED, Action.ESCALATE): Status.OPEN,
+    (Status.OPEN, Action.EXTEND): Status.OPEN,
+    (Status.ACCEPTED, Action.EXTEND): Status.ACCEPTED,
+    (Status.RESOLVED, Action.EXPIRE): Status.CLOSED_UNVERIFIED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    reporter_id: int | None  # None when staff entered it for someone without Telegram (代报)
+    category: str
+    unit: str  # where the problem is
+    description: str
+    photos: tuple[str, ...]
+    created_at: datetime
+    holder_unit: str  # the unit that holds the report now
+    tier: Tier
+    status: Status = Status.OPEN
+    assignee_id: int | None = None  # None: visibly unassigned at holder_unit
+    entered_by: int | None = None
+    contact: str | None = None  # phone given by the reporter, or noted by staff for 代报
+    lat: float | None = None
+    lon: float | None = None
+    resolution_note: str | None = None
+    resolution_photo: str | None = None
+    reject_reason: str | None = None
+    stars: int | None = None
+    comment: str | None = None
+    updated_at: datetime | None = None
+    due_at: datetime | None = None
+    id: int | None = None
+    version: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def number(self) -> str:
+        """Returns the case number residents quote, e.g. 'R000123'."""
+        return f"R{self.id:06d}" if self.id is not None else "R??????"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEvent:
+    action: Action
+    old: Status | None
+    new: Status
+    actor_id: int | None
+    at: datetime
+    note: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    report_id: int | None = None
+
+
+def move(
+    report: Report,
+    action: Action,
+    *,
+    actor_id: int | None,
+    at: datetime,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> tuple[Report, ReportEvent]:
+    """Returns the report after ACTION and the event recording it; raises InvalidTransition."""
+    new_status = TRANSITIONS.get((report.status, action))
+    if new_status is None:
+        raise InvalidTransition(report.status, action)
+    new = replace(report, status=new_status, updated_at=at, **changes)
+    event = ReportEvent(
+        action, report.status, new_status, actor_id, at, note, data or {}, report.id
+    )
+    return new, event
+
+
+def submit(report: Report, *, actor_id: int | None, at: datetime) -> ReportEvent:
+    """Returns the first event of a new report."""
+    return ReportEvent(
+        Action.SUBMIT,
+        None,
+        Status.OPEN,
+        actor_id,
+        at,
+        None,
+        {"holder": report.holder_unit, "assignee": report.assignee_id},
+    )
+
+
+def accept(report: Report, by: Staff, at: datetime) -> tuple[Report, ReportEvent]:
+    """Returns the report accepted by BY (an unassigned report becomes theirs)."""
+    return move(report, Action.ACCEPT, actor_id=by.user_id, at=at, assignee_id=by.user_id)
+
+
+def resolve(
+    report: Report, by: Staff, at: datetime, *, photo: str, note: str
+) -> tuple[Report, ReportEvent]:
+    """Returns the report resolved with the required after-photo and a note."""
+    if not photo:
+        raise ValueError("an after-photo is required to resolve a report")
+    return move(
+        report,
+        Action.RESOLVE,
+        actor_id=by.user_id,
+        at=at,
+        note=note,
+        assignee_id=report.assignee_id or by.user_id,
+        resolution_note=note,
+        resolution_photo=photo,
+    )
+
+
+def transfer(
+    report: Report, by: Staff, to: Staff, at: datetime, note: str | None = None
+) -> tuple[Report, ReportEvent]:
+    """Returns the report handed to TO at TO's unit, waiting for them to accept it."""
+    return move(
+        report,
+        Action.TRANSFER,
+        actor_id=by.user_id,
+        at=at,
+        note=note,
+        data={"from": report.assignee_id, "to": to.user_id, "unit": to.unit},
+        assignee_id=to.user_id,
+        holder_unit=to.unit,
+    )
+
+
+def refer_up(
+    report: Report,
+    by: Staff,
+    at: datetime,
+    *,
+    to_unit: str,
+    tier: Tier,
+    assignee_id: int | None,
+    reason: str,
+    action: Action = Action.REFER_UP,
+) -> tuple[Report, ReportEvent]:
+    """Returns the report held one level up (上报), or escalated by the sweep with ACTION."""
+    return move(
+        report,
+        action,
+        actor_id=by.user_id if by else None,
+        at=at,
+        note=reason,
+        data={"from_unit": report.holder_unit, "to_unit": to_unit, "tier": tier.value},
+        holder_unit=to_unit,
+        tier=tier,
+        assignee_id=assignee_id,
+    )
+
+
+def reject(
+    report: Report, by: Staff, at: datetime, *, reason: RejectReason, note: str
+) -> tuple[Report, ReportEvent]:
+    """Returns the report closed as not ours / duplicate / invalid, with the reason."""
+    return move(
+        report,
+        Action.REJECT,
+        actor_id=by.user_id,
+        at=at,
+        note=note,
+        data={"reason": reason.value},
+        reject_reason=reason.value,
+    )
+
+
+def confirm(
+    report: Report, by_user: int, at: datetime, *, stars: int
+) -> tuple[Report, ReportEvent]:
+    """Returns the report closed by its reporter with a 1–5 star rating."""
+    if not 1 <= stars <= 5:
+        raise ValueError("stars must be 1 to 5")
+    return move(report, Action.CONFIRM, actor_id=by_user, at=at, data={"stars": stars}, stars=stars)
+
+
+def reopen(report: Report, by_user: int, at: datetime) -> tuple[Report, ReportEvent]:
+    """Returns the report back with its assignee because the reporter says it is not solved."""
+    return move(report, Action.REOPEN, actor_id=by_user, at=at)
+
+
+def comment(report: Report, by_user: int, at: datetime, text: str) -> tuple[Report, ReportEvent]:
+    """Returns the closed report with the reporter's optional comment on the rating."""
+    if report.comment is not None:
+        raise InvalidTransition(report.status, Action.COMMENT)
+    return move(report, Action.COMMENT, actor_id=by_user, at=at, note=text, comment=text)
+
+
+def may_handle(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
+    """Tells whether STAFF may act on REPORT: its assignee, or staff at or above its unit."""
+    if staff is None:
+        return False
+    if report.assignee_id == staff.user_id:
+        return True
+    if report.assignee_id is None and staff.unit == report.holder_unit:
+        return True
+    return staff.role.is_supervisor and staff.oversees(report.holder_unit, tree)
+
+
+def may_verify(user_id: int, report: Report) -> bool:
+    """Tells whether USER_ID confirms and rates: the reporter, or for 代报 whoever entered it."""
+    if report.reporter_id is None:
+        return report.entered_by == user_id
+    return report.reporter_id == user_id

@@ -1,0 +1,57 @@
+"""`griddesk run`: the application, the inbox poller and processor, the sender, until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from telegram.ext import Application
+
+from bot.app import initialize, shutdown
+from bot.clock import Clock
+from bot.poller import Poller
+from bot.sender import Sender
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def run(app: Application, clock: Clock) -> None:
+    """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    services: Services = await initialize(app)
+    try:
+        me = app.bot.username
+        log.info("griddesk started as @%s", me)
+        poller = Poller(app, services, timeout=services.settings.telegram.poll_timeout)
+        sender = Sender(app.bot, services)
+        app.bot_data["poller"] = poller
+        app.bot_data["sender"] = sender
+        await app.start()  # the JobQueue (sweeps) starts here
+        for start_hook in app.bot_data.get("on_start", []):
+            await start_hook(app)
+        tasks = [
+            asyncio.create_task(poller.fetch_forever(), name="fetch"),
+            asyncio.create_task(poller.process_forever(), name="process"),
+            asyncio.create_task(sender.run(), name="send"),
+        ]
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stopper, *tasks]:
+            task.cancel()
+        for task in done:
+            if task is not stopper and not task.cancelled() and task.exception():
+                log.error("%s stopped: %r", task.get_name(), task.exception())
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await app.stop()
+    finally:
+        await shutdown(app)
+    log.info("griddesk stopped")

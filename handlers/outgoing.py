@@ -1,0 +1,60 @@
+"""Builds outbox rows: replies, prompts and cards. Handlers queue these, the sender delivers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from storage.outbox import CARD, Outgoing
+
+
+def message(
+    chat_id: int,
+    text: str,
+    *,
+    markup: dict | None = None,
+    collapse_key: str | None = None,
+    not_before: datetime | None = None,
+) -> Outgoing:
+    params: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+    if markup is not None:
+        params["reply_markup"] = markup
+    return Outgoing(
+        chat_id, "sendMessage", params, collapse_key=collapse_key, not_before=not_before
+    )
+
+
+def photo(chat_id: int, file_id: str, caption: str, *, markup: dict | None = None) -> Outgoing:
+    params: dict[str, Any] = {"photo": file_id, "caption": caption[:1024], "parse_mode": "HTML"}
+    if markup is not None:
+        params["reply_markup"] = markup
+    return Outgoing(chat_id, "sendPhoto", params)
+
+
+def album(chat_id: int, file_ids: list[str] | tuple[str, ...]) -> Outgoing:
+    """Returns one photo, or an album of 2–10 photos (Telegram's sendMediaGroup limits)."""
+    if len(file_ids) == 1:
+        return Outgoing(chat_id, "sendPhoto", {"photo": file_ids[0]})
+    media = [{"type": "photo", "media": file_id} for file_id in file_ids[:10]]
+    return Outgoing(chat_id, "sendMediaGroup", {"media": media})
+
+
+def card(chat_id: int, key: str, text: str, *, markup: dict | None = None) -> Outgoing:
+    """Returns a message that is sent once and then edited in place under KEY."""
+    params: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+    # An edit without reply_markup removes the buttons, which is what a finished card wants.
+    params["reply_markup"] = markup if markup is not None else {"inline_keyboard": []}
+    return Outgoing(chat_id, CARD, params, card=key)
+
+
+def reply_keyboard(rows: list[list[str]], *, one_time: bool = False) -> dict:
+    return {
+        "keyboard": [[{"text": text} for text in row] for row in rows],
+        "resize_keyboard": True,
+        "one_time_keyboard": one_time,
+        "is_persistent": not one_time,
+    }
+
+
+def remove_keyboard() -> dict:
+    return {"remove_keyboard": True}

@@ -1,0 +1,133 @@
+"""The SQLite database: connection, PRAGMAs, forward-only migrations, one writer at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# The inbox update being processed. A write transaction marks it done in the same commit, so an
+# update whose effects were committed is never processed again after a crash.
+current_update: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "current_update", default=None
+)
+
+
+def to_db(at: datetime | None) -> str | None:
+    """Returns AT as the ISO text stored in the database (always UTC)."""
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        raise ValueError("naive datetime")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Database:
+    """One writer connection behind a lock (BEGIN IMMEDIATE) and one reader connection."""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self.on_commit: list[Any] = []  # callables told after each commit (e.g. wake the sender)
+
+    async def open(self) -> Database:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect()
+        await migrate(self._writer)
+        self._reader = await self._connect()
+        return self
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @asynccontextmanager
+    async def transaction(
+        self, *, completes_update: bool = True
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """Yields the writer inside BEGIN IMMEDIATE; commits on success, rolls back on error.
+
+        Unless COMPLETES_UPDATE is False (idempotent bookkeeping), the commit also marks the
+        update being processed as done, so its effects are never applied twice.
+        """
+        assert self._writer is not None, "database is not open"
+        async with self._lock:
+            conn = self._writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                update_id = current_update.get() if completes_update else None
+                if update_id is not None:
+                    await conn.execute(
+                        "UPDATE inbox SET state = 'done', done_at = ? WHERE update_id = ?",
+                        (to_db(datetime.now(UTC)), update_id),
+                    )
+                await conn.execute("COMMIT")
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+        for callback in self.on_commit:
+            callback()
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        assert self._reader is not None, "database is not open"
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
+        assert self._reader is not None, "database is not open"
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Applies the numbered migrations the database has not seen; returns the new version."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    files = sorted(
+        (f for f in resources.files("storage.migrations").iterdir() if f.name.endswith(".sql")),
+        key=lambda f: f.name,
+    )
+    for file in files:
+        number = int(file.name.split("_", 1)[0])
+        if number <= version:
+            continue
+        log.info("applying migration %s", file.name)
+        script = file.read_text(encoding="utf-8")
+        await conn.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+        )
+        version = number
+    return version
+
+
+async def open_database(path: str | Path) -> Database:
+    return await Database(path).open()

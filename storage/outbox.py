@@ -1,0 +1,236 @@
+"""The outbox: every message is a row, written in the transaction of the change that caused it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database, from_db, to_db
+
+# Methods whose rows are cards: sent once, then edited in place.
+CARD = "card"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One Bot API call to make: METHOD with PARAMS to CHAT_ID.
+
+    A row with `card` set is a message that is edited in place: the sender edits the message
+    it sent last for (card, chat_id), or sends it anew if there is none. A pending row with the
+    same `collapse_key` is replaced rather than queued twice.
+    """
+
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    card: str | None = None
+    collapse_key: str | None = None
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    card_id: int | None
+    card_message_id: int | None
+    attempts: int
+    created_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime) -> None:
+    """Queues MESSAGES inside the caller's transaction."""
+    for message in messages:
+        card_id = None
+        collapse_key = message.collapse_key
+        if message.card is not None:
+            await conn.execute(
+                "INSERT OR IGNORE INTO cards (key, chat_id) VALUES (?, ?)",
+                (message.card, message.chat_id),
+            )
+            async with conn.execute(
+                "SELECT id FROM cards WHERE key = ? AND chat_id = ?",
+                (message.card, message.chat_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            card_id = row[0]
+            collapse_key = collapse_key or f"card:{card_id}"
+        payload = json.dumps(message.params, ensure_ascii=False)
+        await conn.execute(
+            """
+            INSERT INTO outbox (chat_id, method, payload, card_id, collapse_key, not_before,
+                                created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (collapse_key) WHERE state = 'pending' AND collapse_key IS NOT NULL
+            DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before
+            """,
+            (
+                message.chat_id,
+                message.method,
+                payload,
+                card_id,
+                collapse_key,
+                to_db(message.not_before),
+                to_db(at),
+            ),
+        )
+
+
+# Other tables that hold chat ids (group bindings) register here to follow a migration.
+MIGRATION_HOOKS: list[Any] = []
+
+
+async def _chat_state(
+    conn: aiosqlite.Connection, chat_id: int, at: datetime, **fields: Any
+) -> None:
+    sets = ", ".join(f"{key} = excluded.{key}" for key in fields)
+    columns = ", ".join(fields)
+    marks = ", ".join("?" * len(fields))
+    await conn.execute(
+        f"INSERT INTO chats (chat_id, {columns}, updated_at) VALUES (?, {marks}, ?)"
+        f" ON CONFLICT (chat_id) DO UPDATE SET {sets}, updated_at = excluded.updated_at",
+        (chat_id, *fields.values(), to_db(at)),
+    )
+
+
+class Outbox:
+    """What the sender reads and marks; writers use `add` inside their own transaction."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def send(self, messages: list[Outgoing], at: datetime) -> None:
+        """Queues MESSAGES in a transaction of their own (replies that change nothing else)."""
+        async with self.db.transaction() as conn:
+            await add(conn, messages, at)
+
+    async def due(self, now: datetime, limit: int = 200) -> list[OutboxRow]:
+        """Returns the oldest sendable row of each chat, oldest first (order kept per chat)."""
+        rows = await self.db.fetchall(
+            """
+            SELECT o.id, o.chat_id, o.method, o.payload, o.card_id, c.message_id AS card_message,
+                   o.attempts, o.created_at, o.not_before
+            FROM outbox o LEFT JOIN cards c ON c.id = o.card_id
+            WHERE o.id IN (
+                SELECT MIN(id) FROM outbox WHERE state IN ('pending', 'sending') GROUP BY chat_id
+            )
+            ORDER BY o.id
+            LIMIT ?
+            """,
+            (limit,),
+        )
+        result = []
+        for row in rows:
+            not_before = from_db(row["not_before"])
+            if not_before is not None and not_before > now:
+                continue
+            created = from_db(row["created_at"])
+            assert created is not None
+            result.append(
+                OutboxRow(
+                    id=row["id"],
+                    chat_id=row["chat_id"],
+                    method=row["method"],
+                    params=json.loads(row["payload"]),
+                    card_id=row["card_id"],
+                    card_message_id=row["card_message"],
+                    attempts=row["attempts"],
+                    created_at=created,
+                )
+            )
+        return result
+
+    async def mark_sending(self, row_id: int) -> None:
+        """Takes the row out of collapsing, so a newer version is queued behind it, not lost."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", (row_id,)
+            )
+
+    async def mark_sent(self, row: OutboxRow, at: datetime, message_id: int | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+                " attempts = attempts + 1"
+                " WHERE id = ?",
+                (to_db(at), message_id, row.id),
+            )
+            if row.card_id is not None and message_id is not None:
+                await conn.execute(
+                    "UPDATE cards SET message_id = ? WHERE id = ?", (message_id, row.card_id)
+                )
+
+    async def mark_failed(self, row: OutboxRow, error: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'failed', error = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (error[:500], row.id),
+            )
+
+    async def retry_later(self, row: OutboxRow, when: datetime, error: str) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'pending', not_before = ?, error = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
+                (to_db(when), error[:500], row.id),
+            )
+
+    async def forget_card_message(self, card_id: int) -> None:
+        """Forgets a card's message (deleted by the user) so the next version is sent anew."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE cards SET message_id = NULL WHERE id = ?", (card_id,))
+
+    async def card_chats(self, key: str) -> list[int]:
+        """Returns the chats that were sent (or queued) the card KEY."""
+        rows = await self.db.fetchall("SELECT chat_id FROM cards WHERE key = ?", (key,))
+        return [row["chat_id"] for row in rows]
+
+    async def pending_count(self) -> int:
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
+        )
+        return int(row[0]) if row else 0
+
+    async def mark_chat_unreachable(self, chat_id: int, why: str, at: datetime) -> None:
+        """Records that CHAT_ID blocked or removed the bot and drops what was queued for it."""
+        async with self.db.transaction() as conn:
+            await _chat_state(conn, chat_id, at, unreachable=why[:200])
+            await conn.execute(
+                "UPDATE outbox SET state = 'failed', error = 'chat unreachable'"
+                " WHERE chat_id = ? AND state IN ('pending', 'sending')",
+                (chat_id,),
+            )
+
+    async def migrate_chat(self, old: int, new: int, at: datetime) -> None:
+        """Moves what was queued for OLD (a group that became a supergroup) to NEW, order kept."""
+        async with self.db.transaction() as conn:
+            await _chat_state(conn, old, at, migrated_to=new)
+            await conn.execute(
+                "UPDATE outbox SET chat_id = ?, state = 'pending' WHERE chat_id = ?"
+                " AND state IN ('pending', 'sending')",
+                (new, old),
+            )
+            await conn.execute(
+                "UPDATE cards SET chat_id = ?, message_id = NULL WHERE chat_id = ?"
+                " AND NOT EXISTS"
+                " (SELECT 1 FROM cards c2 WHERE c2.chat_id = ? AND c2.key = cards.key)",
+                (new, old, new),
+            )
+            for hook in MIGRATION_HOOKS:
+                await hook(conn, old, new)
+
+    async def is_unreachable(self, chat_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT unreachable FROM chats WHERE chat_id = ? AND unreachable IS NOT NULL",
+            (chat_id,),
+        )
+        return row is not None

@@ -1,0 +1,236 @@
+"""Reports repository: one transaction = report row + append-only event + outbox rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.reports import Action, Report, ReportEvent, Status
+from bot.domain.units import Tier
+from storage import outbox
+from storage.db import Database, from_db, to_db
+from storage.outbox import Outgoing
+
+
+class StaleReport(Exception):
+    """The report changed since it was read (another press won); nothing was written."""
+
+
+_COLUMNS = (
+    "id, reporter_id, entered_by, category, unit, description, lat, lon, contact, status,"
+    " holder_unit, tier, assignee_id, resolution_note, resolution_photo, reject_reason, stars,"
+    " comment, created_at, updated_at, due_at, version, extra"
+)
+
+
+def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
+    created = from_db(row["created_at"])
+    assert created is not None
+    return Report(
+        id=row["id"],
+        reporter_id=row["reporter_id"],
+        entered_by=row["entered_by"],
+        category=row["category"],
+        unit=row["unit"],
+        description=row["description"],
+        lat=row["lat"],
+        lon=row["lon"],
+        contact=row["contact"],
+        status=Status(row["status"]),
+        holder_unit=row["holder_unit"],
+        tier=Tier(row["tier"]),
+        assignee_id=row["assignee_id"],
+        resolution_note=row["resolution_note"],
+        resolution_photo=row["resolution_photo"],
+        reject_reason=row["reject_reason"],
+        stars=row["stars"],
+        comment=row["comment"],
+        created_at=created,
+        updated_at=from_db(row["updated_at"]),
+        due_at=from_db(row["due_at"]),
+        version=row["version"],
+        extra=json.loads(row["extra"]),
+        photos=tuple(photos),
+    )
+
+
+async def _insert_event(conn: aiosqlite.Connection, report_id: int, event: ReportEvent) -> None:
+    await conn.execute(
+        "INSERT INTO report_events (report_id, action, old, new, actor_id, at, note, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            report_id,
+            event.action.value,
+            event.old.value if event.old else None,
+            event.new.value,
+            event.actor_id,
+            to_db(event.at),
+            event.note,
+            json.dumps(event.data, ensure_ascii=False),
+        ),
+    )
+
+
+class Reports:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def create(
+        self,
+        report: Report,
+        event: ReportEvent,
+        messages: Callable[[Report], list[Outgoing]],
+        *,
+        clear_draft_of: int | None = None,
+        hook: Callable[[aiosqlite.Connection, Report], Any] | None = None,
+    ) -> Report:
+        """Stores a new report, its photos, its first event and MESSAGES(report) in one commit."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO reports (reporter_id, entered_by, category, unit, description, lat,"
+                " lon, contact, status, holder_unit, tier, assignee_id, created_at, updated_at,"
+                " due_at, version, extra)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                (
+                    report.reporter_id,
+                    report.entered_by,
+                    report.category,
+                    report.unit,
+                    report.description,
+                    report.lat,
+                    report.lon,
+                    report.contact,
+                    report.status.value,
+                    report.holder_unit,
+                    report.tier.value,
+                    report.assignee_id,
+                    to_db(report.created_at),
+                    to_db(report.created_at),
+                    to_db(report.due_at),
+                    json.dumps(report.extra, ensure_ascii=False),
+                ),
+            )
+            report_id = cursor.lastrowid
+            assert report_id is not None
+            await conn.executemany(
+                "INSERT INTO report_photos (report_id, position, file_id) VALUES (?, ?, ?)",
+                [(report_id, i, file_id) for i, file_id in enumerate(report.photos)],
+            )
+            await _insert_event(conn, report_id, event)
+            stored = replace(report, id=report_id, version=1)
+            if hook is not None:
+                await hook(conn, stored)
+            await outbox.add(conn, messages(stored), event.at)
+            if clear_draft_of is not None:
+                await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
+        return stored
+
+    async def save(
+        self,
+        report: Report,
+        event: ReportEvent,
+        messages: list[Outgoing],
+        *,
+        expect_version: int,
+        clear_draft_of: int | None = None,
+    ) -> Report:
+        """Writes the changed report if nobody changed it since EXPECT_VERSION; else StaleReport."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reports SET status = ?, holder_unit = ?, tier = ?, assignee_id = ?,"
+                " resolution_note = ?, resolution_photo = ?, reject_reason = ?, stars = ?,"
+                " comment = ?, updated_at = ?, due_at = ?, extra = ?, version = version + 1"
+                " WHERE id = ? AND version = ?",
+                (
+                    report.status.value,
+                    report.holder_unit,
+                    report.tier.value,
+                    report.assignee_id,
+                    report.resolution_note,
+                    report.resolution_photo,
+                    report.reject_reason,
+                    report.stars,
+                    report.comment,
+                    to_db(report.updated_at),
+                    to_db(report.due_at),
+                    json.dumps(report.extra, ensure_ascii=False),
+                    report.id,
+                    expect_version,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StaleReport(report.id)
+            assert report.id is not None
+            await _insert_event(conn, report.id, event)
+            await outbox.add(conn, messages, event.at)
+            if clear_draft_of is not None:
+                await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
+        return replace(report, version=expect_version + 1)
+
+    async def get(self, report_id: int) -> Report | None:
+        row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+        if row is None:
+            return None
+        return (await self._with_photos([row]))[0]
+
+    async def _with_photos(self, rows: Sequence[aiosqlite.Row]) -> list[Report]:
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        marks = ",".join("?" * len(ids))
+        photo_rows = await self.db.fetchall(
+            f"SELECT report_id, file_id FROM report_photos WHERE report_id IN ({marks})"
+            " ORDER BY report_id, position",
+            tuple(ids),
+        )
+        photos: dict[int, list[str]] = {}
+        for photo in photo_rows:
+            photos.setdefault(photo["report_id"], []).append(photo["file_id"])
+        return [_report(row, photos.get(row["id"], [])) for row in rows]
+
+    async def by_reporter(self, user_id: int, limit: int = 20) -> list[Report]:
+        """Returns the user's reports (and those staff entered for them), newest first."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE reporter_id = ? ORDER BY id DESC LIMIT ?",
+            (user_id, limit),
+        )
+        return await self._with_photos(rows)
+
+    async def open_for(self, user_id: int, units: Sequence[str], limit: int = 50) -> list[Report]:
+        """Returns open reports assigned to USER_ID or unassigned at UNITS, oldest first."""
+        marks = ",".join("?" * len(units)) or "NULL"
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE status IN ('open', 'accepted') AND"
+            f" (assignee_id = ? OR (assignee_id IS NULL AND holder_unit IN ({marks})))"
+            " ORDER BY id LIMIT ?",
+            (user_id, *units, limit),
+        )
+        return await self._with_photos(rows)
+
+    async def events(self, report_id: int) -> list[ReportEvent]:
+        rows = await self.db.fetchall(
+            "SELECT action, old, new, actor_id, at, note, data FROM report_events"
+            " WHERE report_id = ? ORDER BY id",
+            (report_id,),
+        )
+        events = []
+        for row in rows:
+            at = from_db(row["at"])
+            assert at is not None
+            events.append(
+                ReportEvent(
+                    Action(row["action"]),
+                    Status(row["old"]) if row["old"] else None,
+                    Status(row["new"]),
+                    row["actor_id"],
+                    at,
+                    row["note"],
+                    json.loads(row["data"]),
+                    report_id,
+                )
+            )
+        return events
