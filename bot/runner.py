@@ -9,6 +9,7 @@ import signal
 
 from telegram.ext import Application
 
+from bot import jobs
 from bot.app import initialize, shutdown
 from bot.clock import Clock
 from bot.poller import Poller
@@ -34,7 +35,8 @@ async def run(app: Application, clock: Clock) -> None:
         sender = Sender(app.bot, services)
         app.bot_data["poller"] = poller
         app.bot_data["sender"] = sender
-        await app.start()  # the JobQueue (sweeps) starts here
+        await app.start()  # the JobQueue starts here
+        jobs.schedule(app, services.settings.sweep_interval)
         for start_hook in app.bot_data.get("on_start", []):
             await start_hook(app)
         tasks = [

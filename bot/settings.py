@@ -76,6 +76,7 @@ class CategoryConfig(_Strict):
 
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
+    sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
     default_language: Literal["zh", "en"] = "zh"
     telegram: TelegramSettings = TelegramSettings()
     storage: StorageSettings = StorageSettings()

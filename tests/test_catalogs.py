@@ -1,0 +1,33 @@
+"""The zh and en catalogs have the same keys and placeholders, and code uses only known keys."""
+
+import re
+from pathlib import Path
+
+from bot.texts import load_catalog, placeholders
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_zh_and_en_have_the_same_keys():
+    zh, en = load_catalog("zh"), load_catalog("en")
+    assert sorted(set(zh) - set(en)) == []
+    assert sorted(set(en) - set(zh)) == []
+
+
+def test_zh_and_en_have_the_same_placeholders():
+    zh, en = load_catalog("zh"), load_catalog("en")
+    mismatched = [key for key in zh if key in en and placeholders(zh[key]) != placeholders(en[key])]
+    assert mismatched == []
+
+
+def test_every_literal_key_used_in_code_exists():
+    zh = load_catalog("zh")
+    used = set()
+    pattern = re.compile(
+        r"""(?:texts|say|notice)\(\s*(?:[^,()]+,\s*)*?["']([a-z_]+\.[a-z0-9_.]+)["']"""
+    )
+    for folder in ("bot", "handlers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            used.update(pattern.findall(path.read_text(encoding="utf-8")))
+    assert used, "the pattern found no keys at all"
+    assert sorted(key for key in used if key not in zh) == []
