@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.services import Services
@@ -157,7 +157,7 @@ class Sender:
     async def _call(self, row: OutboxRow) -> Any:
         if row.method != CARD:
             return await self.bot.do_api_request(
-                row.method, api_kwargs={"chat_id": row.chat_id, **row.params}
+                row.method, api_kwargs={"chat_id": row.chat_id, **_telegram_objects(row.params)}
             )
         if row.card_message_id is not None:
             try:
@@ -179,6 +179,18 @@ class Sender:
         return await self.bot.do_api_request(
             "sendMessage", api_kwargs={"chat_id": row.chat_id, **row.params}
         )
+
+
+def _telegram_objects(params: dict[str, Any]) -> dict[str, Any]:
+    """Returns PARAMS with album entries as InputMedia objects, which PTB insists on."""
+    media = params.get("media")
+    if not isinstance(media, list):
+        return params
+    album = [
+        InputMediaPhoto(m["media"], caption=m.get("caption"), parse_mode=m.get("parse_mode"))
+        for m in media
+    ]
+    return {**params, "media": album}
 
 
 def _message_id(result: Any) -> int | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -83,12 +83,15 @@ class Reports:
         self,
         report: Report,
         event: ReportEvent,
-        messages: Callable[[Report], list[Outgoing]],
+        messages: Callable[[Report], Awaitable[list[Outgoing]]],
         *,
         clear_draft_of: int | None = None,
         hook: Callable[[aiosqlite.Connection, Report], Any] | None = None,
     ) -> Report:
-        """Stores a new report, its photos, its first event and MESSAGES(report) in one commit."""
+        """Stores a new report, its photos, its first event and MESSAGES(report) in one commit.
+
+        MESSAGES is called inside the transaction, once the report has its id (the case number).
+        """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO reports (reporter_id, entered_by, category, unit, description, lat,"
@@ -124,7 +127,7 @@ class Reports:
             stored = replace(report, id=report_id, version=1)
             if hook is not None:
                 await hook(conn, stored)
-            await outbox.add(conn, messages(stored), event.at)
+            await outbox.add(conn, await messages(stored), event.at)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return stored

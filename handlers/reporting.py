@@ -1,0 +1,76 @@
+"""Submitting a report and saving a move: the two writes every report feature goes through."""
+
+from __future__ import annotations
+
+from bot.domain import reports as domain
+from bot.domain.reports import Report, ReportEvent
+from bot.domain.routing import route
+from bot.services import Services
+from handlers.cards import messages_for
+
+
+async def submit_report(
+    services: Services,
+    *,
+    reporter_id: int | None,
+    entered_by: int | None,
+    category: str,
+    unit: str,
+    description: str,
+    photos: list[str] | tuple[str, ...],
+    contact: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    clear_draft_of: int | None = None,
+) -> Report:
+    """Routes and stores a new report with its first event and every notice, in one commit."""
+    now = services.clock()
+    tree = await services.units.tree()
+    category_info = await services.units.category(category)
+    target = route(
+        unit,
+        category,
+        tree,
+        await services.people.all_staff(),
+        start_level=category_info.route_level if category_info else None,
+    )
+    report = Report(
+        reporter_id=reporter_id,
+        entered_by=entered_by,
+        category=category,
+        unit=unit,
+        description=description,
+        photos=tuple(photos),
+        created_at=now,
+        updated_at=now,
+        holder_unit=target.unit,
+        tier=target.tier,
+        assignee_id=target.assignee.user_id if target.assignee else None,
+        contact=contact,
+        lat=lat,
+        lon=lon,
+    )
+    event = domain.submit(report, actor_id=entered_by or reporter_id, at=now)
+
+    async def messages(stored: Report) -> list:
+        return await messages_for(services, stored, event)
+
+    return await services.reports.create(report, event, messages, clear_draft_of=clear_draft_of)
+
+
+async def save_move(
+    services: Services,
+    before: Report,
+    after: Report,
+    event: ReportEvent,
+    *,
+    clear_draft_of: int | None = None,
+) -> Report:
+    """Stores a move made on BEFORE (compare-and-set on its version) with every notice it causes.
+
+    Raises storage.reports.StaleReport if someone else changed the report meanwhile.
+    """
+    messages = await messages_for(services, after, event)
+    return await services.reports.save(
+        after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
+    )
