@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 STAFF_ROLES = ("grid_worker", "grid_head", "community", "street", "district", "partner", "admin")
 
 
 class ConfigError(Exception):
     """A configuration problem, phrased as one line naming the file and the key."""
+
+
+def check_unit_code(value: str) -> str:
+    """Returns VALUE if it can be a unit code (it travels in callback data), else raises."""
+    if not value or len(value.encode()) > 24 or ":" in value or any(c.isspace() for c in value):
+        raise ValueError("unit code must be 1-24 bytes without ':' or spaces")
+    return value
 
 
 class _Strict(BaseModel):
@@ -28,7 +36,21 @@ class TelegramSettings(_Strict):
         None  # http://, https:// or socks5:// — Telegram is blocked on mainland networks
     )
     admin_chat_id: int | None = None  # errors and parked updates are reported here
+    # The bot's @username for invite links (`griddesk invite`); if unset, asked from getMe.
+    bot_username: str | None = None
     poll_timeout: int = Field(default=30, ge=0, le=50)
+
+    @field_validator("bot_username")
+    @classmethod
+    def _username_is_telegrams(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix("@")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value) or not value.lower().endswith(
+            "bot"
+        ):
+            raise ValueError("a bot username is 5-32 letters, digits or _ and ends in 'bot'")
+        return value
 
 
 class StorageSettings(_Strict):
@@ -43,11 +65,27 @@ class ReportSettings(_Strict):
 
 class UnitConfig(_Strict):
     code: str
-    name: str
-    level: str
+    name: str = Field(min_length=1, max_length=64)
+    level: str = Field(min_length=1, max_length=32)
     parent: str | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_buttons(cls, value: str) -> str:
+        return check_unit_code(value)
+
+    @field_validator("parent")
+    @classmethod
+    def _empty_parent_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _lat_and_lon_together(self) -> UnitConfig:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        return self
 
 
 class StaffConfig(_Strict):
@@ -74,6 +112,19 @@ class CategoryConfig(_Strict):
         return value
 
 
+class CareSettings(_Strict):
+    """五必访 visit timings: reminders ahead of the due date, grace, nags and escalation."""
+
+    reminder_lead_days: int = Field(default=1, ge=0, le=14)  # 0: remind only on the due date
+    notify_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time
+    grace_days: int = Field(default=2, ge=0, le=30)  # after the due date a visit counts as missed
+    nag_every_days: int = Field(default=1, ge=1, le=14)  # the visitor is nagged again
+    escalate_after_days: int = Field(default=2, ge=0, le=30)  # missed this long: tell community
+    not_home_retry_days: int = Field(default=3, ge=1, le=30)  # nobody home: try again sooner
+    quiet_start: str = Field(default="22:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_end: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -84,6 +135,7 @@ class Settings(_Strict):
     units: list[UnitConfig] = []
     staff: list[StaffConfig] = []
     categories: list[CategoryConfig] = []
+    care: CareSettings = CareSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -102,6 +154,8 @@ def load(path: str | Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     _apply_env(raw)
@@ -110,14 +164,10 @@ def load(path: str | Path) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+        message = " ".join(str(first["msg"]).split())
+        raise ConfigError(f"{path}: {key}: {message}") from None
     settings.source = str(path)
-    from bot.domain.units import UnitError, UnitTree
-
-    try:
-        UnitTree.from_configs(settings.units)
-    except UnitError as exc:
-        raise ConfigError(f"{path}: units: {exc}") from None
+    _check_units(path, settings)
     _check_references(path, settings)
     return settings
 
@@ -141,8 +191,41 @@ def _apply_env(raw: dict) -> None:
         raw.setdefault("storage", {})["path"] = db
 
 
+def _check_units(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming units.N.KEY for a duplicate code, unknown parent or cycle."""
+    index: dict[str, int] = {}
+    for i, unit in enumerate(settings.units):
+        if unit.code in index:
+            raise ConfigError(
+                f"{path}: units.{i}.code: duplicate code {unit.code!r}"
+                f" (also units.{index[unit.code]})"
+            )
+        index[unit.code] = i
+    for i, unit in enumerate(settings.units):
+        if unit.parent is not None and unit.parent not in index:
+            raise ConfigError(f"{path}: units.{i}.parent: unknown unit {unit.parent!r}")
+    parents = {unit.code: unit.parent for unit in settings.units}
+    for i, unit in enumerate(settings.units):
+        chain = [unit.code]
+        parent = unit.parent
+        while parent is not None:
+            if parent in chain:
+                loop = " → ".join([*chain[chain.index(parent) :], parent])
+                raise ConfigError(f"{path}: units.{i}.parent: cycle {loop}")
+            chain.append(parent)
+            parent = parents[parent]
+
+
 def _check_references(path: Path, settings: Settings) -> None:
     codes = {unit.code for unit in settings.units}
+    levels = {unit.level for unit in settings.units}
+    for i, category in enumerate(settings.categories):
+        level = category.route_level
+        if level is not None and level not in levels:
+            raise ConfigError(
+                f"{path}: categories.{i}.route_level: no unit has level {level!r}"
+                f" (levels in use: {', '.join(sorted(levels)) or 'none'})"
+            )
     categories = {category.code for category in settings.categories}
     seen_categories: set[str] = set()
     for i, category in enumerate(settings.categories):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 import aiosqlite
@@ -145,8 +145,18 @@ class People:
             )
         return token
 
-    async def redeem_invite(self, token: str, user_id: int, name: str, at: datetime) -> Staff:
-        """Binds USER_ID as staff from TOKEN, once; raises InviteError for used/expired/unknown."""
+    async def redeem_invite(
+        self,
+        token: str,
+        user_id: int,
+        name: str,
+        at: datetime,
+        compose: Callable[[Staff], Sequence[Outgoing]] | None = None,
+    ) -> Staff:
+        """Binds USER_ID as staff from TOKEN, once; raises InviteError for used/expired/unknown.
+
+        COMPOSE returns the messages (the greeting) queued in the same commit as the binding.
+        """
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "SELECT role, unit, name, expires_at, used_by FROM invites WHERE token = ?",
@@ -167,4 +177,6 @@ class People:
             )
             staff = Staff(user_id, row["name"] or name, Role(row["role"]), row["unit"])
             await upsert_staff(conn, [staff], "invite")
+            if compose is not None:
+                await outbox.add(conn, list(compose(staff)), at)
         return staff
