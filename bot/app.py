@@ -84,12 +84,13 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
-    from handlers import common, flows, invites, resident, worker
+    from handlers import common, flows, invites, resident, worker, worker_tasks
 
     common.register(app)
     invites.register(app)
     resident.register(app)
     worker.register(app)
+    worker_tasks.register(app)
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(

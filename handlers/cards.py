@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.categories import Category
-from bot.domain.people import Person, Role, Staff
-from bot.domain.reports import Action, Report, ReportEvent, Status
+from bot.domain.people import Person, Staff
+from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
 from bot.services import Services
 from handlers import outgoing
@@ -151,12 +151,10 @@ class Cards:
             text += "\n\n" + self.texts(
                 "card.moved_on", lang, holder=self.holder_label(report, lang)
             )
-        return outgoing.card(
-            chat_id,
-            work_key(report),
-            text,
-            markup=self.work_buttons(report, lang) if active else None,
-        )
+        # A finished report has no buttons; its empty markup serialises to {}, which is not a
+        # keyboard, so pass None and let the card remove the old buttons explicitly.
+        markup = self.work_buttons(report, lang) if active else None
+        return outgoing.card(chat_id, work_key(report), text, markup=markup or None)
 
     def notice(
         self, chat_id: int, lang: str, key: str, report: Report, **params: object
@@ -170,7 +168,9 @@ async def handlers_of(services: Services, report: Report) -> list[Staff]:
         staff = await services.people.staff(report.assignee_id)
         return [staff] if staff else []
     return [
-        s for s in await services.people.staff_at([report.holder_unit]) if s.role is not Role.ADMIN
+        s
+        for s in await services.people.staff_at([report.holder_unit])
+        if takes_unassigned(s, report)
     ]
 
 
@@ -186,6 +186,7 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         [s.user_id for s in current]
         + list(card_holders)
         + ([reporter_chat] if reporter_chat else [])
+        + ([event.actor_id] if event.actor_id else [])
     )
     lang_of = lambda user_id: langs.get(user_id, services.settings.default_language)  # noqa: E731
 
@@ -236,6 +237,13 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         if status is not None:
             out.append(status)
 
+    # To the staff member who typed the move (after-photo, reason, note): it is done.
+    actor = event.actor_id
+    if action in ACTOR_NOTICES and actor is not None and actor != reporter_chat:
+        alang = lang_of(actor)
+        tier = cards.tier_label(report, alang)
+        out.append(cards.notice(actor, alang, ACTOR_NOTICES[action], report, tier=tier))
+
     # To the staff who now hold it: photos and a fresh card when it arrives with them.
     arrived = action in (Action.SUBMIT, Action.TRANSFER, Action.REFER_UP, Action.ESCALATE)
     for staff in current:
@@ -277,6 +285,13 @@ REPORTER_NOTICES = {
     Action.CONFIRM: "notice.closed",
     Action.REOPEN: "notice.reopened",
     Action.EXPIRE: "notice.expired",
+}
+
+# Confirmations to the staff member who made a move they typed rather than tapped.
+ACTOR_NOTICES = {
+    Action.RESOLVE: "resolve_flow.done",
+    Action.REFER_UP: "refer.done",
+    Action.REJECT: "reject_flow.done",
 }
 
 STAFF_NOTICES = {

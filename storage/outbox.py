@@ -112,6 +112,16 @@ class Outbox:
         async with self.db.transaction() as conn:
             await add(conn, messages, at)
 
+    async def send_anew(self, cards: list[Outgoing], at: datetime) -> None:
+        """Queues CARDS as new messages; the messages sent before stay but are no longer edited."""
+        async with self.db.transaction() as conn:
+            for card in cards:
+                await conn.execute(
+                    "UPDATE cards SET message_id = NULL WHERE key = ? AND chat_id = ?",
+                    (card.card, card.chat_id),
+                )
+            await add(conn, cards, at)
+
     async def due(self, now: datetime, limit: int = 200) -> list[OutboxRow]:
         """Returns the oldest sendable row of each chat, oldest first (order kept per chat)."""
         rows = await self.db.fetchall(

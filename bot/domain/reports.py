@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.people import Staff
+from bot.domain.people import Role, Staff
 from bot.domain.units import Tier, UnitTree
 
 
@@ -264,13 +264,31 @@ def comment(report: Report, by_user: int, at: datetime, text: str) -> tuple[Repo
     return move(report, Action.COMMENT, actor_id=by_user, at=at, note=text, comment=text)
 
 
+def check(report: Report, action: Action) -> None:
+    """Raises InvalidTransition unless ACTION may be made on REPORT in its current status."""
+    if (report.status, action) not in TRANSITIONS:
+        raise InvalidTransition(report.status, action)
+
+
+def takes_unassigned(staff: Staff, report: Report) -> bool:
+    """Tells whether STAFF may take REPORT, held unassigned at their own unit.
+
+    Partners (物业, departments) take only their own categories; admins act as supervisors.
+    """
+    if report.assignee_id is not None or staff.unit != report.holder_unit:
+        return False
+    if staff.role is Role.PARTNER:
+        return staff.handles(report.category)
+    return staff.role is not Role.ADMIN
+
+
 def may_handle(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
     """Tells whether STAFF may act on REPORT: its assignee, or staff at or above its unit."""
     if staff is None:
         return False
     if report.assignee_id == staff.user_id:
         return True
-    if report.assignee_id is None and staff.unit == report.holder_unit:
+    if takes_unassigned(staff, report):
         return True
     return staff.role.is_supervisor and staff.oversees(report.holder_unit, tree)
 

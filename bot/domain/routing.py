@@ -60,17 +60,48 @@ def route(
 def refer_target(
     holder_unit: str, tree: UnitTree, staff: Iterable[Staff], category: str
 ) -> Route | None:
-    """Returns where a report held at HOLDER_UNIT goes when referred up (上报): the next tier."""
-    current = tree.tier_of(holder_unit)
-    next_tier = current.above
+    """Returns where a report held at HOLDER_UNIT goes when referred up (上报), or None at the top.
+
+    The next tier up whose unit has staff: its specialist for CATEGORY, else held unassigned
+    there for its front-line staff. A tier whose unit has nobody (or only admins) is skipped.
+    """
+    people = [p for p in staff if p.role is not Role.ADMIN]
+    next_tier = tree.tier_of(holder_unit).above
     while next_tier is not None:
         target = tree.unit_at_tier(holder_unit, next_tier)
         if target is not None:
-            staff = list(staff)
-            people = [p for p in staff if p.unit == target.code and p.role is not Role.ADMIN]
-            specialist = [p for p in people if p.handles(category)]
+            here = [p for p in people if p.unit == target.code]
+            specialist = [p for p in here if p.handles(category)]
+            if specialist:
+                return Route(target.code, next_tier, specialist[0])
             # Without a specialist the report is held at the unit, shown to all its staff, and
             # the first to accept takes it.
-            return Route(target.code, next_tier, specialist[0] if specialist else None)
+            if any(p.role in _FRONT_LINE for p in here):
+                return Route(target.code, next_tier, None)
         next_tier = next_tier.above
     return None
+
+
+def transfer_targets(
+    holder_unit: str,
+    tree: UnitTree,
+    staff: Iterable[Staff],
+    *,
+    presser: int,
+    assignee: int | None,
+) -> list[Staff]:
+    """Returns who a report held at HOLDER_UNIT may be transferred to (转派).
+
+    Staff of the same unit first, then of its sibling units (same parent), in tree order;
+    never the presser, the current assignee or an admin.
+    """
+    parent = tree.get(holder_unit).parent
+    siblings = [u.code for u in tree.children(parent)] if parent is not None else []
+    order = [holder_unit, *(code for code in siblings if code != holder_unit)]
+    rank = {code: i for i, code in enumerate(order)}
+    found = [
+        p
+        for p in staff
+        if p.unit in rank and p.role is not Role.ADMIN and p.user_id not in (presser, assignee)
+    ]
+    return sorted(found, key=lambda p: (rank[p.unit], p.user_id))
