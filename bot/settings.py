@@ -112,19 +112,6 @@ class CategoryConfig(_Strict):
         return value
 
 
-class CareSettings(_Strict):
-    """五必访 visit timings: reminders ahead of the due date, grace, nags and escalation."""
-
-    reminder_lead_days: int = Field(default=1, ge=0, le=14)  # 0: remind only on the due date
-    notify_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time
-    grace_days: int = Field(default=2, ge=0, le=30)  # after the due date a visit counts as missed
-    nag_every_days: int = Field(default=1, ge=1, le=14)  # the visitor is nagged again
-    escalate_after_days: int = Field(default=2, ge=0, le=30)  # missed this long: tell community
-    not_home_retry_days: int = Field(default=3, ge=1, le=30)  # nobody home: try again sooner
-    quiet_start: str = Field(default="22:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    quiet_end: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -135,7 +122,6 @@ class Settings(_Strict):
     units: list[UnitConfig] = []
     staff: list[StaffConfig] = []
     categories: list[CategoryConfig] = []
-    care: CareSettings = CareSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -164,8 +150,8 @@ def load(path: str | Path) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
-        message = " ".join(str(first["msg"]).split())
-        raise ConfigError(f"{path}: {key}: {message}") from None
+        message = " ".join(str(first["msg"]).split()).removeprefix("Value error, ")
+        raise ConfigError(f"{path}: {key}: {message}{_entry(raw, first['loc'])}") from None
     settings.source = str(path)
     _check_units(path, settings)
     _check_references(path, settings)
@@ -191,6 +177,24 @@ def _apply_env(raw: dict) -> None:
         raw.setdefault("storage", {})["path"] = db
 
 
+def _entry(raw: dict, loc: tuple) -> str:
+    """Returns " (unit 'X')" naming the list entry at LOC, so units.7 is easy to find."""
+    if (
+        len(loc) < 2
+        or loc[0] not in ("units", "staff", "categories")
+        or not isinstance(loc[1], int)
+    ):
+        return ""
+    try:
+        entry = raw[loc[0]][loc[1]]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    name = "telegram_id" if loc[0] == "staff" else "code"
+    if not isinstance(entry, dict) or name not in entry or loc[2:] == (name,):
+        return ""
+    return f" ({loc[0].removesuffix('s')} {entry[name]!r})"
+
+
 def _check_units(path: Path, settings: Settings) -> None:
     """Raises ConfigError naming units.N.KEY for a duplicate code, unknown parent or cycle."""
     index: dict[str, int] = {}
@@ -203,7 +207,9 @@ def _check_units(path: Path, settings: Settings) -> None:
         index[unit.code] = i
     for i, unit in enumerate(settings.units):
         if unit.parent is not None and unit.parent not in index:
-            raise ConfigError(f"{path}: units.{i}.parent: unknown unit {unit.parent!r}")
+            raise ConfigError(
+                f"{path}: units.{i}.parent: unit {unit.code!r} has unknown parent {unit.parent!r}"
+            )
     parents = {unit.code: unit.parent for unit in settings.units}
     for i, unit in enumerate(settings.units):
         chain = [unit.code]

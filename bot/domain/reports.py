@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from bot.domain.people import Role, Staff
+from bot.domain.routing import Route
 from bot.domain.units import Tier, UnitTree
 
 
@@ -39,8 +40,12 @@ class Action(StrEnum):
     REOPEN = "reopen"
     COMMENT = "comment"
     ESCALATE = "escalate"
-    EXTEND = "extend"
+    EXTEND = "extend"  # 申请延期 approved: the deadline moves
     EXPIRE = "expire"
+    REMIND = "remind"  # the deadline sweep reminded the holder before the deadline
+    NAG = "nag"  # … and nagged them once it had passed
+    ASK_EXTENSION = "ask_extension"  # 申请延期: the holder asks the tier above for more time
+    DENY_EXTENSION = "deny_extension"
 
 
 class RejectReason(StrEnum):
@@ -75,14 +80,52 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.OPEN, Action.REJECT): Status.REJECTED,
     (Status.ACCEPTED, Action.REJECT): Status.REJECTED,
     (Status.RESOLVED, Action.CONFIRM): Status.CLOSED,
-    (Status.RESOLVED, Action.REOPEN): Status.ACCEPTED,
+    # "Not solved" sends the report one tier up (or back to the top tier), to be taken again.
+    (Status.RESOLVED, Action.REOPEN): Status.OPEN,
     (Status.CLOSED, Action.COMMENT): Status.CLOSED,
     (Status.OPEN, Action.ESCALATE): Status.OPEN,
     (Status.ACCEPTED, Action.ESCALATE): Status.OPEN,
     (Status.OPEN, Action.EXTEND): Status.OPEN,
     (Status.ACCEPTED, Action.EXTEND): Status.ACCEPTED,
     (Status.RESOLVED, Action.EXPIRE): Status.CLOSED_UNVERIFIED,
+    (Status.OPEN, Action.REMIND): Status.OPEN,
+    (Status.ACCEPTED, Action.REMIND): Status.ACCEPTED,
+    (Status.OPEN, Action.NAG): Status.OPEN,
+    (Status.ACCEPTED, Action.NAG): Status.ACCEPTED,
+    (Status.OPEN, Action.ASK_EXTENSION): Status.OPEN,
+    (Status.ACCEPTED, Action.ASK_EXTENSION): Status.ACCEPTED,
+    (Status.OPEN, Action.DENY_EXTENSION): Status.OPEN,
+    (Status.ACCEPTED, Action.DENY_EXTENSION): Status.ACCEPTED,
 }
+
+
+class Window(StrEnum):
+    """Which deadline runs: to accept (接单), to resolve (办结), or for the reporter to verify."""
+
+    ACCEPT = "accept"
+    RESOLVE = "resolve"
+    VERIFY = "verify"
+
+
+# The window each status runs; other statuses run none.
+WINDOW_OF = {
+    Status.OPEN: Window.ACCEPT,
+    Status.ACCEPTED: Window.RESOLVE,
+    Status.RESOLVED: Window.VERIFY,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """How the deadline sweep gets to a report's due_at (see bot/domain/deadlines.py)."""
+
+    window: Window
+    started_at: datetime
+    remind_at: datetime | None  # the reminder before the deadline (None for VERIFY)
+    breach_at: datetime | None  # escalation; None at the top tier (nags go on) and for VERIFY
+    next_at: datetime | None  # when the sweep looks at the report next; None: never
+    nag_day: date | None = None  # the local day `nags` counts for
+    nags: int = 0  # reminders and nags sent on nag_day (the daily budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +150,8 @@ class Report:
     stars: int | None = None
     comment: str | None = None
     updated_at: datetime | None = None
-    due_at: datetime | None = None
+    due_at: datetime | None = None  # the running window's deadline (kept, as it was, once closed)
+    timer: Timer | None = None
     id: int | None = None
     version: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -205,7 +249,7 @@ def transfer(
 
 def refer_up(
     report: Report,
-    by: Staff,
+    by: Staff | None,
     at: datetime,
     *,
     to_unit: str,
@@ -252,9 +296,28 @@ def confirm(
     return move(report, Action.CONFIRM, actor_id=by_user, at=at, data={"stars": stars}, stars=stars)
 
 
-def reopen(report: Report, by_user: int, at: datetime) -> tuple[Report, ReportEvent]:
-    """Returns the report back with its assignee because the reporter says it is not solved."""
-    return move(report, Action.REOPEN, actor_id=by_user, at=at)
+def reopen(
+    report: Report, by_user: int, at: datetime, *, up: Route | None, note: str | None = None
+) -> tuple[Report, ReportEvent]:
+    """Returns the report sent one tier up because the reporter says it is not solved.
+
+    UP is where routing.refer_target sends it; at the top tier (UP is None) it stays with the
+    unit and staff that hold it. Either way it waits to be taken again, on a new clock.
+    """
+    target_unit = up.unit if up else report.holder_unit
+    target_tier = up.tier if up else report.tier
+    assignee = (up.assignee.user_id if up.assignee else None) if up else report.assignee_id
+    return move(
+        report,
+        Action.REOPEN,
+        actor_id=by_user,
+        at=at,
+        note=note,
+        data={"from_unit": report.holder_unit, "to_unit": target_unit, "tier": target_tier.value},
+        holder_unit=target_unit,
+        tier=target_tier,
+        assignee_id=assignee,
+    )
 
 
 def comment(report: Report, by_user: int, at: datetime, text: str) -> tuple[Report, ReportEvent]:
