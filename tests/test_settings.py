@@ -1,0 +1,164 @@
+"""Configuration: a broken file is refused with one line naming the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import settings as settings_module
+from bot.settings import ConfigError
+
+DATA = Path(__file__).parent / "data"
+GOOD = (DATA / "config.toml").read_text(encoding="utf-8")
+
+
+def _load(tmp_path: Path, text: str):
+    path = tmp_path / "office.toml"
+    path.write_text(text, encoding="utf-8")
+    return settings_module.load(path)
+
+
+def _edit(old: str, new: str, count: int = 1) -> str:
+    assert old in GOOD, old
+    return GOOD.replace(old, new, count)
+
+
+BROKEN = [
+    # (what is wrong, the broken text, the key the error names, words the message holds)
+    ("bad TOML", GOOD + "\n[[units]\n", None, "not valid TOML"),
+    ("unknown top-level key", GOOD.replace("timezone", "time_zone"), "time_zone", "Extra inputs"),
+    ("unknown nested key", _edit("token =", "tokn ="), "telegram.tokn", "Extra inputs"),
+    (
+        "unknown unit key",
+        _edit('level = "grid"', 'level = "grid"\nlevle = "x"'),
+        "units.3.levle",
+        "",
+    ),
+    ("bad parent", _edit('parent = "C1"', 'parent = "C9"'), "units.3.parent", "'C9'"),
+    (
+        "cycle",
+        _edit('level = "district"', 'level = "district"\nparent = "B1"'),
+        "units.0.parent",
+        "cycle D1 → B1 → G1 → C1 → S1 → D1",
+    ),
+    ("self parent", _edit('parent = "C1"', 'parent = "G1"'), "units.3.parent", "cycle G1 → G1"),
+    ("duplicate unit", _edit('code = "B3"', 'code = "B2"'), "units.7.code", "duplicate"),
+    ("unit code with ':'", _edit('code = "B3"', 'code = "B:3"'), "units.7.code", "':'"),
+    ("lat without lon", _edit("lon = 114.3100\n", ""), "units.7", "together (unit 'B3')"),
+    ("lat out of range", _edit("lat = 30.6100", "lat = 130.61"), "units.7.lat", "90"),
+    ("empty unit name", _edit('name = "3栋"', 'name = ""'), "units.7.name", "at least 1"),
+    ("staff at unknown unit", _edit('unit = "G2"', 'unit = "G7"'), "staff.1.unit", "'G7'"),
+    (
+        "duplicate staff id",
+        _edit("telegram_id = 102", "telegram_id = 101"),
+        "staff.1.telegram_id",
+        "twice",
+    ),
+    ("bad role", _edit('role = "street"', 'role = "mayor"'), "staff.4.role", "'admin' (staff 301)"),
+    (
+        "non-numeric id",
+        _edit("telegram_id = 102", 'telegram_id = "abc"'),
+        "staff.1.telegram_id",
+        "integer",
+    ),
+    (
+        "unknown staff category",
+        _edit('["property"]', '["plumbing"]'),
+        "staff.5.categories",
+        "'plumbing'",
+    ),
+    (
+        "duplicate category",
+        _edit('code = "road"', 'code = "litter"'),
+        "categories.1.code",
+        "duplicate",
+    ),
+    (
+        "bad route level",
+        _edit('route_level = "community"', 'route_level = "comunity"'),
+        "categories.3.route_level",
+        "'comunity'",
+    ),
+    (
+        "bad bot username",
+        _edit("[telegram]\n", '[telegram]\nbot_username = "my bot"\n'),
+        "telegram.bot_username",
+        "ends in 'bot'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "key", "words"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_broken_config_is_refused_with_one_line_naming_the_file_and_key(
+    tmp_path, case, text, key, words
+):
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, text)
+
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith(f"{tmp_path / 'office.toml'}: ")
+    if key is not None:
+        assert f": {key}: " in message
+    assert words in message
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"nowhere\.toml: file not found"):
+        settings_module.load(tmp_path / "nowhere.toml")
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "gbk.toml"
+    path.write_bytes(GOOD.encode("gb18030"))
+    with pytest.raises(ConfigError, match=r"gbk\.toml: not UTF-8"):
+        settings_module.load(path)
+
+
+def test_the_test_config_loads_with_its_tree_staff_and_categories(tmp_path):
+    settings = _load(tmp_path, GOOD)
+
+    assert [u.code for u in settings.units] == ["D1", "S1", "C1", "G1", "G2", "B1", "B2", "B3"]
+    assert {s.telegram_id for s in settings.staff} == {101, 102, 103, 201, 301, 401, 901}
+    assert [c.code for c in settings.categories if c.urgent] == ["safety"]
+    assert settings.telegram.bot_username is None
+
+
+def test_the_bot_username_may_be_written_with_an_at_sign(tmp_path):
+    settings = _load(tmp_path, _edit("[telegram]\n", '[telegram]\nbot_username = "@Grid_Bot"\n'))
+    assert settings.telegram.bot_username == "Grid_Bot"
+
+
+def test_an_empty_parent_means_a_top_unit(tmp_path):
+    settings = _load(tmp_path, _edit('level = "district"', 'level = "district"\nparent = ""'))
+    assert settings.units[0].parent is None
+
+
+def test_the_environment_overrides_token_and_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDDESK_TOKEN", "999:FROM-ENV")
+    monkeypatch.setenv("GRIDDESK_DB", "/tmp/elsewhere.sqlite3")
+    settings = _load(tmp_path, GOOD)
+    assert settings.telegram.token == "999:FROM-ENV"
+    assert settings.database_path() == Path("/tmp/elsewhere.sqlite3")
+
+
+def test_a_missing_token_names_the_file_and_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRIDDESK_TOKEN", raising=False)
+    settings = _load(tmp_path, _edit('token = "123456:TEST-TOKEN"', 'token = ""'))
+    with pytest.raises(ConfigError) as refused:
+        settings_module.require_token(settings)
+    assert str(refused.value).startswith(f"{tmp_path / 'office.toml'}: telegram.token ")
+
+
+def test_the_example_config_is_valid():
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    settings = settings_module.load(example)
+    levels = {u.level for u in settings.units}
+    assert {"district", "street", "community", "grid", "building"} <= levels
+    assert {s.role for s in settings.staff} == set(settings_module.STAFF_ROLES)
+    assert 6 <= len(settings.categories) <= 8
+    assert any(c.urgent for c in settings.categories)
+    assert any(c.route_level for c in settings.categories)
+    assert any(s.role == "partner" and s.categories for s in settings.staff)
+    assert any(u.lat is not None for u in settings.units)
