@@ -15,7 +15,6 @@ from bot import settings as settings_module
 from bot.clock import Clock
 from bot.domain.people import Role, Staff
 from bot.domain.routing import route
-from bot.domain.summary import IsoWeek
 from bot.domain.units import Unit, UnitTree
 from bot.importer import ImportRefused
 from bot.settings import ConfigError, Settings
@@ -65,23 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", default="", help="their name (default: their Telegram name)")
     invite.add_argument("--ttl-hours", type=_ttl_hours, default=72, help="valid for (default 72)")
     invite.add_argument("--api-url", help="Bot API server used to look up the bot's username")
-
-    summary = commands.add_parser(
-        "summary", help="print a unit's weekly summary (as groups get it)"
-    )
-    summary.add_argument("--config", required=True, help="TOML configuration file")
-    summary.add_argument("--unit", required=True, help="unit code; its subtree is summarised")
-    summary.add_argument("--week", type=_iso_week, help="ISO week, e.g. 2026-W47 (default: last)")
-    summary.add_argument("--png", help="also write the chart to this PNG file")
-    summary.add_argument("--lang", choices=("zh", "en"), help="default: default_language")
     return parser
-
-
-def _iso_week(text: str) -> IsoWeek:
-    try:
-        return IsoWeek.parse(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,11 +291,15 @@ async def bot_username(settings: Settings, api_url: str | None = None) -> str:
         settings.telegram.token,
         base_url=base_url or "https://api.telegram.org/bot",
         request=request,
+        get_updates_request=request,
     )
     try:
-        await bot.initialize()  # getMe
-        username = bot.username
-        await bot.shutdown()
+        try:
+            await bot.initialize()  # getMe
+            username = bot.username
+        finally:
+            # Bot.shutdown() does nothing when initialize() failed; close the client either way.
+            await request.shutdown()
     except TelegramError as exc:
         raise ConfigError(
             f"{settings.source}: telegram.token: getMe failed ({exc}); set telegram.bot_username"
@@ -321,16 +308,9 @@ async def bot_username(settings: Settings, api_url: str | None = None) -> str:
     return username
 
 
-def cmd_summary(args: argparse.Namespace) -> int:
-    from bot.summaries import summary_command
-
-    return summary_command(args.config, args.unit, args.week, args.png, args.lang)
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "check-config": cmd_check_config,
     "import": cmd_import,
     "invite": cmd_invite,
-    "summary": cmd_summary,
 }
