@@ -112,6 +112,19 @@ class CategoryConfig(_Strict):
         return value
 
 
+class CareSettings(_Strict):
+    """五必访 visit timings: reminders ahead of the due date, grace, nags and escalation."""
+
+    reminder_lead_days: int = Field(default=1, ge=0, le=14)  # 0: remind only on the due date
+    notify_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time
+    grace_days: int = Field(default=2, ge=0, le=30)  # after the due date a visit counts as missed
+    nag_every_days: int = Field(default=1, ge=1, le=14)  # the visitor is nagged again
+    escalate_after_days: int = Field(default=2, ge=0, le=30)  # missed this long: tell community
+    not_home_retry_days: int = Field(default=3, ge=1, le=30)  # nobody home: try again sooner
+    quiet_start: str = Field(default="22:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_end: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -122,6 +135,7 @@ class Settings(_Strict):
     units: list[UnitConfig] = []
     staff: list[StaffConfig] = []
     categories: list[CategoryConfig] = []
+    care: CareSettings = CareSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+
 from bot.domain import reports as domain
 from bot.domain.reports import Report, ReportEvent
 from bot.domain.routing import route
@@ -22,8 +27,13 @@ async def submit_report(
     lat: float | None = None,
     lon: float | None = None,
     clear_draft_of: int | None = None,
+    hook: Callable[[aiosqlite.Connection, Report], Awaitable[Any]] | None = None,
 ) -> Report:
-    """Routes and stores a new report with its first event and every notice, in one commit."""
+    """Routes and stores a new report with its first event and every notice, in one commit.
+
+    HOOK(conn, stored report) runs inside that commit (e.g. a visit or a patrol finding linked
+    to the report); if it raises, nothing is stored.
+    """
     now = services.clock()
     tree = await services.units.tree()
     category_info = await services.units.category(category)
@@ -55,7 +65,9 @@ async def submit_report(
     async def messages(stored: Report) -> list:
         return await messages_for(services, stored, event)
 
-    return await services.reports.create(report, event, messages, clear_draft_of=clear_draft_of)
+    return await services.reports.create(
+        report, event, messages, clear_draft_of=clear_draft_of, hook=hook
+    )
 
 
 async def save_move(
