@@ -2,8 +2,14 @@
 
 PTB's own Updater confirms an update (advances the offset) before handlers run, so a crash
 loses it. Here getUpdates is called with offset = last stored + 1 only after the commit, and a
-processor works through the stored updates; an update whose effects committed is marked done in
-that same commit (storage.db.current_update), so it is never processed twice.
+processor works through the stored updates in order; an update whose effects committed is
+marked done in that same commit (storage.db.current_update), so it is never processed twice.
+
+An update whose processing fails is tried again at once (before any later update), at most
+MAX_ATTEMPTS times, then parked and reported to telegram.admin_chat_id. A crash of the whole
+process counts too: on start the oldest pending update (the one in progress, if any) is charged
+an attempt, so an update that kills the process is parked after MAX_ATTEMPTS restarts instead of
+killing every restart.
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
 from bot.services import Services
 from storage.db import current_update
+from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+MAX_BACKOFF = 30.0
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
@@ -36,9 +44,13 @@ class Poller:
         self.failed: set[int] = application.bot_data.setdefault("failed_updates", set())
 
     async def fetch_forever(self) -> None:
-        """Long-polls Telegram and stores every update; never drops pending updates."""
-        last = await self.services.inbox.last_update_id()
-        offset = last + 1 if last is not None else None
+        """Long-polls Telegram and stores every update; never drops pending updates.
+
+        The first call asks without an offset (Telegram's earliest unconfirmed update): what
+        was stored but not yet confirmed before a restart comes again and is ignored as a
+        duplicate, and nothing is confirmed that was not stored.
+        """
+        offset: int | None = None
         backoff = 1.0
         while True:
             try:
@@ -47,12 +59,12 @@ class Poller:
             except InvalidToken:
                 raise
             except RetryAfter as exc:
-                await asyncio.sleep(float(_seconds(exc.retry_after)))
+                await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except (TimedOut, NetworkError, Conflict) as exc:
+            except (NetworkError, Conflict) as exc:  # TimedOut is a NetworkError
                 log.warning("getUpdates failed: %s; retrying in %.0f s", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if updates:
                 await self.services.inbox.store(updates, self.services.clock())
@@ -68,7 +80,15 @@ class Poller:
         )
         return list(result or [])
 
+    async def recover(self) -> None:
+        """Charges the update that was in progress when the process last stopped an attempt."""
+        parked = await self.services.inbox.charge_oldest(MAX_ATTEMPTS)
+        if parked is not None:
+            log.error("update %s parked: the process stopped %s times on it", parked, MAX_ATTEMPTS)
+            await report_parked(self.services, parked)
+
     async def process_forever(self) -> None:
+        await self.recover()
         while True:
             done = await self.process_pending()
             if not done:
@@ -77,13 +97,18 @@ class Poller:
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
     async def process_pending(self) -> int:
-        """Processes the stored updates in order; returns how many were handled."""
+        """Processes the stored updates in order; returns how many were tried.
+
+        Stops at a failure, so the failed update is tried again before any later one.
+        """
         rows = await self.services.inbox.pending()
-        for row in rows:
-            await self.process_one(row.update_id, row.payload)
+        for tried, row in enumerate(rows, start=1):
+            if not await self.process_one(row.update_id, row.payload):
+                return tried
         return len(rows)
 
-    async def process_one(self, update_id: int, payload: dict[str, Any]) -> None:
+    async def process_one(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Processes one stored update; returns False if it failed (and was counted)."""
         token = current_update.set(update_id)
         try:
             self.failed.discard(update_id)
@@ -95,15 +120,16 @@ class Poller:
             self.application.bot_data.setdefault("failed_errors", {})[update_id] = repr(exc)
         finally:
             current_update.reset(token)
-        if update_id in self.failed:
-            self.failed.discard(update_id)
-            error = self.application.bot_data.get("failed_errors", {}).pop(update_id, "error")
-            parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
-            if parked:
-                log.error("update %s parked after %s attempts", update_id, MAX_ATTEMPTS)
-                await report_parked(self.services, update_id)
-        else:
+        if update_id not in self.failed:
             await self.services.inbox.mark_done(update_id, self.services.clock())
+            return True
+        self.failed.discard(update_id)
+        error = self.application.bot_data.get("failed_errors", {}).pop(update_id, "error")
+        parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
+        if parked:
+            log.error("update %s parked after %s attempts", update_id, MAX_ATTEMPTS)
+            await report_parked(self.services, update_id)
+        return False
 
 
 async def report_parked(services: Services, update_id: int) -> None:
@@ -111,8 +137,6 @@ async def report_parked(services: Services, update_id: int) -> None:
     chat = services.settings.telegram.admin_chat_id
     if chat is None:
         return
-    from storage.outbox import Outgoing
-
     text = services.texts("admin.update_parked", None, update_id=update_id)
     await services.outbox.send(
         [Outgoing(chat, "sendMessage", {"text": text, "parse_mode": "HTML"})], services.clock()
@@ -120,4 +144,4 @@ async def report_parked(services: Services, update_id: int) -> None:
 
 
 def _seconds(value: Any) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)

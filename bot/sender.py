@@ -1,8 +1,24 @@
 """The sender: drains the outbox within Telegram's limits and records what was delivered.
 
 Limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
-about 30 messages a second overall, 1 a second to one private chat, 20 a minute to one group.
-Order is kept per chat because only the oldest row of each chat is ever in flight.
+about 30 messages a second overall, 1 a second to one chat, 20 a minute to one group. Order is
+kept per chat because only the oldest row of each chat is ever in flight, and a row waiting for
+a retry holds back the rows behind it.
+
+What each answer does:
+- 429: that chat waits retry_after (the row keeps its place, no attempt counted); a second chat
+  hit while the first waits means a bot-wide flood, and every chat waits.
+- 403 (blocked, kicked, never started): the chat is marked unreachable, its queue is dropped and
+  the responsible staff are told (the reporter's handlers, or the admin chat for a group).
+- 400 with migrate_to_chat_id: the chat's queue and cards move to the supergroup (with
+  storage.outbox.MIGRATION_HOOKS for other tables) and are sent there.
+- timeouts, 5xx, refused connections: the row is retried with backoff, at most MAX_ATTEMPTS
+  times; while several chats fail in a row (an outage) attempts are not counted and the whole
+  sender backs off, so an outage of minutes loses nothing and the outbox drains in order after.
+
+A message whose call succeeded but whose success was not yet recorded when the process died is
+sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
+in flight can be affected, as rows are sent one at a time.
 """
 
 from __future__ import annotations
@@ -11,26 +27,116 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InputMediaPhoto
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+import httpx
+from telegram import Bot, InputFile, InputMediaPhoto
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.services import Services
-from storage.outbox import CARD, OutboxRow
+from storage.outbox import CARD, OutboxRow, Outgoing
+from storage.outbox_files import MissingFile, file_id, load_file
 
 log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 30
-PRIVATE_INTERVAL = 1.0  # seconds between two messages to one private chat
-GROUP_INTERVAL = 3.0  # 20 a minute
+CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+GROUP_PER_MINUTE = 20
 MAX_ATTEMPTS = 8  # for timeouts and server errors, with backoff
+MAX_BACKOFF = 300.0  # seconds before one row is tried again
+MAX_PAUSE = 30.0  # seconds the whole sender waits while the Bot API is down
+IDLE_POLL = 0.5  # seconds between looks at the outbox when nothing woke the sender
 
 
-def chat_interval(chat_id: int) -> float:
-    return PRIVATE_INTERVAL if chat_id > 0 else GROUP_INTERVAL
+def is_group(chat_id: int) -> bool:
+    return chat_id < 0
+
+
+def weight(row: OutboxRow) -> int:
+    """Returns how many messages ROW makes (an album counts each photo)."""
+    media = row.params.get("media")
+    return len(media) if row.method == "sendMediaGroup" and isinstance(media, list) else 1
+
+
+class Pacer:
+    """Telegram's limits as a schedule over a monotonic clock; it never sleeps itself."""
+
+    def __init__(self) -> None:
+        self._recent: deque[tuple[float, int]] = deque()  # (sent at, weight), last second
+        self._last: dict[int, float] = {}  # chat → last message
+        self._group_minute: dict[int, deque[tuple[float, int]]] = {}
+        self._held: dict[int, float] = {}  # chat → not before (a 429 for that chat)
+        self.paused_until = 0.0  # every chat (bot-wide 429, outage)
+
+    def global_delay(self, amount: int, now: float) -> float:
+        """Returns the seconds until AMOUNT more messages fit in the overall limit."""
+        while self._recent and now - self._recent[0][0] >= 1.0:
+            self._recent.popleft()
+        total = sum(w for _, w in self._recent) + amount
+        if total <= GLOBAL_PER_SECOND:
+            return max(0.0, self.paused_until - now)
+        for sent_at, w in self._recent:
+            total -= w
+            if total <= GLOBAL_PER_SECOND:
+                return max(sent_at + 1.0 - now, self.paused_until - now)
+        return 1.0  # cannot happen: an album has at most 10 photos
+
+    def chat_delay(self, chat_id: int, amount: int, now: float) -> float:
+        """Returns the seconds until CHAT_ID may get AMOUNT more messages."""
+        delay = max(0.0, self._held.get(chat_id, 0.0) - now)
+        last = self._last.get(chat_id)
+        if last is not None:
+            delay = max(delay, last + CHAT_INTERVAL - now)
+        if is_group(chat_id):
+            window = self._group_minute.get(chat_id)
+            if window:
+                while window and now - window[0][0] >= 60.0:
+                    window.popleft()
+                total = sum(w for _, w in window) + amount
+                for sent_at, w in window:
+                    if total <= GROUP_PER_MINUTE:
+                        break
+                    total -= w
+                    delay = max(delay, sent_at + 60.0 - now)
+        return delay
+
+    def delay(self, chat_id: int, amount: int, now: float) -> float:
+        return max(self.global_delay(amount, now), self.chat_delay(chat_id, amount, now))
+
+    def record(self, chat_id: int, amount: int, now: float) -> None:
+        """Counts AMOUNT messages sent to CHAT_ID at NOW."""
+        self._recent.append((now, amount))
+        self._last[chat_id] = now
+        if is_group(chat_id):
+            self._group_minute.setdefault(chat_id, deque()).append((now, amount))
+
+    def hold(self, chat_id: int, until: float) -> None:
+        self._held[chat_id] = max(self._held.get(chat_id, 0.0), until)
+
+    def pause(self, until: float) -> None:
+        self.paused_until = max(self.paused_until, until)
+
+    def held(self, now: float) -> list[int]:
+        """Returns the chats that cannot take a message now (and forgets old history)."""
+        for chat_id, until in list(self._held.items()):
+            if until <= now:
+                del self._held[chat_id]
+        for chat_id, at in list(self._last.items()):
+            if now - at >= 60.0:
+                del self._last[chat_id]
+                self._group_minute.pop(chat_id, None)
+        chats = set(self._held) | set(self._last)
+        return sorted(c for c in chats if self.chat_delay(c, 1, now) > 0)
 
 
 class Sender:
@@ -40,69 +146,68 @@ class Sender:
         services: Services,
         *,
         monotonic: Callable[[], float] = time.monotonic,
-        on_unreachable: Callable[[int, str], Any] | None = None,
     ):
         self.bot = bot
         self.services = services
         self.monotonic = monotonic
+        self.pacer = Pacer()
         self.wake = asyncio.Event()
-        self._next_for_chat: dict[int, float] = {}
-        self._sent_times: list[float] = []
-        self._paused_until = 0.0
-        self.on_unreachable = on_unreachable
+        self._failed_chats: set[int] = set()  # chats whose last call failed, since a success
+        self._streak = 0  # calls failed in a row
+        self._flooded: dict[int, float] = {}  # chat → until, for 429s
         services.db.on_commit.append(self.wake.set)
 
     async def run(self) -> None:
-        """Sends forever; woken by each commit, otherwise polls twice a second."""
+        """Sends forever; woken by each commit, otherwise looks twice a second."""
         while True:
             try:
-                sent = await self.drain_once()
+                wait = await self.drain_once()
             except Exception:
                 log.exception("sender pass failed")
-                sent = 0
-            if not sent:
+                wait = 1.0
+            if wait > 0:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+                    await asyncio.wait_for(self.wake.wait(), timeout=min(wait, IDLE_POLL))
 
-    async def drain_once(self) -> int:
-        """Sends what may be sent now; returns how many rows were attempted."""
-        now_mono = self.monotonic()
-        if now_mono < self._paused_until:
-            return 0
-        rows = await self.services.outbox.due(self.services.clock())
-        ready = [r for r in rows if self._next_for_chat.get(r.chat_id, 0.0) <= now_mono]
-        attempted = 0
-        for batch_start in range(0, len(ready), GLOBAL_PER_SECOND):
-            batch = ready[batch_start : batch_start + GLOBAL_PER_SECOND]
-            for row in batch:
-                await self._wait_global_slot()
-                if self.monotonic() < self._paused_until:
-                    return attempted
-                self._next_for_chat[row.chat_id] = self.monotonic() + chat_interval(row.chat_id)
-                await self.deliver(row)
-                attempted += 1
-        return attempted
+    async def drain_once(self) -> float:
+        """Sends every row that may go now; returns the seconds until the next one may."""
+        now = self.monotonic()
+        if now < self.pacer.paused_until:
+            return self.pacer.paused_until - now
+        rows = await self.services.outbox.due(
+            self.services.clock(), limit=4 * GLOBAL_PER_SECOND, exclude=self.pacer.held(now)
+        )
+        next_look = IDLE_POLL
+        sent = 0
+        for row in rows:
+            if row.unreachable:
+                await self.services.outbox.mark_failed(row, "chat unreachable")
+                continue
+            amount = weight(row)
+            now = self.monotonic()
+            wait = self.pacer.delay(row.chat_id, amount, now)
+            if wait > 0:
+                next_look = min(next_look, wait)
+                if self.pacer.global_delay(amount, now) > 0:
+                    break
+                continue
+            self.pacer.record(row.chat_id, amount, now)
+            await self.deliver(row)
+            sent += 1
+        return 0.0 if sent else next_look
 
     async def drain_all(self, max_passes: int = 1000) -> None:
-        """Sends until the outbox has nothing due (tests and the CLI), ignoring pacing waits."""
+        """Sends until nothing is due, ignoring the pacing (tests and one-off commands)."""
         for _ in range(max_passes):
             rows = await self.services.outbox.due(self.services.clock())
             if not rows:
                 return
-            self._next_for_chat.clear()
-            self._paused_until = 0.0
             for row in rows:
-                await self.deliver(row)
-
-    async def _wait_global_slot(self) -> None:
-        while True:
-            now = self.monotonic()
-            self._sent_times = [t for t in self._sent_times if now - t < 1.0]
-            if len(self._sent_times) < GLOBAL_PER_SECOND:
-                self._sent_times.append(now)
-                return
-            await asyncio.sleep(1.0 - (now - self._sent_times[0]) + 0.001)
+                if row.unreachable:
+                    await self.services.outbox.mark_failed(row, "chat unreachable")
+                else:
+                    await self.deliver(row)
 
     async def deliver(self, row: OutboxRow) -> None:
         """Makes one Bot API call for ROW and records the outcome."""
@@ -111,53 +216,94 @@ class Sender:
         try:
             result = await self._call(row)
         except RetryAfter as exc:
-            wait = (
-                exc.retry_after
-                if isinstance(exc.retry_after, int | float)
-                else exc.retry_after.total_seconds()
-            )
-            log.warning("429 from Telegram: pausing %.0f s", wait)
-            self._paused_until = self.monotonic() + float(wait)
-            await outbox.retry_later(
-                row, self.services.clock() + timedelta(seconds=float(wait)), "429"
-            )
-            return
+            await self._flood(row, _seconds(exc.retry_after))
         except Forbidden as exc:
-            log.warning("chat %s unreachable: %s", row.chat_id, exc.message)
-            await outbox.mark_failed(row, f"forbidden: {exc.message}")
-            await self.services.outbox.mark_chat_unreachable(
-                row.chat_id, exc.message, self.services.clock()
-            )
-            if self.on_unreachable is not None:
-                await self.on_unreachable(row.chat_id, exc.message)
-            return
+            await self._unreachable(row, exc.message)
         except ChatMigrated as exc:
-            log.info("chat %s migrated to %s", row.chat_id, exc.new_chat_id)
+            log.info("outbox row %s: group migrated to a supergroup; moving its queue", row.id)
             await outbox.migrate_chat(row.chat_id, exc.new_chat_id, self.services.clock())
-            return
+            self._failed_chats.discard(row.chat_id)
         except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                await outbox.mark_sent(row, self.services.clock(), None)
+                return
             log.warning("outbox row %s refused: %s", row.id, exc.message)
             await outbox.mark_failed(row, f"bad request: {exc.message}")
+        except NetworkError as exc:  # timeouts, 5xx, refused connections
+            await self._network_failure(row, exc)
+        except TelegramError as exc:  # 401/404 (token), 409 …: nothing a retry soon would fix
+            await self._network_failure(row, exc)
+        else:
+            self._failed_chats.clear()
+            self._streak = 0
+            await outbox.mark_sent(row, self.services.clock(), _message_id(result))
+
+    async def _flood(self, row: OutboxRow, wait: float) -> None:
+        """A 429: that chat waits; a second chat hit meanwhile means every chat waits."""
+        now = self.monotonic()
+        self._flooded = {c: t for c, t in self._flooded.items() if t > now}
+        bot_wide = any(chat != row.chat_id for chat in self._flooded)
+        self._flooded[row.chat_id] = now + wait
+        self.pacer.hold(row.chat_id, now + wait)
+        if bot_wide:
+            self.pacer.pause(now + wait)
+        log.warning(
+            "429 from Telegram: %s waits %.0f s (outbox row %s)",
+            "every chat" if bot_wide else "one chat",
+            wait,
+            row.id,
+        )
+        await self.services.outbox.retry_later(
+            row, self.services.clock() + timedelta(seconds=wait), "429", count_attempt=False
+        )
+
+    async def _network_failure(self, row: OutboxRow, exc: TelegramError) -> None:
+        self._failed_chats.add(row.chat_id)
+        self._streak += 1
+        # Several chats failing in a row, or a connection that never opened, is the Bot API
+        # being down, not this message being bad: wait it out without using up attempts.
+        outage = len(self._failed_chats) >= 2 or _never_arrived(exc)
+        pause = min(MAX_PAUSE, 2.0 ** (self._streak - 1))
+        self.pacer.pause(self.monotonic() + pause)
+        attempts = row.attempts + (0 if outage else 1)
+        if attempts >= MAX_ATTEMPTS:
+            log.error("outbox row %s failed after %s attempts: %s", row.id, attempts, exc)
+            await self.services.outbox.mark_failed(row, f"network: {exc}")
             return
-        except (TimedOut, NetworkError) as exc:
-            attempts = row.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                log.error("outbox row %s failed after %s attempts: %s", row.id, attempts, exc)
-                await outbox.mark_failed(row, f"network: {exc}")
-                return
-            backoff = min(2**attempts, 300)
-            log.warning("outbox row %s: %s; retry in %s s", row.id, exc, backoff)
-            self._next_for_chat[row.chat_id] = self.monotonic() + backoff
-            await outbox.retry_later(
-                row, self.services.clock() + timedelta(seconds=backoff), f"network: {exc}"
-            )
-            return
-        await outbox.mark_sent(row, self.services.clock(), _message_id(result))
+        backoff = min(MAX_BACKOFF, 2.0**attempts)
+        log.warning(
+            "outbox row %s: %s; retry in %.0f s%s",
+            row.id,
+            exc,
+            backoff,
+            " (Bot API unreachable: not counted)" if outage else "",
+        )
+        await self.services.outbox.retry_later(
+            row,
+            self.services.clock() + timedelta(seconds=backoff),
+            f"network: {exc}",
+            count_attempt=not outage,
+        )
+
+    async def _unreachable(self, row: OutboxRow, why: str) -> None:
+        """Stops writing to a chat that blocked or removed the bot, and tells whoever must know."""
+        kind = "group" if is_group(row.chat_id) else "private chat"
+        log.warning("outbox row %s: %s unreachable (%s)", row.id, kind, why)
+        now = self.services.clock()
+        await self.services.outbox.mark_failed(row, f"forbidden: {why}")
+        await self.services.outbox.mark_chat_unreachable(row.chat_id, why, now)
+        notices = await unreachable_notices(self.services, row.chat_id)
+        if notices:
+            await self.services.outbox.send(notices, now)
 
     async def _call(self, row: OutboxRow) -> Any:
         if row.method != CARD:
             return await self.bot.do_api_request(
-                row.method, api_kwargs={"chat_id": row.chat_id, **_telegram_objects(row.params)}
+                row.method,
+                api_kwargs={
+                    "chat_id": row.chat_id,
+                    **_telegram_objects(await _with_files(self.services, row.params)),
+                },
             )
         if row.card_message_id is not None:
             try:
@@ -179,6 +325,68 @@ class Sender:
         return await self.bot.do_api_request(
             "sendMessage", api_kwargs={"chat_id": row.chat_id, **row.params}
         )
+
+
+async def unreachable_notices(services: Services, chat_id: int) -> list[Outgoing]:
+    """Returns what to tell staff when CHAT_ID can no longer be written to.
+
+    A resident: the staff holding their open reports (report numbers only). A group or a staff
+    member: the admin chat. Nobody is told about the admin chat itself.
+    """
+    admin_chat = services.settings.telegram.admin_chat_id
+    texts = services.texts
+    if is_group(chat_id) or await services.people.staff(chat_id) is not None:
+        if admin_chat is None or admin_chat == chat_id:
+            return []
+        key = "delivery.group_unreachable" if is_group(chat_id) else "delivery.staff_unreachable"
+        text = texts(key, None, chat_id=chat_id)
+        return [Outgoing(admin_chat, "sendMessage", {"text": text, "parse_mode": "HTML"})]
+    reports = [
+        r for r in await services.reports.by_reporter(chat_id, 100) if not r.status.is_closed
+    ]
+    holders: dict[int, list[str]] = {}
+    for report in reports:
+        if report.assignee_id is not None:
+            staff_ids = [report.assignee_id]
+        else:
+            staff_ids = [s.user_id for s in await services.people.staff_at([report.holder_unit])]
+        for staff_id in staff_ids:
+            if staff_id != chat_id:
+                holders.setdefault(staff_id, []).append(report.number)
+    languages = await services.people.languages(holders)
+    notices = []
+    for staff_id, report_ids in sorted(holders.items()):
+        numbers = ", ".join(sorted(report_ids))
+        text = texts("delivery.resident_unreachable", languages.get(staff_id), reports=numbers)
+        notices.append(Outgoing(staff_id, "sendMessage", {"text": text, "parse_mode": "HTML"}))
+    return notices
+
+
+def _never_arrived(exc: BaseException) -> bool:
+    """Tells whether the request certainly did not reach the Bot API (connection refused)."""
+    cause = exc.__cause__
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout) or "ConnectError" in str(
+        exc
+    )
+
+
+def _seconds(value: Any) -> float:
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+async def _with_files(services: Services, params: dict[str, Any]) -> dict[str, Any]:
+    """Returns PARAMS with each stored-file reference ({"$file": id}) as an InputFile upload."""
+    files = {key: ref for key, value in params.items() if (ref := file_id(value)) is not None}
+    if not files:
+        return params
+    loaded = dict(params)
+    for key, ref in files.items():
+        try:
+            filename, data = await load_file(services.db, ref)
+        except MissingFile:
+            raise BadRequest(f"stored file {ref} is missing") from None
+        loaded[key] = InputFile(data, filename=filename)
+    return loaded
 
 
 def _telegram_objects(params: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Database, to_db
+from storage.outbox import clear_unreachable
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +23,22 @@ class Inbox:
         self.db = db
 
     async def store(self, updates: list[dict[str, Any]], at: datetime) -> int:
-        """Stores UPDATES (duplicates ignored) in one commit; returns how many were new."""
+        """Stores UPDATES (duplicates ignored) in one commit; returns how many were new.
+
+        A user who writes to the bot can be written to again (they unblocked it), so their
+        chat loses its unreachable mark in the same commit.
+        """
         if not updates:
             return 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(completes_update=False) as conn:
             before = conn.total_changes
             await conn.executemany(
                 "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
                 [(u["update_id"], json.dumps(u, ensure_ascii=False), to_db(at)) for u in updates],
             )
-            return conn.total_changes - before
+            new = conn.total_changes - before
+            await clear_unreachable(conn, _reachable_chats(updates), at)
+            return new
 
     async def last_update_id(self) -> int | None:
         row = await self.db.fetchone("SELECT MAX(update_id) FROM inbox")
@@ -46,16 +53,45 @@ class Inbox:
         return [InboxRow(r["update_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
     async def mark_done(self, update_id: int, at: datetime) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(completes_update=False) as conn:
             await conn.execute(
                 "UPDATE inbox SET state = 'done', done_at = ?"
                 " WHERE update_id = ? AND state = 'new'",
                 (to_db(at), update_id),
             )
 
+    async def charge_oldest(self, max_attempts: int) -> int | None:
+        """Counts an attempt for the oldest pending update (the one in progress when the process
+        stopped, if any); returns its id when that parks it."""
+        async with self.db.transaction(completes_update=False) as conn:
+            async with conn.execute(
+                "SELECT update_id FROM inbox WHERE state = 'new' ORDER BY update_id LIMIT 1"
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            update_id = int(row[0])
+            await conn.execute(
+                "UPDATE inbox SET attempts = attempts + 1,"
+                " error = COALESCE(error, 'the process stopped while it was pending'),"
+                " state = CASE WHEN attempts + 1 >= ? THEN 'parked' ELSE state END"
+                " WHERE update_id = ?",
+                (max_attempts, update_id),
+            )
+            async with conn.execute(
+                "SELECT state FROM inbox WHERE update_id = ?", (update_id,)
+            ) as cursor:
+                state = await cursor.fetchone()
+        return update_id if state is not None and state[0] == "parked" else None
+
+    async def counts(self) -> dict[str, int]:
+        """Returns how many updates are in each state (new, done, parked)."""
+        rows = await self.db.fetchall("SELECT state, COUNT(*) FROM inbox GROUP BY state")
+        return {row[0]: int(row[1]) for row in rows}
+
     async def mark_failed(self, update_id: int, error: str, max_attempts: int) -> bool:
         """Counts a failed attempt; returns True when the update is now parked."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(completes_update=False) as conn:
             await conn.execute(
                 "UPDATE inbox SET attempts = attempts + 1, error = ?,"
                 " state = CASE WHEN attempts + 1 >= ? THEN 'parked' ELSE state END"
@@ -67,3 +103,20 @@ class Inbox:
             ) as cursor:
                 row = await cursor.fetchone()
         return bool(row and row[0] == "parked")
+
+
+def _reachable_chats(updates: list[dict[str, Any]]) -> set[int]:
+    """Returns the private chats whose user just wrote to the bot or (re)started it."""
+    chats: set[int] = set()
+    for update in updates:
+        query = update.get("callback_query") or {}
+        member = update.get("my_chat_member") or {}
+        message = update.get("message") or update.get("edited_message") or query.get("message")
+        if isinstance(message, dict) and message.get("chat", {}).get("type") == "private":
+            chats.add(int(message["chat"]["id"]))
+        if (
+            member.get("chat", {}).get("type") == "private"
+            and member.get("new_chat_member", {}).get("status") == "member"
+        ):
+            chats.add(int(member["chat"]["id"]))
+    return chats

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,7 @@ class OutboxRow:
     attempts: int
     created_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    unreachable: bool = False  # the chat blocked or removed the bot
 
 
 async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime) -> None:
@@ -101,6 +103,17 @@ async def _chat_state(
     )
 
 
+async def clear_unreachable(
+    conn: aiosqlite.Connection, chat_ids: Iterable[int], at: datetime
+) -> None:
+    """Marks CHAT_IDS reachable again (the user wrote to the bot: they unblocked it)."""
+    await conn.execute(
+        "UPDATE chats SET unreachable = NULL, updated_at = ?"
+        " WHERE unreachable IS NOT NULL AND chat_id IN (SELECT value FROM json_each(?))",
+        (to_db(at), json.dumps(sorted(set(chat_ids)))),
+    )
+
+
 class Outbox:
     """What the sender reads and marks; writers use `add` inside their own transaction."""
 
@@ -122,26 +135,38 @@ class Outbox:
                 )
             await add(conn, cards, at)
 
-    async def due(self, now: datetime, limit: int = 200) -> list[OutboxRow]:
-        """Returns the oldest sendable row of each chat, oldest first (order kept per chat)."""
+    async def due(
+        self, now: datetime, limit: int = 200, exclude: Iterable[int] = ()
+    ) -> list[OutboxRow]:
+        """Returns the oldest sendable row of each chat, oldest first (order kept per chat).
+
+        A chat's head is its oldest row that is due or already tried: a row waiting to be
+        retried (429, network) holds back the rows behind it, while a row scheduled for later
+        (not_before, never tried) does not. Chats in EXCLUDE (the sender is pacing them) are left
+        out, so they do not use up LIMIT.
+        """
         rows = await self.db.fetchall(
             """
             SELECT o.id, o.chat_id, o.method, o.payload, o.card_id, c.message_id AS card_message,
-                   o.attempts, o.created_at, o.not_before
-            FROM outbox o LEFT JOIN cards c ON c.id = o.card_id
+                   o.attempts, o.created_at, ch.unreachable
+            FROM outbox o
+            LEFT JOIN cards c ON c.id = o.card_id
+            LEFT JOIN chats ch ON ch.chat_id = o.chat_id
             WHERE o.id IN (
-                SELECT MIN(id) FROM outbox WHERE state IN ('pending', 'sending') GROUP BY chat_id
+                SELECT MIN(id) FROM outbox
+                WHERE state IN ('pending', 'sending')
+                  AND (not_before IS NULL OR not_before <= :now OR error IS NOT NULL)
+                GROUP BY chat_id
             )
+              AND (o.not_before IS NULL OR o.not_before <= :now)
+              AND o.chat_id NOT IN (SELECT value FROM json_each(:exclude))
             ORDER BY o.id
-            LIMIT ?
+            LIMIT :limit
             """,
-            (limit,),
+            {"now": to_db(now), "exclude": json.dumps(list(exclude)), "limit": limit},
         )
         result = []
         for row in rows:
-            not_before = from_db(row["not_before"])
-            if not_before is not None and not_before > now:
-                continue
             created = from_db(row["created_at"])
             assert created is not None
             result.append(
@@ -154,6 +179,7 @@ class Outbox:
                     card_message_id=row["card_message"],
                     attempts=row["attempts"],
                     created_at=created,
+                    unreachable=row["unreachable"] is not None,
                 )
             )
         return result
@@ -186,12 +212,19 @@ class Outbox:
                 (error[:500], row.id),
             )
 
-    async def retry_later(self, row: OutboxRow, when: datetime, error: str) -> None:
+    async def retry_later(
+        self, row: OutboxRow, when: datetime, error: str, *, count_attempt: bool = True
+    ) -> None:
+        """Sends ROW again at WHEN, still ahead of its chat's later rows.
+
+        The row stays 'sending' (out of collapsing), so a newer version queued meanwhile waits
+        behind it instead of clashing with it. A 429 does not count as an attempt.
+        """
         async with self.db.transaction() as conn:
             await conn.execute(
-                "UPDATE outbox SET state = 'pending', not_before = ?, error = ?,"
-                " attempts = attempts + 1 WHERE id = ?",
-                (to_db(when), error[:500], row.id),
+                "UPDATE outbox SET state = 'sending', not_before = ?, error = ?,"
+                " attempts = attempts + ? WHERE id = ?",
+                (to_db(when), error[:500], 1 if count_attempt else 0, row.id),
             )
 
     async def forget_card_message(self, card_id: int) -> None:
@@ -225,7 +258,7 @@ class Outbox:
         async with self.db.transaction() as conn:
             await _chat_state(conn, old, at, migrated_to=new)
             await conn.execute(
-                "UPDATE outbox SET chat_id = ?, state = 'pending' WHERE chat_id = ?"
+                "UPDATE outbox SET chat_id = ?, not_before = NULL WHERE chat_id = ?"
                 " AND state IN ('pending', 'sending')",
                 (new, old),
             )

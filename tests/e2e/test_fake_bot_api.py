@@ -1,0 +1,226 @@
+"""The fake Bot API answers python-telegram-bot's real HTTP client as Telegram documents it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    EndPointNotFound,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from tests.fakebotapi import FakeBotApi, Fault
+
+
+@pytest.fixture
+async def bot(fake: FakeBotApi) -> AsyncIterator[Bot]:
+    bot = Bot(
+        "123456:TEST-TOKEN",
+        base_url=f"{fake.api_url}/bot",
+        base_file_url=f"{fake.api_url}/file/bot",
+        request=HTTPXRequest(read_timeout=2.0, connect_timeout=1.0),
+        get_updates_request=HTTPXRequest(read_timeout=5.0, connect_timeout=1.0),
+    )
+    async with bot:
+        yield bot
+
+
+def keyboard(data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("按钮", callback_data=data)]])
+
+
+async def test_get_updates_forgets_only_what_an_offset_confirmed(fake, bot):
+    resident = fake.user(5001)
+    for word in ("一", "二", "三"):
+        resident.send_text(word)
+    first = await bot.get_updates(limit=2)
+    assert [u.message.text for u in first] == ["一", "二"]
+    again = await bot.get_updates()  # no offset: nothing was confirmed yet
+    assert [u.message.text for u in again] == ["一", "二", "三"]
+    rest = await bot.get_updates(offset=first[-1].update_id + 1)
+    assert [u.message.text for u in rest] == ["三"]
+    assert [u["message"]["text"] for u in fake.pending_updates()] == ["三"]
+
+
+async def test_a_negative_offset_keeps_only_the_last_updates(fake, bot):
+    resident = fake.user(5001)
+    for word in ("一", "二", "三"):
+        resident.send_text(word)
+    last = await bot.get_updates(offset=-1)
+    assert [u.message.text for u in last] == ["三"]
+    assert len(fake.pending_updates()) == 1
+
+
+async def test_a_long_poll_returns_as_soon_as_an_update_arrives(fake, bot):
+    resident = fake.user(5001)
+    started = time.monotonic()
+    poll = asyncio.create_task(bot.get_updates(timeout=3))
+    await asyncio.sleep(0.1)
+    resident.send_text("你好")
+    updates = await poll
+    assert [u.message.text for u in updates] == ["你好"]
+    assert time.monotonic() - started < 2.0
+
+
+async def test_a_second_get_updates_ends_the_first_with_409(fake, bot):
+    first = asyncio.create_task(bot.get_updates(timeout=3))
+    await asyncio.sleep(0.1)
+    second = asyncio.create_task(bot.get_updates(timeout=1))
+    with pytest.raises(Conflict):
+        await first
+    assert await second == ()
+
+
+async def test_send_message_checks_html_length_and_button_data(fake, bot):
+    fake.user(5001).send_text("/start")
+    sent = await bot.send_message(5001, "<b>案件</b> &lt;1&gt;", parse_mode="HTML")
+    assert sent.text == "案件 <1>"
+    assert sent.entities[0].type == "bold"
+    with pytest.raises(BadRequest, match=r"(?i)end tag"):
+        await bot.send_message(5001, "<b>未闭合", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)Unsupported start tag"):
+        await bot.send_message(5001, "<div>x</div>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)too long"):
+        await bot.send_message(5001, "字" * 4097)
+    await bot.send_message(5001, "<b>" + "字" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)text is empty"):
+        await bot.send_message(5001, "<b> </b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
+        await bot.send_message(5001, "x", reply_markup=keyboard("x" * 65))
+
+
+async def test_a_bot_cannot_write_first_or_to_a_user_who_blocked_it(fake, bot):
+    resident = fake.user(5001)
+    with pytest.raises(Forbidden, match=r"(?i)initiate"):
+        await bot.send_message(5001, "x")
+    resident.send_text("/start")
+    await bot.send_message(5001, "x")
+    resident.block()
+    with pytest.raises(Forbidden, match=r"(?i)blocked"):
+        await bot.send_message(5001, "x")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(424242, "x")
+
+
+async def test_photos_albums_and_captions_follow_telegram_limits(fake, bot):
+    resident = fake.user(5001)
+    update = resident.send_photo("坏了")
+    file_id = update["message"]["photo"][-1]["file_id"]
+    photo = await bot.send_photo(5001, file_id, caption="修好了")
+    assert photo.caption == "修好了"
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_photo(5001, file_id, caption="字" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_photo(5001, "no-such-file")
+    album = await bot.send_media_group(5001, [InputMediaPhoto(file_id)] * 2)
+    assert len({m.media_group_id for m in album}) == 1
+    with pytest.raises(BadRequest, match=r"(?i)2-10"):
+        await bot.send_media_group(5001, [InputMediaPhoto(file_id)] * 11)
+
+
+async def test_edits_report_not_modified_and_not_found(fake, bot):
+    fake.user(5001).send_text("/start")
+    sent = await bot.send_message(5001, "状态：待接单", reply_markup=keyboard("a:b"))
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await bot.edit_message_text(
+            "状态：待接单", chat_id=5001, message_id=sent.message_id, reply_markup=keyboard("a:b")
+        )
+    edited = await bot.edit_message_text("状态：处置中", chat_id=5001, message_id=sent.message_id)
+    assert edited.reply_markup is None  # an edit without markup removes the buttons
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("x", chat_id=5001, message_id=999)
+    with pytest.raises(BadRequest, match=r"(?i)no caption"):
+        await bot.edit_message_caption(chat_id=5001, message_id=sent.message_id, caption="x")
+    await bot.edit_message_reply_markup(5001, sent.message_id, reply_markup=keyboard("c:d"))
+    assert fake.bot_messages(5001)[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert await bot.delete_message(5001, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)not found"):
+        await bot.delete_message(5001, sent.message_id)
+
+
+async def test_a_button_press_arrives_and_is_answered_once(fake, bot):
+    resident = fake.user(5001)
+    resident.send_text("/start")
+    await bot.send_message(5001, "选择", reply_markup=keyboard("cat:pick:litter"))
+    resident.press("cat:pick:")
+    update = (await bot.get_updates())[-1]
+    assert update.callback_query.data == "cat:pick:litter"
+    assert await bot.answer_callback_query(update.callback_query.id, "好")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(update.callback_query.id)
+
+
+async def test_get_file_refuses_files_over_20_mb_and_serves_the_others(fake, bot):
+    resident = fake.user(5001)
+    small = resident.send_photo()["message"]["photo"][-1]["file_id"]
+    big = resident.send_photo(size=21 * 1024 * 1024)["message"]["photo"][-1]["file_id"]
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
+        await bot.get_file(big)
+    file = await bot.get_file(small)
+    assert bytes(await file.download_as_bytearray()).startswith(b"\xff\xd8")
+
+
+async def test_commands_and_chat_actions_are_kept_and_unknown_methods_are_404(fake, bot):
+    fake.user(5001).send_text("/start")
+    await bot.set_my_commands([("report", "随手拍")])
+    assert [c.command for c in await bot.get_my_commands()] == ["report"]
+    assert await bot.send_chat_action(5001, "typing")
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request("sendDice", api_kwargs={"chat_id": 5001})
+    assert fake.calls_of("sendDice")[0].status == 404
+
+
+async def test_injected_faults_reach_the_client_as_telegram_errors(fake, bot):
+    fake.user(5001).send_text("/start")
+    fake.group(-100).send_text(5001, "hi")
+    fake.inject(Fault.too_many_requests(7), method="sendMessage", chat_id=5001, times=2)
+    for _ in range(2):
+        with pytest.raises(RetryAfter) as flood:
+            await bot.send_message(5001, "x")
+        assert flood.value.retry_after in (7, __import__("datetime").timedelta(seconds=7))
+    await bot.send_message(5001, "x")
+    fake.inject(Fault.server_error(502), method="sendMessage")
+    with pytest.raises(NetworkError, match=r"(?i)Bad Gateway"):
+        await bot.send_message(5001, "x")
+    fake.group(-100).migrate(-1001000)
+    with pytest.raises(ChatMigrated) as moved:
+        await bot.send_message(-100, "x")
+    assert moved.value.new_chat_id == -1001000
+    await bot.send_message(-1001000, "x")
+
+
+async def test_a_slow_answer_times_out_and_the_message_is_not_sent(fake, bot):
+    fake.user(5001).send_text("/start")
+    fake.inject(Fault.slow(2.5), method="sendMessage")
+    with pytest.raises(TimedOut):
+        await bot.send_message(5001, "慢", read_timeout=0.2)
+    await asyncio.sleep(2.5)
+    assert fake.texts(5001) == []
+
+
+async def test_a_server_that_is_down_refuses_connections_until_it_comes_back(fake, bot):
+    fake.user(5001).send_text("/start")
+    await fake.go_down()
+    for _ in range(2):  # a kept-alive connection is cut, a new one is refused
+        with pytest.raises(NetworkError):
+            await bot.send_message(5001, "x")
+    await fake.come_up()
+    assert (await bot.send_message(5001, "回来了")).text == "回来了"
+
+
+async def test_the_fake_counts_sends_that_break_telegrams_limits(fake, bot):
+    fake.user(5001).send_text("/start")
+    await bot.send_message(5001, "一")
+    await bot.send_message(5001, "二")
+    assert [kind for kind, _, _ in fake.violations] == ["1 per second per chat"]
