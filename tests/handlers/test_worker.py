@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -236,3 +237,18 @@ async def test_an_unassigned_report_at_the_community_goes_to_its_staff_not_the_p
     await press(harness, COMMUNITY, f"report:accept:{report.id}")
 
     assert (await stored(harness, report)).assignee_id == COMMUNITY
+
+
+async def test_two_simultaneous_accepts_make_exactly_one_move(harness):
+    report = await new_report(harness)
+
+    await asyncio.gather(
+        harness.send(updates.press(WORKER_G1, f"report:accept:{report.id}"), deliver=False),
+        harness.send(updates.press(HEAD_G1, f"report:accept:{report.id}"), deliver=False),
+    )
+    await harness.deliver()
+
+    assert await actions(harness, report) == ["submit", "accept"]
+    winner = (await stored(harness, report)).assignee_id
+    loser = HEAD_G1 if winner == WORKER_G1 else WORKER_G1
+    assert "未做任何更改" in harness.last_text(loser)

@@ -203,3 +203,16 @@ async def test_reject_with_a_reason_and_a_note_tells_the_reporter_why(harness):
     assert told and "重复上报" in told[-1] and "与 R000001 为同一问题" in told[-1]
     # The worker's card is finished: no buttons.
     assert harness.request.last_markup(WORKER_G1) in (None, {"inline_keyboard": []})
+
+
+async def test_resolve_refer_or_reject_on_a_returned_report_says_its_status_and_asks_nothing(
+    harness,
+):
+    report = await new_report(harness)
+    await press(harness, WORKER_G1, f"report:reject_reason:{report.id}:invalid")
+    await harness.send(updates.text(WORKER_G1, "照片与问题无关"))
+
+    for verb in ("resolve", "refer", "reject", "transfer"):
+        await press(harness, WORKER_G1, f"report:{verb}:{report.id}")
+        assert "当前状态为「已退回」" in harness.last_text(WORKER_G1), verb
+        assert await step_of(harness, WORKER_G1) is None
