@@ -59,6 +59,12 @@ class Cards:
     def status_name(self, report: Report, lang: str) -> str:
         return self.texts(f"status.{report.status.value}", lang)
 
+    def work_status_name(self, report: Report, lang: str) -> str:
+        """Returns the status as staff read it ('awaiting your confirmation' is the reporter's)."""
+        if report.status is Status.RESOLVED:
+            return self.texts("worker.status_resolved", lang)
+        return self.status_name(report, lang)
+
     def tier_label(self, report: Report, lang: str) -> str:
         return f"{TIER_ICON[report.tier.value]} " + self.texts(f"tier.{report.tier.value}", lang)
 
@@ -98,7 +104,7 @@ class Cards:
             "card.work",
             lang,
             number=report.number,
-            status=self.status_name(report, lang),
+            status=self.work_status_name(report, lang),
             tier=self.tier_label(report, lang),
             category=self.category_name(report.category, lang),
             place=self.place(report),

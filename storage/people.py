@@ -58,7 +58,9 @@ class People:
         )
         staff = await self.staff(user_id)
         if row is None:
-            return None if staff is None else Person(user_id, staff.name, staff=staff)
+            # Staff who never wrote to the bot: no language yet, so person_of() records them
+            # on first contact (and /lang can change it).
+            return None if staff is None else Person(user_id, staff.name, "", staff=staff)
         return Person(row["user_id"], row["name"], row["lang"], row["unit"], row["phone"], staff)
 
     async def touch(self, user_id: int, name: str, lang: str, at: datetime) -> Person:

@@ -252,3 +252,17 @@ async def test_two_simultaneous_accepts_make_exactly_one_move(harness):
     winner = (await stored(harness, report)).assignee_id
     loser = HEAD_G1 if winner == WORKER_G1 else WORKER_G1
     assert "未做任何更改" in harness.last_text(loser)
+
+
+async def test_a_worker_who_switched_to_english_gets_cards_and_prompts_in_english(harness):
+    await harness.send(updates.text(WORKER_G1, "/lang en"))
+    assert harness.last_text(WORKER_G1) == "Language set to English."
+    report = await new_report(harness)
+    assert "Case" in harness.texts_to(WORKER_G1)[-1]
+
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    assert "photo of the result" in harness.last_text(WORKER_G1)
+    await harness.send(updates.photo(WORKER_G1, "after", caption="Cleared"))
+
+    card = card_edits(harness, WORKER_G1)[-1].params["text"]
+    assert "Awaiting the reporter's confirmation" in card
