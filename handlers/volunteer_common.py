@@ -1,0 +1,193 @@
+"""What the volunteer, wish, activity and points handlers (and their sweeps) share."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import GridContext
+from bot.domain.groups import Binding, Purpose
+from bot.domain.people import Person
+from bot.domain.units import UnitTree
+from bot.domain.volunteers import Volunteer, rank_nearby, reach_units
+from bot.services import Services
+from bot.settings import VolunteerOption
+from handlers import buttons
+from handlers.buttons import Press
+from storage.activities import Activities
+from storage.groups import Groups, nearest
+from storage.points import Points
+from storage.volunteers import Volunteers
+from storage.wishes import Wishes
+
+GROUP_LEVELS = ("grid", "community", "street", "district")
+
+
+@dataclass(frozen=True, slots=True)
+class Repos:
+    volunteers: Volunteers
+    wishes: Wishes
+    activities: Activities
+    points: Points
+    groups: Groups
+
+
+def repos(services: Services) -> Repos:
+    """Returns the repositories of this feature (stateless wrappers around the database)."""
+    db = services.db
+    return Repos(Volunteers(db), Wishes(db), Activities(db), Points(db), Groups(db))
+
+
+def option_name(options: Iterable[VolunteerOption], code: str | None, lang: str) -> str:
+    for option in options:
+        if option.code == code:
+            return option.en if lang == "en" else option.zh
+    return code or ""
+
+
+def skill_names(services: Services, codes: Iterable[str], lang: str) -> str:
+    """Returns the skills' names joined for LANG, or a dash for none."""
+    skills = services.settings.volunteers.skills
+    names = [option_name(skills, code, lang) for code in codes]
+    return ("、" if lang == "zh" else ", ").join(names) if names else "—"
+
+
+def team_name(services: Services, code: str | None, lang: str) -> str:
+    if not code:
+        return "—"
+    return option_name(services.settings.volunteers.teams, code, lang)
+
+
+def availability_names(services: Services, codes: Iterable[str], lang: str) -> str:
+    names = [services.texts(f"volunteer.avail_{code}", lang) for code in codes]
+    return ("、" if lang == "zh" else ", ").join(names) if names else "—"
+
+
+def when(services: Services, at: datetime | None) -> str:
+    """Returns AT in the office's timezone, as staff and residents read it."""
+    if at is None:
+        return "—"
+    return at.astimezone(services.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def place(tree: UnitTree, unit: str) -> str:
+    return tree.path_name(unit) if unit in tree else unit
+
+
+def area(tree: UnitTree, unit: str) -> str:
+    """Returns the grid (or higher) a unit lies in: fit for a group, no building or address."""
+    if unit not in tree:
+        return unit
+    for candidate in tree.chain(unit):
+        if candidate.level in GROUP_LEVELS:
+            return candidate.name
+    return tree.chain(unit)[-1].name
+
+
+async def answer(update: Update, text: str | None = None) -> None:
+    """Answers the callback query (the one direct Bot API call a handler makes)."""
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer(text[:190] if text else None)
+
+
+async def refuse(update: Update, ctx: GridContext, me: Person, key: str, **params: object) -> None:
+    """Answers the press with why nothing happened (a forged, stale or unauthorised press)."""
+    await answer(update, ctx.texts(key, me.lang, **params))
+
+
+def parse_press(update: Update) -> Press | None:
+    query = update.callback_query
+    return buttons.parse(query.data if query else None)
+
+
+async def volunteer_groups(services: Services, unit: str) -> list[Binding]:
+    """Returns the volunteer group(s) of UNIT: those bound to the nearest unit at or above it."""
+    return nearest(await repos(services).groups.groups_for(unit, Purpose.VOLUNTEERS))
+
+
+async def matching_volunteers(
+    services: Services, unit: str, skills: Iterable[str], *, exclude: Iterable[int] = ()
+) -> list[Volunteer]:
+    """Returns approved volunteers with one of SKILLS near UNIT, nearest first, capped."""
+    config = services.settings.volunteers
+    tree = await services.units.tree()
+    if unit not in tree:
+        return []
+    candidates = await repos(services).volunteers.approved_in(
+        reach_units(unit, tree, config.match_levels_up)
+    )
+    return rank_nearby(
+        candidates,
+        unit,
+        tree,
+        skills=skills,
+        levels_up=config.match_levels_up,
+        limit=config.match_limit,
+        exclude=exclude,
+    )
+
+
+async def lang_of(services: Services, user_ids: Iterable[int]) -> dict[int, str]:
+    """Returns each user's language (the office default for those never seen)."""
+    ids = list(user_ids)
+    known = await services.people.languages(ids)
+    default = services.settings.default_language
+    return {user_id: known.get(user_id, default) for user_id in ids}
+
+
+def walk_keyboard(
+    ctx: GridContext,
+    lang: str,
+    tree: UnitTree,
+    noun: str,
+    at: str | None,
+    *,
+    top: str | None = None,
+    home: str | None = None,
+) -> dict:
+    """Returns buttons to walk the unit tree: open a child, choose this unit, go up, or home.
+
+    TOP (a staff member's unit) bounds the walk; HOME offers the user's registered place.
+    """
+    t = ctx.texts
+    rows = []
+    if home is not None and home in tree and (top is None or tree.is_within(home, top)):
+        rows.append(
+            [
+                buttons.button(
+                    t("volunteer.use_home", lang, place=tree.get(home).name), noun, "pick", home
+                )
+            ]
+        )
+    if at is None:
+        children = [tree.get(top)] if top is not None else tree.roots()
+    else:
+        children = tree.children(at)
+        rows.append(
+            [
+                buttons.button(
+                    t("volunteer.choose_here", lang, name=tree.get(at).name), noun, "pick", at
+                )
+            ]
+        )
+    pairs = [buttons.button("📂 " + child.name, noun, "walk", child.code) for child in children]
+    rows.extend(pairs[i : i + 2] for i in range(0, min(len(pairs), 60), 2))
+    if at is not None and at != top:
+        parent = tree.get(at).parent
+        rows.append([buttons.button(t("volunteer.go_up", lang), noun, "walk", parent or "-")])
+    return buttons.keyboard(rows)
+
+
+def walk_allowed(tree: UnitTree, code: str | None, top: str | None) -> bool:
+    """Tells whether a walk may stand at CODE (None: the top) without leaving TOP's subtree."""
+    if code is None:
+        return True
+    return code in tree and (top is None or tree.is_within(code, top))
