@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
 import time
 from collections import deque
@@ -293,6 +294,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self._poller: asyncio.Future[None] | None = None
         self._injections: list[_Injection] = []
+        self._floods: list[tuple[float, int | None]] = []
         self._sent_at: deque[tuple[float, int]] = deque()  # (time, weight): global window
         self._chat_sent_at: dict[int, deque[tuple[float, int]]] = {}
         self._down = False
@@ -367,6 +369,26 @@ class FakeBotApi:
         """Answers the next TIMES calls of METHOD (any if None) to CHAT_ID (any if None) so."""
         self._injections.append(_Injection(fault, method, chat_id, times))
 
+    def flood(self, seconds: float, *, chat_id: int | None = None) -> None:
+        """Answers every message-producing call (to CHAT_ID, or any) with 429 for SECONDS,
+        retry_after counting down as Telegram's does."""
+        self._floods.append((self.monotonic() + seconds, chat_id))
+
+    def _flooded(self, method: str, chat_id: int | None) -> ApiError | None:
+        if method not in MESSAGE_METHODS:
+            return None
+        now = self.monotonic()
+        self._floods = [(until, chat) for until, chat in self._floods if until > now]
+        for until, chat in self._floods:
+            if chat is None or chat == chat_id:
+                retry_after = max(1, math.ceil(until - now))
+                return ApiError(
+                    429,
+                    f"Too Many Requests: retry after {retry_after}",
+                    {"retry_after": retry_after},
+                )
+        return None
+
     def clear_faults(self) -> None:
         self._injections.clear()
 
@@ -397,6 +419,9 @@ class FakeBotApi:
             call.status, call.description = 404, "Not Found"
             return _json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
         try:
+            flooded = self._flooded(name.lower(), call.chat_id)
+            if flooded is not None:
+                raise flooded
             fault = self._take_fault(name.lower(), call.chat_id)
             if fault is not None:
                 result = await self._apply_fault(fault, request, handler, params)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from tests.e2e.harness import Griddesk
 from tests.fakebotapi import FakeBotApi
 
 
@@ -13,3 +15,15 @@ from tests.fakebotapi import FakeBotApi
 async def fake() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi() as api:
         yield api
+
+
+@pytest.fixture
+async def griddesk(fake: FakeBotApi, tmp_path: Path) -> AsyncIterator[Griddesk]:
+    """The real bot process (not started yet); its log is printed at teardown."""
+    bot = Griddesk(fake, tmp_path)
+    try:
+        yield bot
+    finally:
+        await bot.close()
+        print(f"----- griddesk log ({bot.log_path}) -----")
+        print(bot.log_tail(200))

@@ -1,0 +1,166 @@
+"""The real `griddesk run` as a subprocess against the fake Bot API, and a reader of its database.
+
+Every wait is bounded (FakeBotApi.wait_for, Griddesk.wait_db); the bot's log goes to one file
+that the fixture prints at teardown (pytest shows it when a test fails).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from storage.db import Database
+from storage.outbox import Outbox, Outgoing
+from tests.fakebotapi import FakeBotApi
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data"
+ADMIN_CHAT = 901
+
+
+def write_config(folder: Path, *, poll_timeout: int = 2, sweep_interval: int = 30) -> Path:
+    """Writes the test office's config with its database in FOLDER; returns its path."""
+    text = (DATA / "config.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'token = "123456:TEST-TOKEN"',
+        f'token = "123456:TEST-TOKEN"\nadmin_chat_id = {ADMIN_CHAT}\npoll_timeout = {poll_timeout}',
+    )
+    text = text.replace('path = "griddesk.sqlite3"', 'path = "e2e.sqlite3"')
+    if "sweep_interval" not in text:
+        text = f"sweep_interval = {sweep_interval}\n" + text
+    path = folder / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Griddesk:
+    """Starts, stops and kills `python -m bot run` processes on one database."""
+
+    def __init__(self, fake: FakeBotApi, folder: Path, **config: Any):
+        self.fake = fake
+        self.folder = folder
+        self.config = write_config(folder, **config)
+        self.db_path = folder / "e2e.sqlite3"
+        self.log_path = folder / "griddesk.log"
+        self.process: asyncio.subprocess.Process | None = None
+        self.env_extra: dict[str, str] = {}
+        self.starts = 0
+
+    async def start(self, *, wait: bool = True, **env: str) -> None:
+        """Starts the bot; with WAIT, returns once it polls (its first getUpdates)."""
+        assert self.process is None or self.process.returncode is not None, "already running"
+        self.starts += 1
+        polls_before = len(self.fake.calls_of("getUpdates"))
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("GRIDDESK_")}
+        environment.update(PYTHONUNBUFFERED="1", **self.env_extra, **env)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            log.write(f"\n===== start {self.starts} {env or ''} =====\n")
+        log_file = self.log_path.open("ab")
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--config",
+                str(self.config),
+                "--api-url",
+                self.fake.api_url,
+                cwd=REPO,
+                env=environment,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        finally:
+            log_file.close()
+        if wait:
+            await self.fake.wait_for(
+                lambda: len(self.fake.calls_of("getUpdates")) > polls_before or self.exited(),
+                timeout=30,
+                what="the bot to start polling",
+            )
+            assert not self.exited(), f"griddesk exited: {self.log_tail()}"
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.returncode is not None
+
+    async def stop(self) -> int | None:
+        """Stops the bot as an operator would (SIGTERM); kills it if it hangs."""
+        if self.process is None or self.process.returncode is not None:
+            return None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), timeout=15)
+        except TimeoutError:
+            await self.kill()
+            raise AssertionError("griddesk did not stop within 15 s of SIGTERM") from None
+
+    async def kill(self) -> None:
+        """kill -9: no cleanup, no last commit."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    def log_tail(self, lines: int = 80) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # The database, read as an operator would -----------------------------------------------
+
+    def rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        if not self.db_path.exists():
+            return []
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
+        finally:
+            conn.close()
+
+    def scalar(self, sql: str, params: tuple = ()) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    async def wait_db(
+        self, predicate: Callable[[Griddesk], Any], *, timeout: float = 20.0, what: str = ""
+    ) -> Any:
+        """Polls PREDICATE(self) until truthy; fails (with the bot's log) after TIMEOUT."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate(self)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"gave up after {timeout} s waiting for {what}\n{self.log_tail()}"
+                )
+            await asyncio.sleep(0.05)
+
+    async def queue(self, messages: list[Outgoing]) -> None:
+        """Queues MESSAGES in the bot's outbox from outside the process (as a sweep would)."""
+        from datetime import UTC, datetime
+
+        db = await Database(self.db_path).open()
+        try:
+            await Outbox(db).send(messages, datetime.now(UTC))
+        finally:
+            await db.close()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.stop()
+        await self.kill()
