@@ -100,8 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     token = settings_module.require_token(settings)
     clock = clock_from_env()
     app = build_application(settings, token=token, api_url=args.api_url, clock=clock)
-    asyncio.run(run(app, clock))
-    return 0
+    return asyncio.run(run(app, clock))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -19,8 +19,12 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 
-async def run(app: Application, clock: Clock) -> None:
-    """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile."""
+async def run(app: Application, clock: Clock) -> int:
+    """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile.
+
+    Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a broken
+    database), so a supervisor restarts the bot or an operator sees why.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -28,6 +32,7 @@ async def run(app: Application, clock: Clock) -> None:
             loop.add_signal_handler(sig, stop.set)
 
     services: Services = await initialize(app)
+    status = 0
     try:
         me = app.bot.username
         log.info("griddesk started as @%s", me)
@@ -51,9 +56,11 @@ async def run(app: Application, clock: Clock) -> None:
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception():
                 log.error("%s stopped: %r", task.get_name(), task.exception())
+                status = 1
         with contextlib.suppress(BaseException):
             await asyncio.gather(*tasks, return_exceptions=True)
         await app.stop()
     finally:
         await shutdown(app)
     log.info("griddesk stopped")
+    return status
