@@ -84,11 +84,15 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
-    from handlers import common, flows, invites, resident, worker, worker_tasks
+    from handlers import common, flows, invites, report_flow, resident, verify, worker, worker_tasks
+    from handlers import register as registration
 
     common.register(app)
     invites.register(app)
     resident.register(app)
+    registration.register(app)
+    report_flow.register(app)
+    verify.register(app)  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register(app)
     worker_tasks.register(app)
     # Last: any other private message goes to the user's current step (handlers/flows.py).

@@ -256,7 +256,7 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         lang = lang_of(staff.user_id)
         if arrived and staff.user_id not in card_holders:
             if report.photos:
-                out.append(outgoing.album(staff.user_id, list(report.photos)))
+                out.extend(outgoing.media(staff.user_id, report.photos))
             if action is not Action.SUBMIT:
                 out.append(
                     cards.notice(

@@ -31,6 +31,19 @@ def photo(chat_id: int, file_id: str, caption: str, *, markup: dict | None = Non
     return Outgoing(chat_id, "sendPhoto", params)
 
 
+# A stored "photo" that arrived as an image file: Telegram will not resend a document's file_id
+# as a photo, so such ids carry this prefix and go out as documents.
+DOCUMENT = "doc:"
+
+
+def media(chat_id: int, file_ids: list[str] | tuple[str, ...]) -> list[Outgoing]:
+    """Returns the calls that show FILE_IDS: one album of the photos, then each image file."""
+    photos = [f for f in file_ids if not f.startswith(DOCUMENT)]
+    files = [f.removeprefix(DOCUMENT) for f in file_ids if f.startswith(DOCUMENT)]
+    out = [album(chat_id, photos)] if photos else []
+    return out + [Outgoing(chat_id, "sendDocument", {"document": f}) for f in files]
+
+
 def album(chat_id: int, file_ids: list[str] | tuple[str, ...]) -> Outgoing:
     """Returns one photo, or an album of 2–10 photos (Telegram's sendMediaGroup limits)."""
     if len(file_ids) == 1:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -12,6 +12,7 @@ from bot.domain.reports import Report, ReportEvent
 from bot.domain.routing import route
 from bot.services import Services
 from handlers.cards import messages_for
+from storage.outbox import Outgoing
 
 
 async def submit_report(
@@ -77,12 +78,14 @@ async def save_move(
     event: ReportEvent,
     *,
     clear_draft_of: int | None = None,
+    extra: Sequence[Outgoing] = (),
 ) -> Report:
     """Stores a move made on BEFORE (compare-and-set on its version) with every notice it causes.
 
+    EXTRA messages (a reply to whoever made the move) go into the same commit.
     Raises storage.reports.StaleReport if someone else changed the report meanwhile.
     """
-    messages = await messages_for(services, after, event)
+    messages = await messages_for(services, after, event) + list(extra)
     return await services.reports.save(
         after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
     )

@@ -48,6 +48,7 @@ class RecordingRequest(BaseRequest):
         "sendMessage",
         "sendPhoto",
         "sendMediaGroup",
+        "sendDocument",
         "editMessageText",
         "editMessageCaption",
         "editMessageReplyMarkup",
