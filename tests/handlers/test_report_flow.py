@@ -319,3 +319,38 @@ async def test_a_submitted_report_is_open_with_its_first_event(harness):
     assert report.status is Status.OPEN
     events = await harness.services.reports.events(report.id)
     assert [e.action.value for e in events] == ["submit"]
+
+
+async def test_an_english_resident_sees_the_flow_in_english(harness):
+    await harness.send(updates.text(RESIDENT, "📷 Report", lang="en"))
+    await harness.send(updates.photo(RESIDENT, "p-1", caption="Broken street lamp at the gate"))
+    assert [label for label, _ in harness.buttons(RESIDENT)][:2] == [
+        "Litter and sanitation",
+        "Roads and facilities",
+    ]
+
+
+async def test_a_restart_keeps_the_report_where_it_was(harness, settings):
+    from bot.app import build_application, initialize, shutdown
+    from tests.conftest import Harness
+    from tests.fakes import RecordingRequest
+
+    await registered(harness)
+    await harness.send(updates.photo(RESIDENT, "p-1", caption=DESCRIPTION))
+    data = category(harness, RESIDENT, "road")
+
+    # A new process: a fresh Application on the same database, nothing carried in memory.
+    request = RecordingRequest()
+    app = build_application(
+        settings, token=settings.telegram.token, request=request, clock=harness.clock
+    )
+    await initialize(app)
+    try:
+        restarted = Harness(app, request, harness.clock)
+        await restarted.send(updates.press(RESIDENT, data))
+        await restarted.send(updates.press(RESIDENT, restarted.button(RESIDENT, "newreport:home:")))
+        await restarted.send(updates.press(RESIDENT, restarted.button(RESIDENT, "newreport:send:")))
+    finally:
+        await shutdown(app)
+    [report] = await all_reports(harness)
+    assert (report.category, report.unit) == ("road", "B1")
