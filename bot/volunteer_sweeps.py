@@ -14,7 +14,9 @@ from functools import partial
 
 from bot.domain import wishes as wish_domain
 from bot.domain.activities import Reminder, reminder_due
-from bot.domain.points import leaderboard_month, month_bounds, standings
+from bot.domain.groups import Binding
+from bot.domain.points import Standing, leaderboard_month, month_bounds, standings
+from bot.domain.units import UnitTree
 from bot.domain.volunteers import nearest_staff, subtree
 from bot.domain.wishes import Wish, WishStatus
 from bot.jobs import sweep
@@ -107,22 +109,26 @@ async def post_leaderboards(services: Services, now: datetime) -> int:
             continue
         totals = await found.points.totals(start, end, subtree(binding.unit, tree))
         table = standings(totals, config.leaderboard_size)
-        lines = [
-            services.texts(
-                "points.board_line", binding.lang, rank=s.rank, name=s.name, points=s.points
-            )
-            for s in table
-        ]
-        text = services.texts(
-            "points.board",
-            binding.lang,
-            month=month,
-            area=tree.get(binding.unit).name,
-            lines=Raw("\n".join(lines) or services.texts("points.board_empty", binding.lang)),
-        )
-        message = outgoing.message(binding.chat_id, text)
-        if await found.points.post_leaderboard(
-            binding.chat_id, binding.unit, month, now, [message]
-        ):
+        # A month with no verified work posts nothing, but is still decided once.
+        messages = [leaderboard_message(services, binding, month, table, tree)] if table else []
+        if await found.points.post_leaderboard(binding.chat_id, binding.unit, month, now, messages):
             acted += 1
     return acted
+
+
+def leaderboard_message(
+    services: Services, binding: Binding, month: str, table: list[Standing], tree: UnitTree
+) -> Outgoing:
+    """Returns the month's standings for a group (names masked)."""
+    lines = [
+        services.texts("points.board_line", binding.lang, rank=s.rank, name=s.name, points=s.points)
+        for s in table
+    ]
+    text = services.texts(
+        "points.board",
+        binding.lang,
+        month=month,
+        area=tree.get(binding.unit).name,
+        lines=Raw("\n".join(lines)),
+    )
+    return outgoing.message(binding.chat_id, text)

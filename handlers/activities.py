@@ -14,12 +14,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain import activities as domain
 from bot.domain.activities import Activity, SignupStatus
 from bot.domain.people import Person, Role, Staff
 from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, reach_units, subtree
+from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.activity_cards import (
     activity_text,
@@ -89,7 +89,9 @@ async def _typed(
     draft.data[key] = value
     draft = replace(draft, step=next_step)
     message = (
-        outgoing.message(me.user_id, ctx.texts(ask, me.lang)) if ask else await card(ctx, me, draft)
+        outgoing.message(me.user_id, ctx.texts(ask, me.lang, limit=domain.MAX_CAPACITY))
+        if ask
+        else await card(ctx, me, draft)
     )
     await ctx.drafts.put(draft, ctx.now(), [message])
 

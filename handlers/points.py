@@ -6,8 +6,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain.points import month_bounds, month_key
+from bot.texts import Raw
 from handlers import outgoing
 from handlers.flows import person_of, say
 from handlers.volunteer_common import repos, when

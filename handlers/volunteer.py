@@ -13,7 +13,6 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain.people import Person
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
@@ -26,6 +25,7 @@ from bot.domain.volunteers import (
     clean_phone,
     clean_text,
 )
+from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say, step

@@ -12,11 +12,11 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain import reports as report_domain
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Report
 from bot.services import Services
+from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say

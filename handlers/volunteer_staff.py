@@ -12,7 +12,6 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
@@ -25,6 +24,7 @@ from bot.domain.volunteers import (
     subtree,
 )
 from bot.services import Services
+from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say

@@ -14,7 +14,6 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import GridContext
-from bot.texts import Raw
 from bot.domain import wishes as domain
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
@@ -30,6 +29,7 @@ from bot.domain.volunteers import (
 )
 from bot.domain.wishes import OTHER, NagPolicy, Wish, WishStatus
 from bot.services import Services
+from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
