@@ -29,6 +29,13 @@ COMMANDS = [
     ("my", "commands.my", False),
     ("me", "commands.me", False),
     ("tasks", "commands.tasks", True),
+    ("volunteer", "volunteer.command_volunteer", False),
+    ("wish", "wish.command_wish", False),
+    ("wishes", "wish.command_wishes", False),
+    ("activities", "activity.command_activities", False),
+    ("points", "points.command_points", False),
+    ("volunteers", "volunteer.command_volunteers", True),
+    ("activity_new", "activity.command_new", True),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -84,8 +91,10 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
+    import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
     from handlers import common, flows, invites, report_flow, resident, verify, worker, worker_tasks
     from handlers import register as registration
+    from handlers import volunteer_features
 
     common.register(app)
     invites.register(app)
@@ -95,6 +104,7 @@ def register_handlers(app: Application) -> None:
     verify.register(app)  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register(app)
     worker_tasks.register(app)
+    volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(

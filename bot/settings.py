@@ -125,6 +125,74 @@ class CareSettings(_Strict):
     quiet_end: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
+class VolunteerOption(_Strict):
+    """A configurable choice (a skill or a team) with its names in both languages."""
+
+    code: str
+    zh: str
+    en: str
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not value or len(value.encode()) > 16 or ":" in value:
+            raise ValueError("code must be 1-16 bytes without ':'")
+        return value
+
+
+def _options(*items: tuple[str, str, str]) -> list[VolunteerOption]:
+    return [VolunteerOption(code=c, zh=zh, en=en) for c, zh, en in items]
+
+
+class PointValues(_Strict):
+    wish: int = Field(default=10, ge=0)  # a 微心愿 confirmed by the resident
+    checkin: int = Field(default=5, ge=0)  # checked in at an activity by its organiser
+    visit: int = Field(default=5, ge=0)  # a confirmed 五必访 visit
+
+
+class VolunteerSettings(_Strict):
+    skills: list[VolunteerOption] = Field(
+        default_factory=lambda: _options(
+            ("repair", "家电维修", "Repairs"),
+            ("cleaning", "清洁保洁", "Cleaning"),
+            ("medical", "医疗护理", "Health care"),
+            ("companion", "陪伴聊天", "Companionship"),
+            ("tutoring", "学习辅导", "Tutoring"),
+            ("errands", "跑腿代办", "Errands"),
+            ("legal", "法律咨询", "Legal advice"),
+            ("digital", "手机电脑", "Phones and computers"),
+        )
+    )
+    teams: list[VolunteerOption] = Field(
+        default_factory=lambda: _options(
+            ("red", "红色先锋", "Red Vanguard"),
+            ("blue", "蓝色网格", "Blue Grid"),
+            ("green", "绿色老兵", "Green Veterans"),
+            ("orange", "橙色老年", "Orange Seniors"),
+            ("white", "白色医疗", "White Medics"),
+        )
+    )
+    # Report category → skills a worker's "find volunteers" looks for (unlisted: any skill).
+    report_skills: dict[str, list[str]] = {}
+    points: PointValues = PointValues()
+    match_limit: int = Field(default=20, ge=1, le=200)  # volunteers told privately, nearest first
+    match_levels_up: int = Field(default=3, ge=0, le=10)  # how far up the tree "near" reaches
+    wish_unclaimed_hours: float = Field(default=48, gt=0)  # staff are nagged after this
+    wish_stalled_days: float = Field(default=5, gt=0)  # claimed but not done
+    wish_max_nags: int = Field(default=3, ge=1, le=20)
+    leaderboard_day: int = Field(default=1, ge=1, le=28)  # of the month, for the month before
+    leaderboard_hour: int = Field(default=9, ge=0, le=23)
+    leaderboard_size: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("skills", "teams")
+    @classmethod
+    def _unique_codes(cls, value: list[VolunteerOption]) -> list[VolunteerOption]:
+        codes = [option.code for option in value]
+        if len(codes) != len(set(codes)):
+            raise ValueError("codes must be unique")
+        return value
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -135,6 +203,7 @@ class Settings(_Strict):
     units: list[UnitConfig] = []
     staff: list[StaffConfig] = []
     categories: list[CategoryConfig] = []
+    volunteers: VolunteerSettings = VolunteerSettings()
     care: CareSettings = CareSettings()
 
     source: str = Field(default="", exclude=True)
@@ -252,6 +321,15 @@ def _check_references(path: Path, settings: Settings) -> None:
         if category.code in seen_categories:
             raise ConfigError(f"{path}: categories.{i}.code: duplicate code {category.code!r}")
         seen_categories.add(category.code)
+    skills = {skill.code for skill in settings.volunteers.skills}
+    for wanted_for, wanted in settings.volunteers.report_skills.items():
+        if wanted_for not in categories:
+            raise ConfigError(f"{path}: volunteers.report_skills: unknown category {wanted_for!r}")
+        for code in wanted:
+            if code not in skills:
+                raise ConfigError(
+                    f"{path}: volunteers.report_skills.{wanted_for}: unknown skill {code!r}"
+                )
     seen_ids: set[int] = set()
     for i, staff in enumerate(settings.staff):
         if staff.unit not in codes:
