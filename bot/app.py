@@ -92,9 +92,18 @@ def build_application(
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
     import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
-    from handlers import common, flows, invites, report_flow, resident, verify, worker, worker_tasks
+    from handlers import (
+        common,
+        flows,
+        invites,
+        report_flow,
+        resident,
+        verify,
+        volunteer_features,
+        worker,
+        worker_tasks,
+    )
     from handlers import register as registration
-    from handlers import volunteer_features
 
     common.register(app)
     invites.register(app)
