@@ -140,6 +140,8 @@ class Cards:
             ]
         else:
             rows = []
+        if report.status.is_open:  # "find volunteers" (handlers/volunteer_invites.py)
+            rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
         return keyboard(rows)
 
     def work_card(

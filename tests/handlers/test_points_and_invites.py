@@ -75,7 +75,8 @@ async def test_a_worker_finds_nearby_volunteers_for_a_report_and_invites_one(har
         photos=["p1"],
     )
     await harness.deliver()
-    await harness.send(updates.press(WORKER_G1, f"vfind:list:{report.id}"))
+    find = harness.button(WORKER_G1, f"vfind:list:{report.id}")  # on the worker card
+    await harness.send(updates.press(WORKER_G1, find))
     listing = harness.last_text(WORKER_G1)
     assert listing.index("志愿者甲") < listing.index("志愿者丙")  # same building first
     # A worker who cannot act on the report cannot search or invite for it.
