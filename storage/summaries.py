@@ -1,0 +1,167 @@
+"""Weekly summary aggregates (one indexed pass per figure, grouped by unit) and their sending.
+
+Every query reads a week's slice through an index (summary_reports_created,
+summary_events_at, summary_reports_overdue in 0003) and groups by unit, so its cost depends on
+the week's activity, not on how many reports are stored or how many units ask; the roll-up to
+each unit's subtree happens in bot.domain.summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from bot.domain.groups import Binding, Purpose
+from bot.domain.summary import IsoWeek, Tally
+from storage import outbox
+from storage.db import Database, to_db
+from storage.groups import BINDING_COLUMNS, binding_from_row
+from storage.outbox import Outgoing
+from storage.outbox_files import add_file
+
+CONCLUDED = ("resolved", "closed", "closed_unverified")
+
+# Reports created in [start, end), with the status each had at as_of (from its history).
+_COHORT = """
+WITH cohort AS MATERIALIZED (
+    SELECT r.unit AS unit, r.category AS category,
+           (SELECT e.new FROM report_events e
+            WHERE e.report_id = r.id AND e.at <= :as_of ORDER BY e.id DESC LIMIT 1) AS state
+    FROM reports r INDEXED BY summary_reports_created
+    WHERE r.created_at >= :start AND r.created_at < :end
+)
+SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
+"""
+
+# The first event of each kind per report in [start, end), with hours since submission.
+_EVENTS = """
+SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
+       (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
+FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
+WHERE e.at >= :start AND e.at < :end
+  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject')
+GROUP BY e.report_id, e.action
+"""
+
+_OVERDUE = """
+SELECT unit, COUNT(*) AS n FROM reports INDEXED BY summary_reports_overdue
+WHERE status IN ('open', 'accepted') AND due_at < :as_of
+GROUP BY unit
+"""
+
+_NEW_BY_UNIT = """
+SELECT unit, COUNT(*) AS n FROM reports INDEXED BY summary_reports_created
+WHERE created_at >= :start AND created_at < :end GROUP BY unit
+"""
+
+_CLOSED_BY_UNIT = """
+SELECT r.unit AS unit, COUNT(*) AS n
+FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire')
+GROUP BY r.unit
+"""
+
+
+class Summaries:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def week_tallies(
+        self, start: datetime, end: datetime, as_of: datetime
+    ) -> dict[str, Tally]:
+        """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF."""
+        tallies: dict[str, Tally] = {}
+        window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of)}
+        for row in await self.db.fetchall(_COHORT, window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            n = row["n"]
+            tally.new += n
+            tally.categories[row["category"]] += n
+            if row["state"] != "rejected":
+                tally.received += n
+                if row["state"] in CONCLUDED:
+                    tally.concluded += n
+        for row in await self.db.fetchall(_EVENTS, window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            action = row["action"]
+            if action == "accept":
+                tally.accept_hours.append(max(0.0, row["hours"]))
+            elif action == "resolve":
+                tally.resolved += 1
+                tally.resolve_hours.append(max(0.0, row["hours"]))
+            elif action == "confirm":
+                tally.closed += 1
+                if row["stars"] is not None:
+                    tally.stars.append(int(row["stars"]))
+            elif action == "expire":
+                tally.closed_unverified += 1
+            elif action == "reject":
+                tally.rejected += 1
+        for row in await self.db.fetchall(_OVERDUE, {"as_of": to_db(as_of)}):
+            tallies.setdefault(row["unit"], Tally()).overdue += row["n"]
+        return tallies
+
+    async def week_counts(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
+        """Returns (created, closed verified or not) per unit in [START, END), raw."""
+        window = {"start": to_db(start), "end": to_db(end)}
+        counts: dict[str, list[int]] = {}
+        for row in await self.db.fetchall(_NEW_BY_UNIT, window):
+            counts.setdefault(row["unit"], [0, 0])[0] += row["n"]
+        for row in await self.db.fetchall(_CLOSED_BY_UNIT, window):
+            counts.setdefault(row["unit"], [0, 0])[1] += row["n"]
+        return {unit: (pair[0], pair[1]) for unit, pair in counts.items()}
+
+    async def due_groups(self, week: IsoWeek, send_at: datetime, limit: int) -> list[Binding]:
+        """Returns summary groups still owed WEEK's summary, bound before its send time.
+
+        A group bound after SEND_AT waits for the next week's. A group whose chat was found
+        unreachable (bot removed) after it was bound is skipped until someone binds it again.
+        """
+        columns = ", ".join("b." + c.strip() for c in BINDING_COLUMNS.split(","))
+        rows = await self.db.fetchall(
+            f"""
+            SELECT {columns} FROM group_bindings b
+            LEFT JOIN chats c ON c.chat_id = b.chat_id
+            WHERE b.purpose = ? AND b.bound_at < ?
+              AND NOT EXISTS (SELECT 1 FROM summaries_sent s
+                              WHERE s.chat_id = b.chat_id AND s.iso_week = ?)
+              AND NOT (c.unreachable IS NOT NULL AND c.updated_at > b.bound_at)
+            ORDER BY b.chat_id LIMIT ?
+            """,
+            (Purpose.SUMMARY.value, to_db(send_at), str(week), limit),
+        )
+        return [binding_from_row(row) for row in rows]
+
+    async def queue(
+        self,
+        binding: Binding,
+        week: IsoWeek,
+        at: datetime,
+        messages: Callable[[dict[str, int] | None], Sequence[Outgoing]],
+        chart: bytes | None,
+    ) -> bool:
+        """Claims (group, WEEK) and queues its MESSAGES(chart reference) in one commit.
+
+        Returns False, writing nothing, if the week's summary was already queued for the group
+        (by an earlier pass, before a restart, or by another instance).
+        """
+        async with self.db.transaction(completes_update=False) as conn:
+            cursor = await conn.execute(
+                "INSERT INTO summaries_sent (chat_id, iso_week, unit, queued_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (chat_id, iso_week) DO NOTHING",
+                (binding.chat_id, str(week), binding.unit, to_db(at)),
+            )
+            if cursor.rowcount != 1:
+                return False
+            reference = None
+            if chart is not None:
+                reference = await add_file(conn, binding.chat_id, f"summary-{week}.png", chart, at)
+            await outbox.add(conn, list(messages(reference)), at)
+        return True
+
+    async def sent_weeks(self, chat_id: int) -> list[str]:
+        """Returns the ISO weeks whose summary was queued for CHAT_ID, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT iso_week FROM summaries_sent WHERE chat_id = ? ORDER BY iso_week", (chat_id,)
+        )
+        return [row["iso_week"] for row in rows]
