@@ -167,3 +167,46 @@ async def test_an_english_speaker_is_greeted_and_walked_in_english(harness):
     await harness.send(updates.text(RESIDENT, "/start", lang="en"))
     assert "Hello" in harness.last_text(RESIDENT)
     assert "register the building" in harness.last_text(RESIDENT)
+
+
+def big_tree():
+    from bot.domain.units import Unit, UnitTree
+
+    units = [
+        Unit("D", "区", "district"),
+        Unit("S", "街道", "street", "D"),
+        Unit("C", "社区", "community", "S"),
+        Unit("G", "网格", "grid", "C"),
+    ]
+    units += [Unit(f"B{i}", f"{i}栋", "building", "G") for i in range(30)]
+    units += [Unit("C2", "二社区", "community", "S"), Unit("G9", "九网格", "grid", "C2")]
+    units += [Unit("B99", "99栋", "building", "G9")]
+    return UnitTree(units)
+
+
+def walk_press(tree, walk: str | None, data: str, step: str = "walk"):
+    from handlers.buttons import parse
+    from handlers.register import walk_move
+    from storage.drafts import Draft
+
+    draft = Draft(RESIDENT, "register", step, {"n": "abc", "walk": walk})
+    press = parse(data)
+    assert press is not None
+    return walk_move(tree, draft, press)
+
+
+def test_the_walk_pages_long_lists_and_skips_single_child_levels():
+    tree = big_tree()
+    from handlers.register import ascend, descend
+
+    assert descend(tree, None) == "S"  # 区 has one child; 街道 has two communities
+    assert descend(tree, "C") == "G"  # 社区 has one grid: straight to its buildings
+    assert ascend(tree, "G") == "S"  # and back up past it
+    assert walk_press(tree, "G", "place:page:abc:2") == ("walk", "G", 2)
+    assert walk_press(tree, "G", "place:page:abc:3") is None  # 30 buildings make 3 pages
+    assert walk_press(tree, "G", "place:pick:abc:29") == ("finish", "B29", 0)
+    assert walk_press(tree, "G", "place:pick:abc:30") is None
+    assert walk_press(tree, "S", "place:pick:abc:1") == ("walk", "G9", 0)
+    assert walk_press(tree, "S", "place:up:abc") is None  # already at the top
+    assert walk_press(tree, "G", "place:here:abc") is None  # registration needs a building
+    assert walk_press(tree, "G", "place:yes:abc") is None  # nothing was located
