@@ -91,9 +91,11 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
+    import bot.report_sweeps  # noqa: F401  (registers the deadline sweep: nags, escalation)
     import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
     from handlers import (
         common,
+        extension,
         flows,
         invites,
         report_flow,
@@ -112,6 +114,7 @@ def register_handlers(app: Application) -> None:
     report_flow.register(app)
     verify.register(app)  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register(app)
+    extension.register(app)  # ext:… buttons: 申请延期 and its approval
     worker_tasks.register(app)
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
     # Last: any other private message goes to the user's current step (handlers/flows.py).

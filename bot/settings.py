@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import UTC, date, time
 from pathlib import Path
 from typing import Literal
 
@@ -193,6 +194,97 @@ class VolunteerSettings(_Strict):
         return value
 
 
+def _check_span(value: str) -> str:
+    from bot.domain.deadlines import Span
+
+    Span.parse(value)
+    return value
+
+
+class TierWindowConfig(_Strict):
+    """How long one tier has: '90m' or '2h' of working hours, '3d' working days."""
+
+    accept: str
+    resolve: str
+
+    @field_validator("accept", "resolve")
+    @classmethod
+    def _is_span(cls, value: str) -> str:
+        return _check_span(value)
+
+
+TierName = Literal["grid", "community", "street", "district"]
+
+
+class DeadlineSettings(_Strict):
+    """[deadlines]: each tier's windows, the reminder, nags, escalation and verification.
+
+    Windows count working time ([calendar]); categories marked urgent count wall-clock time.
+    """
+
+    grid: TierWindowConfig = TierWindowConfig(accept="2h", resolve="3d")
+    community: TierWindowConfig = TierWindowConfig(accept="4h", resolve="5d")
+    street: TierWindowConfig = TierWindowConfig(accept="1d", resolve="7d")
+    district: TierWindowConfig = TierWindowConfig(accept="1d", resolve="10d")
+    # Per category code, the tiers whose windows differ from the above.
+    categories: dict[str, dict[TierName, TierWindowConfig]] = {}
+    reminder_at: float = Field(default=0.75, gt=0, lt=1)  # fraction of the window
+    escalate_after: float = Field(default=0.25, ge=0, le=10)  # fraction, past the deadline
+    nag_every: str = "2h"
+    daily_nags: int = Field(default=3, ge=0, le=48)  # reminders and nags per report per day
+    quiet_hours: str = "22:00-07:30"  # no nags (urgent categories excepted)
+    verify_hours: float = Field(default=72, gt=0, le=24 * 60)  # then closed as unverified
+
+    @field_validator("nag_every")
+    @classmethod
+    def _nag_every_is_span(cls, value: str) -> str:
+        return _check_span(value)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_are_two_times(cls, value: str) -> str:
+        quiet_hours(value)
+        return value
+
+
+def quiet_hours(value: str) -> tuple[time, time]:
+    """Returns (start, end) of 'HH:MM-HH:MM'; the end may be the next morning."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not like '22:00-07:30'") from None
+    if start == end:
+        raise ValueError("quiet hours start and end at the same time")
+    return start, end
+
+
+class CalendarSettings(_Strict):
+    """[calendar]: working hours, and the office's holidays and 调休 make-up workdays.
+
+    The office's days override the chinese-calendar library; a year neither covers counts
+    Monday to Friday (and is logged once), so list next year's days once they are announced.
+    """
+
+    working_hours: list[str] = ["08:30-12:00", "13:30-17:30"]
+    holidays: list[date] = []
+    workdays: list[date] = []
+
+    @field_validator("working_hours")
+    @classmethod
+    def _periods_are_valid(cls, value: list[str]) -> list[str]:
+        from bot.domain.calendar import Period, WorkCalendar
+
+        WorkCalendar(UTC, [Period.parse(text) for text in value])  # raises on overlap or none
+        return value
+
+    @model_validator(mode="after")
+    def _no_day_both_off_and_on(self) -> CalendarSettings:
+        both = set(self.holidays) & set(self.workdays)
+        if both:
+            raise ValueError(f"{min(both)} is listed both as a holiday and as a workday")
+        return self
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -200,6 +292,8 @@ class Settings(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     storage: StorageSettings = StorageSettings()
     reports: ReportSettings = ReportSettings()
+    deadlines: DeadlineSettings = DeadlineSettings()
+    calendar: CalendarSettings = CalendarSettings()
     units: list[UnitConfig] = []
     staff: list[StaffConfig] = []
     categories: list[CategoryConfig] = []
@@ -238,6 +332,7 @@ def load(path: str | Path) -> Settings:
     settings.source = str(path)
     _check_units(path, settings)
     _check_references(path, settings)
+    _check_deadlines(path, settings)
     return settings
 
 
@@ -303,6 +398,13 @@ def _check_units(path: Path, settings: Settings) -> None:
                 raise ConfigError(f"{path}: units.{i}.parent: cycle {loop}")
             chain.append(parent)
             parent = parents[parent]
+
+
+def _check_deadlines(path: Path, settings: Settings) -> None:
+    categories = {category.code for category in settings.categories}
+    for code in settings.deadlines.categories:
+        if code not in categories:
+            raise ConfigError(f"{path}: deadlines.categories: unknown category {code!r}")
 
 
 def _check_references(path: Path, settings: Settings) -> None:

@@ -140,6 +140,8 @@ class Cards:
             ]
         else:
             rows = []
+        if report.status.is_open:  # 申请延期 (handlers/extension.py)
+            rows.append([button(t("extension.button", lang), "ext", "ask", report.id)])
         if report.status.is_open:  # "find volunteers" (handlers/volunteer_invites.py)
             rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
         return keyboard(rows)
@@ -253,18 +255,23 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         out.append(cards.notice(actor, alang, ACTOR_NOTICES[action], report, tier=tier))
 
     # To the staff who now hold it: photos and a fresh card when it arrives with them.
-    arrived = action in (Action.SUBMIT, Action.TRANSFER, Action.REFER_UP, Action.ESCALATE)
+    arrived = action in (
+        Action.SUBMIT,
+        Action.TRANSFER,
+        Action.REFER_UP,
+        Action.ESCALATE,
+        Action.REOPEN,
+    )
     for staff in current:
         lang = lang_of(staff.user_id)
         if arrived and staff.user_id not in card_holders:
             if report.photos:
                 out.extend(outgoing.media(staff.user_id, report.photos))
             if action is not Action.SUBMIT:
-                out.append(
-                    cards.notice(
-                        staff.user_id, lang, "notice.arrived", report, note=event.note or ""
-                    )
-                )
+                note = event.note or ""
+                if action in ARRIVAL_REASONS:
+                    note = services.texts(ARRIVAL_REASONS[action], lang, note=note)
+                out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
         elif action in STAFF_NOTICES and staff.user_id != event.actor_id:
             out.append(
                 cards.notice(
@@ -280,6 +287,10 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
 
     # Earlier holders' cards lose their buttons and say where the report went.
     for chat_id in card_holders - {s.user_id for s in current}:
+        if action in PREVIOUS_NOTICES:  # a card edit alone would not notify them
+            lang = lang_of(chat_id)
+            tier = cards.tier_label(report, lang)
+            out.append(cards.notice(chat_id, lang, PREVIOUS_NOTICES[action], report, tier=tier))
         out.append(cards.work_card(report, chat_id, lang_of(chat_id), reporter, active=False))
     return out
 
@@ -300,6 +311,18 @@ ACTOR_NOTICES = {
     Action.RESOLVE: "resolve_flow.done",
     Action.REFER_UP: "refer.done",
     Action.REJECT: "reject_flow.done",
+}
+
+# Why a report arrived with its new holders, when no person typed a note (catalog keys).
+ARRIVAL_REASONS = {
+    Action.ESCALATE: "deadline.arrived_escalated",
+    Action.REOPEN: "deadline.arrived_reopened",
+}
+
+# To the earlier holders when the report leaves them without their doing.
+PREVIOUS_NOTICES = {
+    Action.ESCALATE: "deadline.escalated_away",
+    Action.REOPEN: "deadline.reopened_away",
 }
 
 STAFF_NOTICES = {

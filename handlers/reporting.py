@@ -10,6 +10,7 @@ import aiosqlite
 from bot.domain import reports as domain
 from bot.domain.reports import Report, ReportEvent
 from bot.domain.routing import route
+from bot.report_sweeps import with_deadline
 from bot.services import Services
 from handlers.cards import messages_for
 from storage.outbox import Outgoing
@@ -63,6 +64,8 @@ async def submit_report(
     )
     event = domain.submit(report, actor_id=entered_by or reporter_id, at=now)
 
+    report = await with_deadline(services, report, event)  # the holder's accept clock
+
     async def messages(stored: Report) -> list:
         return await messages_for(services, stored, event)
 
@@ -85,6 +88,7 @@ async def save_move(
     EXTRA messages (a reply to whoever made the move) go into the same commit.
     Raises storage.reports.StaleReport if someone else changed the report meanwhile.
     """
+    after = await with_deadline(services, after, event)  # the clock the new status runs
     messages = await messages_for(services, after, event) + list(extra)
     return await services.reports.save(
         after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
 
-from bot.domain.reports import Action, Report, ReportEvent, Status
+from bot.domain.reports import Action, Report, ReportEvent, Status, Timer, Window
 from bot.domain.units import Tier
 from storage import outbox
 from storage.db import Database, from_db, to_db
@@ -23,8 +24,47 @@ class StaleReport(Exception):
 _COLUMNS = (
     "id, reporter_id, entered_by, category, unit, description, lat, lon, contact, status,"
     " holder_unit, tier, assignee_id, resolution_note, resolution_photo, reject_reason, stars,"
-    " comment, created_at, updated_at, due_at, version, extra"
+    " comment, created_at, updated_at, due_at, version, extra,"
+    " timer_window, timer_started_at, remind_at, breach_at, next_action_at, nag_day, nags"
 )
+
+# A report's timer (migration 0002): how the deadline sweep gets to due_at.
+_TIMER_SET = (
+    "timer_window = ?, timer_started_at = ?, remind_at = ?, breach_at = ?, next_action_at = ?,"
+    " nag_day = ?, nags = ?"
+)
+
+
+def _timer(row: aiosqlite.Row) -> Timer | None:
+    if row["timer_window"] is None:
+        return None
+    started = from_db(row["timer_started_at"])
+    assert started is not None
+    return Timer(
+        window=Window(row["timer_window"]),
+        started_at=started,
+        remind_at=from_db(row["remind_at"]),
+        breach_at=from_db(row["breach_at"]),
+        next_at=from_db(row["next_action_at"]),
+        nag_day=date.fromisoformat(row["nag_day"]) if row["nag_day"] else None,
+        nags=row["nags"],
+    )
+
+
+def _timer_values(report: Report) -> tuple[Any, ...]:
+    """Returns the values for _TIMER_SET; a closed report leaves the sweep's index."""
+    timer = report.timer
+    if timer is None or report.status.is_closed:
+        return (None, None, None, None, None, None, 0)
+    return (
+        timer.window.value,
+        to_db(timer.started_at),
+        to_db(timer.remind_at),
+        to_db(timer.breach_at),
+        to_db(timer.next_at),
+        timer.nag_day.isoformat() if timer.nag_day else None,
+        timer.nags,
+    )
 
 
 def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
@@ -55,6 +95,7 @@ def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
         version=row["version"],
         extra=json.loads(row["extra"]),
         photos=tuple(photos),
+        timer=_timer(row),
     )
 
 
@@ -73,6 +114,52 @@ async def _insert_event(conn: aiosqlite.Connection, report_id: int, event: Repor
             json.dumps(event.data, ensure_ascii=False),
         ),
     )
+
+
+_ANY: Any = object()
+
+
+async def update_report(
+    conn: aiosqlite.Connection,
+    report: Report,
+    *,
+    expect_version: int,
+    expect_next_at: datetime | None = _ANY,
+    bump: bool = True,
+) -> bool:
+    """Writes REPORT's row if it is still at EXPECT_VERSION (and timer EXPECT_NEXT_AT, if given).
+
+    Returns False, writing nothing, if someone changed it meanwhile (compare-and-set). BUMP=False
+    is for bookkeeping nobody sees (a deferred nag), so it does not make open cards stale.
+    """
+    check_next = expect_next_at is not _ANY
+    cursor = await conn.execute(
+        "UPDATE reports SET status = ?, holder_unit = ?, tier = ?, assignee_id = ?,"
+        " resolution_note = ?, resolution_photo = ?, reject_reason = ?, stars = ?,"
+        f" comment = ?, updated_at = ?, due_at = ?, extra = ?, {_TIMER_SET},"
+        " version = version + ?"
+        " WHERE id = ? AND version = ?" + (" AND next_action_at IS ?" if check_next else ""),
+        (
+            report.status.value,
+            report.holder_unit,
+            report.tier.value,
+            report.assignee_id,
+            report.resolution_note,
+            report.resolution_photo,
+            report.reject_reason,
+            report.stars,
+            report.comment,
+            to_db(report.updated_at),
+            to_db(report.due_at),
+            json.dumps(report.extra, ensure_ascii=False),
+            *_timer_values(report),
+            1 if bump else 0,
+            report.id,
+            expect_version,
+            *((to_db(expect_next_at),) if check_next else ()),
+        ),
+    )
+    return cursor.rowcount == 1
 
 
 class Reports:
@@ -96,8 +183,9 @@ class Reports:
             cursor = await conn.execute(
                 "INSERT INTO reports (reporter_id, entered_by, category, unit, description, lat,"
                 " lon, contact, status, holder_unit, tier, assignee_id, created_at, updated_at,"
-                " due_at, version, extra)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                " due_at, version, extra, timer_window, timer_started_at, remind_at, breach_at,"
+                " next_action_at, nag_day, nags)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     report.reporter_id,
                     report.entered_by,
@@ -115,6 +203,7 @@ class Reports:
                     to_db(report.created_at),
                     to_db(report.due_at),
                     json.dumps(report.extra, ensure_ascii=False),
+                    *_timer_values(report),
                 ),
             )
             report_id = cursor.lastrowid
@@ -143,29 +232,7 @@ class Reports:
     ) -> Report:
         """Writes the changed report if nobody changed it since EXPECT_VERSION; else StaleReport."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE reports SET status = ?, holder_unit = ?, tier = ?, assignee_id = ?,"
-                " resolution_note = ?, resolution_photo = ?, reject_reason = ?, stars = ?,"
-                " comment = ?, updated_at = ?, due_at = ?, extra = ?, version = version + 1"
-                " WHERE id = ? AND version = ?",
-                (
-                    report.status.value,
-                    report.holder_unit,
-                    report.tier.value,
-                    report.assignee_id,
-                    report.resolution_note,
-                    report.resolution_photo,
-                    report.reject_reason,
-                    report.stars,
-                    report.comment,
-                    to_db(report.updated_at),
-                    to_db(report.due_at),
-                    json.dumps(report.extra, ensure_ascii=False),
-                    report.id,
-                    expect_version,
-                ),
-            )
-            if cursor.rowcount != 1:
+            if not await update_report(conn, report, expect_version=expect_version):
                 raise StaleReport(report.id)
             assert report.id is not None
             await _insert_event(conn, report.id, event)
@@ -179,6 +246,18 @@ class Reports:
         if row is None:
             return None
         return (await self._with_photos([row]))[0]
+
+    async def get_many(self, ids: Sequence[int]) -> list[Report]:
+        """Returns the reports with these IDS (missing ones left out), in id order."""
+        found: list[Report] = []
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit is far above
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self.db.fetchall(
+                f"SELECT {_COLUMNS} FROM reports WHERE id IN ({marks}) ORDER BY id", tuple(chunk)
+            )
+            found.extend(await self._with_photos(rows))
+        return found
 
     async def _with_photos(self, rows: Sequence[aiosqlite.Row]) -> list[Report]:
         if not rows:

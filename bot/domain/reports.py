@@ -255,7 +255,7 @@ def refer_up(
     to_unit: str,
     tier: Tier,
     assignee_id: int | None,
-    reason: str,
+    reason: str | None,
     action: Action = Action.REFER_UP,
 ) -> tuple[Report, ReportEvent]:
     """Returns the report held one level up (上报), or escalated by the sweep with ACTION."""

@@ -1,0 +1,225 @@
+"""The report deadline sweep (限时办结): reminders, nags, escalation up the tiers, expiry.
+
+Each pass asks the database which reports are due through the partial index on
+next_action_at, decides ONE step per report (bot/domain/deadlines.decide: after downtime that
+is the most advanced step due, not a burst of stale ones) and writes the steps with
+compare-and-set, each with its event and its messages, many reports per transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from bot.domain import deadlines
+from bot.domain import reports as domain
+from bot.domain.calendar import Period, WorkCalendar
+from bot.domain.deadlines import Do, Policy, Rules, Span, Windows
+from bot.domain.people import Staff
+from bot.domain.reports import WINDOW_OF, Action, Report, ReportEvent, Window
+from bot.domain.routing import Route, refer_target
+from bot.domain.units import Tier, UnitTree
+from bot.jobs import sweep
+from bot.services import Services
+from bot.settings import Settings, TierWindowConfig, quiet_hours
+from bot.texts import Raw
+from handlers import outgoing
+from handlers.buttons import button, keyboard
+from handlers.cards import TIER_ICON, Cards, handlers_of, messages_for
+from storage.deadlines import Deadlines, Due, Step
+from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # reports per transaction
+MAX_BATCHES = 40  # per pass; anything beyond waits for the next pass
+
+
+def _windows(config: TierWindowConfig) -> Windows:
+    return Windows(Span.parse(config.accept), Span.parse(config.resolve))
+
+
+def deadline_rules(settings: Settings) -> Rules:
+    """Returns the office's deadline rules and working calendar from [deadlines] and [calendar]."""
+    d, c = settings.deadlines, settings.calendar
+    quiet_start, quiet_end = quiet_hours(d.quiet_hours)
+    policy = Policy(
+        windows={tier: _windows(getattr(d, tier.value)) for tier in Tier},
+        by_category={
+            code: {Tier(tier): _windows(config) for tier, config in tiers.items()}
+            for code, tiers in d.categories.items()
+        },
+        reminder_at=d.reminder_at,
+        escalate_after=d.escalate_after,
+        nag_every=Span.parse(d.nag_every),
+        daily_nags=d.daily_nags,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        verify_within=timedelta(hours=d.verify_hours),
+    )
+    calendar = WorkCalendar(
+        ZoneInfo(settings.timezone),
+        [Period.parse(text) for text in c.working_hours],
+        holidays=c.holidays,
+        workdays=c.workdays,
+        library=chinese_calendar.is_workday,
+    )
+    return Rules(policy, calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What deciding about deadlines needs, read once per pass (or per move)."""
+
+    rules: Rules
+    tree: UnitTree
+    staff: list[Staff]
+    urgent: frozenset[str]
+
+    @classmethod
+    async def load(cls, services: Services) -> Situation:
+        categories = await services.units.categories()
+        return cls(
+            deadline_rules(services.settings),
+            await services.units.tree(),
+            await services.people.all_staff(),
+            frozenset(c.code for c in categories if c.urgent),
+        )
+
+    def is_urgent(self, report: Report) -> bool:
+        return report.category in self.urgent
+
+    def escalation(self, report: Report) -> Route | None:
+        """Returns where a breach sends REPORT: the next staffed tier up, or None at the top."""
+        if report.holder_unit not in self.tree:
+            return None
+        return refer_target(report.holder_unit, self.tree, self.staff, report.category)
+
+    def after_move(self, report: Report, event: ReportEvent) -> Report:
+        return deadlines.after_move(
+            report,
+            event,
+            self.rules,
+            urgent=self.is_urgent(report),
+            can_escalate=self.escalation(report) is not None,
+        )
+
+
+async def with_deadline(services: Services, report: Report, event: ReportEvent) -> Report:
+    """Returns REPORT (just moved by EVENT) with the clock its new status runs."""
+    return (await Situation.load(services)).after_move(report, event)
+
+
+@sweep("report_deadlines")
+async def report_deadlines(services: Services, now: datetime) -> int:
+    """Takes the one due deadline step of every due report; returns how many were taken."""
+    situation = await Situation.load(services)
+    cards = await Cards.load(services)
+    repo = Deadlines(services.db)
+    acted = 0
+    for _ in range(MAX_BATCHES):
+        due = await repo.due(now, BATCH)
+        if not due:
+            break
+        found = {r.id: r for r in await services.reports.get_many([d.report_id for d in due])}
+        steps = []
+        for item in due:
+            report = found.get(item.report_id)
+            step = await _plan(services, situation, cards, item, report, now) if report else None
+            if step is not None:
+                steps.append(step)
+        applied = await repo.apply(steps, now)
+        acted += applied.acted
+        if len(due) < BATCH or applied.written == 0:
+            break
+    if acted:
+        log.info("deadline sweep took %d steps", acted)
+    return acted
+
+
+async def _plan(
+    services: Services,
+    situation: Situation,
+    cards: Cards,
+    due: Due,
+    report: Report,
+    now: datetime,
+) -> Step | None:
+    """Returns the step REPORT needs at NOW (with its event and messages), or None."""
+    up = situation.escalation(report)
+    urgent = situation.is_urgent(report)
+    decision = deadlines.decide(
+        report, now, situation.rules, urgent=urgent, can_escalate=up is not None
+    )
+    if decision is None:
+        return None
+    step = Step(due, report.version, report)
+    if decision.do is Do.STOP:
+        return replace(step, after=replace(report, timer=None))
+    if decision.do is Do.RESTART:
+        window = WINDOW_OF[report.status]
+        started = deadlines.start(
+            report, window, now, situation.rules, urgent=urgent, can_escalate=up is not None
+        )
+        return replace(step, after=started)
+    if decision.do is Do.WAIT:
+        return replace(step, after=replace(report, timer=decision.timer))
+    if decision.do in (Do.REMIND, Do.NAG):
+        assert decision.timer is not None
+        after, event = deadlines.reminder(report, decision.do, decision.timer, now)
+        messages = await _nag_messages(services, cards, after, decision.do, up)
+        return replace(step, after=after, event=event, messages=messages)
+    if decision.do is Do.ESCALATE:
+        assert up is not None
+        after, event = domain.refer_up(
+            report,
+            None,
+            now,
+            to_unit=up.unit,
+            tier=up.tier,
+            assignee_id=up.assignee.user_id if up.assignee else None,
+            reason=None,
+            action=Action.ESCALATE,
+        )
+    else:  # Do.EXPIRE
+        after, event = domain.move(report, Action.EXPIRE, actor_id=None, at=now)
+    after = situation.after_move(after, event)
+    return replace(
+        step, after=after, event=event, messages=await messages_for(services, after, event)
+    )
+
+
+async def _nag_messages(
+    services: Services, cards: Cards, report: Report, do: Do, up: Route | None
+) -> list[Outgoing]:
+    """Returns the reminder or nag to whoever holds REPORT, in their languages."""
+    timer = report.timer
+    assert timer is not None and report.due_at is not None
+    recipients = await handlers_of(services, report)
+    langs = await services.people.languages(s.user_id for s in recipients)
+    kind = "remind" if do is Do.REMIND else "overdue"
+    window = "accept" if timer.window is Window.ACCEPT else "resolve"
+    out = []
+    for staff in recipients:
+        lang = langs.get(staff.user_id, services.settings.default_language)
+        then = ""
+        if do is Do.NAG and up is not None and timer.breach_at is not None:
+            tier = f"{TIER_ICON[up.tier.value]} " + services.texts(f"tier.{up.tier.value}", lang)
+            then = services.texts(
+                "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
+            )
+        text = services.texts(
+            f"nag.{kind}_{window}",
+            lang,
+            number=report.number,
+            category=cards.category_name(report.category, lang),
+            due=cards.when(report.due_at),
+            then=Raw(then),
+        )
+        show = button(services.texts("nag.show", lang), "report", "card", report.id)
+        out.append(outgoing.message(staff.user_id, text, markup=keyboard([[show]])))
+    return out
