@@ -92,11 +92,13 @@ def build_application(
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
     import bot.report_sweeps  # noqa: F401  (registers the deadline sweep: nags, escalation)
+    import bot.summaries  # (registers the weekly summary sweep)
     import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
     from handlers import (
         common,
         extension,
         flows,
+        group,
         invites,
         report_flow,
         resident,
@@ -108,6 +110,7 @@ def register_handlers(app: Application) -> None:
     from handlers import register as registration
 
     common.register(app)
+    group.register(app)  # before any handler that takes group messages (migration notices)
     invites.register(app)
     resident.register(app)
     registration.register(app)

@@ -15,6 +15,7 @@ from bot import settings as settings_module
 from bot.clock import Clock
 from bot.domain.people import Role, Staff
 from bot.domain.routing import route
+from bot.domain.summary import IsoWeek
 from bot.domain.units import Unit, UnitTree
 from bot.importer import ImportRefused
 from bot.settings import ConfigError, Settings
@@ -64,7 +65,23 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--name", default="", help="their name (default: their Telegram name)")
     invite.add_argument("--ttl-hours", type=_ttl_hours, default=72, help="valid for (default 72)")
     invite.add_argument("--api-url", help="Bot API server used to look up the bot's username")
+
+    summary = commands.add_parser(
+        "summary", help="print a unit's weekly summary (as groups get it)"
+    )
+    summary.add_argument("--config", required=True, help="TOML configuration file")
+    summary.add_argument("--unit", required=True, help="unit code; its subtree is summarised")
+    summary.add_argument("--week", type=_iso_week, help="ISO week, e.g. 2026-W47 (default: last)")
+    summary.add_argument("--png", help="also write the chart to this PNG file")
+    summary.add_argument("--lang", choices=("zh", "en"), help="default: default_language")
     return parser
+
+
+def _iso_week(text: str) -> IsoWeek:
+    try:
+        return IsoWeek.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -307,9 +324,16 @@ async def bot_username(settings: Settings, api_url: str | None = None) -> str:
     return username
 
 
+def cmd_summary(args: argparse.Namespace) -> int:
+    from bot.summaries import summary_command
+
+    return summary_command(args.config, args.unit, args.week, args.png, args.lang)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "check-config": cmd_check_config,
     "import": cmd_import,
     "invite": cmd_invite,
+    "summary": cmd_summary,
 }

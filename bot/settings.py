@@ -285,6 +285,32 @@ class CalendarSettings(_Strict):
         return self
 
 
+class SummarySettings(_Strict):
+    """[summaries]: weekly summaries to bound group chats."""
+
+    enabled: bool = True
+    # ISO weekday the summary of the week just ended goes out: 1 = Monday … 7 = Sunday.
+    # (Not PTB's run_daily numbering, where 0 = Sunday.)
+    weekday: int = Field(default=1, ge=1, le=7)
+    time: str = "09:00"  # HH:MM in the configured timezone
+    chart_weeks: int = Field(default=8, ge=2, le=26)
+    top_categories: int = Field(default=3, ge=1, le=10)
+    # A font file with Chinese glyphs for chart labels; by default one is looked for among the
+    # installed fonts (fonts-wqy-microhei, fonts-noto-cjk …), else the chart is labelled in English.
+    font: str | None = None
+
+    @field_validator("time")
+    @classmethod
+    def _is_clock_time(cls, value: str) -> str:
+        from datetime import time
+
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            raise ValueError("time must be HH:MM, e.g. 09:00") from None
+        return value
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -299,6 +325,7 @@ class Settings(_Strict):
     categories: list[CategoryConfig] = []
     volunteers: VolunteerSettings = VolunteerSettings()
     care: CareSettings = CareSettings()
+    summaries: SummarySettings = SummarySettings()
 
     source: str = Field(default="", exclude=True)
 
