@@ -163,6 +163,9 @@ class Sender:
             try:
                 wait = await self.drain_once()
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # stopping: an error raised while cancelled must not keep us alive
                 log.exception("sender pass failed")
                 wait = 1.0
             if wait > 0:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -80,8 +82,8 @@ class Database:
         assert self._writer is not None, "database is not open"
         async with self._lock:
             conn = self._writer
-            await conn.execute("BEGIN IMMEDIATE")
             try:
+                await conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 update_id = current_update.get() if completes_update else None
                 if update_id is not None:
@@ -91,7 +93,12 @@ class Database:
                     )
                 await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # A task cancelled while awaiting BEGIN or COMMIT (a shutdown) gets here while
+                # that statement still runs in aiosqlite's thread: ROLLBACK queues behind it.
+                # After a COMMIT there is nothing to roll back, and the cancellation, not that
+                # error, must propagate.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await conn.execute("ROLLBACK")
                 raise
         for callback in self.on_commit:
             callback()

@@ -297,6 +297,8 @@ class FakeBotApi:
         self._floods: list[tuple[float, int | None]] = []
         self._sent_at: deque[tuple[float, int]] = deque()  # (time, weight): global window
         self._chat_sent_at: dict[int, deque[tuple[float, int]]] = {}
+        self.seq = 0  # counts bot messages sent or edited
+        self.update_count = 0  # updates queued for the bot, ever
         self._down = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -563,7 +565,9 @@ class FakeBotApi:
             **{k: v for k, v in fields.items() if v is not None},
         }
         chat.messages[message_id] = message
-        return message
+        self.seq += 1
+        message["_seq"] = self.seq  # when it was last sent or edited (not part of the API)
+        return _public(message)
 
     def bot_user(self) -> dict[str, Any]:
         return {"id": BOT_ID, "is_bot": True, "first_name": "griddesk", "username": BOT_USERNAME}
@@ -575,6 +579,7 @@ class FakeBotApi:
         update = {"update_id": next(self._update_ids), kind: payload}
         allowed = self._allowed_updates
         if allowed is None or kind in allowed or (not allowed and kind != "chat_member"):
+            self.update_count += 1
             self._updates.append(update)
             self._new_update.set()
         return update
@@ -799,7 +804,9 @@ class FakeBotApi:
             else:
                 message[key] = value
         message["edit_date"] = next(self._date)
-        return message
+        self.seq += 1
+        message["_seq"] = self.seq
+        return _public(message)
 
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> Any:
         query_id = str(params.get("callback_query_id") or "")
@@ -1013,7 +1020,7 @@ class FakeUser:
             "answered": False,
             "user_id": self.id,
         }
-        snapshot = {k: v for k, v in message.items() if not k.startswith("_")}
+        snapshot = _public(message)
         return self.api.push(
             "callback_query",
             {
@@ -1134,6 +1141,11 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
 class _UploadedFile:
     filename: str
     content: bytes
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    """Returns MESSAGE without the fake's own bookkeeping keys."""
+    return {k: v for k, v in message.items() if not k.startswith("_")}
 
 
 def _canonical(name: str) -> str:

@@ -6,6 +6,7 @@ from collections import Counter
 
 from storage.outbox import Outgoing
 from tests.e2e.harness import Griddesk
+from tests.e2e.people import Player
 from tests.fakebotapi import FakeBotApi
 
 RESIDENT = 5001
@@ -14,17 +15,20 @@ RESIDENT = 5001
 async def test_updates_sent_while_the_bot_is_down_are_processed_when_it_comes_back(
     fake: FakeBotApi, griddesk: Griddesk
 ):
-    resident = fake.user(RESIDENT, lang="en")
+    resident = Player(fake, fake.user(RESIDENT, lang="en"))
     await griddesk.start()
-    resident.send_text("/start")
-    await fake.wait_for(lambda: len(resident.texts()) == 1, timeout=15, what="the welcome")
+    resident.send(resident.user.send_text, "/start")
+    await griddesk.wait_db(
+        lambda g: g.scalar("SELECT COUNT(*) FROM inbox WHERE state = 'done'") == 1,
+        what="/start processed",
+    )
     assert await griddesk.stop() == 0
-    resident.send_text("/help")
-    resident.send_text("/lang zh")
+    resident.send(resident.user.send_text, "/help")
+    resident.user.send_text("/lang zh")
     assert len(fake.pending_updates()) == 2
     await griddesk.start()
-    await fake.wait_for(lambda: len(resident.texts()) == 3, timeout=15, what="two answers")
-    assert resident.last_text() == "已切换为中文。"
+    await resident.wait_text("/lang")  # the help, in English: it was asked before the switch
+    await resident.wait_text("已切换为中文。")
     await griddesk.wait_db(
         lambda g: g.scalar("SELECT COUNT(*) FROM inbox WHERE state = 'done'") == 3,
         what="three updates done",
