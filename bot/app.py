@@ -29,6 +29,11 @@ COMMANDS = [
     ("my", "commands.my", False),
     ("me", "commands.me", False),
     ("tasks", "commands.tasks", True),
+    ("visits", "care.command_visits", True),
+    ("household", "care.command_household", True),
+    ("households", "care.command_households", True),
+    ("patrol", "care.command_patrol", True),
+    ("monthly", "care.command_monthly", True),
     ("volunteer", "volunteer.command_volunteer", False),
     ("wish", "wish.command_wish", False),
     ("wishes", "wish.command_wishes", False),
@@ -93,7 +98,9 @@ def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
     import bot.report_sweeps  # noqa: F401  (registers the deadline sweep: nags, escalation)
     import bot.summaries  # (registers the weekly summary sweep)
+    import bot.care_sweeps  # noqa: F401  (registers the 五必访 visit sweep)
     import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
+    from handlers import care, monthly, patrol, visit
     from handlers import (
         common,
         extension,
@@ -119,6 +126,10 @@ def register_handlers(app: Application) -> None:
     worker.register(app)
     extension.register(app)  # ext:… buttons: 申请延期 and its approval
     worker_tasks.register(app)
+    care.register(app)  # /household /households, household:… buttons; care commands in groups
+    visit.register(app)
+    patrol.register(app)
+    monthly.register(app)
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(

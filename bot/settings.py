@@ -122,8 +122,7 @@ class CareSettings(_Strict):
     nag_every_days: int = Field(default=1, ge=1, le=14)  # the visitor is nagged again
     escalate_after_days: int = Field(default=2, ge=0, le=30)  # missed this long: tell community
     not_home_retry_days: int = Field(default=3, ge=1, le=30)  # nobody home: try again sooner
-    quiet_start: str = Field(default="22:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    quiet_end: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # Quiet hours are the office's one setting, [deadlines] quiet_hours.
 
 
 class VolunteerOption(_Strict):
