@@ -35,8 +35,8 @@ from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
-BATCH = 500  # reports per transaction
-MAX_BATCHES = 40  # per pass; anything beyond waits for the next pass
+BATCH = 200  # reports per transaction: short enough not to hold up people's presses
+MAX_BATCHES = 100  # per pass (20,000 reports); anything beyond waits for the next pass
 
 
 def _windows(config: TierWindowConfig) -> Windows:
@@ -119,6 +119,7 @@ async def report_deadlines(services: Services, now: datetime) -> int:
     """Takes the one due deadline step of every due report; returns how many were taken."""
     situation = await Situation.load(services)
     cards = await Cards.load(services)
+    audience = Audience(services)
     repo = Deadlines(services.db)
     acted = 0
     for _ in range(MAX_BATCHES):
@@ -129,7 +130,11 @@ async def report_deadlines(services: Services, now: datetime) -> int:
         steps = []
         for item in due:
             report = found.get(item.report_id)
-            step = await _plan(services, situation, cards, item, report, now) if report else None
+            step = (
+                await _plan(services, situation, cards, audience, item, report, now)
+                if report
+                else None
+            )
             if step is not None:
                 steps.append(step)
         applied = await repo.apply(steps, now)
@@ -145,6 +150,7 @@ async def _plan(
     services: Services,
     situation: Situation,
     cards: Cards,
+    audience: Audience,
     due: Due,
     report: Report,
     now: datetime,
@@ -171,7 +177,7 @@ async def _plan(
     if decision.do in (Do.REMIND, Do.NAG):
         assert decision.timer is not None
         after, event = deadlines.reminder(report, decision.do, decision.timer, now)
-        messages = await _nag_messages(services, cards, after, decision.do, up)
+        messages = await _nag_messages(services, cards, audience, after, decision.do, up)
         return replace(step, after=after, event=event, messages=messages)
     if decision.do is Do.ESCALATE:
         assert up is not None
@@ -193,19 +199,38 @@ async def _plan(
     )
 
 
+class Audience:
+    """Who holds a report and in which language, remembered for one pass (many share holders)."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._known: dict[tuple[int | None, str, str], list[tuple[Staff, str]]] = {}
+
+    async def of(self, report: Report) -> list[tuple[Staff, str]]:
+        key = (report.assignee_id, report.holder_unit, report.category)
+        if key not in self._known:
+            staff = await handlers_of(self.services, report)
+            langs = await self.services.people.languages(s.user_id for s in staff)
+            default = self.services.settings.default_language
+            self._known[key] = [(s, langs.get(s.user_id, default)) for s in staff]
+        return self._known[key]
+
+
 async def _nag_messages(
-    services: Services, cards: Cards, report: Report, do: Do, up: Route | None
+    services: Services,
+    cards: Cards,
+    audience: Audience,
+    report: Report,
+    do: Do,
+    up: Route | None,
 ) -> list[Outgoing]:
     """Returns the reminder or nag to whoever holds REPORT, in their languages."""
     timer = report.timer
     assert timer is not None and report.due_at is not None
-    recipients = await handlers_of(services, report)
-    langs = await services.people.languages(s.user_id for s in recipients)
     kind = "remind" if do is Do.REMIND else "overdue"
     window = "accept" if timer.window is Window.ACCEPT else "resolve"
     out = []
-    for staff in recipients:
-        lang = langs.get(staff.user_id, services.settings.default_language)
+    for staff, lang in await audience.of(report):
         then = ""
         if do is Do.NAG and up is not None and timer.breach_at is not None:
             tier = f"{TIER_ICON[up.tier.value]} " + services.texts(f"tier.{up.tier.value}", lang)
