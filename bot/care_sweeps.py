@@ -20,7 +20,7 @@ from bot.services import Services
 from bot.texts import Raw
 from handlers import outgoing
 from handlers.buttons import button, keyboard
-from handlers.care import brief, care_policy, visitor_name_of
+from handlers.care_common import brief, care_policy, visitor_name_of
 from storage.care import Households
 from storage.outbox import Outgoing
 

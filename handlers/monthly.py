@@ -10,7 +10,7 @@ from bot.domain import care as domain
 from bot.domain.care import HouseholdKind, Outcome
 from bot.domain.patrols import PatrolKind
 from bot.texts import Raw
-from handlers.care import PRIVATE, care_staff, place, say, scope_of, store
+from handlers.care_common import PRIVATE, care_staff, place, say, scope_of, store
 from handlers.flows import person_of
 from storage.monthly import ReportFigures
 from storage.patrols import Patrols

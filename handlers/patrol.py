@@ -14,7 +14,7 @@ from bot.domain.people import Person
 from bot.domain.reports import Report
 from handlers import outgoing
 from handlers.buttons import Press, button, keyboard, pattern
-from handlers.care import (
+from handlers.care_common import (
     PRIVATE,
     answered,
     care_staff,

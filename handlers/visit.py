@@ -26,7 +26,7 @@ from bot.domain.wishes import Wish, clean_wish_text
 from bot.texts import Raw
 from handlers import outgoing
 from handlers.buttons import Press, button, keyboard, pattern
-from handlers.care import PRIVATE, answered, brief, care_policy, draft_at, say, store
+from handlers.care_common import PRIVATE, answered, brief, care_policy, draft_at, say, store
 from handlers.flows import person_of, step, text_of
 from handlers.reporting import submit_report
 from handlers.wishes import review_messages
@@ -59,17 +59,24 @@ async def list_visits(update: Update, ctx: GridContext) -> None:
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
 
 
-async def loggable(ctx: GridContext, me: Person, household_id: object) -> Household | None:
-    """Returns the household if ME may log a visit to it now; else says why not."""
+async def loggable(
+    ctx: GridContext, me: Person, household_id: object, *, end_flow: bool = False
+) -> Household | None:
+    """Returns the household if ME may log a visit to it now; else says why not (and with
+    END_FLOW ends the conversation in the same commit)."""
     try:
         household = await store(ctx).get(int(str(household_id)))
     except ValueError:
         household = None
     staff = await ctx.people.staff(me.user_id)
-    if household is None or not domain.may_log(
-        me.user_id, staff, household, await ctx.units.tree()
-    ):
-        await say(ctx, me, "common.not_allowed")
+    tree = await ctx.units.tree()
+    if household is not None and not household.active:
+        allowed = household.visitor_id == me.user_id or domain.may_manage(staff, household, tree)
+        if allowed:
+            await say(ctx, me, "care.inactive", id=household.id, end_flow=end_flow)
+            return None
+    if household is None or not domain.may_log(me.user_id, staff, household, tree):
+        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
         return None
     return household
 
@@ -247,9 +254,8 @@ async def finish(
     wish: str | None = None,
 ) -> None:
     """Re-authorises and stores the visit (with the report or wish it opens) in one commit."""
-    household = await loggable(ctx, me, draft.data.get("household"))
+    household = await loggable(ctx, me, draft.data.get("household"), end_flow=True)
     if household is None:
-        await ctx.drafts.clear(me.user_id, ctx.now())
         return
     data = draft.data
     kind = household.visitor_kind if household.visitor_id == me.user_id else VisitorKind.STAFF

@@ -9,7 +9,7 @@ from bot.domain.care import Outcome, Visit, VisitorKind
 from bot.domain.patrols import PatrolKind
 from bot.domain.reports import RejectReason
 from bot.jobs import run_sweeps
-from handlers.care import care_policy
+from handlers.care_common import care_policy
 from handlers.reporting import save_move, submit_report
 from storage.patrols import Patrols
 from tests import updates

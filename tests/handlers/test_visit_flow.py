@@ -241,3 +241,20 @@ async def test_a_wish_found_on_a_visit_goes_to_staff_review_with_the_visit(harne
     assert any(wish.number in text for text in harness.texts_to(WORKER_G1))  # the review card
     assert NOTES not in everything_sent_to(harness, WORKER_G1)
     assert all(call.params.get("chat_id", 1) > 0 for call in harness.request.calls)
+
+
+async def test_a_visit_under_way_when_visits_stop_is_not_stored(harness):
+    household = await add_household(harness)
+    await press(harness, WORKER_G1, f"visit:log:{household.id}")
+    await press(harness, WORKER_G1, "visit:out:met")
+    await press(harness, WORKER_G1, "visit:wb:2")
+    await press(harness, COMMUNITY, f"household:offok:{household.id}")
+    await press(harness, WORKER_G1, "visit:skip")
+    await press(harness, WORKER_G1, "visit:needs:none")
+    assert "已停止走访" in harness.last_text(WORKER_G1)
+    assert await households(harness).visits_of(household.id) == []
+    assert await harness.services.drafts.get(WORKER_G1) is None
+    await press(harness, WORKER_G1, f"visit:log:{household.id}")  # an old reminder's button
+    assert "已停止走访" in harness.last_text(WORKER_G1)
+    await harness.send(updates.text(WORKER_G1, "/visits"))
+    assert "没有需要走访" in harness.last_text(WORKER_G1)
