@@ -47,6 +47,13 @@ class Cards:
             return "—"
         return at.astimezone(self.services.tz).strftime("%Y-%m-%d %H:%M")
 
+    def due(self, report: Report) -> str:
+        """Returns the deadline to show: the running accept/resolve window's, else '—'.
+
+        (A resolved report's clock is the reporter's time to verify, not a deadline to handle.)
+        """
+        return self.when(report.due_at if report.status.is_open else None)
+
     def category_name(self, code: str, lang: str) -> str:
         category = self.categories.get(code)
         return category.name(lang) if category else code
@@ -93,7 +100,7 @@ class Cards:
             place=self.place(report),
             created=self.when(report.created_at),
             updated=self.when(report.updated_at or report.created_at),
-            due=self.when(report.due_at),
+            due=self.due(report),
         )
         return outgoing.card(chat, status_key(report), text)
 
@@ -112,7 +119,7 @@ class Cards:
             reporter=who,
             phone=phone or self.texts("card.no_phone", lang),
             created=self.when(report.created_at),
-            due=self.when(report.due_at),
+            due=self.due(report),
         )
 
     def work_buttons(self, report: Report, lang: str) -> dict:

@@ -176,6 +176,8 @@ async def test_an_unverified_resolution_closes_apart_after_72_hours(harness):
     await harness.deliver()
     resolved = await stored(harness, report)
     assert resolved.due_at == local("2026-11-27 10:30")
+    # The reporter's card shows no handling deadline any more (the 72 h are theirs to confirm).
+    assert "办理时限：—" in harness.request.sent("editMessageText", RESIDENT)[-1].params["text"]
     assert await sweep_at(harness, "2026-11-27 10:29") == 0
     assert await sweep_at(harness, "2026-11-27 10:30") == 1
     closed = await stored(harness, report)
