@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import warnings
 
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot import jobs
 from bot.app import initialize, shutdown
@@ -25,6 +27,9 @@ async def run(app: Application, clock: Clock) -> int:
     Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a broken
     database), so a supervisor restarts the bot or an operator sees why.
     """
+    # The poller and sender call do_api_request on purpose (raw dicts in, raw dicts out); PTB
+    # would warn about that on every first call of each method.
+    warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
