@@ -103,15 +103,16 @@ class Database:
         for callback in self.on_commit:
             callback()
 
+    # Reads run and finish in one call on the reader's thread: a statement left open between
+    # awaits keeps its read transaction (and snapshot) open, and every other coroutine's read on
+    # the shared reader would see that old snapshot — the sender then sent a row already sent.
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
         assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
-        assert self._reader is not None, "database is not open"
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
