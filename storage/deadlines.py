@@ -16,7 +16,7 @@ from bot.domain.reports import Report, ReportEvent
 from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
-from storage.reports import _insert_event, update_report
+from storage.reports import insert_event, update_report
 
 # Index-only: the partial index holds next_action_at and the rowid (the report id).
 DUE_SQL = (
@@ -86,7 +86,7 @@ class Deadlines:
                     continue
                 written += 1
                 if step.event is not None:
-                    await _insert_event(conn, step.due.report_id, step.event)
+                    await insert_event(conn, step.due.report_id, step.event)
                     await outbox.add(conn, step.messages, at)
                     acted += 1
         return Applied(written, acted)

@@ -99,7 +99,8 @@ def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
     )
 
 
-async def _insert_event(conn: aiosqlite.Connection, report_id: int, event: ReportEvent) -> None:
+async def insert_event(conn: aiosqlite.Connection, report_id: int, event: ReportEvent) -> None:
+    """Appends EVENT to the report's history inside the caller's transaction."""
     await conn.execute(
         "INSERT INTO report_events (report_id, action, old, new, actor_id, at, note, data)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -212,7 +213,7 @@ class Reports:
                 "INSERT INTO report_photos (report_id, position, file_id) VALUES (?, ?, ?)",
                 [(report_id, i, file_id) for i, file_id in enumerate(report.photos)],
             )
-            await _insert_event(conn, report_id, event)
+            await insert_event(conn, report_id, event)
             stored = replace(report, id=report_id, version=1)
             if hook is not None:
                 await hook(conn, stored)
@@ -235,7 +236,7 @@ class Reports:
             if not await update_report(conn, report, expect_version=expect_version):
                 raise StaleReport(report.id)
             assert report.id is not None
-            await _insert_event(conn, report.id, event)
+            await insert_event(conn, report.id, event)
             await outbox.add(conn, messages, event.at)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
@@ -250,7 +251,7 @@ class Reports:
     async def get_many(self, ids: Sequence[int]) -> list[Report]:
         """Returns the reports with these IDS (missing ones left out), in id order."""
         found: list[Report] = []
-        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit is far above
+        for start in range(0, len(ids), 500):  # keeps each IN (...) list well within SQLite limits
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = await self.db.fetchall(
