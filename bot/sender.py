@@ -120,6 +120,22 @@ class Pacer:
         if is_group(chat_id):
             self._group_minute.setdefault(chat_id, deque()).append((now, amount))
 
+    def restamp(self, chat_id: int, now: float) -> None:
+        """Moves the message just counted for CHAT_ID to NOW, when its call really starts.
+
+        A slow commit between counting and calling (fsync) would otherwise let the messages
+        counted after it arrive less than a second after it.
+        """
+        last = self._last.get(chat_id)
+        if last is None or not self._recent or self._recent[-1][0] != last:
+            return
+        amount = self._recent[-1][1]
+        self._recent[-1] = (now, amount)
+        self._last[chat_id] = now
+        window = self._group_minute.get(chat_id)
+        if window and window[-1][0] == last:
+            window[-1] = (now, amount)
+
     def hold(self, chat_id: int, until: float) -> None:
         self._held[chat_id] = max(self._held.get(chat_id, 0.0), until)
 
@@ -216,6 +232,7 @@ class Sender:
         """Makes one Bot API call for ROW and records the outcome."""
         outbox = self.services.outbox
         await outbox.mark_sending(row.id)
+        self.pacer.restamp(row.chat_id, self.monotonic())
         try:
             result = await self._call(row)
         except RetryAfter as exc:

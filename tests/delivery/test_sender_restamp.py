@@ -1,0 +1,55 @@
+"""The pace counts from when a call starts, not from before the commit that precedes it.
+
+bench/sender.py found one breach of Telegram's 30/s in 10,000 messages: the pacer counted a
+message, then a slow commit (mark_sending's fsync) delayed its call, and the next ones, counted
+a second after it, arrived less than a second after it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sender import Pacer
+from storage.outbox import Outgoing
+from tests.conftest import RESIDENT
+from tests.delivery.conftest import Live
+
+
+def test_a_restamped_message_paces_its_chat_and_the_bot_from_its_new_time():
+    pacer = Pacer()
+    pacer.record(5001, 1, 10.0)
+    pacer.restamp(5001, 10.3)
+    assert pacer.delay(5001, 1, 11.0) == pytest.approx(0.3)
+    for i in range(29):
+        pacer.record(6000 + i, 1, 10.5)
+    assert pacer.global_delay(1, 11.1) == pytest.approx(0.2)
+
+
+def test_restamping_a_chat_that_was_not_counted_last_changes_nothing():
+    pacer = Pacer()
+    pacer.record(5001, 1, 10.0)
+    pacer.record(5002, 1, 10.1)
+    pacer.restamp(5001, 10.5)
+    assert pacer.delay(5001, 1, 10.5) == pytest.approx(0.5)
+
+
+async def test_a_slow_commit_before_a_call_does_not_let_the_next_message_crowd_it(live: Live):
+    live.fake.user(RESIDENT).send_text("/start")
+    mark_sending = live.services.outbox.mark_sending
+
+    async def slow_commit(row_id: int) -> None:
+        await mark_sending(row_id)
+        live.monotonic.now += 0.4
+
+    live.services.outbox.mark_sending = slow_commit  # type: ignore[method-assign]
+    await live.services.outbox.send(
+        [Outgoing(RESIDENT, "sendMessage", {"text": t}) for t in ("一", "二")], live.clock()
+    )
+    await live.sender.drain_once()
+    live.advance(0.7)  # a second after the first was counted, 0.7 s after its call
+    await live.sender.drain_once()
+    assert live.fake.texts(RESIDENT) == ["一"]
+    live.advance(0.3)
+    await live.sender.drain_once()
+    assert live.fake.texts(RESIDENT) == ["一", "二"]
+    assert live.fake.violations == []
