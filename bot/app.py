@@ -96,20 +96,25 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
-    import bot.report_sweeps  # noqa: F401  (registers the deadline sweep: nags, escalation)
-    import bot.summaries  # (registers the weekly summary sweep)
-    import bot.care_sweeps  # noqa: F401  (registers the 五必访 visit sweep)
-    import bot.volunteer_sweeps  # noqa: F401  (wish nags, activity reminders, leaderboards)
-    from handlers import care, monthly, patrol, visit
+    # Importing a sweep module registers its sweeps with bot/jobs.py: deadlines (nags,
+    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards.
+    import bot.care_sweeps
+    import bot.report_sweeps
+    import bot.summaries
+    import bot.volunteer_sweeps  # noqa: F401
     from handlers import (
+        care,
         common,
         extension,
         flows,
         group,
         invites,
+        monthly,
+        patrol,
         report_flow,
         resident,
         verify,
+        visit,
         volunteer_features,
         worker,
         worker_tasks,

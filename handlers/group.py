@@ -58,9 +58,6 @@ async def _reply(ctx: GridContext, chat: Chat, lang: str, key: str, **params: ob
 async def _resolve_code(ctx: GridContext, code: str) -> tuple[UnitTree, str | None]:
     """Returns the tree and CODE as the tree spells it (case-insensitive), or None if unknown."""
     tree = await ctx.units.tree()
-    if code not in tree:
-        ctx.units.invalidate()  # imported since the tree was cached?
-        tree = await ctx.units.tree()
     if code in tree:
         return tree, code
     matches = [unit.code for unit in tree if unit.code.lower() == code.lower()]

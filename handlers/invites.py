@@ -33,16 +33,14 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> None:
     """Binds ME as staff from TOKEN and greets them, or says why the link is refused."""
     if me.staff is not None:
-        tree = await _tree_with(ctx, me.staff.unit)
+        tree = await ctx.units.tree()
         role, unit = _where(ctx, tree, me.staff, me.lang)
         await say(ctx, me, "invite.already_staff", role=role, unit=unit)
         return
     if not TOKEN.fullmatch(token):
         await say(ctx, me, "invite.unknown")
         return
-    # Fresh from the database: the invite's unit may have been imported after start-up.
-    ctx.units.invalidate()
-    tree = await ctx.units.tree()
+    tree = await ctx.units.tree()  # reloaded if units were imported since start-up
 
     def greeting(staff: Staff) -> Sequence[Outgoing]:
         role, unit = _where(ctx, tree, staff, me.lang)
@@ -65,15 +63,6 @@ async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> No
         await say(ctx, me, refused.key)
         return
     log.info("invite redeemed: %s at %s", staff.role.value, staff.unit)
-
-
-async def _tree_with(ctx: GridContext, code: str) -> UnitTree:
-    """Returns the unit tree, reloaded from the database if CODE is missing from the cache."""
-    tree = await ctx.units.tree()
-    if code not in tree:
-        ctx.units.invalidate()
-        tree = await ctx.units.tree()
-    return tree
 
 
 def _where(ctx: GridContext, tree: UnitTree, staff: Staff, lang: str) -> tuple[str, str]:

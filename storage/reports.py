@@ -276,10 +276,13 @@ class Reports:
         return [_report(row, photos.get(row["id"], [])) for row in rows]
 
     async def by_reporter(self, user_id: int, limit: int = 20) -> list[Report]:
-        """Returns the user's reports (and those staff entered for them), newest first."""
+        """Returns the user's reports and those they entered for others (代报), newest first."""
         rows = await self.db.fetchall(
-            f"SELECT {_COLUMNS} FROM reports WHERE reporter_id = ? ORDER BY id DESC LIMIT ?",
-            (user_id, limit),
+            f"SELECT {_COLUMNS} FROM reports WHERE reporter_id = ?"
+            f" UNION ALL SELECT {_COLUMNS} FROM reports"
+            " WHERE reporter_id IS NULL AND entered_by = ?"
+            " ORDER BY id DESC LIMIT ?",
+            (user_id, user_id, limit),
         )
         return await self._with_photos(rows)
 

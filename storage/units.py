@@ -32,9 +32,19 @@ class Units:
         self.db = db
         self._tree: UnitTree | None = None
         self._categories: list[Category] | None = None
+        self._version: int | None = None
+
+    async def _check_version(self) -> None:
+        """Drops the cache when units or categories changed, in this process or another."""
+        row = await self.db.fetchone("SELECT value FROM meta WHERE key = 'units_version'")
+        version = int(row[0]) if row else 0
+        if version != self._version:
+            self.invalidate()
+            self._version = version
 
     async def tree(self) -> UnitTree:
-        """Returns the unit tree (cached until units change)."""
+        """Returns the unit tree (cached until units change, e.g. by a CSV import)."""
+        await self._check_version()
         if self._tree is None:
             rows = await self.db.fetchall("SELECT code, name, level, parent, lat, lon FROM units")
             self._tree = UnitTree(
@@ -44,6 +54,7 @@ class Units:
         return self._tree
 
     async def categories(self) -> list[Category]:
+        await self._check_version()
         if self._categories is None:
             rows = await self.db.fetchall(
                 "SELECT code, name_zh, name_en, route_level, urgent FROM categories"

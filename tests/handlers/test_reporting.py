@@ -30,3 +30,19 @@ async def test_a_submitted_report_reaches_the_grid_worker_and_the_reporter(harne
     assert [e.action for e in await services.reports.events(report.id)] == ["submit", "accept"]
     # The status card was edited in place, not sent twice.
     assert len(harness.request.sent("editMessageText", RESIDENT)) == 1
+
+
+async def test_my_lists_reports_a_staff_member_entered_for_a_resident(harness):
+    entered = await submit_report(
+        harness.services,
+        reporter_id=None,
+        entered_by=WORKER_G1,
+        category="road",
+        unit="B2",
+        description="路灯不亮，电话反映",
+        photos=["p9"],
+        contact="王阿姨 138",
+    )
+    mine = await harness.services.reports.by_reporter(WORKER_G1)
+    assert [r.id for r in mine] == [entered.id]
+    assert await harness.services.reports.by_reporter(RESIDENT) == []
