@@ -26,18 +26,20 @@ from handlers.care_common import (
     GROUPS,
     HOUSEHOLD,
     PRIVATE,
-    answered,
     cadence_prompt,
     care_policy,
     care_staff,
+    choice_at,
     chosen_visitor,
     draft_at,
+    picked_unit,
+    run_press,
     say,
+    skip_markup,
     store,
     tell_assigned,
     unit_prompt,
     visitor_prompt,
-    walk,
 )
 from handlers.care_manage import MANAGE_VERBS, list_households
 from handlers.flows import person_of, step, text_of
@@ -66,11 +68,8 @@ async def start_register(update: Update, ctx: GridContext) -> None:
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "kind")
+    draft = await choice_at(ctx, me, FLOW, "kind", press, HouseholdKind)
     if draft is None:
-        return
-    if press.args[:1] not in [(k.value,) for k in HouseholdKind]:
-        await say(ctx, me, "common.stale_button")
         return
     draft.data["kind"] = press.args[0]
     draft.step = "unit"
@@ -78,16 +77,10 @@ async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
 
 
 async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "unit")
-    if draft is None:
+    picked = await picked_unit(ctx, me, FLOW, press, domain.covers)
+    if picked is None:
         return
-    chosen = await walk(ctx, me, draft, press)
-    if chosen is None:
-        return
-    staff = await ctx.people.staff(me.user_id)
-    if not domain.covers(staff, chosen, await ctx.units.tree()):
-        await say(ctx, me, "common.not_allowed", end_flow=True)
-        return
+    draft, chosen = picked
     draft.data["unit"], draft.step = chosen, "label"
     await ctx.drafts.put(
         draft, ctx.now(), [outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))]
@@ -110,11 +103,8 @@ async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
 
 
 async def receive_cadence(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "cadence")
+    draft = await choice_at(ctx, me, FLOW, "cadence", press, Cadence)
     if draft is None:
-        return
-    if press.args[:1] not in [(c.value,) for c in Cadence]:
-        await say(ctx, me, "common.stale_button")
         return
     draft.data["cadence"], draft.step = press.args[0], "visitor"
     prompt = await visitor_prompt(ctx, me, draft.data["unit"], "vis")
@@ -132,8 +122,8 @@ async def receive_visitor(ctx: GridContext, me: Person, press: Press) -> None:
         return
     draft.data["visitor"], draft.data["visitor_kind"] = chosen[0], chosen[1].value
     draft.step = "notes"
-    skip = keyboard([[button(ctx.texts("care.skip", me.lang), FLOW, "skip")]])
     text = ctx.texts("care.ask_notes", me.lang, limit=domain.MAX_NOTES)
+    skip = skip_markup(ctx, me, FLOW)
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
 
 
@@ -201,11 +191,7 @@ VERBS = {
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Runs the household button that was pressed; every verb re-authorises on its own."""
-    me, press = await answered(update, ctx)
-    if press is None or press.verb not in VERBS:
-        await say(ctx, me, "common.stale_button")
-        return
-    await VERBS[press.verb](ctx, me, press)
+    await run_press(update, ctx, VERBS)
 
 
 async def private_only(update: Update, ctx: GridContext) -> None:

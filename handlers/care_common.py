@@ -1,10 +1,12 @@
-"""What the care features share: the repositories and timings, answering and re-checking a press,
+"""What the care features share: the repositories and timings, answering and dispatching a press,
 rendering a household for a visitor (never its notes), and the unit picker."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import time
+from enum import StrEnum
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
@@ -63,13 +65,21 @@ def care_policy(services: Services) -> CarePolicy:
     )
 
 
-async def answered(update: Update, ctx: GridContext) -> tuple[Person, Press | None]:
-    """Answers the button press first, then returns the presser and the parsed press."""
+# A button verb of a care flow: it re-authorises the press on its own.
+Verb = Callable[[GridContext, Person, Press], Awaitable[None]]
+
+
+async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb]) -> None:
+    """Answers the button press first, then runs the verb it names; else says it is stale."""
     query = update.callback_query
     assert query is not None
     with contextlib.suppress(TelegramError):
         await query.answer()
-    return await person_of(update, ctx), parse(query.data)
+    me, press = await person_of(update, ctx), parse(query.data)
+    if press is None or press.verb not in verbs:
+        await say(ctx, me, "common.stale_button")
+        return
+    await verbs[press.verb](ctx, me, press)
 
 
 async def say(
@@ -93,6 +103,20 @@ async def draft_at(ctx: GridContext, me: Person, flow: str, *steps: str) -> Draf
     """Returns ME's draft if it is in FLOW at one of STEPS; else says the button is stale."""
     draft = await ctx.drafts.get(me.user_id)
     if draft is None or draft.flow != flow or (steps and draft.step not in steps):
+        await say(ctx, me, "common.stale_button")
+        return None
+    return draft
+
+
+async def choice_at(
+    ctx: GridContext, me: Person, flow: str, step: str, press: Press, choices: Iterable[StrEnum]
+) -> Draft | None:
+    """Returns ME's draft if it is in FLOW at STEP and the press names one of CHOICES (its first
+    argument); else says the button is stale."""
+    draft = await draft_at(ctx, me, flow, step)
+    if draft is None:
+        return None
+    if press.args[:1] not in [(choice.value,) for choice in choices]:
         await say(ctx, me, "common.stale_button")
         return None
     return draft
@@ -122,6 +146,11 @@ def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
     if staff.role is Role.ADMIN:
         return [unit.code for unit in tree]
     return units_within(tree, staff.unit) if staff.unit in tree else []
+
+
+def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
+    """Returns the one-button keyboard that skips an optional text step."""
+    return keyboard([[button(ctx.texts("care.skip", me.lang), noun, "skip")]])
 
 
 def place(tree: UnitTree, code: str) -> str:
@@ -195,6 +224,27 @@ async def walk(ctx: GridContext, me: Person, draft: Draft, press: Press) -> str 
         draft.data["unit"] = children[index].code
     await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, press.noun, draft)])
     return None
+
+
+# Who may choose a unit in a flow (domain.care.covers, domain.patrols.may_patrol).
+MayPick = Callable[[Staff | None, str, UnitTree], bool]
+
+
+async def picked_unit(
+    ctx: GridContext, me: Person, flow: str, press: Press, may_pick: MayPick
+) -> tuple[Draft, str] | None:
+    """Walks FLOW's picker one press; returns the draft and the unit once ME chooses one that
+    MAY_PICK allows them (a unit they may not work at ends the flow, saying so)."""
+    draft = await draft_at(ctx, me, flow, "unit")
+    if draft is None:
+        return None
+    chosen = await walk(ctx, me, draft, press)
+    if chosen is None:
+        return None
+    if not may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree()):
+        await say(ctx, me, "common.not_allowed", end_flow=True)
+        return None
+    return draft, chosen
 
 
 # Choices shared by registering and editing a household --------------------------------------

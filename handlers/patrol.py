@@ -16,13 +16,15 @@ from handlers import outgoing
 from handlers.buttons import Press, button, keyboard, pattern
 from handlers.care_common import (
     PRIVATE,
-    answered,
     care_staff,
+    choice_at,
     draft_at,
+    picked_unit,
     place,
+    run_press,
     say,
+    skip_markup,
     unit_prompt,
-    walk,
 )
 from handlers.flows import person_of, step, text_of
 from handlers.reporting import submit_report
@@ -55,29 +57,20 @@ async def start_patrol(update: Update, ctx: GridContext) -> None:
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "kind")
+    draft = await choice_at(ctx, me, FLOW, "kind", press, PatrolKind)
     if draft is None:
-        return
-    if press.args[:1] not in [(k.value,) for k in PatrolKind]:
-        await say(ctx, me, "common.stale_button")
         return
     draft.data["kind"], draft.step = press.args[0], "unit"
     await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
 
 
 async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "unit")
-    if draft is None:
+    picked = await picked_unit(ctx, me, FLOW, press, domain.may_patrol)
+    if picked is None:
         return
-    chosen = await walk(ctx, me, draft, press)
-    if chosen is None:
-        return
-    staff = await ctx.people.staff(me.user_id)
-    if not domain.may_patrol(staff, chosen, await ctx.units.tree()):
-        await say(ctx, me, "common.not_allowed", end_flow=True)
-        return
+    draft, chosen = picked
     draft.data["unit"], draft.step = chosen, "note"
-    skip = keyboard([[button(ctx.texts("care.skip", me.lang), FLOW, "skip")]])
+    skip = skip_markup(ctx, me, FLOW)
     text = ctx.texts("patrol.ask_note", me.lang, limit=domain.MAX_NOTE)
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
 
@@ -302,11 +295,7 @@ VERBS = {
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Runs the patrol button that was pressed; every verb re-authorises on its own."""
-    me, press = await answered(update, ctx)
-    if press is None or press.verb not in VERBS:
-        await say(ctx, me, "common.stale_button")
-        return
-    await VERBS[press.verb](ctx, me, press)
+    await run_press(update, ctx, VERBS)
 
 
 def register(app: Application) -> None:

@@ -26,7 +26,17 @@ from bot.domain.wishes import Wish, clean_wish_text
 from bot.texts import Raw
 from handlers import outgoing
 from handlers.buttons import Press, button, keyboard, pattern
-from handlers.care_common import PRIVATE, answered, brief, care_policy, draft_at, say, store
+from handlers.care_common import (
+    PRIVATE,
+    brief,
+    care_policy,
+    choice_at,
+    draft_at,
+    run_press,
+    say,
+    skip_markup,
+    store,
+)
 from handlers.flows import person_of, step, text_of
 from handlers.reporting import submit_report
 from handlers.wishes import review_messages
@@ -101,11 +111,8 @@ async def start_log(ctx: GridContext, me: Person, press: Press) -> None:
 
 
 async def receive_outcome(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await draft_at(ctx, me, FLOW, "outcome")
+    draft = await choice_at(ctx, me, FLOW, "outcome", press, Outcome)
     if draft is None:
-        return
-    if press.args[:1] not in [(o.value,) for o in Outcome]:
-        await say(ctx, me, "common.stale_button")
         return
     draft.data["outcome"] = press.args[0]
     if press.args[0] == Outcome.MET.value:
@@ -119,9 +126,8 @@ async def receive_outcome(ctx: GridContext, me: Person, press: Press) -> None:
 
 
 def note_prompt(ctx: GridContext, me: Person) -> Outgoing:
-    skip = keyboard([[button(ctx.texts("care.skip", me.lang), FLOW, "skip")]])
     text = ctx.texts("visit.ask_note", me.lang, limit=domain.MAX_NOTE)
-    return outgoing.message(me.user_id, text, markup=skip)
+    return outgoing.message(me.user_id, text, markup=skip_markup(ctx, me, FLOW))
 
 
 async def receive_wellbeing(ctx: GridContext, me: Person, press: Press) -> None:
@@ -435,11 +441,7 @@ VERBS = {
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Runs the visit button that was pressed; every verb re-authorises on its own."""
-    me, press = await answered(update, ctx)
-    if press is None or press.verb not in VERBS:
-        await say(ctx, me, "common.stale_button")
-        return
-    await VERBS[press.verb](ctx, me, press)
+    await run_press(update, ctx, VERBS)
 
 
 def register(app: Application) -> None:
