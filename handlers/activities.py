@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import activities as domain
@@ -31,22 +31,25 @@ from handlers.activity_cards import (
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
 from handlers.volunteer_common import (
+    NEW_PRIVATE,
     answer,
     lang_of,
     parse_press,
-    place,
+    press_at_step,
     refuse,
     repos,
     skill_names,
-    walk_allowed,
-    walk_keyboard,
+    skill_rows,
+    typed,
+    unit_card,
+    walk_target,
+    walk_top,
 )
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 FLOW = "activity"
 NOUN = "actnew"
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 async def organiser(ctx: GridContext, me: Person) -> Staff | None:
@@ -65,11 +68,6 @@ async def start(update: Update, ctx: GridContext) -> None:
     )
 
 
-def _text(update: Update) -> str | None:
-    message = update.effective_message
-    return message.text if message is not None and message.text is not None else None
-
-
 async def _typed(
     update: Update,
     ctx: GridContext,
@@ -82,7 +80,7 @@ async def _typed(
     """Stores a typed answer parsed by PARSE and asks the next question, or explains the error."""
     me = await person_of(update, ctx)
     try:
-        value = parse(_text(update))
+        value = parse(typed(update))
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=domain.MAX_CAPACITY)
         return
@@ -147,35 +145,17 @@ def draft_activity(me: Person, data: dict, ctx: GridContext) -> Activity:
 async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
     """Returns the creation card for the button steps: skills, unit, confirm."""
     t, lang, data = ctx.texts, me.lang, draft.data
-    config = ctx.services.settings.volunteers
     tree = await ctx.units.tree()
     if draft.step == "skills":
         chosen = set(data.get("skills", []))
-        toggles = [
-            button(
-                ("✅ " if o.code in chosen else "") + (o.en if lang == "en" else o.zh),
-                NOUN,
-                "skill",
-                o.code,
-            )
-            for o in config.skills
-        ]
-        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-        rows.append([button(t("volunteer.next", lang), NOUN, "skills_done")])
+        rows = skill_rows(ctx, lang, NOUN, chosen)
         text = t(
             "activity.ask_skills", lang, chosen=skill_names(ctx.services, sorted(chosen), lang)
         )
         return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
     if draft.step == "unit":
-        staff = await organiser(ctx, me)
-        top = staff.unit if staff is not None and staff.role is not Role.ADMIN else None
-        where = place(tree, data["at"]) if data.get("at") else "—"
-        return outgoing.card(
-            me.user_id,
-            data["card"],
-            t("activity.ask_unit", lang, at=where),
-            markup=walk_keyboard(ctx, lang, tree, NOUN, data.get("at"), top=top),
-        )
+        top = walk_top(await organiser(ctx, me))
+        return unit_card(ctx, me, tree, NOUN, data, "activity.ask_unit", top=top)
     activity = draft_activity(me, data, ctx)
     text = t(
         "activity.confirm", lang, details=Raw(activity_text(ctx.services, activity, lang, tree))
@@ -201,23 +181,16 @@ _STEP_OF = {
 
 async def on_create_press(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
-    press = parse_press(update)
-    draft = await ctx.drafts.get(me.user_id)
-    staff = await organiser(ctx, me)
-    if (
-        press is None
-        or draft is None
-        or draft.flow != FLOW
-        or _STEP_OF.get(press.verb) != draft.step
-    ):
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    if found is None:
         return
+    press, draft = found
+    staff = await organiser(ctx, me)
     if staff is None:
         await refuse(update, ctx, me, "common.not_allowed")
         return
     arg = press.args[0] if press.args else ""
     tree = await ctx.units.tree()
-    top = staff.unit if staff.role is not Role.ADMIN else None
     if press.verb == "skill":
         codes = [o.code for o in ctx.services.settings.volunteers.skills]
         if arg not in codes:
@@ -229,8 +202,8 @@ async def on_create_press(update: Update, ctx: GridContext) -> None:
     elif press.verb == "skills_done":
         step_name = "unit"
     elif press.verb in ("walk", "pick"):
-        code = None if arg == "-" else arg
-        if not walk_allowed(tree, code, top) or (press.verb == "pick" and code is None):
+        fits, code = walk_target(tree, press, walk_top(staff))
+        if not fits:
             await refuse(update, ctx, me, "common.stale_button")
             return
         draft.data["at" if press.verb == "walk" else "unit"] = code

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
@@ -30,16 +30,18 @@ from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
 from handlers.volunteer_common import (
+    NEW_PRIVATE,
     answer,
-    availability_names,
     parse_press,
-    place,
+    press_at_step,
+    profile_fields,
     refuse,
     repos,
     skill_names,
-    team_name,
-    walk_allowed,
-    walk_keyboard,
+    skill_rows,
+    typed,
+    unit_card,
+    walk_target,
 )
 from handlers.volunteer_staff import decision_messages
 from storage.drafts import Draft
@@ -47,7 +49,6 @@ from storage.outbox import Outgoing
 
 FLOW = "volunteer"
 NOUN = "volreg"
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 async def start(update: Update, ctx: GridContext) -> None:
@@ -75,26 +76,13 @@ async def begin(ctx: GridContext, me: Person) -> None:
 
 
 def summary(ctx: GridContext, lang: str, v: Volunteer, tree: UnitTree) -> str:
-    services = ctx.services
-    skills = skill_names(services, v.skills, lang)
-    if v.skills_note:
-        skills += f" · {v.skills_note}"
     party = (
         ctx.texts("volunteer.party_yes_line", lang, work_unit=v.work_unit or "—")
         if v.party_member
         else ctx.texts("volunteer.party_no_line", lang)
     )
-    return ctx.texts(
-        "volunteer.summary",
-        lang,
-        name=v.name,
-        phone=v.phone or ctx.texts("volunteer.no_phone", lang),
-        skills=skills,
-        team=team_name(services, v.team, lang),
-        availability=availability_names(services, v.availability, lang),
-        place=place(tree, v.unit),
-        party=Raw(party),
-    )
+    fields = profile_fields(ctx.services, v, lang, tree)
+    return ctx.texts("volunteer.summary", lang, **fields, party=Raw(party))
 
 
 def from_draft(me: Person, data: dict) -> Volunteer:
@@ -119,17 +107,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
     rows: list[list] = []
     if draft.step == "skills":
         chosen = set(data.get("skills", []))
-        toggles = [
-            button(
-                ("✅ " if o.code in chosen else "") + (o.en if lang == "en" else o.zh),
-                NOUN,
-                "skill",
-                o.code,
-            )
-            for o in config.skills
-        ]
-        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
-        rows.append([button(t("volunteer.next", lang), NOUN, "skills_done")])
+        rows = skill_rows(ctx, lang, NOUN, chosen)
         text = t(
             "volunteer.ask_skills",
             lang,
@@ -170,11 +148,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         )
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        markup = walk_keyboard(ctx, lang, tree, NOUN, data.get("at"), home=me.unit)
-        where = place(tree, data["at"]) if data.get("at") else "—"
-        return outgoing.card(
-            me.user_id, data["card"], t("volunteer.ask_unit", lang, at=where), markup=markup
-        )
+        return unit_card(ctx, me, tree, NOUN, data, "volunteer.ask_unit", home=me.unit)
     if draft.step == "party":
         rows = [
             [
@@ -207,16 +181,11 @@ async def go(
 # Text steps ----------------------------------------------------------------------------------
 
 
-def _text(update: Update) -> str | None:
-    message = update.effective_message
-    return message.text if message is not None and message.text is not None else None
-
-
 @step(FLOW, "name")
 async def receive_name(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
-        draft.data["name"] = clean_name(_text(update))
+        draft.data["name"] = clean_name(typed(update))
     except InvalidInput as bad:
         await say(ctx, me, bad.key)
         return
@@ -236,7 +205,7 @@ async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
     assert message is not None
-    text = _text(update)
+    text = typed(update)
     if message.contact is not None and message.contact.user_id == me.user_id:
         draft.data["phone"] = clean_phone(message.contact.phone_number)
     elif text is not None and text.strip() in ctx.texts.all_values("volunteer.skip"):
@@ -258,7 +227,7 @@ async def receive_skills_note(update: Update, ctx: GridContext, draft: Draft) ->
     """Typed text at the skills step adds skills beyond the list."""
     me = await person_of(update, ctx)
     try:
-        draft.data["note"] = clean_text(_text(update), MAX_NOTE, "volunteer.bad_note")
+        draft.data["note"] = clean_text(typed(update), MAX_NOTE, "volunteer.bad_note")
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=MAX_NOTE)
         return
@@ -270,7 +239,7 @@ async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> N
     me = await person_of(update, ctx)
     try:
         draft.data["work_unit"] = clean_text(
-            _text(update), MAX_WORK_UNIT, "volunteer.bad_work_unit"
+            typed(update), MAX_WORK_UNIT, "volunteer.bad_work_unit"
         )
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=MAX_WORK_UNIT)
@@ -313,15 +282,10 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         await answer(update)
         await begin(ctx, me)
         return
-    draft = await ctx.drafts.get(me.user_id)
-    if (
-        press is None
-        or draft is None
-        or draft.flow != FLOW
-        or _STEP_OF.get(press.verb) != draft.step
-    ):
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    if found is None:
         return
+    press, draft = found
     arg = press.args[0] if press.args else ""
     data = draft.data
     config = ctx.services.settings.volunteers
@@ -364,8 +328,8 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         await answer(update)
         await go(ctx, me, draft, "unit")
     elif press.verb in ("walk", "pick"):
-        code = None if arg == "-" else arg
-        if not walk_allowed(tree, code, None) or (press.verb == "pick" and code is None):
+        fits, code = walk_target(tree, press, None)
+        if not fits:
             await refuse(update, ctx, me, "common.stale_button")
             return
         await answer(update)

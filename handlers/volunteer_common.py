@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
+from telegram.ext import filters
 
 from bot.context import GridContext
 from bot.domain.groups import Binding, Purpose
-from bot.domain.people import Person
+from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import Volunteer, rank_nearby, reach_units
 from bot.services import Services
 from bot.settings import VolunteerOption
-from handlers import buttons
+from handlers import buttons, outgoing
 from handlers.buttons import Press
+from handlers.flows import text_of
 from storage.activities import Activities
+from storage.drafts import Draft
 from storage.groups import Groups, nearest
+from storage.outbox import Outgoing
 from storage.points import Points
 from storage.volunteers import Volunteers
 from storage.wishes import Wishes
 
 GROUP_LEVELS = ("grid", "community", "street", "district")
+NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,40 @@ def availability_names(services: Services, codes: Iterable[str], lang: str) -> s
     return ("、" if lang == "zh" else ", ").join(names) if names else "—"
 
 
+def profile_fields(services: Services, v: Volunteer, lang: str, tree: UnitTree) -> dict:
+    """Returns the catalog parameters of a volunteer's profile as the volunteer and staff see it:
+    name, phone, skills (with the free-text note), team, availability and place."""
+    skills = skill_names(services, v.skills, lang)
+    if v.skills_note:
+        skills += f" · {v.skills_note}"
+    return {
+        "name": v.name,
+        "phone": v.phone or services.texts("volunteer.no_phone", lang),
+        "skills": skills,
+        "team": team_name(services, v.team, lang),
+        "availability": availability_names(services, v.availability, lang),
+        "place": place(tree, v.unit),
+    }
+
+
+def skill_rows(
+    ctx: GridContext, lang: str, noun: str, chosen: Collection[str]
+) -> list[list[InlineKeyboardButton]]:
+    """Returns the skill toggles (✅ on the CHOSEN ones), two a row, then 下一步 ("skills_done")."""
+    toggles = [
+        buttons.button(
+            ("✅ " if o.code in chosen else "") + (o.en if lang == "en" else o.zh),
+            noun,
+            "skill",
+            o.code,
+        )
+        for o in ctx.services.settings.volunteers.skills
+    ]
+    rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+    rows.append([buttons.button(ctx.texts("volunteer.next", lang), noun, "skills_done")])
+    return rows
+
+
 def when(services: Services, at: datetime | None) -> str:
     """Returns AT in the office's timezone, as staff and residents read it."""
     if at is None:
@@ -106,6 +145,30 @@ async def refuse(update: Update, ctx: GridContext, me: Person, key: str, **param
 def parse_press(update: Update) -> Press | None:
     query = update.callback_query
     return buttons.parse(query.data if query else None)
+
+
+async def press_at_step(
+    update: Update, ctx: GridContext, me: Person, flow: str, step_of: Mapping[str, str]
+) -> tuple[Press, Draft] | None:
+    """Returns the press and ME's draft if the press's verb belongs to the step FLOW's draft is
+    at (STEP_OF: verb → step); else answers that the button is stale."""
+    press = parse_press(update)
+    draft = await ctx.drafts.get(me.user_id)
+    if (
+        press is None
+        or draft is None
+        or draft.flow != flow
+        or step_of.get(press.verb) != draft.step
+    ):
+        await refuse(update, ctx, me, "common.stale_button")
+        return None
+    return press, draft
+
+
+def typed(update: Update) -> str | None:
+    """Returns the text the user typed, or None for anything that is not plain text."""
+    message = update.effective_message
+    return text_of(message) if message is not None else None
 
 
 async def volunteer_groups(services: Services, unit: str) -> list[Binding]:
@@ -191,3 +254,34 @@ def walk_allowed(tree: UnitTree, code: str | None, top: str | None) -> bool:
     if code is None:
         return True
     return code in tree and (top is None or tree.is_within(code, top))
+
+
+def walk_top(staff: Staff | None) -> str | None:
+    """Returns the unit a staff member's walk is bounded by (admins and others: none)."""
+    return staff.unit if staff is not None and staff.role is not Role.ADMIN else None
+
+
+def walk_target(tree: UnitTree, press: Press, top: str | None) -> tuple[bool, str | None]:
+    """Returns whether a "walk"/"pick" PRESS fits the walk bounded by TOP (a pick must name a
+    unit) and the unit it names (None: the top of the walk)."""
+    arg = press.args[0] if press.args else ""
+    code = None if arg == "-" else arg
+    fits = walk_allowed(tree, code, top) and not (press.verb == "pick" and code is None)
+    return fits, code
+
+
+def unit_card(
+    ctx: GridContext,
+    me: Person,
+    tree: UnitTree,
+    noun: str,
+    data: dict,
+    key: str,
+    *,
+    top: str | None = None,
+    home: str | None = None,
+) -> Outgoing:
+    """Returns the DATA["card"] card asking (catalog KEY) for a unit, walking from DATA["at"]."""
+    where = place(tree, data["at"]) if data.get("at") else "—"
+    markup = walk_keyboard(ctx, me.lang, tree, noun, data.get("at"), top=top, home=home)
+    return outgoing.card(me.user_id, data["card"], ctx.texts(key, me.lang, at=where), markup=markup)

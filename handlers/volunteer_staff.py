@@ -9,7 +9,7 @@ volunteers of their own unit and below.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person, Role, Staff
@@ -29,11 +29,12 @@ from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say
 from handlers.volunteer_common import (
+    NEW_PRIVATE,
     answer,
-    availability_names,
     lang_of,
     parse_press,
     place,
+    profile_fields,
     refuse,
     repos,
     skill_names,
@@ -42,7 +43,6 @@ from handlers.volunteer_common import (
 from storage.outbox import Outgoing
 
 PAGE = 8
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 def decide_key(user_id: int) -> str:
@@ -51,22 +51,13 @@ def decide_key(user_id: int) -> str:
 
 def describe(services: Services, v: Volunteer, lang: str, tree: UnitTree) -> str:
     """Returns a volunteer's details as staff see them (name and phone included)."""
-    skills = skill_names(services, v.skills, lang)
-    if v.skills_note:
-        skills += f" · {v.skills_note}"
-    return services.texts(
-        "volunteer.staff_line",
-        lang,
-        name=v.name,
-        phone=v.phone or services.texts("volunteer.no_phone", lang),
-        skills=skills,
-        team=team_name(services, v.team, lang),
-        availability=availability_names(services, v.availability, lang),
-        place=place(tree, v.unit),
-        party=Raw(services.texts("volunteer.party_mark", lang, work_unit=v.work_unit or "—"))
+    party = (
+        Raw(services.texts("volunteer.party_mark", lang, work_unit=v.work_unit or "—"))
         if v.party_member
-        else "",
+        else ""
     )
+    fields = profile_fields(services, v, lang, tree)
+    return services.texts("volunteer.staff_line", lang, **fields, party=party)
 
 
 async def deciders(services: Services, volunteer: Volunteer) -> list[Staff]:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import wishes as domain
@@ -34,15 +34,19 @@ from handlers import buttons, outgoing
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
 from handlers.volunteer_common import (
+    NEW_PRIVATE,
     answer,
     area,
     lang_of,
     parse_press,
     place,
+    press_at_step,
     refuse,
     repos,
-    walk_allowed,
-    walk_keyboard,
+    typed,
+    unit_card,
+    walk_target,
+    walk_top,
 )
 from handlers.wish_cards import announcement, kind_name, review_card, review_key
 from storage.drafts import Draft
@@ -59,7 +63,6 @@ ORDER = (
     ("photo", "photo"),
     ("kind", "kind"),
 )
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 def policy(services: Services) -> NagPolicy:
@@ -129,13 +132,8 @@ async def prompt(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         return outgoing.message(me.user_id, t("wish.ask_photo", lang), markup=keyboard)
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        staff = await poster_staff(ctx, me)
-        top = staff.unit if staff is not None and staff.role is not Role.ADMIN else None
-        markup = walk_keyboard(ctx, lang, tree, NOUN, data.get("at"), top=top)
-        where = place(tree, data["at"]) if data.get("at") else "—"
-        return outgoing.card(
-            me.user_id, data["card"], t("wish.ask_unit", lang, at=where), markup=markup
-        )
+        top = walk_top(await poster_staff(ctx, me))
+        return unit_card(ctx, me, tree, NOUN, data, "wish.ask_unit", top=top)
     if draft.step == "kind":
         config = ctx.services.settings.volunteers
         options = [
@@ -183,11 +181,6 @@ def draft_wish(me: Person, data: dict, at: datetime) -> Wish:
 # Text and photo steps ------------------------------------------------------------------------
 
 
-def _text(update: Update) -> str | None:
-    message = update.effective_message
-    return message.text if message is not None and message.text is not None else None
-
-
 def _is_skip(ctx: GridContext, text: str | None) -> bool:
     return text is not None and text.strip() in ctx.texts.all_values("volunteer.skip")
 
@@ -196,7 +189,7 @@ def _is_skip(ctx: GridContext, text: str | None) -> bool:
 async def receive_who(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
-        draft.data["name"] = clean_name(_text(update))
+        draft.data["name"] = clean_name(typed(update))
     except InvalidInput as bad:
         await say(ctx, me, bad.key)
         return
@@ -208,7 +201,7 @@ async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
     assert message is not None
-    text = _text(update)
+    text = typed(update)
     try:
         if message.contact is not None and message.contact.user_id == me.user_id:
             draft.data["phone"] = clean_phone(message.contact.phone_number)
@@ -226,7 +219,7 @@ async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
 async def receive_text(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
-        draft.data["text"] = domain.clean_wish_text(_text(update))
+        draft.data["text"] = domain.clean_wish_text(typed(update))
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=domain.MAX_TEXT)
         return
@@ -240,7 +233,7 @@ async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     assert message is not None
     if message.photo:
         draft.data["photo"] = message.photo[-1].file_id
-    elif _is_skip(ctx, _text(update)):
+    elif _is_skip(ctx, typed(update)):
         draft.data["photo"] = None
     else:
         await say(ctx, me, "wish.photo_or_skip")
@@ -267,23 +260,15 @@ _STEP_OF = {"walk": "unit", "pick": "unit", "kind": "kind", "post": "confirm", "
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
-    press = parse_press(update)
-    draft = await ctx.drafts.get(me.user_id)
-    if (
-        press is None
-        or draft is None
-        or draft.flow != FLOW
-        or _STEP_OF.get(press.verb) != draft.step
-    ):
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    if found is None:
         return
+    press, draft = found
     arg = press.args[0] if press.args else ""
     tree = await ctx.units.tree()
     if press.verb in ("walk", "pick"):
-        staff = await poster_staff(ctx, me)
-        top = staff.unit if staff is not None and staff.role is not Role.ADMIN else None
-        code = None if arg == "-" else arg
-        if not walk_allowed(tree, code, top) or (press.verb == "pick" and code is None):
+        fits, code = walk_target(tree, press, walk_top(await poster_staff(ctx, me)))
+        if not fits:
             await refuse(update, ctx, me, "common.stale_button")
             return
         await answer(update)
