@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 MAX_BYTES = 64
+MAX_ANSWER = 190  # a callback answer shows at most 200 characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +54,13 @@ def keyboard(rows: list[list[InlineKeyboardButton]]) -> dict:
 
 def pattern(noun: str) -> str:
     return rf"^{noun}:"
+
+
+async def answer(update: Update, text: str | None = None) -> None:
+    """Answers the button press, with TEXT as a short notice (the one direct Bot API call a
+    handler makes; its errors are ignored: the press is handled all the same)."""
+    query = update.callback_query
+    if query is None:
+        return
+    with contextlib.suppress(TelegramError):
+        await query.answer(text[:MAX_ANSWER] if text else None)

@@ -3,13 +3,11 @@ rendering a household for a visitor (never its notes), and the unit picker."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import time
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, Update
-from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.context import GridContext
@@ -27,7 +25,7 @@ from bot.services import Services
 from bot.settings import quiet_hours
 from bot.texts import Raw, Texts
 from handlers import outgoing
-from handlers.buttons import Press, button, keyboard, parse
+from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.flows import person_of
 from storage.care import Households
 from storage.drafts import Draft
@@ -73,8 +71,7 @@ async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb])
     """Answers the button press first, then runs the verb it names; else says it is stale."""
     query = update.callback_query
     assert query is not None
-    with contextlib.suppress(TelegramError):
-        await query.answer()
+    await answer(update)
     me, press = await person_of(update, ctx), parse(query.data)
     if press is None or press.verb not in verbs:
         await say(ctx, me, "common.stale_button")

@@ -8,11 +8,9 @@ against the report as stored, so a forged, repeated or lapsed press changes noth
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
@@ -22,7 +20,7 @@ from bot.domain.people import Person
 from bot.domain.reports import InvalidTransition, Report
 from bot.report_sweeps import Situation
 from handlers import outgoing
-from handlers.buttons import Press, button, keyboard, parse
+from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.cards import Cards
 from handlers.flows import person_of, say, step
 from handlers.reporting import save_move
@@ -49,8 +47,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     """ext:(ask|span|ok|no):<report id>[:<arg>] — answered first, then re-authorised."""
     query = update.callback_query
     assert query is not None
-    with contextlib.suppress(TelegramError):
-        await query.answer()
+    await answer(update)
     me = await person_of(update, ctx)
     press = parse(query.data)
     report_id = press.int_arg(0) if press else None

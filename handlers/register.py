@@ -7,19 +7,17 @@ belongs to, so a press on an older prompt is stale.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
 from handlers import outgoing
-from handlers.buttons import Press, button, keyboard, parse
+from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.flows import IDLE, person_of, say, step
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -57,13 +55,6 @@ def renew(draft: Draft) -> str:
     """Gives the draft's next prompt a fresh nonce (older prompts' buttons become stale)."""
     draft.data["n"] = secrets.token_hex(3)
     return str(draft.data["n"])
-
-
-async def answer(update: Update, text: str | None = None) -> None:
-    """Answers the callback query (the one direct Bot API call a handler makes)."""
-    assert update.callback_query is not None
-    with contextlib.suppress(TelegramError):
-        await update.callback_query.answer(text)
 
 
 async def pressed(

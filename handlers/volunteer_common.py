@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, Update
-from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.context import GridContext
@@ -19,7 +17,7 @@ from bot.domain.volunteers import Volunteer, rank_nearby, reach_units
 from bot.services import Services
 from bot.settings import VolunteerOption
 from handlers import buttons, outgoing
-from handlers.buttons import Press
+from handlers.buttons import Press, answer
 from handlers.flows import text_of
 from storage.activities import Activities
 from storage.drafts import Draft
@@ -126,15 +124,6 @@ def area(tree: UnitTree, unit: str) -> str:
         if candidate.level in GROUP_LEVELS:
             return candidate.name
     return tree.chain(unit)[-1].name
-
-
-async def answer(update: Update, text: str | None = None) -> None:
-    """Answers the callback query (the one direct Bot API call a handler makes)."""
-    query = update.callback_query
-    if query is None:
-        return
-    with contextlib.suppress(TelegramError):
-        await query.answer(text[:190] if text else None)
 
 
 async def refuse(update: Update, ctx: GridContext, me: Person, key: str, **params: object) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, Update
-from telegram.error import TelegramError
 
 from bot.context import GridContext
 from bot.domain import reports as domain
@@ -61,8 +59,7 @@ async def pressed(update: Update, ctx: GridContext) -> Pressed | None:
     """Answers the press and returns it if the presser may act on the report; else says why."""
     query = update.callback_query
     assert query is not None
-    with contextlib.suppress(TelegramError):
-        await query.answer()
+    await buttons.answer(update)
     me = await person_of(update, ctx)
     press = buttons.parse(query.data)
     report_id = press.int_arg(0) if press else None
