@@ -113,8 +113,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     # httpx logs every request URL, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    # APScheduler logs every sweep pass at INFO (twice a minute): keep the log for what matters.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = settings_module.load(args.config)
     token = settings_module.require_token(settings)
     clock = clock_from_env()

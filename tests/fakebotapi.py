@@ -904,7 +904,7 @@ class FakeBotApi:
         ]
 
     async def wait_for(
-        self, predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = ""
+        self, predicate: Callable[[], Any], *, timeout: float = 30.0, what: str = ""
     ) -> Any:
         """Polls PREDICATE until it is truthy; raises TimeoutError after TIMEOUT seconds."""
         deadline = time.monotonic() + timeout

@@ -136,9 +136,13 @@ class Griddesk:
         return rows[0][0] if rows else None
 
     async def wait_db(
-        self, predicate: Callable[[Griddesk], Any], *, timeout: float = 20.0, what: str = ""
+        self, predicate: Callable[[Griddesk], Any], *, timeout: float = 60.0, what: str = ""
     ) -> Any:
-        """Polls PREDICATE(self) until truthy; fails (with the bot's log) after TIMEOUT."""
+        """Polls PREDICATE(self) until truthy; fails (with the bot's log) after TIMEOUT.
+
+        The timeout is generous because CI machines are small and shared; a passing wait returns
+        as soon as the predicate holds.
+        """
         deadline = time.monotonic() + timeout
         while True:
             value = predicate(self)

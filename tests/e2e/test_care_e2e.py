@@ -69,7 +69,7 @@ async def test_a_visit_missed_while_the_bot_was_down_escalates_exactly_once_afte
         await bot.start(GRIDDESK_CLOCK_OFFSET=offset_to(21))
         await fake.wait_for(
             lambda: any("五必访逾期上报" in text for text in community.texts()),
-            timeout=20,
+            timeout=60,
             what="the escalation to the community",
         )
         await bot.wait_db(
@@ -84,7 +84,7 @@ async def test_a_visit_missed_while_the_bot_was_down_escalates_exactly_once_afte
             polls = len(fake.calls_of("getUpdates"))
             await fake.wait_for(
                 lambda: len(fake.calls_of("getUpdates")) >= polls + 2,  # noqa: B023
-                timeout=15,
+                timeout=60,
                 what="a few sweep passes on the restarted bot",
             )
             assert await bot.stop() == 0

@@ -63,9 +63,14 @@ async def test_a_kill_during_a_burst_of_500_reports_loses_and_doubles_nothing(
         stored_at_kill = griddesk.scalar("SELECT COUNT(*) FROM reports")
         await griddesk.start()
         await asyncio.wait_for(burst, timeout=120)
+        # The last presses may still wait in the fake server: every update must be fetched
+        # (inbox holds all of them) and processed.
         await griddesk.wait_db(
-            lambda g: g.scalar("SELECT COUNT(*) FROM inbox WHERE state = 'new'") == 0,
-            what="every update processed",
+            lambda g: (
+                g.scalar("SELECT COUNT(*) FROM inbox") == fake.update_count
+                and g.scalar("SELECT COUNT(*) FROM inbox WHERE state = 'new'") == 0
+            ),
+            what="every update fetched and processed",
         )
     finally:
         watcher.cancel()

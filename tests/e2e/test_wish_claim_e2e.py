@@ -51,7 +51,7 @@ async def test_two_volunteers_claim_the_same_wish_at_the_same_moment_and_exactly
 
         async def step(action, until, what: str) -> None:  # type: ignore[no-untyped-def]
             action()
-            await fake.wait_for(until, timeout=15, what=what)
+            await fake.wait_for(until, timeout=60, what=what)
 
         await step(
             lambda: resident.send_text("/wish"),
