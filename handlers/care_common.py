@@ -21,6 +21,7 @@ from bot.domain.care import (
 )
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import Tier, UnitTree
+from bot.domain.volunteers import subtree
 from bot.services import Services
 from bot.settings import quiet_hours
 from bot.texts import Raw, Texts
@@ -128,21 +129,11 @@ async def care_staff(ctx: GridContext, me: Person) -> Staff | None:
     return staff
 
 
-def units_within(tree: UnitTree, code: str) -> list[str]:
-    """Returns CODE and every unit below it."""
-    found, stack = [], [code]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(child.code for child in tree.children(current))
-    return found
-
-
 def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
     """Returns the units whose households STAFF manages (admins: the whole tree)."""
     if staff.role is Role.ADMIN:
         return [unit.code for unit in tree]
-    return units_within(tree, staff.unit) if staff.unit in tree else []
+    return subtree(staff.unit, tree) if staff.unit in tree else []
 
 
 def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
@@ -270,7 +261,7 @@ async def candidates(ctx: GridContext, unit: str) -> list[tuple[int, VisitorKind
         for s in staff:
             if s.unit == code and domain.is_care_staff(s) and s.role is not Role.ADMIN:
                 found.append((s.user_id, VisitorKind.STAFF, s.name))
-    area = units_within(tree, community.code if community else unit)
+    area = subtree(community.code if community else unit, tree)
     taken = {user_id for user_id, _, _ in found}
     for volunteer in sorted(
         await Volunteers(ctx.services.db).approved_in(area), key=lambda v: v.user_id
