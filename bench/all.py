@@ -1,7 +1,7 @@
 """Runs every benchmark in sequence, each in its own process, with modest sizes by default.
 
-    python -m bench.all          # ~8 minutes: 100,000-report database, scaled-down runs
-    python -m bench.all --full   # the sizes of bench/README.md: ~35 minutes (+ the 1M build)
+    python -m bench.all          # ~2 minutes: 100,000-report database, scaled-down runs
+    python -m bench.all --full   # the default sizes: ~25 minutes (+ 2.5 min for the 1M build)
 
 Never two at once: the machine has 2 cores and the figures are wall-clock times. Each run has
 a time limit; a benchmark that overruns is stopped and reported, and the next one starts.

@@ -12,7 +12,7 @@ Writes with the standard sqlite3 module in large transactions (the bot's own wri
 what bench.pipeline measures). No ANALYZE: the bot never runs it, so the plans the benchmarks
 show are the plans a real office gets (pass --analyze to compare).
 
-    python -m bench.populate --db /tmp/griddesk-bench-1m.sqlite3    # 1,000,000: ~3–5 min
+    python -m bench.populate --db /tmp/griddesk-bench-1m.sqlite3    # 1,000,000: ~2.5 min
 """
 
 from __future__ import annotations

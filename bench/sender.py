@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import math
 import os
@@ -113,6 +114,11 @@ async def run_once(messages: int, chats: int, timeout: float) -> dict[str, Any]:
             try:
                 await bot.wait_polling()
                 cpu_before = cpu_seconds(bot.pid)
+                # The fake stamps arrivals on this process's event loop: a collection of its
+                # growing call record would delay a stamp and fake a breach, so none run now.
+                gc.collect()
+                gc.freeze()
+                gc.disable()
                 queued = await queue_broadcast(database, messages, chats)
                 deadline = time.monotonic() + timeout
                 seen = count = 0
@@ -124,6 +130,8 @@ async def run_once(messages: int, chats: int, timeout: float) -> dict[str, Any]:
                     seen += len(fake.calls[seen:])
                 cpu = cpu_seconds(bot.pid) - cpu_before
             finally:
+                gc.enable()
+                gc.unfreeze()
                 await bot.stop()
             calls = delivered(fake.calls)
             texts = [str(c.params.get("text")) for c in calls]
@@ -150,6 +158,10 @@ async def run_once(messages: int, chats: int, timeout: float) -> dict[str, Any]:
                 "fraction_of_allowed": minimum / (last - first),
                 "seconds_queued_to_last": last - queued,
                 "violations_fake_record": len(fake.violations),
+                "violations_fake_detail": "; ".join(
+                    f"{why} (chat {chat}, {at - first:.2f} s in)"
+                    for why, chat, at in fake.violations
+                ),
                 **{f"violations_strict_{k}": v for k, v in strict_violations(calls).items()},
                 "bot_cpu_ms_per_message": 1000 * cpu / max(1, len(calls)),
             }
