@@ -43,7 +43,7 @@ async def submit_report(
         unit,
         category,
         tree,
-        await services.people.all_staff(),
+        await services.people.along(tree, unit),
         start_level=category_info.route_level if category_info else None,
     )
     report = Report(

@@ -87,7 +87,8 @@ async def rate(ctx: GridContext, me: Person, report: Report, stars: int | None) 
 
 async def reopen(ctx: GridContext, me: Person, report: Report, _: int | None) -> None:
     """Not solved: the report goes one tier up, on a new clock (at the top tier it stays)."""
-    tree, staff = await ctx.units.tree(), await ctx.people.all_staff()
+    tree = await ctx.units.tree()
+    staff = await ctx.people.along(tree, report.holder_unit)
     up = refer_target(report.holder_unit, tree, staff, report.category)
     await move(ctx, me, report, lambda r: domain.reopen(r, me.user_id, ctx.now(), up=up))
 

@@ -112,13 +112,13 @@ async def start_refer(ctx: GridContext, press: Pressed) -> None:
     if not await allowed(ctx, press, Action.REFER_UP):
         return
     report, lang = press.report, press.me.lang
-    target = refer_target(
-        report.holder_unit, await ctx.units.tree(), await ctx.people.all_staff(), report.category
-    )
+    tree = await ctx.units.tree()
+    staff = await ctx.people.along(tree, report.holder_unit)
+    target = refer_target(report.holder_unit, tree, staff, report.category)
     if target is None:
         await say(ctx, press.me, "refer.top", number=report.number)
         return
-    unit = (await ctx.units.tree()).get(target.unit).name
+    unit = tree.get(target.unit).name
     prompt = ctx.texts("refer.ask_reason", lang, number=report.number, unit=unit)
     await ask(ctx, press, "refer", "reason", prompt)
 

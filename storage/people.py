@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.domain.people import Person, Role, Staff
+from bot.domain.units import UnitTree
 from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
@@ -119,6 +120,10 @@ class People:
             tuple(units),
         )
         return [_staff(row) for row in rows]
+
+    async def along(self, tree: UnitTree, unit: str) -> list[Staff]:
+        """Returns the staff of UNIT and of every unit above it: all that routing looks at."""
+        return await self.staff_at(u.code for u in tree.chain(unit))
 
     async def languages(self, user_ids: Iterable[int]) -> dict[int, str]:
         ids = list(set(user_ids))
