@@ -9,7 +9,7 @@ compare-and-set, each with its event and its messages, many reports per transact
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -79,14 +79,22 @@ class Situation:
     tree: UnitTree
     staff: list[Staff]
     urgent: frozenset[str]
+    # Escalation targets by (holder unit, category), worked out once per pass, not per report.
+    routes: dict[tuple[str, str], Route | None] = field(default_factory=dict)
 
     @classmethod
-    async def load(cls, services: Services) -> Situation:
+    async def load(cls, services: Services, *, along: str | None = None) -> Situation:
+        """Reads what deciding needs; with ALONG, only the staff on that unit's chain upwards."""
         categories = await services.units.categories()
+        tree = await services.units.tree()
+        if along is not None and along in tree:
+            staff = await services.people.along(tree, along)
+        else:
+            staff = await services.people.all_staff()
         return cls(
             deadline_rules(services.settings),
-            await services.units.tree(),
-            await services.people.all_staff(),
+            tree,
+            staff,
             frozenset(c.code for c in categories if c.urgent),
         )
 
@@ -95,9 +103,14 @@ class Situation:
 
     def escalation(self, report: Report) -> Route | None:
         """Returns where a breach sends REPORT: the next staffed tier up, or None at the top."""
-        if report.holder_unit not in self.tree:
-            return None
-        return refer_target(report.holder_unit, self.tree, self.staff, report.category)
+        key = (report.holder_unit, report.category)
+        if key not in self.routes:
+            self.routes[key] = (
+                refer_target(report.holder_unit, self.tree, self.staff, report.category)
+                if report.holder_unit in self.tree
+                else None
+            )
+        return self.routes[key]
 
     def after_move(self, report: Report, event: ReportEvent) -> Report:
         return deadlines.after_move(
@@ -111,7 +124,8 @@ class Situation:
 
 async def with_deadline(services: Services, report: Report, event: ReportEvent) -> Report:
     """Returns REPORT (just moved by EVENT) with the clock its new status runs."""
-    return (await Situation.load(services)).after_move(report, event)
+    situation = await Situation.load(services, along=report.holder_unit)
+    return situation.after_move(report, event)
 
 
 @sweep("report_deadlines")
