@@ -29,9 +29,8 @@ from handlers.activity_cards import (
     roster_card,
 )
 from handlers.buttons import button
-from handlers.flows import person_of, say, step
+from handlers.flows import NEW_PRIVATE, person_of, say, step
 from handlers.volunteer_common import (
-    NEW_PRIVATE,
     answer,
     lang_of,
     parse_press,

@@ -59,9 +59,7 @@ class Cards:
         return category.name(lang) if category else code
 
     def place(self, report: Report) -> str:
-        if report.unit in self.tree:
-            return self.tree.path_name(report.unit)
-        return report.unit
+        return self.tree.place_name(report.unit)
 
     def status_name(self, report: Report, lang: str) -> str:
         return self.texts(f"status.{report.status.value}", lang)

@@ -141,10 +141,6 @@ def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
     return keyboard([[button(ctx.texts("care.skip", me.lang), noun, "skip")]])
 
 
-def place(tree: UnitTree, code: str) -> str:
-    return tree.path_name(code) if code in tree else code
-
-
 def day(value: object) -> str:
     return str(value) if value else "—"
 
@@ -156,7 +152,7 @@ def brief(texts: Texts, tree: UnitTree, household: Household, lang: str) -> str:
         lang,
         id=household.id,
         kind=texts(f"care.kind_{household.kind.value}", lang),
-        place=place(tree, household.unit),
+        place=tree.place_name(household.unit),
         label=household.label,
         due=day(household.due_on),
     )
@@ -190,7 +186,7 @@ async def unit_prompt(ctx: GridContext, me: Person, noun: str, draft: Draft) -> 
     rows.append([button(ctx.texts("care.pick_here", lang), noun, "here")])
     if current != top:
         rows.append([button(ctx.texts("care.pick_up", lang), noun, "up")])
-    text = ctx.texts(UNIT_PROMPTS[noun], lang, place=place(tree, current))
+    text = ctx.texts(UNIT_PROMPTS[noun], lang, place=tree.place_name(current))
     return outgoing.message(me.user_id, text, markup=keyboard(rows))
 
 

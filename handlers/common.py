@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from handlers import invites, resident
-from handlers.flows import person_of, say
+from handlers.flows import NEW_PRIVATE, person_of, say
 
 log = logging.getLogger(__name__)
-
-# Commands react to new messages only: CommandHandler fires on edited messages by default.
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 async def start(update: Update, ctx: GridContext) -> None:

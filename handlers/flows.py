@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from telegram import Message, Update
+from telegram.ext import filters
 
 from bot.context import GridContext
 from bot.domain.people import Person
@@ -19,6 +20,10 @@ from storage.drafts import Draft
 
 StepCallback = Callable[[Update, GridContext, Draft], Awaitable[None]]
 IdleCallback = Callable[[Update, GridContext, Person], Awaitable[bool]]
+
+# Commands and steps react to new private messages only: CommandHandler fires on edited messages
+# by default, and personal conversations never happen in groups.
+NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 STEPS: dict[tuple[str, str], StepCallback] = {}
 IDLE: list[IdleCallback] = []

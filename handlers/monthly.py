@@ -10,7 +10,7 @@ from bot.domain import care as domain
 from bot.domain.care import HouseholdKind, Outcome
 from bot.domain.patrols import PatrolKind
 from bot.texts import Raw
-from handlers.care_common import PRIVATE, care_staff, place, say, scope_of, store
+from handlers.care_common import PRIVATE, care_staff, say, scope_of, store
 from handlers.flows import person_of
 from storage.monthly import ReportFigures
 from storage.patrols import Patrols
@@ -39,7 +39,7 @@ async def show_month(update: Update, ctx: GridContext) -> None:
         ctx,
         me,
         "monthly.figures",
-        place=place(tree, staff.unit) or tree.get(staff.unit).name,
+        place=tree.place_name(staff.unit),
         month=f"{month[0]:04d}-{month[1]:02d}",
         new=new,
         closed=closed,

@@ -20,7 +20,6 @@ from handlers.care_common import (
     choice_at,
     draft_at,
     picked_unit,
-    place,
     run_press,
     say,
     skip_markup,
@@ -190,7 +189,7 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
     except PatrolError as error:
         await say(ctx, me, error.key, end_flow=True)
         return
-    place_name = place(tree, patrol.unit)
+    place_name = tree.place_name(patrol.unit)
 
     def summary(stored: Patrol) -> list[Outgoing]:
         return [summary_message(ctx, me, stored, place_name)]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.points import month_bounds, month_key
 from bot.texts import Raw
 from handlers import outgoing
-from handlers.flows import person_of, say
+from handlers.flows import NEW_PRIVATE, person_of, say
 from handlers.volunteer_common import repos, when
-
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 async def show(update: Update, ctx: GridContext) -> None:

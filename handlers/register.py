@@ -85,13 +85,6 @@ async def pressed(
     return me, draft, press
 
 
-def place_name(tree: UnitTree, code: str) -> str:
-    """Returns '青山街道 / 春晖社区 / 1栋' (a top unit by its own name)."""
-    if code not in tree:
-        return code
-    return tree.path_name(code) or tree.get(code).name
-
-
 # The walk --------------------------------------------------------------------------------
 
 
@@ -139,7 +132,7 @@ def walk_card(
     # The greeting sits above the first menu only (so /start is one message, not two).
     text = draft.data.pop("intro", "") + t(f"register.walk_{draft.flow}", lang)
     if node is not None:
-        text += "\n" + t("register.walk_at", lang, place=place_name(tree, node))
+        text += "\n" + t("register.walk_at", lang, place=tree.place_name(node))
     markup = keyboard([*rows, nav, extra, gps])
     return outgoing.card(me.user_id, draft.data["card"], text, markup=markup)
 
@@ -174,7 +167,7 @@ async def start(ctx: GridContext, me: Person, *, intro: str = "", changing: bool
 async def finish(ctx: GridContext, me: Person, draft: Draft, code: str) -> None:
     """Ends the walk on CODE: the walk's card shows the choice, the flow takes it from there."""
     tree = await ctx.units.tree()
-    text = ctx.texts("register.chosen", me.lang, place=place_name(tree, code))
+    text = ctx.texts("register.chosen", me.lang, place=tree.place_name(code))
     done = [outgoing.card(me.user_id, draft.data["card"], text)]
     await FINISH[draft.flow](ctx, me, draft, code, done)
 
@@ -185,7 +178,7 @@ async def registered(
     """Stores the registered place and thanks the resident, in one commit."""
     tree = await ctx.units.tree()
     key = "register.changed" if draft.data.get("changing") else "register.done"
-    text = ctx.texts(key, me.lang, place=place_name(tree, code))
+    text = ctx.texts(key, me.lang, place=tree.place_name(code))
     messages.append(outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me)))
     await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
 
@@ -278,7 +271,7 @@ def confirm_nearest(
     """Puts DRAFT on confirming UNIT and returns the question (yes / choose manually)."""
     draft.step, draft.data["near"] = "locate", unit.code
     draft.data["card"] = f"locate:{renew(draft)}"
-    place = place_name(tree, unit.code)
+    place = tree.place_name(unit.code)
     text = ctx.texts("register.nearest", me.lang, place=place, metres=round(metres))
     n = draft.data["n"]
     markup = keyboard(

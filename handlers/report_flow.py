@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import UnitTree
 from handlers import outgoing
 from handlers.buttons import parse
-from handlers.flows import idle, person_of, say, step
+from handlers.flows import NEW_PRIVATE, idle, person_of, say, step
 from handlers.register import (
     FINISH,
     answer,
@@ -33,7 +33,6 @@ from storage.outbox import Outgoing
 
 FLOW = "report"
 MAX_FILE = 20 * 1024 * 1024  # Telegram's getFile limit for bots: bigger files cannot be used
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)

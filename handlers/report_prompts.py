@@ -13,7 +13,7 @@ from bot.domain.people import Person
 from handlers import outgoing
 from handlers.buttons import button, keyboard
 from handlers.cards import Cards
-from handlers.register import place_name, renew, walk_messages
+from handlers.register import renew, walk_messages
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -100,7 +100,7 @@ async def ask_category(ctx: GridContext, me: Person, draft: Draft, n: str) -> Pr
 
 
 async def ask_place(ctx: GridContext, me: Person, draft: Draft, n: str) -> Prompt:
-    home = place_name(await ctx.units.tree(), draft.data["home"])
+    home = (await ctx.units.tree()).place_name(draft.data["home"])
     rows = [
         [button(ctx.texts("report_flow.here", me.lang), "newreport", "home", n)],
         [button(ctx.texts("report_flow.elsewhere", me.lang), "newreport", "else", n)],
@@ -116,7 +116,7 @@ async def summary(ctx: GridContext, me: Person, draft: Draft, n: str) -> Prompt:
         count=len(data["photos"]),
         description=data["description"],
         category=cards.category_name(data["category"], me.lang),
-        place=place_name(cards.tree, data["unit"]),
+        place=cards.tree.place_name(data["unit"]),
     )
     if data["for"] == "resident":
         contact = data.get("contact") or t("proxy_report.no_contact", me.lang)

@@ -17,11 +17,10 @@ from handlers import outgoing, report_flow
 from handlers import register as registration
 from handlers.buttons import button, keyboard, parse
 from handlers.cards import Cards
-from handlers.flows import person_of, say, step
-from handlers.register import answer, place_name, request_keyboard
+from handlers.flows import NEW_PRIVATE, person_of, say, step
+from handlers.register import answer, request_keyboard
 from storage.drafts import Draft
 
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 PHONE_LIMIT = 32
 SHOWN = 20  # reports listed by /my (one button each; Telegram allows 100)
 
@@ -35,10 +34,10 @@ async def welcome(update: Update, ctx: GridContext, me: Person) -> None:
     """Greets staff, welcomes back a registered resident, or starts registration."""
     tree, markup = await ctx.units.tree(), main_keyboard(ctx, me)
     if me.staff is not None:
-        unit = place_name(tree, me.staff.unit)
+        unit = tree.place_name(me.staff.unit)
         await say(ctx, me, "resident.welcome_staff", markup=markup, name=me.staff.name, unit=unit)
     elif me.unit is not None and me.unit in tree:
-        place = place_name(tree, me.unit)
+        place = tree.place_name(me.unit)
         await say(ctx, me, "resident.welcome_back", markup=markup, place=place)
     else:
         intro = ctx.texts("resident.welcome", me.lang) + "\n\n"
@@ -52,7 +51,7 @@ async def show_me(update: Update, ctx: GridContext) -> None:
     """Shows the registered place and phone, with buttons to change them."""
     me = await person_of(update, ctx)
     t, tree = ctx.texts, await ctx.units.tree()
-    place = place_name(tree, me.unit) if me.unit else t("me.no_place", me.lang)
+    place = tree.place_name(me.unit) if me.unit else t("me.no_place", me.lang)
     phone = me.phone or t("me.no_phone", me.lang)
     rows = [
         [button(t("me.change_place", me.lang), "me", "place")],

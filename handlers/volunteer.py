@@ -28,9 +28,8 @@ from bot.domain.volunteers import (
 from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
-from handlers.flows import person_of, say, step
+from handlers.flows import NEW_PRIVATE, person_of, say, step
 from handlers.volunteer_common import (
-    NEW_PRIVATE,
     answer,
     parse_press,
     press_at_step,

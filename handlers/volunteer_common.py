@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import filters
 
 from bot.context import GridContext
 from bot.domain.groups import Binding, Purpose
@@ -28,7 +27,6 @@ from storage.volunteers import Volunteers
 from storage.wishes import Wishes
 
 GROUP_LEVELS = ("grid", "community", "street", "district")
-NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +81,7 @@ def profile_fields(services: Services, v: Volunteer, lang: str, tree: UnitTree) 
         "skills": skills,
         "team": team_name(services, v.team, lang),
         "availability": availability_names(services, v.availability, lang),
-        "place": place(tree, v.unit),
+        "place": tree.place_name(v.unit),
     }
 
 
@@ -110,10 +108,6 @@ def when(services: Services, at: datetime | None) -> str:
     if at is None:
         return "—"
     return at.astimezone(services.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def place(tree: UnitTree, unit: str) -> str:
-    return tree.path_name(unit) if unit in tree else unit
 
 
 def area(tree: UnitTree, unit: str) -> str:
@@ -271,6 +265,6 @@ def unit_card(
     home: str | None = None,
 ) -> Outgoing:
     """Returns the DATA["card"] card asking (catalog KEY) for a unit, walking from DATA["at"]."""
-    where = place(tree, data["at"]) if data.get("at") else "—"
+    where = tree.place_name(data["at"]) if data.get("at") else "—"
     markup = walk_keyboard(ctx, me.lang, tree, noun, data.get("at"), top=top, home=home)
     return outgoing.card(me.user_id, data["card"], ctx.texts(key, me.lang, at=where), markup=markup)

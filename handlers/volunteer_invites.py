@@ -27,7 +27,6 @@ from handlers.volunteer_common import (
     lang_of,
     matching_volunteers,
     parse_press,
-    place,
     refuse,
     repos,
     skill_names,
@@ -97,7 +96,7 @@ async def matches_card(ctx: GridContext, me: Person, report: Report) -> Outgoing
                 skills=skill_names(services, v.skills, me.lang),
                 team=team_name(services, v.team, me.lang),
                 availability=availability_names(services, v.availability, me.lang),
-                place=place(tree, v.unit),
+                place=tree.place_name(v.unit),
                 state=services.texts(f"volunteer.invite_{state}", me.lang) if state else "",
             )
         )
@@ -197,7 +196,7 @@ async def reply(
         f"volunteer.you_{verdict}_invite",
         me.lang,
         number=report.number,
-        place=place(tree, report.unit),
+        place=tree.place_name(report.unit),
         worker=worker.name if worker else "",
     )
     messages = [

@@ -27,13 +27,11 @@ from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
-from handlers.flows import person_of, say
+from handlers.flows import NEW_PRIVATE, person_of, say
 from handlers.volunteer_common import (
-    NEW_PRIVATE,
     answer,
     lang_of,
     parse_press,
-    place,
     profile_fields,
     refuse,
     repos,
@@ -243,7 +241,7 @@ async def list_card(
     text = services.texts(
         "volunteer.list",
         lang,
-        place=place(tree, unit),
+        place=tree.place_name(unit),
         skill=skill_names(services, [skill], lang)
         if skill
         else services.texts("volunteer.any", lang),

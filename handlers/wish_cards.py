@@ -18,7 +18,6 @@ from handlers.volunteer_common import (
     lang_of,
     matching_volunteers,
     option_name,
-    place,
     volunteer_groups,
 )
 from storage.outbox import Outgoing
@@ -59,7 +58,7 @@ def contact_text(services: Services, wish: Wish, lang: str, tree: UnitTree) -> s
         lang,
         name=name,
         phone=wish.contact_phone or services.texts("volunteer.no_phone", lang),
-        place=place(tree, wish.unit),
+        place=tree.place_name(wish.unit),
         link=Raw(link),
     )
 

@@ -32,14 +32,12 @@ from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.buttons import button
-from handlers.flows import person_of, say, step
+from handlers.flows import NEW_PRIVATE, person_of, say, step
 from handlers.volunteer_common import (
-    NEW_PRIVATE,
     answer,
     area,
     lang_of,
     parse_press,
-    place,
     press_at_step,
     refuse,
     repos,
@@ -150,7 +148,7 @@ async def prompt(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         lang,
         kind=kind_name(ctx.services, wish, lang),
         text=wish.text,
-        place=place(tree, wish.unit),
+        place=tree.place_name(wish.unit),
         name=wish.contact_name or t("wish.no_name", lang),
         phone=wish.contact_phone or t("volunteer.no_phone", lang),
         photo=t("wish.with_photo" if wish.photo else "wish.without_photo", lang),

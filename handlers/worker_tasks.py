@@ -15,8 +15,7 @@ from bot.texts import Texts
 from handlers import outgoing
 from handlers.buttons import button, keyboard
 from handlers.cards import TIER_ICON, Cards
-from handlers.common import NEW_PRIVATE
-from handlers.flows import person_of, say
+from handlers.flows import NEW_PRIVATE, person_of, say
 
 SHOWN = 25  # lines in one message: 25 lines of ~120 characters stay under Telegram's 4096
 PER_ROW = 4  # card buttons per keyboard row

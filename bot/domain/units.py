@@ -124,6 +124,13 @@ class UnitTree:
         """Returns the names from the top down, e.g. '青山街道 / 春晖社区 / 3 号网格 / 5 栋'."""
         return " / ".join(unit.name for unit in reversed(self.chain(code)) if unit.parent)
 
+    def place_name(self, code: str) -> str:
+        """Returns the path for people to read ('青山街道 / 春晖社区 / 1栋'); a top unit by its own
+        name, and an unknown code as it is."""
+        if code not in self._units:
+            return code
+        return self.path_name(code) or self._units[code].name
+
     def tier_of(self, code: str) -> Tier:
         """Returns the tier that holds reports placed at CODE (buildings belong to their grid)."""
         for unit in self.chain(code):
