@@ -281,6 +281,8 @@ async def on_walk(update: Update, ctx: GridContext) -> None:
 
 async def change(ctx: GridContext, me: Person, before: Staff, after: Staff) -> None:
     """Stores a move or a new role, tells both, and re-routes what the person no longer covers."""
+    if await refused_config(ctx, me, before):
+        return
     tree = await ctx.units.tree()
     lang = (await ctx.people.languages([after.user_id])).get(
         after.user_id, ctx.services.settings.default_language
