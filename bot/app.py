@@ -180,6 +180,14 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
     if gone:
         log.info("deactivated %d staff no longer in the config file", len(gone))
+    kept_out = await services.people.kept_out(s.telegram_id for s in settings.staff)
+    if kept_out:  # ids only: names are personal data
+        log.warning(
+            "staff %s are listed in %s but were deactivated in chat; they stay inactive"
+            " (remove them from the file, or send them an invite to bring them back)",
+            ", ".join(str(user_id) for user_id in kept_out),
+            settings.source,
+        )
     return services
 
 

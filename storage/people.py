@@ -238,6 +238,14 @@ class People:
             await self.deactivate(user_id, None, at, reason="config")
         return gone
 
+    async def kept_out(self, listed: Iterable[int]) -> list[int]:
+        """Returns which of LISTED (the config file's staff) an admin deactivated in chat."""
+        ids = set(listed)
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM staff WHERE active = 0 AND left_by IS NOT NULL ORDER BY user_id"
+        )
+        return [row["user_id"] for row in rows if row["user_id"] in ids]
+
     async def change(
         self,
         before: Staff,

@@ -94,6 +94,21 @@ async def test_an_admin_deactivates_a_worker_and_their_open_reports_are_routed_a
     assert (report.status, report.assignee_id) == (Status.OPEN, None)
     await press(harness, HEAD_G1, f"report:accept:{waiting.id}")
     assert (await harness.services.reports.get(waiting.id)).assignee_id == HEAD_G1
+    # New reports no longer reach them.
+    assert (await new_report(harness)).assignee_id is None
+
+
+async def test_someone_who_left_comes_back_with_a_new_invite(harness):
+    await enrol(harness, Role.GRID_WORKER, "G2")
+    await press(harness, ADMIN, f"staff:offok:{NEWCOMER}")
+    assert await harness.services.people.staff(NEWCOMER) is None
+    await harness.send(updates.text(ADMIN, "/invite grid_worker G1"))
+    token = harness.last_text(ADMIN).split("?start=")[1].split()[0]
+    await harness.send(updates.text(NEWCOMER, f"/start {token}"))
+    back = await harness.services.people.staff(NEWCOMER)
+    assert back is not None and back.unit == "G1"
+    actions = [a for a, _, _ in await harness.services.people.staff_events(NEWCOMER)]
+    assert actions == ["deactivate", "reactivate"]
 
 
 async def test_a_leavers_households_go_to_the_nearest_care_staff(harness):

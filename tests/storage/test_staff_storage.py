@@ -82,6 +82,7 @@ async def test_the_config_does_not_bring_back_someone_deactivated_in_chat(tmp_pa
     services = await services_for(tmp_path, clock)  # still listed in the file
     try:
         assert await services.people.staff(HEAD_G1) is None
+        assert await services.people.kept_out([HEAD_G1, WORKER_G1]) == [HEAD_G1]
         # An invite brings them back, with the invite's role and unit.
         token = await services.people.create_invite(
             Role.GRID_WORKER, "G2", "", clock(), timedelta(hours=1)
