@@ -41,6 +41,8 @@ COMMANDS = [
     ("points", "points.command_points", False),
     ("volunteers", "volunteer.command_volunteers", True),
     ("activity_new", "activity.command_new", True),
+    ("staff", "staff.command_staff", True),
+    ("invite", "staff.command_invite", True),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -100,6 +102,7 @@ def register_handlers(app: Application) -> None:
     # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards.
     import bot.care_sweeps
     import bot.report_sweeps
+    import bot.staff_sweeps
     import bot.summaries
     import bot.volunteer_sweeps  # noqa: F401
     from handlers import (
@@ -113,6 +116,8 @@ def register_handlers(app: Application) -> None:
         patrol,
         report_flow,
         resident,
+        staff_admin,
+        staff_invite,
         verify,
         visit,
         volunteer_features,
@@ -136,6 +141,8 @@ def register_handlers(app: Application) -> None:
     patrol.register(app)
     monthly.register(app)
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
+    staff_admin.register(app)  # /staff, staff:… and staffmv:… buttons
+    staff_invite.register(app)  # /invite ROLE UNIT
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(
@@ -160,13 +167,27 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         list(tree),
         [Category(c.code, c.zh, c.en, c.route_level, c.urgent) for c in settings.categories],
     )
+    now = clock()
     await services.people.sync_staff(
         [
             Staff(s.telegram_id, s.name, Role(s.role), s.unit, tuple(s.categories))
             for s in settings.staff
         ],
         "config",
+        now,
     )
+    # Staff removed from the file leave: the staff_departed sweep re-routes what they held.
+    gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
+    if gone:
+        log.info("deactivated %d staff no longer in the config file", len(gone))
+    kept_out = await services.people.kept_out(s.telegram_id for s in settings.staff)
+    if kept_out:  # ids only: names are personal data
+        log.warning(
+            "staff %s are listed in %s but were deactivated in chat; they stay inactive"
+            " (remove them from the file, or send them an invite to bring them back)",
+            ", ".join(str(user_id) for user_id in kept_out),
+            settings.source,
+        )
     return services
 
 

@@ -266,6 +266,7 @@ async def create_invite_link(
     """Stores a new invite and returns (its https://t.me link, when it expires, the unit's name)."""
     from bot.app import open_services
     from bot.clock import clock_from_env
+    from handlers.invites import create_link
 
     if len(name) > 64:
         raise ConfigError("--name: at most 64 characters")
@@ -278,12 +279,13 @@ async def create_invite_link(
                 f"--unit: unknown unit {unit!r} (neither in {settings.source} nor imported)"
             )
         username = await bot_username(settings, api_url)
-        now = clock()
-        token = await services.people.create_invite(role, unit, name, now, ttl)
+        link, expires = await create_link(
+            services, role, unit, name=name, ttl=ttl, username=username
+        )
     finally:
         await services.db.close()
     where = f"{unit} {tree.path_name(unit) or tree.get(unit).name}"
-    return f"https://t.me/{username}?start={token}", now + ttl, where
+    return link, expires, where
 
 
 async def bot_username(settings: Settings, api_url: str | None = None) -> str:

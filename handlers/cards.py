@@ -266,6 +266,7 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         Action.REFER_UP,
         Action.ESCALATE,
         Action.REOPEN,
+        Action.REASSIGN,
     )
     for staff in current:
         lang = lang_of(staff.user_id)
@@ -309,6 +310,7 @@ REPORTER_NOTICES = {
     Action.CONFIRM: "notice.closed",
     Action.REOPEN: "notice.reopened",
     Action.EXPIRE: "notice.expired",
+    Action.REASSIGN: "staff.notice_reassigned",
 }
 
 # Confirmations to the staff member who made a move they typed rather than tapped.
@@ -322,6 +324,7 @@ ACTOR_NOTICES = {
 ARRIVAL_REASONS = {
     Action.ESCALATE: "deadline.arrived_escalated",
     Action.REOPEN: "deadline.arrived_reopened",
+    Action.REASSIGN: "staff.arrived_reassigned",
 }
 
 # To the earlier holders when the report leaves them without their doing.

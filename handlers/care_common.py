@@ -161,8 +161,8 @@ def brief(texts: Texts, tree: UnitTree, household: Household, lang: str) -> str:
 async def visitor_name_of(services: Services, user_id: int, kind: VisitorKind) -> str:
     """Returns the visitor's name as staff know it (staff list, volunteer register, Telegram)."""
     if kind is VisitorKind.STAFF:
-        staff = await services.people.staff(user_id)
-        if staff is not None:
+        staff = await services.people.staff(user_id) or await services.people.former(user_id)
+        if staff is not None:  # a visit logged by someone who left keeps their name
             return staff.name
     else:
         volunteer = await Volunteers(services.db).get(user_id)

@@ -76,7 +76,8 @@ async def patrol_lines(ctx: GridContext, lang: str, units: list[str], start, end
         by_worker.setdefault(worker_id, {})[kind] = n
     lines = []
     for worker_id, kinds in sorted(by_worker.items(), key=lambda item: -sum(item[1].values())):
-        staff = await ctx.people.staff(worker_id)
+        # Staff who left since still count, under their name.
+        staff = await ctx.people.staff(worker_id) or await ctx.people.former(worker_id)
         detail = ctx.texts("monthly.separator", lang).join(
             f"{ctx.texts(f'patrol.kind_{k.value}', lang)} {kinds[k.value]}"
             for k in PatrolKind

@@ -199,10 +199,9 @@ async def reply(
         place=tree.place_name(report.unit),
         worker=worker.name if worker else "",
     )
-    messages = [
-        outgoing.card(me.user_id, f"invite:{made.id}", mine),
-        outgoing.message(made.invited_by, to_worker),
-    ]
+    messages = [outgoing.card(me.user_id, f"invite:{made.id}", mine)]
+    if worker is not None:  # a worker who has left since gets no volunteer's phone number
+        messages.append(outgoing.message(made.invited_by, to_worker))
     if not await volunteers.answer_invite(made.id, accept, ctx.now(), messages):
         await say(ctx, me, "volunteer.already_answered")
 

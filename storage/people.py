@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
@@ -34,19 +34,71 @@ def _staff(row: aiosqlite.Row) -> Staff:
     )
 
 
-async def upsert_staff(conn: aiosqlite.Connection, staff: Iterable[Staff], source: str) -> int:
+_STAFF_COLUMNS = "user_id, name, role, unit, categories"
+
+
+async def upsert_staff(
+    conn: aiosqlite.Connection,
+    staff: Iterable[Staff],
+    source: str,
+    at: datetime | None = None,
+) -> int:
+    """Writes STAFF as active (re-activating anyone who had left), recording who came back.
+
+    The config sync ('config') re-activates only staff the sync itself deactivated: someone an
+    admin deactivated in chat stays out until they are invited again, whatever the file says.
+    """
+    staff = list(staff)
     rows = [
         (s.user_id, s.name, s.role.value, s.unit, json.dumps(list(s.categories)), source)
         for s in staff
     ]
+    returning = await _inactive_of(conn, [s.user_id for s in staff], source)
     await conn.executemany(
         "INSERT INTO staff (user_id, name, role, unit, categories, source)"
         " VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, role = excluded.role,"
-        " unit = excluded.unit, categories = excluded.categories, source = excluded.source",
+        " unit = excluded.unit, categories = excluded.categories, source = excluded.source,"
+        " active = CASE WHEN excluded.source = 'config' AND staff.left_by IS NOT NULL"
+        " THEN staff.active ELSE 1 END,"
+        " left_at = CASE WHEN excluded.source = 'config' AND staff.left_by IS NOT NULL"
+        " THEN staff.left_at ELSE NULL END,"
+        " left_by = CASE WHEN excluded.source = 'config' THEN staff.left_by ELSE NULL END",
         rows,
     )
+    for user_id in returning:
+        await add_staff_event(conn, user_id, "reactivate", None, at, {"source": source})
     return len(rows)
+
+
+async def _inactive_of(conn: aiosqlite.Connection, ids: list[int], source: str) -> list[int]:
+    """Returns which of IDS are inactive staff that an upsert from SOURCE brings back."""
+    found: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        condition = " AND left_by IS NULL" if source == "config" else ""
+        async with conn.execute(
+            f"SELECT user_id FROM staff WHERE active = 0 AND user_id IN ({marks}){condition}",
+            tuple(chunk),
+        ) as cursor:
+            found.extend(row["user_id"] for row in await cursor.fetchall())
+    return found
+
+
+async def add_staff_event(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    action: str,
+    actor_id: int | None,
+    at: datetime | None,
+    data: dict | None = None,
+) -> None:
+    """Appends one change of a staff member to staff_events (ids and codes only, no names)."""
+    await conn.execute(
+        "INSERT INTO staff_events (user_id, action, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
+        (user_id, action, actor_id, to_db(at or datetime.now(UTC)), json.dumps(data or {})),
+    )
 
 
 class People:
@@ -99,15 +151,17 @@ class People:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
             await outbox.add(conn, list(messages), at)
 
+    # Every read below sees only active staff: someone who left no longer routes, holds,
+    # authorises or appears in a list, and their old buttons are refused on the next press.
     async def staff(self, user_id: int) -> Staff | None:
         row = await self.db.fetchone(
-            "SELECT user_id, name, role, unit, categories FROM staff WHERE user_id = ?", (user_id,)
+            f"SELECT {_STAFF_COLUMNS} FROM staff WHERE user_id = ? AND active = 1", (user_id,)
         )
         return _staff(row) if row else None
 
     async def all_staff(self) -> list[Staff]:
         rows = await self.db.fetchall(
-            "SELECT user_id, name, role, unit, categories FROM staff ORDER BY user_id"
+            f"SELECT {_STAFF_COLUMNS} FROM staff WHERE active = 1 ORDER BY user_id"
         )
         return [_staff(row) for row in rows]
 
@@ -115,11 +169,118 @@ class People:
         units = list(units)
         marks = ",".join("?" * len(units)) or "NULL"
         rows = await self.db.fetchall(
-            "SELECT user_id, name, role, unit, categories FROM staff"
-            f" WHERE unit IN ({marks}) ORDER BY user_id",
+            f"SELECT {_STAFF_COLUMNS} FROM staff"
+            f" WHERE unit IN ({marks}) AND active = 1 ORDER BY user_id",
             tuple(units),
         )
         return [_staff(row) for row in rows]
+
+    async def former(self, user_id: int) -> Staff | None:
+        """Returns USER_ID's staff row if they were deactivated (for history and re-routing)."""
+        row = await self.db.fetchone(
+            f"SELECT {_STAFF_COLUMNS} FROM staff WHERE user_id = ? AND active = 0", (user_id,)
+        )
+        return _staff(row) if row else None
+
+    async def source_of(self, user_id: int) -> str | None:
+        """Returns where an active staff member came from: 'config', 'csv' or 'invite'."""
+        row = await self.db.fetchone(
+            "SELECT source FROM staff WHERE user_id = ? AND active = 1", (user_id,)
+        )
+        return row["source"] if row else None
+
+    async def departed_holders(self, limit: int = 100) -> list[int]:
+        """Returns deactivated staff who still hold open reports or visit active households."""
+        rows = await self.db.fetchall(
+            "SELECT s.user_id FROM staff s WHERE s.active = 0 AND ("
+            " EXISTS (SELECT 1 FROM reports r WHERE r.assignee_id = s.user_id"
+            " AND r.status IN ('open', 'accepted'))"
+            " OR EXISTS (SELECT 1 FROM households h WHERE h.visitor_id = s.user_id"
+            " AND h.visitor_kind = 'staff' AND h.active = 1))"
+            " ORDER BY s.user_id LIMIT ?",
+            (limit,),
+        )
+        return [row["user_id"] for row in rows]
+
+    async def deactivate(
+        self,
+        user_id: int,
+        by: int | None,
+        at: datetime,
+        messages: Sequence[Outgoing] = (),
+        *,
+        reason: str = "chat",
+    ) -> bool:
+        """Marks an active staff member as left (compare-and-set); False if they already were.
+
+        The row stays (history, events, audit); MESSAGES are queued in the same commit.
+        """
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE staff SET active = 0, left_at = ?, left_by = ?"
+                " WHERE user_id = ? AND active = 1",
+                (to_db(at), by, user_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await add_staff_event(conn, user_id, "deactivate", by, at, {"reason": reason})
+            await outbox.add(conn, list(messages), at)
+        return True
+
+    async def retire_config_staff(self, keep: Iterable[int], at: datetime) -> list[int]:
+        """Deactivates active staff from the config file who are no longer listed in it."""
+        listed = set(keep)
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM staff WHERE source = 'config' AND active = 1"
+        )
+        gone = [row["user_id"] for row in rows if row["user_id"] not in listed]
+        for user_id in gone:
+            await self.deactivate(user_id, None, at, reason="config")
+        return gone
+
+    async def kept_out(self, listed: Iterable[int]) -> list[int]:
+        """Returns which of LISTED (the config file's staff) an admin deactivated in chat."""
+        ids = set(listed)
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM staff WHERE active = 0 AND left_by IS NOT NULL ORDER BY user_id"
+        )
+        return [row["user_id"] for row in rows if row["user_id"] in ids]
+
+    async def change(
+        self,
+        before: Staff,
+        after: Staff,
+        by: int,
+        at: datetime,
+        messages: Sequence[Outgoing] = (),
+    ) -> bool:
+        """Moves an active staff member to AFTER's unit and role if still as BEFORE; else False."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE staff SET unit = ?, role = ?"
+                " WHERE user_id = ? AND active = 1 AND unit = ? AND role = ?",
+                (after.unit, after.role.value, before.user_id, before.unit, before.role.value),
+            )
+            if cursor.rowcount != 1:
+                return False
+            data = {
+                "from_unit": before.unit,
+                "to_unit": after.unit,
+                "from_role": before.role.value,
+                "to_role": after.role.value,
+            }
+            action = "move" if before.unit != after.unit else "role"
+            await add_staff_event(conn, before.user_id, action, by, at, data)
+            await outbox.add(conn, list(messages), at)
+        return True
+
+    async def staff_events(self, user_id: int) -> list[tuple[str, int | None, dict]]:
+        """Returns USER_ID's staff history: (action, actor, data), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT action, actor_id, data FROM staff_events WHERE user_id = ? ORDER BY id",
+            (user_id,),
+        )
+        return [(row["action"], row["actor_id"], json.loads(row["data"])) for row in rows]
 
     async def along(self, tree: UnitTree, unit: str) -> list[Staff]:
         """Returns the staff of UNIT and of every unit above it: all that routing looks at."""
@@ -135,9 +296,11 @@ class People:
         )
         return {row["user_id"]: row["lang"] for row in rows}
 
-    async def sync_staff(self, staff: Iterable[Staff], source: str) -> int:
+    async def sync_staff(
+        self, staff: Iterable[Staff], source: str, at: datetime | None = None
+    ) -> int:
         async with self.db.transaction() as conn:
-            return await upsert_staff(conn, staff, source)
+            return await upsert_staff(conn, staff, source, at)
 
     async def create_invite(
         self, role: Role, unit: str, name: str, at: datetime, ttl: timedelta
@@ -183,7 +346,7 @@ class People:
                 (user_id, to_db(at), token),
             )
             staff = Staff(user_id, row["name"] or name, Role(row["role"]), row["unit"])
-            await upsert_staff(conn, [staff], "invite")
+            await upsert_staff(conn, [staff], "invite", at)
             if compose is not None:
                 await outbox.add(conn, list(compose(staff)), at)
         return staff

@@ -297,6 +297,15 @@ class Reports:
         )
         return await self._with_photos(rows)
 
+    async def held_by(self, user_id: int, after: int = 0, limit: int = 50) -> list[Report]:
+        """Returns open reports assigned to USER_ID with ids over AFTER, oldest first."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE assignee_id = ?"
+            " AND status IN ('open', 'accepted') AND id > ? ORDER BY id LIMIT ?",
+            (user_id, after, limit),
+        )
+        return await self._with_photos(rows)
+
     async def events(self, report_id: int) -> list[ReportEvent]:
         rows = await self.db.fetchall(
             "SELECT action, old, new, actor_id, at, note, data FROM report_events"

@@ -146,6 +146,7 @@ RESTARTS = frozenset(
         Action.REFER_UP,
         Action.ESCALATE,
         Action.REOPEN,
+        Action.REASSIGN,
     }
 )
 

@@ -46,6 +46,7 @@ class Action(StrEnum):
     NAG = "nag"  # … and nagged them once it had passed
     ASK_EXTENSION = "ask_extension"  # 申请延期: the holder asks the tier above for more time
     DENY_EXTENSION = "deny_extension"
+    REASSIGN = "reassign"  # its holder left: routed again by the normal rules, to be accepted
 
 
 class RejectReason(StrEnum):
@@ -96,6 +97,8 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.ACCEPTED, Action.ASK_EXTENSION): Status.ACCEPTED,
     (Status.OPEN, Action.DENY_EXTENSION): Status.OPEN,
     (Status.ACCEPTED, Action.DENY_EXTENSION): Status.ACCEPTED,
+    (Status.OPEN, Action.REASSIGN): Status.OPEN,
+    (Status.ACCEPTED, Action.REASSIGN): Status.OPEN,
 }
 
 
@@ -269,6 +272,31 @@ def refer_up(
         holder_unit=to_unit,
         tier=tier,
         assignee_id=assignee_id,
+    )
+
+
+def reassign(report: Report, to: Route, at: datetime, *, left: int) -> tuple[Report, ReportEvent]:
+    """Returns the report taken from LEFT (a staff member who left) to where routing sends it.
+
+    It waits to be accepted again by its new holder, on a new clock; the actor is nobody (the
+    office's decision that LEFT is gone made the move, recorded in staff_events).
+    """
+    assignee = to.assignee.user_id if to.assignee else None
+    return move(
+        report,
+        Action.REASSIGN,
+        actor_id=None,
+        at=at,
+        data={
+            "from": left,
+            "to": assignee,
+            "from_unit": report.holder_unit,
+            "to_unit": to.unit,
+            "tier": to.tier.value,
+        },
+        holder_unit=to.unit,
+        tier=to.tier,
+        assignee_id=assignee,
     )
 
 

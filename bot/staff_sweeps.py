@@ -1,0 +1,23 @@
+"""The staff_departed sweep: finishes handing over what staff who left still hold.
+
+A deactivation in chat hands over at once; this sweep covers the start-up sync (staff removed
+from the config file), a crash half-way through a hand-over, and a report that was being moved
+by someone else at that moment. It finds work through the partial index staff_inactive.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.jobs import sweep
+from bot.services import Services
+from handlers.departures import hand_over
+
+
+@sweep("staff_departed")
+async def staff_departed(services: Services, now: datetime) -> int:
+    """Re-routes what departed staff still hold; returns how many items moved."""
+    moved = 0
+    for user_id in await services.people.departed_holders():
+        moved += await hand_over(services, user_id)
+    return moved

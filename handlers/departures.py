@@ -1,0 +1,101 @@
+"""When a staff member leaves: their open reports and household visits go to someone else.
+
+`hand_over` is the one use case for it, called right after a deactivation (/staff) and by the
+staff_departed sweep (bot/staff_sweeps.py), which also finishes the job after a crash and after
+the start-up sync deactivated staff removed from the config file. Each report moves on its own
+commit through save_move (compare-and-set, event, notices), so a restart resumes where it
+stopped and never moves a report twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot.domain import reports as domain
+from bot.domain.care import VisitorKind
+from bot.domain.staffing import next_visitor, reroute, still_holds, still_visits
+from bot.services import Services
+from bot.texts import Raw
+from handlers import outgoing
+from handlers.care_common import brief
+from handlers.reporting import save_move
+from storage.care import Households, StaleHousehold
+from storage.reports import StaleReport
+
+log = logging.getLogger(__name__)
+
+BATCH = 50  # reports read at a time
+MAX_MOVES = 500  # per call; the sweep's next pass takes the rest
+
+
+async def hand_over(services: Services, user_id: int) -> int:
+    """Re-routes the open reports and hands over the household visits USER_ID no longer covers:
+    all of them once they left, those outside their new unit after a move.
+
+    Returns how many reports and households moved.
+    """
+    moved = await _reports(services, user_id) + await _households(services, user_id)
+    if moved:
+        log.info("handed over %d items of a departed staff member", moved)
+    return moved
+
+
+async def _reports(services: Services, user_id: int) -> int:
+    moved, last = 0, 0
+    while moved < MAX_MOVES:
+        held = await services.reports.held_by(user_id, last, BATCH)
+        if not held:
+            break
+        tree, staff = await services.units.tree(), await services.people.all_staff()
+        holder = next((s for s in staff if s.user_id == user_id), None)
+        for report in held:
+            assert report.id is not None
+            last = report.id
+            if still_holds(holder, report, tree):
+                continue
+            target = reroute(report, tree, staff, left=user_id)
+            after, event = domain.reassign(report, target, services.clock(), left=user_id)
+            try:
+                await save_move(services, report, after, event)
+                moved += 1
+            except StaleReport:  # someone moved it meanwhile; the sweep looks again if need be
+                continue
+    return moved
+
+
+async def _households(services: Services, user_id: int) -> int:
+    """Gives each active household USER_ID visited to the nearest care staff member over it."""
+    store = Households(services.db)
+    tree, staff = await services.units.tree(), await services.people.all_staff()
+    holder = next((s for s in staff if s.user_id == user_id), None)
+    moved = 0
+    for before in await store.for_visitor(user_id, limit=MAX_MOVES):
+        if before.visitor_kind is not VisitorKind.STAFF or still_visits(holder, before.unit, tree):
+            continue
+        successor = next_visitor(before.unit, tree, staff, left=user_id)
+        if successor is None:  # nobody left over it: missed visits escalate to the community
+            continue
+        after = replace(before, visitor_id=successor.user_id, visitor_kind=VisitorKind.STAFF)
+        lang = (await services.people.languages([successor.user_id])).get(
+            successor.user_id, services.settings.default_language
+        )
+        text = services.texts(
+            "staff.household_handed_over",
+            lang,
+            brief=Raw(brief(services.texts, tree, after, lang)),
+        )
+        try:
+            await store.save(
+                before,
+                after,
+                action="visitor",
+                actor_id=None,
+                at=services.clock(),
+                messages=[outgoing.message(successor.user_id, text)],
+                data={"from": user_id, "reason": "left"},
+            )
+            moved += 1
+        except StaleHousehold:
+            continue
+    return moved
