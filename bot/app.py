@@ -41,6 +41,7 @@ COMMANDS = [
     ("points", "points.command_points", False),
     ("volunteers", "volunteer.command_volunteers", True),
     ("activity_new", "activity.command_new", True),
+    ("audit", "audit.command", True),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -103,6 +104,7 @@ def register_handlers(app: Application) -> None:
     import bot.summaries
     import bot.volunteer_sweeps  # noqa: F401
     from handlers import (
+        audit,
         care,
         common,
         extension,
@@ -136,6 +138,7 @@ def register_handlers(app: Application) -> None:
     patrol.register(app)
     monthly.register(app)
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
+    audit.register(app)  # /audit: refused presses and commands, for admins
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(
