@@ -77,8 +77,10 @@ async def may_claim(update: Update, ctx: GridContext, me: Person, wish: Wish) ->
     )
     if refused is None:
         return True
-    key = "wish.volunteers_only" if volunteer is None or not volunteer.is_approved else (
-        "audit.wish_not_offered"
+    key = (
+        "wish.volunteers_only"
+        if volunteer is None or not volunteer.is_approved
+        else ("audit.wish_not_offered")
     )
     await deny(update, ctx, me, refused, target(wish), key)
     return False

@@ -22,7 +22,11 @@ async def test_refusals_are_counted_by_rule_within_the_window_and_listed_newest_
     counts = await refusals.counts_since(NOW - timedelta(days=7))
     assert counts == {"wish_claim": 2, "report_handle": 1}
     latest = await refusals.latest(3)
-    assert [(r.user_id, r.target) for r in latest] == [(2, "wish:3"), (3, "report:5"), (2, "wish:2")]
+    assert [(r.user_id, r.target) for r in latest] == [
+        (2, "wish:3"),
+        (3, "report:5"),
+        (2, "wish:2"),
+    ]
     assert latest[0].at == NOW
 
 
