@@ -9,8 +9,7 @@ from telegram import Update
 from bot.context import GridContext
 from bot.domain.access import Rule
 from bot.domain.people import Person
-from handlers import buttons
-from handlers.flows import say
+from handlers import buttons, outgoing
 from storage.refusals import Refusal, Refusals
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,8 @@ async def deny(
     if update.callback_query is not None:
         await buttons.answer(update, ctx.texts(key, me.lang, **params))
     else:
-        await say(ctx, me, key, **params)
+        text = ctx.texts(key, me.lang, **params)
+        await ctx.outbox.send([outgoing.message(me.user_id, text)], ctx.now())
     await record(update, ctx, me, rule, target)
 
 
