@@ -47,18 +47,17 @@ async def deny(
     else:
         text = ctx.texts(key, me.lang, **params)
         await ctx.outbox.send([outgoing.message(me.user_id, text)], ctx.now())
-    await record(update, ctx, me, rule, target)
+    await record(ctx, me, rule, target, action_of(update))
 
 
-async def record(
-    update: Update, ctx: GridContext, me: Person, rule: Rule, target: str | None
-) -> None:
-    """Records that RULE refused ME on TARGET (ids only: "wish:12"), for /audit.
+async def record(ctx: GridContext, me: Person, rule: Rule, target: str | None, action: str) -> None:
+    """Records that RULE refused ME the ACTION ("noun:verb" or "/command") on TARGET (ids only:
+    "wish:12"), for /audit.
 
     For handlers that answer the refusal their own way. A failure to record is logged (ids
     only) and never fails the update: the refusal itself already stands.
     """
-    refusal = Refusal(me.user_id, action_of(update), rule.value, target, ctx.now())
+    refusal = Refusal(me.user_id, action, rule.value, target, ctx.now())
     try:
         await Refusals(ctx.services.db).record(refusal)
     except Exception:
