@@ -22,6 +22,7 @@ class Rule(StrEnum):
     """The name of each rule, as recorded with a refusal and counted by /audit."""
 
     STAFF_ONLY = "staff_only"  # staff commands and lists
+    CARE_STAFF = "care_staff"  # 五必访 and patrol commands: grid staff, not partners
     ADMIN_ONLY = "admin_only"  # /audit
     REPORT_HANDLE = "report_handle"  # a worker's buttons on a report
     REPORT_VERIFY = "report_verify"  # the reporter confirms, reopens and rates
@@ -53,6 +54,11 @@ def staff_only(staff: Staff | None) -> Decision:
     return _unless(staff is not None, Rule.STAFF_ONLY)
 
 
+def care_staff(staff: Staff | None) -> Decision:
+    """Allows staff who do care work (grid to district, admins), not partners."""
+    return _unless(care.is_care_staff(staff), Rule.CARE_STAFF)
+
+
 def admin_only(staff: Staff | None) -> Decision:
     return _unless(staff is not None and staff.role is Role.ADMIN, Rule.ADMIN_ONLY)
 
@@ -78,6 +84,11 @@ def decide_extension(staff: Staff | None, report: reports.Report, tree: UnitTree
 def manage_household(staff: Staff | None, household: care.Household, tree: UnitTree) -> Decision:
     """Allows care staff at the household's unit or above (notes, edits, deactivation)."""
     return _unless(care.may_manage(staff, household, tree), Rule.HOUSEHOLD_MANAGE)
+
+
+def register_household(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows care staff at UNIT or above to register a household there."""
+    return _unless(care.covers(staff, unit, tree), Rule.HOUSEHOLD_MANAGE)
 
 
 def log_visit(
