@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import patrols as domain
+from bot.domain.access import Rule
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
 from bot.domain.reports import Report
@@ -175,9 +176,11 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
         return
     data, tree = draft.data, await ctx.units.tree()
     staff = await ctx.people.staff(me.user_id)
+    if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
+        await say(ctx, me, "patrol.not_allowed", end_flow=True)
+        await record(ctx, me, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save")
+        return
     try:
-        if staff is None:
-            raise PatrolError("common.not_allowed")
         patrol = domain.log(
             worker=staff,
             kind=PatrolKind(data["kind"]),
