@@ -38,7 +38,8 @@ class Rule(StrEnum):
     WISH_CLAIM = "wish_claim"  # view and claim an open wish
     WISH_CLAIMER = "wish_claimer"  # finish or release a claimed wish
     WISH_CONFIRMER = "wish_confirmer"  # confirm, send back or thank for a done wish
-    ACTIVITY_CHECK_IN = "activity_check_in"  # check volunteers in at an activity
+    ACTIVITY_JOIN = "activity_join"  # view and sign up for an activity: approved volunteers
+    ACTIVITY_CHECK_IN = "activity_check_in"  # see the roster, check volunteers in
     GROUP_BIND = "group_bind"  # bind or unbind a group chat to a unit
 
 
@@ -153,6 +154,11 @@ def act_as_confirmer(user_id: int, wish: Wish) -> Decision:
     """Allows only the resident (or the staff member who posted for them) to confirm, send back
     or thank."""
     return _unless(user_id == wish.confirmer, Rule.WISH_CONFIRMER)
+
+
+def join_activity(volunteer: Volunteer | None) -> Decision:
+    """Allows approved volunteers to view an activity privately and to sign up."""
+    return _unless(volunteer is not None and volunteer.is_approved, Rule.ACTIVITY_JOIN)
 
 
 def check_in(staff: Staff | None, activity: activities.Activity, tree: UnitTree) -> Decision:

@@ -265,6 +265,13 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         Rule.WISH_CONFIRMER,
     ),
     # activities and groups
+    ("join: approved volunteer", lambda: access.join_activity(volunteer(6001, "B1")), None),
+    (
+        "join: wrong role (not yet approved)",
+        lambda: access.join_activity(volunteer(6001, "B1", approved=False)),
+        Rule.ACTIVITY_JOIN,
+    ),
+    ("join: stranger", lambda: access.join_activity(None), Rule.ACTIVITY_JOIN),
     ("check-in: organiser", lambda: access.check_in(COMMUNITY_C1, ACTIVITY, TREE), None),
     (
         "check-in: wrong unit",
@@ -282,6 +289,19 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("bind: wrong role", lambda: access.bind_group(PARTNER, "C1", TREE), Rule.GROUP_BIND),
     ("bind: stranger", lambda: access.bind_group(None, "G1", TREE), Rule.GROUP_BIND),
     # staff and admin commands
+    ("care: a worker", lambda: access.care_staff(WORKER_G1), None),
+    ("care: wrong role (partner)", lambda: access.care_staff(PARTNER), Rule.CARE_STAFF),
+    ("care: stranger", lambda: access.care_staff(None), Rule.CARE_STAFF),
+    (
+        "register household: own grid",
+        lambda: access.register_household(WORKER_G1, "B2", TREE),
+        None,
+    ),
+    (
+        "register household: wrong unit",
+        lambda: access.register_household(WORKER_G1, "B3", TREE),
+        Rule.HOUSEHOLD_MANAGE,
+    ),
     ("staff: a worker", lambda: access.staff_only(WORKER_G1), None),
     ("staff: stranger", lambda: access.staff_only(None), Rule.STAFF_ONLY),
     ("admin: the admin", lambda: access.admin_only(ADMIN), None),
