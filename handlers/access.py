@@ -47,17 +47,19 @@ async def deny(
     else:
         text = ctx.texts(key, me.lang, **params)
         await ctx.outbox.send([outgoing.message(me.user_id, text)], ctx.now())
-    await record(ctx, me, rule, target, action_of(update))
+    await record(ctx, me.user_id, rule, target, action_of(update))
 
 
-async def record(ctx: GridContext, me: Person, rule: Rule, target: str | None, action: str) -> None:
-    """Records that RULE refused ME the ACTION ("noun:verb" or "/command") on TARGET (ids only:
+async def record(
+    ctx: GridContext, user_id: int, rule: Rule, target: str | None, action: str
+) -> None:
+    """Records that RULE refused USER_ID the ACTION ("noun:verb" or "/command") on TARGET (ids only:
     "wish:12"), for /audit.
 
     For handlers that answer the refusal their own way. A failure to record is logged (ids
     only) and never fails the update: the refusal itself already stands.
     """
-    refusal = Refusal(me.user_id, action, rule.value, target, ctx.now())
+    refusal = Refusal(user_id, action, rule.value, target, ctx.now())
     try:
         await Refusals(ctx.services.db).record(refusal)
     except Exception:

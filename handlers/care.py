@@ -154,7 +154,7 @@ async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: 
     tree, data = await ctx.units.tree(), draft.data
     if (refused := access.register_household(staff, data["unit"], tree)) is not None:
         await say(ctx, me, "common.not_allowed", end_flow=True)
-        await record(ctx, me, refused, f"unit:{data['unit']}", "household:register")
+        await record(ctx, me.user_id, refused, f"unit:{data['unit']}", "household:register")
         return
     if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
         return

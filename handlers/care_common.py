@@ -129,7 +129,7 @@ async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
     staff = await ctx.people.staff(me.user_id)
     if (refused := access.care_staff(staff)) is not None:
         await say(ctx, me, "care.staff_only")
-        await record(ctx, me, refused, None, action)
+        await record(ctx, me.user_id, refused, None, action)
         return None
     return staff
 
@@ -233,7 +233,7 @@ async def picked_unit(
     refused = may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree())
     if refused is not None:
         await say(ctx, me, "common.not_allowed", end_flow=True)
-        await record(ctx, me, refused, f"unit:{chosen}", f"{press.noun}:{press.verb}")
+        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{press.noun}:{press.verb}")
         return None
     return draft, chosen
 

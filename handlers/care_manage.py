@@ -68,7 +68,9 @@ async def managed(ctx: GridContext, me: Person, press: Press) -> tuple[Staff, Ho
         return None
     if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
-        await record(ctx, me, refused, f"household:{household.id}", f"{press.noun}:{press.verb}")
+        await record(
+            ctx, me.user_id, refused, f"household:{household.id}", f"{press.noun}:{press.verb}"
+        )
         return None
     if not household.active:
         await say(ctx, me, "care.inactive", id=household.id)

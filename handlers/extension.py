@@ -65,7 +65,7 @@ async def why_not_ask(ctx: GridContext, me: Person, report: Report) -> str | Non
     if not report.status.is_open or report.due_at is None or report.timer is None:
         return "extension.not_open"
     if (refused := access.ask_extension(await ctx.people.staff(me.user_id), report)) is not None:
-        await record(ctx, me, refused, f"report:{report.id}", "ext:ask")
+        await record(ctx, me.user_id, refused, f"report:{report.id}", "ext:ask")
         return "extension.not_holder"
     if deadlines.pending_extension(report) is not None:
         return "extension.already_pending"
@@ -250,7 +250,7 @@ async def decide(
     refused = access.decide_extension(staff, report, await ctx.units.tree())
     if refused is not None:
         await refuse(ctx, me, report, "extension.not_allowed")
-        await record(ctx, me, refused, f"report:{report.id}", f"ext:{press.verb}")
+        await record(ctx, me.user_id, refused, f"report:{report.id}", f"ext:{press.verb}")
         return
     assert staff is not None
     request = press.int_arg(1)

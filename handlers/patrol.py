@@ -178,7 +178,9 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
     staff = await ctx.people.staff(me.user_id)
     if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
         await say(ctx, me, "patrol.not_allowed", end_flow=True)
-        await record(ctx, me, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save")
+        await record(
+            ctx, me.user_id, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save"
+        )
         return
     try:
         patrol = domain.log(
@@ -232,7 +234,7 @@ async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol
         return None
     if (refused := access.report_finding(staff, patrol, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
-        await record(ctx, me, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
+        await record(ctx, me.user_id, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
         return None
     if finding.report_id is not None:
         await say(ctx, me, "patrol.already_reported", number=f"R{finding.report_id:06d}")

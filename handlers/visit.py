@@ -91,7 +91,7 @@ async def loggable(
         return None
     if (refused := access.log_visit(me.user_id, staff, household, tree)) is not None:
         await say(ctx, me, "common.not_allowed", end_flow=end_flow)
-        await record(ctx, me, refused, f"household:{household.id}", "visit:log")
+        await record(ctx, me.user_id, refused, f"household:{household.id}", "visit:log")
         return None
     return household
 
@@ -410,7 +410,7 @@ async def confirm(ctx: GridContext, me: Person, press: Press) -> None:
         return
     if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
-        await record(ctx, me, refused, f"visit:{visit.id}", "visit:confirm")
+        await record(ctx, me.user_id, refused, f"visit:{visit.id}", "visit:confirm")
         return
     if not domain.needs_confirmation(visit):
         await say(ctx, me, "visit.already_confirmed")

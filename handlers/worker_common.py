@@ -84,7 +84,7 @@ async def authorised(
     refused = access.handle_report(staff, report, await ctx.units.tree())
     if refused is None:
         return staff
-    await record(ctx, me, refused, f"report:{report.id}", action_of(update))
+    await record(ctx, me.user_id, refused, f"report:{report.id}", action_of(update))
     had_card = staff is not None and me.user_id in await ctx.outbox.card_chats(work_key(report))
     key = "worker.moved_on" if had_card else "worker.not_allowed"
     await say(ctx, me, key, end_flow=end_flow, number=report.number)

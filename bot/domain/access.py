@@ -34,6 +34,7 @@ class Rule(StrEnum):
     PATROL_FINDING = "patrol_finding"  # open a report from a patrol's finding
     VOLUNTEER_DECIDE = "volunteer_decide"  # approve or decline a volunteer
     VOLUNTEER_BROWSE = "volunteer_browse"  # staff browse the volunteers of a unit
+    VOLUNTEER_INVITE = "volunteer_invite"  # answer a worker's invitation to help on a report
     WISH_REVIEW = "wish_review"  # staff approve or decline a wish
     WISH_CLAIM = "wish_claim"  # view and claim an open wish
     WISH_CLAIMER = "wish_claimer"  # finish or release a claimed wish
@@ -117,6 +118,11 @@ def browse_volunteers(staff: Staff | None, unit: str, tree: UnitTree) -> Decisio
     """Allows staff who look after UNIT to see its volunteers' names and phones."""
     allowed = staff is not None and volunteers.may_manage(staff, unit, tree)
     return _unless(allowed, Rule.VOLUNTEER_BROWSE)
+
+
+def answer_invite(user_id: int, invited_id: int) -> Decision:
+    """Allows only the invited volunteer to accept or decline an invitation to help."""
+    return _unless(user_id == invited_id, Rule.VOLUNTEER_INVITE)
 
 
 def review_wish(staff: Staff | None, wish: Wish, tree: UnitTree) -> Decision:

@@ -221,6 +221,8 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.browse_volunteers(PARTNER, "C1", TREE),
         Rule.VOLUNTEER_BROWSE,
     ),
+    ("invite: the invited volunteer", lambda: access.answer_invite(6001, 6001), None),
+    ("invite: wrong person", lambda: access.answer_invite(6002, 6001), Rule.VOLUNTEER_INVITE),
     # wishes: review
     ("review: grid staff", lambda: access.review_wish(WORKER_G1, WISH, TREE), None),
     ("review: wrong unit", lambda: access.review_wish(WORKER_G2, WISH, TREE), Rule.WISH_REVIEW),
