@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import activities as domain
+from bot.domain.access import Rule
 from bot.domain.activities import Activity, SignupStatus
 from bot.domain.people import Person, Role, Staff
 from bot.domain.points import PointKind, value_of
@@ -54,14 +55,15 @@ NOUN = "actnew"
 
 
 async def organiser(ctx: GridContext, me: Person) -> Staff | None:
+    """Returns ME's staff record if they may create activities (access.organise_activity)."""
     staff = await ctx.people.staff(me.user_id)
-    return staff if staff is not None and staff.role is not Role.PARTNER else None
+    return staff if access.organise_activity(staff) is None else None
 
 
 async def start(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     if await organiser(ctx, me) is None:
-        await say(ctx, me, "volunteer.staff_only")
+        await deny(update, ctx, me, Rule.ACTIVITY_ORGANISE, None, "volunteer.staff_only")
         return
     draft = Draft(me.user_id, FLOW, "title", {"card": f"actnew:{int(ctx.now().timestamp())}"})
     await ctx.drafts.put(

@@ -39,6 +39,7 @@ class Rule(StrEnum):
     WISH_CLAIM = "wish_claim"  # view and claim an open wish
     WISH_CLAIMER = "wish_claimer"  # finish or release a claimed wish
     WISH_CONFIRMER = "wish_confirmer"  # confirm, send back or thank for a done wish
+    ACTIVITY_ORGANISE = "activity_organise"  # create an activity: unit staff, not partners
     ACTIVITY_JOIN = "activity_join"  # view and sign up for an activity: approved volunteers
     ACTIVITY_CHECK_IN = "activity_check_in"  # see the roster, check volunteers in
     GROUP_BIND = "group_bind"  # bind or unbind a group chat to a unit
@@ -160,6 +161,10 @@ def act_as_confirmer(user_id: int, wish: Wish) -> Decision:
     """Allows only the resident (or the staff member who posted for them) to confirm, send back
     or thank."""
     return _unless(user_id == wish.confirmer, Rule.WISH_CONFIRMER)
+
+
+def organise_activity(staff: Staff | None) -> Decision:
+    return _unless(staff is not None and staff.role is not Role.PARTNER, Rule.ACTIVITY_ORGANISE)
 
 
 def join_activity(volunteer: Volunteer | None) -> Decision:

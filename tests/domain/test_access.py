@@ -267,6 +267,9 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         Rule.WISH_CONFIRMER,
     ),
     # activities and groups
+    ("organise: community", lambda: access.organise_activity(COMMUNITY_C1), None),
+    ("organise: wrong role", lambda: access.organise_activity(PARTNER), Rule.ACTIVITY_ORGANISE),
+    ("organise: stranger", lambda: access.organise_activity(None), Rule.ACTIVITY_ORGANISE),
     ("join: approved volunteer", lambda: access.join_activity(volunteer(6001, "B1")), None),
     (
         "join: wrong role (not yet approved)",
