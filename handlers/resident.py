@@ -68,8 +68,11 @@ async def on_me(update: Update, ctx: GridContext) -> None:
     assert update.callback_query is not None
     query, me = update.callback_query, await person_of(update, ctx)
     press = parse(query.data)
-    own = query.message is not None and query.message.chat.id == me.user_id
-    if press is None or not own or press.verb not in ("place", "phone", "unphone"):
+    chat_id = query.message.chat.id if query.message is not None else None
+    if (refused := access.own_chat(me.user_id, chat_id)) is not None:
+        await deny(update, ctx, me, refused, None)
+        return
+    if press is None or press.verb not in ("place", "phone", "unphone"):
         await answer(update, ctx.texts("common.not_allowed", me.lang))
         return
     await answer(update)

@@ -24,6 +24,7 @@ class Rule(StrEnum):
     STAFF_ONLY = "staff_only"  # staff commands and lists
     CARE_STAFF = "care_staff"  # 五必访 and patrol commands: grid staff, not partners
     ADMIN_ONLY = "admin_only"  # /audit
+    OWN_CHAT = "own_chat"  # one's own place and phone: pressed in one's own private chat only
     REPORT_HANDLE = "report_handle"  # a worker's buttons on a report
     REPORT_VERIFY = "report_verify"  # the reporter confirms, reopens and rates
     EXTENSION_ASK = "extension_ask"  # the holder asks for more time
@@ -64,6 +65,11 @@ def care_staff(staff: Staff | None) -> Decision:
 
 def admin_only(staff: Staff | None) -> Decision:
     return _unless(staff is not None and staff.role is Role.ADMIN, Rule.ADMIN_ONLY)
+
+
+def own_chat(user_id: int, chat_id: int | None) -> Decision:
+    """Allows a press on one's own registration (place, phone) only in one's own private chat."""
+    return _unless(chat_id == user_id, Rule.OWN_CHAT)
 
 
 def handle_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:

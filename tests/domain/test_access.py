@@ -111,6 +111,9 @@ def claim(v: Volunteer | None, *, offered: bool = False, wish: Wish = WISH) -> R
 
 
 CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
+    ("own chat: one's own", lambda: access.own_chat(RESIDENT, RESIDENT), None),
+    ("own chat: a group", lambda: access.own_chat(RESIDENT, -100500), Rule.OWN_CHAT),
+    ("own chat: no message", lambda: access.own_chat(RESIDENT, None), Rule.OWN_CHAT),
     # report_handle: the assignee and supervisors above; not another grid, a resident, a stranger
     ("report: the assignee", lambda: access.handle_report(WORKER_G1, REPORT, TREE), None),
     ("report: the grid head above", lambda: access.handle_report(HEAD_G1, REPORT, TREE), None),

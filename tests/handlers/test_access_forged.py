@@ -170,3 +170,11 @@ async def test_binding_a_group_outside_ones_unit_is_refused_and_recorded(harness
         (PROPERTY, "/bind", "group_bind", "unit:C1"),
         (WORKER_G1, "/unbind", "group_bind", "unit:C1"),
     ]
+
+
+async def test_a_press_on_ones_own_phone_from_a_group_changes_nothing_and_is_recorded(harness):
+    await person(harness, RESIDENT, "王奶奶", unit="B1", phone="13700001111")
+    await harness.send(updates.press(RESIDENT, "me:unphone", chat_id=-100500))
+    assert (await harness.services.people.get(RESIDENT)).phone == "13700001111"
+    assert answers(harness)[-1] == "您没有权限进行此操作。"
+    assert await refusals(harness) == [(RESIDENT, "me:unphone", "own_chat", None)]
