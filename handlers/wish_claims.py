@@ -77,11 +77,8 @@ async def may_claim(update: Update, ctx: GridContext, me: Person, wish: Wish) ->
     )
     if refused is None:
         return True
-    key = (
-        "wish.volunteers_only"
-        if volunteer is None or not volunteer.is_approved
-        else ("audit.wish_not_offered")
-    )
+    approved = volunteer is not None and volunteer.is_approved
+    key = "audit.wish_not_offered" if approved else "wish.volunteers_only"
     await deny(update, ctx, me, refused, target(wish), key)
     return False
 
