@@ -43,6 +43,7 @@ COMMANDS = [
     ("activity_new", "activity.command_new", True),
     ("staff", "staff.command_staff", True),
     ("invite", "staff.command_invite", True),
+    ("audit", "audit.command", True),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -106,6 +107,7 @@ def register_handlers(app: Application) -> None:
     import bot.summaries
     import bot.volunteer_sweeps  # noqa: F401
     from handlers import (
+        audit,
         care,
         common,
         extension,
@@ -143,6 +145,7 @@ def register_handlers(app: Application) -> None:
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
     staff_admin.register(app)  # /staff, staff:… and staffmv:… buttons
     staff_invite.register(app)  # /invite ROLE UNIT
+    audit.register(app)  # /audit: refused presses and commands, for admins
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(

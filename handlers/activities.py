@@ -14,13 +14,16 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import activities as domain
+from bot.domain.access import Rule
 from bot.domain.activities import Activity, SignupStatus
 from bot.domain.people import Person, Role, Staff
 from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, reach_units, subtree
 from bot.texts import Raw
 from handlers import buttons, outgoing
+from handlers.access import deny
 from handlers.activity_cards import (
     activity_text,
     announcement,
@@ -52,14 +55,15 @@ NOUN = "actnew"
 
 
 async def organiser(ctx: GridContext, me: Person) -> Staff | None:
+    """Returns ME's staff record if they may create activities (access.organise_activity)."""
     staff = await ctx.people.staff(me.user_id)
-    return staff if staff is not None and staff.role is not Role.PARTNER else None
+    return staff if access.organise_activity(staff) is None else None
 
 
 async def start(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     if await organiser(ctx, me) is None:
-        await say(ctx, me, "volunteer.staff_only")
+        await deny(update, ctx, me, Rule.ACTIVITY_ORGANISE, None, "volunteer.staff_only")
         return
     draft = Draft(me.user_id, FLOW, "title", {"card": f"actnew:{int(ctx.now().timestamp())}"})
     await ctx.drafts.put(
@@ -257,8 +261,8 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 async def view(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
     volunteer = await repos(ctx.services).volunteers.get(me.user_id)
-    if volunteer is None or not volunteer.is_approved:
-        await refuse(update, ctx, me, "wish.volunteers_only")
+    if (refused := access.join_activity(volunteer)) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
         return
     await answer(update, ctx.texts("wish.sent_privately", me.lang))
     message = await member_card(ctx.services, activity, me.user_id, me.lang, read=True)
@@ -268,8 +272,8 @@ async def view(update: Update, ctx: GridContext, me: Person, activity: Activity,
 async def join(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
     """Takes a place, or a waitlist place when full (decided inside one write transaction)."""
     volunteer = await repos(ctx.services).volunteers.get(me.user_id)
-    if volunteer is None or not volunteer.is_approved:
-        await refuse(update, ctx, me, "wish.volunteers_only")
+    if (refused := access.join_activity(volunteer)) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
         return
     if not activity.is_upcoming(ctx.now()):
         await refuse(update, ctx, me, "activity.over")
@@ -323,8 +327,8 @@ async def roster(
 ) -> None:
     """Shows the organiser the sign-ups with a check-in button for each one going."""
     staff = await ctx.people.staff(me.user_id)
-    if not domain.may_check_in(activity, staff, await ctx.units.tree()):
-        await refuse(update, ctx, me, "common.not_allowed")
+    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}")
         return
     await answer(update)
     signups = await repos(ctx.services).activities.signups(activity.id or 0)
@@ -338,8 +342,11 @@ async def check_in(
     """Checks a volunteer in (organiser or staff over the unit), which awards the points."""
     staff = await ctx.people.staff(me.user_id)
     volunteer_id = int(args[0]) if args and args[0].isdigit() else None
-    if volunteer_id is None or not domain.may_check_in(activity, staff, await ctx.units.tree()):
-        await refuse(update, ctx, me, "common.not_allowed")
+    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+        return
+    if volunteer_id is None:
+        await refuse(update, ctx, me, "common.stale_button")
         return
     if not domain.check_in_open(activity, ctx.now()):
         await refuse(update, ctx, me, "activity.check_in_not_open")

@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import care as domain
 from bot.domain.care import (
     Cadence,
@@ -21,6 +22,7 @@ from bot.domain.care import (
 )
 from bot.domain.people import Person
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, button, keyboard, pattern
 from handlers.care_common import (
     GROUPS,
@@ -53,7 +55,7 @@ FLOW = HOUSEHOLD
 async def start_register(update: Update, ctx: GridContext) -> None:
     """/household: asks the kind of household, then walks through the rest."""
     me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me)
+    staff = await care_staff(ctx, me, "/household")
     if staff is None:
         return
     rows = [
@@ -77,7 +79,7 @@ async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
 
 
 async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, domain.covers)
+    picked = await picked_unit(ctx, me, FLOW, press, access.register_household)
     if picked is None:
         return
     draft, chosen = picked
@@ -150,8 +152,9 @@ async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: 
     """Re-authorises, stores the household and tells its visitor (without the notes)."""
     staff = await ctx.people.staff(me.user_id)
     tree, data = await ctx.units.tree(), draft.data
-    if not domain.covers(staff, data["unit"], tree):
+    if (refused := access.register_household(staff, data["unit"], tree)) is not None:
         await say(ctx, me, "common.not_allowed", end_flow=True)
+        await record(ctx, me.user_id, refused, f"unit:{data['unit']}", "household:register")
         return
     if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
         return

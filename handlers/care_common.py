@@ -11,7 +11,9 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import filters
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import care as domain
+from bot.domain.access import Rule
 from bot.domain.care import (
     Cadence,
     CarePolicy,
@@ -26,6 +28,7 @@ from bot.services import Services
 from bot.settings import quiet_hours
 from bot.texts import Raw, Texts
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.flows import person_of
 from storage.care import Households
@@ -120,11 +123,13 @@ async def choice_at(
     return draft
 
 
-async def care_staff(ctx: GridContext, me: Person) -> Staff | None:
-    """Returns ME's staff record if they do care work; else tells them it is for staff."""
+async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
+    """Returns ME's staff record if they do care work (access.care_staff); else tells them it
+    is for staff and records the refusal of ACTION."""
     staff = await ctx.people.staff(me.user_id)
-    if not domain.is_care_staff(staff):
+    if (refused := access.care_staff(staff)) is not None:
         await say(ctx, me, "care.staff_only")
+        await record(ctx, me.user_id, refused, None, action)
         return None
     return staff
 
@@ -210,8 +215,8 @@ async def walk(ctx: GridContext, me: Person, draft: Draft, press: Press) -> str 
     return None
 
 
-# Who may choose a unit in a flow (domain.care.covers, domain.patrols.may_patrol).
-MayPick = Callable[[Staff | None, str, UnitTree], bool]
+# Who may choose a unit in a flow (access.register_household, access.log_patrol).
+MayPick = Callable[[Staff | None, str, UnitTree], Rule | None]
 
 
 async def picked_unit(
@@ -225,8 +230,10 @@ async def picked_unit(
     chosen = await walk(ctx, me, draft, press)
     if chosen is None:
         return None
-    if not may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree()):
+    refused = may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree())
+    if refused is not None:
         await say(ctx, me, "common.not_allowed", end_flow=True)
+        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{press.noun}:{press.verb}")
         return None
     return draft, chosen
 

@@ -8,11 +8,13 @@ from dataclasses import replace
 from telegram import Update
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import care as domain
 from bot.domain.care import Cadence, Household
 from bot.domain.people import Person, Staff
 from bot.texts import Raw
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, button, keyboard
 from handlers.care_common import (
     HOUSEHOLD,
@@ -42,7 +44,7 @@ MAX_LISTED = 30
 async def list_households(update: Update, ctx: GridContext) -> None:
     """/households: the active households of the staff member's unit and below."""
     me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me)
+    staff = await care_staff(ctx, me, "/households")
     if staff is None:
         return
     tree = await ctx.units.tree()
@@ -64,8 +66,11 @@ async def managed(ctx: GridContext, me: Person, press: Press) -> tuple[Staff, Ho
     if household is None or staff is None:
         await say(ctx, me, "common.not_allowed")
         return None
-    if not domain.may_manage(staff, household, await ctx.units.tree()):
+    if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
+        await record(
+            ctx, me.user_id, refused, f"household:{household.id}", f"{press.noun}:{press.verb}"
+        )
         return None
     if not household.active:
         await say(ctx, me, "care.inactive", id=household.id)

@@ -14,12 +14,13 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
-from bot.domain import deadlines
+from bot.domain import access, deadlines
 from bot.domain.deadlines import ExtensionError, Span
 from bot.domain.people import Person
 from bot.domain.reports import InvalidTransition, Report
 from bot.report_sweeps import Situation
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.cards import Cards
 from handlers.flows import person_of, say, step
@@ -59,10 +60,12 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 
 async def why_not_ask(ctx: GridContext, me: Person, report: Report) -> str | None:
-    """Returns the catalog key saying why ME cannot ask for more time on REPORT now, or None."""
+    """Returns the catalog key saying why ME cannot ask for more time on REPORT now, or None
+    (a refusal by access.ask_extension is recorded)."""
     if not report.status.is_open or report.due_at is None or report.timer is None:
         return "extension.not_open"
-    if not deadlines.may_ask_extension(await ctx.people.staff(me.user_id), report):
+    if (refused := access.ask_extension(await ctx.people.staff(me.user_id), report)) is not None:
+        await record(ctx, me.user_id, refused, f"report:{report.id}", "ext:ask")
         return "extension.not_holder"
     if deadlines.pending_extension(report) is not None:
         return "extension.already_pending"
@@ -244,8 +247,10 @@ async def decide(
 ) -> None:
     """Approves (EXTEND: the deadline moves) or denies the request, if ME may and it still waits."""
     staff = await ctx.people.staff(me.user_id)
-    if not deadlines.may_decide_extension(staff, report, await ctx.units.tree()):
+    refused = access.decide_extension(staff, report, await ctx.units.tree())
+    if refused is not None:
         await refuse(ctx, me, report, "extension.not_allowed")
+        await record(ctx, me.user_id, refused, f"report:{report.id}", f"ext:{press.verb}")
         return
     assert staff is not None
     request = press.int_arg(1)

@@ -2,7 +2,7 @@
 
 /bind [volunteers] [UNIT] binds the group to the sender's unit (or UNIT, at or below it) for
 weekly summaries, or as the unit's volunteer group; /unbind [volunteers] removes that binding.
-Only staff of the unit or above may do either (bot.domain.groups.may_bind), and replacing or
+Only staff of the unit or above may do either (bot.domain.access.bind_group), and replacing or
 removing a binding needs the same right over the unit it was bound to.
 """
 
@@ -12,11 +12,13 @@ from telegram import Chat, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.context import GridContext
-from bot.domain.groups import Binding, Purpose, may_bind
+from bot.domain import access
+from bot.domain.groups import Binding, Purpose
 from bot.domain.people import Person
 from bot.domain.units import UnitTree
 from bot.texts import pick_language
 from handlers import outgoing
+from handlers.access import record
 from storage.groups import Groups
 
 # New messages only: CommandHandler also fires on edited messages by default.
@@ -84,12 +86,14 @@ async def bind(update: Update, ctx: GridContext) -> None:
     if code is None:
         await _reply(ctx, chat, lang, "group.unknown_unit", code=wanted)
         return
-    if not may_bind(me.staff, code, tree):
+    if (refused := access.bind_group(me.staff, code, tree)) is not None:
         await _reply(ctx, chat, lang, "group.not_allowed", unit=_name(tree, me.staff.unit))
+        await record(ctx, me.user_id, refused, f"unit:{code}", "/bind")
         return
     existing = await groups(ctx).binding(chat.id, purpose)
-    if existing is not None and not may_bind(me.staff, existing.unit, tree):
+    if existing is not None and (refused := access.bind_group(me.staff, existing.unit, tree)):
         await _reply(ctx, chat, lang, "group.not_allowed_existing", unit=_name(tree, existing.unit))
+        await record(ctx, me.user_id, refused, f"unit:{existing.unit}", "/bind")
         return
     text = _bound_text(ctx, tree, purpose, code, lang)
     if existing is not None and existing.unit != code:
@@ -133,8 +137,9 @@ async def unbind(update: Update, ctx: GridContext) -> None:
         return
     tree = await ctx.units.tree()
     unit = _name(tree, existing.unit)
-    if not may_bind(me.staff, existing.unit, tree):
+    if (refused := access.bind_group(me.staff, existing.unit, tree)) is not None:
         await _reply(ctx, chat, lang, "group.not_allowed_existing", unit=unit)
+        await record(ctx, me.user_id, refused, f"unit:{existing.unit}", "/unbind")
         return
     text = ctx.texts(f"group.unbound_{purpose.value}", lang, unit=unit)
     await groups(ctx).unbind(chat.id, purpose, ctx.now(), [outgoing.message(chat.id, text)])

@@ -19,7 +19,7 @@ from storage.patrols import Patrols
 async def show_month(update: Update, ctx: GridContext) -> None:
     """Shows the figures of the staff member's unit and below for the month asked (or this one)."""
     me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me)
+    staff = await care_staff(ctx, me, "/monthly")
     if staff is None:
         return
     tz = ctx.services.tz

@@ -8,11 +8,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import patrols as domain
+from bot.domain.access import Rule
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
 from bot.domain.reports import Report
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, button, keyboard, pattern
 from handlers.care_common import (
     PRIVATE,
@@ -41,7 +44,7 @@ def patrols(ctx: GridContext) -> Patrols:
 async def start_patrol(update: Update, ctx: GridContext) -> None:
     """/patrol: asks the kind of round, then the unit, a note, photos and findings."""
     me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me)
+    staff = await care_staff(ctx, me, "/patrol")
     if staff is None:
         return
     rows = [
@@ -64,7 +67,7 @@ async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
 
 
 async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, domain.may_patrol)
+    picked = await picked_unit(ctx, me, FLOW, press, access.log_patrol)
     if picked is None:
         return
     draft, chosen = picked
@@ -173,9 +176,13 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
         return
     data, tree = draft.data, await ctx.units.tree()
     staff = await ctx.people.staff(me.user_id)
+    if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
+        await say(ctx, me, "patrol.not_allowed", end_flow=True)
+        await record(
+            ctx, me.user_id, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save"
+        )
+        return
     try:
-        if staff is None:
-            raise PatrolError("common.not_allowed")
         patrol = domain.log(
             worker=staff,
             kind=PatrolKind(data["kind"]),
@@ -225,8 +232,9 @@ async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol
     if patrol is None or finding is None:
         await say(ctx, me, "common.not_allowed")
         return None
-    if not domain.may_report_finding(staff, patrol, await ctx.units.tree()):
+    if (refused := access.report_finding(staff, patrol, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
+        await record(ctx, me.user_id, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
         return None
     if finding.report_id is not None:
         await say(ctx, me, "patrol.already_reported", number=f"R{finding.report_id:06d}")

@@ -14,9 +14,11 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
 from handlers import outgoing
+from handlers.access import deny
 from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.flows import IDLE, person_of, say, step
 from storage.drafts import Draft
@@ -69,8 +71,9 @@ async def pressed(
     assert query is not None
     me = await person_of(update, ctx)
     press = parse(query.data)
-    if query.message is None or query.message.chat.id != me.user_id:
-        await answer(update, ctx.texts("common.not_allowed", me.lang))
+    chat_id = query.message.chat.id if query.message is not None else None
+    if (refused := access.own_chat(me.user_id, chat_id)) is not None:
+        await deny(update, ctx, me, refused, None)
         return None
     draft = await ctx.drafts.get(me.user_id)
     if (

@@ -10,11 +10,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import GridContext
-from bot.domain import reports as domain
+from bot.domain import access
 from bot.domain.people import Person
 from bot.texts import LANGUAGES, load_catalog
 from handlers import outgoing, report_flow
 from handlers import register as registration
+from handlers.access import deny
 from handlers.buttons import button, keyboard, parse
 from handlers.cards import Cards
 from handlers.flows import NEW_PRIVATE, person_of, say, step
@@ -67,8 +68,11 @@ async def on_me(update: Update, ctx: GridContext) -> None:
     assert update.callback_query is not None
     query, me = update.callback_query, await person_of(update, ctx)
     press = parse(query.data)
-    own = query.message is not None and query.message.chat.id == me.user_id
-    if press is None or not own or press.verb not in ("place", "phone", "unphone"):
+    chat_id = query.message.chat.id if query.message is not None else None
+    if (refused := access.own_chat(me.user_id, chat_id)) is not None:
+        await deny(update, ctx, me, refused, None)
+        return
+    if press is None or press.verb not in ("place", "phone", "unphone"):
         await answer(update, ctx.texts("common.not_allowed", me.lang))
         return
     await answer(update)
@@ -139,8 +143,11 @@ async def on_my(update: Update, ctx: GridContext) -> None:
     me, press = await person_of(update, ctx), parse(update.callback_query.data)
     report_id = press.int_arg(0) if press and press.verb == "card" else None
     report = await ctx.reports.get(report_id) if report_id is not None else None
-    if report is None or not domain.may_verify(me.user_id, report):
+    if report is None:
         await answer(update, ctx.texts("common.not_allowed", me.lang))
+        return
+    if (refused := access.verify_report(me.user_id, report)) is not None:
+        await deny(update, ctx, me, refused, f"report:{report.id}")
         return
     await answer(update)
     card = (await Cards.load(ctx.services)).status_card(report, me.lang)

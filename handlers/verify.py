@@ -12,11 +12,13 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import reports as domain
 from bot.domain.people import Person
 from bot.domain.reports import InvalidTransition, Report, ReportEvent, Status
 from bot.domain.routing import refer_target
 from handlers import outgoing
+from handlers.access import deny
 from handlers.buttons import button, keyboard, parse
 from handlers.flows import IDLE, person_of, say, step
 from handlers.register import answer
@@ -38,8 +40,11 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     me, press = await person_of(update, ctx), parse(update.callback_query.data)
     report_id = press.int_arg(0) if press else None
     report = await ctx.reports.get(report_id) if report_id is not None else None
-    if press is None or report is None or not domain.may_verify(me.user_id, report):
+    if press is None or report is None:
         await answer(update, ctx.texts("common.not_allowed", me.lang))
+        return
+    if (refused := access.verify_report(me.user_id, report)) is not None:
+        await deny(update, ctx, me, refused, f"report:{report.id}")
         return
     refusal = await why_not(ctx, me, report, press.verb, press.int_arg(1))
     await answer(update, refusal)

@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access, wishes
 from bot.domain import care as domain
-from bot.domain import wishes
 from bot.domain.care import CareError, Household, Outcome, Visit, VisitorKind
 from bot.domain.people import Person
 from bot.domain.points import PointKind
@@ -25,6 +25,7 @@ from bot.domain.volunteers import InvalidInput
 from bot.domain.wishes import Wish, clean_wish_text
 from bot.texts import Raw
 from handlers import outgoing
+from handlers.access import record
 from handlers.buttons import Press, button, keyboard, pattern
 from handlers.care_common import (
     PRIVATE,
@@ -85,8 +86,12 @@ async def loggable(
         if allowed:
             await say(ctx, me, "care.inactive", id=household.id, end_flow=end_flow)
             return None
-    if household is None or not domain.may_log(me.user_id, staff, household, tree):
+    if household is None:
         await say(ctx, me, "common.not_allowed", end_flow=end_flow)
+        return None
+    if (refused := access.log_visit(me.user_id, staff, household, tree)) is not None:
+        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
+        await record(ctx, me.user_id, refused, f"household:{household.id}", "visit:log")
         return None
     return household
 
@@ -403,8 +408,9 @@ async def confirm(ctx: GridContext, me: Person, press: Press) -> None:
     if visit is None or household is None:
         await say(ctx, me, "common.not_allowed")
         return
-    if not domain.may_manage(staff, household, await ctx.units.tree()):
+    if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
         await say(ctx, me, "common.not_allowed")
+        await record(ctx, me.user_id, refused, f"visit:{visit.id}", "visit:confirm")
         return
     if not domain.needs_confirmation(visit):
         await say(ctx, me, "visit.already_confirmed")

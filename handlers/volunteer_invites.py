@@ -12,12 +12,14 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
-from bot.domain import reports as report_domain
+from bot.domain import access
+from bot.domain.access import Rule
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Report
 from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
+from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import person_of, say
 from handlers.volunteer_common import (
@@ -50,8 +52,9 @@ async def authorised(
         await refuse(update, ctx, me, "common.stale_button")
         return None
     staff = await ctx.people.staff(me.user_id)
-    if staff is None or not report_domain.may_handle(staff, report, await ctx.units.tree()):
-        await refuse(update, ctx, me, "common.not_allowed")
+    refused = access.handle_report(staff, report, await ctx.units.tree())
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.REPORT_HANDLE, f"report:{report.id}")
         return None
     if not report.status.is_open:
         await refuse(update, ctx, me, "volunteer.report_not_open", number=report.number)
@@ -171,8 +174,11 @@ async def reply(
     services = ctx.services
     volunteers = repos(services).volunteers
     made = await volunteers.get_invite(invite_id or 0)
-    if made is None or made.volunteer_id != me.user_id:
-        await refuse(update, ctx, me, "common.not_allowed")
+    if made is None:
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    if (refused := access.answer_invite(me.user_id, made.volunteer_id)) is not None:
+        await deny(update, ctx, me, refused, f"invite:{made.id}")
         return
     if made.status != "invited":
         await refuse(update, ctx, me, "volunteer.already_answered")

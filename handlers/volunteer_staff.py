@@ -12,6 +12,8 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
+from bot.domain.access import Rule
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
@@ -26,6 +28,7 @@ from bot.domain.volunteers import (
 from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
+from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import NEW_PRIVATE, person_of, say
 from handlers.volunteer_common import (
@@ -107,11 +110,13 @@ async def on_decide(update: Update, ctx: GridContext) -> None:
         await refuse(update, ctx, me, "common.stale_button")
         return
     tree = await ctx.units.tree()
+    refused = access.decide_volunteer(staff, volunteer.unit, tree)
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_DECIDE, f"volunteer:{user_id}")
+        return
     try:
-        if staff is None:
-            raise NotAllowed
         after = decide(volunteer, staff, press.verb == "ok", ctx.now(), tree)
-    except NotAllowed:
+    except NotAllowed:  # the rule above said yes; kept so the domain's own check stays honest
         await refuse(update, ctx, me, "common.not_allowed")
         return
     except InvalidMove:
@@ -152,8 +157,10 @@ async def decided_messages(ctx: GridContext, after: Volunteer, by: Staff) -> lis
 async def list_command(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     staff = await ctx.people.staff(me.user_id)
-    if staff is None or staff.role is Role.PARTNER:
-        await say(ctx, me, "volunteer.staff_only")
+    unit = staff.unit if staff is not None else ""
+    refused = access.browse_volunteers(staff, unit, await ctx.units.tree())
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_BROWSE, None, "volunteer.staff_only")
         return
     await ctx.outbox.send([await list_card(ctx, me, staff, 0, None, None, staff.unit)], ctx.now())
 
@@ -173,8 +180,9 @@ async def on_list(update: Update, ctx: GridContext) -> None:
         await refuse(update, ctx, me, "common.stale_button")
         return
     page, skill, team, unit = press.args
-    if staff is None or not may_manage(staff, unit, tree):
-        await refuse(update, ctx, me, "common.not_allowed")
+    refused = access.browse_volunteers(staff, unit, tree)
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_BROWSE, f"unit:{unit}")
         return
     s, t = _index(skill), _index(team)
     if (s is not None and s >= len(config.skills)) or (t is not None and t >= len(config.teams)):

@@ -181,7 +181,7 @@ async def announcement(services: Services, wish: Wish) -> tuple[list[Outgoing], 
         group_card(services, wish, b.chat_id, b.lang, tree)
         for b in await volunteer_groups(services, wish.unit)
     ]
-    skills = () if wish.category == OTHER else (wish.category,)
+    skills = wish.skills
     exclude = [wish.posted_by] + ([wish.resident_id] if wish.resident_id else [])
     matched = await matching_volunteers(services, wish.unit, skills, exclude=exclude)
     langs = await lang_of(services, [v.user_id for v in matched])

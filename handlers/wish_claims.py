@@ -1,8 +1,9 @@
 """A wish from claim to close: view, claim (first press wins), done with proof, confirm, thank.
 
-Callbacks "wish:<verb>:<id>"; each press is re-authorised against the database: only approved
-volunteers view and claim, only the claimer finishes or releases, only the resident (or the
-staff member who posted) confirms and thanks.
+Callbacks "wish:<verb>:<id>"; each press is re-authorised against the database by a rule of
+bot/domain/access.py: only a volunteer the wish was offered to (or one the matching would pick)
+views and claims, only the claimer finishes or releases, only the resident (or the staff member
+who posted) confirms and thanks. A refused press is answered, recorded, and changes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import wishes as domain
 from bot.domain.people import Person
 from bot.domain.points import PointKind, value_of
@@ -19,10 +21,18 @@ from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed
 from bot.domain.wishes import Wish, WishStatus
 from bot.services import Services
 from handlers import buttons, outgoing
+from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
 from handlers.volunteer_common import answer, lang_of, parse_press, refuse, repos
-from handlers.wish_cards import announcement, claim_card, claim_key, offer_card, refresh_offers
+from handlers.wish_cards import (
+    announcement,
+    claim_card,
+    claim_key,
+    offer_card,
+    offer_key,
+    refresh_offers,
+)
 from handlers.wishes import policy
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -50,11 +60,32 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     await handler(update, ctx, me, wish)
 
 
-async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    """Sends an approved volunteer the wish privately (pressed under a group announcement)."""
+def target(wish: Wish) -> str:
+    return f"wish:{wish.id}"
+
+
+async def may_claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> bool:
+    """Tells whether ME may view and claim WISH (access.claim_wish); else refuses the press."""
     volunteer = await repos(ctx.services).volunteers.get(me.user_id)
-    if volunteer is None or not volunteer.is_approved:
-        await refuse(update, ctx, me, "wish.volunteers_only")
+    offered = me.user_id in await ctx.outbox.card_chats(offer_key(wish))
+    refused = access.claim_wish(
+        volunteer,
+        wish,
+        await ctx.units.tree(),
+        offered=offered,
+        levels_up=ctx.services.settings.volunteers.match_levels_up,
+    )
+    if refused is None:
+        return True
+    approved = volunteer is not None and volunteer.is_approved
+    key = "audit.wish_not_offered" if approved else "wish.volunteers_only"
+    await deny(update, ctx, me, refused, target(wish), key)
+    return False
+
+
+async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
+    """Sends an eligible volunteer the wish privately (pressed under a group announcement)."""
+    if not await may_claim(update, ctx, me, wish):
         return
     if wish.status is not WishStatus.OPEN:
         await refuse(update, ctx, me, "wish.taken")
@@ -66,6 +97,8 @@ async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None
 
 async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Claims the wish if it is still open; of two presses at once exactly one wins."""
+    if not await may_claim(update, ctx, me, wish):
+        return
     volunteer = await repos(ctx.services).volunteers.get(me.user_id)
     try:
         after, event = domain.claim(wish, volunteer, ctx.now(), policy(ctx.services))
@@ -104,6 +137,9 @@ async def claimed_messages(services: Services, wish: Wish, claimer: Person) -> l
 
 async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Gives the wish back: it is open again and offered anew."""
+    if (refused := access.act_as_claimer(me.user_id, wish)) is not None:
+        await deny(update, ctx, me, refused, target(wish))
+        return
     try:
         after, event = domain.release(wish, me.user_id, ctx.now(), policy(ctx.services))
     except (NotAllowed, InvalidMove):
@@ -125,7 +161,10 @@ async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> N
 
 async def start_done(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Asks the claimer for the proof photo."""
-    if wish.claimer_id != me.user_id or wish.status is not WishStatus.CLAIMED:
+    if (refused := access.act_as_claimer(me.user_id, wish)) is not None:
+        await deny(update, ctx, me, refused, target(wish))
+        return
+    if wish.status is not WishStatus.CLAIMED:
         await refuse(update, ctx, me, "common.stale_button")
         return
     await answer(update)
@@ -181,6 +220,9 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
 
 async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Closes the wish and awards the claimer's points, in one commit."""
+    if (refused := access.act_as_confirmer(me.user_id, wish)) is not None:
+        await deny(update, ctx, me, refused, target(wish))
+        return
     try:
         after, event = domain.confirm(wish, me.user_id, ctx.now())
     except NotAllowed:
@@ -224,6 +266,9 @@ async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> N
 
 async def redo(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """The resident says it is not done yet: back to the claimer."""
+    if (refused := access.act_as_confirmer(me.user_id, wish)) is not None:
+        await deny(update, ctx, me, refused, target(wish))
+        return
     try:
         after, event = domain.redo(wish, me.user_id, ctx.now(), policy(ctx.services))
     except NotAllowed:
@@ -245,7 +290,10 @@ async def redo(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None
 
 
 async def start_thanks(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    if me.user_id != wish.confirmer or wish.status is not WishStatus.CLOSED or wish.thanks:
+    if (refused := access.act_as_confirmer(me.user_id, wish)) is not None:
+        await deny(update, ctx, me, refused, target(wish))
+        return
+    if wish.status is not WishStatus.CLOSED or wish.thanks:
         await refuse(update, ctx, me, "common.stale_button")
         return
     await answer(update)

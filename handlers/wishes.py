@@ -14,7 +14,9 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import wishes as domain
+from bot.domain.access import Rule
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
@@ -31,6 +33,7 @@ from bot.domain.wishes import OTHER, NagPolicy, Wish, WishStatus
 from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
+from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import NEW_PRIVATE, person_of, say, step
 from handlers.volunteer_common import (
@@ -350,14 +353,15 @@ async def on_review(update: Update, ctx: GridContext) -> None:
     if press is None or wish is None:
         await refuse(update, ctx, me, "common.stale_button")
         return
+    if (refused := access.review_wish(staff, wish, tree)) is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.WISH_REVIEW, f"wish:{wish.id}")
+        return
     try:
-        if staff is None:
-            raise NotAllowed
         if press.verb == "ok":
             after, event = domain.approve(wish, staff, ctx.now(), tree, policy(ctx.services))
         else:
             after, event = domain.decline(wish, staff, ctx.now(), tree)
-    except NotAllowed:
+    except NotAllowed:  # the rule above said yes; kept so the domain's own check stays honest
         await refuse(update, ctx, me, "common.not_allowed")
         return
     except InvalidMove:

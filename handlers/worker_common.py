@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, Update
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain import reports as domain
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, InvalidTransition, Report, ReportEvent
 from handlers import buttons, outgoing
+from handlers.access import action_of, record
 from handlers.cards import Cards, work_key
 from handlers.flows import person_of
 from handlers.reporting import save_move
@@ -67,19 +69,22 @@ async def pressed(update: Update, ctx: GridContext) -> Pressed | None:
     if press is None or report is None:
         await say(ctx, me, "worker.forged")
         return None
-    staff = await authorised(ctx, me, report)
+    staff = await authorised(update, ctx, me, report)
     if staff is None:
         return None
     return Pressed(me, staff, report, press.verb, press.args[1:])
 
 
 async def authorised(
-    ctx: GridContext, me: Person, report: Report, *, end_flow: bool = False
+    update: Update, ctx: GridContext, me: Person, report: Report, *, end_flow: bool = False
 ) -> Staff | None:
-    """Returns ME's staff record if they may act on REPORT now; else says why and returns None."""
+    """Returns ME's staff record if they may act on REPORT now (access.handle_report); else
+    says why, records the refusal and returns None."""
     staff = await ctx.people.staff(me.user_id)
-    if domain.may_handle(staff, report, await ctx.units.tree()):
+    refused = access.handle_report(staff, report, await ctx.units.tree())
+    if refused is None:
         return staff
+    await record(ctx, me.user_id, refused, f"report:{report.id}", action_of(update))
     had_card = staff is not None and me.user_id in await ctx.outbox.card_chats(work_key(report))
     key = "worker.moved_on" if had_card else "worker.not_allowed"
     await say(ctx, me, key, end_flow=end_flow, number=report.number)
@@ -185,7 +190,7 @@ async def finish(update: Update, ctx: GridContext, draft: Draft, move: StaffMove
     if report is None:
         await say(ctx, me, "worker.forged", end_flow=True)
         return False
-    staff = await authorised(ctx, me, report, end_flow=True)
+    staff = await authorised(update, ctx, me, report, end_flow=True)
     if staff is None:
         return False
     moved = await make_move(ctx, me, report, lambda r: move(r, staff), end_flow=True)

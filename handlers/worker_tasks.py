@@ -8,11 +8,13 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain.people import Staff
 from bot.domain.reports import Report, may_handle
 from bot.domain.units import UnitTree
 from bot.texts import Texts
 from handlers import outgoing
+from handlers.access import deny
 from handlers.buttons import button, keyboard
 from handlers.cards import TIER_ICON, Cards
 from handlers.flows import NEW_PRIVATE, person_of, say
@@ -57,9 +59,10 @@ def line(cards: Cards, report: Report, lang: str, ctx: GridContext) -> str:
 async def tasks(update: Update, ctx: GridContext) -> None:
     """Lists the staff member's open reports: theirs, and unassigned ones they may take."""
     me = await person_of(update, ctx)
-    if me.staff is None:
-        await say(ctx, me, "tasks.staff_only")
+    if (refused := access.staff_only(me.staff)) is not None:
+        await deny(update, ctx, me, refused, None, "tasks.staff_only")
         return
+    assert me.staff is not None
     tree = await ctx.units.tree()
     found = await ctx.reports.open_for(me.user_id, watched_units(me.staff, tree), limit=500)
     mine = [r for r in found if may_handle(me.staff, r, tree)]

@@ -171,6 +171,17 @@ def nearness(target: str, home: str, tree: UnitTree) -> tuple[int, int] | None:
     return None
 
 
+def is_eligible(
+    volunteer: Volunteer, unit: str, tree: UnitTree, *, skills: Iterable[str], levels_up: int
+) -> bool:
+    """Tells whether VOLUNTEER may be matched to help at UNIT: approved, with one of SKILLS,
+    living at most LEVELS_UP steps above UNIT in the tree (the rule matching and claiming share)."""
+    if not volunteer.is_approved or not volunteer.has_any(skills):
+        return False
+    near = nearness(unit, volunteer.unit, tree)
+    return near is not None and near[0] <= levels_up
+
+
 def rank_nearby(
     volunteers: Iterable[Volunteer],
     unit: str,
@@ -190,13 +201,12 @@ def rank_nearby(
     skipped = set(exclude)
     ranked: list[tuple[tuple[int, int, int], Volunteer]] = []
     for volunteer in volunteers:
-        if not volunteer.is_approved or volunteer.user_id in skipped:
+        if volunteer.user_id in skipped:
             continue
-        if not volunteer.has_any(skills):
+        if not is_eligible(volunteer, unit, tree, skills=skills, levels_up=levels_up):
             continue
         near = nearness(unit, volunteer.unit, tree)
-        if near is None or near[0] > levels_up:
-            continue
+        assert near is not None
         ranked.append(((near[0], near[1], volunteer.user_id), volunteer))
     ranked.sort(key=lambda pair: pair[0])
     return [volunteer for _, volunteer in ranked[:limit]]

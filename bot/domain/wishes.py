@@ -103,6 +103,11 @@ class Wish:
         """Returns who confirms it is done: the resident, else the staff member who posted it."""
         return self.resident_id if self.resident_id is not None else self.posted_by
 
+    @property
+    def skills(self) -> tuple[str, ...]:
+        """Returns the skills a helper needs (none for OTHER: anyone near may help)."""
+        return () if self.category == OTHER else (self.category,)
+
     def may_see_contact(self, user_id: int) -> bool:
         """Tells whether USER_ID may see the resident's contact: the poster and the claimer."""
         if user_id in (self.posted_by, self.resident_id):

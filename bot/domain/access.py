@@ -1,0 +1,186 @@
+"""Who may do what: one named rule per action that reveals or changes personal data.
+
+Each rule is a pure function of the actor's and the target's facts, as loaded from the database
+for this press (clients can forge any button). It returns None when the action is allowed, else
+its own name (a `Rule`), which the handler answers politely and records in `refusals`.
+The rules reuse the predicates the features already had (reports.may_handle, care.may_log …),
+so each check still lives in one place and is named here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.domain import activities, care, deadlines, groups, patrols, reports, volunteers
+from bot.domain.people import Role, Staff
+from bot.domain.units import UnitTree
+from bot.domain.volunteers import Volunteer
+from bot.domain.wishes import Wish
+
+
+class Rule(StrEnum):
+    """The name of each rule, as recorded with a refusal and counted by /audit."""
+
+    STAFF_ONLY = "staff_only"  # staff commands and lists
+    CARE_STAFF = "care_staff"  # 五必访 and patrol commands: grid staff, not partners
+    ADMIN_ONLY = "admin_only"  # /audit
+    OWN_CHAT = "own_chat"  # one's own place and phone: pressed in one's own private chat only
+    REPORT_HANDLE = "report_handle"  # a worker's buttons on a report
+    REPORT_VERIFY = "report_verify"  # the reporter confirms, reopens and rates
+    EXTENSION_ASK = "extension_ask"  # the holder asks for more time
+    EXTENSION_DECIDE = "extension_decide"  # staff above the holder approve or deny it
+    HOUSEHOLD_MANAGE = "household_manage"  # see a household's notes, edit, deactivate
+    VISIT_LOG = "visit_log"  # log a visit to a household
+    PATROL_LOG = "patrol_log"  # log a patrol of a unit
+    PATROL_FINDING = "patrol_finding"  # open a report from a patrol's finding
+    VOLUNTEER_DECIDE = "volunteer_decide"  # approve or decline a volunteer
+    VOLUNTEER_BROWSE = "volunteer_browse"  # staff browse the volunteers of a unit
+    VOLUNTEER_INVITE = "volunteer_invite"  # answer a worker's invitation to help on a report
+    WISH_REVIEW = "wish_review"  # staff approve or decline a wish
+    WISH_CLAIM = "wish_claim"  # view and claim an open wish
+    WISH_CLAIMER = "wish_claimer"  # finish or release a claimed wish
+    WISH_CONFIRMER = "wish_confirmer"  # confirm, send back or thank for a done wish
+    ACTIVITY_ORGANISE = "activity_organise"  # create an activity: unit staff, not partners
+    ACTIVITY_JOIN = "activity_join"  # view and sign up for an activity: approved volunteers
+    ACTIVITY_CHECK_IN = "activity_check_in"  # see the roster, check volunteers in
+    GROUP_BIND = "group_bind"  # bind or unbind a group chat to a unit
+
+
+Decision = Rule | None  # None: allowed
+
+
+def _unless(allowed: bool, rule: Rule) -> Decision:
+    return None if allowed else rule
+
+
+def staff_only(staff: Staff | None) -> Decision:
+    """Allows anyone on the staff list (the database's, so deactivated staff are refused)."""
+    return _unless(staff is not None, Rule.STAFF_ONLY)
+
+
+def care_staff(staff: Staff | None) -> Decision:
+    """Allows staff who do care work (grid to district, admins), not partners."""
+    return _unless(care.is_care_staff(staff), Rule.CARE_STAFF)
+
+
+def admin_only(staff: Staff | None) -> Decision:
+    return _unless(staff is not None and staff.role is Role.ADMIN, Rule.ADMIN_ONLY)
+
+
+def own_chat(user_id: int, chat_id: int | None) -> Decision:
+    """Allows a press on one's own registration (place, phone) only in one's own private chat."""
+    return _unless(chat_id == user_id, Rule.OWN_CHAT)
+
+
+def handle_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows the report's assignee, staff taking it unassigned, and supervisors above it."""
+    return _unless(reports.may_handle(staff, report, tree), Rule.REPORT_HANDLE)
+
+
+def verify_report(user_id: int, report: reports.Report) -> Decision:
+    """Allows the reporter (for 代报, whoever entered it) to confirm, reopen and rate."""
+    return _unless(reports.may_verify(user_id, report), Rule.REPORT_VERIFY)
+
+
+def ask_extension(staff: Staff | None, report: reports.Report) -> Decision:
+    return _unless(deadlines.may_ask_extension(staff, report), Rule.EXTENSION_ASK)
+
+
+def decide_extension(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    return _unless(deadlines.may_decide_extension(staff, report, tree), Rule.EXTENSION_DECIDE)
+
+
+def manage_household(staff: Staff | None, household: care.Household, tree: UnitTree) -> Decision:
+    """Allows care staff at the household's unit or above (notes, edits, deactivation)."""
+    return _unless(care.may_manage(staff, household, tree), Rule.HOUSEHOLD_MANAGE)
+
+
+def register_household(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows care staff at UNIT or above to register a household there."""
+    return _unless(care.covers(staff, unit, tree), Rule.HOUSEHOLD_MANAGE)
+
+
+def log_visit(
+    user_id: int, staff: Staff | None, household: care.Household, tree: UnitTree
+) -> Decision:
+    """Allows the household's assigned visitor and care staff covering it, while it is active."""
+    return _unless(care.may_log(user_id, staff, household, tree), Rule.VISIT_LOG)
+
+
+def log_patrol(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    return _unless(patrols.may_patrol(staff, unit, tree), Rule.PATROL_LOG)
+
+
+def report_finding(staff: Staff | None, patrol: patrols.Patrol, tree: UnitTree) -> Decision:
+    return _unless(patrols.may_report_finding(staff, patrol, tree), Rule.PATROL_FINDING)
+
+
+def decide_volunteer(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows staff of the volunteer's community or above to approve or decline them."""
+    allowed = staff is not None and volunteers.may_decide(staff, unit, tree)
+    return _unless(allowed, Rule.VOLUNTEER_DECIDE)
+
+
+def browse_volunteers(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows staff who look after UNIT to see its volunteers' names and phones."""
+    allowed = staff is not None and volunteers.may_manage(staff, unit, tree)
+    return _unless(allowed, Rule.VOLUNTEER_BROWSE)
+
+
+def answer_invite(user_id: int, invited_id: int) -> Decision:
+    """Allows only the invited volunteer to accept or decline an invitation to help."""
+    return _unless(user_id == invited_id, Rule.VOLUNTEER_INVITE)
+
+
+def review_wish(staff: Staff | None, wish: Wish, tree: UnitTree) -> Decision:
+    allowed = staff is not None and volunteers.may_manage(staff, wish.unit, tree)
+    return _unless(allowed, Rule.WISH_REVIEW)
+
+
+def claim_wish(
+    volunteer: Volunteer | None,
+    wish: Wish,
+    tree: UnitTree,
+    *,
+    offered: bool,
+    levels_up: int,
+) -> Decision:
+    """Allows an approved volunteer the wish was offered to, or one the matching that chose whom
+    to offer it would pick (volunteers.is_eligible: near enough, with the skill) — never the
+    resident or the poster themselves. Viewing an open wish from a group follows the same rule."""
+    if volunteer is None or not volunteer.is_approved:
+        return Rule.WISH_CLAIM
+    if volunteer.user_id in (wish.posted_by, wish.resident_id):
+        return Rule.WISH_CLAIM
+    eligible = volunteers.is_eligible(
+        volunteer, wish.unit, tree, skills=wish.skills, levels_up=levels_up
+    )
+    return _unless(offered or eligible, Rule.WISH_CLAIM)
+
+
+def act_as_claimer(user_id: int, wish: Wish) -> Decision:
+    """Allows only the wish's claimer to finish or release it."""
+    return _unless(wish.claimer_id is not None and wish.claimer_id == user_id, Rule.WISH_CLAIMER)
+
+
+def act_as_confirmer(user_id: int, wish: Wish) -> Decision:
+    """Allows only the resident (or the staff member who posted for them) to confirm, send back
+    or thank."""
+    return _unless(user_id == wish.confirmer, Rule.WISH_CONFIRMER)
+
+
+def organise_activity(staff: Staff | None) -> Decision:
+    return _unless(staff is not None and staff.role is not Role.PARTNER, Rule.ACTIVITY_ORGANISE)
+
+
+def join_activity(volunteer: Volunteer | None) -> Decision:
+    """Allows approved volunteers to view an activity privately and to sign up."""
+    return _unless(volunteer is not None and volunteer.is_approved, Rule.ACTIVITY_JOIN)
+
+
+def check_in(staff: Staff | None, activity: activities.Activity, tree: UnitTree) -> Decision:
+    return _unless(activities.may_check_in(activity, staff, tree), Rule.ACTIVITY_CHECK_IN)
+
+
+def bind_group(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    return _unless(groups.may_bind(staff, unit, tree), Rule.GROUP_BIND)

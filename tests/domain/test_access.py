@@ -1,0 +1,330 @@
+"""One rule per action (bot/domain/access.py): the right person is allowed; the wrong role, the
+wrong unit, the wrong person and a stranger are refused by the rule's own name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.domain import access
+from bot.domain.access import Rule
+from bot.domain.activities import Activity
+from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
+from bot.domain.patrols import Patrol, PatrolKind
+from bot.domain.people import Role, Staff
+from bot.domain.reports import Report, Status
+from bot.domain.units import Tier, Unit, UnitTree
+from bot.domain.volunteers import Volunteer, VolunteerStatus
+from bot.domain.wishes import Wish, WishStatus
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+TREE = UnitTree(
+    [
+        Unit("D1", "区", "district"),
+        Unit("S1", "街道", "street", "D1"),
+        Unit("C1", "社区一", "community", "S1"),
+        Unit("C2", "社区二", "community", "S1"),
+        Unit("G1", "网格一", "grid", "C1"),
+        Unit("G2", "网格二", "grid", "C1"),
+        Unit("G3", "网格三", "grid", "C2"),
+        Unit("B1", "1栋", "building", "G1"),
+        Unit("B2", "2栋", "building", "G1"),
+        Unit("B3", "3栋", "building", "G2"),
+        Unit("B4", "4栋", "building", "G3"),
+    ]
+)
+RESIDENT, OTHER_RESIDENT, STRANGER = 5001, 5002, 7777
+
+
+def staff(role: str, unit: str, user_id: int = 100) -> Staff:
+    return Staff(user_id, "s", Role(role), unit)
+
+
+WORKER_G1 = staff("grid_worker", "G1", 101)
+WORKER_G2 = staff("grid_worker", "G2", 102)
+HEAD_G1 = staff("grid_head", "G1", 103)
+COMMUNITY_C1 = staff("community", "C1", 201)
+COMMUNITY_C2 = staff("community", "C2", 202)
+PARTNER = Staff(401, "物业", Role.PARTNER, "C1", ("property",))
+ADMIN = staff("admin", "D1", 901)
+
+REPORT = Report(
+    reporter_id=RESIDENT,
+    category="litter",
+    unit="B1",
+    description="垃圾",
+    photos=(),
+    created_at=NOW,
+    holder_unit="G1",
+    tier=Tier.GRID,
+    status=Status.ACCEPTED,
+    assignee_id=WORKER_G1.user_id,
+    id=1,
+)
+HOUSEHOLD = Household(
+    kind=HouseholdKind.EMPTY_NEST,
+    unit="B1",
+    label="101",
+    cadence=Cadence.WEEKLY,
+    visitor_id=6001,
+    visitor_kind=VisitorKind.VOLUNTEER,
+    due_on=date(2026, 11, 30),
+    next_at=None,
+    created_by=WORKER_G1.user_id,
+    created_at=NOW,
+    id=3,
+)
+PATROL = Patrol(WORKER_G1.user_id, PatrolKind.PATROL, "G1", NOW, id=4)
+ACTIVITY = Activity("清扫", NOW, "广场", 10, "C1", COMMUNITY_C1.user_id, id=5)
+WISH = Wish(
+    posted_by=RESIDENT,
+    resident_id=RESIDENT,
+    unit="B1",
+    category="repair",
+    text="修水龙头",
+    created_at=NOW,
+    status=WishStatus.OPEN,
+    id=12,
+)
+CLAIMED = Wish(
+    posted_by=RESIDENT,
+    resident_id=RESIDENT,
+    unit="B1",
+    category="repair",
+    text="修水龙头",
+    created_at=NOW,
+    status=WishStatus.CLAIMED,
+    claimer_id=6001,
+    id=13,
+)
+
+
+def volunteer(user_id: int, unit: str, skills=("repair",), approved=True) -> Volunteer:
+    status = VolunteerStatus.APPROVED if approved else VolunteerStatus.PENDING
+    return Volunteer(user_id, f"v{user_id}", unit, skills=skills, status=status)
+
+
+def claim(v: Volunteer | None, *, offered: bool = False, wish: Wish = WISH) -> Rule | None:
+    return access.claim_wish(v, wish, TREE, offered=offered, levels_up=1)
+
+
+CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
+    ("own chat: one's own", lambda: access.own_chat(RESIDENT, RESIDENT), None),
+    ("own chat: a group", lambda: access.own_chat(RESIDENT, -100500), Rule.OWN_CHAT),
+    ("own chat: no message", lambda: access.own_chat(RESIDENT, None), Rule.OWN_CHAT),
+    # report_handle: the assignee and supervisors above; not another grid, a resident, a stranger
+    ("report: the assignee", lambda: access.handle_report(WORKER_G1, REPORT, TREE), None),
+    ("report: the grid head above", lambda: access.handle_report(HEAD_G1, REPORT, TREE), None),
+    (
+        "report: wrong unit",
+        lambda: access.handle_report(WORKER_G2, REPORT, TREE),
+        Rule.REPORT_HANDLE,
+    ),
+    (
+        "report: wrong role (partner, other category)",
+        lambda: access.handle_report(PARTNER, REPORT, TREE),
+        Rule.REPORT_HANDLE,
+    ),
+    ("report: stranger", lambda: access.handle_report(None, REPORT, TREE), Rule.REPORT_HANDLE),
+    # report_verify: only the reporter
+    ("verify: the reporter", lambda: access.verify_report(RESIDENT, REPORT), None),
+    (
+        "verify: wrong person",
+        lambda: access.verify_report(OTHER_RESIDENT, REPORT),
+        Rule.REPORT_VERIFY,
+    ),
+    (
+        "verify: wrong role (the worker)",
+        lambda: access.verify_report(WORKER_G1.user_id, REPORT),
+        Rule.REPORT_VERIFY,
+    ),
+    # extension: the holder asks, staff above decide
+    ("ext ask: the holder", lambda: access.ask_extension(WORKER_G1, REPORT), None),
+    ("ext ask: wrong unit", lambda: access.ask_extension(WORKER_G2, REPORT), Rule.EXTENSION_ASK),
+    ("ext ask: stranger", lambda: access.ask_extension(None, REPORT), Rule.EXTENSION_ASK),
+    (
+        "ext decide: community above",
+        lambda: access.decide_extension(COMMUNITY_C1, REPORT, TREE),
+        None,
+    ),
+    (
+        "ext decide: wrong person (the holder)",
+        lambda: access.decide_extension(WORKER_G1, REPORT, TREE),
+        Rule.EXTENSION_DECIDE,
+    ),
+    (
+        "ext decide: wrong unit",
+        lambda: access.decide_extension(COMMUNITY_C2, REPORT, TREE),
+        Rule.EXTENSION_DECIDE,
+    ),
+    # households and visits
+    ("household: grid staff", lambda: access.manage_household(WORKER_G1, HOUSEHOLD, TREE), None),
+    (
+        "household: wrong unit",
+        lambda: access.manage_household(WORKER_G2, HOUSEHOLD, TREE),
+        Rule.HOUSEHOLD_MANAGE,
+    ),
+    (
+        "household: wrong role",
+        lambda: access.manage_household(PARTNER, HOUSEHOLD, TREE),
+        Rule.HOUSEHOLD_MANAGE,
+    ),
+    (
+        "household: stranger",
+        lambda: access.manage_household(None, HOUSEHOLD, TREE),
+        Rule.HOUSEHOLD_MANAGE,
+    ),
+    ("visit: the visitor", lambda: access.log_visit(6001, None, HOUSEHOLD, TREE), None),
+    ("visit: staff over it", lambda: access.log_visit(103, HEAD_G1, HOUSEHOLD, TREE), None),
+    (
+        "visit: wrong person",
+        lambda: access.log_visit(6002, None, HOUSEHOLD, TREE),
+        Rule.VISIT_LOG,
+    ),
+    (
+        "visit: wrong unit",
+        lambda: access.log_visit(102, WORKER_G2, HOUSEHOLD, TREE),
+        Rule.VISIT_LOG,
+    ),
+    # patrols
+    ("patrol: own grid", lambda: access.log_patrol(WORKER_G1, "B1", TREE), None),
+    ("patrol: wrong unit", lambda: access.log_patrol(WORKER_G1, "B3", TREE), Rule.PATROL_LOG),
+    ("patrol: wrong role", lambda: access.log_patrol(PARTNER, "B1", TREE), Rule.PATROL_LOG),
+    ("patrol: stranger", lambda: access.log_patrol(None, "B1", TREE), Rule.PATROL_LOG),
+    ("finding: the patroller", lambda: access.report_finding(WORKER_G1, PATROL, TREE), None),
+    (
+        "finding: wrong unit",
+        lambda: access.report_finding(WORKER_G2, PATROL, TREE),
+        Rule.PATROL_FINDING,
+    ),
+    ("finding: stranger", lambda: access.report_finding(None, PATROL, TREE), Rule.PATROL_FINDING),
+    # volunteers
+    ("decide: community", lambda: access.decide_volunteer(COMMUNITY_C1, "B1", TREE), None),
+    (
+        "decide: wrong role (grid worker)",
+        lambda: access.decide_volunteer(WORKER_G1, "B1", TREE),
+        Rule.VOLUNTEER_DECIDE,
+    ),
+    (
+        "decide: wrong unit",
+        lambda: access.decide_volunteer(COMMUNITY_C2, "B1", TREE),
+        Rule.VOLUNTEER_DECIDE,
+    ),
+    ("decide: stranger", lambda: access.decide_volunteer(None, "B1", TREE), Rule.VOLUNTEER_DECIDE),
+    ("browse: grid staff", lambda: access.browse_volunteers(WORKER_G1, "G1", TREE), None),
+    (
+        "browse: wrong unit",
+        lambda: access.browse_volunteers(WORKER_G1, "G2", TREE),
+        Rule.VOLUNTEER_BROWSE,
+    ),
+    (
+        "browse: wrong role",
+        lambda: access.browse_volunteers(PARTNER, "C1", TREE),
+        Rule.VOLUNTEER_BROWSE,
+    ),
+    ("invite: the invited volunteer", lambda: access.answer_invite(6001, 6001), None),
+    ("invite: wrong person", lambda: access.answer_invite(6002, 6001), Rule.VOLUNTEER_INVITE),
+    # wishes: review
+    ("review: grid staff", lambda: access.review_wish(WORKER_G1, WISH, TREE), None),
+    ("review: wrong unit", lambda: access.review_wish(WORKER_G2, WISH, TREE), Rule.WISH_REVIEW),
+    ("review: wrong role", lambda: access.review_wish(PARTNER, WISH, TREE), Rule.WISH_REVIEW),
+    ("review: stranger", lambda: access.review_wish(None, WISH, TREE), Rule.WISH_REVIEW),
+    # wishes: claim — offered, or eligible by unit scope and skill
+    ("claim: eligible, same grid", lambda: claim(volunteer(6001, "B2")), None),
+    ("claim: offered though far", lambda: claim(volunteer(6004, "B4"), offered=True), None),
+    ("claim: wrong unit (out of reach)", lambda: claim(volunteer(6004, "B4")), Rule.WISH_CLAIM),
+    (
+        "claim: wrong skill",
+        lambda: claim(volunteer(6003, "B2", skills=("medical",))),
+        Rule.WISH_CLAIM,
+    ),
+    (
+        "claim: wrong role (not yet approved)",
+        lambda: claim(volunteer(6001, "B2", approved=False), offered=True),
+        Rule.WISH_CLAIM,
+    ),
+    (
+        "claim: wrong person (the resident's own wish)",
+        lambda: claim(volunteer(RESIDENT, "B1"), offered=True),
+        Rule.WISH_CLAIM,
+    ),
+    ("claim: stranger", lambda: claim(None, offered=True), Rule.WISH_CLAIM),
+    ("claimer: the claimer", lambda: access.act_as_claimer(6001, CLAIMED), None),
+    (
+        "claimer: wrong person",
+        lambda: access.act_as_claimer(6002, CLAIMED),
+        Rule.WISH_CLAIMER,
+    ),
+    ("claimer: open wish", lambda: access.act_as_claimer(6001, WISH), Rule.WISH_CLAIMER),
+    ("confirmer: the resident", lambda: access.act_as_confirmer(RESIDENT, CLAIMED), None),
+    (
+        "confirmer: wrong person (the claimer)",
+        lambda: access.act_as_confirmer(6001, CLAIMED),
+        Rule.WISH_CONFIRMER,
+    ),
+    (
+        "confirmer: stranger",
+        lambda: access.act_as_confirmer(STRANGER, CLAIMED),
+        Rule.WISH_CONFIRMER,
+    ),
+    # activities and groups
+    ("organise: community", lambda: access.organise_activity(COMMUNITY_C1), None),
+    ("organise: wrong role", lambda: access.organise_activity(PARTNER), Rule.ACTIVITY_ORGANISE),
+    ("organise: stranger", lambda: access.organise_activity(None), Rule.ACTIVITY_ORGANISE),
+    ("join: approved volunteer", lambda: access.join_activity(volunteer(6001, "B1")), None),
+    (
+        "join: wrong role (not yet approved)",
+        lambda: access.join_activity(volunteer(6001, "B1", approved=False)),
+        Rule.ACTIVITY_JOIN,
+    ),
+    ("join: stranger", lambda: access.join_activity(None), Rule.ACTIVITY_JOIN),
+    ("check-in: organiser", lambda: access.check_in(COMMUNITY_C1, ACTIVITY, TREE), None),
+    (
+        "check-in: wrong unit",
+        lambda: access.check_in(COMMUNITY_C2, ACTIVITY, TREE),
+        Rule.ACTIVITY_CHECK_IN,
+    ),
+    (
+        "check-in: wrong role",
+        lambda: access.check_in(PARTNER, ACTIVITY, TREE),
+        Rule.ACTIVITY_CHECK_IN,
+    ),
+    ("check-in: stranger", lambda: access.check_in(None, ACTIVITY, TREE), Rule.ACTIVITY_CHECK_IN),
+    ("bind: own grid", lambda: access.bind_group(WORKER_G1, "G1", TREE), None),
+    ("bind: wrong unit", lambda: access.bind_group(WORKER_G1, "C1", TREE), Rule.GROUP_BIND),
+    ("bind: wrong role", lambda: access.bind_group(PARTNER, "C1", TREE), Rule.GROUP_BIND),
+    ("bind: stranger", lambda: access.bind_group(None, "G1", TREE), Rule.GROUP_BIND),
+    # staff and admin commands
+    ("care: a worker", lambda: access.care_staff(WORKER_G1), None),
+    ("care: wrong role (partner)", lambda: access.care_staff(PARTNER), Rule.CARE_STAFF),
+    ("care: stranger", lambda: access.care_staff(None), Rule.CARE_STAFF),
+    (
+        "register household: own grid",
+        lambda: access.register_household(WORKER_G1, "B2", TREE),
+        None,
+    ),
+    (
+        "register household: wrong unit",
+        lambda: access.register_household(WORKER_G1, "B3", TREE),
+        Rule.HOUSEHOLD_MANAGE,
+    ),
+    ("staff: a worker", lambda: access.staff_only(WORKER_G1), None),
+    ("staff: stranger", lambda: access.staff_only(None), Rule.STAFF_ONLY),
+    ("admin: the admin", lambda: access.admin_only(ADMIN), None),
+    ("admin: wrong role", lambda: access.admin_only(COMMUNITY_C1), Rule.ADMIN_ONLY),
+    ("admin: stranger", lambda: access.admin_only(None), Rule.ADMIN_ONLY),
+]
+
+
+@pytest.mark.parametrize(("case", "decide", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_each_rule_allows_the_right_actor_and_names_itself_when_it_refuses(
+    case: str, decide: Callable[[], Rule | None], expected: Rule | None
+):
+    assert decide() == expected
+
+
+def test_every_rule_is_exercised_by_a_refusal_above():
+    refused = {expected for _, _, expected in CASES if expected is not None}
+    assert refused == set(Rule)
