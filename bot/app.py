@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -143,6 +144,9 @@ def register_handlers(app: Application) -> None:
             flows.dispatch,
         )
     )
+    # Last, so the daily backup (a copy of the whole database) never delays the other sweeps
+    # of a pass.
+    importlib.import_module("bot.backup_sweep")
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:
