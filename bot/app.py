@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -146,7 +145,9 @@ def register_handlers(app: Application) -> None:
     )
     # Last, so the daily backup (a copy of the whole database) never delays the other sweeps
     # of a pass.
-    importlib.import_module("bot.backup_sweep")
+    from bot import backup_sweep
+
+    backup_sweep.register()
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:

@@ -13,7 +13,7 @@ import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot.jobs import sweep
+from bot import jobs
 from bot.services import Services
 from storage import backup
 from storage.outbox import Outgoing
@@ -32,7 +32,12 @@ def backup_name(day: date) -> str:
     return f"griddesk-{day:%Y-%m-%d}.sqlite3"
 
 
-@sweep("backup")
+def register() -> None:
+    """Registers the daily backup as the last sweep, so it never delays the others of a pass."""
+    jobs.SWEEPS.pop("backup", None)
+    jobs.sweep("backup")(daily_backup)
+
+
 async def daily_backup(services: Services, now: datetime) -> int:
     """Backs the database up once a day from [backup] hour; returns 1 if it made one."""
     settings = services.settings

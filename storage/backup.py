@@ -177,6 +177,8 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
     `<db>.before-restore-<AT>` (+ -wal/-shm), never deleted and never applied to the restored one.
     """
     db_path, source = Path(db_path), Path(source)
+    if not source.is_file():
+        raise BackupError(f"{source}: no such file")
     if db_path.resolve() == source.resolve():
         raise BackupError(f"{source}: that is the database itself")
     db_path.parent.mkdir(parents=True, exist_ok=True)

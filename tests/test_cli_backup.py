@@ -1,0 +1,94 @@
+"""`griddesk backup` and `griddesk restore`: what they print and their exit codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from bot.settings import Settings
+from storage.db import Database
+
+
+async def make_database(settings: Settings) -> Database:
+    """Opens the office's database (as a running bot would) with one inbox row."""
+    db = await Database(settings.database_path()).open()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO inbox (update_id, payload, state, received_at)"
+            " VALUES (1, '{}', 'done', '2026-12-06T03:00:00+00:00')"
+        )
+    return db
+
+
+def inbox_rows(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_backup_while_the_bot_runs_then_restore_once_it_stopped(
+    settings: Settings, config_path: Path, tmp_path: Path, capsys
+):
+    db = await make_database(settings)
+    target = tmp_path / "backups" / "today.sqlite3"
+    try:
+        assert cli.main(["backup", "--config", str(config_path), "--to", str(target)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"{target}: 0 reports, schema ")
+        assert "integrity check ok" in out and "0600" in out
+
+        # The bot is still running: restore refuses and changes nothing.
+        code = cli.main(["restore", "--config", str(config_path), "--from", str(target)])
+        err = capsys.readouterr().err
+        assert code == cli.REFUSED
+        assert "has this database open; stop it first" in err
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO inbox (update_id, payload, state, received_at)"
+                " VALUES (2, '{}', 'done', '2026-12-06T03:01:00+00:00')"
+            )
+    finally:
+        await db.close()
+
+    assert cli.main(["restore", "--config", str(config_path), "--from", str(target)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        f"{settings.database_path()}: restored from {target} (0 reports, schema"
+        f" {lines[0].split('schema ')[1].split(';')[0]}; newer migrations run at the next start)."
+    )
+    assert lines[1].startswith(f"The database it replaced is kept as {settings.database_path()}.")
+    assert inbox_rows(settings.database_path()) == 1
+    kept = Path(lines[1].removeprefix("The database it replaced is kept as ").rstrip("."))
+    assert inbox_rows(kept) == 2
+
+
+def test_restore_from_a_missing_file_exits_1_with_one_line(config_path: Path, capsys):
+    code = cli.main(["restore", "--config", str(config_path), "--from", "/nonexistent/b.sqlite3"])
+    assert code == cli.REFUSED
+    assert capsys.readouterr().err == "griddesk: /nonexistent/b.sqlite3: no such file\n"
+
+
+def test_backup_before_the_bot_ever_ran_exits_1(config_path: Path, tmp_path: Path, capsys):
+    code = cli.main(["backup", "--config", str(config_path), "--to", str(tmp_path / "b")])
+    assert code == cli.REFUSED
+    assert "no database there" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_backup_with_a_broken_config_exits_2(tmp_path: Path, capsys):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("timezone = 3\n", encoding="utf-8")
+    code = cli.main(["backup", "--config", str(broken), "--to", str(tmp_path / "b")])
+    assert code == cli.CONFIG
+    assert capsys.readouterr().err.startswith(f"griddesk: {broken}: timezone:")
+
+
+def test_backup_without_a_target_is_a_usage_error():
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["backup", "--config", "x.toml"])
+    assert exit_info.value.code == cli.CONFIG
