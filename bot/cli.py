@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -138,13 +138,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from bot.clock import clock_from_env
+
     settings = settings_module.load(args.config)
-    print("\n".join(describe(settings)))
+    today = clock_from_env()().astimezone(ZoneInfo(settings.timezone)).date()
+    print("\n".join(describe(settings, today)))
     return 0
 
 
-def describe(settings: Settings) -> list[str]:
-    """Returns the configured tree with each unit's staff, the categories, and what to look at."""
+def describe(settings: Settings, today: date | None = None) -> list[str]:
+    """Returns the configured tree with each unit's staff, the categories, and what to look at.
+
+    With TODAY, the notes also name this year (and from October the next) if its working days
+    are provisional.
+    """
     tree = UnitTree.from_configs(settings.units)
     staff = [
         Staff(s.telegram_id, s.name, Role(s.role), s.unit, tuple(s.categories))
@@ -198,6 +205,8 @@ def describe(settings: Settings) -> list[str]:
         lines.append(f"  {category.code:<{width}}  {category.zh} / {category.en}{hint}")
 
     notes = _notes(tree, staff)
+    if today is not None:
+        notes += _calendar_notes(settings, today)
     if notes:
         lines += ["", "Notes (the file is valid; these may still be worth a look):"]
         lines += [f"  - {note}" for note in notes]
@@ -223,6 +232,20 @@ def _notes(tree: UnitTree, staff: list[Staff]) -> list[str]:
         if person.role is Role.PARTNER and not person.categories:
             notes.append(f"partner {person.name} handles no categories, so no report reaches them")
     return notes
+
+
+def _calendar_notes(settings: Settings, today: date) -> list[str]:
+    from bot import calendar_sources
+
+    # The State Council announces next year's holidays and 调休 days around November.
+    years = [today.year, today.year + 1] if today.month >= 10 else [today.year]
+    office_days = [*settings.calendar.holidays, *settings.calendar.workdays]
+    return [
+        f"calendar: the working days of {year} are provisional (statutory holidays estimated by"
+        " rule, no 调休 make-up workdays known); once the State Council announces them, list"
+        " them in [calendar] holidays and workdays"
+        for year in calendar_sources.provisional_years(years, office_days)
+    ]
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -260,8 +260,9 @@ def quiet_hours(value: str) -> tuple[time, time]:
 class CalendarSettings(_Strict):
     """[calendar]: working hours, and the office's holidays and 调休 make-up workdays.
 
-    The office's days override the chinese-calendar library; a year neither covers counts
-    Monday to Friday (and is logged once), so list next year's days once they are announced.
+    The office's days override the libraries (bot/calendar_sources.py: chinese-calendar, then
+    holidays); a year whose 调休 days neither knows is provisional (logged once, noted by
+    check-config), so list next year's days once the State Council announces them.
     """
 
     working_hours: list[str] = ["08:30-12:00", "13:30-17:30"]
