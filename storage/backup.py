@@ -100,6 +100,8 @@ def backup(db_path: str | Path, target: str | Path) -> BackupResult:
     source_path, target = Path(db_path), Path(target)
     if not source_path.is_file():
         raise BackupError(f"{source_path}: no database there")
+    if target.resolve() == source_path.resolve():
+        raise BackupError(f"{target}: that is the database itself")
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     _create_private(temporary)

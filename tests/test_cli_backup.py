@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+from bot import settings as settings_module
 from bot.settings import Settings
 from storage.db import Database
 
@@ -92,3 +93,25 @@ def test_backup_without_a_target_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["backup", "--config", "x.toml"])
     assert exit_info.value.code == cli.CONFIG
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("hour = 24", "backup.hour"), ("keep = 0", "backup.keep"), ("every = 2", "backup.every")],
+)
+def test_a_wrong_backup_setting_exits_2_naming_the_key(config_path: Path, capsys, section, key):
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8") + f"\n[backup]\n{section}\n", encoding="utf-8"
+    )
+    assert cli.main(["check-config", "--config", str(config_path)]) == cli.CONFIG
+    assert capsys.readouterr().err.startswith(f"griddesk: {config_path}: {key}:")
+
+
+def test_the_backup_folder_is_relative_to_the_config_file(config_path: Path):
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8") + '\n[backup]\ndir = "../offsite"\n',
+        encoding="utf-8",
+    )
+    settings = settings_module.load(config_path)
+    assert settings.backup_dir() == config_path.resolve().parent / "../offsite"
+    assert (settings.backup.hour, settings.backup.keep) == (3, 7)

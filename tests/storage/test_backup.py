@@ -231,3 +231,17 @@ def test_only_one_process_holds_the_backup_folder_claim(tmp_path: Path):
         assert first and not second
     with backup.claim(tmp_path) as again:
         assert again
+
+
+async def test_a_backup_over_the_database_itself_is_refused(live: Database):
+    with pytest.raises(BackupError, match="the database itself"):
+        backup.backup(live.path, live.path)
+    assert len(descriptions(Path(live.path))) == 2
+
+
+async def test_a_restore_onto_a_new_machine_needs_no_database_there(live: Database, tmp_path: Path):
+    copy = backup.backup(live.path, tmp_path / "b.sqlite3").path
+    fresh = tmp_path / "new-server" / "griddesk.sqlite3"
+    result = backup.restore(fresh, copy, AT)
+    assert result.kept_aside is None and result.reports == 2
+    assert descriptions(fresh) == ["楼道堆物", "路灯不亮"]
