@@ -8,6 +8,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from storage.backup import DatabaseLock
 from tests.e2e.harness import REPO, Griddesk
 from tests.e2e.people import Drafts
 from tests.fakebotapi import FakeBotApi
@@ -151,3 +152,17 @@ async def test_a_backup_during_a_burst_holds_every_acknowledged_report_and_resto
     assert in_copy < restored and newcomers > max(int(n[1:]) for n in in_copy)
     assert len(restored) <= len(in_copy) + pending_submits(copy) + 1
     assert len(restored) < len(RESIDENTS) * REPORTS_EACH
+
+
+async def test_a_bot_started_during_a_restore_exits_1_saying_why(griddesk: Griddesk):
+    lock = DatabaseLock(griddesk.db_path)
+    assert lock.acquire(exclusive=True)  # what `griddesk restore` holds while it works
+    try:
+        await griddesk.start(wait=False)
+        assert griddesk.process is not None
+        code = await asyncio.wait_for(griddesk.process.wait(), timeout=60)
+    finally:
+        lock.release()
+    assert code == 1
+    assert "a restore is replacing this database; try again" in griddesk.log_tail()
+    assert not griddesk.db_path.exists()  # nothing was created under the restore's feet
