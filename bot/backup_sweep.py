@@ -73,6 +73,7 @@ def _backup_once(db_path: Path, target: Path, folder: Path, keep: int) -> int:
     with backup.claim(folder) as mine:
         if not mine or target.exists():
             return 0
+        backup.remove_leftovers(folder, PATTERN)
         result = backup.backup(db_path, target)
         removed = backup.rotate(folder, PATTERN, keep)
     log.info(

@@ -191,11 +191,18 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
             " stop it first"
         )
     try:
+        # Left by a restore that crashed: nobody else can be restoring while we hold the lock.
+        for stale in db_path.parent.glob(f".{db_path.name}.restore-*"):
+            _remove_with_side_files(stale)
         temporary = db_path.with_name(f".{db_path.name}.restore-{os.getpid()}")
         _create_private(temporary)
         try:
             _copy_file(source, temporary)
-            version, reports = verify(temporary)
+            try:
+                _single_file(temporary)
+                version, reports = verify(temporary)
+            except BackupError as exc:  # name the file the operator gave, not our copy of it
+                raise BackupError(str(exc).replace(str(temporary), str(source))) from None
             kept = _set_aside(db_path, at)
             os.replace(temporary, db_path)
             _fsync_folder(db_path.parent)
@@ -206,6 +213,15 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
     finally:
         lock.release()
     return RestoreResult(db_path, version, reports, kept)
+
+
+def remove_leftovers(folder: Path, pattern: str) -> None:
+    """Deletes temporary files of backups matching PATTERN that a crashed process left in FOLDER.
+
+    Call it only while holding FOLDER's claim(), so that no backup there is in progress.
+    """
+    for stale in folder.glob(f".{pattern}.tmp-*"):
+        _remove_with_side_files(stale)
 
 
 def rotate(folder: Path, pattern: str, keep: int) -> list[Path]:
@@ -262,6 +278,18 @@ def _set_aside(db_path: Path, at: datetime) -> Path | None:
             os.replace(side, Path(f"{kept}{suffix}"))
     os.replace(db_path, kept)
     return kept
+
+
+def _single_file(path: Path) -> None:
+    """Turns the database at PATH into one file (a plain copy of a live WAL database is not)."""
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path}: not a usable SQLite database ({exc})") from None
 
 
 def _create_private(path: Path) -> None:

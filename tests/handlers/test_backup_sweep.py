@@ -70,11 +70,14 @@ async def test_the_oldest_backups_beyond_keep_are_deleted(harness: Harness):
     for day in range(20, 24):
         (folder / f"griddesk-2026-11-{day}.sqlite3").write_bytes(b"old")
     (folder / "before-the-move.sqlite3").write_bytes(b"the operator's own")
+    crashed = folder / ".griddesk-2026-11-23.sqlite3.tmp-99999"  # a backup killed half-way
+    crashed.write_bytes(b"half a copy")
 
     assert await daily_backup(harness.services, MORNING) == 1
 
     assert names(folder) == ["griddesk-2026-11-23.sqlite3", "griddesk-2026-11-24.sqlite3"]
     assert (folder / "before-the-move.sqlite3").exists()
+    assert not crashed.exists()
 
 
 async def test_a_second_instance_holding_the_claim_keeps_this_one_from_backing_up(

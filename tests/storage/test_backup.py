@@ -193,8 +193,9 @@ async def test_a_damaged_or_foreign_file_is_refused_and_the_database_kept(
     copy = backup.backup(live.path, tmp_path / "b.sqlite3").path
     damage(copy)
     await live.close()
-    with pytest.raises(BackupError, match=message):
+    with pytest.raises(BackupError, match=message) as refused:
         backup.restore(live.path, copy, AT)
+    assert str(refused.value).startswith(f"{copy}: ")
     assert descriptions(Path(live.path)) == ["楼道堆物", "路灯不亮"]
     assert sorted(p.name for p in tmp_path.iterdir() if "restore" in p.name) == []
     await live.open()
@@ -245,3 +246,40 @@ async def test_a_restore_onto_a_new_machine_needs_no_database_there(live: Databa
     result = backup.restore(fresh, copy, AT)
     assert result.kept_aside is None and result.reports == 2
     assert descriptions(fresh) == ["楼道堆物", "路灯不亮"]
+
+
+async def test_a_plain_copy_of_a_stopped_wal_database_restores_as_one_file(
+    live: Database, tmp_path: Path
+):
+    await live.close()  # stopped: the WAL is checkpointed, the file still says WAL mode
+    raw = tmp_path / "raw-copy.sqlite3"
+    raw.write_bytes(Path(live.path).read_bytes())
+    target = tmp_path / "other" / "griddesk.sqlite3"
+    assert backup.restore(target, raw, AT).reports == 2
+    assert descriptions(target) == ["楼道堆物", "路灯不亮"]
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "griddesk.sqlite3",
+        "griddesk.sqlite3.lock",
+    ]
+    await live.open()
+
+
+def test_a_crashed_restore_s_temporary_file_is_removed_by_the_next(tmp_path: Path):
+    db_path = tmp_path / "db.sqlite3"
+    leftover = tmp_path / ".db.sqlite3.restore-99999"
+    leftover.write_bytes(b"half a copy")
+    with pytest.raises(BackupError):
+        backup.restore(db_path, tmp_path / "missing.sqlite3", AT)
+    assert leftover.exists()  # a refused restore never got the lock's protection to clean up
+    source = tmp_path / "b.sqlite3"
+    _plain_sqlite_griddesk(source)
+    backup.restore(db_path, source, AT)
+    assert not leftover.exists()
+
+
+def _plain_sqlite_griddesk(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    for table in ("reports", "inbox", "outbox"):
+        conn.execute(f"CREATE TABLE {table} (id INTEGER)")
+    conn.commit()
+    conn.close()
