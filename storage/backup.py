@@ -102,10 +102,10 @@ def backup(db_path: str | Path, target: str | Path) -> BackupResult:
         raise BackupError(f"{source_path}: no database there")
     if target.resolve() == source_path.resolve():
         raise BackupError(f"{target}: that is the database itself")
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    _create_private(temporary)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(temporary)
         # mode=rw: never create an empty database where the real one was expected.
         source = sqlite3.connect(f"file:{source_path}?mode=rw", uri=True, timeout=30)
         try:
@@ -183,9 +183,13 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
         raise BackupError(f"{source}: no such file")
     if db_path.resolve() == source.resolve():
         raise BackupError(f"{source}: that is the database itself")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
     lock = DatabaseLock(db_path)
-    if not lock.acquire(exclusive=True):
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        locked = lock.acquire(exclusive=True)
+    except OSError as exc:
+        raise BackupError(f"{db_path}: cannot restore here: {exc.strerror or exc}") from None
+    if not locked:
         raise BackupError(
             f"{db_path}: a griddesk process (the bot, an import …) has this database open;"
             " stop it first"
@@ -323,5 +327,5 @@ def _fsync_folder(folder: Path) -> None:
 
 def _remove_with_side_files(path: Path) -> None:
     for suffix in ("", *_SIDE_FILES):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             Path(f"{path}{suffix}").unlink()

@@ -115,3 +115,30 @@ def test_the_backup_folder_is_relative_to_the_config_file(config_path: Path):
     settings = settings_module.load(config_path)
     assert settings.backup_dir() == config_path.resolve().parent / "../offsite"
     assert (settings.backup.hour, settings.backup.keep) == (3, 7)
+
+
+async def test_a_backup_below_a_file_exits_1_with_one_line(
+    settings: Settings, config_path: Path, tmp_path: Path, capsys
+):
+    db = await make_database(settings)
+    await db.close()
+    not_a_folder = tmp_path / "notes.txt"
+    not_a_folder.write_text("x")
+    target = not_a_folder / "b.sqlite3"
+    code = cli.main(["backup", "--config", str(config_path), "--to", str(target)])
+    assert code == cli.REFUSED
+    err = capsys.readouterr().err
+    assert err.startswith(f"griddesk: {target}: cannot write the backup:") and err.count("\n") == 1
+
+
+async def test_a_backup_onto_a_folder_exits_1_and_leaves_no_temporary_file(
+    settings: Settings, config_path: Path, tmp_path: Path, capsys
+):
+    db = await make_database(settings)
+    await db.close()
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    code = cli.main(["backup", "--config", str(config_path), "--to", str(folder)])
+    assert code == cli.REFUSED
+    assert f"griddesk: {folder}: cannot write the backup:" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
