@@ -316,7 +316,7 @@ class BackupSettings(_Strict):
 
     # Folder for the daily backups, relative to the config file; None: no daily backup.
     dir: str | None = None
-    hour: int = Field(default=3, ge=0, le=23)  # local hour (timezone) from which the day's runs
+    hour: int = Field(default=3, ge=0, le=23)  # local hour from which the day's backup is made
     keep: int = Field(default=7, ge=1, le=3650)  # daily backups kept; older ones are deleted
 
 
