@@ -205,6 +205,10 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         lines.append(f"  {category.code:<{width}}  {category.zh} / {category.en}{hint}")
 
     notes = _notes(tree, staff)
+    if settings.backup_dir() is None:
+        notes.append(
+            "no daily backup: [backup] dir is not set (`griddesk backup` still works by hand)"
+        )
     if today is not None:
         notes += _calendar_notes(settings, today)
     if notes:

@@ -142,3 +142,13 @@ async def test_a_backup_onto_a_folder_exits_1_and_leaves_no_temporary_file(
     assert code == cli.REFUSED
     assert f"griddesk: {folder}: cannot write the backup:" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_check_config_notes_an_office_without_daily_backups(config_path: Path):
+    note = "  - no daily backup: [backup] dir is not set (`griddesk backup` still works by hand)"
+    assert note in cli.describe(settings_module.load(config_path))
+    config_path.write_text(
+        config_path.read_text(encoding="utf-8") + '\n[backup]\ndir = "backups"\n',
+        encoding="utf-8",
+    )
+    assert note not in cli.describe(settings_module.load(config_path))
