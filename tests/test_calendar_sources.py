@@ -71,7 +71,7 @@ def test_2027_holidays_come_from_the_holidays_library(day, working):
     assert calendar_sources.is_workday(date.fromisoformat(day)) is working
 
 
-def test_a_year_without_announced_调休_days_is_provisional():
+def test_a_year_without_announced_make_up_workdays_is_provisional():
     assert calendar_sources.is_provisional(2027)
     assert calendar_sources.source_of(2027) == "holidays (provisional)"
     assert calendar_sources.provisional_years([2026, 2027, 2028], []) == [2027, 2028]
