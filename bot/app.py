@@ -153,6 +153,11 @@ def register_handlers(app: Application) -> None:
             flows.dispatch,
         )
     )
+    # Last, so the daily backup (a copy of the whole database) never delays the other sweeps
+    # of a pass.
+    from bot import backup_sweep
+
+    backup_sweep.register()
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:

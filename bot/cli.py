@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ from bot.domain.summary import IsoWeek
 from bot.domain.units import Unit, UnitTree
 from bot.importer import ImportRefused
 from bot.settings import ConfigError, Settings
+from storage.backup import BackupError
+from storage.db import DatabaseBusy
 
 # Exit codes: 0 done, 1 the input was refused (a CSV row), 2 configuration or usage problem.
 REFUSED = 1
@@ -74,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--week", type=_iso_week, help="ISO week, e.g. 2026-W47 (default: last)")
     summary.add_argument("--png", help="also write the chart to this PNG file")
     summary.add_argument("--lang", choices=("zh", "en"), help="default: default_language")
+
+    save = commands.add_parser(
+        "backup", help="copy the database to a file, consistent while the bot runs"
+    )
+    save.add_argument("--config", required=True, help="TOML configuration file")
+    save.add_argument("--to", required=True, type=Path, help="the backup file to write")
+
+    back = commands.add_parser(
+        "restore", help="replace the database with a backup (the bot must be stopped)"
+    )
+    back.add_argument("--config", required=True, help="TOML configuration file")
+    back.add_argument("--from", dest="source", required=True, type=Path, help="a backup file")
     return parser
 
 
@@ -101,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"… and {len(exc.problems) - len(shown)} more", file=sys.stderr)
         print(f"griddesk: {exc.path}: nothing was imported", file=sys.stderr)
         return REFUSED
+    except (BackupError, DatabaseBusy) as exc:
+        print(f"griddesk: {exc}", file=sys.stderr)
+        return REFUSED
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -121,13 +138,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
+    from bot.clock import clock_from_env
+
     settings = settings_module.load(args.config)
-    print("\n".join(describe(settings)))
+    today = clock_from_env()().astimezone(ZoneInfo(settings.timezone)).date()
+    print("\n".join(describe(settings, today)))
     return 0
 
 
-def describe(settings: Settings) -> list[str]:
-    """Returns the configured tree with each unit's staff, the categories, and what to look at."""
+def describe(settings: Settings, today: date | None = None) -> list[str]:
+    """Returns the configured tree with each unit's staff, the categories, and what to look at.
+
+    With TODAY, the notes also name this year (and from October the next) if its working days
+    are provisional.
+    """
     tree = UnitTree.from_configs(settings.units)
     staff = [
         Staff(s.telegram_id, s.name, Role(s.role), s.unit, tuple(s.categories))
@@ -181,6 +205,12 @@ def describe(settings: Settings) -> list[str]:
         lines.append(f"  {category.code:<{width}}  {category.zh} / {category.en}{hint}")
 
     notes = _notes(tree, staff)
+    if settings.backup_dir() is None:
+        notes.append(
+            "no daily backup: [backup] dir is not set (`griddesk backup` still works by hand)"
+        )
+    if today is not None:
+        notes += _calendar_notes(settings, today)
     if notes:
         lines += ["", "Notes (the file is valid; these may still be worth a look):"]
         lines += [f"  - {note}" for note in notes]
@@ -206,6 +236,20 @@ def _notes(tree: UnitTree, staff: list[Staff]) -> list[str]:
         if person.role is Role.PARTNER and not person.categories:
             notes.append(f"partner {person.name} handles no categories, so no report reaches them")
     return notes
+
+
+def _calendar_notes(settings: Settings, today: date) -> list[str]:
+    from bot import calendar_sources
+
+    # The State Council announces next year's holidays and 调休 days around November.
+    years = [today.year, today.year + 1] if today.month >= 10 else [today.year]
+    office_days = [*settings.calendar.holidays, *settings.calendar.workdays]
+    return [
+        f"calendar: the working days of {year} are provisional (statutory holidays estimated by"
+        " rule, no 调休 make-up workdays known); once the State Council announces them, list"
+        " them in [calendar] holidays and workdays"
+        for year in calendar_sources.provisional_years(years, office_days)
+    ]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -332,10 +376,39 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return summary_command(args.config, args.unit, args.week, args.png, args.lang)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    settings = settings_module.load(args.config)
+    result = backup.backup(settings.database_path(), args.to)
+    print(
+        f"{result.path}: {result.reports} reports, schema {result.version},"
+        f" {result.size / 1e6:.1f} MB in {result.seconds:.1f} s; integrity check ok."
+        " Mode 0600: it holds personal data."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage import backup
+
+    settings = settings_module.load(args.config)
+    result = backup.restore(settings.database_path(), args.source, datetime.now())
+    print(
+        f"{result.path}: restored from {args.source} ({result.reports} reports, schema"
+        f" {result.version}; newer migrations run at the next start)."
+    )
+    if result.kept_aside is not None:
+        print(f"The database it replaced is kept as {result.kept_aside}.")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
     "check-config": cmd_check_config,
     "import": cmd_import,
     "invite": cmd_invite,
     "summary": cmd_summary,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }

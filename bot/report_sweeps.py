@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
-
+from bot import calendar_sources
 from bot.domain import deadlines
 from bot.domain import reports as domain
 from bot.domain.calendar import Period, WorkCalendar
@@ -66,7 +65,8 @@ def deadline_rules(settings: Settings) -> Rules:
         [Period.parse(text) for text in c.working_hours],
         holidays=c.holidays,
         workdays=c.workdays,
-        library=chinese_calendar.is_workday,
+        library=calendar_sources.is_workday,
+        provisional=calendar_sources.is_provisional,
     )
     return Rules(policy, calendar)
 

@@ -260,8 +260,9 @@ def quiet_hours(value: str) -> tuple[time, time]:
 class CalendarSettings(_Strict):
     """[calendar]: working hours, and the office's holidays and 调休 make-up workdays.
 
-    The office's days override the chinese-calendar library; a year neither covers counts
-    Monday to Friday (and is logged once), so list next year's days once they are announced.
+    The office's days override the libraries (bot/calendar_sources.py: chinese-calendar, then
+    holidays); a year whose 调休 days neither knows is provisional (logged once, noted by
+    check-config), so list next year's days once the State Council announces them.
     """
 
     working_hours: list[str] = ["08:30-12:00", "13:30-17:30"]
@@ -310,6 +311,15 @@ class SummarySettings(_Strict):
         return value
 
 
+class BackupSettings(_Strict):
+    """[backup]: a daily copy of the database (off unless `dir` is set)."""
+
+    # Folder for the daily backups, relative to the config file; None: no daily backup.
+    dir: str | None = None
+    hour: int = Field(default=3, ge=0, le=23)  # local hour from which the day's backup is made
+    keep: int = Field(default=7, ge=1, le=3650)  # daily backups kept; older ones are deleted
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -325,12 +335,22 @@ class Settings(_Strict):
     volunteers: VolunteerSettings = VolunteerSettings()
     care: CareSettings = CareSettings()
     summaries: SummarySettings = SummarySettings()
+    backup: BackupSettings = BackupSettings()
 
     source: str = Field(default="", exclude=True)
 
     def database_path(self) -> Path:
         """Returns the database path, relative paths taken from the config file's folder."""
         path = Path(self.storage.path)
+        if not path.is_absolute() and self.source:
+            path = Path(self.source).resolve().parent / path
+        return path
+
+    def backup_dir(self) -> Path | None:
+        """Returns the daily backups' folder (relative to the config file's), or None if off."""
+        if not self.backup.dir:
+            return None
+        path = Path(self.backup.dir)
         if not path.is_absolute() and self.source:
             path = Path(self.source).resolve().parent / path
         return path

@@ -16,6 +16,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.backup import DatabaseLock
+
 log = logging.getLogger(__name__)
 
 # The inbox update being processed. A write transaction marks it done in the same commit, so an
@@ -38,6 +40,10 @@ def from_db(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+class DatabaseBusy(Exception):
+    """The database is being restored (`griddesk restore` holds its lock)."""
+
+
 class Database:
     """One writer connection behind a lock (BEGIN IMMEDIATE) and one reader connection."""
 
@@ -47,12 +53,20 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self.on_commit: list[Any] = []  # callables told after each commit (e.g. wake the sender)
+        self._lock_file = DatabaseLock(self.path)
 
     async def open(self) -> Database:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await migrate(self._writer)
-        self._reader = await self._connect()
+        # Held (shared) while open, so `griddesk restore` can tell that a process uses the file.
+        if not self._lock_file.acquire(exclusive=False):
+            raise DatabaseBusy(f"{self.path}: a restore is replacing this database; try again")
+        try:
+            self._writer = await self._connect()
+            await migrate(self._writer)
+            self._reader = await self._connect()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def _connect(self) -> aiosqlite.Connection:
@@ -69,6 +83,7 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+        self._lock_file.release()
 
     @asynccontextmanager
     async def transaction(

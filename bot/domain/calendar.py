@@ -1,9 +1,11 @@
 """Working time (工作时间) in the office's timezone: working days, holidays and 调休 make-up days.
 
 Which days are working days is decided, in order, by the office's own list (config holidays and
-make-up workdays), then by a holiday library (chinese-calendar, passed in as a lookup), and for a
-year neither covers, Monday to Friday — with one logged warning per year and process. No library
-knows a year before the State Council announces it, so a computation must never fail on one.
+make-up workdays), then by a holiday lookup passed in (bot/calendar_sources.py: chinese-calendar,
+then the holidays library), and for a year the lookup fails on, Monday to Friday. A year whose
+days are estimated (the lookup says it is provisional: no announced 调休 days) or unknown is
+logged once per year and process, unless the office lists days of that year itself. No library
+knows a year's 调休 before the State Council announces it, so a computation must never fail.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 
 # Returns whether DAY is a working day; raises (NotImplementedError) for a year it does not know.
 DayLookup = Callable[[date], bool]
+# Tells whether the lookup's answers for a year are estimates (no announced 调休 days).
+YearCheck = Callable[[int], bool]
 
 # Years already warned about, so a sweep every 30 s logs the gap once, not every pass.
 _warned_years: set[int] = set()
@@ -73,6 +77,7 @@ class WorkCalendar:
         holidays: Iterable[date] = (),
         workdays: Iterable[date] = (),
         library: DayLookup | None = None,
+        provisional: YearCheck | None = None,
     ):
         self.tz = tz
         self.periods = tuple(sorted(periods, key=lambda p: p.start))
@@ -87,6 +92,7 @@ class WorkCalendar:
             day = min(self.holidays & self.workdays)
             raise ValueError(f"{day} is listed both as a holiday and as a workday")
         self.library = library
+        self.provisional = provisional
         self._office_years = {d.year for d in self.holidays | self.workdays}
         self._days: dict[date, bool] = {}
 
@@ -109,18 +115,43 @@ class WorkCalendar:
             return True
         if self.library is not None:
             try:
-                return bool(self.library(day))
+                working = bool(self.library(day))
             except Exception as exc:  # NotImplementedError for unannounced years; never crash
                 # A year the office lists days for is covered by the office: no warning.
-                if day.year not in _warned_years and day.year not in self._office_years:
-                    _warned_years.add(day.year)
+                if self._first_warning(day.year):
                     log.warning(
                         "no holiday calendar for %s (%s): counting Monday-Friday as working days;"
                         " add [calendar] holidays and workdays once they are announced",
                         day.year,
                         type(exc).__name__,
                     )
+            else:
+                if self._estimated(day.year) and self._first_warning(day.year):
+                    log.warning(
+                        "the working days of %s are provisional: statutory holidays estimated by"
+                        " rule, no 调休 make-up workdays known; add [calendar] holidays and"
+                        " workdays once the State Council announces them",
+                        day.year,
+                    )
+                return working
         return day.weekday() < 5
+
+    def _estimated(self, year: int) -> bool:
+        """Tells whether the lookup's answers for YEAR are estimates (a provisional year)."""
+        if self.provisional is None:
+            return False
+        try:
+            return bool(self.provisional(year))
+        except Exception:  # a failing check must not break a deadline either
+            return True
+
+    def _first_warning(self, year: int) -> bool:
+        """Tells whether YEAR should be warned about now (once per process, unless the office
+        lists days of it)."""
+        if year in _warned_years or year in self._office_years:
+            return False
+        _warned_years.add(year)
+        return True
 
     def add(self, start: datetime, span: timedelta) -> datetime:
         """Returns the instant SPAN of working time after START (the same tz as START)."""

@@ -172,3 +172,46 @@ def test_overlapping_periods_and_a_day_both_off_and_on_are_refused():
 
 def test_periods_are_parsed_with_an_en_dash_too():
     assert Period.parse("08:30–12:00") == Period(time(8, 30), time(12, 0))
+
+
+def weekdays_with_estimates(estimated_years: set[int]) -> dict:
+    """A lookup that knows every year (Monday–Friday) and calls ESTIMATED_YEARS provisional."""
+    return {
+        "library": lambda day: day.weekday() < 5,
+        "provisional": lambda year: year in estimated_years,
+    }
+
+
+@pytest.mark.parametrize(
+    ("office_days", "estimated", "warned"),
+    [
+        ([], {2030}, {2030}),  # an estimated year: one warning
+        ([], set(), set()),  # announced years: none
+        ([date(2030, 2, 1)], {2030}, set()),  # the office lists its own days: none
+        ([], {2029, 2030}, {2029, 2030}),  # each estimated year once
+    ],
+)
+def test_a_provisional_year_is_warned_about_once_unless_the_office_lists_its_days(
+    caplog, office_days, estimated, warned
+):
+    caplog.set_level(logging.WARNING, logger="bot.domain.calendar")
+    for _ in range(2):  # a second calendar (the next sweep pass) does not warn again
+        calendar = WorkCalendar(
+            SHANGHAI, holidays=office_days, **weekdays_with_estimates(estimated)
+        )
+        for month in range(1, 13):
+            for year in (2029, 2030):
+                calendar.add(local(f"{year}-{month:02d}-03 10:00"), timedelta(days=5))
+    messages = [r.getMessage() for r in caplog.records]
+    assert all("provisional" in m for m in messages)
+    assert sorted(m.split("of ")[1][:4] for m in messages) == sorted(str(y) for y in warned)
+
+
+def test_a_provisional_check_that_fails_counts_as_provisional_and_never_breaks(caplog):
+    def broken(year: int) -> bool:
+        raise RuntimeError("no data")
+
+    caplog.set_level(logging.WARNING, logger="bot.domain.calendar")
+    calendar = WorkCalendar(SHANGHAI, library=lambda day: day.weekday() < 5, provisional=broken)
+    assert calendar.add(local("2030-03-01 17:00"), timedelta(hours=2)) == local("2030-03-04 10:00")
+    assert len(caplog.records) == 1
