@@ -1,0 +1,72 @@
+"""An image sent as a file becomes a photo of our own: downloaded, stripped of EXIF/GPS, uploaded.
+
+The upload is a sendPhoto to the sender's own chat, made here, before the draft is stored: it
+answers with the Telegram file_id that the report keeps and forwards, so the original file's id is
+never stored or sent anywhere. If the process dies between the upload and the draft's commit, the
+update is processed again and the resident gets the stripped copy twice; nothing leaks, and the
+file_id a report keeps always exists before the report does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Document, InputFile
+from telegram.error import BadRequest, TelegramError
+
+from bot.context import GridContext
+from bot.domain.people import Person
+from bot.images import MAX_BYTES, NotAnImage, strip_image
+from handlers.flows import say
+
+log = logging.getLogger(__name__)
+
+
+async def photo_from_file(ctx: GridContext, me: Person, document: Document) -> str | None:
+    """Returns the file_id of DOCUMENT re-encoded without metadata; None after saying why not."""
+    if (document.file_size or 0) > MAX_BYTES:
+        await say(ctx, me, "images.too_big")
+        return None
+    try:
+        file = await ctx.bot.get_file(document.file_id)
+        if (file.file_size or 0) > MAX_BYTES:
+            await say(ctx, me, "images.too_big")
+            return None
+        data = bytes(await file.download_as_bytearray())
+    except BadRequest as exc:  # "file is too big" is the usual one
+        log.info("image file refused by getFile: %s", type(exc).__name__)
+        await say(ctx, me, "images.too_big" if "big" in exc.message else "images.failed")
+        return None
+    except TelegramError as exc:
+        log.warning("image file download failed: %s", type(exc).__name__)
+        await say(ctx, me, "images.failed")
+        return None
+    try:
+        clean = await asyncio.to_thread(strip_image, data)
+    except NotAnImage as exc:
+        key = (
+            "images.too_big"
+            if str(exc) in ("too large", "too many pixels")
+            else "images.unreadable"
+        )
+        await say(ctx, me, key)
+        return None
+    return await upload(ctx, me, clean)
+
+
+async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
+    """Sends JPEG to ME as a photo confirming receipt; returns its file_id (None: said why not)."""
+    caption = ctx.texts("images.received", me.lang)
+    try:
+        sent = await ctx.bot.send_photo(
+            me.user_id, InputFile(jpeg, filename="photo.jpg"), caption=caption, parse_mode="HTML"
+        )
+    except TelegramError as exc:
+        log.warning("stripped image upload failed: %s", type(exc).__name__)
+        await say(ctx, me, "images.failed")
+        return None
+    if not sent.photo:
+        await say(ctx, me, "images.failed")
+        return None
+    return sent.photo[-1].file_id
