@@ -310,6 +310,15 @@ class SummarySettings(_Strict):
         return value
 
 
+class LimitSettings(_Strict):
+    """Flood limits for residents (staff are exempt); 0 is not allowed: every limit holds."""
+
+    reports_per_hour: int = Field(default=10, ge=1, le=1000)
+    reports_per_day: int = Field(default=30, ge=1, le=10000)
+    messages_per_minute: int = Field(default=30, ge=1, le=1000)
+    presses_per_second: int = Field(default=3, ge=1, le=100)
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -325,6 +334,7 @@ class Settings(_Strict):
     volunteers: VolunteerSettings = VolunteerSettings()
     care: CareSettings = CareSettings()
     summaries: SummarySettings = SummarySettings()
+    limits: LimitSettings = LimitSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -19,6 +19,7 @@ from handlers import outgoing
 from handlers.buttons import parse
 from handlers.flows import NEW_PRIVATE, idle, person_of, say, step
 from handlers.image_files import photo_from_file
+from handlers.limits import report_refused
 from handlers.register import (
     FINISH,
     answer,
@@ -285,7 +286,12 @@ FINISH[FLOW] = place_chosen
 
 
 async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
-    """Routes and stores the report; its number goes out only after the commit."""
+    """Routes and stores the report; its number goes out only after the commit.
+
+    Over a flood limit nothing is stored and the draft stays, so 提交 works again later.
+    """
+    if await report_refused(ctx, me):
+        return
     data, proxy = draft.data, draft.data["for"] == "resident"
     await submit_report(
         ctx.services,
