@@ -174,5 +174,5 @@ def test_limits_default_to_a_street_office_and_are_read_from_the_file(tmp_path):
     path.write_text("[limits]\nreports_per_hour = 5\n", encoding="utf-8")
     assert settings_module.load(path).limits.reports_per_hour == 5
     path.write_text("[limits]\npresses_per_second = 0\n", encoding="utf-8")
-    with pytest.raises(settings_module.ConfigError, match="limits.presses_per_second"):
+    with pytest.raises(settings_module.ConfigError, match=r"limits\.presses_per_second"):
         settings_module.load(path)
