@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Document, InputFile
+from telegram import Document, InputFile, Message
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import GridContext
@@ -70,3 +70,26 @@ async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
         await say(ctx, me, "images.failed")
         return None
     return sent.photo[-1].file_id
+
+
+def is_image_file(message: Message) -> bool:
+    """Tells whether MESSAGE is an image sent as a file (a GIF animation is not)."""
+    document = message.document
+    if document is None or message.animation is not None:
+        return False
+    return (document.mime_type or "").startswith("image/")
+
+
+def offers_photo(message: Message) -> bool:
+    return bool(message.photo) or is_image_file(message)
+
+
+async def photo_in(ctx: GridContext, me: Person, message: Message) -> str | None:
+    """Returns the file_id of the photo MESSAGE offers: a photo as sent, an image file as a
+    re-encoded copy; None if it offers none, or after telling ME why the file cannot be used."""
+    if message.photo:
+        return message.photo[-1].file_id
+    if is_image_file(message):
+        assert message.document is not None
+        return await photo_from_file(ctx, me, message.document)
+    return None
