@@ -123,7 +123,7 @@ def register_handlers(app: Application) -> None:
     from handlers import register as registration
 
     common.register(app)
-    limits.register(app)  # group -1: a resident's flood stops before any handler sees it
+    limits.register(app)  # its own early group: a resident's flood stops before any handler
     group.register(app)  # before any handler that takes group messages (migration notices)
     invites.register(app)
     resident.register(app)

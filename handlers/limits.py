@@ -81,6 +81,10 @@ async def report_refused(ctx: GridContext, me: Person) -> bool:
     return True
 
 
+# Its own group, earliest of all: a group runs only its first matching handler, so sharing a group
+# with another early handler would shadow it. ApplicationHandlerStop ends the update here.
+GROUP = -100
+
+
 def register(app: Application) -> None:
-    # Group -1 runs before every other handler; ApplicationHandlerStop ends the update there.
-    app.add_handler(TypeHandler(Update, guard), group=-1)
+    app.add_handler(TypeHandler(Update, guard), group=GROUP)
