@@ -5,8 +5,9 @@ The rule, at every level, DEBUG included:
   still passed through the patterns below in case an exception text or a URL slips in;
 - a library's record keeps its own words (the format string it wrote) but not its arguments:
   PTB logs every Bot API call's parameters and every Update at DEBUG, aiosqlite every SQL
-  statement with its values, httpx every URL (the token is in it). Numbers, booleans and short
-  identifier-like words (a method name, a job name) stay; anything else becomes "…";
+  statement with its values, httpx every URL (the token is in it). Numbers, booleans, times,
+  short identifier-like words (a method name) and APScheduler's jobs (whose names are
+  griddesk's own) stay; anything else becomes "…";
 - a library's message that arrives already formatted (httpcore) loses every non-ASCII run, and
   such transport loggers (httpcore, hpack) are held at INFO: they log connections, not content;
 - then the whole line, traceback included, loses the bot token (exact, and any `bot<id>:<key>`
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 OWN = ("bot", "handlers", "storage", "griddesk", "__main__")
@@ -47,8 +49,10 @@ def is_own(name: str) -> bool:
 
 
 def _safe_arg(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, bool | int | float | datetime | date | timedelta):
         return value
+    if type(value).__module__.startswith("apscheduler."):
+        return value  # a job and its trigger: the job names are griddesk's own ("sweeps")
     if isinstance(value, str) and _SAFE_WORD.fullmatch(value):
         return value
     return HIDDEN

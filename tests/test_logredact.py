@@ -126,3 +126,24 @@ def test_install_covers_root_handlers_and_handlers_added_later(clean_logging):
         out = stream.getvalue()
         assert "executing …" in out and "getUpdates failed: bot[token] [phone]" in out
         assert not any(s in out for s in (TOKEN, PHONE, NAME, TEXT))
+
+
+def test_scheduler_jobs_and_times_stay_readable():
+    from datetime import UTC, datetime
+
+    from apscheduler.job import Job
+    from apscheduler.schedulers.base import BaseScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    class Scheduler(BaseScheduler):
+        def shutdown(self, wait=True): ...
+        def wakeup(self): ...
+
+    job = Job(Scheduler(), id="j1", func=print, args=(), kwargs={}, name="sweeps",
+              trigger=IntervalTrigger(seconds=30), executor="default", misfire_grace_time=1,
+              coalesce=True, max_instances=1, next_run_time=None)  # fmt: skip
+    at = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    rec = record("apscheduler.executors.default", 'Job "%s" at %s', job, at, level=logging.INFO)
+    out = line(Redactor(), rec)
+    assert out.startswith('INFO apscheduler.executors.default: Job "sweeps')
+    assert "2026-12-06 03:00:00+00:00" in out
