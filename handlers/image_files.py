@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from telegram import Document, InputFile, Message
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.context import GridContext
 from bot.domain.people import Person
@@ -21,6 +22,7 @@ from bot.images import MAX_BYTES, NotAnImage, strip_image
 from handlers.flows import say
 
 log = logging.getLogger(__name__)
+MAX_WAIT = 5.0  # seconds worth waiting out a 429 while the resident waits for the answer
 
 
 async def photo_from_file(ctx: GridContext, me: Person, document: Document) -> str | None:
@@ -59,9 +61,13 @@ async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
     """Sends JPEG to ME as a photo confirming receipt; returns its file_id (None: said why not)."""
     caption = ctx.texts("images.received", me.lang)
     try:
-        sent = await ctx.bot.send_photo(
-            me.user_id, InputFile(jpeg, filename="photo.jpg"), caption=caption, parse_mode="HTML"
-        )
+        try:
+            sent = await _send_photo(ctx, me, jpeg, caption)
+        except RetryAfter as flood:  # an album of files: several uploads to one chat at once
+            if _seconds(flood.retry_after) > MAX_WAIT:
+                raise
+            await asyncio.sleep(_seconds(flood.retry_after))
+            sent = await _send_photo(ctx, me, jpeg, caption)
     except TelegramError as exc:
         log.warning("stripped image upload failed: %s", type(exc).__name__)
         await say(ctx, me, "images.failed")
@@ -70,6 +76,15 @@ async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
         await say(ctx, me, "images.failed")
         return None
     return sent.photo[-1].file_id
+
+
+async def _send_photo(ctx: GridContext, me: Person, jpeg: bytes, caption: str) -> Message:
+    photo = InputFile(jpeg, filename="photo.jpg")
+    return await ctx.bot.send_photo(me.user_id, photo, caption=caption, parse_mode="HTML")
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def is_image_file(message: Message) -> bool:

@@ -386,3 +386,23 @@ async def test_a_restart_keeps_the_report_where_it_was(harness, settings):
         await shutdown(app)
     [report] = await all_reports(harness)
     assert (report.category, report.unit) == ("road", "B1")
+
+
+async def test_an_image_file_upload_told_to_wait_a_moment_is_retried(harness, monkeypatch):
+    import asyncio
+
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    harness.request.files["doc-scan.jpg"] = jpeg_with_gps()
+    harness.request.fail_next(
+        "sendPhoto", 429, {"description": "Too Many Requests", "parameters": {"retry_after": 1}}
+    )
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await harness.send(updates.document(RESIDENT, mime="image/jpeg", name="scan.jpg"))
+    assert slept == [1.0]
+    [_, upload] = harness.request.sent("sendPhoto", RESIDENT)
+    assert await photos_of(harness) == [upload.params["photo"]]
