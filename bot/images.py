@@ -16,6 +16,9 @@ MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit for bots
 MAX_PIXELS = 50_000_000  # more is a decompression bomb, not a phone photo (a 200 MP camera aside)
 MAX_SIDE = 2560  # Telegram shows photos at most this large
 QUALITY = 90
+# What phones and scanners send. Not EPS/PS (Pillow would run Ghostscript on them), nor the
+# dozens of other formats Pillow reads. (A phone's multi-picture JPEG, MPO, opens as JPEG.)
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 
 class NotAnImage(ValueError):
@@ -29,7 +32,7 @@ def strip_image(data: bytes) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise NotAnImage("too many pixels")

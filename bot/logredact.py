@@ -98,12 +98,13 @@ class Redactor(logging.Filter):
             # library writes Chinese, so any non-ASCII run there is someone's text.
             message = _NON_ASCII.sub(HIDDEN, message)
         record.msg, record.args = self.redact(message), None
+        # An exception's message may quote what it choked on: no non-ASCII run survives there.
         if record.exc_info:
             formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self.redact(formatted)
+            record.exc_text = self.redact(_NON_ASCII.sub(HIDDEN, formatted))
             record.exc_info = None
         elif record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            record.exc_text = self.redact(_NON_ASCII.sub(HIDDEN, record.exc_text))
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         record._redacted = True

@@ -55,6 +55,7 @@ def test_a_big_photo_is_scaled_down_to_what_telegram_shows():
         b"%PDF-1.4 not an image",
         b"\x89PNG\r\n\x1a\n truncated",
         jpeg_with_gps()[:200],  # a header and no pixels
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n",  # Pillow would run Ghostscript
     ],
 )
 def test_what_is_not_a_decodable_image_is_refused(data):
@@ -73,3 +74,9 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded():
 def test_more_than_twenty_megabytes_is_refused():
     with pytest.raises(NotAnImage, match="too large"):
         strip_image(b"\xff" * (20 * 1024 * 1024 + 1))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "GIF", "BMP", "TIFF"])
+def test_the_formats_phones_and_scanners_send_are_taken(fmt):
+    data = encoded(Image.new("RGB", (40, 30), (9, 9, 9)), fmt)
+    assert Image.open(io.BytesIO(strip_image(data))).format == "JPEG"

@@ -89,14 +89,14 @@ def test_any_bot_token_shape_is_replaced_even_if_not_configured():
 
 def test_a_traceback_is_redacted_too():
     try:
-        raise ValueError(f"bad phone {PHONE} for {TOKEN}")
+        raise ValueError(f"bad phone {PHONE} for {TOKEN} in {TEXT}")
     except ValueError:
         rec = logging.LogRecord("telegram.ext", logging.ERROR, __file__, 1, "boom", None, None)
         import sys
 
         rec.exc_info = sys.exc_info()
     out = line(Redactor([TOKEN]), rec)
-    assert "ValueError: bad phone [phone] for [token]" in out
+    assert "ValueError: bad phone [phone] for [token] in 3…" in out
     assert PHONE not in out and TOKEN not in out
 
 
