@@ -110,17 +110,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.clock import clock_from_env
     from bot.runner import run
 
+    settings = settings_module.load(args.config)  # logs nothing; a bad file exits here
+    token = settings_module.require_token(settings)
+    secrets = [token]
+    if settings.telegram.proxy:  # a proxy URL may carry a password
+        secrets.append(urlsplit(settings.telegram.proxy).password or "")
     level = args.log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redactor = logredact.install()
+    logredact.install(secrets)  # before the first record: every one is redacted, DEBUG included
     if level != "DEBUG":
         # httpx logs every request at INFO: noise unless DEBUG was asked for (redacted either way).
         logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = settings_module.load(args.config)
-    token = settings_module.require_token(settings)
-    redactor.add_secret(token)
-    if settings.telegram.proxy:  # a proxy URL may carry a password
-        redactor.add_secret(urlsplit(settings.telegram.proxy).password or "")
     clock = clock_from_env()
     app = build_application(settings, token=token, api_url=args.api_url, clock=clock)
     return asyncio.run(run(app, clock))
