@@ -35,7 +35,7 @@ async def test_a_jpeg_sent_as_a_file_reaches_the_worker_without_exif_or_gps(
         resident.user.send_document, "IMG_0001.jpg", "image/jpeg", content=original
     )
     original_id = sent["message"]["document"]["file_id"]
-    await resident.wait_text("位置")  # the stripped copy comes back as a photo
+    await resident.wait_text("已去除")  # the stripped copy comes back as a photo
     resident.send(resident.user.send_text, DESCRIPTION)
     await resident.tap("newreport:cat:", suffix=":litter")
     await resident.tap("newreport:home:")
