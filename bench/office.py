@@ -84,6 +84,14 @@ def write_config(
         "[storage]",
         f"path = {_quote(str(database))}",
         "",
+        # Simulated residents report back to back with no think time; the flood limits (at
+        # their maximum here) still run on every update, they just never refuse.
+        "[limits]",
+        "reports_per_hour = 1000",
+        "reports_per_day = 10000",
+        "messages_per_minute = 1000",
+        "presses_per_second = 100",
+        "",
         extra,
     ]
     for code, zh, en, route_level, urgent in CATEGORIES:

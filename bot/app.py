@@ -114,6 +114,7 @@ def register_handlers(app: Application) -> None:
         flows,
         group,
         invites,
+        limits,
         monthly,
         patrol,
         report_flow,
@@ -129,6 +130,7 @@ def register_handlers(app: Application) -> None:
     from handlers import register as registration
 
     common.register(app)
+    limits.register(app)  # its own early group: a resident's flood stops before any handler
     group.register(app)  # before any handler that takes group messages (migration notices)
     invites.register(app)
     resident.register(app)

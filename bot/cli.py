@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot import settings as settings_module
@@ -121,17 +122,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot import logredact
     from bot.app import build_application
     from bot.clock import clock_from_env
     from bot.runner import run
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # httpx logs every request URL, and the URL holds the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    settings = settings_module.load(args.config)
+    settings = settings_module.load(args.config)  # logs nothing; a bad file exits here
     token = settings_module.require_token(settings)
+    secrets = [token]
+    if settings.telegram.proxy:  # a proxy URL may carry a password
+        secrets.append(urlsplit(settings.telegram.proxy).password or "")
+    level = args.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logredact.install(secrets)  # before the first record: every one is redacted, DEBUG included
+    if level != "DEBUG":
+        # httpx logs every request at INFO: noise unless DEBUG was asked for (redacted either way).
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     clock = clock_from_env()
     app = build_application(settings, token=token, api_url=args.api_url, clock=clock)
     return asyncio.run(run(app, clock))

@@ -320,6 +320,15 @@ class BackupSettings(_Strict):
     keep: int = Field(default=7, ge=1, le=3650)  # daily backups kept; older ones are deleted
 
 
+class LimitSettings(_Strict):
+    """Flood limits for residents (staff are exempt); 0 is not allowed: every limit holds."""
+
+    reports_per_hour: int = Field(default=10, ge=1, le=1000)
+    reports_per_day: int = Field(default=30, ge=1, le=10000)
+    messages_per_minute: int = Field(default=30, ge=1, le=1000)
+    presses_per_second: int = Field(default=3, ge=1, le=100)
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -336,6 +345,7 @@ class Settings(_Strict):
     care: CareSettings = CareSettings()
     summaries: SummarySettings = SummarySettings()
     backup: BackupSettings = BackupSettings()
+    limits: LimitSettings = LimitSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -31,8 +31,9 @@ def photo(chat_id: int, file_id: str, caption: str, *, markup: dict | None = Non
     return Outgoing(chat_id, "sendPhoto", params)
 
 
-# A stored "photo" that arrived as an image file: Telegram will not resend a document's file_id
-# as a photo, so such ids carry this prefix and go out as documents.
+# A stored "photo" that arrived as an image file before such files were re-encoded (reports made
+# before issue 7): Telegram will not resend a document's file_id as a photo, so such ids carry
+# this prefix and go out as documents. New reports keep only re-encoded photos (image_files.py).
 DOCUMENT = "doc:"
 
 

@@ -29,6 +29,7 @@ from handlers.care_common import (
     unit_prompt,
 )
 from handlers.flows import person_of, step, text_of
+from handlers.image_files import offers_photo, photo_in
 from handlers.reporting import submit_report
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -118,14 +119,17 @@ async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     message = update.effective_message
     assert message is not None
     markup = photos_done_button(ctx, me)
-    if not message.photo:
+    if not offers_photo(message):
         await say(ctx, me, "patrol.photo_needed", markup=markup)
         return
     photos = list(draft.data.get("photos", []))
     if len(photos) >= domain.MAX_PHOTOS:
         await say(ctx, me, "patrol.too_many_photos", limit=domain.MAX_PHOTOS, markup=markup)
         return
-    photos.append(message.photo[-1].file_id)
+    photo = await photo_in(ctx, me, message)
+    if photo is None:  # an image file that could not be used; already said why
+        return
+    photos.append(photo)
     draft.data["photos"] = photos
     text = ctx.texts("patrol.photo_added", me.lang, count=len(photos), limit=domain.MAX_PHOTOS)
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Document, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
@@ -18,6 +18,8 @@ from bot.domain.units import UnitTree
 from handlers import outgoing
 from handlers.buttons import parse
 from handlers.flows import NEW_PRIVATE, idle, person_of, say, step
+from handlers.image_files import photo_from_file
+from handlers.limits import report_refused
 from handlers.register import (
     FINISH,
     answer,
@@ -37,17 +39,21 @@ MAX_FILE = 20 * 1024 * 1024  # Telegram's getFile limit for bots: bigger files c
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """What a message offers the flow: photo, text, too_big, not_image, not_photo."""
+    """What a message offers the flow: photo, image_file, text, too_big, not_image, not_photo."""
 
     kind: str
     value: str = ""
     caption: str | None = None
     album: str | None = None
     size_mb: float = 0.0
+    document: Document | None = None
+
+
+PHOTOS = ("photo", "image_file")
 
 
 def classify(message: Message) -> Input:
-    """Returns what MESSAGE offers; an image sent as a file counts as a photo."""
+    """Returns what MESSAGE offers; an image sent as a file is taken as a photo once re-encoded."""
     caption, album = message.caption, message.media_group_id
     if message.photo:
         largest = message.photo[-1]
@@ -61,7 +67,7 @@ def classify(message: Message) -> Input:
         return Input("too_big", size_mb=size / 2**20)
     if message.document and not message.animation:
         if (message.document.mime_type or "").startswith("image/"):
-            return Input("photo", outgoing.DOCUMENT + message.document.file_id, caption, album)
+            return Input("image_file", "", caption, album, document=message.document)
         return Input("not_image")
     if message.text is not None:
         return Input("text", message.text.strip())
@@ -90,15 +96,25 @@ async def photo_starts_report(update: Update, ctx: GridContext, me: Person) -> b
     """A photo sent outside any flow starts a report with it."""
     assert update.effective_message is not None
     got = classify(update.effective_message)
-    if got.kind != "photo":
+    if got.kind not in PHOTOS:
         return False
     await take_photo(ctx, me, new_draft(me, await ctx.units.tree()), got)
     return True
 
 
 async def take_photo(ctx: GridContext, me: Person, draft: Draft, got: Input) -> None:
-    """Adds the photo (up to the limit; an album's extras are dropped with one note)."""
+    """Adds the photo (up to the limit; an album's extras are dropped with one note).
+
+    An image file is first re-encoded without EXIF/GPS; its original file_id is never kept.
+    """
     photos, limit = draft.data["photos"], ctx.services.settings.reports.max_photos
+    if got.kind == "image_file" and len(photos) < limit:
+        document = got.document
+        assert document is not None
+        photo = await photo_from_file(ctx, me, document)
+        if photo is None:
+            return
+        got = Input("photo", photo, got.caption, got.album)
     dropped: dict[str, int] = draft.data.setdefault("dropped", {})
     if len(photos) < limit:
         photos.append(got.value)
@@ -153,7 +169,7 @@ async def receive_photo_or_text(update: Update, ctx: GridContext, draft: Draft) 
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
     got = classify(message)
-    if got.kind == "photo":
+    if got.kind in PHOTOS:
         await take_photo(ctx, me, draft, got)
     elif got.kind != "text" or not draft.data["photos"]:
         await refuse(ctx, me, got, draft)
@@ -169,7 +185,7 @@ async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> Non
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
     got = classify(message)
-    if got.kind == "photo":
+    if got.kind in PHOTOS:
         await take_photo(ctx, me, draft, got)
     elif got.kind != "text" or not got.value:
         await refuse(ctx, me, got, draft)
@@ -187,7 +203,7 @@ async def receive_at_buttons(update: Update, ctx: GridContext, draft: Draft) -> 
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
     got = classify(message)
-    if got.kind == "photo" and draft.step != "confirm":
+    if got.kind in PHOTOS and draft.step != "confirm":
         await take_photo(ctx, me, draft, got)
     else:
         await refuse(ctx, me, got, draft)
@@ -270,7 +286,12 @@ FINISH[FLOW] = place_chosen
 
 
 async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
-    """Routes and stores the report; its number goes out only after the commit."""
+    """Routes and stores the report; its number goes out only after the commit.
+
+    Over a flood limit nothing is stored and the draft stays, so 提交 works again later.
+    """
+    if await report_refused(ctx, me):
+        return
     data, proxy = draft.data, draft.data["for"] == "resident"
     await submit_report(
         ctx.services,

@@ -24,6 +24,7 @@ from handlers import buttons, outgoing
 from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import person_of, say, step
+from handlers.image_files import offers_photo, photo_in
 from handlers.volunteer_common import answer, lang_of, parse_press, refuse, repos
 from handlers.wish_cards import (
     announcement,
@@ -184,7 +185,9 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
     if wish is None:
         await ctx.drafts.clear(me.user_id, ctx.now())
         return
-    photo = message.photo[-1].file_id if message.photo else None
+    photo = await photo_in(ctx, me, message)
+    if photo is None and offers_photo(message):  # an unusable image file; already said why
+        return
     note = (message.caption or "").strip()[:300] or None
     try:
         after, event = domain.finish(wish, me.user_id, photo, note, ctx.now())

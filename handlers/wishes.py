@@ -36,6 +36,7 @@ from handlers import buttons, outgoing
 from handlers.access import deny
 from handlers.buttons import button
 from handlers.flows import NEW_PRIVATE, person_of, say, step
+from handlers.image_files import offers_photo, photo_in
 from handlers.volunteer_common import (
     answer,
     area,
@@ -232,8 +233,11 @@ async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
     assert message is not None
-    if message.photo:
-        draft.data["photo"] = message.photo[-1].file_id
+    if offers_photo(message):
+        photo = await photo_in(ctx, me, message)
+        if photo is None:  # an image file that could not be used; already said why
+            return
+        draft.data["photo"] = photo
     elif _is_skip(ctx, typed(update)):
         draft.data["photo"] = None
     else:

@@ -15,6 +15,7 @@ from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from handlers import outgoing
 from handlers.flows import dispatch, person_of, step
+from handlers.image_files import offers_photo, photo_in
 from handlers.worker_common import (
     NOTE_LIMIT,
     Pressed,
@@ -59,10 +60,12 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
     """Takes the after-photo; resolves at once if its caption is the note, else asks for one."""
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
-    if not message.photo:
+    if not offers_photo(message):
         await refuse_non_photo(ctx, me, message)
         return
-    photo, note = message.photo[-1].file_id, (message.caption or "").strip()
+    photo, note = await photo_in(ctx, me, message), (message.caption or "").strip()
+    if photo is None:  # an image file that could not be used; already said why
+        return
     album = message.media_group_id
     if not note or len(note) > NOTE_LIMIT:
         draft.step, draft.data["photo"], draft.data["album"] = "note", photo, album

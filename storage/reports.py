@@ -286,6 +286,14 @@ class Reports:
         )
         return await self._with_photos(rows)
 
+    async def count_by_reporter_since(self, user_id: int, since: datetime) -> int:
+        """Returns how many reports USER_ID has made (for themselves) since SINCE."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM reports WHERE reporter_id = ? AND created_at > ?",
+            (user_id, to_db(since)),
+        )
+        return int(row[0]) if row else 0
+
     async def open_for(self, user_id: int, units: Sequence[str], limit: int = 50) -> list[Report]:
         """Returns open reports assigned to USER_ID or unassigned at UNITS, oldest first."""
         marks = ",".join("?" * len(units)) or "NULL"

@@ -744,6 +744,10 @@ class FakeBotApi:
             value = params.get(value[len("attach://") :])
             if isinstance(value, FileInfo):
                 return value
+        if isinstance(value, _UploadedFile):
+            # Telegram keeps an uploaded photo and gives it a new file_id; so does the fake, with
+            # the bytes as uploaded (real Telegram would recompress them, EXIF-free either way).
+            return self.new_file(len(value.content), content=value.content)
         if isinstance(value, str) and value in self.files:
             return self.files[value]
         if isinstance(value, str) and value.startswith(("http://", "https://")):
@@ -966,9 +970,15 @@ class FakeUser:
         ]
 
     def send_document(
-        self, name: str = "a.pdf", mime: str = "application/pdf", size: int = 30_000
+        self,
+        name: str = "a.pdf",
+        mime: str = "application/pdf",
+        size: int = 30_000,
+        content: bytes | None = None,
     ) -> dict[str, Any]:
-        info = self.api.new_file(size, suffix=name.rsplit(".", 1)[-1])
+        """Sends a file; CONTENT (if given) is what getFile's download returns, SIZE its length."""
+        size = len(content) if content is not None else size
+        info = self.api.new_file(size, suffix=name.rsplit(".", 1)[-1], content=content)
         document = {"file_id": info.file_id, "file_unique_id": info.file_unique_id,
                     "file_name": name, "mime_type": mime, "file_size": size}  # fmt: skip
         return self._send(document=document)

@@ -41,6 +41,8 @@ class RecordingRequest(BaseRequest):
     calls: list[Call] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    # file_id -> bytes: what getFile + download answers; uploads are kept here under a new id
+    files: dict[str, bytes] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1000))
 
     KNOWN: ClassVar[set[str]] = {
@@ -85,7 +87,16 @@ class RecordingRequest(BaseRequest):
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a download of getFile's file_path
+            file_id = endpoint.removesuffix(".jpg")
+            if file_id not in self.files:
+                return 404, b"Not Found"
+            return 200, self.files[file_id]
         params = dict(request_data.parameters) if request_data else {}
+        for name, upload in (request_data.multipart_data if request_data else {}).items():
+            file_id = f"upload-{next(self._ids)}"
+            self.files[file_id] = bytes(upload[1])
+            params[name] = file_id
         if endpoint not in self.KNOWN:
             self.unexpected.append(endpoint)
             return 404, json.dumps(
@@ -134,10 +145,11 @@ class RecordingRequest(BaseRequest):
         if endpoint == "sendMediaGroup":
             return [self._message(params) for _ in params.get("media", [])]
         if endpoint == "getFile":
+            content = self.files.get(str(params.get("file_id")))
             return {
                 "file_id": params.get("file_id"),
                 "file_unique_id": "u",
-                "file_size": 1000,
+                "file_size": len(content) if content is not None else 1000,
                 "file_path": f"photos/{params.get('file_id')}.jpg",
             }
         if endpoint == "getUpdates":

@@ -162,3 +162,17 @@ def test_the_example_config_is_valid():
     assert any(c.route_level for c in settings.categories)
     assert any(s.role == "partner" and s.categories for s in settings.staff)
     assert any(u.lat is not None for u in settings.units)
+
+
+def test_limits_default_to_a_street_office_and_are_read_from_the_file(tmp_path):
+    from bot.settings import LimitSettings
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert settings_module.load(example).limits == LimitSettings()
+    assert LimitSettings().reports_per_hour == 10
+    path = tmp_path / "office.toml"
+    path.write_text("[limits]\nreports_per_hour = 5\n", encoding="utf-8")
+    assert settings_module.load(path).limits.reports_per_hour == 5
+    path.write_text("[limits]\npresses_per_second = 0\n", encoding="utf-8")
+    with pytest.raises(settings_module.ConfigError, match=r"limits\.presses_per_second"):
+        settings_module.load(path)

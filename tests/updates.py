@@ -77,7 +77,12 @@ def photo(
 
 
 def document(
-    user_id: int, *, mime: str = "application/pdf", name: str = "a.pdf", size: int = 30_000
+    user_id: int,
+    *,
+    mime: str = "application/pdf",
+    name: str = "a.pdf",
+    size: int = 30_000,
+    lang: str = "zh-hans",
 ) -> dict[str, Any]:
     doc = {
         "file_id": f"doc-{name}",
@@ -86,7 +91,7 @@ def document(
         "mime_type": mime,
         "file_size": size,
     }
-    return update(message=_message(user_id, document=doc))
+    return update(message=_message(user_id, document=doc, lang=lang))
 
 
 def sticker(user_id: int) -> dict[str, Any]:

@@ -52,6 +52,7 @@ class Griddesk:
         self.log_path = folder / "griddesk.log"
         self.process: asyncio.subprocess.Process | None = None
         self.env_extra: dict[str, str] = {}
+        self.extra_args: list[str] = []  # e.g. ["--log-level", "DEBUG"]
         self.starts = 0
 
     async def start(self, *, wait: bool = True, **env: str) -> None:
@@ -74,6 +75,7 @@ class Griddesk:
                 str(self.config),
                 "--api-url",
                 self.fake.api_url,
+                *self.extra_args,
                 cwd=REPO,
                 env=environment,
                 stdin=asyncio.subprocess.DEVNULL,

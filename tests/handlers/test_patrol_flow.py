@@ -109,3 +109,21 @@ async def test_a_worker_cannot_walk_the_picker_above_their_own_unit(harness):
     assert (await harness.services.drafts.get(WORKER_G1)).data["unit"] == "G1"
     await press(harness, WORKER_G1, "patrol:down:7")  # forged index
     assert "按钮已失效" in harness.last_text(WORKER_G1)
+
+
+async def test_a_patrol_photo_sent_as_a_file_is_kept_re_encoded(harness):
+    from tests.images import jpeg_with_gps, metadata
+
+    harness.request.files["doc-round.jpg"] = jpeg_with_gps()
+    await harness.send(updates.text(COMMUNITY, "/patrol"))
+    await press(harness, COMMUNITY, "patrol:kind:doorknock")
+    for index in (1, 0):
+        await press(harness, COMMUNITY, f"patrol:down:{index}")
+    await press(harness, COMMUNITY, "patrol:here")
+    await harness.send(updates.text(COMMUNITY, "叮咚敲门一轮，走访 12 户"))
+    await harness.send(updates.document(COMMUNITY, mime="image/jpeg", name="round.jpg"))
+    [upload] = harness.request.sent("sendPhoto", COMMUNITY)
+    clean_id = upload.params["photo"]
+    assert metadata(harness.request.files[clean_id]) == {}
+    draft = await harness.services.drafts.get(COMMUNITY)
+    assert draft is not None and draft.data["photos"] == [clean_id]

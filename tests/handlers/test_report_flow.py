@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from PIL import Image
 
 from bot.domain.reports import Report, Status
 from tests import updates
 from tests.conftest import RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
 from tests.handlers.test_register import reply_keyboard
+from tests.images import jpeg_with_gps, metadata
 
 DESCRIPTION = "楼下垃圾桶满了三天没人清理"
 
@@ -182,18 +186,46 @@ async def test_a_pdf_is_refused_and_the_step_stays(harness):
     assert await photos_of(harness) == []
 
 
-async def test_an_image_sent_as_a_file_counts_and_reaches_the_worker_as_a_file(harness):
+async def test_an_image_sent_as_a_file_reaches_the_worker_re_encoded_without_gps(harness):
     await registered(harness)
+    harness.request.files["doc-scan.jpg"] = jpeg_with_gps(orientation=6)
     await harness.send(updates.text(RESIDENT, "/report"))
-    await harness.send(updates.document(RESIDENT, mime="image/png", name="scan.png"))
-    assert await photos_of(harness) == ["doc:doc-scan.png"]
+    await harness.send(updates.document(RESIDENT, mime="image/jpeg", name="scan.jpg"))
+    # The stripped copy goes back to the resident as a photo; its new file_id is what is kept.
+    [upload] = harness.request.sent("sendPhoto", RESIDENT)
+    new_id = upload.params["photo"]
+    assert await photos_of(harness) == [new_id]
+    assert "位置" in upload.params["caption"]
+    clean = harness.request.files[new_id]
+    assert metadata(clean) == {}
+    assert Image.open(io.BytesIO(clean)).size == (300, 400)  # turned upright first
     await harness.send(updates.text(RESIDENT, DESCRIPTION))
     await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:cat:"))
     await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:home:"))
     await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:send:"))
-    # Telegram refuses a document's file_id as a photo: it goes out as a document.
-    [call] = harness.request.sent("sendDocument", WORKER_G1)
-    assert call.params["document"] == "doc-scan.png"
+    [call] = harness.request.sent("sendPhoto", WORKER_G1)
+    assert call.params["photo"] == new_id
+    assert harness.request.sent("sendDocument") == []
+    [report] = await all_reports(harness)
+    assert report.photos == (new_id,)
+
+
+async def test_an_image_file_that_does_not_decode_is_refused_politely(harness):
+    harness.request.files["doc-fake.png"] = b"\x89PNG not really"
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await harness.send(updates.document(RESIDENT, mime="image/png", name="fake.png"))
+    assert "打不开" in harness.last_text(RESIDENT)
+    assert await step_of(harness) == "photos"
+    assert await photos_of(harness) == []
+    assert harness.request.sent("sendPhoto") == []
+
+
+async def test_an_image_file_that_fails_to_upload_asks_to_send_again(harness):
+    harness.request.files["doc-scan.jpg"] = jpeg_with_gps()
+    harness.request.fail_next("sendPhoto", 400, {"description": "Bad Request: PHOTO_INVALID"})
+    await harness.send(updates.document(RESIDENT, mime="image/jpeg", name="scan.jpg", lang="en"))
+    assert "send it again" in harness.last_text(RESIDENT)
+    assert await harness.services.drafts.get(RESIDENT) is None
 
 
 async def test_a_file_over_twenty_megabytes_is_refused(harness):
@@ -354,3 +386,23 @@ async def test_a_restart_keeps_the_report_where_it_was(harness, settings):
         await shutdown(app)
     [report] = await all_reports(harness)
     assert (report.category, report.unit) == ("road", "B1")
+
+
+async def test_an_image_file_upload_told_to_wait_a_moment_is_retried(harness, monkeypatch):
+    import asyncio
+
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    harness.request.files["doc-scan.jpg"] = jpeg_with_gps()
+    harness.request.fail_next(
+        "sendPhoto", 429, {"description": "Too Many Requests", "parameters": {"retry_after": 1}}
+    )
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await harness.send(updates.document(RESIDENT, mime="image/jpeg", name="scan.jpg"))
+    assert slept == [1.0]
+    [_, upload] = harness.request.sent("sendPhoto", RESIDENT)
+    assert await photos_of(harness) == [upload.params["photo"]]

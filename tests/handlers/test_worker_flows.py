@@ -216,3 +216,22 @@ async def test_resolve_refer_or_reject_on_a_returned_report_says_its_status_and_
         await press(harness, WORKER_G1, f"report:{verb}:{report.id}")
         assert "当前状态为「已退回」" in harness.last_text(WORKER_G1), verb
         assert await step_of(harness, WORKER_G1) is None
+
+
+async def test_an_after_photo_sent_as_a_file_reaches_the_resident_without_gps(harness):
+    from tests.images import jpeg_with_gps, metadata
+
+    report = await new_report(harness)
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    harness.request.files["doc-after.jpg"] = jpeg_with_gps()
+    harness.request.clear()
+    await harness.send(updates.document(WORKER_G1, mime="image/jpeg", name="after.jpg"))
+    [upload] = harness.request.sent("sendPhoto", WORKER_G1)
+    clean_id = upload.params["photo"]
+    assert metadata(harness.request.files[clean_id]) == {}
+    await harness.send(updates.text(WORKER_G1, "已清理完毕"))
+
+    after = await stored(harness, report)
+    assert (after.status, after.resolution_photo) == (Status.RESOLVED, clean_id)
+    [photo] = harness.request.sent("sendPhoto", RESIDENT)
+    assert photo.params["photo"] == clean_id

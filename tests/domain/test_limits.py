@@ -1,0 +1,59 @@
+"""Flood-limit rules: a sliding window per person, told once per window; report limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain.limits import Verdict, Window, report_refusal
+
+T0 = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+A, T, Q = Verdict.ALLOWED, Verdict.TELL, Verdict.QUIET
+
+
+@pytest.mark.parametrize(
+    ("limit", "offsets", "expected"),
+    [
+        (3, [0, 0, 0], [A, A, A]),
+        (3, [0, 0, 0, 0, 0], [A, A, A, T, Q]),
+        # the window slides: the first hit leaves it after exactly one window
+        (2, [0, 0.5, 0.9, 1.0, 1.2], [A, A, T, A, Q]),
+        # refused hits do not count, so a steady tapper gets through at the limit's pace
+        (1, [0, 0.5, 1.0, 1.5, 2.0], [A, T, A, T, A]),
+        # told at most once per window, however fast the refused hits come
+        (1, [0, 0.1, 0.2, 0.9, 1.0, 1.05, 1.1], [A, T, Q, Q, A, Q, T]),
+    ],
+)
+def test_a_window_allows_the_limit_then_tells_once(limit, offsets, expected):
+    window = Window(limit, timedelta(seconds=1))
+    got = [window.hit(7, T0 + timedelta(seconds=s)) for s in offsets]
+    assert got == expected
+
+
+def test_each_person_has_their_own_window():
+    window = Window(1, timedelta(minutes=1))
+    assert [window.hit(who, T0) for who in (1, 2, 1, 2)] == [A, A, T, T]
+
+
+def test_idle_people_are_forgotten_when_many_are_tracked():
+    window = Window(1, timedelta(seconds=1))
+    window.PRUNE_AT = 3
+    for who in range(5):
+        window.hit(who, T0)
+    window.hit(99, T0 + timedelta(seconds=5))
+    assert set(window._tracks) == {99}
+
+
+@pytest.mark.parametrize(
+    ("hour", "day", "expected"),
+    [
+        (0, 0, None),
+        (9, 29, None),
+        (10, 10, ("reports_per_hour", 10)),
+        (3, 30, ("reports_per_day", 30)),
+        (10, 30, ("reports_per_day", 30)),  # the longer wait is the one to tell
+    ],
+)
+def test_report_refusal(hour, day, expected):
+    assert report_refusal(hour, day, per_hour=10, per_day=30) == expected
