@@ -157,20 +157,11 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     if target is None:  # left meanwhile, or no such person
         await answer(update, ctx.texts("staff.gone", me.lang))
         return
-    tree = await ctx.units.tree()
-    if refused := access.change_staff(actor, target, tree):
+    if refused := access.change_staff(actor, target, await ctx.units.tree()):
         await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.gone")
         return
-    if press.verb == "setrole":
-        role = role_of(press)
-        if role is None:
-            await answer(update, ctx.texts("common.stale_button", me.lang))
-            return
-        if refused := access.place_staff(actor, role, target.unit, tree):
-            await deny(
-                update, ctx, me, refused, f"staff:{target.user_id}", "staff.role_not_allowed"
-            )
-            return
+    if press.verb == "setrole" and await refused_role(update, ctx, me, actor, target, press):
+        return
     await answer(update)
     await VERBS[press.verb](ctx, me, actor, target, press)
 
@@ -179,6 +170,21 @@ def role_of(press: Press) -> Role | None:
     """Returns the role a "staff:setrole:<id>:<role>" press names, None if it names none."""
     wanted = press.args[1] if len(press.args) > 1 else ""
     return Role(wanted) if wanted in Role.__members__.values() else None
+
+
+async def refused_role(
+    update: Update, ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press
+) -> bool:
+    """Answers and returns True unless ACTOR may give TARGET the role pressed (staff_place)."""
+    role = role_of(press)
+    if role is None:
+        await answer(update, ctx.texts("common.stale_button", me.lang))
+        return True
+    tree = await ctx.units.tree()
+    if refused := access.place_staff(actor, role, target.unit, tree):
+        await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.role_not_allowed")
+        return True
+    return False
 
 
 async def target_of(ctx: GridContext, press: Press) -> Staff | None:
