@@ -22,7 +22,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Person, Role, Staff
-from bot.domain.staffing import roles_for
 from bot.domain.staffing import scope_of as walk_top
 from bot.domain.units import UnitTree
 from handlers import outgoing
@@ -236,12 +235,14 @@ async def deactivate(
 
 
 async def ask_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press) -> None:
+    """Offers the roles ACTOR may give TARGET where they are (the staff_place rule decides)."""
     if await refused_config(ctx, me, target):
         return
+    tree = await ctx.units.tree()
     rows = [
         [button(role_name(ctx, role, me.lang), NOUN, "setrole", target.user_id, role.value)]
-        for role in roles_for(actor)
-        if role is not target.role
+        for role in Role
+        if role is not target.role and access.place_staff(actor, role, target.unit, tree) is None
     ]
     rows.append([button(ctx.texts("staff.back", me.lang), NOUN, "show", target.user_id)])
     text = ctx.texts("staff.ask_role", me.lang, name=target.name)
