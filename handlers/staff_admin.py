@@ -3,10 +3,13 @@
 Callbacks: "staff:page:<n>" the list; "staff:show:<id>" a person's card; "staff:off:<id>" asks,
 "staff:offok:<id>" deactivates; "staff:role:<id>" offers roles, "staff:setrole:<id>:<role>" sets
 one; "staff:move:<id>" starts a unit walk ("staffmv:walk|pick:<unit>", the target kept in a
-draft). Every press is re-authorised against the database (bot/domain/staffing.py): the presser
-must still manage staff, the person must still be active and in their scope, and the new unit or
-role must be one they may give. Staff listed in the config file are moved or re-roled in the
-file (the next start would undo a change made here); they can be deactivated here at once.
+draft). Every press is re-authorised against the database by the named rules of
+bot/domain/access.py (staff_manage, staff_change, staff_place, which wrap bot/domain/staffing.py):
+the presser must still manage staff, the person must still be active and in their scope, and the
+new unit or role must be one they may give; a refusal is answered and recorded for /audit. The
+unit walk offers "choose here" only where a pick would be allowed. Staff listed in the config
+file are moved or re-roled in the file (the next start would undo a change made here); they can
+be deactivated here at once.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain.people import Person, Role, Staff
-from bot.domain.staffing import in_scope, may_change, may_manage_staff, may_place, roles_for
 from bot.domain.staffing import scope_of as walk_top
 from bot.domain.units import UnitTree
 from handlers import outgoing
+from handlers.access import deny
 from handlers.buttons import Press, answer, button, keyboard, parse
 from handlers.departures import hand_over
 from handlers.flows import NEW_PRIVATE, person_of, say
@@ -47,26 +51,31 @@ def place(tree: UnitTree, unit: str) -> str:
     return f"{tree.path_name(unit) or tree.get(unit).name} ({unit})" if unit in tree else unit
 
 
-async def manager(ctx: GridContext, me: Person) -> Staff | None:
-    """Returns ME's staff record if they may manage staff now (read again on every press)."""
+async def manager(
+    update: Update, ctx: GridContext, me: Person, target: str | None = None
+) -> Staff | None:
+    """Returns ME's staff record if they may manage staff now (read again on every press);
+    else refuses by the staff_manage rule (recorded with TARGET) and returns None."""
     staff = await ctx.people.staff(me.user_id)
-    return staff if may_manage_staff(staff) else None
+    if refused := access.manage_staff(staff):
+        await deny(update, ctx, me, refused, target, "staff.not_allowed")
+        return None
+    return staff
 
 
 async def managed(ctx: GridContext, me: Person, actor: Staff) -> list[Staff]:
     """Returns the active staff ACTOR manages, in tree order."""
     tree = await ctx.units.tree()
     order = {unit.code: i for i, unit in enumerate(tree)}
-    found = [s for s in await ctx.people.all_staff() if may_change(actor, s, tree)]
+    found = [s for s in await ctx.people.all_staff() if access.change_staff(actor, s, tree) is None]
     return sorted(found, key=lambda s: (order.get(s.unit, len(order)), s.user_id))
 
 
 async def list_command(update: Update, ctx: GridContext) -> None:
     """Lists the staff the sender manages, a button per person; others are refused politely."""
     me = await person_of(update, ctx)
-    actor = await manager(ctx, me)
+    actor = await manager(update, ctx, me)
     if actor is None:
-        await say(ctx, me, "staff.not_allowed")
         return
     await ctx.outbox.send([await list_card(ctx, me, actor, 0)], ctx.now())
 
@@ -131,9 +140,9 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     query = update.callback_query
     press = parse(query.data if query else None)
-    actor = await manager(ctx, me)
+    uid = press.int_arg(0) if press is not None and press.verb in VERBS else None
+    actor = await manager(update, ctx, me, f"staff:{uid}" if uid is not None else None)
     if actor is None:
-        await answer(update, ctx.texts("staff.not_allowed", me.lang))
         return
     if press is None or (press.verb != "page" and press.verb not in VERBS):
         await answer(update, ctx.texts("common.stale_button", me.lang))
@@ -144,11 +153,37 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         await ctx.outbox.send([await list_card(ctx, me, actor, page)], ctx.now())
         return
     target = await target_of(ctx, press)
-    if target is None or not may_change(actor, target, await ctx.units.tree()):
+    if target is None:  # left meanwhile, or no such person
         await answer(update, ctx.texts("staff.gone", me.lang))
+        return
+    if refused := access.change_staff(actor, target, await ctx.units.tree()):
+        await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.gone")
+        return
+    if press.verb == "setrole" and await refused_role(update, ctx, me, actor, target, press):
         return
     await answer(update)
     await VERBS[press.verb](ctx, me, actor, target, press)
+
+
+def role_of(press: Press) -> Role | None:
+    """Returns the role a "staff:setrole:<id>:<role>" press names, None if it names none."""
+    wanted = press.args[1] if len(press.args) > 1 else ""
+    return Role(wanted) if wanted in Role.__members__.values() else None
+
+
+async def refused_role(
+    update: Update, ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press
+) -> bool:
+    """Answers and returns True unless ACTOR may give TARGET the role pressed (staff_place)."""
+    role = role_of(press)
+    if role is None:
+        await answer(update, ctx.texts("common.stale_button", me.lang))
+        return True
+    tree = await ctx.units.tree()
+    if refused := access.place_staff(actor, role, target.unit, tree):
+        await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.role_not_allowed")
+        return True
+    return False
 
 
 async def target_of(ctx: GridContext, press: Press) -> Staff | None:
@@ -200,12 +235,14 @@ async def deactivate(
 
 
 async def ask_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press) -> None:
+    """Offers the roles ACTOR may give TARGET where they are (the staff_place rule decides)."""
     if await refused_config(ctx, me, target):
         return
+    tree = await ctx.units.tree()
     rows = [
         [button(role_name(ctx, role, me.lang), NOUN, "setrole", target.user_id, role.value)]
-        for role in roles_for(actor)
-        if role is not target.role
+        for role in Role
+        if role is not target.role and access.place_staff(actor, role, target.unit, tree) is None
     ]
     rows.append([button(ctx.texts("staff.back", me.lang), NOUN, "show", target.user_id)])
     text = ctx.texts("staff.ask_role", me.lang, name=target.name)
@@ -215,12 +252,9 @@ async def ask_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, pr
 
 
 async def set_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press) -> None:
-    wanted = press.args[1] if len(press.args) > 1 else ""
-    role = Role(wanted) if wanted in Role.__members__.values() else None
-    tree = await ctx.units.tree()
-    if role is None or not may_place(actor, role, target.unit, tree):
-        await say(ctx, me, "staff.role_not_allowed")
-        return
+    """Gives TARGET the role pressed (on_press has checked it by the staff_place rule)."""
+    role = role_of(press)
+    assert role is not None
     await change(ctx, me, target, replace(target, role=role))
 
 
@@ -238,7 +272,11 @@ async def walk_card(
 ) -> Outgoing:
     tree = await ctx.units.tree()
     at = draft.data.get("at")
-    markup = walk_keyboard(ctx, me.lang, tree, WALK, at, top=walk_top(actor))
+
+    def pickable(code: str) -> bool:
+        return code != target.unit and access.place_staff(actor, target.role, code, tree) is None
+
+    markup = walk_keyboard(ctx, me.lang, tree, WALK, at, top=walk_top(actor), pickable=pickable)
     text = ctx.texts("staff.ask_unit", me.lang, name=target.name, at=place(tree, at) if at else "—")
     return outgoing.card(me.user_id, card_key(me.user_id), text, markup=markup)
 
@@ -249,21 +287,27 @@ async def on_walk(update: Update, ctx: GridContext) -> None:
     query = update.callback_query
     press = parse(query.data if query else None)
     draft = await ctx.drafts.get(me.user_id)
-    actor = await manager(ctx, me)
+    actor = await manager(update, ctx, me)
     if actor is None:
-        await answer(update, ctx.texts("staff.not_allowed", me.lang))
         return
     if press is None or draft is None or draft.flow != FLOW or press.verb not in ("walk", "pick"):
         await answer(update, ctx.texts("common.stale_button", me.lang))
         return
     tree = await ctx.units.tree()
     target = await ctx.people.staff(int(draft.data["uid"]))
-    fits, code = walk_target(tree, press, walk_top(actor))
-    if target is None or not may_change(actor, target, tree):
-        await answer(update, ctx.texts("staff.gone", me.lang))
+    if target is None:
         await ctx.drafts.clear(me.user_id, ctx.now())
+        await answer(update, ctx.texts("staff.gone", me.lang))
         return
-    if not fits or (press.verb == "pick" and not in_scope(actor, str(code), tree)):
+    if refused := access.change_staff(actor, target, tree):
+        await ctx.drafts.clear(me.user_id, ctx.now())
+        await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.gone")
+        return
+    fits, code = walk_target(tree, press, walk_top(actor))
+    if refused := walk_refusal(actor, target, press.verb, fits, code, tree):
+        await deny(update, ctx, me, refused, f"unit:{code or '-'}", "staff.unit_not_allowed")
+        return
+    if press.verb == "pick" and code == target.unit:  # not offered: an old or forged press
         await answer(update, ctx.texts("staff.unit_not_allowed", me.lang))
         return
     await answer(update)
@@ -272,11 +316,20 @@ async def on_walk(update: Update, ctx: GridContext) -> None:
         await ctx.drafts.put(draft, ctx.now(), [await walk_card(ctx, me, actor, draft, target)])
         return
     assert code is not None
-    if not may_place(actor, target.role, code, tree) or code == target.unit:
-        await say(ctx, me, "staff.unit_not_allowed")
-        return
     await ctx.drafts.clear(me.user_id, ctx.now())
     await change(ctx, me, target, replace(target, unit=code))
+
+
+def walk_refusal(
+    actor: Staff, target: Staff, verb: str, fits: bool, code: str | None, tree: UnitTree
+) -> access.Decision:
+    """Names the rule that refuses a step of a move's walk: walking outside ACTOR's subtree, or
+    picking a unit where ACTOR may not place TARGET (neither is offered: old or forged presses)."""
+    if not fits:
+        return access.Rule.STAFF_PLACE
+    if verb == "pick" and code is not None:
+        return access.place_staff(actor, target.role, code, tree)
+    return None
 
 
 async def change(ctx: GridContext, me: Person, before: Staff, after: Staff) -> None:

@@ -1,7 +1,8 @@
 """/invite ROLE UNIT [NAME]: a single-use staff invite link made in chat, as `griddesk invite` does.
 
 Admins may invite any role anywhere; street and district staff invite roles below their own to
-units below their own (bot/domain/staffing.may_place). Anyone else is refused politely.
+units below their own. Both checks are named rules (bot/domain/access.py: staff_manage,
+staff_place): anyone else is refused politely and the refusal is recorded for /audit.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
+from bot.domain import access
 from bot.domain.people import Role
-from bot.domain.staffing import may_manage_staff, may_place, roles_for
+from bot.domain.staffing import roles_for
 from bot.importer import ROLE_NAMES
+from handlers.access import deny
 from handlers.flows import NEW_PRIVATE, person_of, say
 from handlers.invites import create_link
-from handlers.staff_admin import place, role_name
+from handlers.staff_admin import manager, place, role_name
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +39,8 @@ def parse_role(text: str) -> Role | None:
 async def invite_command(update: Update, ctx: GridContext) -> None:
     """Replies with a new invite link, or says what is wrong with the request."""
     me = await person_of(update, ctx)
-    actor = await ctx.people.staff(me.user_id)
-    if not may_manage_staff(actor):
-        await say(ctx, me, "staff.not_allowed")
+    actor = await manager(update, ctx, me)
+    if actor is None:
         return
     args = list(ctx.args or [])
     roles = " ".join(r.value for r in roles_for(actor))
@@ -51,8 +53,10 @@ async def invite_command(update: Update, ctx: GridContext) -> None:
     if unit not in tree:
         await say(ctx, me, "staff.invite_unknown_unit", unit=unit)
         return
-    if not may_place(actor, role, unit, tree):
-        await say(ctx, me, "staff.invite_not_allowed", roles=roles)
+    if refused := access.place_staff(actor, role, unit, tree):
+        await deny(
+            update, ctx, me, refused, f"unit:{unit}", "staff.invite_not_allowed", roles=roles
+        )
         return
     username = ctx.services.settings.telegram.bot_username or ctx.bot.username
     link, expires = await create_link(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -198,10 +198,13 @@ def walk_keyboard(
     *,
     top: str | None = None,
     home: str | None = None,
+    pickable: Callable[[str], bool] | None = None,
 ) -> dict:
     """Returns buttons to walk the unit tree: open a child, choose this unit, go up, or home.
 
-    TOP (a staff member's unit) bounds the walk; HOME offers the user's registered place.
+    TOP (a staff member's unit) bounds the walk; HOME offers the user's registered place;
+    PICKABLE, when given, says which units may be chosen (no "choose here" where a pick would
+    be refused).
     """
     t = ctx.texts
     rows = []
@@ -217,6 +220,7 @@ def walk_keyboard(
         children = [tree.get(top)] if top is not None else tree.roots()
     else:
         children = tree.children(at)
+    if at is not None and (pickable is None or pickable(at)):
         rows.append(
             [
                 buttons.button(

@@ -47,12 +47,15 @@ async def upsert_staff(
 
     The config sync ('config') re-activates only staff the sync itself deactivated: someone an
     admin deactivated in chat stays out until they are invited again, whatever the file says.
+    Active staff given another unit or role (the file edited, a new import or invite) are
+    recorded as moved and left with a pending hand-over, as a move in chat is.
     """
     staff = list(staff)
     rows = [
         (s.user_id, s.name, s.role.value, s.unit, json.dumps(list(s.categories)), source)
         for s in staff
     ]
+    moving = await _moving(conn, staff)
     returning = await _inactive_of(conn, [s.user_id for s in staff], source)
     await conn.executemany(
         "INSERT INTO staff (user_id, name, role, unit, categories, source)"
@@ -68,7 +71,36 @@ async def upsert_staff(
     )
     for user_id in returning:
         await add_staff_event(conn, user_id, "reactivate", None, at, {"source": source})
+    for user_id, data in moving:
+        action = "move" if data["from_unit"] != data["to_unit"] else "role"
+        event_id = await add_staff_event(conn, user_id, action, None, at, data | {"source": source})
+        await _mark_handover(conn, user_id, event_id)
     return len(rows)
+
+
+async def _moving(conn: aiosqlite.Connection, staff: list[Staff]) -> list[tuple[int, dict]]:
+    """Returns which of STAFF are active with another unit or role now, with the change."""
+    wanted = {s.user_id: s for s in staff}
+    ids = list(wanted)
+    found: list[tuple[int, dict]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT user_id, unit, role FROM staff WHERE active = 1 AND user_id IN ({marks})",
+            tuple(chunk),
+        ) as cursor:
+            for row in await cursor.fetchall():
+                after = wanted[row["user_id"]]
+                if (row["unit"], row["role"]) != (after.unit, after.role.value):
+                    data = {
+                        "from_unit": row["unit"],
+                        "to_unit": after.unit,
+                        "from_role": row["role"],
+                        "to_role": after.role.value,
+                    }
+                    found.append((row["user_id"], data))
+    return found
 
 
 async def _inactive_of(conn: aiosqlite.Connection, ids: list[int], source: str) -> list[int]:
@@ -93,11 +125,31 @@ async def add_staff_event(
     actor_id: int | None,
     at: datetime | None,
     data: dict | None = None,
-) -> None:
-    """Appends one change of a staff member to staff_events (ids and codes only, no names)."""
-    await conn.execute(
+) -> int:
+    """Appends one change of a staff member to staff_events (ids and codes only, no names);
+    returns the event's id."""
+    cursor = await conn.execute(
         "INSERT INTO staff_events (user_id, action, actor_id, at, data) VALUES (?, ?, ?, ?, ?)",
         (user_id, action, actor_id, to_db(at or datetime.now(UTC)), json.dumps(data or {})),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+# A move or role change leaves a hand-over pending until handlers/departures.py has re-routed
+# what the person no longer covers: a row in `meta` (key HANDOVER + user id, value the change's
+# staff_events id), written in the change's own commit and cleared only for the change it was
+# written for. The staff_departed sweep finds pending ones by the key's primary-key index, so a
+# crash between the change and its hand-over is finished on the next pass, and a pass with
+# nothing pending costs one index probe.
+HANDOVER = "staff_handover:"
+
+
+async def _mark_handover(conn: aiosqlite.Connection, user_id: int, event_id: int) -> None:
+    await conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (f"{HANDOVER}{user_id}", event_id),
     )
 
 
@@ -270,9 +322,34 @@ class People:
                 "to_role": after.role.value,
             }
             action = "move" if before.unit != after.unit else "role"
-            await add_staff_event(conn, before.user_id, action, by, at, data)
+            event_id = await add_staff_event(conn, before.user_id, action, by, at, data)
+            await _mark_handover(conn, before.user_id, event_id)
             await outbox.add(conn, list(messages), at)
         return True
+
+    async def pending_handovers(self, limit: int = 100) -> list[tuple[int, int]]:
+        """Returns (user id, marker) of staff whose move or role change is not yet handed over."""
+        rows = await self.db.fetchall(
+            "SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+            (HANDOVER, HANDOVER[:-1] + chr(ord(HANDOVER[-1]) + 1), limit),
+        )
+        return [(int(row["key"][len(HANDOVER) :]), row["value"]) for row in rows]
+
+    async def pending_handover(self, user_id: int) -> int | None:
+        """Returns the marker of USER_ID's pending hand-over, None if nothing is pending."""
+        row = await self.db.fetchone(
+            "SELECT value FROM meta WHERE key = ?", (f"{HANDOVER}{user_id}",)
+        )
+        return row["value"] if row else None
+
+    async def handover_done(self, user_id: int, marker: int) -> bool:
+        """Clears USER_ID's pending hand-over if it is still MARKER (a later change keeps its own
+        marker); False if it was not."""
+        async with self.db.transaction(completes_update=False) as conn:
+            cursor = await conn.execute(
+                "DELETE FROM meta WHERE key = ? AND value = ?", (f"{HANDOVER}{user_id}", marker)
+            )
+            return cursor.rowcount == 1
 
     async def staff_events(self, user_id: int) -> list[tuple[str, int | None, dict]]:
         """Returns USER_ID's staff history: (action, actor, data), oldest first."""

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.domain import activities, care, deadlines, groups, patrols, reports, volunteers
+from bot.domain import (
+    activities,
+    care,
+    deadlines,
+    groups,
+    patrols,
+    reports,
+    staffing,
+    volunteers,
+)
 from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import Volunteer
@@ -44,6 +53,9 @@ class Rule(StrEnum):
     ACTIVITY_JOIN = "activity_join"  # view and sign up for an activity: approved volunteers
     ACTIVITY_CHECK_IN = "activity_check_in"  # see the roster, check volunteers in
     GROUP_BIND = "group_bind"  # bind or unbind a group chat to a unit
+    STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
+    STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
+    STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
 
 
 Decision = Rule | None  # None: allowed
@@ -184,3 +196,20 @@ def check_in(staff: Staff | None, activity: activities.Activity, tree: UnitTree)
 
 def bind_group(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
     return _unless(groups.may_bind(staff, unit, tree), Rule.GROUP_BIND)
+
+
+def manage_staff(staff: Staff | None) -> Decision:
+    """Allows admins, street and district staff to use /staff and /invite at all."""
+    return _unless(staffing.may_manage_staff(staff), Rule.STAFF_MANAGE)
+
+
+def change_staff(staff: Staff | None, target: Staff, tree: UnitTree) -> Decision:
+    """Allows a manager to see, deactivate, move or re-role TARGET: below them, in a lower role,
+    never themselves."""
+    return _unless(staffing.may_change(staff, target, tree), Rule.STAFF_CHANGE)
+
+
+def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> Decision:
+    """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
+    their own at a unit below their own (admins: any)."""
+    return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)

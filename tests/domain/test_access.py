@@ -49,6 +49,8 @@ COMMUNITY_C1 = staff("community", "C1", 201)
 COMMUNITY_C2 = staff("community", "C2", 202)
 PARTNER = Staff(401, "物业", Role.PARTNER, "C1", ("property",))
 ADMIN = staff("admin", "D1", 901)
+STREET_S1 = staff("street", "S1", 301)
+DISTRICT_D1 = staff("district", "D1", 501)
 
 REPORT = Report(
     reporter_id=RESIDENT,
@@ -315,6 +317,100 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("admin: the admin", lambda: access.admin_only(ADMIN), None),
     ("admin: wrong role", lambda: access.admin_only(COMMUNITY_C1), Rule.ADMIN_ONLY),
     ("admin: stranger", lambda: access.admin_only(None), Rule.ADMIN_ONLY),
+    # staff management (/staff, /invite): admins anywhere, street and district below themselves
+    ("manage staff: the admin", lambda: access.manage_staff(ADMIN), None),
+    ("manage staff: a street officer", lambda: access.manage_staff(STREET_S1), None),
+    (
+        "manage staff: wrong role (community)",
+        lambda: access.manage_staff(COMMUNITY_C1),
+        Rule.STAFF_MANAGE,
+    ),
+    (
+        "manage staff: wrong role (worker)",
+        lambda: access.manage_staff(WORKER_G1),
+        Rule.STAFF_MANAGE,
+    ),
+    ("manage staff: stranger", lambda: access.manage_staff(None), Rule.STAFF_MANAGE),
+    (
+        "change staff: street over a worker",
+        lambda: access.change_staff(STREET_S1, WORKER_G1, TREE),
+        None,
+    ),
+    (
+        "change staff: admin over anyone",
+        lambda: access.change_staff(ADMIN, DISTRICT_D1, TREE),
+        None,
+    ),
+    (
+        "change staff: wrong unit (street over the district)",
+        lambda: access.change_staff(STREET_S1, DISTRICT_D1, TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "change staff: wrong unit (a street peer at its own unit)",
+        lambda: access.change_staff(STREET_S1, staff("street", "S1", 302), TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "change staff: wrong role (a street officer placed below)",
+        lambda: access.change_staff(STREET_S1, staff("street", "C1", 303), TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "change staff: wrong person (oneself)",
+        lambda: access.change_staff(ADMIN, ADMIN, TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "change staff: a worker over a worker",
+        lambda: access.change_staff(WORKER_G1, WORKER_G2, TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "change staff: stranger",
+        lambda: access.change_staff(None, WORKER_G1, TREE),
+        Rule.STAFF_CHANGE,
+    ),
+    (
+        "place staff: street puts a worker in a grid",
+        lambda: access.place_staff(STREET_S1, Role.GRID_WORKER, "G1", TREE),
+        None,
+    ),
+    (
+        "place staff: admin puts an admin anywhere",
+        lambda: access.place_staff(ADMIN, Role.ADMIN, "D1", TREE),
+        None,
+    ),
+    (
+        "place staff: wrong role (street gives street)",
+        lambda: access.place_staff(STREET_S1, Role.STREET, "C1", TREE),
+        Rule.STAFF_PLACE,
+    ),
+    (
+        "place staff: wrong unit (the street's own unit)",
+        lambda: access.place_staff(STREET_S1, Role.GRID_WORKER, "S1", TREE),
+        Rule.STAFF_PLACE,
+    ),
+    (
+        "place staff: wrong unit (above the street)",
+        lambda: access.place_staff(STREET_S1, Role.GRID_WORKER, "D1", TREE),
+        Rule.STAFF_PLACE,
+    ),
+    (
+        "place staff: unknown unit",
+        lambda: access.place_staff(ADMIN, Role.GRID_WORKER, "NOPE", TREE),
+        Rule.STAFF_PLACE,
+    ),
+    (
+        "place staff: wrong role (community)",
+        lambda: access.place_staff(COMMUNITY_C1, Role.GRID_WORKER, "G1", TREE),
+        Rule.STAFF_PLACE,
+    ),
+    (
+        "place staff: stranger",
+        lambda: access.place_staff(None, Role.GRID_WORKER, "G1", TREE),
+        Rule.STAFF_PLACE,
+    ),
 ]
 
 

@@ -6,11 +6,21 @@ from __future__ import annotations
 
 from bot.domain.activities import SignupStatus
 from bot.domain.care import VisitorKind
+from bot.domain.people import Role
 from bot.domain.reports import Status
 from bot.domain.volunteers import VolunteerStatus
 from handlers.volunteer_common import repos
 from tests import updates
-from tests.conftest import COMMUNITY, PROPERTY, RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
+from tests.conftest import (
+    ADMIN,
+    COMMUNITY,
+    PROPERTY,
+    RESIDENT,
+    RESIDENT_2,
+    STREET,
+    WORKER_G1,
+    WORKER_G2,
+)
 from tests.handlers.care_support import (
     NOTES,
     SIBLING_COMMUNITY,
@@ -24,6 +34,8 @@ from tests.handlers.care_support import (
 from tests.handlers.test_activities_flow import created
 from tests.handlers.test_group import bound, in_group
 from tests.handlers.test_patrol_flow import log_round
+from tests.handlers.test_staff_admin import NEWCOMER as STAFF_NEWCOMER
+from tests.handlers.test_staff_admin import enrol
 from tests.handlers.test_volunteer_registration import NEWCOMER, register_newcomer
 from tests.handlers.test_worker import new_report
 from tests.handlers.volunteer_support import VOLUNTEER_A, answers, person
@@ -178,3 +190,41 @@ async def test_a_press_on_ones_own_phone_from_a_group_changes_nothing_and_is_rec
     assert (await harness.services.people.get(RESIDENT)).phone == "13700001111"
     assert answers(harness)[-1] == "您没有权限进行此操作。"
     assert await refusals(harness) == [(RESIDENT, "me:unphone", "own_chat", None)]
+
+
+async def test_forged_staff_presses_and_invites_are_refused_and_recorded(harness):
+    await enrol(harness, Role.GRID_WORKER, "G2")
+    await person(harness, STRANGER, "路人")
+    await press(harness, WORKER_G1, f"staff:offok:{WORKER_G2}")  # wrong role: a grid worker
+    await press(harness, STRANGER, f"staff:show:{STAFF_NEWCOMER}")  # a stranger
+    await harness.send(updates.text(STRANGER, "/invite grid_worker G1"))
+    await press(harness, STREET, f"staff:offok:{ADMIN}")  # wrong unit: above the street
+    await press(harness, STREET, f"staff:setrole:{STAFF_NEWCOMER}:street")  # not below theirs
+    await harness.send(updates.text(STREET, "/invite grid_worker D1"))  # above the street
+    await press(harness, STREET, f"staff:move:{STAFF_NEWCOMER}")  # allowed: the walk starts
+    await press(harness, STREET, "staffmv:walk:D1")  # walking out of their subtree
+    await press(harness, STREET, "staffmv:pick:S1")  # their own unit, never offered
+    await press(harness, WORKER_G1, "staffmv:pick:G1")  # no manager, no draft
+
+    for user_id in (WORKER_G2, ADMIN):
+        assert await harness.services.people.staff(user_id) is not None
+    newcomer = await harness.services.people.staff(STAFF_NEWCOMER)
+    assert (newcomer.role, newcomer.unit) == (Role.GRID_WORKER, "G2")
+    [invites] = await harness.services.db.fetchall("SELECT COUNT(*) FROM invites")
+    assert invites[0] == 0
+    assert "王网格" not in everything_sent_to(harness, WORKER_G1)
+    assert "新同事" not in everything_sent_to(harness, STRANGER)
+    assert await refusals(harness) == [
+        (WORKER_G1, "staff:offok", "staff_manage", f"staff:{WORKER_G2}"),
+        (STRANGER, "staff:show", "staff_manage", f"staff:{STAFF_NEWCOMER}"),
+        (STRANGER, "/invite", "staff_manage", None),
+        (STREET, "staff:offok", "staff_change", f"staff:{ADMIN}"),
+        (STREET, "staff:setrole", "staff_place", f"staff:{STAFF_NEWCOMER}"),
+        (STREET, "/invite", "staff_place", "unit:D1"),
+        (STREET, "staffmv:walk", "staff_place", "unit:D1"),
+        (STREET, "staffmv:pick", "staff_place", "unit:S1"),
+        (WORKER_G1, "staffmv:pick", "staff_manage", None),
+    ]
+    await harness.send(updates.text(ADMIN, "/audit"))
+    audit = harness.last_text(ADMIN)
+    assert all(rule in audit for rule in ("staff_manage", "staff_change", "staff_place"))

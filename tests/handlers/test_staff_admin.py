@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from bot.app import open_services
 from bot.domain import reports as domain
@@ -252,3 +253,88 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
     restarted = await open_services(settings, harness.clock)
     await restarted.db.close()
     assert (await new_report(harness, unit="B3")).assignee_id == WORKER_G2
+
+
+def picks(harness, chat_id: int) -> set[str]:
+    """Returns the units the last walk card to CHAT_ID offers to choose."""
+    return {d.split(":")[2] for _, d in harness.buttons(chat_id) if d.startswith("staffmv:pick:")}
+
+
+async def test_the_move_walk_offers_only_units_the_manager_may_choose(harness):
+    await enrol(harness, Role.GRID_WORKER, "G1")
+    await press(harness, STREET, f"staff:move:{NEWCOMER}")
+    await press(harness, STREET, "staffmv:walk:S1")
+    assert picks(harness, STREET) == set()  # the street's own unit: a peer's place
+    assert harness.button(STREET, "staffmv:walk:C1")
+    await press(harness, STREET, "staffmv:walk:C1")
+    assert picks(harness, STREET) == {"C1"}
+    await press(harness, STREET, "staffmv:walk:G1")
+    assert picks(harness, STREET) == set()  # where they already are
+    await press(harness, STREET, "staffmv:walk:G2")
+    assert picks(harness, STREET) == {"G2"}
+    # An admin may place anywhere but where the person already is.
+    await press(harness, ADMIN, f"staff:move:{NEWCOMER}")
+    await press(harness, ADMIN, "staffmv:walk:D1")
+    assert picks(harness, ADMIN) == {"D1"}
+    await press(harness, ADMIN, "staffmv:walk:G1")
+    assert picks(harness, ADMIN) == set()
+
+
+async def test_a_move_saved_before_a_crash_is_handed_over_by_one_sweep_pass(harness):
+    await enrol(harness)
+    road = await new_report(harness, category="road")
+    assert road.assignee_id == NEWCOMER
+    await harness.deliver()
+
+    # The move is committed, then the process dies before its hand-over runs.
+    before = await harness.services.people.staff(NEWCOMER)
+    assert await harness.services.people.change(
+        before, replace(before, unit="G2"), STREET, harness.clock()
+    )
+    assert (await harness.services.reports.get(road.id)).assignee_id == NEWCOMER
+    assert [u for u, _ in await harness.services.people.pending_handovers()] == [NEWCOMER]
+
+    assert (await run_sweeps(harness.services))["staff_departed"] == 1
+    await harness.deliver()
+    moved = await harness.services.reports.get(road.id)
+    assert moved.assignee_id == WORKER_G1  # G1's worker takes the road report left behind
+    assert any(road.number in t and "调离" in t for t in harness.texts_to(RESIDENT))
+    # Exactly once: the marker is gone and a second pass finds nothing.
+    assert await harness.services.people.pending_handovers() == []
+    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+    actions = [e.action for e in await harness.services.reports.events(road.id)]
+    assert actions.count("reassign") == 1
+
+
+async def test_a_move_in_chat_leaves_nothing_pending(harness):
+    await enrol(harness)
+    await press(harness, ADMIN, f"staff:setrole:{NEWCOMER}:grid_worker")
+    assert (await harness.services.people.staff(NEWCOMER)).role is Role.GRID_WORKER
+    assert await harness.services.people.pending_handovers() == []
+    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+
+
+async def test_a_worker_moved_in_the_config_file_hands_over_after_the_next_start(harness, settings):
+    report = await new_report(harness, unit="B3")
+    assert report.assignee_id == WORKER_G2
+    await harness.deliver()
+
+    moved_in_file = settings.model_copy(
+        update={
+            "staff": [
+                s.model_copy(update={"unit": "G1"}) if s.telegram_id == WORKER_G2 else s
+                for s in settings.staff
+            ]
+        }
+    )
+    for _ in range(2):  # a second start with the same file changes nothing more
+        restarted = await open_services(moved_in_file, harness.clock)
+        await restarted.db.close()
+    assert (await harness.services.people.staff(WORKER_G2)).unit == "G1"
+    events = await harness.services.people.staff_events(WORKER_G2)
+    assert [(a, actor, d["to_unit"]) for a, actor, d in events] == [("move", None, "G1")]
+
+    assert (await run_sweeps(harness.services))["staff_departed"] == 1
+    after = await harness.services.reports.get(report.id)
+    assert (after.assignee_id, after.holder_unit) == (None, "C1")  # nobody else at G2
+    assert (await run_sweeps(harness.services))["staff_departed"] == 0

@@ -126,3 +126,30 @@ async def test_csv_staff_are_not_deactivated_by_the_config_sync(tmp_path):
         assert await services.people.staff(NEWCOMER) is not None
     finally:
         await services.db.close()
+
+
+async def test_a_change_leaves_its_hand_over_pending_until_that_change_is_handed_over(tmp_path):
+    clock = FakeClock()
+    services = await services_for(tmp_path, clock)
+    try:
+        people = services.people
+        assert await people.pending_handovers() == []
+        before = await people.staff(WORKER_G2)
+        moved = replace(before, unit="G1")
+        assert await people.change(before, moved, STREET, clock())
+        [(user_id, first)] = await people.pending_handovers()
+        assert user_id == WORKER_G2 and await people.pending_handover(WORKER_G2) == first
+        # A second change while the first is being handed over keeps its own marker.
+        promoted = replace(moved, role=Role.GRID_HEAD)
+        assert await people.change(moved, promoted, STREET, clock())
+        second = await people.pending_handover(WORKER_G2)
+        assert second is not None and second != first
+        assert not await people.handover_done(WORKER_G2, first)
+        assert await people.pending_handovers() == [(WORKER_G2, second)]
+        assert await people.handover_done(WORKER_G2, second)
+        assert await people.pending_handovers() == []
+        assert await people.pending_handover(WORKER_G2) is None
+        # Other meta rows are not taken for markers.
+        assert await services.db.fetchone("SELECT 1 FROM meta WHERE key = 'units_version'")
+    finally:
+        await services.db.close()
