@@ -41,6 +41,8 @@ COMMANDS = [
     ("points", "points.command_points", False),
     ("volunteers", "volunteer.command_volunteers", True),
     ("activity_new", "activity.command_new", True),
+    ("privacy", "privacy.command_privacy", False),
+    ("delete_my_data", "privacy.command_delete", False),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -97,8 +99,10 @@ def build_application(
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
     # Importing a sweep module registers its sweeps with bot/jobs.py: deadlines (nags,
-    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards.
+    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards,
+    # retention.
     import bot.care_sweeps
+    import bot.privacy_sweeps
     import bot.report_sweeps
     import bot.summaries
     import bot.volunteer_sweeps  # noqa: F401
@@ -111,6 +115,7 @@ def register_handlers(app: Application) -> None:
         invites,
         monthly,
         patrol,
+        privacy,
         report_flow,
         resident,
         verify,
@@ -136,6 +141,7 @@ def register_handlers(app: Application) -> None:
     patrol.register(app)
     monthly.register(app)
     volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
+    privacy.register(app)  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(
