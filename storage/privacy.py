@@ -10,6 +10,7 @@ from every table below and from the inbox payloads and outbox bodies that carry 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +65,9 @@ _WISH_TEXT = (
     ("thanks", "NULL"),
 )
 
+# A card key naming the person's id as one of its colon-separated parts.
+_KEYED = "(key = :k OR key LIKE :k || ':%' OR key LIKE '%:' || :k OR key LIKE '%:' || :k || ':%')"
+
 # Every table that can hold a resident, in the order the rules run (photos before the reports
 # that find them; cards after the outbox rows that point at them). Another part adds its table
 # with one line, e.g. Rule("refusals", "user_id", Do.DELETE).
@@ -98,57 +102,73 @@ ERASURE: list[Rule] = [
     ),
     Rule("visits", "visitor_id", Do.PSEUDONYM, (("note", "''"),)),
     Rule("household_events", "actor_id", Do.PSEUDONYM),
+    # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
+    Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),
+    Rule("cards", "key", Do.DELETE, where=_KEYED),
     Rule("cards", "chat_id", Do.DELETE),
 ]
 
 # Strings a person wrote or is known by, found before the rules wipe them: each one is looked
-# for in the inbox payloads and outbox bodies. (SQL, holds JSON lists, holds file ids)
-_TERMS: list[tuple[str, bool, bool]] = [
-    ("SELECT name FROM people WHERE user_id = :uid", False, False),
-    ("SELECT phone FROM people WHERE user_id = :uid", False, False),
-    ("SELECT name FROM volunteers WHERE user_id = :uid", False, False),
-    ("SELECT phone FROM volunteers WHERE user_id = :uid", False, False),
-    ("SELECT skills_note FROM volunteers WHERE user_id = :uid", False, False),
-    ("SELECT description FROM reports WHERE reporter_id = :uid", False, False),
-    ("SELECT comment FROM reports WHERE reporter_id = :uid", False, False),
+# for in the inbox payloads and outbox bodies. (SQL, holds JSON lists, kind of term)
+_TERMS: list[tuple[str, bool, str]] = [
+    ("SELECT name FROM people WHERE user_id = :uid", False, "names"),
+    ("SELECT phone FROM people WHERE user_id = :uid", False, "strings"),
+    ("SELECT name FROM volunteers WHERE user_id = :uid", False, "names"),
+    ("SELECT phone FROM volunteers WHERE user_id = :uid", False, "strings"),
+    ("SELECT skills_note FROM volunteers WHERE user_id = :uid", False, "strings"),
+    ("SELECT work_unit FROM volunteers WHERE user_id = :uid", False, "strings"),
+    ("SELECT description FROM reports WHERE reporter_id = :uid", False, "strings"),
+    ("SELECT comment FROM reports WHERE reporter_id = :uid", False, "strings"),
     (
         "SELECT file_id FROM report_photos"
         " WHERE report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
         False,
-        True,
+        "files",
     ),
-    ("SELECT note FROM report_events WHERE actor_id = :uid", False, False),
+    ("SELECT note FROM report_events WHERE actor_id = :uid", False, "strings"),
     (
         "SELECT text FROM wishes WHERE posted_by = :uid OR resident_id = :uid"
         " UNION ALL SELECT contact_name FROM wishes WHERE posted_by = :uid OR resident_id = :uid"
         " UNION ALL SELECT contact_phone FROM wishes WHERE posted_by = :uid OR resident_id = :uid"
         " UNION ALL SELECT thanks FROM wishes WHERE posted_by = :uid OR resident_id = :uid",
         False,
-        False,
+        "strings",
     ),
-    ("SELECT photo FROM wishes WHERE posted_by = :uid OR resident_id = :uid", False, True),
-    ("SELECT proof_note FROM wishes WHERE claimer_id = :uid", False, False),
-    ("SELECT proof_photo FROM wishes WHERE claimer_id = :uid", False, True),
-    ("SELECT note FROM wish_events WHERE actor_id = :uid", False, False),
-    ("SELECT note FROM visits WHERE visitor_id = :uid", False, False),
-    ("SELECT json_extract(data, '$.description') FROM drafts WHERE user_id = :uid", False, False),
-    ("SELECT json_extract(data, '$.contact') FROM drafts WHERE user_id = :uid", False, False),
-    ("SELECT json_extract(data, '$.photos') FROM drafts WHERE user_id = :uid", True, True),
+    ("SELECT photo FROM wishes WHERE posted_by = :uid OR resident_id = :uid", False, "files"),
+    ("SELECT proof_note FROM wishes WHERE claimer_id = :uid", False, "strings"),
+    ("SELECT proof_photo FROM wishes WHERE claimer_id = :uid", False, "files"),
+    ("SELECT note FROM wish_events WHERE actor_id = :uid", False, "strings"),
+    ("SELECT note FROM visits WHERE visitor_id = :uid", False, "strings"),
+    (
+        "SELECT json_extract(data, '$.description') FROM drafts WHERE user_id = :uid",
+        False,
+        "strings",
+    ),
+    ("SELECT json_extract(data, '$.contact') FROM drafts WHERE user_id = :uid", False, "strings"),
+    ("SELECT json_extract(data, '$.photos') FROM drafts WHERE user_id = :uid", True, "files"),
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class Terms:
-    """What to look for in raw payloads: the person's id, their strings, their photos' file ids
-    (a pending message showing one of those photos is dropped, not rewritten)."""
+    """What marks a raw payload as the person's: their id (as a whole number, also inside
+    callback data), the strings they wrote or gave, their photos' file ids. A name is no proof
+    (many people share one): it is replaced only inside payloads another term already marks."""
 
     uid: int | None
     strings: frozenset[str]
     files: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
 
     def needles(self) -> set[str]:
         return {*self.strings, *self.files, *([str(self.uid)] if self.uid is not None else [])}
+
+    def marks(self, payload: str) -> tuple[bool, bool]:
+        """Returns (holds the id or a file id, holds any of the person's terms) for PAYLOAD."""
+        hard = self.uid is not None and re.search(rf"(?<!\d){self.uid}(?!\d)", payload) is not None
+        hard = hard or any(f in payload for f in self.files)
+        return hard, hard or any(t in payload for t in self.strings)
 
 
 @dataclass(slots=True)
@@ -167,30 +187,18 @@ def pseudonym(erasure_id: int) -> int:
 
 
 async def _terms(conn: aiosqlite.Connection, uid: int) -> Terms:
-    strings: set[str] = set()
-    files: set[str] = set()
-    for sql, is_list, is_file in _TERMS:
+    found: dict[str, set[str]] = {"strings": set(), "files": set(), "names": set()}
+    for sql, is_list, kind in _TERMS:
         async with conn.execute(sql, {"uid": uid}) as cursor:
             for (value,) in await cursor.fetchall():
                 if value is None:
                     continue
                 values = json.loads(value) if is_list else [value]
-                found = {str(v) for v in values if v is not None and len(str(v)) >= MIN_TERM}
-                (files if is_file else strings).update(found)
-    return Terms(uid, frozenset(strings), frozenset(files))
-
-
-def _holds_id(value: Any, uid: int | None) -> bool:
-    """Tells whether the JSON VALUE holds UID as a number anywhere."""
-    if uid is None or isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return value == uid
-    if isinstance(value, dict):
-        return any(_holds_id(v, uid) for v in value.values())
-    if isinstance(value, list):
-        return any(_holds_id(v, uid) for v in value)
-    return False
+                found[kind].update(str(v) for v in values if v is not None)
+    kept = {
+        kind: frozenset(t for t in terms if len(t) >= MIN_TERM) for kind, terms in found.items()
+    }
+    return Terms(uid, kept["strings"], kept["files"], kept["names"])
 
 
 def _replace(value: Any, terms: Sequence[str], marker: str) -> Any:
@@ -210,7 +218,7 @@ def _replace(value: Any, terms: Sequence[str], marker: str) -> Any:
 async def _mentioning(
     conn: aiosqlite.Connection, table: str, key: str, terms: Terms, extra: str
 ) -> list[aiosqlite.Row]:
-    """Returns rows of TABLE (inbox or outbox) whose payload holds any of TERMS' needles."""
+    """Returns rows of TABLE (inbox or outbox) whose payload may hold one of TERMS' needles."""
     await conn.execute("CREATE TEMP TABLE IF NOT EXISTS erase_terms (term TEXT NOT NULL)")
     await conn.execute("DELETE FROM temp.erase_terms")
     await conn.executemany(
@@ -228,12 +236,11 @@ async def _mentioning(
 
 async def _scrub_inbox(conn: aiosqlite.Connection, terms: Terms, erased: Erased) -> None:
     """Empties every stored update sent by, about or mentioning the person (group ones too)."""
-    hits = []
-    for row in await _mentioning(conn, "inbox", "update_id", terms, ""):
-        payload = row["payload"]
-        found = any(t in payload for t in (*terms.strings, *terms.files))
-        if found or _holds_id(json.loads(payload), terms.uid):
-            hits.append((row["update_id"],))
+    hits = [
+        (row["update_id"],)
+        for row in await _mentioning(conn, "inbox", "update_id", terms, "")
+        if terms.marks(row["payload"])[1]
+    ]
     await conn.executemany(
         f"UPDATE inbox SET payload = '{EMPTY}', error = NULL WHERE update_id = ?", hits
     )
@@ -243,22 +250,22 @@ async def _scrub_inbox(conn: aiosqlite.Connection, terms: Terms, erased: Erased)
 async def _scrub_outbox(
     conn: aiosqlite.Connection, terms: Terms, marker: str, erased: Erased
 ) -> None:
-    """Other chats' messages that carry the person: sent ones are emptied, pending ones lose
-    the person's strings (a pending message that names their id is dropped)."""
+    """Other chats' messages that carry the person: sent ones are emptied; pending ones lose
+    the person's strings, or are dropped if they hold the id or a photo (a button, an album)."""
     found = await _mentioning(conn, "outbox", "id", terms, ", state, chat_id")
-    ordered = sorted(terms.strings, key=len, reverse=True)
+    ordered = sorted(terms.strings | terms.names, key=len, reverse=True)
     emptied, rewritten, dropped = [], [], []
     for row in found:
-        if row["chat_id"] == terms.uid:
+        hard, marked = terms.marks(row["payload"])
+        if row["chat_id"] == terms.uid or not marked:
             continue  # the person's own chat: the outbox rule deletes it
-        body = json.loads(row["payload"])
         if row["state"] in ("sent", "failed"):
             emptied.append((row["id"],))
-        elif _holds_id(body, terms.uid) or any(f in row["payload"] for f in terms.files):
+        elif hard:
             dropped.append((row["id"],))
         else:
-            text = json.dumps(_replace(body, ordered, marker), ensure_ascii=False)
-            rewritten.append((text, row["id"]))
+            body = _replace(json.loads(row["payload"]), ordered, marker)
+            rewritten.append((json.dumps(body, ensure_ascii=False), row["id"]))
     await conn.executemany(f"UPDATE outbox SET payload = '{EMPTY}' WHERE id = ?", emptied)
     await conn.executemany("UPDATE outbox SET payload = ? WHERE id = ?", rewritten)
     await conn.executemany("DELETE FROM outbox WHERE id = ?", dropped)
@@ -267,7 +274,7 @@ async def _scrub_outbox(
 
 async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, at: datetime) -> int:
     where = rule.where or f"{rule.column} = :uid"
-    params = {"uid": uid, "alias": alias, "at": to_db(at)}
+    params = {"uid": uid, "alias": alias, "at": to_db(at), "k": str(uid)}
     if rule.do is Do.DELETE:
         sql = f"DELETE FROM {rule.table} WHERE {where}"
     else:
@@ -435,7 +442,8 @@ class Privacy:
                 (household_id,),
             )
             count += cursor.rowcount
-            strings = {t for t in (row["label"], row["notes"], *notes) if len(t) >= MIN_TERM}
+            strings = {t for t in (row["label"], *notes) if len(t) >= MIN_TERM}
+            strings |= {line for line in row["notes"].splitlines() if len(line) >= MIN_TERM}
             if strings:
                 erased = Erased()
                 await _scrub_outbox(conn, Terms(None, frozenset(strings)), marker, erased)
