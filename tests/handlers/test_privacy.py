@@ -3,6 +3,7 @@ erasing a 五必访 household with a reason."""
 
 from __future__ import annotations
 
+from bot.jobs import run_sweeps
 from storage.db import from_db
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
@@ -164,3 +165,21 @@ async def test_staff_who_may_not_manage_the_household_cannot_erase_it(harness):
     after = await households(harness).get(household.id)
     assert after == household and after.notes == NOTES
     assert await harness.services.db.fetchall("SELECT * FROM erasures") == []
+
+
+# Retention ---------------------------------------------------------------------------------
+
+
+async def test_the_retention_sweep_prunes_a_conversation_left_for_eight_days(harness):
+    await harness.send(updates.text(RESIDENT, "/start"))
+    assert await harness.services.drafts.get(RESIDENT) is not None
+    harness.clock.advance(days=6)
+    assert (await run_sweeps(harness.services))["retention"] == 0
+    harness.clock.advance(days=2)
+
+    assert (await run_sweeps(harness.services))["retention"] >= 3  # update, reply, draft
+    assert await harness.services.drafts.get(RESIDENT) is None
+    rows = await harness.services.db.fetchall(
+        "SELECT payload FROM inbox UNION ALL SELECT payload FROM outbox"
+    )
+    assert rows and {r[0] for r in rows} == {"{}"}
