@@ -158,6 +158,7 @@ async def leftovers(db: Any) -> int:
 
 
 async def measure(reports: int, others: int, raw: int) -> dict[str, Any]:
+    from bot.domain.privacy import cutoffs
     from bot.privacy_sweeps import policy
     from bot.settings import PrivacySettings
     from storage.db import Database
@@ -176,7 +177,7 @@ async def measure(reports: int, others: int, raw: int) -> dict[str, Any]:
             erased = await privacy.erase(RESIDENT, NOW, "（已删除）")
             erase_s = time.perf_counter() - started
             after = await leftovers(db)
-            rules = policy(PrivacySettings())  # one pass: at most 500 rows of each kind
+            rules = cutoffs(policy(PrivacySettings()), NOW)  # at most 500 rows of each kind
             started = time.perf_counter()
             first = await privacy.prune(NOW, rules)
             prune_s = time.perf_counter() - started

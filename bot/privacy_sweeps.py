@@ -10,27 +10,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.privacy import Retention, cutoffs
 from bot.jobs import sweep
 from bot.services import Services
 from bot.settings import PrivacySettings
-from storage.privacy import Policy
-
-DAYS_PER_YEAR = 365
 
 
-def policy(settings: PrivacySettings) -> Policy:
-    """Returns the retention policy of the [privacy] settings, in days."""
-    return Policy(
-        raw_days=settings.raw_days,
-        draft_days=settings.draft_days,
-        case_days=settings.case_years * DAYS_PER_YEAR,
-        care_note_days=settings.care_note_days,
-        batch=settings.batch,
-    )
+def policy(settings: PrivacySettings) -> Retention:
+    """Returns the retention policy of the [privacy] settings."""
+    return Retention(**settings.model_dump())
 
 
 @sweep("retention")
 async def retention(services: Services, now: datetime) -> int:
     """Prunes one batch of each kind of expired personal data; returns how many rows."""
-    done = await services.privacy.prune(now, policy(services.settings.privacy))
+    done = await services.privacy.prune(now, cutoffs(policy(services.settings.privacy), now))
     return sum(done.values())

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import care as care_domain
+from bot.domain import privacy as privacy_rules
 from bot.domain.people import Person
 from bot.texts import pick_language
 from handlers import outgoing
@@ -55,20 +56,11 @@ async def show_notice(update: Update, ctx: GridContext) -> None:
 
 async def ask_erase(ctx: GridContext, me: Person) -> None:
     """Says what will be erased and asks to confirm (staff are told the office's rules)."""
-    if me.staff is not None:
+    if not privacy_rules.may_erase_self(me):
         await say(ctx, me, "privacy.staff")
         return
     held, t, lang = await ctx.services.privacy.holdings(me.user_id), ctx.texts, me.lang
-    items = [t("privacy.item_profile", lang)]
-    if held.phone:
-        items.append(t("privacy.item_phone", lang))
-    if held.reports:
-        items.append(t("privacy.item_reports", lang, count=held.reports, photos=held.photos))
-    if held.wishes:
-        items.append(t("privacy.item_wishes", lang, count=held.wishes))
-    if held.volunteer:
-        items.append(t("privacy.item_volunteer", lang))
-    items.append(t("privacy.item_raw", lang))
+    items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
     markup = keyboard(
         [
             [button(t("privacy.button_confirm", lang), "privacy", "erase")],
@@ -95,7 +87,7 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
     if press is None or not own or press.verb not in ("ask", "erase", "keep"):
         await answer(update, ctx.texts("common.not_allowed", lang))
         return
-    if press.verb != "erase" or (me is not None and me.staff is not None):
+    if press.verb != "erase" or not privacy_rules.may_erase_self(me):
         await answer(update)
         me = me if me is not None and me.lang else await person_of(update, ctx)
         if press.verb == "keep":

@@ -20,6 +20,7 @@ from typing import Any
 import ahocorasick
 import aiosqlite
 
+from bot.domain.privacy import Cutoffs, Holdings
 from storage import outbox
 from storage.db import Database, to_db
 from storage.drafts import Draft, upsert
@@ -27,7 +28,6 @@ from storage.outbox import Outgoing
 
 PSEUDONYM_BASE = 10**15  # below every Telegram chat id (groups reach about -10^13)
 EMPTY = "{}"  # an inbox payload or outbox body that was pruned or erased
-CLOSED = ("closed", "closed_unverified", "rejected")
 MIN_TERM = 2  # shorter strings would match everywhere; their columns are wiped all the same
 
 
@@ -339,33 +339,6 @@ async def erase_person(conn: aiosqlite.Connection, uid: int, at: datetime, marke
     return erased
 
 
-@dataclass(frozen=True, slots=True)
-class Holdings:
-    """What /delete_my_data will erase, counted."""
-
-    registered: bool
-    phone: bool
-    reports: int
-    wishes: int
-    volunteer: bool
-    photos: int
-
-    @property
-    def anything(self) -> bool:
-        return self.registered or self.reports > 0 or self.wishes > 0 or self.volunteer
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """How long raw data is kept (the [privacy] settings in days)."""
-
-    raw_days: int
-    draft_days: int
-    case_days: int
-    care_note_days: int
-    batch: int
-
-
 class Privacy:
     def __init__(self, db: Database):
         self.db = db
@@ -480,21 +453,16 @@ class Privacy:
             await outbox.add(conn, list(messages), at)
         return True
 
-    async def prune(self, now: datetime, policy: Policy) -> dict[str, int]:
-        """Prunes, in batches of at most policy.batch rows each, whatever is past its time."""
-        from datetime import timedelta
-
-        def before(days: int) -> str | None:
-            return to_db(now - timedelta(days=days))
-
+    async def prune(self, now: datetime, cut: Cutoffs) -> dict[str, int]:
+        """Prunes, in batches of at most cut.batch rows of each kind, whatever is past CUT."""
         done: dict[str, int] = {}
         async with self.db.transaction(completes_update=False) as conn:
-            limit = policy.batch
+            limit = cut.batch
             cursor = await conn.execute(
                 f"UPDATE inbox SET payload = '{EMPTY}', error = NULL WHERE update_id IN"
                 " (SELECT update_id FROM inbox INDEXED BY inbox_prunable"
                 f" WHERE state <> 'new' AND payload <> '{EMPTY}' AND received_at < ? LIMIT ?)",
-                (before(policy.raw_days), limit),
+                (to_db(cut.raw), limit),
             )
             done["inbox"] = cursor.rowcount
             cursor = await conn.execute(
@@ -502,20 +470,20 @@ class Privacy:
                 " (SELECT id FROM outbox INDEXED BY outbox_prunable"
                 f" WHERE state IN ('sent', 'failed') AND payload <> '{EMPTY}'"
                 " AND created_at < ? LIMIT ?)",
-                (before(policy.raw_days), limit),
+                (to_db(cut.raw), limit),
             )
             done["outbox"] = cursor.rowcount
             cursor = await conn.execute(
                 "DELETE FROM drafts WHERE user_id IN (SELECT user_id FROM drafts"
                 " INDEXED BY drafts_updated WHERE updated_at < ? LIMIT ?)",
-                (before(policy.draft_days), limit),
+                (to_db(cut.drafts), limit),
             )
             done["drafts"] = cursor.rowcount
-            done["reports"] = await _deidentify_reports(conn, before(policy.case_days), limit, now)
+            done["reports"] = await _deidentify_reports(conn, to_db(cut.cases), limit, now)
             cursor = await conn.execute(
                 "UPDATE visits SET note = '' WHERE id IN (SELECT id FROM visits"
                 " INDEXED BY visits_noted WHERE note <> '' AND at < ? LIMIT ?)",
-                (before(policy.care_note_days), limit),
+                (to_db(cut.care_notes), limit),
             )
             done["visit notes"] = cursor.rowcount
         return done

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.privacy import Retention, cutoffs
 from storage.db import to_db
-from storage.privacy import ERASURE, Policy, Privacy, erase_person
+from storage.privacy import ERASURE, Privacy, erase_person
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-POLICY = Policy(raw_days=7, draft_days=7, case_days=3 * 365, care_note_days=730, batch=500)
+POLICY = cutoffs(Retention(), NOW)
 
 # Tables with no erasure rule, and why none is needed (a new table must be decided on here or
 # get a rule in storage.privacy.ERASURE).
@@ -150,7 +151,7 @@ async def test_abandoned_drafts_go_after_draft_days(db):
 async def test_each_kind_is_pruned_in_batches_of_at_most_batch_rows(db):
     for update_id in range(1, 8):
         await _inbox(db, update_id, state="done", received=NOW - timedelta(days=9))
-    small = Policy(raw_days=7, draft_days=7, case_days=1095, care_note_days=730, batch=3)
+    small = cutoffs(Retention(batch=3), NOW)
     passes = [(await Privacy(db).prune(NOW, small))["inbox"] for _ in range(4)]
     assert passes == [3, 3, 1, 0]
 
