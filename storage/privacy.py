@@ -103,6 +103,14 @@ ERASURE: list[Rule] = [
     ),
     Rule("visits", "visitor_id", Do.PSEUDONYM, (("note", "''"),)),
     Rule("household_events", "actor_id", Do.PSEUDONYM),
+    # A change of visitor records the one before: {"from": <id>}.
+    Rule(
+        "household_events",
+        "data",
+        Do.WIPE,
+        (("data", "json_set(data, '$.from', :alias)"),),
+        where="json_extract(data, '$.from') = :uid",
+    ),
     # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
     Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),

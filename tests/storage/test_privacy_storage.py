@@ -204,3 +204,32 @@ async def test_erasing_someone_unknown_changes_nothing_but_the_log(db):
         tuple(r) for r in before
     ]
     assert len(await db.fetchall("SELECT * FROM erasures")) == 1
+
+
+async def test_an_erased_volunteer_visitor_leaves_no_id_in_households_or_their_history(db):
+    at = to_db(NOW)
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO units (code, name, level) VALUES ('B1', '1栋', 'building')")
+        await conn.execute(
+            "INSERT INTO households (kind, unit, label, cadence, visitor_id, visitor_kind, notes,"
+            " due_on, stage, created_by, created_at, updated_at) VALUES ('empty_nest', 'B1',"
+            " '3单元502', 'weekly', 6001, 'volunteer', '', '2026-12-01', 'scheduled', 201, ?, ?)",
+            (at, at),
+        )
+        await conn.execute(
+            "INSERT INTO household_events (household_id, action, actor_id, at, data)"
+            " VALUES (1, 'visitor', 201, ?, '{\"from\": 6001}')",
+            (at,),
+        )
+        await conn.execute(
+            "INSERT INTO visits (household_id, visitor_id, visitor_kind, at, outcome, due_on,"
+            " note) VALUES (1, 6001, 'volunteer', ?, 'met', '2026-12-01', '老人很好')",
+            (at,),
+        )
+        await erase_person(conn, 6001, NOW, "（已删除）")
+    [household] = await db.fetchall("SELECT visitor_id, visitor_kind FROM households")
+    assert tuple(household) == (201, "staff")  # back to the staff member who registered it
+    [event] = await db.fetchall("SELECT data FROM household_events")
+    assert "6001" not in event[0] and json.loads(event[0])["from"] < 0
+    [visit] = await db.fetchall("SELECT visitor_id, note, outcome FROM visits")
+    assert visit[0] < 0 and (visit[1], visit[2]) == ("", "met")
