@@ -194,7 +194,7 @@ def privacy_policy(settings: Settings) -> list[str]:
     return [
         "Privacy (retention sweep, daily thresholds, at most"
         f" {p.batch} rows of each kind per pass):",
-        f"  - raw Telegram updates (inbox) and sent message bodies (outbox): {p.raw_days} days",
+        f"  - raw Telegram updates (inbox) and sent messages (outbox): {p.raw_days} days",
         f"  - abandoned conversations (drafts): {p.draft_days} days",
         f"  - closed reports keep reporter, contact, text, location, photos: {p.case_years} years,"
         " then de-identified (figures kept)",

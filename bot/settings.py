@@ -313,7 +313,7 @@ class SummarySettings(_Strict):
 class PrivacySettings(_Strict):
     """[privacy]: how long raw and personal data is kept (the retention sweep prunes the rest)."""
 
-    raw_days: int = Field(default=7, ge=1, le=365)  # processed inbox updates, sent outbox bodies
+    raw_days: int = Field(default=7, ge=1, le=365)  # processed inbox updates, sent outbox rows
     draft_days: int = Field(default=7, ge=1, le=365)  # abandoned conversations
     case_years: int = Field(default=3, ge=1, le=30)  # closed reports keep their reporter this long
     care_note_days: int = Field(default=730, ge=30, le=3650)  # 五必访 visit notes

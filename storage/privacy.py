@@ -473,8 +473,10 @@ class Privacy:
                 (to_db(cut.raw), limit),
             )
             done["inbox"] = cursor.rowcount
+            # A sent message's row goes whole: only pending rows are ever read again, and its
+            # chat id is as personal as its body.
             cursor = await conn.execute(
-                f"UPDATE outbox SET payload = '{EMPTY}' WHERE id IN"
+                "DELETE FROM outbox WHERE id IN"
                 " (SELECT id FROM outbox INDEXED BY outbox_prunable"
                 f" WHERE state IN ('sent', 'failed') AND payload <> '{EMPTY}'"
                 " AND created_at < ? LIMIT ?)",
