@@ -183,3 +183,18 @@ async def test_the_retention_sweep_prunes_a_conversation_left_for_eight_days(har
         "SELECT payload FROM inbox UNION ALL SELECT payload FROM outbox"
     )
     assert rows and {r[0] for r in rows} == {"{}"}
+
+
+async def test_a_report_takes_a_location_only_after_consent(harness):
+    await registered(harness)
+    await harness.send(updates.photo(RESIDENT, "p-1", caption="路灯坏了晚上很黑"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:cat:"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:else:"))
+    await harness.send(updates.location(RESIDENT, 30.6100, 114.3101))
+    assert "位置授权" in harness.last_text(RESIDENT)
+    assert "lat" not in (await harness.services.drafts.get(RESIDENT)).data
+
+    await press(harness, RESIDENT, harness.button(RESIDENT, "consent:yes:"))
+    await harness.send(updates.location(RESIDENT, 30.6100, 114.3101))
+    assert "3栋" in harness.last_text(RESIDENT)
+    assert (await harness.services.drafts.get(RESIDENT)).data["lat"] == 30.61
