@@ -44,6 +44,8 @@ COMMANDS = [
     ("staff", "staff.command_staff", True),
     ("invite", "staff.command_invite", True),
     ("audit", "audit.command", True),
+    ("privacy", "privacy.command_privacy", False),
+    ("delete_my_data", "privacy.command_delete", False),
     ("lang", "commands.lang", False),
     ("cancel", "commands.cancel", False),
     ("help", "commands.help", False),
@@ -100,8 +102,10 @@ def build_application(
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
     # Importing a sweep module registers its sweeps with bot/jobs.py: deadlines (nags,
-    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards.
+    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards,
+    # retention.
     import bot.care_sweeps
+    import bot.privacy_sweeps
     import bot.report_sweeps
     import bot.staff_sweeps
     import bot.summaries
@@ -117,6 +121,7 @@ def register_handlers(app: Application) -> None:
         limits,
         monthly,
         patrol,
+        privacy,
         report_flow,
         resident,
         staff_admin,
@@ -148,6 +153,7 @@ def register_handlers(app: Application) -> None:
     staff_admin.register(app)  # /staff, staff:… and staffmv:… buttons
     staff_invite.register(app)  # /invite ROLE UNIT
     audit.register(app)  # /audit: refused presses and commands, for admins
+    privacy.register(app)  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     # Last: any other private message goes to the user's current step (handlers/flows.py).
     app.add_handler(
         MessageHandler(

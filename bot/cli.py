@@ -210,6 +210,7 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         hint = f"  [{'; '.join(hints)}]" if hints else ""
         lines.append(f"  {category.code:<{width}}  {category.zh} / {category.en}{hint}")
 
+    lines += ["", *privacy_policy(settings)]
     notes = _notes(tree, staff)
     if settings.backup_dir() is None:
         notes.append(
@@ -221,6 +222,22 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         lines += ["", "Notes (the file is valid; these may still be worth a look):"]
         lines += [f"  - {note}" for note in notes]
     return lines
+
+
+def privacy_policy(settings: Settings) -> list[str]:
+    """Returns the retention policy in force ([privacy]), as the retention sweep applies it."""
+    p = settings.privacy
+    return [
+        "Privacy (retention sweep, daily thresholds, at most"
+        f" {p.batch} rows of each kind per pass):",
+        f"  - raw Telegram updates (inbox) and sent messages (outbox): {p.raw_days} days",
+        f"  - abandoned conversations (drafts): {p.draft_days} days",
+        f"  - closed reports keep reporter, contact, text, location, photos: {p.case_years} years,"
+        " then de-identified (figures kept)",
+        f"  - 五必访 visit notes: {p.care_note_days} days",
+        "  - a resident erases everything with /delete_my_data; staff erase a household"
+        " with a reason",
+    ]
 
 
 def _notes(tree: UnitTree, staff: list[Staff]) -> list[str]:

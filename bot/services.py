@@ -13,6 +13,7 @@ from storage.drafts import Drafts
 from storage.inbox import Inbox
 from storage.outbox import Outbox
 from storage.people import People
+from storage.privacy import Privacy
 from storage.reports import Reports
 from storage.units import Units
 
@@ -30,6 +31,7 @@ class Services:
     drafts: Drafts = field(init=False)
     outbox: Outbox = field(init=False)
     inbox: Inbox = field(init=False)
+    privacy: Privacy = field(init=False)
 
     def __post_init__(self) -> None:
         self.reports = Reports(self.db)
@@ -38,3 +40,4 @@ class Services:
         self.drafts = Drafts(self.db)
         self.outbox = Outbox(self.db)
         self.inbox = Inbox(self.db)
+        self.privacy = Privacy(self.db)

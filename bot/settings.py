@@ -329,6 +329,16 @@ class LimitSettings(_Strict):
     presses_per_second: int = Field(default=3, ge=1, le=100)
 
 
+class PrivacySettings(_Strict):
+    """[privacy]: how long raw and personal data is kept (the retention sweep prunes the rest)."""
+
+    raw_days: int = Field(default=7, ge=1, le=365)  # processed inbox updates, sent outbox rows
+    draft_days: int = Field(default=7, ge=1, le=365)  # abandoned conversations
+    case_years: int = Field(default=3, ge=1, le=30)  # closed reports keep their reporter this long
+    care_note_days: int = Field(default=730, ge=30, le=3650)  # 五必访 visit notes
+    batch: int = Field(default=500, ge=10, le=10000)  # rows per kind per sweep pass
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -346,6 +356,7 @@ class Settings(_Strict):
     summaries: SummarySettings = SummarySettings()
     backup: BackupSettings = BackupSettings()
     limits: LimitSettings = LimitSettings()
+    privacy: PrivacySettings = PrivacySettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -105,6 +105,9 @@ class Cards:
     def work_card_text(self, report: Report, lang: str, reporter: Person | None) -> str:
         who = reporter.name if reporter and reporter.name else self.texts("card.anonymous", lang)
         phone = report.contact or (reporter.phone if reporter else None)
+        description = report.description
+        if report.extra.get("erased"):  # the reporter erased their data, or retention did
+            who = phone = description = self.texts("privacy.erased_marker", lang)
         return self.texts(
             "card.work",
             lang,
@@ -113,7 +116,7 @@ class Cards:
             tier=self.tier_label(report, lang),
             category=self.category_name(report.category, lang),
             place=self.place(report),
-            description=report.description,
+            description=description,
             reporter=who,
             phone=phone or self.texts("card.no_phone", lang),
             created=self.when(report.created_at),

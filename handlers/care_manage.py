@@ -112,6 +112,7 @@ async def show(ctx: GridContext, me: Person, press: Press) -> None:
             button(ctx.texts("care.button_visitor", lang), FLOW, "edvis", household.id),
         ],
         [button(ctx.texts("care.button_off", lang), FLOW, "off", household.id)],
+        [button(ctx.texts("privacy.household_button", lang), "hherase", "ask", household.id)],
     ]
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
 

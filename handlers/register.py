@@ -25,6 +25,7 @@ from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 FLOW = "register"
+LOCATION = "location"  # the consent a shared location needs first
 FAR_M = 2000  # a location farther than this from every building is not trusted
 PAGE = 12  # units per page of the walk (two per row)
 
@@ -158,6 +159,25 @@ def location_request(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
     return outgoing.message(me.user_id, text, markup=request_keyboard(label, "request_location"))
 
 
+def consent_card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Returns the question that asks, once, for consent to use a precise location."""
+    n, t = draft.data["n"], ctx.texts
+    markup = keyboard(
+        [
+            [button(t("privacy.consent_yes", me.lang), "consent", "yes", n)],
+            [button(t("privacy.consent_no", me.lang), "consent", "no", n)],
+        ]
+    )
+    return outgoing.message(me.user_id, t("privacy.ask_location_consent", me.lang), markup=markup)
+
+
+async def location_prompt(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Returns the location request, or first the consent question if it was never given."""
+    if await ctx.services.privacy.has_consent(me.user_id, LOCATION):
+        return location_request(ctx, me, draft)
+    return consent_card(ctx, me, draft)
+
+
 async def start(ctx: GridContext, me: Person, *, intro: str = "", changing: bool = False) -> None:
     """Starts registration (or, CHANGING, a new place from /me) with INTRO above the walk."""
     if not await ctx.units.tree():
@@ -236,7 +256,7 @@ async def on_place(update: Update, ctx: GridContext) -> None:
     elif action == "restart":
         await ctx.drafts.put(draft, ctx.now(), await walk_messages(ctx, me, draft))
     elif action == "gps":
-        await ctx.drafts.put(draft, ctx.now(), [location_request(ctx, me, draft)])
+        await ctx.drafts.put(draft, ctx.now(), [await location_prompt(ctx, me, draft)])
     else:
         draft.data["walk"] = code
         renew(draft)
@@ -252,6 +272,11 @@ async def receive_location(update: Update, ctx: GridContext, draft: Draft) -> No
     assert message is not None
     if message.location is None:
         await not_a_place(update, ctx, me, draft)
+        return
+    if not await ctx.services.privacy.has_consent(me.user_id, LOCATION):
+        # Never asked: the location is not used (nor kept beyond the raw inbox's retention).
+        unasked = outgoing.message(me.user_id, ctx.texts("privacy.location_unasked", me.lang))
+        await ctx.outbox.send([unasked, consent_card(ctx, me, draft)], ctx.now())
         return
     tree = await ctx.units.tree()
     lat, lon = message.location.latitude, message.location.longitude

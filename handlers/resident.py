@@ -33,16 +33,21 @@ def main_keyboard(ctx: GridContext, me: Person) -> dict:
 
 async def welcome(update: Update, ctx: GridContext, me: Person) -> None:
     """Greets staff, welcomes back a registered resident, or starts registration."""
+    from handlers.privacy import short_notice
+
     tree, markup = await ctx.units.tree(), main_keyboard(ctx, me)
+    notice = "\n\n" + short_notice(ctx, me.lang)  # every /start shows the privacy notice
     if me.staff is not None:
         unit = tree.place_name(me.staff.unit)
-        await say(ctx, me, "resident.welcome_staff", markup=markup, name=me.staff.name, unit=unit)
+        text = ctx.texts("resident.welcome_staff", me.lang, name=me.staff.name, unit=unit)
     elif me.unit is not None and me.unit in tree:
         place = tree.place_name(me.unit)
-        await say(ctx, me, "resident.welcome_back", markup=markup, place=place)
+        text = ctx.texts("resident.welcome_back", me.lang, place=place)
     else:
-        intro = ctx.texts("resident.welcome", me.lang) + "\n\n"
+        intro = ctx.texts("resident.welcome", me.lang) + notice + "\n\n"
         await registration.start(ctx, me, intro=intro)
+        return
+    await ctx.outbox.send([outgoing.message(me.user_id, text + notice, markup=markup)], ctx.now())
 
 
 # /me -------------------------------------------------------------------------------------
@@ -60,6 +65,7 @@ async def show_me(update: Update, ctx: GridContext) -> None:
     ]
     if me.phone:
         rows.append([button(t("me.remove_phone", me.lang), "me", "unphone")])
+    rows.append([button(t("privacy.button_erase", me.lang), "privacy", "ask")])
     await say(ctx, me, "me.show", markup=keyboard(rows), place=place, phone=phone)
 
 

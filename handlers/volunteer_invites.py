@@ -144,7 +144,9 @@ async def invite(
             number=report.number,
             category=category.name(lang) if category else report.category,
             area=area(tree, report.unit),
-            description=report.description,
+            description=services.texts("privacy.erased_marker", lang)
+            if report.extra.get("erased")
+            else report.description,
         )
         markup = buttons.keyboard(
             [

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
+
 from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
@@ -20,6 +22,22 @@ class Draft:
     step: str
     data: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
+
+
+async def upsert(conn: aiosqlite.Connection, draft: Draft, at: datetime) -> None:
+    """Stores DRAFT inside CONN's transaction (for repositories that move a draft on)."""
+    await conn.execute(
+        "INSERT INTO drafts (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
+        " data = excluded.data, updated_at = excluded.updated_at",
+        (
+            draft.user_id,
+            draft.flow,
+            draft.step,
+            json.dumps(draft.data, ensure_ascii=False),
+            to_db(at),
+        ),
+    )
 
 
 class Drafts:
@@ -39,18 +57,7 @@ class Drafts:
     async def put(self, draft: Draft, at: datetime, messages: Sequence[Outgoing] = ()) -> None:
         """Stores the draft and queues MESSAGES (the next prompt) in one commit."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO drafts (user_id, flow, step, data, updated_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET flow = excluded.flow, step = excluded.step,"
-                " data = excluded.data, updated_at = excluded.updated_at",
-                (
-                    draft.user_id,
-                    draft.flow,
-                    draft.step,
-                    json.dumps(draft.data, ensure_ascii=False),
-                    to_db(at),
-                ),
-            )
+            await upsert(conn, draft, at)
             await outbox.add(conn, list(messages), at)
 
     async def clear(self, user_id: int, at: datetime, messages: Sequence[Outgoing] = ()) -> None:

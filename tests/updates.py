@@ -9,7 +9,12 @@ _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
 
 
-def user(user_id: int, name: str = "张三", lang: str = "zh-hans") -> dict[str, Any]:
+# Telegram names of test users other than 张三 (a test sets one with monkeypatch.setitem).
+NAMES: dict[int, str] = {}
+
+
+def user(user_id: int, name: str | None = None, lang: str = "zh-hans") -> dict[str, Any]:
+    name = name or NAMES.get(user_id, "张三")
     return {"id": user_id, "is_bot": False, "first_name": name, "language_code": lang}
 
 

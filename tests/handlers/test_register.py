@@ -79,9 +79,15 @@ async def test_the_up_button_returns_to_the_grids(harness):
     assert labels(harness, RESIDENT)[:2] == ["第一网格", "第二网格"]
 
 
+async def consent_to_location(harness, user_id: int = RESIDENT) -> None:
+    """Taps 'find by my location' and agrees to the location consent it asks first."""
+    await press(harness, user_id, harness.button(user_id, "place:gps:"))
+    await press(harness, user_id, harness.button(user_id, "consent:yes:"))
+
+
 async def test_a_shared_location_finds_the_nearest_building_to_confirm(harness):
     await harness.send(updates.text(RESIDENT, "/start"))
-    await press(harness, RESIDENT, harness.button(RESIDENT, "place:gps:"))
+    await consent_to_location(harness)
     location_button = reply_keyboard(harness, RESIDENT)["keyboard"][0][0]
     assert location_button["request_location"] is True
 
@@ -95,6 +101,7 @@ async def test_a_shared_location_finds_the_nearest_building_to_confirm(harness):
 
 async def test_a_resident_may_reject_the_located_building_and_choose_manually(harness):
     await harness.send(updates.text(RESIDENT, "/start"))
+    await consent_to_location(harness)
     await harness.send(updates.location(RESIDENT, 30.6011, 114.3009))
     await press(harness, RESIDENT, harness.button(RESIDENT, "place:tree:"))
     await press(harness, RESIDENT, pick(harness, RESIDENT, "第二网格"))
@@ -104,6 +111,7 @@ async def test_a_resident_may_reject_the_located_building_and_choose_manually(ha
 
 async def test_a_location_far_from_every_building_says_so_and_offers_the_tree(harness):
     await harness.send(updates.text(RESIDENT, "/start"))
+    await consent_to_location(harness)
     await harness.send(updates.location(RESIDENT, 31.2, 121.5))  # Shanghai, ~700 km away
 
     texts = harness.texts_to(RESIDENT)

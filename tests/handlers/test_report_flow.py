@@ -156,6 +156,7 @@ async def test_elsewhere_takes_a_shared_location_and_keeps_its_coordinates(harne
     await press(harness, RESIDENT, category(harness, RESIDENT, "road"))
     await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:else:"))
     await press(harness, RESIDENT, harness.button(RESIDENT, "place:gps:"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "consent:yes:"))
     await harness.send(updates.location(RESIDENT, 30.6100, 114.3101))
     await press(harness, RESIDENT, harness.button(RESIDENT, "place:yes:"))
     assert "3栋" in harness.last_text(RESIDENT)

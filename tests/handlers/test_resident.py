@@ -30,7 +30,8 @@ async def test_me_shows_the_registered_place_and_no_phone(harness):
     await harness.send(updates.text(RESIDENT, "/me"))
     text = harness.last_text(RESIDENT)
     assert "1栋" in text and "电话：未留" in text
-    assert [data for _, data in harness.buttons(RESIDENT)] == ["me:place", "me:phone"]
+    pressable = [data for _, data in harness.buttons(RESIDENT)]
+    assert pressable == ["me:place", "me:phone", "privacy:ask"]
 
 
 async def test_a_resident_adds_replaces_and_removes_their_phone(harness):
