@@ -14,7 +14,9 @@ from datetime import datetime
 
 from telegram.ext import Application
 
+from bot.faults import Faults
 from bot.services import Services
+from storage.faults import fault_kind
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +34,31 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
     return register
 
 
-async def run_sweeps(services: Services) -> dict[str, int]:
-    """Runs every sweep once; one failing sweep is logged and does not stop the others."""
+async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[str, int]:
+    """Runs every sweep once; one failing sweep is logged and does not stop the others.
+
+    A sweep stopped by a storage fault (locked database, full disk) is told to FAULTS and left
+    for the next pass: its work is still due in the database, so nothing is lost.
+    """
     now = services.clock()
     results: dict[str, int] = {}
     for name, function in SWEEPS.items():
         try:
             results[name] = await function(services, now)
-        except Exception:
-            log.exception("sweep %s failed", name)
+        except Exception as exc:
+            if (kind := fault_kind(exc)) is None:
+                log.exception("sweep %s failed", name)
+            else:
+                log.warning("sweep %s waits for the next pass: storage fault (%s)", name, kind)
+                if faults is not None:
+                    await faults.hit(exc, f"sweep {name}")
             results[name] = -1
     return results
 
 
 async def _tick(context: object) -> None:
     app: Application = context.application  # type: ignore[attr-defined]
-    await run_sweeps(app.bot_data["services"])
+    await run_sweeps(app.bot_data["services"], app.bot_data.get("faults"))
 
 
 def schedule(app: Application, interval_seconds: float) -> None:
