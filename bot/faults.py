@@ -40,7 +40,10 @@ class Backoff:
         self.most = most
         self._next = first
 
-    def next(self) -> float:
+    def next(self, exc: BaseException | None = None) -> float:
+        """Returns the seconds to wait after EXC; a lock was already waited for in SQLite."""
+        if fault_kind(exc) == "locked":
+            return self.first  # busy_timeout spent seconds in SQLite: the lock may be gone now
         wait = self._next
         self._next = min(self.most, self._next * 2)
         return wait

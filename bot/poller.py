@@ -91,7 +91,7 @@ class Poller:
                         raise
                     # The offset stays: these updates are not confirmed and come again.
                     await self.faults.hit(exc, "poller")
-                    await asyncio.sleep(storing.next())
+                    await asyncio.sleep(storing.next(exc))
                     continue
                 storing.reset()
                 offset = max(u["update_id"] for u in updates) + 1
@@ -138,7 +138,7 @@ class Poller:
         if fault_kind(exc) is None:
             raise exc
         await self.faults.hit(exc, "processor")
-        await asyncio.sleep(backoff.next())
+        await asyncio.sleep(backoff.next(exc))
 
     async def process_pending(self) -> int:
         """Processes the stored updates in order; returns how many were tried.

@@ -202,7 +202,7 @@ class Sender:
                 else:
                     await self.faults.hit(exc, "sender")
                     # A commit (woken below) does not mean the fault is over: sleep it out.
-                    await asyncio.sleep(backoff.next())
+                    await asyncio.sleep(backoff.next(exc))
                     continue
             if wait > 0:
                 self.wake.clear()
