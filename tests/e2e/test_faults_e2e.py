@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -46,7 +47,21 @@ def tmpfs(folder: Path, size: str) -> Iterator[Path]:
 
 
 def fill(folder: Path) -> Path:
-    """Writes a filler file in FOLDER until the file system has no byte left; returns it."""
+    """Writes a filler file in FOLDER until the file system has no byte left; returns it.
+
+    The WAL is emptied first: SQLite reuses a checkpointed WAL file in place, and a write
+    that needs no new byte on disk would succeed however full the disk is.
+    """
+    database = sqlite3.connect(folder / "e2e.sqlite3", timeout=10)
+    try:
+        for _ in range(100):
+            if database.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the WAL could not be checkpointed")
+    finally:
+        database.close()
     filler = folder / "filler"
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
     try:
