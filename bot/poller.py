@@ -58,6 +58,8 @@ class Poller:
         self.failed: set[int] = application.bot_data.setdefault("failed_updates", set())
         # Update ids whose handler met a storage fault, with its kind (not failures).
         self.faulted: dict[int, str] = application.bot_data.setdefault("faulted_updates", {})
+        # Parked updates the admin chat is still to be told about (a fault stopped the notice).
+        self.unreported: list[int] = []
 
     async def fetch_forever(self) -> None:
         """Long-polls Telegram and stores every update; never drops pending updates.
@@ -111,7 +113,14 @@ class Poller:
         parked = await self.services.inbox.charge_oldest(MAX_ATTEMPTS)
         if parked is not None:
             log.error("update %s parked: the process stopped %s times on it", parked, MAX_ATTEMPTS)
-            await report_parked(self.services, parked)
+            self.unreported.append(parked)
+            await self.report_unreported()
+
+    async def report_unreported(self) -> None:
+        """Tells the admin chat about parked updates a storage fault kept it from hearing of."""
+        while self.unreported:
+            await report_parked(self.services, self.unreported[0])
+            self.unreported.pop(0)
 
     async def process_forever(self) -> None:
         backoff = Backoff()
@@ -145,6 +154,7 @@ class Poller:
 
         Stops at a failure, so the failed update is tried again before any later one.
         """
+        await self.report_unreported()
         rows = await self.services.inbox.pending()
         for tried, row in enumerate(rows, start=1):
             if not await self.process_one(row.update_id, row.payload):
@@ -182,7 +192,8 @@ class Poller:
         parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
         if parked:
             log.error("update %s parked after %s attempts", update_id, MAX_ATTEMPTS)
-            await report_parked(self.services, update_id)
+            self.unreported.append(update_id)
+            await self.report_unreported()
         return False
 
 

@@ -7,9 +7,10 @@ import asyncio
 from datetime import datetime
 
 import pytest
+from telegram.ext import MessageHandler, filters
 
 from bot import jobs
-from bot.faults import Faults
+from bot.faults import Backoff, Faults
 from bot.poller import MAX_ATTEMPTS, Poller
 from bot.services import Services
 from storage.faults import StorageFault
@@ -210,3 +211,46 @@ async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatc
     assert faults.kind == "locked"
     assert await jobs.run_sweeps(live.services, faults) == {"touch": 1}
     assert await queued_to(live, RESIDENT) == 1
+
+
+@pytest.mark.parametrize(
+    ("errors", "waits"),
+    [
+        (["full"] * 6, [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]),  # doubling, at most 5 s
+        (["locked"] * 3, [0.5, 0.5, 0.5]),  # SQLite already waited busy_timeout
+        (["full", "full", "locked", "full"], [0.5, 1.0, 0.5, 2.0]),
+    ],
+)
+def test_the_wait_after_a_fault_doubles_except_after_a_lock(errors, waits):
+    backoff = Backoff()
+    assert [backoff.next(StorageFault(kind)) for kind in errors] == waits
+    backoff.reset()
+    assert backoff.next(StorageFault("full")) == 0.5
+
+
+async def test_a_parked_update_is_reported_after_a_fault_that_stopped_its_notice(live):
+    async def explode(update, ctx) -> None:
+        raise RuntimeError("handler bug")
+
+    live.app.add_handler(MessageHandler(filters.Regex("^/boom$"), explode), group=-1)
+    live.fake.user(RESIDENT).send_text("/boom")
+    await live.services.inbox.store(live.fake.pending_updates(), live.clock())
+    p = Poller(live.app, live.services, timeout=1, faults=faults_of(live))
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert await p.process_pending() == 1
+    disk = FullDisk(live.services.db)
+    real_mark_failed = live.services.inbox.mark_failed
+
+    async def mark_failed_then_fill(*args, **kwargs):
+        parked = await real_mark_failed(*args, **kwargs)
+        disk.full = True  # the disk fills between parking and telling the admin chat
+        return parked
+
+    live.services.inbox.mark_failed = mark_failed_then_fill  # type: ignore[method-assign]
+    with pytest.raises(Exception, match="full"):
+        await p.process_pending()
+    assert await queued_to(live, ADMIN) == 0
+    disk.full = False
+    assert await p.process_pending() == 0  # nothing pending: the notice only
+    assert await queued_to(live, ADMIN) == 1
+    assert await inbox_rows(live) == [("parked", MAX_ATTEMPTS)]
