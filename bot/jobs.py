@@ -37,8 +37,9 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
 async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[str, int]:
     """Runs every sweep once; one failing sweep is logged and does not stop the others.
 
-    A sweep stopped by a storage fault (locked database, full disk) is told to FAULTS and left
-    for the next pass: its work is still due in the database, so nothing is lost.
+    A storage fault (locked database, full disk) is told to FAULTS and ends the pass: the
+    sweeps after it would meet it too (each waiting out busy_timeout on a lock), and their work
+    is still due in the database for the next pass, so nothing is lost.
     """
     now = services.clock()
     results: dict[str, int] = {}
@@ -46,13 +47,15 @@ async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[s
         try:
             results[name] = await function(services, now)
         except Exception as exc:
+            results[name] = -1
             if (kind := fault_kind(exc)) is None:
                 log.exception("sweep %s failed", name)
-            else:
-                log.warning("sweep %s waits for the next pass: storage fault (%s)", name, kind)
-                if faults is not None:
-                    await faults.hit(exc, f"sweep {name}")
-            results[name] = -1
+                continue
+            log.warning("sweeps wait for the next pass: storage fault (%s) in %s", kind, name)
+            if faults is not None:
+                await faults.hit(exc, f"sweep {name}")
+            results.update({other: -1 for other in SWEEPS if other not in results})
+            break
     return results
 
 

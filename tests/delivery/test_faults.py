@@ -204,13 +204,21 @@ async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatc
         await services.outbox.send([Outgoing(RESIDENT, "sendMessage", {"text": "提醒"})], now)
         return 1
 
-    monkeypatch.setattr(jobs, "SWEEPS", {"touch": touch})
+    ran: list[str] = []
+
+    async def count(services: Services, now: datetime) -> int:
+        ran.append("count")
+        return 0
+
+    monkeypatch.setattr(jobs, "SWEEPS", {"touch": touch, "count": count})
     faults = faults_of(live)
     with locked(live.services.db.path):
-        assert await jobs.run_sweeps(live.services, faults) == {"touch": -1}
+        assert await jobs.run_sweeps(live.services, faults) == {"touch": -1, "count": -1}
     assert faults.kind == "locked"
-    assert await jobs.run_sweeps(live.services, faults) == {"touch": 1}
+    assert ran == []  # the pass ended at the fault: the next pass does it
+    assert await jobs.run_sweeps(live.services, faults) == {"touch": 1, "count": 0}
     assert await queued_to(live, RESIDENT) == 1
+    assert ran == ["count"]
 
 
 @pytest.mark.parametrize(
