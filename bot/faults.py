@@ -6,8 +6,8 @@ and none of them stops. The admin chat is told once when a fault starts and once
 
 The start notice goes straight to the Bot API: the outbox cannot be written during the fault.
 It names the kind of fault only (no personal data). The end notice is an ordinary outbox row,
-written once a commit has succeeded and no new fault was seen for SETTLE seconds after it, so a
-disk that is just on the edge of full does not send a notice for every write that squeezes in.
+written once a commit has succeeded and no fault followed it within SETTLE seconds, so a disk
+that is just on the edge of full does not send a notice for every write that squeezes in.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Faults:
         self.kind: str | None = None  # the fault in progress, if any
         self.since = 0.0
         self.last_hit = 0.0
+        self.last_commit = 0.0
         self.started_told = False  # the start notice reached the admin chat: an end one is owed
         self._committed = asyncio.Event()
         self._telling = asyncio.Lock()
@@ -77,6 +78,7 @@ class Faults:
 
     def _on_commit(self) -> None:
         if self.kind is not None:
+            self.last_commit = self.monotonic()
             self._committed.set()
 
     async def hit(self, exc: BaseException, where: str) -> None:
@@ -117,11 +119,10 @@ class Faults:
         """Ends the fault once commits succeed again; runs until cancelled."""
         while True:
             await self._committed.wait()
-            committed_at = self.monotonic()
+            self._committed.clear()  # a commit during the pause below sets it again
             await asyncio.sleep(self.settle)
-            self._committed.clear()
-            if self.kind is None or self.last_hit >= committed_at:
-                continue  # still failing (or already over): wait for the next commit
+            if self.kind is None or self.last_hit >= self.last_commit:
+                continue  # already over, or failing again since the latest commit
             try:
                 await self.end()
             except Exception as exc:

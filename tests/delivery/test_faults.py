@@ -262,3 +262,22 @@ async def test_a_parked_update_is_reported_after_a_fault_that_stopped_its_notice
     assert await p.process_pending() == 0  # nothing pending: the notice only
     assert await queued_to(live, ADMIN) == 1
     assert await inbox_rows(live) == [("parked", MAX_ATTEMPTS)]
+
+
+async def test_a_write_squeezing_in_between_two_faults_does_not_end_the_fault(live):
+    live.fake.user(ADMIN).send_text("/start")
+    faults = Faults(live.app.bot, live.services, settle=0.3)
+    watcher = asyncio.create_task(faults.watch())
+    note = [Outgoing(RESIDENT, "sendMessage", {"text": "x"})]
+    try:
+        await faults.hit(StorageFault("full"), "test")
+        await live.services.outbox.send(note, live.clock())  # a small write fits
+        await faults.hit(StorageFault("full"), "test")  # the next one does not
+        await asyncio.sleep(0.9)
+        assert faults.kind == "full"
+        await live.services.outbox.send(note, live.clock())
+        await live.fake.wait_for(lambda: faults.kind is None, timeout=10, what="the end")
+    finally:
+        watcher.cancel()
+    assert await queued_to(live, ADMIN) == 1  # one end notice
+    assert len(live.fake.texts(ADMIN)) == 1  # one start notice
