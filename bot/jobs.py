@@ -14,7 +14,9 @@ from datetime import datetime
 
 from telegram.ext import Application
 
+from bot.faults import Faults
 from bot.services import Services
+from storage.faults import fault_kind
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +34,34 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
     return register
 
 
-async def run_sweeps(services: Services) -> dict[str, int]:
-    """Runs every sweep once; one failing sweep is logged and does not stop the others."""
+async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[str, int]:
+    """Runs every sweep once; one failing sweep is logged and does not stop the others.
+
+    A storage fault (locked database, full disk) is told to FAULTS and ends the pass: the
+    sweeps after it would meet it too (each waiting out busy_timeout on a lock), and their work
+    is still due in the database for the next pass, so nothing is lost.
+    """
     now = services.clock()
     results: dict[str, int] = {}
     for name, function in SWEEPS.items():
         try:
             results[name] = await function(services, now)
-        except Exception:
-            log.exception("sweep %s failed", name)
+        except Exception as exc:
             results[name] = -1
+            if (kind := fault_kind(exc)) is None:
+                log.exception("sweep %s failed", name)
+                continue
+            log.warning("sweeps wait for the next pass: storage fault (%s) in %s", kind, name)
+            if faults is not None:
+                await faults.hit(exc, f"sweep {name}")
+            results.update({other: -1 for other in SWEEPS if other not in results})
+            break
     return results
 
 
 async def _tick(context: object) -> None:
     app: Application = context.application  # type: ignore[attr-defined]
-    await run_sweeps(app.bot_data["services"])
+    await run_sweeps(app.bot_data["services"], app.bot_data.get("faults"))
 
 
 def schedule(app: Application, interval_seconds: float) -> None:

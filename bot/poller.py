@@ -10,6 +10,10 @@ MAX_ATTEMPTS times, then parked and reported to telegram.admin_chat_id. A crash 
 process counts too: on start the oldest pending update (the one in progress, if any) is charged
 an attempt, so an update that kills the process is parked after MAX_ATTEMPTS restarts instead of
 killing every restart.
+
+A storage fault (a locked database, a full disk: storage.faults) is not a failed attempt: the
+fetcher does not confirm updates it could not store (Telegram sends them again), and the
+processor retries the same update after a backoff without counting an attempt or parking it.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 
+from bot.faults import Backoff, Faults
 from bot.services import Services
 from storage.db import current_update
+from storage.faults import StorageFault, fault_kind
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -35,13 +41,25 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 
 
 class Poller:
-    def __init__(self, application: Application, services: Services, *, timeout: int = 30):
+    def __init__(
+        self,
+        application: Application,
+        services: Services,
+        *,
+        timeout: int = 30,
+        faults: Faults | None = None,
+    ):
         self.application = application
         self.services = services
         self.timeout = timeout
+        self.faults = faults or Faults(application.bot, services)
         self.wake = asyncio.Event()
         # Update ids whose handler raised; filled by the error handler (handlers/common.py).
         self.failed: set[int] = application.bot_data.setdefault("failed_updates", set())
+        # Update ids whose handler met a storage fault, with its kind (not failures).
+        self.faulted: dict[int, str] = application.bot_data.setdefault("faulted_updates", {})
+        # Parked updates the admin chat is still to be told about (a fault stopped the notice).
+        self.unreported: list[int] = []
 
     async def fetch_forever(self) -> None:
         """Long-polls Telegram and stores every update; never drops pending updates.
@@ -52,6 +70,7 @@ class Poller:
         """
         offset: int | None = None
         backoff = 1.0
+        storing = Backoff()
         while True:
             try:
                 updates = await self.fetch(offset)
@@ -67,7 +86,16 @@ class Poller:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if updates:
-                await self.services.inbox.store(updates, self.services.clock())
+                try:
+                    await self.services.inbox.store(updates, self.services.clock())
+                except Exception as exc:
+                    if fault_kind(exc) is None:
+                        raise
+                    # The offset stays: these updates are not confirmed and come again.
+                    await self.faults.hit(exc, "poller")
+                    await asyncio.sleep(storing.next(exc))
+                    continue
+                storing.reset()
                 offset = max(u["update_id"] for u in updates) + 1
                 self.wake.set()
 
@@ -85,22 +113,48 @@ class Poller:
         parked = await self.services.inbox.charge_oldest(MAX_ATTEMPTS)
         if parked is not None:
             log.error("update %s parked: the process stopped %s times on it", parked, MAX_ATTEMPTS)
-            await report_parked(self.services, parked)
+            self.unreported.append(parked)
+            await self.report_unreported()
+
+    async def report_unreported(self) -> None:
+        """Tells the admin chat about parked updates a storage fault kept it from hearing of."""
+        while self.unreported:
+            await report_parked(self.services, self.unreported[0])
+            self.unreported.pop(0)
 
     async def process_forever(self) -> None:
-        await self.recover()
+        backoff = Backoff()
         while True:
-            done = await self.process_pending()
+            try:
+                await self.recover()
+                break
+            except Exception as exc:
+                await self._fault(exc, backoff)
+        while True:
+            try:
+                done = await self.process_pending()
+            except Exception as exc:
+                await self._fault(exc, backoff)
+                continue
+            backoff.reset()
             if not done:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+
+    async def _fault(self, exc: Exception, backoff: Backoff) -> None:
+        """Waits before retrying after a storage fault; re-raises anything else."""
+        if fault_kind(exc) is None:
+            raise exc
+        await self.faults.hit(exc, "processor")
+        await asyncio.sleep(backoff.next(exc))
 
     async def process_pending(self) -> int:
         """Processes the stored updates in order; returns how many were tried.
 
         Stops at a failure, so the failed update is tried again before any later one.
         """
+        await self.report_unreported()
         rows = await self.services.inbox.pending()
         for tried, row in enumerate(rows, start=1):
             if not await self.process_one(row.update_id, row.payload):
@@ -108,18 +162,28 @@ class Poller:
         return len(rows)
 
     async def process_one(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Processes one stored update; returns False if it failed (and was counted)."""
+        """Processes one stored update; returns False if it failed (and was counted).
+
+        Raises StorageFault when a storage fault stopped it: nothing is counted, and the same
+        update is to be processed again once the fault clears.
+        """
         token = current_update.set(update_id)
         try:
             self.failed.discard(update_id)
+            self.faulted.pop(update_id, None)
             update = Update.de_json(payload, self.application.bot)
             await self.application.process_update(update)
         except Exception as exc:  # de_json of a malformed update; handlers' errors go below
+            if (kind := fault_kind(exc)) is not None:
+                raise StorageFault(kind, str(exc)) from exc
             log.exception("update %s could not be processed", update_id)
             self.failed.add(update_id)
             self.application.bot_data.setdefault("failed_errors", {})[update_id] = repr(exc)
         finally:
             current_update.reset(token)
+        if (kind := self.faulted.pop(update_id, None)) is not None:
+            self.failed.discard(update_id)
+            raise StorageFault(kind, f"update {update_id} waits for the storage")
         if update_id not in self.failed:
             await self.services.inbox.mark_done(update_id, self.services.clock())
             return True
@@ -128,7 +192,8 @@ class Poller:
         parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
         if parked:
             log.error("update %s parked after %s attempts", update_id, MAX_ATTEMPTS)
-            await report_parked(self.services, update_id)
+            self.unreported.append(update_id)
+            await self.report_unreported()
         return False
 
 

@@ -14,6 +14,7 @@ from telegram.warnings import PTBUserWarning
 from bot import jobs
 from bot.app import initialize, shutdown
 from bot.clock import Clock
+from bot.faults import Faults
 from bot.poller import Poller
 from bot.sender import Sender
 from bot.services import Services
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 async def run(app: Application, clock: Clock) -> int:
     """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile.
 
-    Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a broken
-    database), so a supervisor restarts the bot or an operator sees why.
+    Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a bug), so a
+    supervisor restarts the bot or an operator sees why. A locked database or a full disk does
+    not end a task: they wait and retry (bot/faults.py).
     """
     # The poller and sender call do_api_request on purpose (raw dicts in, raw dicts out); PTB
     # would warn about that on every first call of each method.
@@ -41,8 +43,12 @@ async def run(app: Application, clock: Clock) -> int:
     try:
         me = app.bot.username
         log.info("griddesk started as @%s", me)
-        poller = Poller(app, services, timeout=services.settings.telegram.poll_timeout)
-        sender = Sender(app.bot, services)
+        faults = Faults(app.bot, services)
+        poller = Poller(
+            app, services, timeout=services.settings.telegram.poll_timeout, faults=faults
+        )
+        sender = Sender(app.bot, services, faults=faults)
+        app.bot_data["faults"] = faults
         app.bot_data["poller"] = poller
         app.bot_data["sender"] = sender
         await app.start()  # the JobQueue starts here
@@ -53,6 +59,7 @@ async def run(app: Application, clock: Clock) -> int:
             asyncio.create_task(poller.fetch_forever(), name="fetch"),
             asyncio.create_task(poller.process_forever(), name="process"),
             asyncio.create_task(sender.run(), name="send"),
+            asyncio.create_task(faults.watch(), name="faults"),
         ]
         stopper = asyncio.create_task(stop.wait(), name="stop")
         done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -19,6 +19,11 @@ What each answer does:
 A message whose call succeeded but whose success was not yet recorded when the process died is
 sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
 in flight can be affected, as rows are sent one at a time.
+
+A storage fault (a locked database, a full disk) stops the pass and the sender retries after a
+backoff. A row whose call succeeded but whose "sent" mark could not be committed is kept in
+memory and its mark is retried before anything else is sent, so the fault never sends it twice
+(only a kill during the fault can, which is the one row in flight above).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -43,7 +48,9 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.faults import Backoff, Faults
 from bot.services import Services
+from storage.faults import fault_kind
 from storage.outbox import CARD, OutboxRow, Outgoing
 from storage.outbox_files import MissingFile, file_id, load_file
 
@@ -162,10 +169,15 @@ class Sender:
         services: Services,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        faults: Faults | None = None,
     ):
         self.bot = bot
         self.services = services
         self.monotonic = monotonic
+        self.faults = faults or Faults(bot, services)
+        # Rows delivered whose "sent" mark is not committed yet (a storage fault): row id →
+        # (row, sent at, message id). Recorded before anything else is sent.
+        self._unrecorded: dict[int, tuple[OutboxRow, datetime, int | None]] = {}
         self.pacer = Pacer()
         self.wake = asyncio.Event()
         self._failed_chats: set[int] = set()  # chats whose last call failed, since a success
@@ -175,15 +187,23 @@ class Sender:
 
     async def run(self) -> None:
         """Sends forever; woken by each commit, otherwise looks twice a second."""
+        backoff = Backoff()
         while True:
             try:
                 wait = await self.drain_once()
-            except Exception:
+                backoff.reset()
+            except Exception as exc:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise  # stopping: an error raised while cancelled must not keep us alive
-                log.exception("sender pass failed")
-                wait = 1.0
+                if fault_kind(exc) is None:
+                    log.exception("sender pass failed")
+                    wait = 1.0
+                else:
+                    await self.faults.hit(exc, "sender")
+                    # A commit (woken below) does not mean the fault is over: sleep it out.
+                    await asyncio.sleep(backoff.next(exc))
+                    continue
             if wait > 0:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -191,6 +211,7 @@ class Sender:
 
     async def drain_once(self) -> float:
         """Sends every row that may go now; returns the seconds until the next one may."""
+        await self.record_unrecorded()
         now = self.monotonic()
         if now < self.pacer.paused_until:
             return self.pacer.paused_until - now
@@ -219,6 +240,7 @@ class Sender:
     async def drain_all(self, max_passes: int = 1000) -> None:
         """Sends until nothing is due, ignoring the pacing (tests and one-off commands)."""
         for _ in range(max_passes):
+            await self.record_unrecorded()
             rows = await self.services.outbox.due(self.services.clock())
             if not rows:
                 return
@@ -227,6 +249,18 @@ class Sender:
                     await self.services.outbox.mark_failed(row, "chat unreachable")
                 else:
                     await self.deliver(row)
+
+    async def record_unrecorded(self) -> None:
+        """Commits the "sent" marks a storage fault held back (raises while it lasts)."""
+        for row_id, (row, at, message_id) in list(self._unrecorded.items()):
+            await self.services.outbox.mark_sent(row, at, message_id)
+            del self._unrecorded[row_id]
+
+    async def _mark_sent(self, row: OutboxRow, message_id: int | None) -> None:
+        """Records ROW as delivered; kept in memory until the mark commits."""
+        self._unrecorded[row.id] = (row, self.services.clock(), message_id)
+        await self.services.outbox.mark_sent(row, self._unrecorded[row.id][1], message_id)
+        del self._unrecorded[row.id]
 
     async def deliver(self, row: OutboxRow) -> None:
         """Makes one Bot API call for ROW and records the outcome."""
@@ -245,7 +279,7 @@ class Sender:
             self._failed_chats.discard(row.chat_id)
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                await outbox.mark_sent(row, self.services.clock(), None)
+                await self._mark_sent(row, None)
                 return
             log.warning("outbox row %s refused: %s", row.id, exc.message)
             await outbox.mark_failed(row, f"bad request: {exc.message}")
@@ -256,7 +290,7 @@ class Sender:
         else:
             self._failed_chats.clear()
             self._streak = 0
-            await outbox.mark_sent(row, self.services.clock(), _message_id(result))
+            await self._mark_sent(row, _message_id(result))
 
     async def _flood(self, row: OutboxRow, wait: float) -> None:
         """A 429: that chat waits; a second chat hit meanwhile means every chat waits."""

@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from handlers import invites, resident
 from handlers.flows import NEW_PRIVATE, person_of, say
+from storage.faults import fault_kind
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,18 @@ async def cancel(update: Update, ctx: GridContext) -> None:
 
 
 async def on_error(update: object, ctx: GridContext) -> None:
-    """Logs the failure (ids only, never message content) and marks the update for retry."""
+    """Logs the failure (ids only, never message content) and marks the update for retry.
+
+    A storage fault (locked database, full disk) is not the update's failure: it is marked to
+    be processed again once the fault clears, without counting an attempt.
+    """
     update_id = update.update_id if isinstance(update, Update) else None
+    kind = fault_kind(ctx.error)
+    if kind is not None:
+        log.warning("update %s waits: storage fault (%s)", update_id, kind)
+        if update_id is not None:
+            ctx.application.bot_data.setdefault("faulted_updates", {})[update_id] = kind
+        return
     log.error("update %s failed", update_id, exc_info=ctx.error)
     if update_id is not None:
         ctx.application.bot_data.setdefault("failed_updates", set()).add(update_id)

@@ -1,0 +1,90 @@
+"""Which errors are storage faults (wait and retry) and which are bugs, on SQLite's own errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.faults import StorageFault, fault_kind
+
+
+def real_error(tmp_path: Path, case: str) -> BaseException:
+    """Returns the exception SQLite itself raises in CASE."""
+    path = tmp_path / "f.sqlite3"
+    one = sqlite3.connect(path, isolation_level=None, timeout=0)
+    two = sqlite3.connect(path, isolation_level=None, timeout=0)
+    one.execute("PRAGMA journal_mode=WAL")
+    one.execute("CREATE TABLE t (x UNIQUE)")
+    one.execute("INSERT INTO t VALUES (1)")
+    try:
+        if case == "locked":
+            one.execute("BEGIN EXCLUSIVE")
+            two.execute("BEGIN IMMEDIATE")
+        elif case == "full":
+            pages = one.execute("PRAGMA page_count").fetchone()[0]
+            one.execute(f"PRAGMA max_page_count = {pages}")
+            one.execute("INSERT INTO t VALUES (randomblob(100000))")
+        elif case == "constraint":
+            one.execute("INSERT INTO t VALUES (1)")
+        elif case == "syntax":
+            one.execute("SELEC 1")
+        elif case == "no table":
+            one.execute("SELECT * FROM nowhere")
+    except sqlite3.Error as exc:
+        return exc
+    finally:
+        one.close()
+        two.close()
+    raise AssertionError(f"{case} raised nothing")
+
+
+@pytest.mark.parametrize(
+    ("case", "kind"),
+    [
+        ("locked", "locked"),
+        ("full", "full"),
+        ("constraint", None),
+        ("syntax", None),
+        ("no table", None),
+    ],
+)
+def test_sqlite_errors_are_classified_as_faults_or_bugs(tmp_path, case, kind):
+    assert fault_kind(real_error(tmp_path, case)) == kind
+
+
+def chained(outer: Exception, inner: BaseException) -> Exception:
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (sqlite3.OperationalError("disk I/O error"), "io"),  # no code: its message
+        (sqlite3.OperationalError("database or disk is full"), "full"),
+        (StorageFault("locked"), "locked"),
+        (
+            chained(RuntimeError("wrapped"), sqlite3.OperationalError("database is locked")),
+            "locked",
+        ),
+        (RuntimeError("database is locked"), None),  # not from SQLite
+        (OSError("No space left on device"), None),  # files outside the database
+        (KeyError("x"), None),
+        (None, None),
+    ],
+)
+def test_a_fault_is_recognised_through_its_cause_only(error, kind):
+    assert fault_kind(error) == kind
+
+
+def test_a_bug_raised_while_handling_a_fault_stays_a_bug():
+    try:
+        try:
+            raise sqlite3.OperationalError("database is locked")
+        except sqlite3.OperationalError:
+            raise KeyError("bug") from None
+    except KeyError as exc:
+        assert exc.__context__ is not None
+        assert fault_kind(exc) is None
