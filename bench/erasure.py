@@ -159,7 +159,7 @@ async def leftovers(db: Any) -> int:
 
 async def measure(reports: int, others: int, raw: int) -> dict[str, Any]:
     from bot.domain.privacy import cutoffs
-    from bot.privacy_sweeps import policy
+    from bot.jobs.privacy import policy
     from bot.settings import PrivacySettings
     from storage.db import Database
     from storage.privacy import Privacy

@@ -1,14 +1,14 @@
 """Benchmark 4: weekly summaries for 1,000 units over 1,000,000 stored reports.
 
 On the bench database (bench.populate), griddesk's services are opened as `griddesk run` opens
-them and bot.summaries.build_summaries computes the summary of week 2026-W48 (the figures, the
+them and bot.jobs.summaries.build_summaries computes the summary of week 2026-W48 (the figures, the
 ranking of sub-units and the 8 weeks of history the chart shows) for every unit at once, and
 for one grid. Its SQL (storage/summaries.py) is timed alone (for the week; the
 history runs the last two 8 times more) and shown with SQLite's EXPLAIN QUERY PLAN. Then
 the text of every unit's summary is rendered, and one chart PNG.
 
 With --groups N (default 100), N group chats are bound to units on a copy of the database
-and the real summary sweep (bot.summaries.send_weekly_summaries) runs until every group's
+and the real summary sweep (bot.jobs.summaries.send_weekly_summaries) runs until every group's
 summary is queued: the end-to-end time, charts included.
 
     python -m bench.summaries               # ~1–3 minutes once the database exists
@@ -55,7 +55,7 @@ async def plans(db: Any, window: dict[str, str | None]) -> dict[str, str]:
 
 async def compute(source: Path, units: int, rounds: int) -> dict[str, Any]:
     from bot.domain.summary import IsoWeek, send_time
-    from bot.summaries import build_summaries, chart_png, summary_text
+    from bot.jobs.summaries import build_summaries, chart_png, summary_text
     from storage.db import to_db
 
     folder = Path(tempfile.mkdtemp(prefix="griddesk-bench-summaries-"))
@@ -121,7 +121,7 @@ def _time(text: str) -> Any:
 async def sweep(source: Path, units: int, groups: int) -> dict[str, Any]:
     """Binds GROUPS groups on a copy and runs the real summary sweep until all are queued."""
     from bot.domain.summary import IsoWeek, send_time
-    from bot.summaries import send_weekly_summaries
+    from bot.jobs.summaries import send_weekly_summaries
     from storage.db import to_db
 
     folder = Path(tempfile.mkdtemp(prefix="griddesk-bench-summary-sweep-"))

@@ -3,7 +3,7 @@
 On a copy of the bench database (bench.populate: a quarter of the due reports each need a
 reminder, a nag, an escalation to the community, or closing as unverified), griddesk's services
 are opened as `griddesk run` opens them, the clock at bench.populate.NOW, and the registered
-sweep (bot.report_sweeps.report_deadlines) runs once: the time of that pass, what it did (events,
+sweep (bot.jobs.reports.report_deadlines) runs once: the time of that pass, what it did (events,
 messages queued), the time of the next pass (nothing due: what every 30 s costs), and the due
 query's EXPLAIN QUERY PLAN, which must read the partial index reports_next_action.
 
@@ -26,7 +26,7 @@ from bench.populate import NOW
 
 
 async def one_pass(source: Path, units: int) -> dict[str, Any]:
-    from bot.report_sweeps import report_deadlines
+    from bot.jobs.reports import report_deadlines
     from storage.deadlines import DUE_SQL, Deadlines
 
     folder = Path(tempfile.mkdtemp(prefix="griddesk-bench-sweep-"))

@@ -101,38 +101,33 @@ def build_application(
 
 def register_handlers(app: Application) -> None:
     """Registers every handler, in order: commands, then buttons, then free messages."""
-    # Importing a sweep module registers its sweeps with bot/jobs.py: deadlines (nags,
+    # Importing a sweep module registers its sweeps with bot/jobs/__init__.py: deadlines (nags,
     # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards,
     # retention.
-    import bot.care_sweeps
-    import bot.privacy_sweeps
-    import bot.report_sweeps
-    import bot.staff_sweeps
-    import bot.summaries
-    import bot.volunteer_sweeps  # noqa: F401
-    from handlers import (
-        audit,
-        care,
-        common,
-        extension,
-        flows,
-        group,
-        invites,
-        limits,
-        monthly,
-        patrol,
-        privacy,
-        report_flow,
-        resident,
-        staff_admin,
-        staff_invite,
-        verify,
-        visit,
-        volunteer_features,
-        worker,
-        worker_tasks,
-    )
-    from handlers import register as registration
+    import bot.jobs.care
+    import bot.jobs.privacy
+    import bot.jobs.reports
+    import bot.jobs.staff
+    import bot.jobs.summaries
+    import bot.jobs.volunteers  # noqa: F401
+    from handlers.care import households as care
+    from handlers.care import monthly
+    from handlers.care import patrols as patrol
+    from handlers.care import visits as visit
+    from handlers.groups import bindings as group
+    from handlers.kit import flows, limits
+    from handlers.reports import extension, verify, worker
+    from handlers.reports import submit_flow as report_flow
+    from handlers.reports import tasks as worker_tasks
+    from handlers.residents import basics as common
+    from handlers.residents import place as registration
+    from handlers.residents import privacy
+    from handlers.residents import profile as resident
+    from handlers.staff import audit
+    from handlers.staff import invite_command as staff_invite
+    from handlers.staff import invite_links as invites
+    from handlers.staff import manage as staff_admin
+    from handlers.volunteers import wiring as volunteer_features
 
     common.register(app)
     limits.register(app)  # its own early group: a resident's flood stops before any handler
@@ -154,7 +149,7 @@ def register_handlers(app: Application) -> None:
     staff_invite.register(app)  # /invite ROLE UNIT
     audit.register(app)  # /audit: refused presses and commands, for admins
     privacy.register(app)  # /privacy /delete_my_data, privacy: consent: hherase: buttons
-    # Last: any other private message goes to the user's current step (handlers/flows.py).
+    # Last: any other private message goes to the user's current step (handlers/kit/flows.py).
     app.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
@@ -163,7 +158,7 @@ def register_handlers(app: Application) -> None:
     )
     # Last, so the daily backup (a copy of the whole database) never delays the other sweeps
     # of a pass.
-    from bot import backup_sweep
+    from bot.jobs import backup as backup_sweep
 
     backup_sweep.register()
 

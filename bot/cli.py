@@ -333,7 +333,7 @@ async def create_invite_link(
     """Stores a new invite and returns (its https://t.me link, when it expires, the unit's name)."""
     from bot.app import open_services
     from bot.clock import clock_from_env
-    from handlers.invites import create_link
+    from handlers.staff.invite_links import create_link
 
     if len(name) > 64:
         raise ConfigError("--name: at most 64 characters")
@@ -394,7 +394,7 @@ async def bot_username(settings: Settings, api_url: str | None = None) -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from bot.summaries import summary_command
+    from bot.jobs.summaries import summary_command
 
     return summary_command(args.config, args.unit, args.week, args.png, args.lang)
 

@@ -54,7 +54,8 @@ class Poller:
         self.timeout = timeout
         self.faults = faults or Faults(application.bot, services)
         self.wake = asyncio.Event()
-        # Update ids whose handler raised; filled by the error handler (handlers/common.py).
+        # Update ids whose handler raised; filled by the error handler
+        # (handlers/residents/basics.py).
         self.failed: set[int] = application.bot_data.setdefault("failed_updates", set())
         # Update ids whose handler met a storage fault, with its kind (not failures).
         self.faulted: dict[int, str] = application.bot_data.setdefault("faulted_updates", {})

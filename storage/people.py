@@ -136,7 +136,7 @@ async def add_staff_event(
     return cursor.lastrowid
 
 
-# A move or role change leaves a hand-over pending until handlers/departures.py has re-routed
+# A move or role change leaves a hand-over pending until bot/usecases/staff.py has re-routed
 # what the person no longer covers: a row in `meta` (key HANDOVER + user id, value the change's
 # staff_events id), written in the change's own commit and cleared only for the change it was
 # written for. The staff_departed sweep finds pending ones by the key's primary-key index, so a

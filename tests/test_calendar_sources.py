@@ -15,8 +15,8 @@ from bot import calendar_sources
 from bot import settings as settings_module
 from bot.cli import describe
 from bot.domain import calendar as calendar_module
-from bot.report_sweeps import deadline_rules
 from bot.settings import Settings
+from bot.usecases.deadlines import deadline_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROVISIONAL_2027 = "calendar: the working days of 2027 are provisional"

@@ -12,8 +12,8 @@ import pytest
 from bot import chart
 from bot.domain.summary import IsoWeek, Tally, WeekCount, WeekSummary
 from bot.domain.units import Unit
+from bot.jobs.summaries import chart_caption, chart_png
 from bot.services import Services
-from bot.summaries import chart_caption, chart_png
 
 BARS = [
     chart.Bar(f"W{w}\n11-{w - 30:02d}", n, c) for w, n, c in [(45, 3, 1), (46, 0, 0), (47, 9, 7)]

@@ -61,7 +61,7 @@ async def test_a_visit_missed_while_the_bot_was_down_escalates_exactly_once_afte
 
         assert await bot.stop() == 0
         # Community staff registered a weekly household in 1栋, visited by the grid worker
-        # (the chat flow is covered by tests/handlers/test_care_households.py).
+        # (the chat flow is covered by tests/handlers/care/test_households.py).
         await register_household(bot.db_path)
         assert bot.scalar("SELECT COUNT(*) FROM households") == 1
 

@@ -9,7 +9,7 @@ from bot.domain.care import VisitorKind
 from bot.domain.people import Role
 from bot.domain.reports import Status
 from bot.domain.volunteers import VolunteerStatus
-from handlers.volunteer_common import repos
+from handlers.volunteers.common import repos
 from tests import updates
 from tests.conftest import (
     ADMIN,
@@ -21,7 +21,7 @@ from tests.conftest import (
     WORKER_G1,
     WORKER_G2,
 )
-from tests.handlers.care_support import (
+from tests.handlers.care.support import (
     NOTES,
     SIBLING_COMMUNITY,
     VOLUNTEER,
@@ -31,14 +31,14 @@ from tests.handlers.care_support import (
     everything_sent_to,
     households,
 )
-from tests.handlers.test_activities_flow import created
-from tests.handlers.test_group import bound, in_group
-from tests.handlers.test_patrol_flow import log_round
-from tests.handlers.test_staff_admin import NEWCOMER as STAFF_NEWCOMER
-from tests.handlers.test_staff_admin import enrol
-from tests.handlers.test_volunteer_registration import NEWCOMER, register_newcomer
-from tests.handlers.test_worker import new_report
-from tests.handlers.volunteer_support import VOLUNTEER_A, answers, person
+from tests.handlers.care.test_patrols import log_round
+from tests.handlers.groups.test_bindings import bound, in_group
+from tests.handlers.reports.test_worker import new_report
+from tests.handlers.staff.test_staff_admin import NEWCOMER as STAFF_NEWCOMER
+from tests.handlers.staff.test_staff_admin import enrol
+from tests.handlers.volunteers.support import VOLUNTEER_A, answers, person
+from tests.handlers.volunteers.test_activities_flow import created
+from tests.handlers.volunteers.test_volunteer_registration import NEWCOMER, register_newcomer
 
 STRANGER = 7777
 

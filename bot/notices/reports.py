@@ -1,0 +1,343 @@
+"""What each move of a report tells whom: the reporter's status card, the workers' cards, notices.
+
+Every message here becomes an outbox row in the same transaction as the move (storage/reports.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain.categories import Category
+from bot.domain.people import Person, Staff
+from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
+from bot.domain.units import UnitTree
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard
+from bot.services import Services
+from storage.outbox import Outgoing
+
+TIER_ICON = {"grid": "🟢", "community": "🟡", "street": "🔵", "district": "🔴"}
+
+
+def status_key(report: Report) -> str:
+    return f"report:{report.id}:status"
+
+
+def work_key(report: Report) -> str:
+    return f"report:{report.id}:work"
+
+
+class Cards:
+    """Renders cards and notices for one report in each recipient's language."""
+
+    def __init__(self, services: Services, tree: UnitTree, categories: list[Category]):
+        self.services = services
+        self.texts = services.texts
+        self.tree = tree
+        self.categories = {c.code: c for c in categories}
+
+    @classmethod
+    async def load(cls, services: Services) -> Cards:
+        return cls(services, await services.units.tree(), await services.units.categories())
+
+    # Pieces ------------------------------------------------------------------------------
+
+    def when(self, at: datetime | None) -> str:
+        if at is None:
+            return "—"
+        return at.astimezone(self.services.tz).strftime("%Y-%m-%d %H:%M")
+
+    def due(self, report: Report) -> str:
+        """Returns the deadline to show: the running accept/resolve window's, else '—'.
+
+        (A resolved report's clock is the reporter's time to verify, not a deadline to handle.)
+        """
+        return self.when(report.due_at if report.status.is_open else None)
+
+    def category_name(self, code: str, lang: str) -> str:
+        category = self.categories.get(code)
+        return category.name(lang) if category else code
+
+    def place(self, report: Report) -> str:
+        return self.tree.place_name(report.unit)
+
+    def status_name(self, report: Report, lang: str) -> str:
+        return self.texts(f"status.{report.status.value}", lang)
+
+    def work_status_name(self, report: Report, lang: str) -> str:
+        """Returns the status as staff read it ('awaiting your confirmation' is the reporter's)."""
+        if report.status is Status.RESOLVED:
+            return self.texts("worker.status_resolved", lang)
+        return self.status_name(report, lang)
+
+    def tier_label(self, report: Report, lang: str) -> str:
+        return f"{TIER_ICON[report.tier.value]} " + self.texts(f"tier.{report.tier.value}", lang)
+
+    def holder_label(self, report: Report, lang: str) -> str:
+        """Returns who holds the report by role, never by name (residents see roles only)."""
+        unit = self.tree.get(report.holder_unit).name if report.holder_unit in self.tree else "?"
+        if report.assignee_id is None:
+            return self.texts("card.holder_unassigned", lang, unit=unit)
+        return self.texts("card.holder_assigned", lang, unit=unit)
+
+    # Cards -------------------------------------------------------------------------------
+
+    def status_card(self, report: Report, lang: str) -> Outgoing | None:
+        """Returns the reporter's status card: one message edited whenever the report moves."""
+        chat = report.reporter_id or report.entered_by
+        if chat is None:
+            return None
+        text = self.texts(
+            "card.status",
+            lang,
+            number=report.number,
+            status=self.status_name(report, lang),
+            tier=self.tier_label(report, lang),
+            holder=self.holder_label(report, lang),
+            category=self.category_name(report.category, lang),
+            place=self.place(report),
+            created=self.when(report.created_at),
+            updated=self.when(report.updated_at or report.created_at),
+            due=self.due(report),
+        )
+        return outgoing.card(chat, status_key(report), text)
+
+    def work_card_text(self, report: Report, lang: str, reporter: Person | None) -> str:
+        who = reporter.name if reporter and reporter.name else self.texts("card.anonymous", lang)
+        phone = report.contact or (reporter.phone if reporter else None)
+        description = report.description
+        if report.extra.get("erased"):  # the reporter erased their data, or retention did
+            who = phone = description = self.texts("privacy.erased_marker", lang)
+        return self.texts(
+            "card.work",
+            lang,
+            number=report.number,
+            status=self.work_status_name(report, lang),
+            tier=self.tier_label(report, lang),
+            category=self.category_name(report.category, lang),
+            place=self.place(report),
+            description=description,
+            reporter=who,
+            phone=phone or self.texts("card.no_phone", lang),
+            created=self.when(report.created_at),
+            due=self.due(report),
+        )
+
+    def work_buttons(self, report: Report, lang: str) -> dict:
+        t = self.texts
+        if report.status is Status.OPEN:
+            rows = [
+                [button(t("button.accept", lang), "report", "accept", report.id)],
+                [
+                    button(t("button.resolve", lang), "report", "resolve", report.id),
+                    button(t("button.transfer", lang), "report", "transfer", report.id),
+                ],
+                [
+                    button(t("button.refer", lang), "report", "refer", report.id),
+                    button(t("button.reject", lang), "report", "reject", report.id),
+                ],
+            ]
+        elif report.status is Status.ACCEPTED:
+            rows = [
+                [button(t("button.resolve", lang), "report", "resolve", report.id)],
+                [
+                    button(t("button.transfer", lang), "report", "transfer", report.id),
+                    button(t("button.refer", lang), "report", "refer", report.id),
+                ],
+                [button(t("button.reject", lang), "report", "reject", report.id)],
+            ]
+        else:
+            rows = []
+        if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
+            rows.append([button(t("extension.button", lang), "ext", "ask", report.id)])
+        if report.status.is_open:  # "find volunteers" (handlers/volunteers/report_help.py)
+            rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
+        return keyboard(rows)
+
+    def work_card(
+        self,
+        report: Report,
+        chat_id: int,
+        lang: str,
+        reporter: Person | None,
+        *,
+        active: bool = True,
+    ) -> Outgoing:
+        """Returns the card a worker acts from; an inactive one (moved on) has no buttons."""
+        text = self.work_card_text(report, lang, reporter)
+        if not active:
+            text += "\n\n" + self.texts(
+                "card.moved_on", lang, holder=self.holder_label(report, lang)
+            )
+        # A finished report has no buttons; its empty markup serialises to {}, which is not a
+        # keyboard, so pass None and let the card remove the old buttons explicitly.
+        markup = self.work_buttons(report, lang) if active else None
+        return outgoing.card(chat_id, work_key(report), text, markup=markup or None)
+
+    def notice(
+        self, chat_id: int, lang: str, key: str, report: Report, **params: object
+    ) -> Outgoing:
+        return outgoing.message(chat_id, self.texts(key, lang, number=report.number, **params))
+
+
+async def handlers_of(services: Services, report: Report) -> list[Staff]:
+    """Returns who gets the worker card: the assignee, or every front-line staff at the unit."""
+    if report.assignee_id is not None:
+        staff = await services.people.staff(report.assignee_id)
+        return [staff] if staff else []
+    return [
+        s
+        for s in await services.people.staff_at([report.holder_unit])
+        if takes_unassigned(s, report)
+    ]
+
+
+async def messages_for(services: Services, report: Report, event: ReportEvent) -> list[Outgoing]:
+    """Returns every message that EVENT on REPORT causes, in each recipient's language."""
+    cards = await Cards.load(services)
+    reporter_chat = report.reporter_id or report.entered_by
+    reporter = await services.people.get(report.reporter_id) if report.reporter_id else None
+    current = await handlers_of(services, report)
+    # Everyone who ever got this report's worker card sees it change (buttons go when it moves on).
+    card_holders = set(await services.outbox.card_chats(work_key(report)))
+    langs = await services.people.languages(
+        [s.user_id for s in current]
+        + list(card_holders)
+        + ([reporter_chat] if reporter_chat else [])
+        + ([event.actor_id] if event.actor_id else [])
+    )
+    lang_of = lambda user_id: langs.get(user_id, services.settings.default_language)  # noqa: E731
+
+    out: list[Outgoing] = []
+    action = event.action
+    rlang = lang_of(reporter_chat) if reporter_chat else "zh"
+
+    # To the reporter.
+    if reporter_chat is not None:
+        if action is Action.SUBMIT:
+            out.append(cards.notice(reporter_chat, rlang, "notice.submitted", report))
+        elif action is Action.RESOLVE:
+            caption = services.texts(
+                "notice.resolved", rlang, number=report.number, note=report.resolution_note or ""
+            )
+            markup = keyboard(
+                [
+                    [
+                        button(
+                            services.texts("button.solved", rlang), "report", "solved", report.id
+                        ),
+                        button(
+                            services.texts("button.unsolved", rlang),
+                            "report",
+                            "unsolved",
+                            report.id,
+                        ),
+                    ]
+                ]
+            )
+            if report.resolution_photo:
+                out.append(
+                    outgoing.photo(reporter_chat, report.resolution_photo, caption, markup=markup)
+                )
+            else:
+                out.append(outgoing.message(reporter_chat, caption, markup=markup))
+        elif action in REPORTER_NOTICES:
+            params: dict[str, object] = {}
+            if action is Action.REJECT:
+                params["reason"] = services.texts(f"reject.{report.reject_reason}", rlang)
+                params["note"] = event.note or ""
+            if action in (Action.REFER_UP, Action.ESCALATE):
+                params["tier"] = cards.tier_label(report, rlang)
+            out.append(
+                cards.notice(reporter_chat, rlang, REPORTER_NOTICES[action], report, **params)
+            )
+        status = cards.status_card(report, rlang)
+        if status is not None:
+            out.append(status)
+
+    # To the staff member who typed the move (after-photo, reason, note): it is done.
+    actor = event.actor_id
+    if action in ACTOR_NOTICES and actor is not None and actor != reporter_chat:
+        alang = lang_of(actor)
+        tier = cards.tier_label(report, alang)
+        out.append(cards.notice(actor, alang, ACTOR_NOTICES[action], report, tier=tier))
+
+    # To the staff who now hold it: photos and a fresh card when it arrives with them.
+    arrived = action in (
+        Action.SUBMIT,
+        Action.TRANSFER,
+        Action.REFER_UP,
+        Action.ESCALATE,
+        Action.REOPEN,
+        Action.REASSIGN,
+    )
+    for staff in current:
+        lang = lang_of(staff.user_id)
+        if arrived and staff.user_id not in card_holders:
+            if report.photos:
+                out.extend(outgoing.media(staff.user_id, report.photos))
+            if action is not Action.SUBMIT:
+                note = event.note or ""
+                if action in ARRIVAL_REASONS:
+                    note = services.texts(ARRIVAL_REASONS[action], lang, note=note)
+                out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
+        elif action in STAFF_NOTICES and staff.user_id != event.actor_id:
+            out.append(
+                cards.notice(
+                    staff.user_id,
+                    lang,
+                    STAFF_NOTICES[action],
+                    report,
+                    stars="★" * (report.stars or 0),
+                    comment=event.note or "",
+                )
+            )
+        out.append(cards.work_card(report, staff.user_id, lang, reporter))
+
+    # Earlier holders' cards lose their buttons and say where the report went.
+    for chat_id in card_holders - {s.user_id for s in current}:
+        if action in PREVIOUS_NOTICES:  # a card edit alone would not notify them
+            lang = lang_of(chat_id)
+            tier = cards.tier_label(report, lang)
+            out.append(cards.notice(chat_id, lang, PREVIOUS_NOTICES[action], report, tier=tier))
+        out.append(cards.work_card(report, chat_id, lang_of(chat_id), reporter, active=False))
+    return out
+
+
+REPORTER_NOTICES = {
+    Action.ACCEPT: "notice.accepted",
+    Action.TRANSFER: "notice.transferred",
+    Action.REFER_UP: "notice.referred",
+    Action.ESCALATE: "notice.escalated",
+    Action.REJECT: "notice.rejected",
+    Action.CONFIRM: "notice.closed",
+    Action.REOPEN: "notice.reopened",
+    Action.EXPIRE: "notice.expired",
+    Action.REASSIGN: "staff.notice_reassigned",
+}
+
+# Confirmations to the staff member who made a move they typed rather than tapped.
+ACTOR_NOTICES = {
+    Action.RESOLVE: "resolve_flow.done",
+    Action.REFER_UP: "refer.done",
+    Action.REJECT: "reject_flow.done",
+}
+
+# Why a report arrived with its new holders, when no person typed a note (catalog keys).
+ARRIVAL_REASONS = {
+    Action.ESCALATE: "deadline.arrived_escalated",
+    Action.REOPEN: "deadline.arrived_reopened",
+    Action.REASSIGN: "staff.arrived_reassigned",
+}
+
+# To the earlier holders when the report leaves them without their doing.
+PREVIOUS_NOTICES = {
+    Action.ESCALATE: "deadline.escalated_away",
+    Action.REOPEN: "deadline.reopened_away",
+}
+
+STAFF_NOTICES = {
+    Action.CONFIRM: "notice.staff_confirmed",
+    Action.REOPEN: "notice.staff_reopened",
+    Action.COMMENT: "notice.staff_comment",
+}

@@ -1,0 +1,195 @@
+"""What each move of a wish tells whom: review cards, announcements, offers, the claimer's card.
+
+Groups get the wish number, its kind and the grid only — never the text, a name or an address.
+Matched volunteers get the text privately; the contact details go to the claimer alone, once
+the claim is theirs.
+"""
+
+from __future__ import annotations
+
+from bot.domain.units import UnitTree
+from bot.domain.wishes import OTHER, Wish, WishStatus
+from bot.notices import buttons, outgoing
+from bot.notices.buttons import button
+from bot.services import Services
+from bot.texts import Raw
+from handlers.volunteers.common import (
+    area,
+    lang_of,
+    matching_volunteers,
+    option_name,
+    volunteer_groups,
+)
+from storage.outbox import Outgoing
+
+
+def review_key(wish: Wish) -> str:
+    return f"wish:{wish.id}:review"
+
+
+def group_key(wish: Wish) -> str:
+    return f"wish:{wish.id}:group"
+
+
+def offer_key(wish: Wish) -> str:
+    return f"wish:{wish.id}:offer"
+
+
+def claim_key(wish: Wish) -> str:
+    return f"wish:{wish.id}:claim"
+
+
+def kind_name(services: Services, wish: Wish, lang: str) -> str:
+    if wish.category == OTHER:
+        return services.texts("wish.kind_other", lang)
+    return option_name(services.settings.volunteers.skills, wish.category, lang)
+
+
+def contact_text(services: Services, wish: Wish, lang: str, tree: UnitTree) -> str:
+    """Returns the resident's contact: only ever for the poster, the claimer and staff."""
+    name = wish.contact_name or services.texts("wish.no_name", lang)
+    link = (
+        services.texts("wish.chat_link", lang, user_id=wish.resident_id)
+        if wish.resident_id is not None
+        else ""
+    )
+    return services.texts(
+        "wish.contact",
+        lang,
+        name=name,
+        phone=wish.contact_phone or services.texts("volunteer.no_phone", lang),
+        place=tree.place_name(wish.unit),
+        link=Raw(link),
+    )
+
+
+def review_card(
+    services: Services,
+    wish: Wish,
+    chat_id: int,
+    lang: str,
+    tree: UnitTree,
+    *,
+    by: str | None = None,
+) -> Outgoing:
+    """Returns the staff review card: approve / decline while pending, then who decided."""
+    text = services.texts(
+        "wish.review",
+        lang,
+        number=wish.number,
+        kind=kind_name(services, wish, lang),
+        text=wish.text,
+        contact=Raw(contact_text(services, wish, lang, tree)),
+        status=services.texts(f"wish.status_{wish.status.value}", lang),
+    )
+    if by:
+        text += "\n" + services.texts("wish.decided_by", lang, name=by)
+    markup = None
+    if wish.status is WishStatus.PENDING:
+        markup = buttons.keyboard(
+            [
+                [
+                    button(services.texts("wish.approve", lang), "wish", "ok", wish.id),
+                    button(services.texts("wish.decline", lang), "wish", "no", wish.id),
+                ]
+            ]
+        )
+    return outgoing.card(chat_id, review_key(wish), text, markup=markup)
+
+
+def group_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the group announcement (no personal data), edited as the wish moves."""
+    text = services.texts(
+        "wish.group",
+        lang,
+        number=wish.number,
+        kind=kind_name(services, wish, lang),
+        area=area(tree, wish.unit),
+        status=services.texts(f"wish.status_{wish.status.value}", lang),
+    )
+    markup = None
+    if wish.status is WishStatus.OPEN:
+        markup = buttons.keyboard(
+            [[button(services.texts("wish.view", lang), "wish", "view", wish.id)]]
+        )
+    return outgoing.card(chat_id, group_key(wish), text, markup=markup)
+
+
+def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns a volunteer's private offer: the wish without contact, a claim button while open."""
+    text = services.texts(
+        "wish.offer",
+        lang,
+        number=wish.number,
+        kind=kind_name(services, wish, lang),
+        area=area(tree, wish.unit),
+        text=wish.text,
+    )
+    markup = None
+    if wish.status is WishStatus.OPEN:
+        markup = buttons.keyboard(
+            [[button(services.texts("wish.claim", lang), "wish", "claim", wish.id)]]
+        )
+    elif wish.claimer_id == chat_id:
+        text += "\n\n" + services.texts("wish.offer_yours", lang)
+    else:
+        text += "\n\n" + services.texts("wish.offer_taken", lang)
+    return outgoing.card(chat_id, offer_key(wish), text, markup=markup)
+
+
+def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the claimer's card: the wish with the resident's contact and what to do next."""
+    assert wish.claimer_id is not None
+    text = services.texts(
+        "wish.claimed_card",
+        lang,
+        number=wish.number,
+        kind=kind_name(services, wish, lang),
+        text=wish.text,
+        contact=Raw(contact_text(services, wish, lang, tree)),
+        status=services.texts(f"wish.status_{wish.status.value}", lang),
+    )
+    markup = None
+    if wish.status is WishStatus.CLAIMED:
+        markup = buttons.keyboard(
+            [
+                [
+                    button(services.texts("wish.done", lang), "wish", "done", wish.id),
+                    button(services.texts("wish.release", lang), "wish", "release", wish.id),
+                ]
+            ]
+        )
+    return outgoing.card(wish.claimer_id, claim_key(wish), text, markup=markup)
+
+
+async def refresh_offers(services: Services, wish: Wish) -> list[Outgoing]:
+    """Returns the offer and group cards redrawn for the wish's new state."""
+    tree = await services.units.tree()
+    holders = await services.outbox.card_chats(offer_key(wish))
+    langs = await lang_of(services, holders)
+    out = [offer_card(services, wish, chat, langs[chat], tree) for chat in holders]
+    for binding in await volunteer_groups(services, wish.unit):
+        if binding.chat_id in await services.outbox.card_chats(group_key(wish)):
+            out.append(group_card(services, wish, binding.chat_id, binding.lang, tree))
+    return out
+
+
+async def announcement(services: Services, wish: Wish) -> tuple[list[Outgoing], int]:
+    """Returns the group announcement and the private offers of an open wish, and how many."""
+    tree = await services.units.tree()
+    out = [
+        group_card(services, wish, b.chat_id, b.lang, tree)
+        for b in await volunteer_groups(services, wish.unit)
+    ]
+    skills = wish.skills
+    exclude = [wish.posted_by] + ([wish.resident_id] if wish.resident_id else [])
+    matched = await matching_volunteers(services, wish.unit, skills, exclude=exclude)
+    langs = await lang_of(services, [v.user_id for v in matched])
+    out += [offer_card(services, wish, v.user_id, langs[v.user_id], tree) for v in matched]
+    # Volunteers told before (a released wish) see it open again even if no longer matched.
+    told = {v.user_id for v in matched}
+    for chat in await services.outbox.card_chats(offer_key(wish)):
+        if chat not in told:
+            lang = (await lang_of(services, [chat]))[chat]
+            out.append(offer_card(services, wish, chat, lang, tree))
+    return out, len(matched)

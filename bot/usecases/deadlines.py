@@ -1,0 +1,108 @@
+"""Report deadlines (限时办结): the rules from the settings and the clock a moved report runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot import calendar_sources
+from bot.domain import deadlines
+from bot.domain.calendar import Period, WorkCalendar
+from bot.domain.deadlines import Policy, Rules, Span, Windows
+from bot.domain.people import Staff
+from bot.domain.reports import Report, ReportEvent
+from bot.domain.routing import Route, refer_target
+from bot.domain.units import Tier, UnitTree
+from bot.services import Services
+from bot.settings import Settings, TierWindowConfig, quiet_hours
+
+
+def _windows(config: TierWindowConfig) -> Windows:
+    return Windows(Span.parse(config.accept), Span.parse(config.resolve))
+
+
+def deadline_rules(settings: Settings) -> Rules:
+    """Returns the office's deadline rules and working calendar from [deadlines] and [calendar]."""
+    d, c = settings.deadlines, settings.calendar
+    quiet_start, quiet_end = quiet_hours(d.quiet_hours)
+    policy = Policy(
+        windows={tier: _windows(getattr(d, tier.value)) for tier in Tier},
+        by_category={
+            code: {Tier(tier): _windows(config) for tier, config in tiers.items()}
+            for code, tiers in d.categories.items()
+        },
+        reminder_at=d.reminder_at,
+        escalate_after=d.escalate_after,
+        nag_every=Span.parse(d.nag_every),
+        daily_nags=d.daily_nags,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        verify_within=timedelta(hours=d.verify_hours),
+    )
+    calendar = WorkCalendar(
+        ZoneInfo(settings.timezone),
+        [Period.parse(text) for text in c.working_hours],
+        holidays=c.holidays,
+        workdays=c.workdays,
+        library=calendar_sources.is_workday,
+        provisional=calendar_sources.is_provisional,
+    )
+    return Rules(policy, calendar)
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """What deciding about deadlines needs, read once per pass (or per move)."""
+
+    rules: Rules
+    tree: UnitTree
+    staff: list[Staff]
+    urgent: frozenset[str]
+    # Escalation targets by (holder unit, category), worked out once per pass, not per report.
+    routes: dict[tuple[str, str], Route | None] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, services: Services, *, along: str | None = None) -> Situation:
+        """Reads what deciding needs; with ALONG, only the staff on that unit's chain upwards."""
+        categories = await services.units.categories()
+        tree = await services.units.tree()
+        if along is not None and along in tree:
+            staff = await services.people.along(tree, along)
+        else:
+            staff = await services.people.all_staff()
+        return cls(
+            deadline_rules(services.settings),
+            tree,
+            staff,
+            frozenset(c.code for c in categories if c.urgent),
+        )
+
+    def is_urgent(self, report: Report) -> bool:
+        return report.category in self.urgent
+
+    def escalation(self, report: Report) -> Route | None:
+        """Returns where a breach sends REPORT: the next staffed tier up, or None at the top."""
+        key = (report.holder_unit, report.category)
+        if key not in self.routes:
+            self.routes[key] = (
+                refer_target(report.holder_unit, self.tree, self.staff, report.category)
+                if report.holder_unit in self.tree
+                else None
+            )
+        return self.routes[key]
+
+    def after_move(self, report: Report, event: ReportEvent) -> Report:
+        return deadlines.after_move(
+            report,
+            event,
+            self.rules,
+            urgent=self.is_urgent(report),
+            can_escalate=self.escalation(report) is not None,
+        )
+
+
+async def with_deadline(services: Services, report: Report, event: ReportEvent) -> Report:
+    """Returns REPORT (just moved by EVENT) with the clock its new status runs."""
+    situation = await Situation.load(services, along=report.holder_unit)
+    return situation.after_move(report, event)

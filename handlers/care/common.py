@@ -1,0 +1,308 @@
+"""What the care features share: the repositories and timings, answering and dispatching a press,
+rendering a household for a visitor (never its notes), and the unit picker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import time
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import filters
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain import care as domain
+from bot.domain.access import Rule
+from bot.domain.care import (
+    Cadence,
+    CarePolicy,
+    Household,
+    QuietHours,
+    VisitorKind,
+)
+from bot.domain.people import Person, Role, Staff
+from bot.domain.units import Tier, UnitTree
+from bot.domain.volunteers import subtree
+from bot.notices import outgoing
+from bot.notices.buttons import Press, button, keyboard, parse
+from bot.services import Services
+from bot.settings import quiet_hours
+from bot.texts import Raw, Texts
+from handlers.kit.flows import person_of
+from handlers.kit.presses import answer
+from handlers.kit.refusals import record
+from storage.care import Households
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+from storage.volunteers import Volunteers
+
+HOUSEHOLD = "household"  # the noun of household buttons
+MAX_CANDIDATES = 20
+MAX_CHILDREN = 40
+# The picker's question for each flow that uses it.
+UNIT_PROMPTS = {"household": "care.ask_unit", "patrol": "patrol.ask_unit"}
+PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
+GROUPS = filters.UpdateType.MESSAGE & ~filters.ChatType.PRIVATE
+
+
+# Shared by households, visits and patrols ----------------------------------------------------
+
+
+def store(ctx: GridContext) -> Households:
+    return Households(ctx.services.db)
+
+
+def care_policy(services: Services) -> CarePolicy:
+    """Returns the [care] timings with the office's time zone."""
+    c = services.settings.care
+    return CarePolicy(
+        tz=services.tz,
+        lead_days=c.reminder_lead_days,
+        notify_at=time.fromisoformat(c.notify_at),
+        grace_days=c.grace_days,
+        nag_every_days=c.nag_every_days,
+        escalate_after_days=c.escalate_after_days,
+        not_home_retry_days=c.not_home_retry_days,
+        quiet=QuietHours(*quiet_hours(services.settings.deadlines.quiet_hours)),
+    )
+
+
+# A button verb of a care flow: it re-authorises the press on its own.
+Verb = Callable[[GridContext, Person, Press], Awaitable[None]]
+
+
+async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb]) -> None:
+    """Answers the button press first, then runs the verb it names; else says it is stale."""
+    query = update.callback_query
+    assert query is not None
+    await answer(update)
+    me, press = await person_of(update, ctx), parse(query.data)
+    if press is None or press.verb not in verbs:
+        await say(ctx, me, "common.stale_button")
+        return
+    await verbs[press.verb](ctx, me, press)
+
+
+async def say(
+    ctx: GridContext,
+    me: Person,
+    key: str,
+    *,
+    markup: dict | None = None,
+    end_flow: bool = False,
+    **params: object,
+) -> None:
+    """Queues one message to ME; with END_FLOW it ends their conversation in the same commit."""
+    message = outgoing.message(me.user_id, ctx.texts(key, me.lang, **params), markup=markup)
+    if end_flow:
+        await ctx.drafts.clear(me.user_id, ctx.now(), [message])
+    else:
+        await ctx.outbox.send([message], ctx.now())
+
+
+async def draft_at(ctx: GridContext, me: Person, flow: str, *steps: str) -> Draft | None:
+    """Returns ME's draft if it is in FLOW at one of STEPS; else says the button is stale."""
+    draft = await ctx.drafts.get(me.user_id)
+    if draft is None or draft.flow != flow or (steps and draft.step not in steps):
+        await say(ctx, me, "common.stale_button")
+        return None
+    return draft
+
+
+async def choice_at(
+    ctx: GridContext, me: Person, flow: str, step: str, press: Press, choices: Iterable[StrEnum]
+) -> Draft | None:
+    """Returns ME's draft if it is in FLOW at STEP and the press names one of CHOICES (its first
+    argument); else says the button is stale."""
+    draft = await draft_at(ctx, me, flow, step)
+    if draft is None:
+        return None
+    if press.args[:1] not in [(choice.value,) for choice in choices]:
+        await say(ctx, me, "common.stale_button")
+        return None
+    return draft
+
+
+async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
+    """Returns ME's staff record if they do care work (access.care_staff); else tells them it
+    is for staff and records the refusal of ACTION."""
+    staff = await ctx.people.staff(me.user_id)
+    if (refused := access.care_staff(staff)) is not None:
+        await say(ctx, me, "care.staff_only")
+        await record(ctx, me.user_id, refused, None, action)
+        return None
+    return staff
+
+
+def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
+    """Returns the units whose households STAFF manages (admins: the whole tree)."""
+    if staff.role is Role.ADMIN:
+        return [unit.code for unit in tree]
+    return subtree(staff.unit, tree) if staff.unit in tree else []
+
+
+def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
+    """Returns the one-button keyboard that skips an optional text step."""
+    return keyboard([[button(ctx.texts("care.skip", me.lang), noun, "skip")]])
+
+
+def day(value: object) -> str:
+    return str(value) if value else "—"
+
+
+def brief(texts: Texts, tree: UnitTree, household: Household, lang: str) -> str:
+    """Returns what a visitor needs: kind, place, label, due date (never the notes)."""
+    return texts(
+        "care.brief",
+        lang,
+        id=household.id,
+        kind=texts(f"care.kind_{household.kind.value}", lang),
+        place=tree.place_name(household.unit),
+        label=household.label,
+        due=day(household.due_on),
+    )
+
+
+async def visitor_name_of(services: Services, user_id: int, kind: VisitorKind) -> str:
+    """Returns the visitor's name as staff know it (staff list, volunteer register, Telegram)."""
+    if kind is VisitorKind.STAFF:
+        staff = await services.people.staff(user_id) or await services.people.former(user_id)
+        if staff is not None:  # a visit logged by someone who left keeps their name
+            return staff.name
+    else:
+        volunteer = await Volunteers(services.db).get(user_id)
+        if volunteer is not None:
+            return volunteer.name
+    person = await services.people.get(user_id)
+    return person.name if person and person.name else str(user_id)
+
+
+# The unit picker (a walk down the tree from the staff member's own unit) ---------------------
+
+
+async def unit_prompt(ctx: GridContext, me: Person, noun: str, draft: Draft) -> Outgoing:
+    """Returns the picker message for the unit the DRAFT stands at."""
+    tree, lang = await ctx.units.tree(), me.lang
+    current, top = draft.data["unit"], draft.data["top"]
+    rows = [
+        [button(child.name, noun, "down", i)]
+        for i, child in enumerate(tree.children(current)[:MAX_CHILDREN])
+    ]
+    rows.append([button(ctx.texts("care.pick_here", lang), noun, "here")])
+    if current != top:
+        rows.append([button(ctx.texts("care.pick_up", lang), noun, "up")])
+    text = ctx.texts(UNIT_PROMPTS[noun], lang, place=tree.place_name(current))
+    return outgoing.message(me.user_id, text, markup=keyboard(rows))
+
+
+async def walk(ctx: GridContext, me: Person, draft: Draft, press: Press) -> str | None:
+    """Moves the DRAFT's picker for a down/up press; returns the chosen unit on 'here'."""
+    tree = await ctx.units.tree()
+    current, top = draft.data["unit"], draft.data["top"]
+    if press.verb == "here":
+        return current
+    if press.verb == "up":
+        parent = tree.get(current).parent if current in tree else None
+        draft.data["unit"] = parent if current != top and parent else top
+    else:
+        children = tree.children(current) if current in tree else []
+        index = press.int_arg(0)
+        if index is None or not 0 <= index < len(children):
+            await say(ctx, me, "common.stale_button")
+            return None
+        draft.data["unit"] = children[index].code
+    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, press.noun, draft)])
+    return None
+
+
+# Who may choose a unit in a flow (access.register_household, access.log_patrol).
+MayPick = Callable[[Staff | None, str, UnitTree], Rule | None]
+
+
+async def picked_unit(
+    ctx: GridContext, me: Person, flow: str, press: Press, may_pick: MayPick
+) -> tuple[Draft, str] | None:
+    """Walks FLOW's picker one press; returns the draft and the unit once ME chooses one that
+    MAY_PICK allows them (a unit they may not work at ends the flow, saying so)."""
+    draft = await draft_at(ctx, me, flow, "unit")
+    if draft is None:
+        return None
+    chosen = await walk(ctx, me, draft, press)
+    if chosen is None:
+        return None
+    refused = may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree())
+    if refused is not None:
+        await say(ctx, me, "common.not_allowed", end_flow=True)
+        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{press.noun}:{press.verb}")
+        return None
+    return draft, chosen
+
+
+# Choices shared by registering and editing a household --------------------------------------
+
+
+def cadence_prompt(ctx: GridContext, me: Person, verb: str, *args: object) -> Outgoing:
+    rows = [
+        [button(ctx.texts(f"care.cadence_{c.value}", me.lang), HOUSEHOLD, verb, *args, c.value)]
+        for c in Cadence
+    ]
+    text = ctx.texts("care.ask_cadence", me.lang)
+    return outgoing.message(me.user_id, text, markup=keyboard(rows))
+
+
+async def candidates(ctx: GridContext, unit: str) -> list[tuple[int, VisitorKind, str]]:
+    """Returns who may visit a household at UNIT: care staff from the unit up to its community,
+    then approved volunteers living in that community."""
+    tree = await ctx.units.tree()
+    chain = tree.chain(unit)
+    community = tree.unit_at_tier(unit, Tier.COMMUNITY)
+    stop = chain.index(community) if community in chain else len(chain) - 1
+    codes = [u.code for u in chain[: stop + 1]]
+    found: list[tuple[int, VisitorKind, str]] = []
+    staff = await ctx.people.staff_at(codes)
+    for code in codes:
+        for s in staff:
+            if s.unit == code and domain.is_care_staff(s) and s.role is not Role.ADMIN:
+                found.append((s.user_id, VisitorKind.STAFF, s.name))
+    area = subtree(community.code if community else unit, tree)
+    taken = {user_id for user_id, _, _ in found}
+    for volunteer in sorted(
+        await Volunteers(ctx.services.db).approved_in(area), key=lambda v: v.user_id
+    ):
+        if volunteer.user_id not in taken:
+            found.append((volunteer.user_id, VisitorKind.VOLUNTEER, volunteer.name))
+    return found[:MAX_CANDIDATES]
+
+
+async def visitor_prompt(ctx: GridContext, me: Person, unit: str, verb: str, *args: object):
+    rows: list[list[InlineKeyboardButton]] = []
+    for user_id, kind, name in await candidates(ctx, unit):
+        label = ctx.texts(f"care.visitor_{kind.value}", me.lang, name=name)
+        rows.append([button(label, HOUSEHOLD, verb, *args, user_id)])
+    text = ctx.texts("care.ask_visitor" if rows else "care.no_visitors", me.lang)
+    return outgoing.message(me.user_id, text, markup=keyboard(rows) if rows else None)
+
+
+async def chosen_visitor(
+    ctx: GridContext, me: Person, unit: str, wanted: str | None
+) -> tuple[int, VisitorKind] | None:
+    """Returns the pressed candidate if still a valid choice for UNIT; else says so."""
+    for user_id, kind, _ in await candidates(ctx, unit):
+        if str(user_id) == wanted:
+            return user_id, kind
+    await say(ctx, me, "care.visitor_gone")
+    return None
+
+
+async def tell_assigned(ctx: GridContext, me: Person, household: Household, key: str) -> None:
+    """Confirms to ME and tells the visitor what they visit (the brief only)."""
+    tree = await ctx.units.tree()
+    messages = [outgoing.message(me.user_id, ctx.texts(key, me.lang, id=household.id))]
+    if household.visitor_id != me.user_id:
+        lang = (await ctx.people.languages([household.visitor_id])).get(
+            household.visitor_id, ctx.services.settings.default_language
+        )
+        text = ctx.texts("care.assigned", lang, brief=Raw(brief(ctx.texts, tree, household, lang)))
+        messages.append(outgoing.message(household.visitor_id, text))
+    await ctx.outbox.send(messages, ctx.now())

@@ -1,0 +1,216 @@
+"""五必访 households for staff: register (/household) by buttons; the card and its edits are in
+handlers/care/household_card.py.
+
+Notes on a household are shown only to staff working at its unit or above (domain.care.covers);
+visitors see the kind, place and label they need for the visit, never the notes. Everything
+here goes to private chats: nothing about a household ever reaches a group.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain import care as domain
+from bot.domain.care import (
+    Cadence,
+    CareError,
+    HouseholdKind,
+    VisitorKind,
+)
+from bot.domain.people import Person
+from bot.notices import outgoing
+from bot.notices.buttons import Press, button, keyboard, pattern
+from handlers.care.common import (
+    GROUPS,
+    HOUSEHOLD,
+    PRIVATE,
+    cadence_prompt,
+    care_policy,
+    care_staff,
+    choice_at,
+    chosen_visitor,
+    draft_at,
+    picked_unit,
+    run_press,
+    say,
+    skip_markup,
+    store,
+    tell_assigned,
+    unit_prompt,
+    visitor_prompt,
+)
+from handlers.care.household_card import MANAGE_VERBS, list_households
+from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.refusals import record
+from storage.drafts import Draft
+
+FLOW = HOUSEHOLD
+
+# Registering a household ---------------------------------------------------------------------
+
+
+async def start_register(update: Update, ctx: GridContext) -> None:
+    """/household: asks the kind of household, then walks through the rest."""
+    me = await person_of(update, ctx)
+    staff = await care_staff(ctx, me, "/household")
+    if staff is None:
+        return
+    rows = [
+        [button(ctx.texts(f"care.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
+        for kind in HouseholdKind
+    ]
+    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit})
+    text = ctx.texts("care.ask_kind", me.lang)
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+    )
+
+
+async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await choice_at(ctx, me, FLOW, "kind", press, HouseholdKind)
+    if draft is None:
+        return
+    draft.data["kind"] = press.args[0]
+    draft.step = "unit"
+    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+
+
+async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
+    picked = await picked_unit(ctx, me, FLOW, press, access.register_household)
+    if picked is None:
+        return
+    draft, chosen = picked
+    draft.data["unit"], draft.step = chosen, "label"
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))]
+    )
+
+
+@step(FLOW, "label")
+async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Stores the label (e.g. a room number) and asks the cadence."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    try:
+        label = domain.check_label(text_of(message) or "")
+    except CareError as error:
+        await say(ctx, me, error.key, limit=domain.MAX_LABEL)
+        return
+    draft.data["label"], draft.step = label, "cadence"
+    await ctx.drafts.put(draft, ctx.now(), [cadence_prompt(ctx, me, "cad")])
+
+
+async def receive_cadence(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await choice_at(ctx, me, FLOW, "cadence", press, Cadence)
+    if draft is None:
+        return
+    draft.data["cadence"], draft.step = press.args[0], "visitor"
+    prompt = await visitor_prompt(ctx, me, draft.data["unit"], "vis")
+    await ctx.drafts.put(draft, ctx.now(), [prompt])
+
+
+async def receive_visitor(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "visitor")
+    if draft is None:
+        return
+    chosen = await chosen_visitor(
+        ctx, me, draft.data["unit"], press.args[0] if press.args else None
+    )
+    if chosen is None:
+        return
+    draft.data["visitor"], draft.data["visitor_kind"] = chosen[0], chosen[1].value
+    draft.step = "notes"
+    text = ctx.texts("care.ask_notes", me.lang, limit=domain.MAX_NOTES)
+    skip = skip_markup(ctx, me, FLOW)
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
+
+
+@step(FLOW, "notes")
+async def receive_notes(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the staff-only notes and registers the household."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    notes = text_of(message)
+    if notes is None:
+        await say(ctx, me, "care.notes_text_only")
+        return
+    await register_household(ctx, me, draft, notes)
+
+
+async def skip_notes(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "notes")
+    if draft is not None:
+        await register_household(ctx, me, draft, "")
+
+
+async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: str) -> None:
+    """Re-authorises, stores the household and tells its visitor (without the notes)."""
+    staff = await ctx.people.staff(me.user_id)
+    tree, data = await ctx.units.tree(), draft.data
+    if (refused := access.register_household(staff, data["unit"], tree)) is not None:
+        await say(ctx, me, "common.not_allowed", end_flow=True)
+        await record(ctx, me.user_id, refused, f"unit:{data['unit']}", "household:register")
+        return
+    if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
+        return
+    try:
+        household = domain.register(
+            kind=HouseholdKind(data["kind"]),
+            unit=data["unit"],
+            label=data["label"],
+            cadence=Cadence(data["cadence"]),
+            visitor_id=int(data["visitor"]),
+            visitor_kind=VisitorKind(data["visitor_kind"]),
+            notes=notes,
+            by=me.user_id,
+            at=ctx.now(),
+            policy=care_policy(ctx.services),
+        )
+    except CareError as error:
+        await say(ctx, me, error.key, limit=domain.MAX_NOTES)
+        return
+    stored = await store(ctx).create(household, [], clear_draft_of=me.user_id)
+    await tell_assigned(ctx, me, stored, "care.registered")
+
+
+# Wiring --------------------------------------------------------------------------------------
+
+VERBS = {
+    "kind": receive_kind,
+    "down": receive_unit,
+    "up": receive_unit,
+    "here": receive_unit,
+    "cad": receive_cadence,
+    "vis": receive_visitor,
+    "skip": skip_notes,
+    **MANAGE_VERBS,
+}
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    """Runs the household button that was pressed; every verb re-authorises on its own."""
+    await run_press(update, ctx, VERBS)
+
+
+async def private_only(update: Update, ctx: GridContext) -> None:
+    """Care commands in a group: point to the private chat, say nothing about households."""
+    message = update.effective_message
+    if message is not None and update.effective_chat is not None:
+        text = ctx.texts("common.private_only", ctx.services.settings.default_language)
+        await ctx.outbox.send([outgoing.message(update.effective_chat.id, text)], ctx.now())
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("household", start_register, filters=PRIVATE))
+    app.add_handler(CommandHandler("households", list_households, filters=PRIVATE))
+    app.add_handler(
+        CommandHandler(
+            ["household", "households", "visits", "patrol", "monthly"], private_only, filters=GROUPS
+        )
+    )
+    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))

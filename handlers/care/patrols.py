@@ -1,0 +1,314 @@
+"""Patrols (二巡查, 网格叮咚敲门, safety checks): /patrol logs a round; each finding can become a
+report routed the usual way (handlers/reporting.submit), once."""
+
+from __future__ import annotations
+
+import aiosqlite
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain import patrols as domain
+from bot.domain.access import Rule
+from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
+from bot.domain.people import Person
+from bot.domain.reports import Report
+from bot.notices import outgoing
+from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.usecases.reports import submit
+from handlers.care.common import (
+    PRIVATE,
+    care_staff,
+    choice_at,
+    draft_at,
+    picked_unit,
+    run_press,
+    say,
+    skip_markup,
+    unit_prompt,
+)
+from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.image_files import offers_photo, photo_in
+from handlers.kit.refusals import record
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+from storage.patrols import FindingTaken, Patrols, link_report
+
+FLOW = "patrol"
+
+
+def patrols(ctx: GridContext) -> Patrols:
+    return Patrols(ctx.services.db)
+
+
+async def start_patrol(update: Update, ctx: GridContext) -> None:
+    """/patrol: asks the kind of round, then the unit, a note, photos and findings."""
+    me = await person_of(update, ctx)
+    staff = await care_staff(ctx, me, "/patrol")
+    if staff is None:
+        return
+    rows = [
+        [button(ctx.texts(f"patrol.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
+        for kind in PatrolKind
+    ]
+    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit, "photos": []})
+    text = ctx.texts("patrol.ask_kind", me.lang)
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+    )
+
+
+async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await choice_at(ctx, me, FLOW, "kind", press, PatrolKind)
+    if draft is None:
+        return
+    draft.data["kind"], draft.step = press.args[0], "unit"
+    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+
+
+async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
+    picked = await picked_unit(ctx, me, FLOW, press, access.log_patrol)
+    if picked is None:
+        return
+    draft, chosen = picked
+    draft.data["unit"], draft.step = chosen, "note"
+    skip = skip_markup(ctx, me, FLOW)
+    text = ctx.texts("patrol.ask_note", me.lang, limit=domain.MAX_NOTE)
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
+
+
+@step(FLOW, "note")
+async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the note on the round and asks for photos."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    try:
+        note = domain.check_note(text_of(message) or "")
+    except PatrolError as error:
+        await say(ctx, me, error.key, limit=domain.MAX_NOTE)
+        return
+    if not note:
+        await say(ctx, me, "patrol.note_text_only")
+        return
+    await ask_photos(ctx, me, draft, note)
+
+
+async def skip_note(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "note")
+    if draft is not None:
+        await ask_photos(ctx, me, draft, "")
+
+
+def photos_done_button(ctx: GridContext, me: Person) -> dict:
+    return keyboard([[button(ctx.texts("patrol.button_photos_done", me.lang), FLOW, "photos")]])
+
+
+async def ask_photos(ctx: GridContext, me: Person, draft: Draft, note: str) -> None:
+    draft.data["note"], draft.step = note, "photos"
+    text = ctx.texts("patrol.ask_photos", me.lang, limit=domain.MAX_PHOTOS)
+    markup = photos_done_button(ctx, me)
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])
+
+
+@step(FLOW, "photos")
+async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Collects up to five photos of the round (each photo of an album arrives on its own)."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    markup = photos_done_button(ctx, me)
+    if not offers_photo(message):
+        await say(ctx, me, "patrol.photo_needed", markup=markup)
+        return
+    photos = list(draft.data.get("photos", []))
+    if len(photos) >= domain.MAX_PHOTOS:
+        await say(ctx, me, "patrol.too_many_photos", limit=domain.MAX_PHOTOS, markup=markup)
+        return
+    photo = await photo_in(ctx, me, message)
+    if photo is None:  # an image file that could not be used; already said why
+        return
+    photos.append(photo)
+    draft.data["photos"] = photos
+    text = ctx.texts("patrol.photo_added", me.lang, count=len(photos), limit=domain.MAX_PHOTOS)
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])
+
+
+def done_button(ctx: GridContext, me: Person) -> dict:
+    return keyboard([[button(ctx.texts("patrol.button_done", me.lang), FLOW, "done")]])
+
+
+async def photos_done(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "photos")
+    if draft is None:
+        return
+    draft.step, draft.data["findings"] = "findings", []
+    text = ctx.texts("patrol.ask_findings", me.lang, limit=domain.MAX_FINDINGS)
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=done_button(ctx, me))]
+    )
+
+
+@step(FLOW, "findings")
+async def receive_finding(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Notes one finding per message until the worker presses Done."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    markup = done_button(ctx, me)
+    findings = list(draft.data.get("findings", []))
+    if len(findings) >= domain.MAX_FINDINGS:
+        await say(ctx, me, "patrol.too_many_findings", limit=domain.MAX_FINDINGS, markup=markup)
+        return
+    try:
+        finding = domain.check_finding(text_of(message) or "")
+    except PatrolError as error:
+        low, high = domain.MIN_FINDING, domain.MAX_FINDING
+        await say(ctx, me, error.key, markup=markup, low=low, high=high)
+        return
+    findings.append(finding)
+    draft.data["findings"] = findings
+    text = ctx.texts("patrol.finding_added", me.lang, count=len(findings))
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])
+
+
+async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
+    """Re-authorises and stores the round; the summary offers a report per finding."""
+    draft = await draft_at(ctx, me, FLOW, "findings")
+    if draft is None:
+        return
+    data, tree = draft.data, await ctx.units.tree()
+    staff = await ctx.people.staff(me.user_id)
+    if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
+        await say(ctx, me, "patrol.not_allowed", end_flow=True)
+        await record(
+            ctx, me.user_id, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save"
+        )
+        return
+    try:
+        patrol = domain.log(
+            worker=staff,
+            kind=PatrolKind(data["kind"]),
+            unit=data["unit"],
+            at=ctx.now(),
+            note=data.get("note", ""),
+            photos=data.get("photos", []),
+            findings=data.get("findings", []),
+            tree=tree,
+        )
+    except PatrolError as error:
+        await say(ctx, me, error.key, end_flow=True)
+        return
+    place_name = tree.place_name(patrol.unit)
+
+    def summary(stored: Patrol) -> list[Outgoing]:
+        return [summary_message(ctx, me, stored, place_name)]
+
+    await patrols(ctx).create(patrol, summary, clear_draft_of=me.user_id)
+
+
+def summary_message(ctx: GridContext, me: Person, patrol: Patrol, place_name: str) -> Outgoing:
+    lang = me.lang
+    lines = "\n".join(f"{f.position + 1}. {f.text}" for f in patrol.findings)
+    text = ctx.texts(
+        "patrol.logged",
+        lang,
+        id=patrol.id,
+        kind=ctx.texts(f"patrol.kind_{patrol.kind.value}", lang),
+        place=place_name,
+        photos=len(patrol.photos),
+        findings=lines or ctx.texts("patrol.no_findings", lang),
+    )
+    rows = [
+        [button(ctx.texts("patrol.button_report", lang, n=f.position + 1), FLOW, "find", f.id)]
+        for f in patrol.findings
+    ]
+    return outgoing.message(me.user_id, text, markup=keyboard(rows) if rows else None)
+
+
+async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol, Finding] | None:
+    """Returns the finding the press names if ME may report it and nobody has; else says why."""
+    finding_id = press.int_arg(0)
+    patrol = await patrols(ctx).patrol_of_finding(finding_id) if finding_id is not None else None
+    finding = next((f for f in patrol.findings if f.id == finding_id), None) if patrol else None
+    staff = await ctx.people.staff(me.user_id)
+    if patrol is None or finding is None:
+        await say(ctx, me, "common.not_allowed")
+        return None
+    if (refused := access.report_finding(staff, patrol, await ctx.units.tree())) is not None:
+        await say(ctx, me, "common.not_allowed")
+        await record(ctx, me.user_id, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
+        return None
+    if finding.report_id is not None:
+        await say(ctx, me, "patrol.already_reported", number=f"R{finding.report_id:06d}")
+        return None
+    return patrol, finding
+
+
+async def choose_category(ctx: GridContext, me: Person, press: Press) -> None:
+    found = await finding_of(ctx, me, press)
+    if found is None:
+        return
+    _, finding = found
+    rows = [
+        [button(c.name(me.lang), FLOW, "cat", finding.id, c.code)]
+        for c in await ctx.units.categories()
+    ]
+    text = ctx.texts("patrol.ask_category", me.lang, n=finding.position + 1, text=finding.text)
+    await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
+
+
+async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
+    """Opens a report from the finding, routed like any other; the finding is linked once."""
+    found = await finding_of(ctx, me, press)
+    if found is None:
+        return
+    patrol, finding = found
+    category = await ctx.units.category(press.args[1]) if len(press.args) > 1 else None
+    if category is None:
+        await say(ctx, me, "common.stale_button")
+        return
+    assert finding.id is not None
+    finding_id = finding.id
+
+    async def link(conn: aiosqlite.Connection, report: Report) -> None:
+        assert report.id is not None
+        await link_report(conn, finding_id, report.id)
+
+    try:
+        await submit(
+            ctx.services,
+            reporter_id=None,
+            entered_by=me.user_id,
+            category=category.code,
+            unit=patrol.unit,
+            description=finding.text,
+            photos=patrol.photos,
+            hook=link,
+        )
+    except FindingTaken:
+        await say(ctx, me, "patrol.finding_taken")
+
+
+VERBS = {
+    "kind": receive_kind,
+    "down": receive_unit,
+    "up": receive_unit,
+    "here": receive_unit,
+    "skip": skip_note,
+    "photos": photos_done,
+    "done": save_patrol,
+    "find": choose_category,
+    "cat": open_report,
+}
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    """Runs the patrol button that was pressed; every verb re-authorises on its own."""
+    await run_press(update, ctx, VERBS)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("patrol", start_patrol, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))

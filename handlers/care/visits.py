@@ -1,0 +1,455 @@
+"""五必访 visits: /visits lists a visitor's households; a button logs one in a few taps.
+
+outcome → wellbeing 1–5 (when met) → a note → needs found: none, a report (category and
+description, routed the usual way) or a wish — stored with the visit in ONE commit. A volunteer's
+visit is confirmed by staff; only that confirmation earns points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import aiosqlite
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access, wishes
+from bot.domain import care as domain
+from bot.domain.care import CareError, Household, Outcome, Visit, VisitorKind
+from bot.domain.people import Person
+from bot.domain.points import PointKind
+from bot.domain.reports import Report
+from bot.domain.volunteers import InvalidInput
+from bot.domain.wishes import Wish, clean_wish_text
+from bot.notices import outgoing
+from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.texts import Raw
+from bot.usecases.reports import submit
+from handlers.care.common import (
+    PRIVATE,
+    brief,
+    care_policy,
+    choice_at,
+    draft_at,
+    run_press,
+    say,
+    skip_markup,
+    store,
+)
+from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.refusals import record
+from handlers.volunteers.wishes import review_messages
+from storage.care import StaleHousehold, record_visit
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+from storage.points import award
+from storage.wishes import Wishes
+
+FLOW = "visit"
+VisitMessages = Callable[[Visit], list[Outgoing]]
+MAX_LISTED = 30
+
+
+async def list_visits(update: Update, ctx: GridContext) -> None:
+    """/visits: the caller's households, soonest due first, with a button to log each."""
+    me = await person_of(update, ctx)
+    found = await store(ctx).for_visitor(me.user_id, limit=MAX_LISTED)
+    if not found:
+        await say(ctx, me, "visit.none")
+        return
+    tree = await ctx.units.tree()
+    today = domain.local_date(ctx.now(), ctx.services.tz)
+    lines = []
+    for household in found:
+        mark = "⚠️ " if household.due_on < today else ("⏰ " if household.due_on == today else "")
+        lines.append(mark + brief(ctx.texts, tree, household, me.lang))
+    rows = [[button(f"#{h.id} {h.label}", FLOW, "log", h.id)] for h in found]
+    text = ctx.texts("visit.listed", me.lang, count=len(found), lines=Raw("\n\n".join(lines)))
+    await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
+
+
+async def loggable(
+    ctx: GridContext, me: Person, household_id: object, *, end_flow: bool = False
+) -> Household | None:
+    """Returns the household if ME may log a visit to it now; else says why not (and with
+    END_FLOW ends the conversation in the same commit)."""
+    try:
+        household = await store(ctx).get(int(str(household_id)))
+    except ValueError:
+        household = None
+    staff = await ctx.people.staff(me.user_id)
+    tree = await ctx.units.tree()
+    if household is not None and not household.active:
+        allowed = household.visitor_id == me.user_id or domain.may_manage(staff, household, tree)
+        if allowed:
+            await say(ctx, me, "care.inactive", id=household.id, end_flow=end_flow)
+            return None
+    if household is None:
+        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
+        return None
+    if (refused := access.log_visit(me.user_id, staff, household, tree)) is not None:
+        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
+        await record(ctx, me.user_id, refused, f"household:{household.id}", "visit:log")
+        return None
+    return household
+
+
+async def start_log(ctx: GridContext, me: Person, press: Press) -> None:
+    """Starts logging a visit: shows what is visited and asks how it went."""
+    household = await loggable(ctx, me, press.args[0] if press.args else "")
+    if household is None:
+        return
+    tree = await ctx.units.tree()
+    rows = [
+        [button(ctx.texts(f"visit.outcome_{o.value}", me.lang), FLOW, "out", o.value)]
+        for o in Outcome
+    ]
+    text = ctx.texts(
+        "visit.ask_outcome", me.lang, brief=Raw(brief(ctx.texts, tree, household, me.lang))
+    )
+    draft = Draft(me.user_id, FLOW, "outcome", {"household": household.id})
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+    )
+
+
+async def receive_outcome(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await choice_at(ctx, me, FLOW, "outcome", press, Outcome)
+    if draft is None:
+        return
+    draft.data["outcome"] = press.args[0]
+    if press.args[0] == Outcome.MET.value:
+        draft.step = "wellbeing"
+        rows = [[button(str(n), FLOW, "wb", n) for n in range(1, 6)]]
+        text = ctx.texts("visit.ask_wellbeing", me.lang)
+        message = outgoing.message(me.user_id, text, markup=keyboard(rows))
+    else:
+        draft.step, message = "note", note_prompt(ctx, me)
+    await ctx.drafts.put(draft, ctx.now(), [message])
+
+
+def note_prompt(ctx: GridContext, me: Person) -> Outgoing:
+    text = ctx.texts("visit.ask_note", me.lang, limit=domain.MAX_NOTE)
+    return outgoing.message(me.user_id, text, markup=skip_markup(ctx, me, FLOW))
+
+
+async def receive_wellbeing(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "wellbeing")
+    if draft is None:
+        return
+    score = press.int_arg(0)
+    if score is None or not 1 <= score <= 5:
+        await say(ctx, me, "visit.bad_wellbeing")
+        return
+    draft.data["wellbeing"], draft.step = score, "note"
+    await ctx.drafts.put(draft, ctx.now(), [note_prompt(ctx, me)])
+
+
+@step(FLOW, "note")
+async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the visit note and asks whether needs were found."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    note = (text_of(message) or "").strip()
+    if not note:
+        await say(ctx, me, "visit.note_text_only")
+        return
+    if len(note) > domain.MAX_NOTE:
+        await say(ctx, me, "visit.note_too_long", limit=domain.MAX_NOTE)
+        return
+    await ask_needs(ctx, me, draft, note)
+
+
+async def skip_note(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "note")
+    if draft is not None:
+        await ask_needs(ctx, me, draft, "")
+
+
+async def ask_needs(ctx: GridContext, me: Person, draft: Draft, note: str) -> None:
+    draft.data["note"], draft.step = note, "needs"
+    rows = [
+        [button(ctx.texts("visit.needs_none", me.lang), FLOW, "needs", "none")],
+        [button(ctx.texts("visit.needs_report", me.lang), FLOW, "needs", "report")],
+    ]
+    rows.append([button(ctx.texts("visit.needs_wish", me.lang), FLOW, "needs", "wish")])
+    text = ctx.texts("visit.ask_needs", me.lang)
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+    )
+
+
+async def receive_needs(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "needs")
+    if draft is None:
+        return
+    choice = press.args[0] if press.args else ""
+    if choice == "none":
+        await finish(ctx, me, draft)
+    elif choice == "report":
+        draft.step = "category"
+        rows = [
+            [button(c.name(me.lang), FLOW, "cat", c.code)] for c in await ctx.units.categories()
+        ]
+        text = ctx.texts("visit.ask_category", me.lang)
+        await ctx.drafts.put(
+            draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+        )
+    elif choice == "wish":
+        draft.step = "wish"
+        text = ctx.texts("visit.ask_wish", me.lang)
+        await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text)])
+    else:
+        await say(ctx, me, "common.stale_button")
+
+
+async def receive_category(ctx: GridContext, me: Person, press: Press) -> None:
+    draft = await draft_at(ctx, me, FLOW, "category")
+    if draft is None:
+        return
+    category = await ctx.units.category(press.args[0]) if press.args else None
+    if category is None:
+        await say(ctx, me, "common.stale_button")
+        return
+    draft.data["category"], draft.step = category.code, "describe"
+    text = ctx.texts("visit.ask_description", me.lang, category=category.name(me.lang))
+    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text)])
+
+
+@step(FLOW, "describe")
+async def receive_description(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the description of the need and stores the visit with its report."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    text = (text_of(message) or "").strip()
+    limits = ctx.services.settings.reports
+    if len(text) < limits.min_description or len(text) > limits.max_description:
+        await say(
+            ctx,
+            me,
+            "visit.bad_description",
+            low=limits.min_description,
+            high=limits.max_description,
+        )
+        return
+    await finish(ctx, me, draft, description=text)
+
+
+@step(FLOW, "wish")
+async def receive_wish(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the household's micro-wish and stores the visit with it (staff review the wish)."""
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    try:
+        text = clean_wish_text(text_of(message))
+    except InvalidInput:
+        await say(ctx, me, "visit.bad_wish", low=wishes.MIN_TEXT, high=wishes.MAX_TEXT)
+        return
+    await finish(ctx, me, draft, wish=text)
+
+
+# Storing the visit ---------------------------------------------------------------------------
+
+
+async def finish(
+    ctx: GridContext,
+    me: Person,
+    draft: Draft,
+    *,
+    description: str | None = None,
+    wish: str | None = None,
+) -> None:
+    """Re-authorises and stores the visit (with the report or wish it opens) in one commit."""
+    household = await loggable(ctx, me, draft.data.get("household"), end_flow=True)
+    if household is None:
+        return
+    data = draft.data
+    kind = household.visitor_kind if household.visitor_id == me.user_id else VisitorKind.STAFF
+    visit = Visit(
+        household_id=household.id or 0,
+        visitor_id=me.user_id,
+        visitor_kind=kind,
+        at=ctx.now(),
+        outcome=Outcome(data["outcome"]),
+        due_on=household.due_on,
+        wellbeing=data.get("wellbeing"),
+        note=data.get("note", ""),
+        needs=description is not None or wish is not None,
+    )
+    try:
+        after = domain.log_visit(household, visit, care_policy(ctx.services))
+    except CareError as error:
+        await say(ctx, me, error.key, limit=domain.MAX_NOTE)
+        return
+    messages = await visit_messages(ctx, me, household, after)
+    try:
+        if description is not None:
+            category = str(data.get("category", ""))
+            await open_report(ctx, me, household, after, visit, messages, category, description)
+        elif wish is not None:
+            await open_wish(ctx, me, household, after, visit, messages, wish)
+        else:
+            await store(ctx).log_visit(household, after, visit, messages, clear_draft_of=me.user_id)
+    except StaleHousehold:
+        await say(ctx, me, "care.stale", end_flow=True)
+
+
+async def open_report(
+    ctx: GridContext,
+    me: Person,
+    household: Household,
+    after: Household,
+    visit: Visit,
+    messages: VisitMessages,
+    category: str,
+    description: str,
+) -> None:
+    """Submits the report the usual way; the visit is stored in the report's commit."""
+
+    async def link(conn: aiosqlite.Connection, report: Report) -> None:
+        await record_visit(conn, household, after, replace(visit, report_id=report.id), messages)
+
+    await submit(
+        ctx.services,
+        reporter_id=None,
+        entered_by=me.user_id,
+        category=category,
+        unit=household.unit,
+        description=description,
+        photos=(),
+        clear_draft_of=me.user_id,
+        hook=link,
+    )
+
+
+async def open_wish(
+    ctx: GridContext,
+    me: Person,
+    household: Household,
+    after: Household,
+    visit: Visit,
+    messages: VisitMessages,
+    text: str,
+) -> None:
+    """Posts the wish for staff review (never straight to a group: it comes from a 五必访
+    visit); the visit is stored in the wish's commit."""
+    now = ctx.now()
+    posted, first = wishes.post(
+        Wish(
+            posted_by=me.user_id,
+            unit=household.unit,
+            category=wishes.OTHER,
+            text=text,
+            created_at=now,
+            contact_name=household.label,  # reaches only the volunteer who claims it
+        ),
+        now,
+    )
+
+    async def link(conn: aiosqlite.Connection, stored: Wish) -> None:
+        await record_visit(conn, household, after, replace(visit, wish_id=stored.id), messages)
+
+    async def review(stored: Wish) -> list[Outgoing]:
+        note = ctx.texts("visit.wish_posted", me.lang, number=stored.number)
+        return [*await review_messages(ctx.services, stored), outgoing.message(me.user_id, note)]
+
+    await Wishes(ctx.services.db).create(
+        posted, [first], review, clear_draft_of=me.user_id, hook=link
+    )
+
+
+async def visit_messages(ctx: GridContext, me: Person, household: Household, after: Household):
+    """Returns a function giving, for the stored visit, the confirmation to the visitor and,
+    for a volunteer's visit, the request to staff to confirm it."""
+    tree, staff = await ctx.units.tree(), await ctx.people.all_staff()
+    confirmers = domain.confirmers(household.unit, tree, staff)
+    langs = await ctx.people.languages([s.user_id for s in confirmers])
+    default = ctx.services.settings.default_language
+    done = ctx.texts("visit.logged", me.lang, id=household.id, due=str(after.due_on))
+
+    def messages(visit: Visit) -> list[Outgoing]:
+        out = [outgoing.message(me.user_id, done)]
+        if not domain.needs_confirmation(visit):
+            return out
+        for person in confirmers:
+            lang = langs.get(person.user_id, default)
+            text = ctx.texts(
+                "visit.confirm_request",
+                lang,
+                brief=Raw(brief(ctx.texts, tree, household, lang)),
+                visitor=me.name,
+                outcome=ctx.texts(f"visit.outcome_{visit.outcome.value}", lang),
+                wellbeing=visit.wellbeing or "—",
+                note=visit.note or "—",
+            )
+            markup = keyboard(
+                [[button(ctx.texts("visit.button_confirm", lang), FLOW, "confirm", visit.id)]]
+            )
+            out.append(outgoing.message(person.user_id, text, markup=markup))
+        return out
+
+    return messages
+
+
+# Confirming a volunteer's visit --------------------------------------------------------------
+
+
+async def confirm(ctx: GridContext, me: Person, press: Press) -> None:
+    """Staff covering the household confirm a volunteer's visit, once; points follow."""
+    visit_id = press.int_arg(0)
+    visit = await store(ctx).visit(visit_id) if visit_id is not None else None
+    household = await store(ctx).get(visit.household_id) if visit else None
+    staff = await ctx.people.staff(me.user_id)
+    if visit is None or household is None:
+        await say(ctx, me, "common.not_allowed")
+        return
+    if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
+        await say(ctx, me, "common.not_allowed")
+        await record(ctx, me.user_id, refused, f"visit:{visit.id}", "visit:confirm")
+        return
+    if not domain.needs_confirmation(visit):
+        await say(ctx, me, "visit.already_confirmed")
+        return
+    vlang = (await ctx.people.languages([visit.visitor_id])).get(visit.visitor_id, "zh")
+    points, at = ctx.services.settings.volunteers.points.visit, ctx.now()
+    messages = [
+        outgoing.message(me.user_id, ctx.texts("visit.confirmed", me.lang, id=household.id)),
+        outgoing.message(
+            visit.visitor_id,
+            ctx.texts("visit.confirmed_points", vlang, label=household.label, points=points),
+        ),
+    ]
+
+    async def earn(conn: aiosqlite.Connection) -> None:
+        await award(conn, visit.visitor_id, PointKind.VISIT, visit.id, points, at)
+
+    try:
+        await store(ctx).confirm_visit(visit, me.user_id, at, messages, earn)
+    except StaleHousehold:
+        await say(ctx, me, "visit.already_confirmed")
+
+
+VERBS = {
+    "log": start_log,
+    "out": receive_outcome,
+    "wb": receive_wellbeing,
+    "skip": skip_note,
+    "needs": receive_needs,
+    "cat": receive_category,
+    "confirm": confirm,
+}
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    """Runs the visit button that was pressed; every verb re-authorises on its own."""
+    await run_press(update, ctx, VERBS)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("visits", list_visits, filters=PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))

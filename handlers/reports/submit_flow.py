@@ -1,0 +1,316 @@
+"""随手拍: photos → description → category → place → summary → submit; 代报 for staff.
+
+The draft holds what was given so far; `next_step` asks for the first thing still missing, so a
+photo may start the flow, a caption may be the description, and staff are asked 代报 first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Document, Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain.people import Person
+from bot.domain.units import UnitTree
+from bot.notices import outgoing
+from bot.notices.buttons import parse
+from bot.usecases.reports import submit as submit_report
+from handlers.kit.flows import NEW_PRIVATE, idle, person_of, say, step
+from handlers.kit.image_files import photo_from_file
+from handlers.kit.limits import report_refused
+from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
+from handlers.residents.place import (
+    FINISH,
+    answer,
+    main_keyboard,
+    pressed,
+    receive_location,
+    walk_messages,
+)
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+
+FLOW = "report"
+MAX_FILE = 20 * 1024 * 1024  # Telegram's getFile limit for bots: bigger files cannot be used
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """What a message offers the flow: photo, image_file, text, too_big, not_image, not_photo."""
+
+    kind: str
+    value: str = ""
+    caption: str | None = None
+    album: str | None = None
+    size_mb: float = 0.0
+    document: Document | None = None
+
+
+PHOTOS = ("photo", "image_file")
+
+
+def classify(message: Message) -> Input:
+    """Returns what MESSAGE offers; an image sent as a file is taken as a photo once re-encoded."""
+    caption, album = message.caption, message.media_group_id
+    if message.photo:
+        largest = message.photo[-1]
+        if (largest.file_size or 0) > MAX_FILE:
+            return Input("too_big", size_mb=(largest.file_size or 0) / 2**20)
+        return Input("photo", largest.file_id, caption, album)
+    attachments: list[object] = [message.animation, message.video, message.video_note]
+    attachments += [message.voice, message.audio, message.sticker, message.document]
+    size = max((getattr(a, "file_size", None) or 0 for a in attachments), default=0)
+    if size > MAX_FILE:
+        return Input("too_big", size_mb=size / 2**20)
+    if message.document and not message.animation:
+        if (message.document.mime_type or "").startswith("image/"):
+            return Input("image_file", "", caption, album, document=message.document)
+        return Input("not_image")
+    if message.text is not None:
+        return Input("text", message.text.strip())
+    return Input("not_photo")
+
+
+def new_draft(me: Person, tree: UnitTree) -> Draft:
+    data: dict[str, Any] = {"photos": [], "for": None if me.is_staff else "self"}
+    if me.unit is not None and me.unit in tree:
+        data["home"] = me.unit
+    return Draft(me.user_id, FLOW, "photos", data)
+
+
+# Messages --------------------------------------------------------------------------------
+
+
+async def start_report(update: Update, ctx: GridContext) -> None:
+    """/report or the 随手拍 button: a new report (staff are asked whether it is 代报)."""
+    me = await person_of(update, ctx)
+    draft = new_draft(me, await ctx.units.tree())
+    await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+
+
+@idle
+async def photo_starts_report(update: Update, ctx: GridContext, me: Person) -> bool:
+    """A photo sent outside any flow starts a report with it."""
+    assert update.effective_message is not None
+    got = classify(update.effective_message)
+    if got.kind not in PHOTOS:
+        return False
+    await take_photo(ctx, me, new_draft(me, await ctx.units.tree()), got)
+    return True
+
+
+async def take_photo(ctx: GridContext, me: Person, draft: Draft, got: Input) -> None:
+    """Adds the photo (up to the limit; an album's extras are dropped with one note).
+
+    An image file is first re-encoded without EXIF/GPS; its original file_id is never kept.
+    """
+    photos, limit = draft.data["photos"], ctx.services.settings.reports.max_photos
+    if got.kind == "image_file" and len(photos) < limit:
+        document = got.document
+        assert document is not None
+        photo = await photo_from_file(ctx, me, document)
+        if photo is None:
+            return
+        got = Input("photo", photo, got.caption, got.album)
+    dropped: dict[str, int] = draft.data.setdefault("dropped", {})
+    if len(photos) < limit:
+        photos.append(got.value)
+    elif got.album is None:
+        await say(ctx, me, "report_flow.too_many_photos", limit=limit)
+        return
+    else:
+        dropped[got.album] = dropped.get(got.album, 0) + 1
+    notes = []
+    if got.album in dropped:
+        notes.append(
+            ctx.texts("report_flow.album_trimmed", me.lang, limit=limit, dropped=dropped[got.album])
+        )
+    if got.caption and not draft.data.get("description"):
+        problem = describe(ctx, me, draft, got.caption)
+        notes += [problem] if problem else []
+    await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft, notes, got.album))
+
+
+def describe(ctx: GridContext, me: Person, draft: Draft, text: str) -> str | None:
+    """Takes TEXT as the description; returns why not if it is too short or too long."""
+    text, limits = text.strip(), ctx.services.settings.reports
+    if len(text) > limits.max_description:
+        return ctx.texts(
+            "report_flow.too_long", me.lang, limit=limits.max_description, length=len(text)
+        )
+    if len(text) < limits.min_description:
+        return ctx.texts("report_flow.too_short", me.lang, minimum=limits.min_description)
+    draft.data["description"] = text
+    return None
+
+
+async def refuse(ctx: GridContext, me: Person, got: Input, draft: Draft) -> None:
+    """Explains why this input does not fit the step; the step stays."""
+    if got.kind == "too_big":
+        await say(ctx, me, "report_flow.too_big", size=f"{got.size_mb:.0f}")
+    elif got.kind == "not_image":
+        await say(ctx, me, "report_flow.not_image")
+    elif draft.step == "photos" and not draft.data["photos"]:
+        await say(ctx, me, "report_flow.photo_first")
+    elif draft.step == "photos":
+        await say(ctx, me, "report_flow.photo_or_text")
+    elif draft.step == "contact":
+        await say(ctx, me, "proxy_report.contact_text")
+    else:
+        await say(ctx, me, "report_flow.use_buttons")
+
+
+@step(FLOW, "photos")
+async def receive_photo_or_text(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes more photos, or the description once there is a photo."""
+    me, message = await person_of(update, ctx), update.effective_message
+    assert message is not None
+    got = classify(message)
+    if got.kind in PHOTOS:
+        await take_photo(ctx, me, draft, got)
+    elif got.kind != "text" or not draft.data["photos"]:
+        await refuse(ctx, me, got, draft)
+    elif problem := describe(ctx, me, draft, got.value):
+        await ctx.outbox.send([outgoing.message(me.user_id, problem)], ctx.now())
+    else:
+        await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+
+
+@step(FLOW, "contact")
+async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """代报: takes the resident's name / phone as free text (or a photo, kept for later)."""
+    me, message = await person_of(update, ctx), update.effective_message
+    assert message is not None
+    got = classify(message)
+    if got.kind in PHOTOS:
+        await take_photo(ctx, me, draft, got)
+    elif got.kind != "text" or not got.value:
+        await refuse(ctx, me, got, draft)
+    elif len(got.value) > CONTACT_LIMIT:
+        await say(
+            ctx, me, "proxy_report.contact_too_long", limit=CONTACT_LIMIT, length=len(got.value)
+        )
+    else:
+        draft.data["contact"] = got.value
+        await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+
+
+async def receive_at_buttons(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Steps answered with buttons: a photo is still taken before the summary."""
+    me, message = await person_of(update, ctx), update.effective_message
+    assert message is not None
+    got = classify(message)
+    if got.kind in PHOTOS and draft.step != "confirm":
+        await take_photo(ctx, me, draft, got)
+    else:
+        await refuse(ctx, me, got, draft)
+
+
+for _step in ("kind", "category", "confirm"):
+    step(FLOW, _step)(receive_at_buttons)
+for _step in ("place", "walk", "locate"):
+    step(FLOW, _step)(receive_location)
+
+
+# Buttons ---------------------------------------------------------------------------------
+
+STEP_OF = {
+    "for": "kind",
+    "skip": "contact",
+    "cat": "category",
+    "home": "place",
+    "else": "place",
+    "send": "confirm",
+    "drop": "confirm",
+}
+
+
+async def on_button(update: Update, ctx: GridContext) -> None:
+    """newreport:<verb>:<nonce>[:<arg>] — a choice on the current prompt of the report."""
+    assert update.callback_query is not None
+    press = parse(update.callback_query.data)
+    step_name = STEP_OF.get(press.verb, "") if press else ""
+    found = await pressed(update, ctx, [step_name])
+    if found is None:
+        return
+    me, draft, press = found
+    arg = press.args[1] if len(press.args) > 1 else ""
+    codes = {c.code for c in await ctx.units.categories()}
+    fits = {"for": arg in ("self", "resident"), "cat": arg in codes}.get(press.verb, True)
+    await answer(update, None if fits else ctx.texts("common.stale_button", me.lang))
+    if fits:
+        await ACTIONS.get(press.verb, choose)(ctx, me, draft, press.verb, arg)
+
+
+async def choose(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
+    """Records who it is for, the skipped contact, the category or the default place."""
+    data = draft.data
+    if verb == "for":
+        data["for"] = arg
+        if arg == "resident":
+            data.pop("home", None)  # 代报: the place is always chosen
+    elif verb == "skip":
+        data["contact"] = None
+    elif verb == "cat":
+        data["category"] = arg
+    elif verb == "home":
+        data["unit"] = data["home"]
+    await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+
+
+async def elsewhere(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
+    await ctx.drafts.put(draft, ctx.now(), await walk_messages(ctx, me, draft))
+
+
+async def drop(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
+    text = ctx.texts("common.cancelled", me.lang)
+    message = outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me))
+    await ctx.drafts.clear(me.user_id, ctx.now(), [message])
+
+
+async def place_chosen(
+    ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
+) -> None:
+    """The walk ended on CODE: the report's place; the main keyboard comes back if it went."""
+    draft.data["unit"] = code
+    if draft.data.get("located"):
+        text = ctx.texts("report_flow.place_noted", me.lang)
+        messages.append(outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me)))
+    await ctx.drafts.put(draft, ctx.now(), messages + await advance(ctx, me, draft))
+
+
+FINISH[FLOW] = place_chosen
+
+
+async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
+    """Routes and stores the report; its number goes out only after the commit.
+
+    Over a flood limit nothing is stored and the draft stays, so 提交 works again later.
+    """
+    if await report_refused(ctx, me):
+        return
+    data, proxy = draft.data, draft.data["for"] == "resident"
+    await submit_report(
+        ctx.services,
+        reporter_id=None if proxy else me.user_id,
+        entered_by=me.user_id if proxy else None,
+        category=data["category"],
+        unit=data["unit"],
+        description=data["description"],
+        photos=data["photos"],
+        contact=data.get("contact") if proxy else None,
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        clear_draft_of=me.user_id,
+    )
+
+
+ACTIONS = {"send": submit, "drop": drop, "else": elsewhere}
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("report", start_report, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^newreport:"))

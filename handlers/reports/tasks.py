@@ -1,0 +1,83 @@
+"""/tasks: a worker's open reports, oldest first, each with a button that shows its card again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain.people import Staff
+from bot.domain.reports import Report, may_handle
+from bot.domain.units import UnitTree
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard
+from bot.notices.reports import TIER_ICON, Cards
+from bot.texts import Texts
+from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.refusals import deny
+
+SHOWN = 25  # lines in one message: 25 lines of ~120 characters stay under Telegram's 4096
+PER_ROW = 4  # card buttons per keyboard row
+
+
+def watched_units(staff: Staff, tree: UnitTree) -> list[str]:
+    """Returns the units whose unassigned reports STAFF sees: theirs, and below for supervisors."""
+    if not staff.role.is_supervisor:
+        return [staff.unit]
+    return [unit.code for unit in tree if tree.is_within(unit.code, staff.unit)]
+
+
+def age(delta: timedelta, lang: str, texts: Texts) -> str:
+    """Returns how long ago, in the largest whole unit: '3天', '5 h', '12 min'."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes >= 24 * 60:
+        return texts("tasks.age_days", lang, n=minutes // (24 * 60))
+    if minutes >= 60:
+        return texts("tasks.age_hours", lang, n=minutes // 60)
+    return texts("tasks.age_minutes", lang, n=minutes)
+
+
+def line(cards: Cards, report: Report, lang: str, ctx: GridContext) -> str:
+    status = cards.status_name(report, lang)
+    if report.assignee_id is None:
+        status += ctx.texts("tasks.unassigned", lang)
+    return ctx.texts(
+        "tasks.line",
+        lang,
+        number=report.number,
+        status=status,
+        tier=TIER_ICON[report.tier.value],
+        category=cards.category_name(report.category, lang),
+        place=cards.place(report),
+        age=age(ctx.now() - report.created_at, lang, ctx.texts),
+    )
+
+
+async def tasks(update: Update, ctx: GridContext) -> None:
+    """Lists the staff member's open reports: theirs, and unassigned ones they may take."""
+    me = await person_of(update, ctx)
+    if (refused := access.staff_only(me.staff)) is not None:
+        await deny(update, ctx, me, refused, None, "tasks.staff_only")
+        return
+    assert me.staff is not None
+    tree = await ctx.units.tree()
+    found = await ctx.reports.open_for(me.user_id, watched_units(me.staff, tree), limit=500)
+    mine = [r for r in found if may_handle(me.staff, r, tree)]
+    if not mine:
+        await say(ctx, me, "tasks.none")
+        return
+    cards, shown = await Cards.load(ctx.services), mine[:SHOWN]
+    lines = [line(cards, report, me.lang, ctx) for report in shown]
+    if len(mine) > SHOWN:
+        lines.append(ctx.texts("tasks.more", me.lang, n=len(mine) - SHOWN))
+    text = ctx.texts("tasks.header", me.lang, n=len(mine)) + "\n" + "\n".join(lines)
+    links = [button(r.number, "report", "card", r.id) for r in shown]
+    markup = keyboard([links[i : i + PER_ROW] for i in range(0, len(links), PER_ROW)])
+    await ctx.outbox.send([outgoing.message(me.user_id, text, markup=markup)], ctx.now())
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("tasks", tasks, filters=NEW_PRIVATE))

@@ -1,0 +1,135 @@
+"""Grid workers: the worker card's buttons — accept, resolve, transfer, refer up, reject, show.
+
+Every press is answered first, then re-authorised against the database (handlers/worker_common):
+callback data can be forged, and a card can be old.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.context import GridContext
+from bot.domain import reports as domain
+from bot.domain.people import Staff
+from bot.domain.reports import Action, RejectReason
+from bot.domain.routing import transfer_targets
+from bot.notices.buttons import button
+from handlers.reports import worker_steps as worker_flows
+from handlers.reports.worker_press import Pressed, allowed, card_for, make_move, pressed, say
+
+# The resident side owns ^report:(solved|unsolved|stars|nocomment):
+PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card):"
+MAX_TARGETS = 40  # buttons in the transfer list (Telegram allows 100 per keyboard)
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    """Runs the worker-card button that was pressed, once the presser is re-authorised."""
+    press = await pressed(update, ctx)
+    if press is not None:
+        await VERBS[press.verb](ctx, press)
+
+
+async def accept(ctx: GridContext, press: Pressed) -> None:
+    """接单: the report becomes the presser's and is in progress."""
+    staff, at = press.staff, ctx.now()
+    await make_move(ctx, press.me, press.report, lambda r: domain.accept(r, staff, at))
+
+
+async def show_card(ctx: GridContext, press: Pressed) -> None:
+    """Shows the card again: in place after a choice list ('back'), else as a new message."""
+    card = await card_for(ctx, press.report, press.me)
+    if press.args[:1] == ("back",):
+        await ctx.outbox.send([card], ctx.now())
+    else:
+        await ctx.outbox.send_anew([card], ctx.now())
+
+
+async def targets_for(ctx: GridContext, press: Pressed) -> list[Staff]:
+    report = press.report
+    return transfer_targets(
+        report.holder_unit,
+        await ctx.units.tree(),
+        await ctx.people.all_staff(),
+        presser=press.me.user_id,
+        assignee=report.assignee_id,
+    )[:MAX_TARGETS]
+
+
+async def choose_transfer(ctx: GridContext, press: Pressed) -> None:
+    """转派: turns the card into a list of staff of the same and sibling units."""
+    if not await allowed(ctx, press, Action.TRANSFER):
+        return
+    targets = await targets_for(ctx, press)
+    if not targets:
+        await say(ctx, press.me, "transfer.nobody", number=press.report.number)
+        return
+    tree, report = await ctx.units.tree(), press.report
+    choices = [
+        [
+            button(
+                f"{s.name}（{tree.get(s.unit).name}）",
+                "report",
+                "transfer_to",
+                report.id,
+                s.user_id,
+            )
+        ]
+        for s in targets
+    ]
+    prompt = ctx.texts("transfer.choose", press.me.lang, number=report.number)
+    await ctx.outbox.send(
+        [await card_for(ctx, report, press.me, prompt=prompt, choices=choices)], ctx.now()
+    )
+
+
+async def transfer_to(ctx: GridContext, press: Pressed) -> None:
+    """Hands the report to the chosen staff member, if they are still a valid choice."""
+    wanted = press.args[0] if press.args else ""
+    target = next((s for s in await targets_for(ctx, press) if str(s.user_id) == wanted), None)
+    if target is None:
+        await say(ctx, press.me, "transfer.target_gone", number=press.report.number)
+        return
+    staff, at = press.staff, ctx.now()
+    await make_move(ctx, press.me, press.report, lambda r: domain.transfer(r, staff, target, at))
+
+
+async def choose_reject_reason(ctx: GridContext, press: Pressed) -> None:
+    """退回: turns the card into the list of reasons (not ours / duplicate / invalid)."""
+    if not await allowed(ctx, press, Action.REJECT):
+        return
+    report, lang = press.report, press.me.lang
+    choices = [
+        [
+            button(
+                ctx.texts(f"reject.{reason.value}", lang),
+                "report",
+                "reject_reason",
+                report.id,
+                reason.value,
+            )
+        ]
+        for reason in RejectReason
+    ]
+    prompt = ctx.texts("reject_flow.choose", lang, number=report.number)
+    await ctx.outbox.send(
+        [await card_for(ctx, report, press.me, prompt=prompt, choices=choices)], ctx.now()
+    )
+
+
+VERBS: dict[str, Callable[[GridContext, Pressed], Awaitable[None]]] = {
+    "accept": accept,
+    "resolve": worker_flows.start_resolve,
+    "transfer": choose_transfer,
+    "transfer_to": transfer_to,
+    "refer": worker_flows.start_refer,
+    "reject": choose_reject_reason,
+    "reject_reason": worker_flows.start_reject_note,
+    "card": show_card,
+}
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(on_press, pattern=PATTERN))

@@ -1,0 +1,185 @@
+"""Worker moves that need typing: resolve (after-photo, note), refer up (reason), reject (note).
+
+Each is a draft (handlers/flows), so a restart keeps it; the report is re-read and the worker
+re-authorised when the last input arrives.
+"""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.context import GridContext
+from bot.domain import reports as domain
+from bot.domain.people import Person, Staff
+from bot.domain.reports import Action, RejectReason, Report
+from bot.domain.routing import refer_target
+from bot.notices import outgoing
+from handlers.kit.flows import dispatch, person_of, step
+from handlers.kit.image_files import offers_photo, photo_in
+from handlers.reports.worker_press import (
+    NOTE_LIMIT,
+    Pressed,
+    Refused,
+    StaffMove,
+    allowed,
+    ask,
+    card_for,
+    finish,
+    read_note,
+    say,
+)
+from storage.drafts import Draft
+
+# Resolve (完成) -------------------------------------------------------------------------------
+
+
+async def start_resolve(ctx: GridContext, press: Pressed) -> None:
+    """完成: asks for the after-photo, which is required (its caption may be the note)."""
+    if await allowed(ctx, press, Action.RESOLVE):
+        prompt = ctx.texts("resolve_flow.ask_photo", press.me.lang, number=press.report.number)
+        await ask(ctx, press, "resolve", "photo", prompt)
+
+
+def resolving(photo: str, note: str, ctx: GridContext) -> StaffMove:
+    at = ctx.now()
+    return lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note)
+
+
+async def refuse_non_photo(ctx: GridContext, me: Person, message: Message) -> None:
+    """Explains why a text, file or sticker is not an after-photo; the step stays."""
+    if message.document is not None:
+        await say(ctx, me, "resolve_flow.not_a_file")
+    elif message.text is not None:
+        await say(ctx, me, "resolve_flow.photo_required")
+    else:
+        await say(ctx, me, "resolve_flow.photo_only")
+
+
+@step("resolve", "photo")
+async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the after-photo; resolves at once if its caption is the note, else asks for one."""
+    me, message = await person_of(update, ctx), update.effective_message
+    assert message is not None
+    if not offers_photo(message):
+        await refuse_non_photo(ctx, me, message)
+        return
+    photo, note = await photo_in(ctx, me, message), (message.caption or "").strip()
+    if photo is None:  # an image file that could not be used; already said why
+        return
+    album = message.media_group_id
+    if not note or len(note) > NOTE_LIMIT:
+        draft.step, draft.data["photo"], draft.data["album"] = "note", photo, album
+        key = "resolve_flow.ask_note" if not note else "resolve_flow.caption_too_long"
+        prompt = ctx.texts(key, me.lang, limit=NOTE_LIMIT)
+        await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, prompt)])
+        return
+    if await finish(update, ctx, draft, resolving(photo, note, ctx)) and album:
+        await absorb_album(ctx, me, album)
+
+
+@step("resolve", "note")
+async def receive_resolve_note(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the note and resolves; more photos of the same album are taken silently."""
+    message = update.effective_message
+    assert message is not None
+    album = draft.data.get("album")
+    if message.photo and album and message.media_group_id == album:
+        return
+    me = await person_of(update, ctx)
+    note = await read_note(update, ctx, me)
+    if note is not None:
+        await finish(update, ctx, draft, resolving(draft.data["photo"], note, ctx))
+
+
+async def absorb_album(ctx: GridContext, me: Person, album: str) -> None:
+    """Keeps the rest of an after-photo album (it arrives photo by photo) from starting a report."""
+    await ctx.drafts.put(Draft(me.user_id, "resolve", "album_tail", {"album": album}), ctx.now())
+
+
+@step("resolve", "album_tail")
+async def receive_album_tail(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Drops the rest of the after-photo album; anything else is handled as if no flow were on."""
+    message = update.effective_message
+    assert message is not None
+    if message.photo and message.media_group_id == draft.data.get("album"):
+        return
+    await ctx.drafts.clear(draft.user_id, ctx.now())
+    await dispatch(update, ctx)
+
+
+# Refer up (上报) ------------------------------------------------------------------------------
+
+
+async def start_refer(ctx: GridContext, press: Pressed) -> None:
+    """上报: names the unit above and asks for the reason; at the top of the tree, says so."""
+    if not await allowed(ctx, press, Action.REFER_UP):
+        return
+    report, lang = press.report, press.me.lang
+    tree = await ctx.units.tree()
+    staff = await ctx.people.along(tree, report.holder_unit)
+    target = refer_target(report.holder_unit, tree, staff, report.category)
+    if target is None:
+        await say(ctx, press.me, "refer.top", number=report.number)
+        return
+    unit = tree.get(target.unit).name
+    prompt = ctx.texts("refer.ask_reason", lang, number=report.number, unit=unit)
+    await ask(ctx, press, "refer", "reason", prompt)
+
+
+@step("refer", "reason")
+async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the reason and refers the report to the next tier that has staff."""
+    me = await person_of(update, ctx)
+    reason = await read_note(update, ctx, me)
+    if reason is None:
+        return
+    tree, staff, at = await ctx.units.tree(), await ctx.people.all_staff(), ctx.now()
+
+    def refer(report: Report, by: Staff) -> tuple:
+        target = refer_target(report.holder_unit, tree, staff, report.category)
+        if target is None:
+            raise Refused("refer.top")
+        assignee = target.assignee.user_id if target.assignee else None
+        return domain.refer_up(
+            report,
+            by,
+            at,
+            to_unit=target.unit,
+            tier=target.tier,
+            assignee_id=assignee,
+            reason=reason,
+        )
+
+    await finish(update, ctx, draft, refer)
+
+
+# Reject (退回) -------------------------------------------------------------------------------
+
+
+async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
+    """Takes the chosen reason, restores the card and asks for a note for the reporter."""
+    try:
+        reason = RejectReason(press.args[0] if press.args else "")
+    except ValueError:
+        await say(ctx, press.me, "worker.forged")
+        return
+    if not await allowed(ctx, press, Action.REJECT):
+        return
+    lang = press.me.lang
+    label = ctx.texts(f"reject.{reason.value}", lang)
+    prompt = ctx.texts("reject_flow.ask_note", lang, number=press.report.number, reason=label)
+    card = await card_for(ctx, press.report, press.me)
+    await ask(ctx, press, "reject", "note", prompt, also=[card], reason=reason.value)
+
+
+@step("reject", "note")
+async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Takes the note and returns the report to the reporter with the reason."""
+    me = await person_of(update, ctx)
+    note = await read_note(update, ctx, me)
+    if note is None:
+        return
+    reason, at = RejectReason(draft.data["reason"]), ctx.now()
+    await finish(
+        update, ctx, draft, lambda r, by: domain.reject(r, by, at, reason=reason, note=note)
+    )

@@ -1,0 +1,190 @@
+"""Privacy: /privacy (the notice), /delete_my_data (and its button under /me), consent to use a
+shared location, and staff erasing a 五必访 household with a reason.
+
+Erasure is in storage/privacy.py (table-driven, one commit). Its confirmation is the answer to
+the press, not an outbox row: a row to the person's chat would carry the very id just erased.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import care as care_domain
+from bot.domain import privacy as privacy_rules
+from bot.domain.people import Person
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard, parse
+from bot.texts import pick_language
+from handlers.care.common import store
+from handlers.kit.flows import NEW_PRIVATE, person_of, say, step, text_of
+from handlers.kit.presses import answer
+from handlers.residents.place import LOCATION, location_request, pressed
+from storage.drafts import Draft
+
+HOUSEHOLD_FLOW = "hherase"
+REASON_MIN = 2
+REASON_MAX = 200
+
+
+def short_notice(ctx: GridContext, lang: str) -> str:
+    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase."""
+    p = ctx.services.settings.privacy
+    return ctx.texts("privacy.notice_short", lang, raw_days=p.raw_days, case_years=p.case_years)
+
+
+async def show_notice(update: Update, ctx: GridContext) -> None:
+    """/privacy: the full notice."""
+    me = await person_of(update, ctx)
+    p = ctx.services.settings.privacy
+    await say(
+        ctx,
+        me,
+        "privacy.notice",
+        raw_days=p.raw_days,
+        draft_days=p.draft_days,
+        case_years=p.case_years,
+        care_note_days=p.care_note_days,
+    )
+
+
+# Erasure -----------------------------------------------------------------------------------
+
+
+async def ask_erase(ctx: GridContext, me: Person) -> None:
+    """Says what will be erased and asks to confirm (staff are told the office's rules)."""
+    if not privacy_rules.may_erase_self(me):
+        await say(ctx, me, "privacy.staff")
+        return
+    held, t, lang = await ctx.services.privacy.holdings(me.user_id), ctx.texts, me.lang
+    items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
+    markup = keyboard(
+        [
+            [button(t("privacy.button_confirm", lang), "privacy", "erase")],
+            [button(t("privacy.button_keep", lang), "privacy", "keep")],
+        ]
+    )
+    await say(ctx, me, "privacy.ask_erase", markup=markup, items="\n".join(items))
+
+
+async def delete_my_data(update: Update, ctx: GridContext) -> None:
+    """/delete_my_data: what will be erased, and the buttons to confirm or keep."""
+    await ask_erase(ctx, await person_of(update, ctx))
+
+
+async def on_privacy(update: Update, ctx: GridContext) -> None:
+    """privacy:ask (under /me) / privacy:erase / privacy:keep — in the presser's own chat."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    # Not person_of: it would create the person again just before erasing them.
+    me = await ctx.people.get(user.id)
+    lang = me.lang if me is not None and me.lang else pick_language(user.language_code, "zh")
+    press = parse(query.data)
+    own = query.message is not None and query.message.chat.id == user.id
+    if press is None or not own or press.verb not in ("ask", "erase", "keep"):
+        await answer(update, ctx.texts("common.not_allowed", lang))
+        return
+    if press.verb != "erase" or not privacy_rules.may_erase_self(me):
+        await answer(update)
+        me = me if me is not None and me.lang else await person_of(update, ctx)
+        if press.verb == "keep":
+            await say(ctx, me, "privacy.kept")
+        else:
+            await ask_erase(ctx, me)
+        return
+    marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
+    await ctx.services.privacy.erase(user.id, ctx.now(), marker)
+    with contextlib.suppress(TelegramError):
+        await query.answer(ctx.texts("privacy.erased", lang), show_alert=True)
+
+
+# Location consent --------------------------------------------------------------------------
+
+
+async def on_consent(update: Update, ctx: GridContext) -> None:
+    """consent:yes|no:<nonce> — consent to use a shared location, asked once, recorded with
+    its time; only on the prompt of the walk that asked."""
+    found = await pressed(update, ctx, ("walk", "locate", "place"))
+    if found is None:
+        return
+    me, draft, press = found
+    await answer(update)
+    if press.verb == "yes":
+        prompt = location_request(ctx, me, draft)
+        await ctx.services.privacy.give_consent(me.user_id, LOCATION, ctx.now(), draft, [prompt])
+    else:
+        await say(ctx, me, "privacy.location_declined")
+
+
+# Households (staff) ------------------------------------------------------------------------
+
+
+async def managed_household(ctx: GridContext, me: Person, household_id: int | None) -> int | None:
+    """Returns the household id if ME is staff who may manage it and it is not erased yet."""
+    household = await store(ctx).get(household_id) if household_id is not None else None
+    staff = await ctx.people.staff(me.user_id)
+    tree = await ctx.units.tree()
+    if household is None or household.id is None:
+        await say(ctx, me, "common.not_allowed")
+        return None
+    if not care_domain.may_manage(staff, household, tree):
+        await say(ctx, me, "common.not_allowed")
+        return None
+    if await ctx.services.privacy.household_erased(household.id):
+        await say(ctx, me, "privacy.household_already", id=household.id)
+        return None
+    return household.id
+
+
+async def on_household(update: Update, ctx: GridContext) -> None:
+    """hherase:ask:<id> — the button on the household card: asks for the reason."""
+    assert update.callback_query is not None
+    await answer(update)
+    me, press = await person_of(update, ctx), parse(update.callback_query.data)
+    target = press.int_arg(0) if press is not None and press.verb == "ask" else None
+    household_id = await managed_household(ctx, me, target)
+    if household_id is None:
+        return
+    prompt = outgoing.message(
+        me.user_id, ctx.texts("privacy.household_ask_reason", me.lang, id=household_id)
+    )
+    draft = Draft(me.user_id, HOUSEHOLD_FLOW, "reason", {"household": household_id})
+    await ctx.drafts.put(draft, ctx.now(), [prompt])
+
+
+@step(HOUSEHOLD_FLOW, "reason")
+async def receive_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Erases the household with the typed reason (re-authorised: staff may have changed)."""
+    me, message = await person_of(update, ctx), update.effective_message
+    assert message is not None
+    reason = (text_of(message) or "").strip()[:REASON_MAX]
+    if len(reason) < REASON_MIN:
+        await say(ctx, me, "privacy.household_reason_short", minimum=REASON_MIN)
+        return
+    household_id = await managed_household(ctx, me, draft.data.get("household"))
+    if household_id is None:
+        await ctx.drafts.clear(me.user_id, ctx.now())
+        return
+    done = ctx.texts("privacy.household_erased", me.lang, id=household_id, reason=reason)
+    marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
+    await ctx.services.privacy.erase_household(
+        household_id,
+        me.user_id,
+        reason,
+        ctx.now(),
+        marker,
+        [outgoing.message(me.user_id, done)],
+        clear_draft_of=me.user_id,
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("privacy", show_notice, filters=NEW_PRIVATE))
+    app.add_handler(CommandHandler("delete_my_data", delete_my_data, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_privacy, pattern=r"^privacy:"))
+    app.add_handler(CallbackQueryHandler(on_consent, pattern=r"^consent:"))
+    app.add_handler(CallbackQueryHandler(on_household, pattern=r"^hherase:"))

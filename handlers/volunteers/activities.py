@@ -1,0 +1,414 @@
+"""Activities (活动预约): staff create one (/activity_new), volunteers sign up, /activities.
+
+Creating: title → time → place → capacity → skills wanted → unit → confirm ("actnew:<verb>").
+Taking part: "act:<verb>:<id>[:<volunteer>]" — view, join, leave, roster, in (check-in).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain import activities as domain
+from bot.domain.access import Rule
+from bot.domain.activities import Activity, SignupStatus
+from bot.domain.people import Person, Role, Staff
+from bot.domain.points import PointKind, value_of
+from bot.domain.volunteers import InvalidInput, reach_units, subtree
+from bot.notices import buttons, outgoing
+from bot.notices.activities import (
+    activity_text,
+    announcement,
+    member_card,
+    organiser_card,
+    roster_card,
+)
+from bot.notices.buttons import button
+from bot.texts import Raw
+from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.kit.refusals import deny
+from handlers.volunteers.common import (
+    answer,
+    lang_of,
+    parse_press,
+    press_at_step,
+    refuse,
+    repos,
+    skill_names,
+    skill_rows,
+    typed,
+    unit_card,
+    walk_target,
+    walk_top,
+)
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+
+FLOW = "activity"
+NOUN = "actnew"
+
+
+async def organiser(ctx: GridContext, me: Person) -> Staff | None:
+    """Returns ME's staff record if they may create activities (access.organise_activity)."""
+    staff = await ctx.people.staff(me.user_id)
+    return staff if access.organise_activity(staff) is None else None
+
+
+async def start(update: Update, ctx: GridContext) -> None:
+    me = await person_of(update, ctx)
+    if await organiser(ctx, me) is None:
+        await deny(update, ctx, me, Rule.ACTIVITY_ORGANISE, None, "volunteer.staff_only")
+        return
+    draft = Draft(me.user_id, FLOW, "title", {"card": f"actnew:{int(ctx.now().timestamp())}"})
+    await ctx.drafts.put(
+        draft, ctx.now(), [outgoing.message(me.user_id, ctx.texts("activity.ask_title", me.lang))]
+    )
+
+
+async def _typed(
+    update: Update,
+    ctx: GridContext,
+    draft: Draft,
+    key: str,
+    parse: Callable[[str | None], object],
+    next_step: str,
+    ask: str | None,
+) -> None:
+    """Stores a typed answer parsed by PARSE and asks the next question, or explains the error."""
+    me = await person_of(update, ctx)
+    try:
+        value = parse(typed(update))
+    except InvalidInput as bad:
+        await say(ctx, me, bad.key, limit=domain.MAX_CAPACITY)
+        return
+    draft.data[key] = value
+    draft = replace(draft, step=next_step)
+    message = (
+        outgoing.message(me.user_id, ctx.texts(ask, me.lang, limit=domain.MAX_CAPACITY))
+        if ask
+        else await card(ctx, me, draft)
+    )
+    await ctx.drafts.put(draft, ctx.now(), [message])
+
+
+@step(FLOW, "title")
+async def receive_title(update: Update, ctx: GridContext, draft: Draft) -> None:
+    await _typed(update, ctx, draft, "title", domain.clean_title, "when", "activity.ask_time")
+
+
+@step(FLOW, "when")
+async def receive_time(update: Update, ctx: GridContext, draft: Draft) -> None:
+    tz, now = ctx.services.tz, ctx.now()
+
+    def parse(text: str | None) -> str:
+        return domain.parse_when(text, tz, now).isoformat()
+
+    await _typed(update, ctx, draft, "when", parse, "place", "activity.ask_place")
+
+
+@step(FLOW, "place")
+async def receive_place(update: Update, ctx: GridContext, draft: Draft) -> None:
+    await _typed(
+        update, ctx, draft, "place", domain.clean_place, "capacity", "activity.ask_capacity"
+    )
+
+
+@step(FLOW, "capacity")
+async def receive_capacity(update: Update, ctx: GridContext, draft: Draft) -> None:
+    await _typed(update, ctx, draft, "capacity", domain.parse_capacity, "skills", None)
+
+
+@step(FLOW, "skills")
+@step(FLOW, "unit")
+@step(FLOW, "confirm")
+async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: Draft) -> None:
+    me = await person_of(update, ctx)
+    await say(ctx, me, "volunteer.use_buttons")
+
+
+def draft_activity(me: Person, data: dict, ctx: GridContext) -> Activity:
+    return Activity(
+        title=data["title"],
+        starts_at=datetime.fromisoformat(data["when"]),
+        place=data["place"],
+        capacity=int(data["capacity"]),
+        unit=data.get("unit", ""),
+        organiser_id=me.user_id,
+        skills=tuple(data.get("skills", [])),
+        created_at=ctx.now(),
+    )
+
+
+async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Returns the creation card for the button steps: skills, unit, confirm."""
+    t, lang, data = ctx.texts, me.lang, draft.data
+    tree = await ctx.units.tree()
+    if draft.step == "skills":
+        chosen = set(data.get("skills", []))
+        rows = skill_rows(ctx, lang, NOUN, chosen)
+        text = t(
+            "activity.ask_skills", lang, chosen=skill_names(ctx.services, sorted(chosen), lang)
+        )
+        return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
+    if draft.step == "unit":
+        top = walk_top(await organiser(ctx, me))
+        return unit_card(ctx, me, tree, NOUN, data, "activity.ask_unit", top=top)
+    activity = draft_activity(me, data, ctx)
+    text = t(
+        "activity.confirm", lang, details=Raw(activity_text(ctx.services, activity, lang, tree))
+    )
+    rows = [
+        [
+            button(t("activity.create", lang), NOUN, "create"),
+            button(t("volunteer.restart", lang), NOUN, "restart"),
+        ]
+    ]
+    return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
+
+
+_STEP_OF = {
+    "skill": "skills",
+    "skills_done": "skills",
+    "walk": "unit",
+    "pick": "unit",
+    "create": "confirm",
+    "restart": "confirm",
+}
+
+
+async def on_create_press(update: Update, ctx: GridContext) -> None:
+    me = await person_of(update, ctx)
+    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    if found is None:
+        return
+    press, draft = found
+    staff = await organiser(ctx, me)
+    if staff is None:
+        await refuse(update, ctx, me, "common.not_allowed")
+        return
+    arg = press.args[0] if press.args else ""
+    tree = await ctx.units.tree()
+    if press.verb == "skill":
+        codes = [o.code for o in ctx.services.settings.volunteers.skills]
+        if arg not in codes:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        chosen = set(draft.data.get("skills", [])) ^ {arg}
+        draft.data["skills"] = [c for c in codes if c in chosen]
+        step_name = "skills"
+    elif press.verb == "skills_done":
+        step_name = "unit"
+    elif press.verb in ("walk", "pick"):
+        fits, code = walk_target(tree, press, walk_top(staff))
+        if not fits:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        draft.data["at" if press.verb == "walk" else "unit"] = code
+        step_name = "unit" if press.verb == "walk" else "confirm"
+    elif press.verb == "restart":
+        await answer(update)
+        await start(update, ctx)
+        return
+    else:
+        await answer(update)
+        await create(ctx, me, draft)
+        return
+    await answer(update)
+    draft = replace(draft, step=step_name)
+    await ctx.drafts.put(draft, ctx.now(), [await card(ctx, me, draft)])
+
+
+async def create(ctx: GridContext, me: Person, draft: Draft) -> None:
+    """Stores the activity and announces it to the unit's group and matching volunteers."""
+    services = ctx.services
+    activity = domain.schedule_reminders(draft_activity(me, draft.data, ctx), ctx.now())
+    if not activity.is_upcoming(ctx.now()):
+        await say(ctx, me, "activity.time_past")
+        return
+
+    async def messages(stored: Activity) -> list[Outgoing]:
+        out, told = await announcement(services, stored)
+        tree = await services.units.tree()
+        done = outgoing.card(
+            me.user_id,
+            draft.data["card"],
+            ctx.texts("activity.created", me.lang, number=stored.number, count=told),
+        )
+        return [done, organiser_card(services, stored, me.user_id, me.lang, tree), *out]
+
+    await repos(services).activities.create(activity, messages, clear_draft_of=me.user_id)
+
+
+# Taking part ---------------------------------------------------------------------------------
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    me = await person_of(update, ctx)
+    press = parse_press(update)
+    activities = repos(ctx.services).activities
+    activity = await activities.get(press.int_arg(0) or 0) if press else None
+    if press is None or activity is None or press.verb not in ACTIONS:
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    await ACTIONS[press.verb](update, ctx, me, activity, press.args[1:])
+
+
+async def view(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
+    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    if (refused := access.join_activity(volunteer)) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
+        return
+    await answer(update, ctx.texts("wish.sent_privately", me.lang))
+    message = await member_card(ctx.services, activity, me.user_id, me.lang, read=True)
+    await ctx.outbox.send([message], ctx.now())
+
+
+async def join(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
+    """Takes a place, or a waitlist place when full (decided inside one write transaction)."""
+    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    if (refused := access.join_activity(volunteer)) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
+        return
+    if not activity.is_upcoming(ctx.now()):
+        await refuse(update, ctx, me, "activity.over")
+        return
+    await answer(update)
+    after = {
+        status: [
+            await member_card(ctx.services, activity, me.user_id, me.lang, assumed=status),
+            outgoing.message(
+                me.user_id,
+                ctx.texts(f"activity.joined_{status.value}", me.lang, title=activity.title),
+            ),
+        ]
+        for status in (SignupStatus.GOING, SignupStatus.WAITLIST)
+    }
+    got = await repos(ctx.services).activities.sign_up(activity, me.user_id, ctx.now(), after)
+    if got is None:
+        await say(ctx, me, "activity.already_signed", title=activity.title)
+
+
+async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
+    """Cancels the sign-up; the first on the waitlist moves up in the same commit."""
+    if not activity.is_upcoming(ctx.now()):
+        await refuse(update, ctx, me, "activity.over")
+        return
+    await answer(update)
+    services = ctx.services
+    mine = [
+        await member_card(services, activity, me.user_id, me.lang, assumed=SignupStatus.CANCELLED),
+        outgoing.message(me.user_id, ctx.texts("activity.left", me.lang, title=activity.title)),
+    ]
+
+    async def promoted(volunteer_id: int) -> list[Outgoing]:
+        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
+        return [
+            outgoing.message(
+                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
+            ),
+            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
+        ]
+
+    done, _moved = await repos(services).activities.cancel(
+        activity, me.user_id, ctx.now(), mine, promoted
+    )
+    if not done:
+        await say(ctx, me, "activity.not_signed", title=activity.title)
+
+
+async def roster(
+    update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple
+) -> None:
+    """Shows the organiser the sign-ups with a check-in button for each one going."""
+    staff = await ctx.people.staff(me.user_id)
+    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+        return
+    await answer(update)
+    signups = await repos(ctx.services).activities.signups(activity.id or 0)
+    message = roster_card(ctx.services, activity, me.user_id, me.lang, signups, ctx.now())
+    await ctx.outbox.send([message], ctx.now())
+
+
+async def check_in(
+    update: Update, ctx: GridContext, me: Person, activity: Activity, args: tuple
+) -> None:
+    """Checks a volunteer in (organiser or staff over the unit), which awards the points."""
+    staff = await ctx.people.staff(me.user_id)
+    volunteer_id = int(args[0]) if args and args[0].isdigit() else None
+    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
+        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+        return
+    if volunteer_id is None:
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    if not domain.check_in_open(activity, ctx.now()):
+        await refuse(update, ctx, me, "activity.check_in_not_open")
+        return
+    await answer(update)
+    services = ctx.services
+    activities = repos(services).activities
+    points = value_of(PointKind.CHECKIN, services.settings.volunteers.points.model_dump())
+    signups = [
+        replace(s, status=SignupStatus.ATTENDED) if s.volunteer_id == volunteer_id else s
+        for s in await activities.signups(activity.id or 0)
+    ]
+    lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
+    messages = [
+        roster_card(services, activity, me.user_id, me.lang, signups, ctx.now()),
+        outgoing.message(
+            volunteer_id,
+            services.texts("activity.checked_in", lang, title=activity.title, points=points),
+        ),
+    ]
+    if not await activities.check_in(activity, volunteer_id, ctx.now(), points, messages):
+        await say(ctx, me, "activity.not_going")
+
+
+ACTIONS = {"view": view, "join": join, "leave": leave, "roster": roster, "in": check_in}
+
+
+async def list_command(update: Update, ctx: GridContext) -> None:
+    """Lists upcoming activities near the user (staff: in their area), each with a button."""
+    me = await person_of(update, ctx)
+    services = ctx.services
+    tree = await ctx.units.tree()
+    staff = await ctx.people.staff(me.user_id)
+    volunteer = await repos(services).volunteers.get(me.user_id)
+    home = volunteer.unit if volunteer else me.unit
+    units: list[str] | None = None
+    if staff is not None and staff.role not in (Role.ADMIN, Role.PARTNER):
+        units = subtree(staff.unit, tree)
+    elif home is not None and home in tree:
+        units = reach_units(home, tree, services.settings.volunteers.match_levels_up)
+    found = await repos(services).activities.upcoming(ctx.now(), units)
+    lines = [activity_text(services, a, me.lang, tree) for a in found]
+    text = ctx.texts(
+        "activity.list",
+        me.lang,
+        lines=Raw("\n\n".join(lines) or ctx.texts("activity.none", me.lang)),
+    )
+    rows = [[button(f"{a.number} {a.title}"[:40], "act", "view", a.id)] for a in found]
+    if staff is not None:
+        rows = [
+            [button(f"📋 {a.number} {a.title}"[:40], "act", "roster", a.id)]
+            if domain.may_check_in(a, staff, tree)
+            else row
+            for a, row in zip(found, rows, strict=True)
+        ]
+    await ctx.outbox.send(
+        [outgoing.message(me.user_id, text, markup=buttons.keyboard(rows))], ctx.now()
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("activity_new", start, filters=NEW_PRIVATE))
+    app.add_handler(CommandHandler("activities", list_command, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_create_press, pattern=buttons.pattern(NOUN)))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=r"^act:"))

@@ -1,0 +1,303 @@
+"""Staff side of volunteers: approve or decline registrations, /volunteers with filters.
+
+Callbacks: "vol:ok:<user>" / "vol:no:<user>" decide a registration; "vols:<verb>:<page>:
+<skill index>:<team index>:<unit>" browse the list ("-" for no filter). Every press is
+re-authorised: only staff of the volunteer's community or above decide, and staff see
+volunteers of their own unit and below.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain import access
+from bot.domain.access import Rule
+from bot.domain.people import Person, Role, Staff
+from bot.domain.units import UnitTree
+from bot.domain.volunteers import (
+    InvalidMove,
+    NotAllowed,
+    Volunteer,
+    decide,
+    may_manage,
+    nearest_staff,
+    subtree,
+)
+from bot.notices import buttons, outgoing
+from bot.notices.buttons import button
+from bot.services import Services
+from bot.texts import Raw
+from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.refusals import deny
+from handlers.volunteers.common import (
+    answer,
+    lang_of,
+    parse_press,
+    profile_fields,
+    refuse,
+    repos,
+    skill_names,
+    team_name,
+)
+from storage.outbox import Outgoing
+
+PAGE = 8
+
+
+def decide_key(user_id: int) -> str:
+    return f"volunteer:{user_id}:decide"
+
+
+def describe(services: Services, v: Volunteer, lang: str, tree: UnitTree) -> str:
+    """Returns a volunteer's details as staff see them (name and phone included)."""
+    party = (
+        Raw(services.texts("volunteer.party_mark", lang, work_unit=v.work_unit or "—"))
+        if v.party_member
+        else ""
+    )
+    fields = profile_fields(services, v, lang, tree)
+    return services.texts("volunteer.staff_line", lang, **fields, party=party)
+
+
+async def deciders(services: Services, volunteer: Volunteer) -> list[Staff]:
+    """Returns who decides on VOLUNTEER: staff of the nearest unit from their community up."""
+    tree = await services.units.tree()
+    staff = await services.people.all_staff()
+    found = nearest_staff(volunteer.unit, tree, staff, deciders_only=True)
+    return found or [s for s in staff if s.role is Role.ADMIN]
+
+
+async def decision_messages(services: Services, volunteer: Volunteer) -> list[Outgoing]:
+    """Returns the approve/decline cards for the staff who decide on VOLUNTEER."""
+    tree = await services.units.tree()
+    staff = await deciders(services, volunteer)
+    langs = await lang_of(services, [s.user_id for s in staff])
+    out = []
+    for person in staff:
+        lang = langs[person.user_id]
+        text = services.texts(
+            "volunteer.decide", lang, details=Raw(describe(services, volunteer, lang, tree))
+        )
+        markup = buttons.keyboard(
+            [
+                [
+                    button(
+                        services.texts("volunteer.approve", lang), "vol", "ok", volunteer.user_id
+                    ),
+                    button(
+                        services.texts("volunteer.decline", lang), "vol", "no", volunteer.user_id
+                    ),
+                ]
+            ]
+        )
+        out.append(
+            outgoing.card(person.user_id, decide_key(volunteer.user_id), text, markup=markup)
+        )
+    return out
+
+
+async def on_decide(update: Update, ctx: GridContext) -> None:
+    """Approves or declines a registration, if the presser may and it is still pending."""
+    me = await person_of(update, ctx)
+    press = parse_press(update)
+    user_id = press.int_arg(0) if press else None
+    volunteers = repos(ctx.services).volunteers
+    volunteer = await volunteers.get(user_id) if user_id is not None else None
+    staff = await ctx.people.staff(me.user_id)
+    if press is None or volunteer is None or press.verb not in ("ok", "no"):
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    tree = await ctx.units.tree()
+    refused = access.decide_volunteer(staff, volunteer.unit, tree)
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_DECIDE, f"volunteer:{user_id}")
+        return
+    try:
+        after = decide(volunteer, staff, press.verb == "ok", ctx.now(), tree)
+    except NotAllowed:  # the rule above said yes; kept so the domain's own check stays honest
+        await refuse(update, ctx, me, "common.not_allowed")
+        return
+    except InvalidMove:
+        await refuse(update, ctx, me, "volunteer.already_decided")
+        return
+    await answer(update)
+    if not await volunteers.decide(after, ctx.now(), await decided_messages(ctx, after, staff)):
+        await say(ctx, me, "volunteer.already_decided")
+
+
+async def decided_messages(ctx: GridContext, after: Volunteer, by: Staff) -> list[Outgoing]:
+    """Returns the volunteer's notice and every decider's card, closed with who decided."""
+    services = ctx.services
+    tree = await ctx.units.tree()
+    holders = await ctx.outbox.card_chats(decide_key(after.user_id))
+    langs = await lang_of(services, [after.user_id, *holders])
+    verdict = "approved" if after.is_approved else "declined"
+    out: list[Outgoing] = [
+        outgoing.message(
+            after.user_id, services.texts(f"volunteer.you_{verdict}", langs[after.user_id])
+        )
+    ]
+    for chat_id in holders:
+        lang = langs[chat_id]
+        text = services.texts(
+            f"volunteer.decided_{verdict}",
+            lang,
+            details=Raw(describe(services, after, lang, tree)),
+            by=by.name,
+        )
+        out.append(outgoing.card(chat_id, decide_key(after.user_id), text))
+    return out
+
+
+# /volunteers ---------------------------------------------------------------------------------
+
+
+async def list_command(update: Update, ctx: GridContext) -> None:
+    me = await person_of(update, ctx)
+    staff = await ctx.people.staff(me.user_id)
+    unit = staff.unit if staff is not None else ""
+    refused = access.browse_volunteers(staff, unit, await ctx.units.tree())
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_BROWSE, None, "volunteer.staff_only")
+        return
+    await ctx.outbox.send([await list_card(ctx, me, staff, 0, None, None, staff.unit)], ctx.now())
+
+
+def _index(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+async def on_list(update: Update, ctx: GridContext) -> None:
+    """Pages and filters the list; the unit filter never leaves the presser's own area."""
+    me = await person_of(update, ctx)
+    press = parse_press(update)
+    staff = await ctx.people.staff(me.user_id)
+    tree = await ctx.units.tree()
+    config = ctx.services.settings.volunteers
+    if press is None or len(press.args) != 4 or press.verb not in ("l", "fs", "ft", "fu"):
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    page, skill, team, unit = press.args
+    refused = access.browse_volunteers(staff, unit, tree)
+    if refused is not None or staff is None:
+        await deny(update, ctx, me, refused or Rule.VOLUNTEER_BROWSE, f"unit:{unit}")
+        return
+    s, t = _index(skill), _index(team)
+    if (s is not None and s >= len(config.skills)) or (t is not None and t >= len(config.teams)):
+        await refuse(update, ctx, me, "common.stale_button")
+        return
+    await answer(update)
+    if press.verb == "l":
+        message = await list_card(ctx, me, staff, _index(page) or 0, s, t, unit)
+    else:
+        message = filter_card(ctx, me, press.verb, s, t, unit, tree)
+    await ctx.outbox.send([message], ctx.now())
+
+
+def _arg(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def filter_card(
+    ctx: GridContext,
+    me: Person,
+    verb: str,
+    s: int | None,
+    t: int | None,
+    unit: str,
+    tree: UnitTree,
+) -> Outgoing:
+    """Returns the list card showing the choices for one filter (skill, team or unit)."""
+    config = ctx.services.settings.volunteers
+    lang = me.lang
+    options: list = []
+    if verb == "fs":
+        for i, o in enumerate(config.skills):
+            options.append(button(o.en if lang == "en" else o.zh, "vols", "l", 0, i, _arg(t), unit))
+        options.append(button(ctx.texts("volunteer.any", lang), "vols", "l", 0, "-", _arg(t), unit))
+    elif verb == "ft":
+        for i, o in enumerate(config.teams):
+            options.append(button(o.en if lang == "en" else o.zh, "vols", "l", 0, _arg(s), i, unit))
+        options.append(button(ctx.texts("volunteer.any", lang), "vols", "l", 0, _arg(s), "-", unit))
+    else:
+        for child in tree.children(unit):
+            options.append(button("📂 " + child.name, "vols", "l", 0, _arg(s), _arg(t), child.code))
+    rows = [options[i : i + 2] for i in range(0, len(options), 2)]
+    rows.append([button(ctx.texts("volunteer.back", lang), "vols", "l", 0, _arg(s), _arg(t), unit)])
+    text = ctx.texts("volunteer.choose_filter", lang)
+    return outgoing.card(
+        me.user_id, f"volunteers:list:{me.user_id}", text, markup=buttons.keyboard(rows)
+    )
+
+
+async def list_card(
+    ctx: GridContext, me: Person, staff: Staff, page: int, s: int | None, t: int | None, unit: str
+) -> Outgoing:
+    """Returns one page of approved volunteers at UNIT and below, with filter and page buttons."""
+    services = ctx.services
+    config = services.settings.volunteers
+    tree = await ctx.units.tree()
+    lang = me.lang
+    skill = config.skills[s].code if s is not None else None
+    team = config.teams[t].code if t is not None else None
+    found, total = await repos(services).volunteers.search(
+        subtree(unit, tree), skill=skill, team=team, offset=page * PAGE, limit=PAGE
+    )
+    lines = [describe(services, v, lang, tree) for v in found]
+    text = services.texts(
+        "volunteer.list",
+        lang,
+        place=tree.place_name(unit),
+        skill=skill_names(services, [skill], lang)
+        if skill
+        else services.texts("volunteer.any", lang),
+        team=team_name(services, team, lang) if team else services.texts("volunteer.any", lang),
+        total=total,
+        page=page + 1,
+        pages=max(1, -(-total // PAGE)),
+        lines=Raw("\n\n".join(lines) or services.texts("volunteer.none_found", lang)),
+    )
+    a, b = _arg(s), _arg(t)
+    nav = []
+    if page > 0:
+        nav.append(button("◀️", "vols", "l", page - 1, a, b, unit))
+    if (page + 1) * PAGE < total:
+        nav.append(button("▶️", "vols", "l", page + 1, a, b, unit))
+    filters_row = [
+        button(services.texts("volunteer.filter_skill", lang), "vols", "fs", 0, a, b, unit),
+        button(services.texts("volunteer.filter_team", lang), "vols", "ft", 0, a, b, unit),
+    ]
+    if tree.children(unit):
+        filters_row.append(
+            button(services.texts("volunteer.filter_unit", lang), "vols", "fu", 0, a, b, unit)
+        )
+    rows = [nav, filters_row]
+    if (
+        unit != staff.unit
+        and tree.get(unit).parent
+        and may_manage(staff, tree.get(unit).parent or "", tree)
+    ):
+        rows.append(
+            [
+                button(
+                    services.texts("volunteer.go_up", lang),
+                    "vols",
+                    "l",
+                    0,
+                    a,
+                    b,
+                    tree.get(unit).parent,
+                )
+            ]
+        )
+    return outgoing.card(
+        me.user_id, f"volunteers:list:{me.user_id}", text, markup=buttons.keyboard(rows)
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("volunteers", list_command, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_decide, pattern=r"^vol:"))
+    app.add_handler(CallbackQueryHandler(on_list, pattern=r"^vols:"))

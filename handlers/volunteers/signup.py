@@ -1,0 +1,377 @@
+"""/volunteer: register as a volunteer or in-service party member (双报到), step by step.
+
+name → phone (optional) → skills (toggles + free text) → team → availability → home unit →
+party member? → work unit → confirm. Text steps arrive through handlers/kit/flows.py; the buttons
+(callback "volreg:<verb>:<arg>") act only on the step the user's draft is at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import GridContext
+from bot.domain.people import Person
+from bot.domain.units import UnitTree
+from bot.domain.volunteers import (
+    MAX_NOTE,
+    MAX_WORK_UNIT,
+    Availability,
+    InvalidInput,
+    Volunteer,
+    clean_name,
+    clean_phone,
+    clean_text,
+)
+from bot.notices import buttons, outgoing
+from bot.notices.buttons import button
+from bot.texts import Raw
+from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.volunteers.common import (
+    answer,
+    parse_press,
+    press_at_step,
+    profile_fields,
+    refuse,
+    repos,
+    skill_names,
+    skill_rows,
+    typed,
+    unit_card,
+    walk_target,
+)
+from handlers.volunteers.review import decision_messages
+from storage.drafts import Draft
+from storage.outbox import Outgoing
+
+FLOW = "volunteer"
+NOUN = "volreg"
+
+
+async def start(update: Update, ctx: GridContext) -> None:
+    """Shows the registration (with a button to redo it), or starts one."""
+    me = await person_of(update, ctx)
+    existing = await repos(ctx.services).volunteers.get(me.user_id)
+    if existing is None:
+        await begin(ctx, me)
+        return
+    text = ctx.texts(
+        "volunteer.profile",
+        me.lang,
+        status=ctx.texts(f"volunteer.status_{existing.status.value}", me.lang),
+        summary=Raw(summary(ctx, me.lang, existing, await ctx.units.tree())),
+    )
+    markup = buttons.keyboard([[button(ctx.texts("volunteer.redo", me.lang), NOUN, "redo")]])
+    await ctx.outbox.send([outgoing.message(me.user_id, text, markup=markup)], ctx.now())
+
+
+async def begin(ctx: GridContext, me: Person) -> None:
+    draft = Draft(me.user_id, FLOW, "name", {"card": f"volreg:{int(ctx.now().timestamp())}"})
+    keyboard = outgoing.reply_keyboard([[me.name]], one_time=True) if me.name else None
+    prompt = outgoing.message(me.user_id, ctx.texts("volunteer.ask_name", me.lang), markup=keyboard)
+    await ctx.drafts.put(draft, ctx.now(), [prompt])
+
+
+def summary(ctx: GridContext, lang: str, v: Volunteer, tree: UnitTree) -> str:
+    party = (
+        ctx.texts("volunteer.party_yes_line", lang, work_unit=v.work_unit or "—")
+        if v.party_member
+        else ctx.texts("volunteer.party_no_line", lang)
+    )
+    fields = profile_fields(ctx.services, v, lang, tree)
+    return ctx.texts("volunteer.summary", lang, **fields, party=Raw(party))
+
+
+def from_draft(me: Person, data: dict) -> Volunteer:
+    return Volunteer(
+        user_id=me.user_id,
+        name=data.get("name", ""),
+        unit=data.get("unit", ""),
+        skills=tuple(data.get("skills", [])),
+        skills_note=data.get("note", ""),
+        team=data.get("team"),
+        availability=tuple(data.get("avail", [])),
+        phone=data.get("phone"),
+        party_member=bool(data.get("party")),
+        work_unit=data.get("work_unit"),
+    )
+
+
+async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Returns the registration card for the draft's current (button) step."""
+    t, lang, data = ctx.texts, me.lang, draft.data
+    config = ctx.services.settings.volunteers
+    rows: list[list] = []
+    if draft.step == "skills":
+        chosen = set(data.get("skills", []))
+        rows = skill_rows(ctx, lang, NOUN, chosen)
+        text = t(
+            "volunteer.ask_skills",
+            lang,
+            chosen=skill_names(
+                ctx.services, [o.code for o in config.skills if o.code in chosen], lang
+            ),
+            note=data.get("note") or "—",
+        )
+        return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
+    if draft.step == "team":
+        options = [
+            button(o.en if lang == "en" else o.zh, NOUN, "team", o.code) for o in config.teams
+        ]
+        rows = [options[i : i + 2] for i in range(0, len(options), 2)]
+        rows.append([button(t("volunteer.no_team", lang), NOUN, "team", "-")])
+        return outgoing.card(
+            me.user_id, data["card"], t("volunteer.ask_team", lang), markup=buttons.keyboard(rows)
+        )
+    if draft.step == "avail":
+        chosen = set(data.get("avail", []))
+        rows = [
+            [
+                button(
+                    ("✅ " if a.value in chosen else "") + t(f"volunteer.avail_{a.value}", lang),
+                    NOUN,
+                    "avail",
+                    a.value,
+                )
+            ]
+            for a in Availability
+        ]
+        rows.append([button(t("volunteer.next", lang), NOUN, "avail_done")])
+        return outgoing.card(
+            me.user_id,
+            data["card"],
+            t("volunteer.ask_availability", lang),
+            markup=buttons.keyboard(rows),
+        )
+    tree = await ctx.units.tree()
+    if draft.step == "unit":
+        return unit_card(ctx, me, tree, NOUN, data, "volunteer.ask_unit", home=me.unit)
+    if draft.step == "party":
+        rows = [
+            [
+                button(t("volunteer.party_yes", lang), NOUN, "party", 1),
+                button(t("volunteer.party_no", lang), NOUN, "party", 0),
+            ]
+        ]
+        return outgoing.card(
+            me.user_id, data["card"], t("volunteer.ask_party", lang), markup=buttons.keyboard(rows)
+        )
+    # confirm
+    text = t("volunteer.confirm", lang, summary=Raw(summary(ctx, lang, from_draft(me, data), tree)))
+    rows = [
+        [
+            button(t("volunteer.submit", lang), NOUN, "submit"),
+            button(t("volunteer.restart", lang), NOUN, "restart"),
+        ]
+    ]
+    return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
+
+
+async def go(
+    ctx: GridContext, me: Person, draft: Draft, step_name: str, also: list[Outgoing] | None = None
+) -> None:
+    """Moves the draft to STEP_NAME and shows that step, in one commit."""
+    draft = replace(draft, step=step_name)
+    await ctx.drafts.put(draft, ctx.now(), [*(also or []), await card(ctx, me, draft)])
+
+
+# Text steps ----------------------------------------------------------------------------------
+
+
+@step(FLOW, "name")
+async def receive_name(update: Update, ctx: GridContext, draft: Draft) -> None:
+    me = await person_of(update, ctx)
+    try:
+        draft.data["name"] = clean_name(typed(update))
+    except InvalidInput as bad:
+        await say(ctx, me, bad.key)
+        return
+    keyboard = outgoing.reply_keyboard(
+        [[ctx.texts("volunteer.share_phone", me.lang)], [ctx.texts("volunteer.skip", me.lang)]],
+        one_time=True,
+    )
+    keyboard["keyboard"][0][0]["request_contact"] = True
+    prompt = outgoing.message(
+        me.user_id, ctx.texts("volunteer.ask_phone", me.lang), markup=keyboard
+    )
+    await ctx.drafts.put(replace(draft, step="phone"), ctx.now(), [prompt])
+
+
+@step(FLOW, "phone")
+async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
+    me = await person_of(update, ctx)
+    message = update.effective_message
+    assert message is not None
+    text = typed(update)
+    if message.contact is not None and message.contact.user_id == me.user_id:
+        draft.data["phone"] = clean_phone(message.contact.phone_number)
+    elif text is not None and text.strip() in ctx.texts.all_values("volunteer.skip"):
+        draft.data["phone"] = None
+    else:
+        try:
+            draft.data["phone"] = clean_phone(text)
+        except InvalidInput as bad:
+            await say(ctx, me, bad.key)
+            return
+    removed = outgoing.message(
+        me.user_id, ctx.texts("volunteer.phone_noted", me.lang), markup=outgoing.remove_keyboard()
+    )
+    await go(ctx, me, draft, "skills", also=[removed])
+
+
+@step(FLOW, "skills")
+async def receive_skills_note(update: Update, ctx: GridContext, draft: Draft) -> None:
+    """Typed text at the skills step adds skills beyond the list."""
+    me = await person_of(update, ctx)
+    try:
+        draft.data["note"] = clean_text(typed(update), MAX_NOTE, "volunteer.bad_note")
+    except InvalidInput as bad:
+        await say(ctx, me, bad.key, limit=MAX_NOTE)
+        return
+    await go(ctx, me, draft, "skills")
+
+
+@step(FLOW, "work_unit")
+async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> None:
+    me = await person_of(update, ctx)
+    try:
+        draft.data["work_unit"] = clean_text(
+            typed(update), MAX_WORK_UNIT, "volunteer.bad_work_unit"
+        )
+    except InvalidInput as bad:
+        await say(ctx, me, bad.key, limit=MAX_WORK_UNIT)
+        return
+    await go(ctx, me, draft, "confirm")
+
+
+@step(FLOW, "team")
+@step(FLOW, "avail")
+@step(FLOW, "unit")
+@step(FLOW, "party")
+@step(FLOW, "confirm")
+async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: Draft) -> None:
+    me = await person_of(update, ctx)
+    await say(ctx, me, "volunteer.use_buttons")
+
+
+# Buttons -------------------------------------------------------------------------------------
+
+# verb → the step the draft must be at for the press to count
+_STEP_OF = {
+    "skill": "skills",
+    "skills_done": "skills",
+    "team": "team",
+    "avail": "avail",
+    "avail_done": "avail",
+    "walk": "unit",
+    "pick": "unit",
+    "party": "party",
+    "submit": "confirm",
+    "restart": "confirm",
+}
+
+
+async def on_press(update: Update, ctx: GridContext) -> None:
+    """Handles a registration button, if it belongs to the step the user's draft is at."""
+    me = await person_of(update, ctx)
+    press = parse_press(update)
+    if press is not None and press.verb == "redo":
+        await answer(update)
+        await begin(ctx, me)
+        return
+    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    if found is None:
+        return
+    press, draft = found
+    arg = press.args[0] if press.args else ""
+    data = draft.data
+    config = ctx.services.settings.volunteers
+    tree = await ctx.units.tree()
+    if press.verb == "skill":
+        if arg not in {o.code for o in config.skills}:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        chosen = set(data.get("skills", []))
+        chosen.symmetric_difference_update({arg})
+        data["skills"] = [o.code for o in config.skills if o.code in chosen]
+        await answer(update)
+        await go(ctx, me, draft, "skills")
+    elif press.verb == "skills_done":
+        if not data.get("skills") and not data.get("note"):
+            await refuse(update, ctx, me, "volunteer.need_skill")
+            return
+        await answer(update)
+        await go(ctx, me, draft, "team")
+    elif press.verb == "team":
+        if arg != "-" and arg not in {o.code for o in config.teams}:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        data["team"] = None if arg == "-" else arg
+        await answer(update)
+        await go(ctx, me, draft, "avail")
+    elif press.verb == "avail":
+        if arg not in {a.value for a in Availability}:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        chosen = set(data.get("avail", []))
+        chosen.symmetric_difference_update({arg})
+        data["avail"] = [a.value for a in Availability if a.value in chosen]
+        await answer(update)
+        await go(ctx, me, draft, "avail")
+    elif press.verb == "avail_done":
+        if not data.get("avail"):
+            await refuse(update, ctx, me, "volunteer.need_availability")
+            return
+        await answer(update)
+        await go(ctx, me, draft, "unit")
+    elif press.verb in ("walk", "pick"):
+        fits, code = walk_target(tree, press, None)
+        if not fits:
+            await refuse(update, ctx, me, "common.stale_button")
+            return
+        await answer(update)
+        if press.verb == "walk":
+            data["at"] = code
+            await go(ctx, me, draft, "unit")
+        else:
+            data["unit"] = code
+            await go(ctx, me, draft, "party")
+    elif press.verb == "party":
+        data["party"] = arg == "1"
+        await answer(update)
+        if data["party"]:
+            prompt = outgoing.message(me.user_id, ctx.texts("volunteer.ask_work_unit", me.lang))
+            await ctx.drafts.put(replace(draft, step="work_unit"), ctx.now(), [prompt])
+        else:
+            data["work_unit"] = None
+            await go(ctx, me, draft, "confirm")
+    elif press.verb == "restart":
+        await answer(update)
+        await begin(ctx, me)
+    else:
+        await answer(update)
+        await submit(ctx, me, draft)
+
+
+async def submit(ctx: GridContext, me: Person, draft: Draft) -> None:
+    """Stores the registration as pending and asks community staff to decide, in one commit."""
+    volunteer = replace(from_draft(me, draft.data), created_at=ctx.now())
+    tree = await ctx.units.tree()
+    done = outgoing.card(
+        me.user_id,
+        draft.data["card"],
+        ctx.texts(
+            "volunteer.submitted", me.lang, summary=Raw(summary(ctx, me.lang, volunteer, tree))
+        ),
+    )
+    messages = [done, *await decision_messages(ctx.services, volunteer)]
+    await repos(ctx.services).volunteers.register(
+        volunteer, ctx.now(), messages, clear_draft_of=me.user_id
+    )
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("volunteer", start, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_press, pattern=buttons.pattern(NOUN)))

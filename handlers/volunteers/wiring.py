@@ -1,0 +1,20 @@
+"""Registers the volunteer features' handlers (issue C, first half) in one place, in order."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from handlers.volunteers import activities, points, wish_claims, wishes
+from handlers.volunteers import report_help as volunteer_invites
+from handlers.volunteers import review as volunteer_staff
+from handlers.volunteers import signup as volunteer
+
+
+def register(app: Application) -> None:
+    volunteer.register(app)  # /volunteer, volreg:…
+    volunteer_staff.register(app)  # /volunteers, vol:ok|no, vols:…
+    volunteer_invites.register(app)  # vfind:… (a worker's "find volunteers")
+    wishes.register(app)  # /wish /wishes, wishnew:…, wish:ok|no
+    wish_claims.register(app)  # wish:view|claim|release|done|confirm|redo|thank
+    activities.register(app)  # /activity_new /activities, actnew:…, act:…
+    points.register(app)  # /points
