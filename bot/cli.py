@@ -333,7 +333,7 @@ async def create_invite_link(
     """Stores a new invite and returns (its https://t.me link, when it expires, the unit's name)."""
     from bot.app import open_services
     from bot.clock import clock_from_env
-    from handlers.staff.invite_links import create_link
+    from bot.usecases.staff import create_link
 
     if len(name) > 64:
         raise ConfigError("--name: at most 64 characters")

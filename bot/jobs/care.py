@@ -18,9 +18,10 @@ from bot.domain.units import UnitTree
 from bot.jobs import sweep
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
+from bot.notices.care import brief, visitor_name_of
 from bot.services import Services
 from bot.texts import Raw
-from handlers.care.common import brief, care_policy, visitor_name_of
+from bot.usecases.care import care_policy
 from storage.care import Households
 from storage.outbox import Outgoing
 

@@ -22,11 +22,11 @@ from bot.domain.wishes import Wish, WishStatus
 from bot.jobs import sweep
 from bot.notices import outgoing
 from bot.notices.activities import reminder_messages
+from bot.notices.volunteers import area, lang_of, repos
 from bot.notices.wishes import kind_name
 from bot.services import Services
 from bot.texts import Raw
-from handlers.volunteers.common import area, lang_of, repos
-from handlers.volunteers.wishes import policy
+from bot.usecases.wishes import policy
 from storage.outbox import Outgoing
 from storage.wishes import StaleWish
 

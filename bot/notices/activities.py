@@ -8,9 +8,7 @@ from bot.domain.activities import Activity, Reminder, Signup, SignupStatus, chec
 from bot.domain.units import UnitTree
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.services import Services
-from bot.texts import Raw
-from handlers.volunteers.common import (
+from bot.notices.volunteers import (
     area,
     lang_of,
     matching_volunteers,
@@ -19,6 +17,8 @@ from handlers.volunteers.common import (
     volunteer_groups,
     when,
 )
+from bot.services import Services
+from bot.texts import Raw
 from storage.outbox import Outgoing
 
 

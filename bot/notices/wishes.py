@@ -8,18 +8,21 @@ the claim is theirs.
 from __future__ import annotations
 
 from bot.domain.units import UnitTree
+from bot.domain.volunteers import (
+    nearest_staff,
+)
 from bot.domain.wishes import OTHER, Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.services import Services
-from bot.texts import Raw
-from handlers.volunteers.common import (
+from bot.notices.volunteers import (
     area,
     lang_of,
     matching_volunteers,
     option_name,
     volunteer_groups,
 )
+from bot.services import Services
+from bot.texts import Raw
 from storage.outbox import Outgoing
 
 
@@ -193,3 +196,19 @@ async def announcement(services: Services, wish: Wish) -> tuple[list[Outgoing], 
             lang = (await lang_of(services, [chat]))[chat]
             out.append(offer_card(services, wish, chat, lang, tree))
     return out, len(matched)
+
+
+async def review_messages(services: Services, wish: Wish, by: str | None = None) -> list[Outgoing]:
+    """Returns the review cards for the staff of the nearest staffed unit over the wish."""
+    tree = await services.units.tree()
+    holders = set(await services.outbox.card_chats(review_key(wish)))
+    if not holders:
+        staff = nearest_staff(wish.unit, tree, await services.people.all_staff())
+        holders = {s.user_id for s in staff}
+    langs = await lang_of(services, holders)
+    out: list[Outgoing] = []
+    for chat in sorted(holders):
+        if wish.photo and wish.status is WishStatus.PENDING:
+            out.append(outgoing.photo(chat, wish.photo, wish.number))
+        out.append(review_card(services, wish, chat, langs[chat], tree, by=by))
+    return out

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from bot.domain import reports as domain
 from bot.domain.care import VisitorKind
+from bot.domain.people import Role
 from bot.domain.staffing import next_visitor, reroute, still_holds, still_visits
 from bot.notices import outgoing
+from bot.notices.care import brief
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.reports import save_move
-from handlers.care.common import brief
 from storage.care import Households, StaleHousehold
 from storage.reports import StaleReport
 
@@ -124,3 +126,15 @@ async def _households(services: Services, user_id: int) -> tuple[int, bool]:
             done = False
     # A full batch that moved some may hide more behind it: the sweep's next pass reads again.
     return moved, done and not (len(held) == MAX_MOVES and moved > 0)
+
+
+async def create_link(
+    services: Services, role: Role, unit: str, *, name: str, ttl: timedelta, username: str
+) -> tuple[str, datetime]:
+    """Stores a single-use invite for ROLE at UNIT; returns its https://t.me link and expiry.
+
+    The one way invites are made: `griddesk invite` and /invite in chat both call it.
+    """
+    now = services.clock()
+    token = await services.people.create_invite(role, unit, name, now, ttl)
+    return f"https://t.me/{username}?start={token}", now + ttl

@@ -4,7 +4,6 @@ rendering a household for a visitor (never its notes), and the unit picker."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import time
 from enum import StrEnum
 
 from telegram import InlineKeyboardButton, Update
@@ -16,9 +15,7 @@ from bot.domain import care as domain
 from bot.domain.access import Rule
 from bot.domain.care import (
     Cadence,
-    CarePolicy,
     Household,
-    QuietHours,
     VisitorKind,
 )
 from bot.domain.people import Person, Role, Staff
@@ -26,9 +23,8 @@ from bot.domain.units import Tier, UnitTree
 from bot.domain.volunteers import subtree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
-from bot.services import Services
-from bot.settings import quiet_hours
-from bot.texts import Raw, Texts
+from bot.notices.care import brief
+from bot.texts import Raw
 from handlers.kit.flows import person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import record
@@ -51,21 +47,6 @@ GROUPS = filters.UpdateType.MESSAGE & ~filters.ChatType.PRIVATE
 
 def store(ctx: GridContext) -> Households:
     return Households(ctx.services.db)
-
-
-def care_policy(services: Services) -> CarePolicy:
-    """Returns the [care] timings with the office's time zone."""
-    c = services.settings.care
-    return CarePolicy(
-        tz=services.tz,
-        lead_days=c.reminder_lead_days,
-        notify_at=time.fromisoformat(c.notify_at),
-        grace_days=c.grace_days,
-        nag_every_days=c.nag_every_days,
-        escalate_after_days=c.escalate_after_days,
-        not_home_retry_days=c.not_home_retry_days,
-        quiet=QuietHours(*quiet_hours(services.settings.deadlines.quiet_hours)),
-    )
 
 
 # A button verb of a care flow: it re-authorises the press on its own.
@@ -145,37 +126,6 @@ def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
 def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
     """Returns the one-button keyboard that skips an optional text step."""
     return keyboard([[button(ctx.texts("care.skip", me.lang), noun, "skip")]])
-
-
-def day(value: object) -> str:
-    return str(value) if value else "—"
-
-
-def brief(texts: Texts, tree: UnitTree, household: Household, lang: str) -> str:
-    """Returns what a visitor needs: kind, place, label, due date (never the notes)."""
-    return texts(
-        "care.brief",
-        lang,
-        id=household.id,
-        kind=texts(f"care.kind_{household.kind.value}", lang),
-        place=tree.place_name(household.unit),
-        label=household.label,
-        due=day(household.due_on),
-    )
-
-
-async def visitor_name_of(services: Services, user_id: int, kind: VisitorKind) -> str:
-    """Returns the visitor's name as staff know it (staff list, volunteer register, Telegram)."""
-    if kind is VisitorKind.STAFF:
-        staff = await services.people.staff(user_id) or await services.people.former(user_id)
-        if staff is not None:  # a visit logged by someone who left keeps their name
-            return staff.name
-    else:
-        volunteer = await Volunteers(services.db).get(user_id)
-        if volunteer is not None:
-            return volunteer.name
-    person = await services.people.get(user_id)
-    return person.name if person and person.name else str(user_id)
 
 
 # The unit picker (a walk down the tree from the staff member's own unit) ---------------------

@@ -14,20 +14,18 @@ from bot.domain.care import Cadence, Household
 from bot.domain.people import Person, Staff
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard
+from bot.notices.care import brief, day, visitor_name_of
 from bot.texts import Raw
+from bot.usecases.care import care_policy
 from handlers.care.common import (
     HOUSEHOLD,
-    brief,
     cadence_prompt,
-    care_policy,
     care_staff,
     chosen_visitor,
-    day,
     say,
     scope_of,
     store,
     tell_assigned,
-    visitor_name_of,
     visitor_prompt,
 )
 from handlers.kit.flows import person_of

@@ -23,12 +23,12 @@ from bot.domain.care import (
 from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.usecases.care import care_policy
 from handlers.care.common import (
     GROUPS,
     HOUSEHOLD,
     PRIVATE,
     cadence_prompt,
-    care_policy,
     care_staff,
     choice_at,
     chosen_visitor,

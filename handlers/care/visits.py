@@ -25,22 +25,14 @@ from bot.domain.volunteers import InvalidInput
 from bot.domain.wishes import Wish, clean_wish_text
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.care import brief
+from bot.notices.wishes import review_messages
 from bot.texts import Raw
+from bot.usecases.care import care_policy
 from bot.usecases.reports import submit
-from handlers.care.common import (
-    PRIVATE,
-    brief,
-    care_policy,
-    choice_at,
-    draft_at,
-    run_press,
-    say,
-    skip_markup,
-    store,
-)
+from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, say, skip_markup, store
 from handlers.kit.flows import person_of, step, text_of
 from handlers.kit.refusals import record
-from handlers.volunteers.wishes import review_messages
 from storage.care import StaleHousehold, record_visit
 from storage.drafts import Draft
 from storage.outbox import Outgoing

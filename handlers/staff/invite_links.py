@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.context import GridContext
-from bot.domain.people import Person, Role, Staff
+from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.services import Services
 from bot.texts import Raw
 from handlers.kit.flows import say
 from handlers.residents import profile as resident
@@ -31,18 +29,6 @@ log = logging.getLogger(__name__)
 
 # What Telegram allows in a start parameter; anything else cannot be one of our tokens.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-async def create_link(
-    services: Services, role: Role, unit: str, *, name: str, ttl: timedelta, username: str
-) -> tuple[str, datetime]:
-    """Stores a single-use invite for ROLE at UNIT; returns its https://t.me link and expiry.
-
-    The one way invites are made: `griddesk invite` and /invite in chat both call it.
-    """
-    now = services.clock()
-    token = await services.people.create_invite(role, unit, name, now, ttl)
-    return f"https://t.me/{username}?start={token}", now + ttl
 
 
 async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> None:

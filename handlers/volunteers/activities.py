@@ -30,17 +30,15 @@ from bot.notices.activities import (
     roster_card,
 )
 from bot.notices.buttons import button
+from bot.notices.volunteers import lang_of, repos, skill_names
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
 from handlers.kit.refusals import deny
 from handlers.volunteers.common import (
     answer,
-    lang_of,
     parse_press,
     press_at_step,
     refuse,
-    repos,
-    skill_names,
     skill_rows,
     typed,
     unit_card,

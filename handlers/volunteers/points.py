@@ -8,9 +8,9 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain.points import month_bounds, month_key
 from bot.notices import outgoing
+from bot.notices.volunteers import repos, when
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say
-from handlers.volunteers.common import repos, when
 
 
 async def show(update: Update, ctx: GridContext) -> None:

@@ -18,22 +18,20 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Report
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.services import Services
-from bot.texts import Raw
-from handlers.kit.flows import person_of, say
-from handlers.kit.refusals import deny
-from handlers.volunteers.common import (
-    answer,
+from bot.notices.volunteers import (
     area,
     availability_names,
     lang_of,
     matching_volunteers,
-    parse_press,
-    refuse,
     repos,
     skill_names,
     team_name,
 )
+from bot.services import Services
+from bot.texts import Raw
+from handlers.kit.flows import person_of, say
+from handlers.kit.refusals import deny
+from handlers.volunteers.common import answer, parse_press, refuse
 from storage.outbox import Outgoing
 from storage.volunteers import Invite
 

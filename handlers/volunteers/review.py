@@ -27,20 +27,12 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
+from bot.notices.volunteers import lang_of, profile_fields, repos, skill_names, team_name
 from bot.services import Services
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say
 from handlers.kit.refusals import deny
-from handlers.volunteers.common import (
-    answer,
-    lang_of,
-    parse_press,
-    profile_fields,
-    refuse,
-    repos,
-    skill_names,
-    team_name,
-)
+from handlers.volunteers.common import answer, parse_press, refuse
 from storage.outbox import Outgoing
 
 PAGE = 8

@@ -27,16 +27,14 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
+from bot.notices.volunteers import profile_fields, repos, skill_names
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
 from handlers.volunteers.common import (
     answer,
     parse_press,
     press_at_step,
-    profile_fields,
     refuse,
-    repos,
-    skill_names,
     skill_rows,
     typed,
     unit_card,

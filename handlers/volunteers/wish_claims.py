@@ -21,6 +21,7 @@ from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
+from bot.notices.volunteers import lang_of, repos
 from bot.notices.wishes import (
     announcement,
     claim_card,
@@ -30,11 +31,11 @@ from bot.notices.wishes import (
     refresh_offers,
 )
 from bot.services import Services
+from bot.usecases.wishes import policy
 from handlers.kit.flows import person_of, say, step
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
-from handlers.volunteers.common import answer, lang_of, parse_press, refuse, repos
-from handlers.volunteers.wishes import policy
+from handlers.volunteers.common import answer, parse_press, refuse
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.points import award

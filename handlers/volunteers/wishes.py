@@ -8,7 +8,7 @@ Buttons "wishnew:<verb>:<arg>" act only on the step the draft is at; "wish:ok|no
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -26,26 +26,24 @@ from bot.domain.volunteers import (
     clean_name,
     clean_phone,
     may_manage,
-    nearest_staff,
     subtree,
 )
-from bot.domain.wishes import OTHER, NagPolicy, Wish, WishStatus
+from bot.domain.wishes import OTHER, Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.wishes import announcement, kind_name, review_card, review_key
+from bot.notices.volunteers import area, lang_of, repos
+from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
 from bot.texts import Raw
+from bot.usecases.wishes import policy
 from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
 from handlers.volunteers.common import (
     answer,
-    area,
-    lang_of,
     parse_press,
     press_at_step,
     refuse,
-    repos,
     typed,
     unit_card,
     walk_target,
@@ -65,15 +63,6 @@ ORDER = (
     ("photo", "photo"),
     ("kind", "kind"),
 )
-
-
-def policy(services: Services) -> NagPolicy:
-    config = services.settings.volunteers
-    return NagPolicy(
-        unclaimed=timedelta(hours=config.wish_unclaimed_hours),
-        stalled=timedelta(days=config.wish_stalled_days),
-        max_nags=config.wish_max_nags,
-    )
 
 
 async def poster_staff(ctx: GridContext, me: Person) -> Staff | None:
@@ -325,22 +314,6 @@ async def post(ctx: GridContext, me: Person, draft: Draft) -> None:
         ]
 
     await repos(services).wishes.create(wish, events, messages, clear_draft_of=me.user_id)
-
-
-async def review_messages(services: Services, wish: Wish, by: str | None = None) -> list[Outgoing]:
-    """Returns the review cards for the staff of the nearest staffed unit over the wish."""
-    tree = await services.units.tree()
-    holders = set(await services.outbox.card_chats(review_key(wish)))
-    if not holders:
-        staff = nearest_staff(wish.unit, tree, await services.people.all_staff())
-        holders = {s.user_id for s in staff}
-    langs = await lang_of(services, holders)
-    out: list[Outgoing] = []
-    for chat in sorted(holders):
-        if wish.photo and wish.status is WishStatus.PENDING:
-            out.append(outgoing.photo(chat, wish.photo, wish.number))
-        out.append(review_card(services, wish, chat, langs[chat], tree, by=by))
-    return out
 
 
 # Review ------------------------------------------------------------------------------------

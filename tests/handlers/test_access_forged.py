@@ -9,7 +9,7 @@ from bot.domain.care import VisitorKind
 from bot.domain.people import Role
 from bot.domain.reports import Status
 from bot.domain.volunteers import VolunteerStatus
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import (
     ADMIN,

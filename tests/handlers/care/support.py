@@ -11,7 +11,7 @@ import pytest
 from bot.domain import care
 from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
 from bot.domain.volunteers import Volunteer, VolunteerStatus
-from handlers.care.common import care_policy
+from bot.usecases.care import care_policy
 from storage.care import Households
 from storage.volunteers import Volunteers
 from tests.conftest import DATA, Harness

@@ -9,8 +9,8 @@ from bot.domain.care import Outcome, Visit, VisitorKind
 from bot.domain.patrols import PatrolKind
 from bot.domain.reports import RejectReason
 from bot.jobs import run_sweeps
+from bot.usecases.care import care_policy
 from bot.usecases.reports import save_move, submit
-from handlers.care.common import care_policy
 from storage.patrols import Patrols
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G1, WORKER_G2

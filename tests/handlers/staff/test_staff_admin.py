@@ -12,8 +12,8 @@ from bot.domain.care import register as register_household
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Status
 from bot.jobs import run_sweeps
+from bot.usecases.care import care_policy
 from bot.usecases.reports import save_move, submit
-from handlers.care.common import care_policy
 from storage.care import Households
 from tests import updates
 from tests.conftest import ADMIN, COMMUNITY, HEAD_G1, RESIDENT, STREET, WORKER_G1, WORKER_G2

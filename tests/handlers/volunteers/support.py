@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.domain.groups import Binding, Purpose
 from bot.domain.volunteers import Volunteer, VolunteerStatus
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests.conftest import Harness
 
 VOLUNTEER_A = 6001  # lives in building B1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot.domain.wishes import WishStatus
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import RESIDENT_2, WORKER_G2
 from tests.handlers.volunteers.support import VOLUNTEER_A, VOLUNTEER_B, VOLUNTEER_C, answers

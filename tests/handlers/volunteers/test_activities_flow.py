@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.activities import SignupStatus
 from bot.jobs.volunteers import remind_activities
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G2
 from tests.handlers.volunteers.support import (

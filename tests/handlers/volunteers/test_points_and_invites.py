@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.domain.points import PointKind
 from bot.jobs.volunteers import post_leaderboards
+from bot.notices.volunteers import repos
 from bot.usecases.reports import submit
-from handlers.volunteers.common import repos
 from storage.points import award
 from tests import updates
 from tests.conftest import RESIDENT, WORKER_G1, WORKER_G2

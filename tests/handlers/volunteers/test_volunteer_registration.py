@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.volunteers import VolunteerStatus
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, STREET, WORKER_G1
 from tests.handlers.volunteers.support import (

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.domain.wishes import WishStatus
 from bot.jobs.volunteers import nag_wishes
-from handlers.volunteers.common import repos
+from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, HEAD_G1, RESIDENT, RESIDENT_2, WORKER_G1
 from tests.handlers.volunteers.support import (
