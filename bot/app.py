@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.clock import Clock, system_clock
@@ -15,9 +16,27 @@ from bot.context import GridContext
 from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
+from bot.jobs import Sweep, backup, summaries
+from bot.jobs import care as care_jobs
+from bot.jobs import privacy as privacy_jobs
+from bot.jobs import reports as report_jobs
+from bot.jobs import staff as staff_jobs
+from bot.jobs import volunteers as volunteer_jobs
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from handlers.care import households, monthly, patrols, visits
+from handlers.care import wiring as care_wiring
+from handlers.groups import bindings
+from handlers.groups import wiring as group_wiring
+from handlers.kit import flows, limits
+from handlers.reports import extension, submit_flow, tasks, verify, worker
+from handlers.reports import wiring as report_wiring
+from handlers.residents import basics, place, privacy, profile
+from handlers.residents import wiring as resident_wiring
+from handlers.staff import audit, invite_command, invite_links, manage
+from handlers.staff import wiring as staff_wiring
+from handlers.volunteers import wiring as volunteer_wiring
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -99,68 +118,63 @@ def build_application(
     return app
 
 
+# Every handler, in order: commands, then buttons, then free messages. Where the order matters it
+# is said why.
+HANDLERS: tuple[Callable[[Application], None], ...] = (
+    basics.register,
+    limits.register,  # its own early group: a resident's flood stops before any handler
+    bindings.register,  # before any handler that takes group messages (migration notices)
+    invite_links.register,
+    profile.register,
+    place.register,
+    submit_flow.register,
+    verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
+    worker.register,
+    extension.register,  # ext:… buttons: 申请延期 and its approval
+    tasks.register,
+    households.register,  # /household /households, household:… buttons; care commands in groups
+    visits.register,
+    patrols.register,
+    monthly.register,
+    volunteer_wiring.register,  # /volunteer /wish /activities /points and their buttons
+    manage.register,  # /staff, staff:… and staffmv:… buttons
+    invite_command.register,  # /invite ROLE UNIT
+    audit.register,  # /audit: refused presses and commands, for admins
+    privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
+    flows.register,  # last: any other private message goes to the user's current step
+)
+
+# Every conversation step, idle callback and place-picker outcome (handlers/kit/flows.py);
+# a (flow, step) listed twice fails here, at start-up.
+FLOWS = flows.Table.merge(
+    resident_wiring.FLOWS,
+    report_wiring.FLOWS,
+    care_wiring.FLOWS,
+    volunteer_wiring.FLOWS,
+    staff_wiring.FLOWS,
+    group_wiring.FLOWS,
+)
+
+# The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
+SWEEPS: tuple[tuple[str, Sweep], ...] = (
+    ("care_visits", care_jobs.visits_due),
+    ("retention", privacy_jobs.retention),
+    ("report_deadlines", report_jobs.report_deadlines),
+    ("staff_departed", staff_jobs.staff_departed),
+    ("summaries", summaries.send_weekly_summaries),
+    ("wish_nags", volunteer_jobs.nag_wishes),
+    ("activity_reminders", volunteer_jobs.remind_activities),
+    ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
+)
+
+
 def register_handlers(app: Application) -> None:
-    """Registers every handler, in order: commands, then buttons, then free messages."""
-    # Importing a sweep module registers its sweeps with bot/jobs/__init__.py: deadlines (nags,
-    # escalation), weekly summaries, 五必访 visits, wish nags, activity reminders, leaderboards,
-    # retention.
-    import bot.jobs.care
-    import bot.jobs.privacy
-    import bot.jobs.reports
-    import bot.jobs.staff
-    import bot.jobs.summaries
-    import bot.jobs.volunteers  # noqa: F401
-    from handlers.care import households as care
-    from handlers.care import monthly
-    from handlers.care import patrols as patrol
-    from handlers.care import visits as visit
-    from handlers.groups import bindings as group
-    from handlers.kit import flows, limits
-    from handlers.reports import extension, verify, worker
-    from handlers.reports import submit_flow as report_flow
-    from handlers.reports import tasks as worker_tasks
-    from handlers.residents import basics as common
-    from handlers.residents import place as registration
-    from handlers.residents import privacy
-    from handlers.residents import profile as resident
-    from handlers.staff import audit
-    from handlers.staff import invite_command as staff_invite
-    from handlers.staff import invite_links as invites
-    from handlers.staff import manage as staff_admin
-    from handlers.volunteers import wiring as volunteer_features
-
-    common.register(app)
-    limits.register(app)  # its own early group: a resident's flood stops before any handler
-    group.register(app)  # before any handler that takes group messages (migration notices)
-    invites.register(app)
-    resident.register(app)
-    registration.register(app)
-    report_flow.register(app)
-    verify.register(app)  # report:(solved|unsolved|stars|nocomment) before worker's report:
-    worker.register(app)
-    extension.register(app)  # ext:… buttons: 申请延期 and its approval
-    worker_tasks.register(app)
-    care.register(app)  # /household /households, household:… buttons; care commands in groups
-    visit.register(app)
-    patrol.register(app)
-    monthly.register(app)
-    volunteer_features.register(app)  # /volunteer /wish /activities /points and their buttons
-    staff_admin.register(app)  # /staff, staff:… and staffmv:… buttons
-    staff_invite.register(app)  # /invite ROLE UNIT
-    audit.register(app)  # /audit: refused presses and commands, for admins
-    privacy.register(app)  # /privacy /delete_my_data, privacy: consent: hherase: buttons
-    # Last: any other private message goes to the user's current step (handlers/kit/flows.py).
-    app.add_handler(
-        MessageHandler(
-            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND,
-            flows.dispatch,
-        )
-    )
-    # Last, so the daily backup (a copy of the whole database) never delays the other sweeps
-    # of a pass.
-    from bot.jobs import backup as backup_sweep
-
-    backup_sweep.register()
+    """Registers every handler (HANDLERS), the flow table (FLOWS) and the sweeps (SWEEPS)."""
+    app.bot_data["flows"] = FLOWS
+    app.bot_data["sweeps"] = SWEEPS
+    for register in HANDLERS:
+        register(app)
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:

@@ -3,13 +3,13 @@
 Deadlines live in the database, not in JobQueue jobs (which are forgotten on restart). A sweep
 is `async def sweep(services, now) -> int` (how many things it acted on); it must find its work
 through an index and act with compare-and-set, so a restart, a slow pass or a second instance
-never acts twice. Register sweeps with @sweep; bot/app.py schedules them all.
+never acts twice. bot/app.py lists the sweeps, in order (SWEEPS), and schedules them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from telegram.ext import Application
@@ -21,21 +21,14 @@ from storage.faults import fault_kind
 log = logging.getLogger(__name__)
 
 Sweep = Callable[[Services, datetime], Awaitable[int]]
-SWEEPS: dict[str, Sweep] = {}
+Sweeps = Sequence[tuple[str, Sweep]]
 
 
-def sweep(name: str) -> Callable[[Sweep], Sweep]:
-    """Registers a sweep under NAME (run in registration order on every pass)."""
-
-    def register(function: Sweep) -> Sweep:
-        SWEEPS[name] = function
-        return function
-
-    return register
-
-
-async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[str, int]:
-    """Runs every sweep once; one failing sweep is logged and does not stop the others.
+async def run_sweeps(
+    services: Services, sweeps: Sweeps, faults: Faults | None = None
+) -> dict[str, int]:
+    """Runs every sweep of SWEEPS once, in order; one failing sweep is logged and does not stop
+    the others.
 
     A storage fault (locked database, full disk) is told to FAULTS and ends the pass: the
     sweeps after it would meet it too (each waiting out busy_timeout on a lock), and their work
@@ -43,7 +36,7 @@ async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[s
     """
     now = services.clock()
     results: dict[str, int] = {}
-    for name, function in SWEEPS.items():
+    for name, function in sweeps:
         try:
             results[name] = await function(services, now)
         except Exception as exc:
@@ -54,17 +47,18 @@ async def run_sweeps(services: Services, faults: Faults | None = None) -> dict[s
             log.warning("sweeps wait for the next pass: storage fault (%s) in %s", kind, name)
             if faults is not None:
                 await faults.hit(exc, f"sweep {name}")
-            results.update({other: -1 for other in SWEEPS if other not in results})
+            results.update({other: -1 for other, _ in sweeps if other not in results})
             break
     return results
 
 
 async def _tick(context: object) -> None:
     app: Application = context.application  # type: ignore[attr-defined]
-    await run_sweeps(app.bot_data["services"], app.bot_data.get("faults"))
+    await run_sweeps(app.bot_data["services"], app.bot_data["sweeps"], app.bot_data.get("faults"))
 
 
 def schedule(app: Application, interval_seconds: float) -> None:
-    """Schedules the sweeps on PTB's JobQueue (first pass right after start-up)."""
+    """Schedules the sweeps of app.bot_data["sweeps"] (set by bot/app.py) on PTB's JobQueue (first
+    pass right after start-up)."""
     assert app.job_queue is not None, "install python-telegram-bot[job-queue]"
     app.job_queue.run_repeating(_tick, interval=interval_seconds, first=1.0, name="sweeps")

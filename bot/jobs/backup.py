@@ -13,7 +13,6 @@ import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot import jobs
 from bot.services import Services
 from storage import backup
 from storage.outbox import Outgoing
@@ -30,12 +29,6 @@ _failed_at: dict[Path, datetime] = {}
 def backup_name(day: date) -> str:
     """Returns the file name of DAY's backup (names sort by date, which rotation relies on)."""
     return f"griddesk-{day:%Y-%m-%d}.sqlite3"
-
-
-def register() -> None:
-    """Registers the daily backup as the last sweep, so it never delays the others of a pass."""
-    jobs.SWEEPS.pop("backup", None)
-    jobs.sweep("backup")(daily_backup)
 
 
 async def daily_backup(services: Services, now: datetime) -> int:

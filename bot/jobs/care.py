@@ -15,7 +15,6 @@ from bot.domain import care as domain
 from bot.domain.care import CareAction, Decision, Household
 from bot.domain.people import Staff
 from bot.domain.units import UnitTree
-from bot.jobs import sweep
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.care import brief, visitor_name_of
@@ -38,7 +37,6 @@ _VISITOR_KEYS = {
 }
 
 
-@sweep("care_visits")
 async def visits_due(services: Services, now: datetime) -> int:
     """Acts on every household whose next look has come; returns how many were told something."""
     households = Households(services.db)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.privacy import Retention, cutoffs
-from bot.jobs import sweep
 from bot.services import Services
 from bot.settings import PrivacySettings
 
@@ -21,7 +20,6 @@ def policy(settings: PrivacySettings) -> Retention:
     return Retention(**settings.model_dump())
 
 
-@sweep("retention")
 async def retention(services: Services, now: datetime) -> int:
     """Prunes one batch of each kind of expired personal data; returns how many rows."""
     done = await services.privacy.prune(now, cutoffs(policy(services.settings.privacy), now))

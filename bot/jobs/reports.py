@@ -18,7 +18,6 @@ from bot.domain.deadlines import Do
 from bot.domain.people import Staff
 from bot.domain.reports import WINDOW_OF, Action, Report, Window
 from bot.domain.routing import Route
-from bot.jobs import sweep
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for
@@ -34,7 +33,6 @@ BATCH = 200  # reports per transaction: short enough not to hold up people's pre
 MAX_BATCHES = 100  # per pass (20,000 reports); anything beyond waits for the next pass
 
 
-@sweep("report_deadlines")
 async def report_deadlines(services: Services, now: datetime) -> int:
     """Takes the one due deadline step of every due report; returns how many were taken."""
     situation = await Situation.load(services)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.jobs import sweep
 from bot.services import Services
 from bot.usecases.staff import finish_pending, hand_over
 
 
-@sweep("staff_departed")
 async def staff_departed(services: Services, now: datetime) -> int:
     """Re-routes what departed or moved staff still hold; returns how many items moved."""
     moved = 0

@@ -32,7 +32,6 @@ from bot.domain.summary import (
     send_time,
     summarise,
 )
-from bot.jobs import sweep
 from bot.services import Services
 from bot.texts import LANGUAGES, Raw, Texts
 from storage.outbox import Outgoing
@@ -265,7 +264,6 @@ def _messages(
     return build
 
 
-@sweep("summaries")
 async def send_weekly_summaries(services: Services, now: datetime) -> int:
     """Queues the week's summary for each bound group still owed it; returns how many."""
     config = services.settings.summaries

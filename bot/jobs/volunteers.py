@@ -19,7 +19,6 @@ from bot.domain.points import Standing, leaderboard_month, month_bounds, standin
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import nearest_staff, subtree
 from bot.domain.wishes import Wish, WishStatus
-from bot.jobs import sweep
 from bot.notices import outgoing
 from bot.notices.activities import reminder_messages
 from bot.notices.volunteers import area, lang_of, repos
@@ -31,7 +30,6 @@ from storage.outbox import Outgoing
 from storage.wishes import StaleWish
 
 
-@sweep("wish_nags")
 async def nag_wishes(services: Services, now: datetime) -> int:
     """Nags staff about wishes left unclaimed or stalled; each nag moves the next one on."""
     found = repos(services)
@@ -80,7 +78,6 @@ async def found_name(services: Services, user_id: int | None) -> str:
     return volunteer.name if volunteer else str(user_id)
 
 
-@sweep("activity_reminders")
 async def remind_activities(services: Services, now: datetime) -> int:
     """Sends the day-before and hour-before reminders; after downtime only the latest one."""
     activities = repos(services).activities
@@ -93,7 +90,6 @@ async def remind_activities(services: Services, now: datetime) -> int:
     return acted
 
 
-@sweep("volunteer_leaderboard")
 async def post_leaderboards(services: Services, now: datetime) -> int:
     """Posts last month's standings to every volunteer group that has not had them."""
     config = services.settings.volunteers

@@ -43,7 +43,7 @@ from handlers.care.common import (
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
-from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from storage.drafts import Draft
 
@@ -89,7 +89,6 @@ async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
     )
 
 
-@step(FLOW, "label")
 async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Stores the label (e.g. a room number) and asks the cadence."""
     me = await person_of(update, ctx)
@@ -129,7 +128,6 @@ async def receive_visitor(ctx: GridContext, me: Person, press: Press) -> None:
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
 
 
-@step(FLOW, "notes")
 async def receive_notes(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the staff-only notes and registers the household."""
     me = await person_of(update, ctx)
@@ -214,3 +212,10 @@ def register(app: Application) -> None:
         )
     )
     app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "label"): receive_label,
+    (FLOW, "notes"): receive_notes,
+}

@@ -28,7 +28,7 @@ from handlers.care.common import (
     skip_markup,
     unit_prompt,
 )
-from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
 from storage.drafts import Draft
@@ -78,7 +78,6 @@ async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
 
 
-@step(FLOW, "note")
 async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the note on the round and asks for photos."""
     me = await person_of(update, ctx)
@@ -112,7 +111,6 @@ async def ask_photos(ctx: GridContext, me: Person, draft: Draft, note: str) -> N
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])
 
 
-@step(FLOW, "photos")
 async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Collects up to five photos of the round (each photo of an album arrives on its own)."""
     me = await person_of(update, ctx)
@@ -150,7 +148,6 @@ async def photos_done(ctx: GridContext, me: Person, press: Press) -> None:
     )
 
 
-@step(FLOW, "findings")
 async def receive_finding(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Notes one finding per message until the worker presses Done."""
     me = await person_of(update, ctx)
@@ -312,3 +309,11 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("patrol", start_patrol, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "note"): receive_note,
+    (FLOW, "photos"): receive_photo,
+    (FLOW, "findings"): receive_finding,
+}

@@ -31,7 +31,7 @@ from bot.texts import Raw
 from bot.usecases.care import care_policy
 from bot.usecases.reports import submit
 from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, say, skip_markup, store
-from handlers.kit.flows import person_of, step, text_of
+from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from storage.care import StaleHousehold, record_visit
 from storage.drafts import Draft
@@ -139,7 +139,6 @@ async def receive_wellbeing(ctx: GridContext, me: Person, press: Press) -> None:
     await ctx.drafts.put(draft, ctx.now(), [note_prompt(ctx, me)])
 
 
-@step(FLOW, "note")
 async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the visit note and asks whether needs were found."""
     me = await person_of(update, ctx)
@@ -211,7 +210,6 @@ async def receive_category(ctx: GridContext, me: Person, press: Press) -> None:
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text)])
 
 
-@step(FLOW, "describe")
 async def receive_description(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the description of the need and stores the visit with its report."""
     me = await person_of(update, ctx)
@@ -231,7 +229,6 @@ async def receive_description(update: Update, ctx: GridContext, draft: Draft) ->
     await finish(ctx, me, draft, description=text)
 
 
-@step(FLOW, "wish")
 async def receive_wish(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the household's micro-wish and stores the visit with it (staff review the wish)."""
     me = await person_of(update, ctx)
@@ -445,3 +442,11 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("visits", list_visits, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "note"): receive_note,
+    (FLOW, "describe"): receive_description,
+    (FLOW, "wish"): receive_wish,
+}

@@ -7,16 +7,18 @@ draft it goes to the first idle handler that wants it (a photo starts a report, 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from telegram import Message, Update
-from telegram.ext import filters
+from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.notices import outgoing
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 
 StepCallback = Callable[[Update, GridContext, Draft], Awaitable[None]]
 IdleCallback = Callable[[Update, GridContext, Person], Awaitable[bool]]
@@ -25,24 +27,51 @@ IdleCallback = Callable[[Update, GridContext, Person], Awaitable[bool]]
 # by default, and personal conversations never happen in groups.
 NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
-STEPS: dict[tuple[str, str], StepCallback] = {}
-IDLE: list[IdleCallback] = []
+# What to do with the unit the place picker ended on, per flow (MESSAGES go into the same commit)
+PlaceDone = Callable[[GridContext, Person, Draft, str, list[Outgoing]], Awaitable[None]]
 
 
-def step(flow: str, name: str) -> Callable[[StepCallback], StepCallback]:
-    """Registers the callback that receives input for FLOW at step NAME."""
+@dataclass(frozen=True)
+class Table:
+    """Every flow's steps, the idle callbacks (in order) and what each flow does with a picked
+    place. Each feature lists its own (handlers/<feature>/wiring.py); bot/app.py merges them into
+    app.bot_data["flows"], where dispatch finds them."""
 
-    def register(callback: StepCallback) -> StepCallback:
-        STEPS[(flow, name)] = callback
-        return callback
+    steps: Mapping[tuple[str, str], StepCallback] = field(default_factory=dict)
+    idle: tuple[IdleCallback, ...] = ()
+    places: Mapping[str, PlaceDone] = field(default_factory=dict)
 
-    return register
+    @classmethod
+    def merge(cls, *tables: Table) -> Table:
+        """Returns one table of TABLES; a (flow, step) or place flow listed twice is an error."""
+        steps: dict[tuple[str, str], StepCallback] = {}
+        places: dict[str, PlaceDone] = {}
+        idle: list[IdleCallback] = []
+        for table in tables:
+            for key, callback in table.steps.items():
+                if key in steps:
+                    raise ValueError(f"step {key} is listed twice")
+                steps[key] = callback
+            for flow, done in table.places.items():
+                if flow in places:
+                    raise ValueError(f"place flow {flow!r} is listed twice")
+                places[flow] = done
+            idle.extend(table.idle)
+        return cls(steps, tuple(idle), places)
 
 
-def idle(callback: IdleCallback) -> IdleCallback:
-    """Registers a callback offered messages outside any flow; it returns True if it took one."""
-    IDLE.append(callback)
-    return callback
+def flows_of(ctx: GridContext) -> Table:
+    """Returns the application's flow table (set by bot/app.py register_handlers)."""
+    table: Table = ctx.bot_data["flows"]
+    return table
+
+
+async def offer_idle(update: Update, ctx: GridContext, me: Person) -> bool:
+    """Offers the message to each idle callback in turn; True if one took it."""
+    for offer in flows_of(ctx).idle:
+        if await offer(update, ctx, me):
+            return True
+    return False
 
 
 async def person_of(update: Update, ctx: GridContext) -> Person:
@@ -65,14 +94,13 @@ async def dispatch(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     draft = await ctx.drafts.get(me.user_id)
     if draft is not None:
-        callback = STEPS.get((draft.flow, draft.step))
+        callback = flows_of(ctx).steps.get((draft.flow, draft.step))
         if callback is not None:
             await callback(update, ctx, draft)
             return
         await ctx.drafts.clear(me.user_id, ctx.now())  # a step that no longer exists
-    for offer in IDLE:
-        if await offer(update, ctx, me):
-            return
+    if await offer_idle(update, ctx, me):
+        return
     await say(ctx, me, "common.not_understood")
 
 
@@ -101,3 +129,12 @@ async def say(
 def text_of(message: Message) -> str | None:
     """Returns the message's text, or None for anything that is not plain text."""
     return message.text if message.text is not None else None
+
+
+def register(app: Application) -> None:
+    """Registers dispatch for any other private message (bot/app.py lists it last)."""
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & ~filters.COMMAND, dispatch
+        )
+    )

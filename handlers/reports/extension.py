@@ -23,7 +23,7 @@ from bot.notices.buttons import Press, button, keyboard, parse
 from bot.notices.reports import Cards
 from bot.usecases.deadlines import Situation
 from bot.usecases.reports import save_move
-from handlers.kit.flows import person_of, say, step
+from handlers.kit.flows import StepCallback, person_of, say
 from handlers.kit.presses import answer
 from handlers.kit.refusals import record
 from storage.drafts import Draft
@@ -112,7 +112,6 @@ async def choose_span(ctx: GridContext, me: Person, report: Report, press: Press
     await ask_reason(ctx, me, draft, Span.parse(code))
 
 
-@step(FLOW, "span")
 async def receive_span(update: Update, ctx: GridContext, draft: Draft) -> None:
     """A typed duration ('2', '2天', '4小时'); anything else is asked again."""
     me = await person_of(update, ctx)
@@ -136,7 +135,6 @@ async def ask_reason(ctx: GridContext, me: Person, draft: Draft, span: Span) -> 
     await ctx.drafts.put(after, ctx.now(), [outgoing.message(me.user_id, text)])
 
 
-@step(FLOW, "reason")
 async def receive_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
     """The reason: records the request and sends it to the staff who decide."""
     me = await person_of(update, ctx)
@@ -317,3 +315,10 @@ VERBS: dict[str, Callable[[GridContext, Person, Report, Press], Awaitable[None]]
 
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_press, pattern=PATTERN))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "span"): receive_span,
+    (FLOW, "reason"): receive_reason,
+}

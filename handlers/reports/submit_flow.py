@@ -18,12 +18,11 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import parse
 from bot.usecases.reports import submit as submit_report
-from handlers.kit.flows import NEW_PRIVATE, idle, person_of, say, step
+from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of, say
 from handlers.kit.image_files import photo_from_file
 from handlers.kit.limits import report_refused
 from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
 from handlers.residents.place import (
-    FINISH,
     answer,
     main_keyboard,
     pressed,
@@ -91,7 +90,6 @@ async def start_report(update: Update, ctx: GridContext) -> None:
     await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
 
 
-@idle
 async def photo_starts_report(update: Update, ctx: GridContext, me: Person) -> bool:
     """A photo sent outside any flow starts a report with it."""
     assert update.effective_message is not None
@@ -163,7 +161,6 @@ async def refuse(ctx: GridContext, me: Person, got: Input, draft: Draft) -> None
         await say(ctx, me, "report_flow.use_buttons")
 
 
-@step(FLOW, "photos")
 async def receive_photo_or_text(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes more photos, or the description once there is a photo."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -179,7 +176,6 @@ async def receive_photo_or_text(update: Update, ctx: GridContext, draft: Draft) 
         await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
 
 
-@step(FLOW, "contact")
 async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> None:
     """代报: takes the resident's name / phone as free text (or a photo, kept for later)."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -207,12 +203,6 @@ async def receive_at_buttons(update: Update, ctx: GridContext, draft: Draft) -> 
         await take_photo(ctx, me, draft, got)
     else:
         await refuse(ctx, me, got, draft)
-
-
-for _step in ("kind", "category", "confirm"):
-    step(FLOW, _step)(receive_at_buttons)
-for _step in ("place", "walk", "locate"):
-    step(FLOW, _step)(receive_location)
 
 
 # Buttons ---------------------------------------------------------------------------------
@@ -282,9 +272,6 @@ async def place_chosen(
     await ctx.drafts.put(draft, ctx.now(), messages + await advance(ctx, me, draft))
 
 
-FINISH[FLOW] = place_chosen
-
-
 async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
     """Routes and stores the report; its number goes out only after the commit.
 
@@ -314,3 +301,22 @@ ACTIONS = {"send": submit, "drop": drop, "else": elsewhere}
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("report", start_report, filters=NEW_PRIVATE))
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^newreport:"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "photos"): receive_photo_or_text,
+    (FLOW, "contact"): receive_contact,
+    (FLOW, "kind"): receive_at_buttons,
+    (FLOW, "category"): receive_at_buttons,
+    (FLOW, "confirm"): receive_at_buttons,
+    (FLOW, "place"): receive_location,
+    (FLOW, "walk"): receive_location,
+    (FLOW, "locate"): receive_location,
+}
+
+# offered a message outside any flow (handlers/kit/flows.py, in the order of bot/app.py)
+IDLE: tuple[IdleCallback, ...] = (photo_starts_report,)
+
+# flow → what to do with the unit the place picker ended on
+PLACES: dict[str, PlaceDone] = {FLOW: place_chosen}

@@ -20,7 +20,7 @@ from bot.domain.routing import refer_target
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.usecases.reports import save_move
-from handlers.kit.flows import IDLE, person_of, say, step
+from handlers.kit.flows import StepCallback, offer_idle, person_of, say
 from handlers.kit.refusals import deny
 from handlers.residents.place import answer
 from storage.drafts import Draft
@@ -138,7 +138,6 @@ async def move(
     return True
 
 
-@step(FLOW, "text")
 async def receive_comment(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the comment on the rating; a photo instead starts a new report."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -146,9 +145,8 @@ async def receive_comment(update: Update, ctx: GridContext, draft: Draft) -> Non
     text = (message.text or "").strip()
     report = await ctx.reports.get(draft.data["report"])
     if not text:
-        for offer in IDLE:
-            if await offer(update, ctx, me):
-                return
+        if await offer_idle(update, ctx, me):
+            return
         await say(ctx, me, "verify.comment_text")
     elif len(text) > COMMENT_LIMIT:
         await say(ctx, me, "verify.comment_too_long", limit=COMMENT_LIMIT, length=len(text))
@@ -160,3 +158,9 @@ async def receive_comment(update: Update, ctx: GridContext, draft: Draft) -> Non
 
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_press, pattern=PATTERN))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "text"): receive_comment,
+}

@@ -14,7 +14,7 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from handlers.kit.flows import dispatch, person_of, step
+from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.reports.worker_press import (
     NOTE_LIMIT,
@@ -55,7 +55,6 @@ async def refuse_non_photo(ctx: GridContext, me: Person, message: Message) -> No
         await say(ctx, me, "resolve_flow.photo_only")
 
 
-@step("resolve", "photo")
 async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the after-photo; resolves at once if its caption is the note, else asks for one."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -77,7 +76,6 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
         await absorb_album(ctx, me, album)
 
 
-@step("resolve", "note")
 async def receive_resolve_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the note and resolves; more photos of the same album are taken silently."""
     message = update.effective_message
@@ -96,7 +94,6 @@ async def absorb_album(ctx: GridContext, me: Person, album: str) -> None:
     await ctx.drafts.put(Draft(me.user_id, "resolve", "album_tail", {"album": album}), ctx.now())
 
 
-@step("resolve", "album_tail")
 async def receive_album_tail(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Drops the rest of the after-photo album; anything else is handled as if no flow were on."""
     message = update.effective_message
@@ -126,7 +123,6 @@ async def start_refer(ctx: GridContext, press: Pressed) -> None:
     await ask(ctx, press, "refer", "reason", prompt)
 
 
-@step("refer", "reason")
 async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the reason and refers the report to the next tier that has staff."""
     me = await person_of(update, ctx)
@@ -172,7 +168,6 @@ async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
     await ask(ctx, press, "reject", "note", prompt, also=[card], reason=reason.value)
 
 
-@step("reject", "note")
 async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the note and returns the report to the reporter with the reason."""
     me = await person_of(update, ctx)
@@ -183,3 +178,13 @@ async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) ->
     await finish(
         update, ctx, draft, lambda r, by: domain.reject(r, by, at, reason=reason, note=note)
     )
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    ("resolve", "photo"): receive_after_photo,
+    ("resolve", "note"): receive_resolve_note,
+    ("resolve", "album_tail"): receive_album_tail,
+    ("refer", "reason"): receive_refer_reason,
+    ("reject", "note"): receive_reject_note,
+}

@@ -1,14 +1,14 @@
 """Where a resident lives: walk the unit tree or share a location (/start, /me).
 
 The walk is shared with the report flow's place step: both keep it in the draft, and each flow
-says what happens to the chosen unit (FINISH). Every button carries the nonce of the prompt it
-belongs to, so a press on an older prompt is stale.
+says what happens to the chosen unit (PLACES, merged by bot/app.py into the flow table). Every
+button carries the nonce of the prompt it belongs to, so a press on an older prompt is stale.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
@@ -19,7 +19,7 @@ from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
-from handlers.kit.flows import IDLE, person_of, say, step
+from handlers.kit.flows import PlaceDone, StepCallback, flows_of, offer_idle, person_of, say
 from handlers.kit.presses import answer
 from handlers.kit.refusals import deny
 from storage.drafts import Draft
@@ -29,10 +29,6 @@ FLOW = "register"
 LOCATION = "location"  # the consent a shared location needs first
 FAR_M = 2000  # a location farther than this from every building is not trusted
 PAGE = 12  # units per page of the walk (two per row)
-
-# flow → what to do with the unit the walk ended on (MESSAGES must go into the same commit)
-Finish = Callable[[GridContext, Person, Draft, str, list[Outgoing]], Awaitable[None]]
-FINISH: dict[str, Finish] = {}
 
 
 # Shared by every resident module ---------------------------------------------------------
@@ -193,7 +189,7 @@ async def finish(ctx: GridContext, me: Person, draft: Draft, code: str) -> None:
     tree = await ctx.units.tree()
     text = ctx.texts("register.chosen", me.lang, place=tree.place_name(code))
     done = [outgoing.card(me.user_id, draft.data["card"], text)]
-    await FINISH[draft.flow](ctx, me, draft, code, done)
+    await flows_of(ctx).places[draft.flow](ctx, me, draft, code, done)
 
 
 async def registered(
@@ -205,9 +201,6 @@ async def registered(
     text = ctx.texts(key, me.lang, place=tree.place_name(code))
     messages.append(outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me)))
     await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
-
-
-FINISH[FLOW] = registered
 
 
 # Buttons ---------------------------------------------------------------------------------
@@ -316,16 +309,24 @@ async def not_a_place(update: Update, ctx: GridContext, me: Person, draft: Draft
     """Explains the walk; a photo during registration starts a report (its place is asked)."""
     message = update.effective_message
     assert message is not None
-    if draft.flow == FLOW and (message.photo or message.document):
-        for offer in IDLE:
-            if await offer(update, ctx, me):
-                return
+    if (
+        draft.flow == FLOW
+        and (message.photo or message.document)
+        and await offer_idle(update, ctx, me)
+    ):
+        return
     await say(ctx, me, "register.use_buttons")
-
-
-for _step in ("walk", "locate"):
-    step(FLOW, _step)(receive_location)
 
 
 def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_place, pattern=r"^place:"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "walk"): receive_location,
+    (FLOW, "locate"): receive_location,
+}
+
+# flow → what to do with the unit the walk ended on
+PLACES: dict[str, PlaceDone] = {FLOW: registered}

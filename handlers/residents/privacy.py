@@ -21,7 +21,7 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.texts import pick_language
 from handlers.care.common import store
-from handlers.kit.flows import NEW_PRIVATE, person_of, say, step, text_of
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say, text_of
 from handlers.kit.presses import answer
 from handlers.residents.place import LOCATION, location_request, pressed
 from storage.drafts import Draft
@@ -156,7 +156,6 @@ async def on_household(update: Update, ctx: GridContext) -> None:
     await ctx.drafts.put(draft, ctx.now(), [prompt])
 
 
-@step(HOUSEHOLD_FLOW, "reason")
 async def receive_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Erases the household with the typed reason (re-authorised: staff may have changed)."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -188,3 +187,9 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(on_privacy, pattern=r"^privacy:"))
     app.add_handler(CallbackQueryHandler(on_consent, pattern=r"^consent:"))
     app.add_handler(CallbackQueryHandler(on_household, pattern=r"^hherase:"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (HOUSEHOLD_FLOW, "reason"): receive_reason,
+}

@@ -16,7 +16,7 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.notices.reports import Cards
 from bot.texts import LANGUAGES, load_catalog
-from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.kit.refusals import deny
 from handlers.reports import submit_flow as report_flow
 from handlers.residents import place as registration
@@ -100,7 +100,6 @@ async def on_me(update: Update, ctx: GridContext) -> None:
         )
 
 
-@step("phone", "contact")
 async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the user's own contact (another person's card is refused) as their phone."""
     me, message = await person_of(update, ctx), update.effective_message
@@ -176,3 +175,9 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(NEW_PRIVATE & my_button, show_my))
     app.add_handler(CallbackQueryHandler(on_me, pattern=r"^me:"))
     app.add_handler(CallbackQueryHandler(on_my, pattern=r"^my:"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    ("phone", "contact"): receive_contact,
+}

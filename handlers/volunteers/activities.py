@@ -32,7 +32,7 @@ from bot.notices.activities import (
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, repos, skill_names
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.kit.refusals import deny
 from handlers.volunteers.common import (
     answer,
@@ -95,12 +95,10 @@ async def _typed(
     await ctx.drafts.put(draft, ctx.now(), [message])
 
 
-@step(FLOW, "title")
 async def receive_title(update: Update, ctx: GridContext, draft: Draft) -> None:
     await _typed(update, ctx, draft, "title", domain.clean_title, "when", "activity.ask_time")
 
 
-@step(FLOW, "when")
 async def receive_time(update: Update, ctx: GridContext, draft: Draft) -> None:
     tz, now = ctx.services.tz, ctx.now()
 
@@ -110,21 +108,16 @@ async def receive_time(update: Update, ctx: GridContext, draft: Draft) -> None:
     await _typed(update, ctx, draft, "when", parse, "place", "activity.ask_place")
 
 
-@step(FLOW, "place")
 async def receive_place(update: Update, ctx: GridContext, draft: Draft) -> None:
     await _typed(
         update, ctx, draft, "place", domain.clean_place, "capacity", "activity.ask_capacity"
     )
 
 
-@step(FLOW, "capacity")
 async def receive_capacity(update: Update, ctx: GridContext, draft: Draft) -> None:
     await _typed(update, ctx, draft, "capacity", domain.parse_capacity, "skills", None)
 
 
-@step(FLOW, "skills")
-@step(FLOW, "unit")
-@step(FLOW, "confirm")
 async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     await say(ctx, me, "volunteer.use_buttons")
@@ -410,3 +403,15 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("activities", list_command, filters=NEW_PRIVATE))
     app.add_handler(CallbackQueryHandler(on_create_press, pattern=buttons.pattern(NOUN)))
     app.add_handler(CallbackQueryHandler(on_press, pattern=r"^act:"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "title"): receive_title,
+    (FLOW, "when"): receive_time,
+    (FLOW, "place"): receive_place,
+    (FLOW, "capacity"): receive_capacity,
+    (FLOW, "skills"): receive_text_at_button_step,
+    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, "confirm"): receive_text_at_button_step,
+}

@@ -29,7 +29,7 @@ from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import profile_fields, repos, skill_names
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.volunteers.common import (
     answer,
     parse_press,
@@ -178,7 +178,6 @@ async def go(
 # Text steps ----------------------------------------------------------------------------------
 
 
-@step(FLOW, "name")
 async def receive_name(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
@@ -197,7 +196,6 @@ async def receive_name(update: Update, ctx: GridContext, draft: Draft) -> None:
     await ctx.drafts.put(replace(draft, step="phone"), ctx.now(), [prompt])
 
 
-@step(FLOW, "phone")
 async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
@@ -219,7 +217,6 @@ async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     await go(ctx, me, draft, "skills", also=[removed])
 
 
-@step(FLOW, "skills")
 async def receive_skills_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Typed text at the skills step adds skills beyond the list."""
     me = await person_of(update, ctx)
@@ -231,7 +228,6 @@ async def receive_skills_note(update: Update, ctx: GridContext, draft: Draft) ->
     await go(ctx, me, draft, "skills")
 
 
-@step(FLOW, "work_unit")
 async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
@@ -244,11 +240,6 @@ async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> N
     await go(ctx, me, draft, "confirm")
 
 
-@step(FLOW, "team")
-@step(FLOW, "avail")
-@step(FLOW, "unit")
-@step(FLOW, "party")
-@step(FLOW, "confirm")
 async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     await say(ctx, me, "volunteer.use_buttons")
@@ -373,3 +364,17 @@ async def submit(ctx: GridContext, me: Person, draft: Draft) -> None:
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("volunteer", start, filters=NEW_PRIVATE))
     app.add_handler(CallbackQueryHandler(on_press, pattern=buttons.pattern(NOUN)))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "name"): receive_name,
+    (FLOW, "phone"): receive_phone,
+    (FLOW, "skills"): receive_skills_note,
+    (FLOW, "work_unit"): receive_work_unit,
+    (FLOW, "team"): receive_text_at_button_step,
+    (FLOW, "avail"): receive_text_at_button_step,
+    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, "party"): receive_text_at_button_step,
+    (FLOW, "confirm"): receive_text_at_button_step,
+}

@@ -1,9 +1,11 @@
-"""Registers the volunteer features' handlers (issue C, first half) in one place, in order."""
+"""The volunteer features' handlers in one place, in order, and their flows (FLOWS, merged by
+bot/app.py into the one flow table of handlers/kit/flows.py)."""
 
 from __future__ import annotations
 
 from telegram.ext import Application
 
+from handlers.kit.flows import Table
 from handlers.volunteers import activities, points, wish_claims, wishes
 from handlers.volunteers import report_help as volunteer_invites
 from handlers.volunteers import review as volunteer_staff
@@ -18,3 +20,11 @@ def register(app: Application) -> None:
     wish_claims.register(app)  # wish:view|claim|release|done|confirm|redo|thank
     activities.register(app)  # /activity_new /activities, actnew:…, act:…
     points.register(app)  # /points
+
+
+FLOWS = Table.merge(
+    Table(steps=volunteer.STEPS),
+    Table(steps=wishes.STEPS),
+    Table(steps=wish_claims.STEPS),
+    Table(steps=activities.STEPS),
+)

@@ -32,7 +32,7 @@ from bot.notices.wishes import (
 )
 from bot.services import Services
 from bot.usecases.wishes import policy
-from handlers.kit.flows import person_of, say, step
+from handlers.kit.flows import StepCallback, person_of, say
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
 from handlers.volunteers.common import answer, parse_press, refuse
@@ -176,7 +176,6 @@ async def start_done(update: Update, ctx: GridContext, me: Person, wish: Wish) -
     )
 
 
-@step(DONE_FLOW, "photo")
 async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Marks the wish done with the proof photo (required) and asks the resident to confirm."""
     me = await person_of(update, ctx)
@@ -307,7 +306,6 @@ async def start_thanks(update: Update, ctx: GridContext, me: Person, wish: Wish)
     )
 
 
-@step(THANK_FLOW, "text")
 async def receive_thanks(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
@@ -378,3 +376,10 @@ def register(app: Application) -> None:
             on_press, pattern=r"^wish:(view|claim|release|done|confirm|redo|thank):"
         )
     )
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (DONE_FLOW, "photo"): receive_proof,
+    (THANK_FLOW, "text"): receive_thanks,
+}

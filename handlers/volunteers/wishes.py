@@ -36,7 +36,7 @@ from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.wishes import policy
-from handlers.kit.flows import NEW_PRIVATE, person_of, say, step
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
 from handlers.volunteers.common import (
@@ -176,7 +176,6 @@ def _is_skip(ctx: GridContext, text: str | None) -> bool:
     return text is not None and text.strip() in ctx.texts.all_values("volunteer.skip")
 
 
-@step(FLOW, "who")
 async def receive_who(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
@@ -187,7 +186,6 @@ async def receive_who(update: Update, ctx: GridContext, draft: Draft) -> None:
     await advance(ctx, me, draft)
 
 
-@step(FLOW, "phone")
 async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
@@ -206,7 +204,6 @@ async def receive_phone(update: Update, ctx: GridContext, draft: Draft) -> None:
     await advance(ctx, me, draft)
 
 
-@step(FLOW, "text")
 async def receive_text(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     try:
@@ -217,7 +214,6 @@ async def receive_text(update: Update, ctx: GridContext, draft: Draft) -> None:
     await advance(ctx, me, draft)
 
 
-@step(FLOW, "photo")
 async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
@@ -239,9 +235,6 @@ async def receive_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
     await ctx.drafts.put(draft, ctx.now(), [removed, await prompt(ctx, me, draft)])
 
 
-@step(FLOW, "unit")
-@step(FLOW, "kind")
-@step(FLOW, "confirm")
 async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     await say(ctx, me, "volunteer.use_buttons")
@@ -405,3 +398,15 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("wishes", list_command, filters=NEW_PRIVATE))
     app.add_handler(CallbackQueryHandler(on_press, pattern=buttons.pattern(NOUN)))
     app.add_handler(CallbackQueryHandler(on_review, pattern=r"^wish:(ok|no):"))
+
+
+# (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
+STEPS: dict[tuple[str, str], StepCallback] = {
+    (FLOW, "who"): receive_who,
+    (FLOW, "phone"): receive_phone,
+    (FLOW, "text"): receive_text,
+    (FLOW, "photo"): receive_photo,
+    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, "kind"): receive_text_at_button_step,
+    (FLOW, "confirm"): receive_text_at_button_step,
+}

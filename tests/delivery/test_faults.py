@@ -210,13 +210,13 @@ async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatc
         ran.append("count")
         return 0
 
-    monkeypatch.setattr(jobs, "SWEEPS", {"touch": touch, "count": count})
+    sweeps = [("touch", touch), ("count", count)]
     faults = faults_of(live)
     with locked(live.services.db.path):
-        assert await jobs.run_sweeps(live.services, faults) == {"touch": -1, "count": -1}
+        assert await jobs.run_sweeps(live.services, sweeps, faults) == {"touch": -1, "count": -1}
     assert faults.kind == "locked"
     assert ran == []  # the pass ended at the fault: the next pass does it
-    assert await jobs.run_sweeps(live.services, faults) == {"touch": 1, "count": 0}
+    assert await jobs.run_sweeps(live.services, sweeps, faults) == {"touch": 1, "count": 0}
     assert await queued_to(live, RESIDENT) == 1
     assert ran == ["count"]
 

@@ -12,3 +12,82 @@ async def test_lang_switches_to_english_and_back(harness):
     assert harness.last_text(RESIDENT) == "Language set to English."
     await harness.send(updates.text(RESIDENT, "/lang"))
     assert harness.last_text(RESIDENT) == "已切换为中文。"
+
+
+# Every (flow, step) a draft can stand at today; a draft at a step with no callback would be
+# cleared as "a step that no longer exists" and the user would lose the conversation.
+DRAFT_STEPS = {
+    ("activity", "capacity"),
+    ("activity", "confirm"),
+    ("activity", "place"),
+    ("activity", "skills"),
+    ("activity", "title"),
+    ("activity", "unit"),
+    ("activity", "when"),
+    ("comment", "text"),
+    ("extension", "reason"),
+    ("extension", "span"),
+    ("hherase", "reason"),
+    ("household", "label"),
+    ("household", "notes"),
+    ("patrol", "findings"),
+    ("patrol", "note"),
+    ("patrol", "photos"),
+    ("phone", "contact"),
+    ("refer", "reason"),
+    ("register", "locate"),
+    ("register", "walk"),
+    ("reject", "note"),
+    ("report", "category"),
+    ("report", "confirm"),
+    ("report", "contact"),
+    ("report", "kind"),
+    ("report", "locate"),
+    ("report", "photos"),
+    ("report", "place"),
+    ("report", "walk"),
+    ("resolve", "album_tail"),
+    ("resolve", "note"),
+    ("resolve", "photo"),
+    ("visit", "describe"),
+    ("visit", "note"),
+    ("visit", "wish"),
+    ("volunteer", "avail"),
+    ("volunteer", "confirm"),
+    ("volunteer", "name"),
+    ("volunteer", "party"),
+    ("volunteer", "phone"),
+    ("volunteer", "skills"),
+    ("volunteer", "team"),
+    ("volunteer", "unit"),
+    ("volunteer", "work_unit"),
+    ("wish", "confirm"),
+    ("wish", "kind"),
+    ("wish", "phone"),
+    ("wish", "photo"),
+    ("wish", "text"),
+    ("wish", "unit"),
+    ("wish", "who"),
+    ("wish_done", "photo"),
+    ("wish_thanks", "text"),
+}
+
+
+def test_every_draft_step_has_a_callback():
+    from bot.app import FLOWS
+
+    assert set(FLOWS.steps) == DRAFT_STEPS
+    assert [offer.__name__ for offer in FLOWS.idle] == ["photo_starts_report"]
+    assert set(FLOWS.places) == {"register", "report"}
+
+
+def test_a_step_listed_twice_is_refused():
+    import pytest
+
+    from handlers.kit.flows import Table
+
+    async def receive(update, ctx, draft):
+        return None
+
+    with pytest.raises(ValueError, match="listed twice"):
+        Table.merge(Table(steps={("a", "b"): receive}), Table(steps={("a", "b"): receive}))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import jobs
 from bot import settings as settings_module
+from bot.app import SWEEPS
 from bot.jobs.backup import daily_backup
 from bot.settings import Settings
 from storage import backup
@@ -109,7 +109,7 @@ async def test_a_failed_backup_tells_the_admin_chat_and_waits_an_hour(harness: H
 
 
 async def test_the_daily_backup_is_the_last_sweep_of_a_pass(harness: Harness):
-    assert list(jobs.SWEEPS)[-1] == "backup"
+    assert SWEEPS[-1] == ("backup", daily_backup)
     # Without [backup] dir nothing is ever written.
     harness.services.settings.backup.dir = None
     assert await daily_backup(harness.services, MORNING) == 0

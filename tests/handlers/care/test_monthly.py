@@ -3,6 +3,7 @@ kind, patrols per worker — counted in the unit and below only."""
 
 from datetime import UTC, datetime
 
+from bot.app import SWEEPS
 from bot.domain import care, patrols
 from bot.domain import reports as report_domain
 from bot.domain.care import Outcome, Visit, VisitorKind
@@ -75,7 +76,7 @@ async def test_monthly_figures_cover_the_unit_and_below_for_the_month(harness):
     await patrol(harness, WORKER_G3, "B4")
     # The illness household's visit goes missed on 2026-12-04 (weekly, due 12-01): December.
     harness.clock.now = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
-    await run_sweeps(harness.services)
+    await run_sweeps(harness.services, SWEEPS)
     assert [a for a, _ in await households(harness).events(sick.id)][-1] == "miss"
 
     await harness.send(updates.text(COMMUNITY, "/monthly 2026-11"))

@@ -3,7 +3,7 @@ visit nags, respects quiet hours, and escalates to the community exactly once, r
 
 from datetime import UTC, date, datetime
 
-from bot.app import open_services
+from bot.app import SWEEPS, open_services
 from bot.domain.care import Stage, VisitorKind
 from bot.domain.reports import Status
 from bot.domain.wishes import WishStatus
@@ -29,7 +29,7 @@ async def press(harness, user_id, data):
 
 
 async def sweep(harness, services=None):
-    await run_sweeps(services or harness.services)
+    await run_sweeps(services or harness.services, SWEEPS)
     await harness.deliver()
 
 

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import open_services
+from bot.app import SWEEPS, open_services
 from bot.domain import reports as domain
 from bot.domain.groups import Purpose
 from bot.domain.reports import Report
 from bot.domain.units import Tier
-from bot.jobs import SWEEPS
 from bot.jobs.summaries import send_weekly_summaries
 from storage.groups import Groups
 from storage.outbox import Outgoing
@@ -206,7 +205,7 @@ async def file_reports(harness: Harness) -> None:
 
 
 async def test_the_summary_sweep_is_registered():
-    assert SWEEPS.get("summaries") is send_weekly_summaries
+    assert dict(SWEEPS)["summaries"] is send_weekly_summaries
 
 
 async def test_a_group_bound_mid_week_gets_the_next_summary_with_its_chart(harness):

@@ -3,6 +3,7 @@ erasing a 五必访 household with a reason."""
 
 from __future__ import annotations
 
+from bot.app import SWEEPS
 from bot.jobs import run_sweeps
 from storage.db import from_db
 from tests import updates
@@ -174,10 +175,10 @@ async def test_the_retention_sweep_prunes_a_conversation_left_for_eight_days(har
     await harness.send(updates.text(RESIDENT, "/start"))
     assert await harness.services.drafts.get(RESIDENT) is not None
     harness.clock.advance(days=6)
-    assert (await run_sweeps(harness.services))["retention"] == 0
+    assert (await run_sweeps(harness.services, SWEEPS))["retention"] == 0
     harness.clock.advance(days=2)
 
-    assert (await run_sweeps(harness.services))["retention"] >= 3  # update, reply, draft
+    assert (await run_sweeps(harness.services, SWEEPS))["retention"] >= 3  # update, reply, draft
     assert await harness.services.drafts.get(RESIDENT) is None
     rows = await harness.services.db.fetchall(
         "SELECT payload FROM inbox UNION ALL SELECT payload FROM outbox"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from bot.app import open_services
+from bot.app import SWEEPS, open_services
 from bot.domain import reports as domain
 from bot.domain.care import Cadence, HouseholdKind, VisitorKind
 from bot.domain.care import register as register_household
@@ -238,7 +238,7 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
     await restarted.db.close()
     assert await harness.services.people.staff(WORKER_G2) is None
 
-    results = await run_sweeps(harness.services)
+    results = await run_sweeps(harness.services, SWEEPS)
     assert results["staff_departed"] == 1
     await harness.deliver()
     moved = await harness.services.reports.get(report.id)
@@ -247,7 +247,7 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
     assert ever_offered(harness, COMMUNITY, f"report:accept:{report.id}")
     assert any(report.number in t and "调离" in t for t in harness.texts_to(RESIDENT))
     # Done once: a second pass finds nothing left to hand over.
-    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 0
 
     # Added back to the file: active again, and routed to as before.
     restarted = await open_services(settings, harness.clock)
@@ -294,14 +294,14 @@ async def test_a_move_saved_before_a_crash_is_handed_over_by_one_sweep_pass(harn
     assert (await harness.services.reports.get(road.id)).assignee_id == NEWCOMER
     assert [u for u, _ in await harness.services.people.pending_handovers()] == [NEWCOMER]
 
-    assert (await run_sweeps(harness.services))["staff_departed"] == 1
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 1
     await harness.deliver()
     moved = await harness.services.reports.get(road.id)
     assert moved.assignee_id == WORKER_G1  # G1's worker takes the road report left behind
     assert any(road.number in t and "调离" in t for t in harness.texts_to(RESIDENT))
     # Exactly once: the marker is gone and a second pass finds nothing.
     assert await harness.services.people.pending_handovers() == []
-    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 0
     actions = [e.action for e in await harness.services.reports.events(road.id)]
     assert actions.count("reassign") == 1
 
@@ -311,7 +311,7 @@ async def test_a_move_in_chat_leaves_nothing_pending(harness):
     await press(harness, ADMIN, f"staff:setrole:{NEWCOMER}:grid_worker")
     assert (await harness.services.people.staff(NEWCOMER)).role is Role.GRID_WORKER
     assert await harness.services.people.pending_handovers() == []
-    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 0
 
 
 async def test_a_worker_moved_in_the_config_file_hands_over_after_the_next_start(harness, settings):
@@ -334,7 +334,7 @@ async def test_a_worker_moved_in_the_config_file_hands_over_after_the_next_start
     events = await harness.services.people.staff_events(WORKER_G2)
     assert [(a, actor, d["to_unit"]) for a, actor, d in events] == [("move", None, "G1")]
 
-    assert (await run_sweeps(harness.services))["staff_departed"] == 1
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 1
     after = await harness.services.reports.get(report.id)
     assert (after.assignee_id, after.holder_unit) == (None, "C1")  # nobody else at G2
-    assert (await run_sweeps(harness.services))["staff_departed"] == 0
+    assert (await run_sweeps(harness.services, SWEEPS))["staff_departed"] == 0
