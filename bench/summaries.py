@@ -92,7 +92,7 @@ async def compute(source: Path, units: int, rounds: int) -> dict[str, Any]:
             district = summaries["D"].tally
             stored = (await services.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
         finally:
-            await services.db.close()
+            await services.store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {
@@ -156,7 +156,7 @@ async def sweep(source: Path, units: int, groups: int) -> dict[str, Any]:
             seconds = time.perf_counter() - started
             files = (await services.db.fetchone("SELECT COUNT(*) FROM outbox_files"))[0]
         finally:
-            await services.db.close()
+            await services.store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {

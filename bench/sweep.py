@@ -60,7 +60,7 @@ async def one_pass(source: Path, units: int) -> dict[str, Any]:
             queued = (await db.fetchone("SELECT COUNT(*) FROM outbox"))[0] - outbox_before
             stored = (await db.fetchone("SELECT COUNT(*) FROM reports"))[0]
         finally:
-            await services.db.close()
+            await services.store.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {

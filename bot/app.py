@@ -37,7 +37,10 @@ from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
+from storage import groups as group_rows
+from storage import points as point_rows
 from storage.db import Database
+from storage.outbox import ChatMoved
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +171,10 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 
+# Tables that hold chat ids and follow a group that became a supergroup, in the outbox's
+# migration transaction (storage/outbox.py Outbox.migrate_chat).
+MIGRATION_HOOKS: tuple[ChatMoved, ...] = (group_rows.follow_migration, point_rows.follow_migration)
+
 
 def register_handlers(app: Application) -> None:
     """Registers every handler (HANDLERS), the flow table (FLOWS) and the sweeps (SWEEPS)."""
@@ -186,6 +193,7 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
         texts=Texts(settings.default_language),
         clock=clock,
         tz=ZoneInfo(settings.timezone),
+        chat_moved=MIGRATION_HOOKS,
     )
     tree = UnitTree.from_configs(settings.units)
     await services.units.replace_from_config(
@@ -249,5 +257,5 @@ async def shutdown(app: Application) -> None:
     """Closes the services (an unclosed aiosqlite connection keeps the process alive)."""
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:
-        await services.db.close()
+        await services.store.close()
     await app.shutdown()

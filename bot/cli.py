@@ -291,7 +291,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             return await load(services, args.file)
         finally:
-            await services.db.close()
+            await services.store.close()
 
     result = asyncio.run(go())
     print(result.summary(args.file))
@@ -350,7 +350,7 @@ async def create_invite_link(
             services, role, unit, name=name, ttl=ttl, username=username
         )
     finally:
-        await services.db.close()
+        await services.store.close()
     where = f"{unit} {tree.path_name(unit) or tree.get(unit).name}"
     return link, expires, where
 

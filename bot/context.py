@@ -14,6 +14,7 @@ from storage.outbox import Outbox
 from storage.people import People
 from storage.reports import Reports
 from storage.units import Units
+from storage.uow import Store
 
 
 class GridContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -21,6 +22,11 @@ class GridContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
     def services(self) -> Services:
         services: Services = self.application.bot_data["services"]
         return services
+
+    @property
+    def store(self) -> Store:
+        """Every repository, and transaction() for a unit of work (storage/uow.py)."""
+        return self.services.store
 
     @property
     def reports(self) -> Reports:

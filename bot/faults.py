@@ -74,7 +74,7 @@ class Faults:
         self.started_told = False  # the start notice reached the admin chat: an end one is owed
         self._committed = asyncio.Event()
         self._telling = asyncio.Lock()
-        services.db.on_commit.append(self._on_commit)
+        services.store.on_commit.append(self._on_commit)
 
     def _on_commit(self) -> None:
         if self.kind is not None:

@@ -52,7 +52,7 @@ from bot.faults import Backoff, Faults
 from bot.services import Services
 from storage.faults import fault_kind
 from storage.outbox import CARD, OutboxRow, Outgoing
-from storage.outbox_files import MissingFile, file_id, load_file
+from storage.outbox_files import MissingFile, file_id
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class Sender:
         self._failed_chats: set[int] = set()  # chats whose last call failed, since a success
         self._streak = 0  # calls failed in a row
         self._flooded: dict[int, float] = {}  # chat → until, for 429s
-        services.db.on_commit.append(self.wake.set)
+        services.store.on_commit.append(self.wake.set)
 
     async def run(self) -> None:
         """Sends forever; woken by each commit, otherwise looks twice a second."""
@@ -436,7 +436,7 @@ async def _with_files(services: Services, params: dict[str, Any]) -> dict[str, A
     loaded = dict(params)
     for key, ref in files.items():
         try:
-            filename, data = await load_file(services.db, ref)
+            filename, data = await services.store.load_file(ref)
         except MissingFile:
             raise BadRequest(f"stored file {ref} is missing") from None
         loaded[key] = InputFile(data, filename=filename)

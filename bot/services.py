@@ -1,7 +1,11 @@
-"""Everything a handler or a job needs, opened once in post_init and closed in post_shutdown."""
+"""Everything a handler or a job needs, opened once in post_init and closed in post_shutdown.
+
+`store` (storage/uow.py) holds every repository and opens units of work; the repository fields
+below are the same objects as store's, kept so existing code reads `services.reports`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -16,6 +20,7 @@ from storage.people import People
 from storage.privacy import Privacy
 from storage.reports import Reports
 from storage.units import Units
+from storage.uow import ChatMoved, Store
 
 
 @dataclass
@@ -25,6 +30,8 @@ class Services:
     texts: Texts
     clock: Clock
     tz: ZoneInfo
+    chat_moved: Sequence[ChatMoved] = ()
+    store: Store = field(init=False)
     reports: Reports = field(init=False)
     people: People = field(init=False)
     units: Units = field(init=False)
@@ -34,10 +41,11 @@ class Services:
     privacy: Privacy = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reports = Reports(self.db)
-        self.people = People(self.db)
-        self.units = Units(self.db)
-        self.drafts = Drafts(self.db)
-        self.outbox = Outbox(self.db)
-        self.inbox = Inbox(self.db)
-        self.privacy = Privacy(self.db)
+        self.store = Store(self.db, chat_moved=self.chat_moved)
+        self.reports = self.store.reports
+        self.people = self.store.people
+        self.units = self.store.units
+        self.drafts = self.store.drafts
+        self.outbox = self.store.outbox
+        self.inbox = self.store.inbox
+        self.privacy = self.store.privacy

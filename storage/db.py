@@ -27,6 +27,14 @@ current_update: contextvars.ContextVar[int | None] = contextvars.ContextVar(
 )
 
 
+# The write transaction open in this task, if any: a transaction() inside it joins it instead of
+# waiting for the lock its own task holds. The task is kept because asyncio.create_task copies
+# context variables: a task started inside a transaction must not write without the lock.
+_joined: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, aiosqlite.Connection] | None] = (
+    contextvars.ContextVar("joined", default=None)
+)
+
+
 def to_db(at: datetime | None) -> str | None:
     """Returns AT as the ISO text stored in the database (always UTC)."""
     if at is None:
@@ -93,10 +101,20 @@ class Database:
 
         Unless COMPLETES_UPDATE is False (idempotent bookkeeping), the commit also marks the
         update being processed as done, so its effects are never applied twice.
+
+        Inside a transaction already open in the same task, this joins it: no BEGIN, no COMMIT,
+        the outer block commits or rolls back everything, decides about the update
+        (COMPLETES_UPDATE of the inner block is ignored) and tells on_commit once. So a unit of
+        work (storage/uow.py) can call repository methods that each open a transaction.
         """
         assert self._writer is not None, "database is not open"
+        joined = _joined.get()
+        if joined is not None and joined[0] is asyncio.current_task():
+            yield joined[1]
+            return
         async with self._lock:
             conn = self._writer
+            token = _joined.set((asyncio.current_task(), conn))
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 yield conn
@@ -115,13 +133,25 @@ class Database:
                 with contextlib.suppress(sqlite3.OperationalError):
                     await conn.execute("ROLLBACK")
                 raise
+            finally:
+                _joined.reset(token)
         for callback in self.on_commit:
             callback()
+
+    def in_transaction(self) -> bool:
+        """True inside a write transaction of this task (reads then see its own writes)."""
+        joined = _joined.get()
+        return joined is not None and joined[0] is asyncio.current_task()
 
     # Reads run and finish in one call on the reader's thread: a statement left open between
     # awaits keeps its read transaction (and snapshot) open, and every other coroutine's read on
     # the shared reader would see that old snapshot — the sender then sent a row already sent.
+    # Inside a write transaction of this task a read goes through the writer, so it sees the
+    # transaction's own writes.
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        joined = _joined.get()
+        if joined is not None and joined[0] is asyncio.current_task():
+            return list(await joined[1].execute_fetchall(sql, params))
         assert self._reader is not None, "database is not open"
         return list(await self._reader.execute_fetchall(sql, params))
 

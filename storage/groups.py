@@ -55,10 +55,6 @@ async def follow_migration(conn: aiosqlite.Connection, old: int, new: int) -> No
     await conn.execute("UPDATE outbox_files SET chat_id = ? WHERE chat_id = ?", (new, old))
 
 
-if follow_migration not in outbox.MIGRATION_HOOKS:
-    outbox.MIGRATION_HOOKS.append(follow_migration)
-
-
 class Groups:
     def __init__(self, db: Database):
         self.db = db

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,10 +86,6 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
         )
 
 
-# Other tables that hold chat ids (group bindings) register here to follow a migration.
-MIGRATION_HOOKS: list[Any] = []
-
-
 async def _chat_state(
     conn: aiosqlite.Connection, chat_id: int, at: datetime, **fields: Any
 ) -> None:
@@ -114,11 +110,18 @@ async def clear_unreachable(
     )
 
 
+# Moves what another table holds for a chat that migrated: (conn, old chat id, new chat id).
+ChatMoved = Callable[[aiosqlite.Connection, int, int], Awaitable[None]]
+
+
 class Outbox:
     """What the sender reads and marks; writers use `add` inside their own transaction."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, *, chat_moved: Sequence[ChatMoved] = ()):
         self.db = db
+        # Other tables that hold chat ids (group bindings, leaderboards) follow a migration
+        # through these, in its transaction (bot/app.py lists them: MIGRATION_HOOKS).
+        self.chat_moved = tuple(chat_moved)
 
     async def send(self, messages: list[Outgoing], at: datetime) -> None:
         """Queues MESSAGES in a transaction of their own (replies that change nothing else)."""
@@ -268,8 +271,8 @@ class Outbox:
                 " (SELECT 1 FROM cards c2 WHERE c2.chat_id = ? AND c2.key = cards.key)",
                 (new, old, new),
             )
-            for hook in MIGRATION_HOOKS:
-                await hook(conn, old, new)
+            for follow in self.chat_moved:
+                await follow(conn, old, new)
 
     async def is_unreachable(self, chat_id: int) -> bool:
         row = await self.db.fetchone(

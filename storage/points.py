@@ -43,13 +43,17 @@ async def follow_migration(conn: aiosqlite.Connection, old: int, new: int) -> No
     )
 
 
-if follow_migration not in outbox.MIGRATION_HOOKS:
-    outbox.MIGRATION_HOOKS.append(follow_migration)
-
-
 class Points:
     def __init__(self, db: Database):
         self.db = db
+
+    async def award(
+        self, volunteer_id: int, kind: PointKind | str, ref: object, points: int, at: datetime
+    ) -> bool:
+        """Adds POINTS for verified work; False if already awarded. Call it inside the unit of
+        work that records the verification (storage/uow.py): it joins that transaction."""
+        async with self.db.transaction() as conn:
+            return await award(conn, volunteer_id, kind, ref, points, at)
 
     async def balance(self, volunteer_id: int) -> int:
         row = await self.db.fetchone(

@@ -12,11 +12,12 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import settings as settings_module
-from bot.app import build_application, initialize, shutdown
+from bot.app import build_application, initialize, open_services, shutdown
 from bot.sender import Sender
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database, current_update
+from storage.uow import Store
 from tests.fakes import FakeClock, RecordingRequest
 
 DATA = Path(__file__).parent / "data"
@@ -55,6 +56,23 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
+    """The services on a migrated SQLite file in tmp_path, with tests/data/config.toml's units,
+    categories and staff loaded, and no Application: for use cases (tests/usecases/)."""
+    opened = await open_services(settings, clock)
+    try:
+        yield opened
+    finally:
+        await opened.store.close()
+
+
+@pytest.fixture
+def store(services: Services) -> Store:
+    """The store (storage/uow.py) of the `services` fixture."""
+    return services.store
 
 
 class Harness:

@@ -59,7 +59,7 @@ async def _fill(settings: Settings) -> None:
         )
         await repo.save(moved, event, [], expect_version=third.version)
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from bot.notices.care import brief, visitor_name_of
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.care import care_policy
-from storage.care import Households
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ _VISITOR_KEYS = {
 
 async def visits_due(services: Services, now: datetime) -> int:
     """Acts on every household whose next look has come; returns how many were told something."""
-    households = Households(services.db)
+    households = services.store.households
     due = await households.due(now, limit=BATCH)
     if not due:
         return 0

@@ -24,7 +24,7 @@ from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.deadlines import Situation
-from storage.deadlines import Deadlines, Due, Step
+from storage.deadlines import Due, Step
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def report_deadlines(services: Services, now: datetime) -> int:
     situation = await Situation.load(services)
     cards = await Cards.load(services)
     audience = Audience(services)
-    repo = Deadlines(services.db)
+    repo = services.store.deadlines
     acted = 0
     for _ in range(MAX_BATCHES):
         due = await repo.due(now, BATCH)

@@ -35,8 +35,6 @@ from bot.domain.summary import (
 from bot.services import Services
 from bot.texts import LANGUAGES, Raw, Texts
 from storage.outbox import Outgoing
-from storage.outbox_files import forget_old_files
-from storage.summaries import Summaries
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ async def build_summaries(
 ) -> dict[str, WeekSummary]:
     """Returns the summary of each of UNITS for WEEK, judged at AT (one pass for all units)."""
     tz = services.tz
-    repo = Summaries(services.db)
+    repo = services.store.summaries
     tree = await services.units.tree()
     raw = await repo.week_tallies(week.start(tz), week.end(tz), at)
     rolled = roll_up(raw, tree)
@@ -272,7 +270,7 @@ async def send_weekly_summaries(services: Services, now: datetime) -> int:
     at = time.fromisoformat(config.time)
     week = due_week(now, config.weekday, at, services.tz)
     send_at = send_time(week, config.weekday, at, services.tz)
-    repo = Summaries(services.db)
+    repo = services.store.summaries
     due = await repo.due_groups(week, send_at, GROUPS_PER_PASS)
     if not due:
         return 0
@@ -299,7 +297,7 @@ async def send_weekly_summaries(services: Services, now: datetime) -> int:
             queued += 1
     if queued:
         log.info("queued %s weekly summaries for %s", queued, week)
-        await forget_old_files(services.db, now, KEEP_FILES)
+        await services.store.forget_old_files(now, KEEP_FILES)
     return queued
 
 

@@ -21,7 +21,7 @@ from bot.domain.volunteers import nearest_staff, subtree
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import outgoing
 from bot.notices.activities import reminder_messages
-from bot.notices.volunteers import area, lang_of, repos
+from bot.notices.volunteers import area, lang_of
 from bot.notices.wishes import kind_name
 from bot.services import Services
 from bot.texts import Raw
@@ -32,7 +32,7 @@ from storage.wishes import StaleWish
 
 async def nag_wishes(services: Services, now: datetime) -> int:
     """Nags staff about wishes left unclaimed or stalled; each nag moves the next one on."""
-    found = repos(services)
+    found = services.store
     acted = 0
     for wish in await found.wishes.due_nags(now):
         after, event = wish_domain.nag(wish, now, policy(services))
@@ -74,13 +74,13 @@ async def nag_messages(services: Services, wish: Wish, now: datetime) -> list[Ou
 async def found_name(services: Services, user_id: int | None) -> str:
     if user_id is None:
         return ""
-    volunteer = await repos(services).volunteers.get(user_id)
+    volunteer = await services.store.volunteers.get(user_id)
     return volunteer.name if volunteer else str(user_id)
 
 
 async def remind_activities(services: Services, now: datetime) -> int:
     """Sends the day-before and hour-before reminders; after downtime only the latest one."""
-    activities = repos(services).activities
+    activities = services.store.activities
     acted = 0
     for activity in await activities.due_reminders(now):
         reminder = reminder_due(activity, now)
@@ -96,7 +96,7 @@ async def post_leaderboards(services: Services, now: datetime) -> int:
     month = leaderboard_month(now, services.tz, config.leaderboard_day, config.leaderboard_hour)
     if month is None:
         return 0
-    found = repos(services)
+    found = services.store
     tree = await services.units.tree()
     start, end = month_bounds(month, services.tz)
     acted = 0

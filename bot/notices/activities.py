@@ -12,7 +12,6 @@ from bot.notices.volunteers import (
     area,
     lang_of,
     matching_volunteers,
-    repos,
     skill_names,
     volunteer_groups,
     when,
@@ -84,7 +83,7 @@ async def member_card(
     tree = await services.units.tree()
     status = assumed
     if read:
-        signup = await repos(services).activities.signup_of(activity.id or 0, chat_id)
+        signup = await services.store.activities.signup_of(activity.id or 0, chat_id)
         status = signup.status if signup else None
     text = activity_text(services, activity, lang, tree)
     if status is not None:
@@ -165,7 +164,7 @@ async def reminder_messages(
     services: Services, activity: Activity, reminder: Reminder
 ) -> list[Outgoing]:
     """Returns the reminder for everyone going (waitlisted people are not reminded)."""
-    signups = await repos(services).activities.signups(activity.id or 0)
+    signups = await services.store.activities.signups(activity.id or 0)
     going = [s.volunteer_id for s in signups if s.status is SignupStatus.GOING]
     langs = await lang_of(services, going)
     return [

@@ -9,7 +9,6 @@ from bot.domain.care import (
 from bot.domain.units import UnitTree
 from bot.services import Services
 from bot.texts import Texts
-from storage.volunteers import Volunteers
 
 
 def day(value: object) -> str:
@@ -36,7 +35,7 @@ async def visitor_name_of(services: Services, user_id: int, kind: VisitorKind) -
         if staff is not None:  # a visit logged by someone who left keeps their name
             return staff.name
     else:
-        volunteer = await Volunteers(services.db).get(user_id)
+        volunteer = await services.store.volunteers.get(user_id)
         if volunteer is not None:
             return volunteer.name
     person = await services.people.get(user_id)

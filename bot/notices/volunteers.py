@@ -4,7 +4,6 @@ groups hear of it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.groups import Binding, Purpose
@@ -12,28 +11,9 @@ from bot.domain.units import UnitTree
 from bot.domain.volunteers import Volunteer, rank_nearby, reach_units
 from bot.services import Services
 from bot.settings import VolunteerOption
-from storage.activities import Activities
-from storage.groups import Groups, nearest
-from storage.points import Points
-from storage.volunteers import Volunteers
-from storage.wishes import Wishes
+from storage.groups import nearest
 
 GROUP_LEVELS = ("grid", "community", "street", "district")
-
-
-@dataclass(frozen=True, slots=True)
-class Repos:
-    volunteers: Volunteers
-    wishes: Wishes
-    activities: Activities
-    points: Points
-    groups: Groups
-
-
-def repos(services: Services) -> Repos:
-    """Returns the repositories of this feature (stateless wrappers around the database)."""
-    db = services.db
-    return Repos(Volunteers(db), Wishes(db), Activities(db), Points(db), Groups(db))
 
 
 def option_name(options: Iterable[VolunteerOption], code: str | None, lang: str) -> str:
@@ -96,7 +76,7 @@ def area(tree: UnitTree, unit: str) -> str:
 
 async def volunteer_groups(services: Services, unit: str) -> list[Binding]:
     """Returns the volunteer group(s) of UNIT: those bound to the nearest unit at or above it."""
-    return nearest(await repos(services).groups.groups_for(unit, Purpose.VOLUNTEERS))
+    return nearest(await services.store.groups.groups_for(unit, Purpose.VOLUNTEERS))
 
 
 async def matching_volunteers(
@@ -107,7 +87,7 @@ async def matching_volunteers(
     tree = await services.units.tree()
     if unit not in tree:
         return []
-    candidates = await repos(services).volunteers.approved_in(
+    candidates = await services.store.volunteers.approved_in(
         reach_units(unit, tree, config.match_levels_up)
     )
     return rank_nearby(

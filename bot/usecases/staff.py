@@ -25,7 +25,7 @@ from bot.notices.care import brief
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.reports import save_move
-from storage.care import Households, StaleHousehold
+from storage.care import StaleHousehold
 from storage.reports import StaleReport
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ async def _households(services: Services, user_id: int) -> tuple[int, bool]:
     """Gives each active household USER_ID visited to the nearest care staff member over it;
     returns (moved, nothing left behind). A household with nobody over it keeps its visitor
     (missed visits escalate) and does not keep the hand-over pending."""
-    store = Households(services.db)
+    store = services.store.households
     tree, staff = await services.units.tree(), await services.people.all_staff()
     holder = next((s for s in staff if s.user_id == user_id), None)
     moved, done = 0, True

@@ -31,7 +31,6 @@ from handlers.kit.refusals import record
 from storage.care import Households
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.volunteers import Volunteers
 
 HOUSEHOLD = "household"  # the noun of household buttons
 MAX_CANDIDATES = 20
@@ -46,7 +45,7 @@ GROUPS = filters.UpdateType.MESSAGE & ~filters.ChatType.PRIVATE
 
 
 def store(ctx: GridContext) -> Households:
-    return Households(ctx.services.db)
+    return ctx.store.households
 
 
 # A button verb of a care flow: it re-authorises the press on its own.
@@ -217,9 +216,7 @@ async def candidates(ctx: GridContext, unit: str) -> list[tuple[int, VisitorKind
                 found.append((s.user_id, VisitorKind.STAFF, s.name))
     area = subtree(community.code if community else unit, tree)
     taken = {user_id for user_id, _, _ in found}
-    for volunteer in sorted(
-        await Volunteers(ctx.services.db).approved_in(area), key=lambda v: v.user_id
-    ):
+    for volunteer in sorted(await ctx.store.volunteers.approved_in(area), key=lambda v: v.user_id):
         if volunteer.user_id not in taken:
             found.append((volunteer.user_id, VisitorKind.VOLUNTEER, volunteer.name))
     return found[:MAX_CANDIDATES]

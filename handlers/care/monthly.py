@@ -12,8 +12,6 @@ from bot.domain.patrols import PatrolKind
 from bot.texts import Raw
 from handlers.care.common import PRIVATE, care_staff, say, scope_of, store
 from handlers.kit.flows import person_of
-from storage.monthly import ReportFigures
-from storage.patrols import Patrols
 
 
 async def show_month(update: Update, ctx: GridContext) -> None:
@@ -34,7 +32,7 @@ async def show_month(update: Update, ctx: GridContext) -> None:
     start, end = domain.month_bounds(*month, tz)
     tree = await ctx.units.tree()
     units = scope_of(staff, tree)
-    new, closed = await ReportFigures(ctx.services.db).counts(units, start, end)
+    new, closed = await ctx.store.figures.counts(units, start, end)
     await say(
         ctx,
         me,
@@ -70,7 +68,7 @@ async def visit_lines(ctx: GridContext, lang: str, units: list[str], start, end)
 
 
 async def patrol_lines(ctx: GridContext, lang: str, units: list[str], start, end) -> str:
-    counts = await Patrols(ctx.services.db).counts(units, start, end)
+    counts = await ctx.store.patrols.counts(units, start, end)
     by_worker: dict[int, dict[str, int]] = {}
     for worker_id, kind, n in counts:
         by_worker.setdefault(worker_id, {})[kind] = n

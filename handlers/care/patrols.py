@@ -39,7 +39,7 @@ FLOW = "patrol"
 
 
 def patrols(ctx: GridContext) -> Patrols:
-    return Patrols(ctx.services.db)
+    return ctx.store.patrols
 
 
 async def start_patrol(update: Update, ctx: GridContext) -> None:

@@ -37,7 +37,6 @@ from storage.care import StaleHousehold, record_visit
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.points import award
-from storage.wishes import Wishes
 
 FLOW = "visit"
 VisitMessages = Callable[[Visit], list[Outgoing]]
@@ -347,9 +346,7 @@ async def open_wish(
         note = ctx.texts("visit.wish_posted", me.lang, number=stored.number)
         return [*await review_messages(ctx.services, stored), outgoing.message(me.user_id, note)]
 
-    await Wishes(ctx.services.db).create(
-        posted, [first], review, clear_draft_of=me.user_id, hook=link
-    )
+    await ctx.store.wishes.create(posted, [first], review, clear_draft_of=me.user_id, hook=link)
 
 
 async def visit_messages(ctx: GridContext, me: Person, household: Household, after: Household):

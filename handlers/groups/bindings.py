@@ -27,7 +27,7 @@ VOLUNTEER_WORDS = {"volunteers", "volunteer", "志愿者", "志愿者群"}
 
 
 def groups(ctx: GridContext) -> Groups:
-    return Groups(ctx.services.db)
+    return ctx.store.groups
 
 
 def parse_args(args: list[str]) -> tuple[Purpose, str | None] | None:

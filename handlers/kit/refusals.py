@@ -11,7 +11,7 @@ from bot.domain.access import Rule
 from bot.domain.people import Person
 from bot.notices import buttons, outgoing
 from handlers.kit.presses import answer
-from storage.refusals import Refusal, Refusals
+from storage.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,6 @@ async def record(
     """
     refusal = Refusal(user_id, action, rule.value, target, ctx.now())
     try:
-        await Refusals(ctx.services.db).record(refusal)
+        await ctx.store.refusals.record(refusal)
     except Exception:
         log.warning("could not record a refusal by rule %s", rule.value, exc_info=True)

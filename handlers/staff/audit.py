@@ -12,7 +12,6 @@ from bot.domain import access
 from bot.notices import outgoing
 from handlers.kit.flows import NEW_PRIVATE, person_of, say
 from handlers.kit.refusals import deny
-from storage.refusals import Refusals
 
 DAYS = 7
 LATEST = 20
@@ -24,7 +23,7 @@ async def show(update: Update, ctx: GridContext) -> None:
     if (refused := access.admin_only(await ctx.people.staff(me.user_id))) is not None:
         await deny(update, ctx, me, refused, None)
         return
-    refusals = Refusals(ctx.services.db)
+    refusals = ctx.store.refusals
     counts = await refusals.counts_since(ctx.now() - timedelta(days=DAYS))
     if not counts:
         await say(ctx, me, "audit.none", days=DAYS)

@@ -30,7 +30,7 @@ from bot.notices.activities import (
     roster_card,
 )
 from bot.notices.buttons import button
-from bot.notices.volunteers import lang_of, repos, skill_names
+from bot.notices.volunteers import lang_of, skill_names
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.kit.refusals import deny
@@ -233,7 +233,7 @@ async def create(ctx: GridContext, me: Person, draft: Draft) -> None:
         )
         return [done, organiser_card(services, stored, me.user_id, me.lang, tree), *out]
 
-    await repos(services).activities.create(activity, messages, clear_draft_of=me.user_id)
+    await services.store.activities.create(activity, messages, clear_draft_of=me.user_id)
 
 
 # Taking part ---------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ async def create(ctx: GridContext, me: Person, draft: Draft) -> None:
 async def on_press(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     press = parse_press(update)
-    activities = repos(ctx.services).activities
+    activities = ctx.services.store.activities
     activity = await activities.get(press.int_arg(0) or 0) if press else None
     if press is None or activity is None or press.verb not in ACTIONS:
         await refuse(update, ctx, me, "common.stale_button")
@@ -251,7 +251,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 
 async def view(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
-    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    volunteer = await ctx.services.store.volunteers.get(me.user_id)
     if (refused := access.join_activity(volunteer)) is not None:
         await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
         return
@@ -262,7 +262,7 @@ async def view(update: Update, ctx: GridContext, me: Person, activity: Activity,
 
 async def join(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
     """Takes a place, or a waitlist place when full (decided inside one write transaction)."""
-    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    volunteer = await ctx.services.store.volunteers.get(me.user_id)
     if (refused := access.join_activity(volunteer)) is not None:
         await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
         return
@@ -280,7 +280,7 @@ async def join(update: Update, ctx: GridContext, me: Person, activity: Activity,
         ]
         for status in (SignupStatus.GOING, SignupStatus.WAITLIST)
     }
-    got = await repos(ctx.services).activities.sign_up(activity, me.user_id, ctx.now(), after)
+    got = await ctx.services.store.activities.sign_up(activity, me.user_id, ctx.now(), after)
     if got is None:
         await say(ctx, me, "activity.already_signed", title=activity.title)
 
@@ -306,7 +306,7 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
             await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
         ]
 
-    done, _moved = await repos(services).activities.cancel(
+    done, _moved = await services.store.activities.cancel(
         activity, me.user_id, ctx.now(), mine, promoted
     )
     if not done:
@@ -322,7 +322,7 @@ async def roster(
         await deny(update, ctx, me, refused, f"activity:{activity.id}")
         return
     await answer(update)
-    signups = await repos(ctx.services).activities.signups(activity.id or 0)
+    signups = await ctx.services.store.activities.signups(activity.id or 0)
     message = roster_card(ctx.services, activity, me.user_id, me.lang, signups, ctx.now())
     await ctx.outbox.send([message], ctx.now())
 
@@ -344,7 +344,7 @@ async def check_in(
         return
     await answer(update)
     services = ctx.services
-    activities = repos(services).activities
+    activities = services.store.activities
     points = value_of(PointKind.CHECKIN, services.settings.volunteers.points.model_dump())
     signups = [
         replace(s, status=SignupStatus.ATTENDED) if s.volunteer_id == volunteer_id else s
@@ -371,14 +371,14 @@ async def list_command(update: Update, ctx: GridContext) -> None:
     services = ctx.services
     tree = await ctx.units.tree()
     staff = await ctx.people.staff(me.user_id)
-    volunteer = await repos(services).volunteers.get(me.user_id)
+    volunteer = await services.store.volunteers.get(me.user_id)
     home = volunteer.unit if volunteer else me.unit
     units: list[str] | None = None
     if staff is not None and staff.role not in (Role.ADMIN, Role.PARTNER):
         units = subtree(staff.unit, tree)
     elif home is not None and home in tree:
         units = reach_units(home, tree, services.settings.volunteers.match_levels_up)
-    found = await repos(services).activities.upcoming(ctx.now(), units)
+    found = await services.store.activities.upcoming(ctx.now(), units)
     lines = [activity_text(services, a, me.lang, tree) for a in found]
     text = ctx.texts(
         "activity.list",

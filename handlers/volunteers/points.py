@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain.points import month_bounds, month_key
 from bot.notices import outgoing
-from bot.notices.volunteers import repos, when
+from bot.notices.volunteers import when
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say
 
@@ -16,7 +16,7 @@ from handlers.kit.flows import NEW_PRIVATE, person_of, say
 async def show(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     services = ctx.services
-    found = repos(services)
+    found = services.store
     volunteer = await found.volunteers.get(me.user_id)
     if volunteer is None:
         await say(ctx, me, "points.not_volunteer")

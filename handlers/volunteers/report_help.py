@@ -23,7 +23,6 @@ from bot.notices.volunteers import (
     availability_names,
     lang_of,
     matching_volunteers,
-    repos,
     skill_names,
     team_name,
 )
@@ -85,7 +84,7 @@ async def matches_card(ctx: GridContext, me: Person, report: Report) -> Outgoing
     services = ctx.services
     tree = await ctx.units.tree()
     matched = await matching_volunteers(services, report.unit, skills_for(services, report))
-    invited = await repos(services).volunteers.invited_to(report.id or 0)
+    invited = await services.store.volunteers.invited_to(report.id or 0)
     lines, rows = [], []
     for v in matched[:10]:
         state = invited.get(v.user_id)
@@ -125,7 +124,7 @@ async def invite(
     volunteer_id: int | None,
 ) -> None:
     services = ctx.services
-    volunteer = await repos(services).volunteers.get(volunteer_id or 0)
+    volunteer = await services.store.volunteers.get(volunteer_id or 0)
     if volunteer is None or not volunteer.is_approved:
         await refuse(update, ctx, me, "common.stale_button")
         return
@@ -160,7 +159,7 @@ async def invite(
             outgoing.message(me.user_id, told),
         ]
 
-    made = await repos(services).volunteers.invite(
+    made = await services.store.volunteers.invite(
         report.id or 0, volunteer.user_id, me.user_id, ctx.now(), build
     )
     if made is None:
@@ -172,7 +171,7 @@ async def reply(
 ) -> None:
     """Records the volunteer's answer and tells the worker who invited them."""
     services = ctx.services
-    volunteers = repos(services).volunteers
+    volunteers = services.store.volunteers
     made = await volunteers.get_invite(invite_id or 0)
     if made is None:
         await refuse(update, ctx, me, "common.stale_button")

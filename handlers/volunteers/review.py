@@ -27,7 +27,7 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import lang_of, profile_fields, repos, skill_names, team_name
+from bot.notices.volunteers import lang_of, profile_fields, skill_names, team_name
 from bot.services import Services
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, person_of, say
@@ -95,7 +95,7 @@ async def on_decide(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     press = parse_press(update)
     user_id = press.int_arg(0) if press else None
-    volunteers = repos(ctx.services).volunteers
+    volunteers = ctx.services.store.volunteers
     volunteer = await volunteers.get(user_id) if user_id is not None else None
     staff = await ctx.people.staff(me.user_id)
     if press is None or volunteer is None or press.verb not in ("ok", "no"):
@@ -234,7 +234,7 @@ async def list_card(
     lang = me.lang
     skill = config.skills[s].code if s is not None else None
     team = config.teams[t].code if t is not None else None
-    found, total = await repos(services).volunteers.search(
+    found, total = await services.store.volunteers.search(
         subtree(unit, tree), skill=skill, team=team, offset=page * PAGE, limit=PAGE
     )
     lines = [describe(services, v, lang, tree) for v in found]

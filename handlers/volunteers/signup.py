@@ -27,7 +27,7 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import profile_fields, repos, skill_names
+from bot.notices.volunteers import profile_fields, skill_names
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
 from handlers.volunteers.common import (
@@ -51,7 +51,7 @@ NOUN = "volreg"
 async def start(update: Update, ctx: GridContext) -> None:
     """Shows the registration (with a button to redo it), or starts one."""
     me = await person_of(update, ctx)
-    existing = await repos(ctx.services).volunteers.get(me.user_id)
+    existing = await ctx.services.store.volunteers.get(me.user_id)
     if existing is None:
         await begin(ctx, me)
         return
@@ -356,7 +356,7 @@ async def submit(ctx: GridContext, me: Person, draft: Draft) -> None:
         ),
     )
     messages = [done, *await decision_messages(ctx.services, volunteer)]
-    await repos(ctx.services).volunteers.register(
+    await ctx.services.store.volunteers.register(
         volunteer, ctx.now(), messages, clear_draft_of=me.user_id
     )
 

@@ -21,7 +21,7 @@ from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import lang_of, repos
+from bot.notices.volunteers import lang_of
 from bot.notices.wishes import (
     announcement,
     claim_card,
@@ -49,7 +49,7 @@ async def load(update: Update, ctx: GridContext) -> tuple[Person, str, Wish | No
     me = await person_of(update, ctx)
     press = parse_press(update)
     wish_id = press.int_arg(0) if press else None
-    wish = await repos(ctx.services).wishes.get(wish_id) if wish_id is not None else None
+    wish = await ctx.services.store.wishes.get(wish_id) if wish_id is not None else None
     return me, press.verb if press else "", wish
 
 
@@ -68,7 +68,7 @@ def target(wish: Wish) -> str:
 
 async def may_claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> bool:
     """Tells whether ME may view and claim WISH (access.claim_wish); else refuses the press."""
-    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    volunteer = await ctx.services.store.volunteers.get(me.user_id)
     offered = me.user_id in await ctx.outbox.card_chats(offer_key(wish))
     refused = access.claim_wish(
         volunteer,
@@ -101,7 +101,7 @@ async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> Non
     """Claims the wish if it is still open; of two presses at once exactly one wins."""
     if not await may_claim(update, ctx, me, wish):
         return
-    volunteer = await repos(ctx.services).volunteers.get(me.user_id)
+    volunteer = await ctx.services.store.volunteers.get(me.user_id)
     try:
         after, event = domain.claim(wish, volunteer, ctx.now(), policy(ctx.services))
     except NotAllowed:
@@ -113,14 +113,14 @@ async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> Non
         return
     await answer(update)
     messages = await claimed_messages(ctx.services, after, me)
-    if not await repos(ctx.services).wishes.claim(after, event, messages):
+    if not await ctx.services.store.wishes.claim(after, event, messages):
         await say(ctx, me, "wish.taken_meanwhile", number=wish.number)
 
 
 async def claimed_messages(services: Services, wish: Wish, claimer: Person) -> list[Outgoing]:
     """Returns the claimer's card (with the contact), the resident's notice, redrawn offers."""
     tree = await services.units.tree()
-    volunteer = await repos(services).volunteers.get(claimer.user_id)
+    volunteer = await services.store.volunteers.get(claimer.user_id)
     assert volunteer is not None
     confirmer_lang = (await lang_of(services, [wish.confirmer]))[wish.confirmer]
     notice = services.texts(
@@ -181,7 +181,7 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
     assert message is not None
-    wish = await repos(ctx.services).wishes.get(int(draft.data.get("wish", 0)))
+    wish = await ctx.services.store.wishes.get(int(draft.data.get("wish", 0)))
     if wish is None:
         await ctx.drafts.clear(me.user_id, ctx.now())
         return
@@ -260,7 +260,7 @@ async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> N
         await award(conn, claimer, PointKind.WISH, wish.id, points, at)
 
     try:
-        await repos(ctx.services).wishes.save(
+        await ctx.services.store.wishes.save(
             after, event, messages, expect_version=wish.version, hook=earn
         )
     except StaleWish:
@@ -309,7 +309,7 @@ async def start_thanks(update: Update, ctx: GridContext, me: Person, wish: Wish)
 async def receive_thanks(update: Update, ctx: GridContext, draft: Draft) -> None:
     me = await person_of(update, ctx)
     message = update.effective_message
-    wish = await repos(ctx.services).wishes.get(int(draft.data.get("wish", 0)))
+    wish = await ctx.services.store.wishes.get(int(draft.data.get("wish", 0)))
     if wish is None or message is None:
         await ctx.drafts.clear(me.user_id, ctx.now())
         return
@@ -348,7 +348,7 @@ async def save(
     end_flow: bool = False,
 ) -> None:
     try:
-        await repos(ctx.services).wishes.save(
+        await ctx.services.store.wishes.save(
             after,
             event,
             messages,

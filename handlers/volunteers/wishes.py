@@ -31,7 +31,7 @@ from bot.domain.volunteers import (
 from bot.domain.wishes import OTHER, Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import area, lang_of, repos
+from bot.notices.volunteers import area, lang_of
 from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
 from bot.texts import Raw
@@ -306,7 +306,7 @@ async def post(ctx: GridContext, me: Person, draft: Draft) -> None:
             outgoing.message(me.user_id, note),
         ]
 
-    await repos(services).wishes.create(wish, events, messages, clear_draft_of=me.user_id)
+    await services.store.wishes.create(wish, events, messages, clear_draft_of=me.user_id)
 
 
 # Review ------------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ async def on_review(update: Update, ctx: GridContext) -> None:
     """Approves (and announces) or declines a pending wish; re-authorised on every press."""
     me = await person_of(update, ctx)
     press = parse_press(update)
-    wishes = repos(ctx.services).wishes
+    wishes = ctx.services.store.wishes
     wish = await wishes.get(press.int_arg(0) or 0) if press else None
     staff = await ctx.people.staff(me.user_id)
     tree = await ctx.units.tree()
@@ -361,7 +361,7 @@ async def list_command(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     services = ctx.services
     tree = await ctx.units.tree()
-    wishes = repos(services).wishes
+    wishes = services.store.wishes
     mine = await wishes.mine(me.user_id)
     lines = [line(services, w, me.lang, tree) for w in mine]
     text = ctx.texts(

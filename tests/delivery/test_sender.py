@@ -15,7 +15,6 @@ from bot.domain import reports as domain
 from bot.domain.reports import Report
 from bot.domain.units import Tier
 from bot.sender import GLOBAL_PER_SECOND, Pacer
-from storage import outbox as outbox_module
 from storage.outbox import Outgoing
 from tests.conftest import ADMIN, RESIDENT, WORKER_G1
 from tests.delivery.conftest import Live
@@ -198,22 +197,23 @@ async def test_a_group_that_removed_the_bot_is_reported_to_the_admin_chat(live):
     assert await live.services.outbox.is_unreachable(-100)
 
 
-async def test_a_migrated_group_gets_its_queue_at_the_new_id_and_bindings_follow(live):
+async def test_a_migrated_group_gets_its_queue_at_the_new_id_and_bindings_follow(live, monkeypatch):
+    from bot.app import MIGRATION_HOOKS
+
+    outbox = live.services.outbox
+    assert outbox.chat_moved == MIGRATION_HOOKS  # bindings and leaderboards follow
     group = live.fake.group(-100)
     moved: list[tuple[int, int]] = []
 
     async def follow(conn, old, new):
         moved.append((old, new))
 
-    outbox_module.MIGRATION_HOOKS.append(follow)
-    try:
-        group.migrate(-1001234)
-        await queue(live, message(-100, "一"), message(-100, "二"))
-        for _ in range(3):
-            await live.sender.drain_once()
-            live.advance(3.0)
-    finally:
-        outbox_module.MIGRATION_HOOKS.remove(follow)
+    monkeypatch.setattr(outbox, "chat_moved", (*MIGRATION_HOOKS, follow))
+    group.migrate(-1001234)
+    await queue(live, message(-100, "一"), message(-100, "二"))
+    for _ in range(3):
+        await live.sender.drain_once()
+        live.advance(3.0)
     assert moved == [(-100, -1001234)]
     assert live.fake.texts(-1001234) == ["一", "二"]
     assert await states(live) == {"sent": 2}

@@ -9,7 +9,6 @@ from bot.domain.care import VisitorKind
 from bot.domain.people import Role
 from bot.domain.reports import Status
 from bot.domain.volunteers import VolunteerStatus
-from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import (
     ADMIN,
@@ -136,7 +135,7 @@ async def test_forged_volunteer_decisions_and_lists_are_refused_and_recorded(har
     await press(harness, NEWCOMER, f"vol:ok:{NEWCOMER}")  # wrong person: themselves
     await press(harness, WORKER_G1, "vols:l:0:-:-:C1")  # wrong unit: above their grid
     await harness.send(updates.text(RESIDENT_2, "/volunteers"))  # a stranger
-    stored = await repos(harness.services).volunteers.get(NEWCOMER)
+    stored = await harness.services.store.volunteers.get(NEWCOMER)
     assert stored.status is VolunteerStatus.PENDING
     assert "13812345678" not in everything_sent_to(harness, RESIDENT_2)
     assert "13812345678" not in everything_sent_to(harness, SIBLING_COMMUNITY)
@@ -158,7 +157,7 @@ async def test_forged_activity_presses_are_refused_and_recorded(harness):
     await press(harness, VOLUNTEER_A, f"act:in:{activity_id}:{VOLUNTEER_A}")  # wrong person
     await press(harness, SIBLING_COMMUNITY, f"act:roster:{activity_id}")  # wrong unit
     assert "志愿者甲" not in everything_sent_to(harness, WORKER_G2)
-    signups = await repos(harness.services).activities.signups(activity_id)
+    signups = await harness.services.store.activities.signups(activity_id)
     assert [(s.volunteer_id, s.status) for s in signups] == [(VOLUNTEER_A, SignupStatus.GOING)]
     target = f"activity:{activity_id}"
     assert await refusals(harness) == [

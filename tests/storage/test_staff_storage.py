@@ -48,7 +48,7 @@ async def test_deactivated_staff_are_invisible_to_routing_lists_and_permissions(
         person = await people.get(WORKER_G1)
         assert person is None or person.staff is None
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 async def test_a_staff_member_removed_from_the_config_is_deactivated_and_comes_back(tmp_path):
@@ -62,14 +62,14 @@ async def test_a_staff_member_removed_from_the_config_is_deactivated_and_comes_b
         ]
         assert await services.people.staff(WORKER_G1) is not None
     finally:
-        await services.db.close()
+        await services.store.close()
     services = await services_for(tmp_path, clock)  # added back to the file
     try:
         assert (await services.people.staff(WORKER_G2)).unit == "G2"
         actions = [action for action, _, _ in await services.people.staff_events(WORKER_G2)]
         assert actions == ["deactivate", "reactivate"]
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 async def test_the_config_does_not_bring_back_someone_deactivated_in_chat(tmp_path):
@@ -78,7 +78,7 @@ async def test_the_config_does_not_bring_back_someone_deactivated_in_chat(tmp_pa
     try:
         await services.people.deactivate(HEAD_G1, ADMIN, clock())
     finally:
-        await services.db.close()
+        await services.store.close()
     services = await services_for(tmp_path, clock)  # still listed in the file
     try:
         assert await services.people.staff(HEAD_G1) is None
@@ -91,7 +91,7 @@ async def test_the_config_does_not_bring_back_someone_deactivated_in_chat(tmp_pa
         back = await services.people.staff(HEAD_G1)
         assert back is not None and (back.role, back.unit) == (Role.GRID_WORKER, "G2")
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 async def test_a_change_is_compare_and_set_and_recorded(tmp_path):
@@ -109,7 +109,7 @@ async def test_a_change_is_compare_and_set_and_recorded(tmp_path):
         assert (await people.staff(WORKER_G2)).role is Role.GRID_WORKER
         assert [a for a, _, _ in await people.staff_events(WORKER_G2)] == ["move"]
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 async def test_csv_staff_are_not_deactivated_by_the_config_sync(tmp_path):
@@ -120,12 +120,12 @@ async def test_csv_staff_are_not_deactivated_by_the_config_sync(tmp_path):
             [Staff(NEWCOMER, "新人", Role.GRID_WORKER, "G2")], "csv", clock()
         )
     finally:
-        await services.db.close()
+        await services.store.close()
     services = await services_for(tmp_path, clock)
     try:
         assert await services.people.staff(NEWCOMER) is not None
     finally:
-        await services.db.close()
+        await services.store.close()
 
 
 async def test_a_change_leaves_its_hand_over_pending_until_that_change_is_handed_over(tmp_path):
@@ -152,4 +152,4 @@ async def test_a_change_leaves_its_hand_over_pending_until_that_change_is_handed
         # Other meta rows are not taken for markers.
         assert await services.db.fetchone("SELECT 1 FROM meta WHERE key = 'units_version'")
     finally:
-        await services.db.close()
+        await services.store.close()

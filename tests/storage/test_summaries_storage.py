@@ -18,7 +18,7 @@ from bot.domain.summary import IsoWeek, roll_up
 from bot.domain.units import Tier, Unit, UnitTree
 from storage import summaries as summary_sql
 from storage.db import Database
-from storage.groups import Groups, nearest
+from storage.groups import Groups, follow_migration, nearest
 from storage.outbox import Outbox, Outgoing
 from storage.outbox_files import MissingFile, file_id, forget_old_files, load_file
 from storage.reports import Reports
@@ -223,7 +223,8 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_bindings_and_history(
     await groups.bind(binding(-1, "C1"), [])
     await groups.bind(binding(-1, "C1", Purpose.VOLUNTEERS), [])
     await summaries.queue(binding(-1, "C1"), W47, local(23, 9), lambda _: [], b"png")
-    await Outbox(stored).migrate_chat(-1, -1001, local(24, 9))  # what the sender does
+    # what the sender does, with the hook bot/app.py gives the outbox
+    await Outbox(stored, chat_moved=(follow_migration,)).migrate_chat(-1, -1001, local(24, 9))
     assert await groups.bindings(-1) == []
     assert {b.purpose for b in await groups.bindings(-1001)} == set(Purpose)
     assert await summaries.sent_weeks(-1001) == ["2026-W47"]

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from bot.domain.groups import Binding, Purpose
 from bot.domain.volunteers import Volunteer, VolunteerStatus
-from bot.notices.volunteers import repos
 from tests.conftest import Harness
 
 VOLUNTEER_A = 6001  # lives in building B1
@@ -48,7 +47,7 @@ async def volunteer(
 ) -> Volunteer:
     """Registers USER_ID as a volunteer straight in storage (approved unless told otherwise)."""
     await person(harness, user_id, name)
-    found = repos(harness.services).volunteers
+    found = harness.services.store.volunteers
     v = Volunteer(user_id, name, unit, skills=skills, availability=("weekend",), phone=phone)
     await found.register(v, harness.clock(), [])
     if status is not VolunteerStatus.PENDING:
@@ -60,7 +59,7 @@ async def volunteer(
 
 async def bind_group(harness: Harness, unit: str = "C1", chat_id: int = GROUP) -> None:
     binding = Binding(chat_id, unit, Purpose.VOLUNTEERS, 201, harness.clock(), "zh")
-    await repos(harness.services).groups.bind(binding, [])
+    await harness.services.store.groups.bind(binding, [])
 
 
 def answers(harness: Harness) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from bot.domain.wishes import WishStatus
-from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import RESIDENT_2, WORKER_G2
 from tests.handlers.volunteers.support import VOLUNTEER_A, VOLUNTEER_B, VOLUNTEER_C, answers
@@ -26,7 +25,7 @@ def everything_sent_since(harness, start: int) -> str:
 
 async def test_a_forged_claim_from_a_volunteer_not_offered_the_wish_reveals_nothing(harness):
     wish_id = await posted_and_approved(harness)
-    before = await repos(harness.services).wishes.get(wish_id)
+    before = await harness.services.store.wishes.get(wish_id)
     # C has the medical skill only and was not offered this repair wish.
     assert harness.texts_to(VOLUNTEER_C) == []
     start = len(harness.request.calls)
@@ -37,7 +36,7 @@ async def test_a_forged_claim_from_a_volunteer_not_offered_the_wish_reveals_noth
         assert private not in sent
     assert [c.method for c in harness.request.calls[start:]] == ["answerCallbackQuery"] * 2
     assert answers(harness)[-1].startswith("这个心愿没有推送给您")
-    assert await repos(harness.services).wishes.get(wish_id) == before
+    assert await harness.services.store.wishes.get(wish_id) == before
     assert await refusals(harness) == [
         (VOLUNTEER_C, "wish:claim", "wish_claim", f"wish:{wish_id}"),
         (VOLUNTEER_C, "wish:view", "wish_claim", f"wish:{wish_id}"),
@@ -47,7 +46,7 @@ async def test_a_forged_claim_from_a_volunteer_not_offered_the_wish_reveals_noth
 async def test_forged_presses_from_the_wrong_person_role_and_a_stranger_are_refused(harness):
     wish_id = await posted_and_approved(harness)
     await harness.send(updates.press(VOLUNTEER_A, f"wish:claim:{wish_id}"))
-    claimed = await repos(harness.services).wishes.get(wish_id)
+    claimed = await harness.services.store.wishes.get(wish_id)
     assert (claimed.status, claimed.claimer_id) == (WishStatus.CLAIMED, VOLUNTEER_A)
     start = len(harness.request.calls)
     forged = [
@@ -60,7 +59,7 @@ async def test_forged_presses_from_the_wrong_person_role_and_a_stranger_are_refu
     ]
     for user, verb, _ in forged:
         await harness.send(updates.press(user, f"wish:{verb}:{wish_id}"))
-    assert await repos(harness.services).wishes.get(wish_id) == claimed
+    assert await harness.services.store.wishes.get(wish_id) == claimed
     assert PHONE not in everything_sent_since(harness, start)
     assert await refusals(harness) == [
         (user, f"wish:{verb}", rule, f"wish:{wish_id}") for user, verb, rule in forged

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.domain.activities import SignupStatus
 from bot.jobs.volunteers import remind_activities
-from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G2
 from tests.handlers.volunteers.support import (
@@ -40,7 +39,7 @@ async def created(harness, capacity: str = "1") -> int:
     await harness.send(updates.press(COMMUNITY, "actnew:pick:C1"))
     assert "09:00" in harness.last_text(COMMUNITY)
     await harness.send(updates.press(COMMUNITY, "actnew:create"))
-    [activity] = await repos(harness.services).activities.upcoming(harness.clock())
+    [activity] = await harness.services.store.activities.upcoming(harness.clock())
     return activity.id
 
 
@@ -59,7 +58,7 @@ async def test_a_full_activity_waitlists_and_promotes_in_order_when_a_place_free
     await harness.send(updates.press(VOLUNTEER_B, f"act:join:{activity_id}"))
     # C is not matched but may join from /activities; they queue behind B.
     await harness.send(updates.press(VOLUNTEER_C, f"act:join:{activity_id}"))
-    signups = await repos(harness.services).activities.signups(activity_id)
+    signups = await harness.services.store.activities.signups(activity_id)
     assert [(s.volunteer_id, s.status) for s in signups] == [
         (VOLUNTEER_A, SignupStatus.GOING),
         (VOLUNTEER_B, SignupStatus.WAITLIST),
@@ -69,7 +68,7 @@ async def test_a_full_activity_waitlists_and_promotes_in_order_when_a_place_free
     await harness.send(updates.press(VOLUNTEER_A, f"act:leave:{activity_id}"))
     signups = {
         s.volunteer_id: s.status
-        for s in await repos(harness.services).activities.signups(activity_id)
+        for s in await harness.services.store.activities.signups(activity_id)
     }
     assert signups == {
         VOLUNTEER_A: SignupStatus.CANCELLED,
@@ -88,7 +87,7 @@ async def test_non_volunteers_cannot_sign_up(harness):
     await person(harness, RESIDENT, "王奶奶", unit="B1")
     await harness.send(updates.press(RESIDENT, f"act:join:{activity_id}"))
     assert answers(harness)[-1].startswith("只有审核通过的志愿者")
-    assert await repos(harness.services).activities.signups(activity_id) == []
+    assert await harness.services.store.activities.signups(activity_id) == []
 
 
 async def test_reminders_go_out_a_day_and_an_hour_before_once_each(harness):
@@ -131,7 +130,7 @@ async def test_the_organiser_checks_people_in_and_that_earns_points(harness):
     for other in (WORKER_G2, VOLUNTEER_A):
         await harness.send(updates.press(other, f"act:in:{activity_id}:{VOLUNTEER_A}"))
         assert answers(harness)[-1] == "您没有权限进行此操作。"
-    points = repos(harness.services).points
+    points = harness.services.store.points
     assert await points.balance(VOLUNTEER_A) == 0
     await harness.send(updates.press(COMMUNITY, f"act:in:{activity_id}:{VOLUNTEER_A}"))
     assert await points.balance(VOLUNTEER_A) == 5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.domain.points import PointKind
 from bot.jobs.volunteers import post_leaderboards
-from bot.notices.volunteers import repos
 from bot.usecases.reports import submit
 from storage.points import award
 from tests import updates
@@ -98,5 +97,5 @@ async def test_a_worker_finds_nearby_volunteers_for_a_report_and_invites_one(har
     assert "接受了" in harness.last_text(WORKER_G1)
     await harness.send(updates.press(VOLUNTEER_A, accept))
     assert answers(harness)[-1] == "这个邀请已经回复过了。"
-    assert await repos(harness.services).points.balance(VOLUNTEER_A) == 0  # no points for this
+    assert await harness.services.store.points.balance(VOLUNTEER_A) == 0  # no points for this
     assert "13700001111" not in all_text(harness, VOLUNTEER_A)

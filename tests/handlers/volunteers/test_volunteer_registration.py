@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.domain.volunteers import VolunteerStatus
-from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, STREET, WORKER_G1
 from tests.handlers.volunteers.support import (
@@ -41,7 +40,7 @@ async def register_newcomer(harness) -> None:
 
 async def test_a_resident_registers_and_community_staff_approve_in_chat(harness):
     await register_newcomer(harness)
-    stored = await repos(harness.services).volunteers.get(NEWCOMER)
+    stored = await harness.services.store.volunteers.get(NEWCOMER)
     assert stored is not None
     assert stored.status is VolunteerStatus.PENDING
     assert stored.skills == ("repair", "medical")
@@ -54,7 +53,7 @@ async def test_a_resident_registers_and_community_staff_approve_in_chat(harness)
     approve = harness.button(COMMUNITY, f"vol:ok:{NEWCOMER}")
 
     await harness.send(updates.press(COMMUNITY, approve))
-    assert (await repos(harness.services).volunteers.get(NEWCOMER)).is_approved
+    assert (await harness.services.store.volunteers.get(NEWCOMER)).is_approved
     assert "已通过" in harness.last_text(NEWCOMER)
     assert "已通过（陈社区）" in harness.last_text(COMMUNITY)
     assert harness.buttons(COMMUNITY) == []  # the card lost its buttons
@@ -70,7 +69,7 @@ async def test_a_grid_worker_cannot_decide_and_a_forged_decision_changes_nothing
     await harness.send(updates.press(NEWCOMER, f"vol:ok:{NEWCOMER}"))
     await harness.send(updates.press(COMMUNITY, "vol:ok:notanumber"))
     assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
-    stored = await repos(harness.services).volunteers.get(NEWCOMER)
+    stored = await harness.services.store.volunteers.get(NEWCOMER)
     assert stored.status is VolunteerStatus.PENDING
 
 

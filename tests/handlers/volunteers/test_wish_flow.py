@@ -6,7 +6,6 @@ import asyncio
 
 from bot.domain.wishes import WishStatus
 from bot.jobs.volunteers import nag_wishes
-from bot.notices.volunteers import repos
 from tests import updates
 from tests.conftest import COMMUNITY, HEAD_G1, RESIDENT, RESIDENT_2, WORKER_G1
 from tests.handlers.volunteers.support import (
@@ -43,7 +42,7 @@ async def posted_and_approved(harness) -> int:
     await harness.send(updates.photo(RESIDENT, "wish-photo"))
     await harness.send(updates.press(RESIDENT, "wishnew:kind:repair"))
     await harness.send(updates.press(RESIDENT, "wishnew:post"))
-    [wish] = await repos(harness.services).wishes.mine(RESIDENT)
+    [wish] = await harness.services.store.wishes.mine(RESIDENT)
     assert wish.status is WishStatus.PENDING
     assert "等待社区审核" in harness.last_text(RESIDENT)
     # The staff of the nearest staffed unit (the grid) review it, with the contact.
@@ -56,7 +55,7 @@ async def test_an_approved_wish_reaches_the_group_without_personal_data_and_matc
     harness,
 ):
     wish_id = await posted_and_approved(harness)
-    wish = await repos(harness.services).wishes.get(wish_id)
+    wish = await harness.services.store.wishes.get(wish_id)
     assert wish.status is WishStatus.OPEN
     group = all_text(harness, GROUP)
     assert wish.number in group and "第一网格" in group
@@ -78,13 +77,11 @@ async def test_two_volunteers_pressing_claim_at_the_same_moment_exactly_one_wins
         harness.send(updates.press(VOLUNTEER_B, claim), deliver=False),
     )
     await harness.deliver()
-    wish = await repos(harness.services).wishes.get(wish_id)
+    wish = await harness.services.store.wishes.get(wish_id)
     assert wish.status is WishStatus.CLAIMED
     assert wish.claimer_id in (VOLUNTEER_A, VOLUNTEER_B)
     loser = VOLUNTEER_B if wish.claimer_id == VOLUNTEER_A else VOLUNTEER_A
-    claims = [
-        e for e in await repos(harness.services).wishes.events(wish_id) if e.action == "claim"
-    ]
+    claims = [e for e in await harness.services.store.wishes.events(wish_id) if e.action == "claim"]
     assert len(claims) == 1
     # Only the winner sees the resident's contact and photo; the loser is told it is taken.
     assert PHONE in all_text(harness, wish.claimer_id)
@@ -114,14 +111,14 @@ async def test_a_later_claim_is_refused_and_shows_no_contact(harness):
 
 async def test_points_only_after_the_resident_confirms_the_proof(harness):
     wish_id = await posted_and_approved(harness)
-    points = repos(harness.services).points
+    points = harness.services.store.points
     await harness.send(updates.press(VOLUNTEER_A, f"wish:claim:{wish_id}"))
     await harness.send(updates.press(VOLUNTEER_A, f"wish:done:{wish_id}"))
     await harness.send(updates.text(VOLUNTEER_A, "修好了"))  # a photo is required
     assert "需要一张照片" in harness.last_text(VOLUNTEER_A)
-    assert (await repos(harness.services).wishes.get(wish_id)).status is WishStatus.CLAIMED
+    assert (await harness.services.store.wishes.get(wish_id)).status is WishStatus.CLAIMED
     await harness.send(updates.photo(VOLUNTEER_A, "proof-1", caption="换了新龙头"))
-    wish = await repos(harness.services).wishes.get(wish_id)
+    wish = await harness.services.store.wishes.get(wish_id)
     assert (wish.status, wish.proof_photo) == (WishStatus.DONE, "proof-1")
     [proof] = [
         c for c in harness.request.sent("sendPhoto", RESIDENT) if c.params["photo"] == "proof-1"
@@ -136,7 +133,7 @@ async def test_points_only_after_the_resident_confirms_the_proof(harness):
     assert await points.balance(VOLUNTEER_A) == 0
 
     await harness.send(updates.press(RESIDENT, f"wish:confirm:{wish_id}"))
-    assert (await repos(harness.services).wishes.get(wish_id)).status is WishStatus.CLOSED
+    assert (await harness.services.store.wishes.get(wish_id)).status is WishStatus.CLOSED
     assert await points.balance(VOLUNTEER_A) == 10
     assert "获得 10 积分" in all_text(harness, VOLUNTEER_A)
     await harness.send(updates.press(RESIDENT, f"wish:confirm:{wish_id}"))  # a second press
@@ -154,14 +151,14 @@ async def test_not_done_sends_it_back_and_a_release_offers_it_again(harness):
     await harness.send(updates.press(VOLUNTEER_A, f"wish:done:{wish_id}"))
     await harness.send(updates.photo(VOLUNTEER_A, "proof-1"))
     await harness.send(updates.press(RESIDENT, f"wish:redo:{wish_id}"))
-    assert (await repos(harness.services).wishes.get(wish_id)).status is WishStatus.CLAIMED
+    assert (await harness.services.store.wishes.get(wish_id)).status is WishStatus.CLAIMED
     assert "还没有完成" in all_text(harness, VOLUNTEER_A)
     await harness.send(updates.press(VOLUNTEER_A, f"wish:release:{wish_id}"))
-    wish = await repos(harness.services).wishes.get(wish_id)
+    wish = await harness.services.store.wishes.get(wish_id)
     assert (wish.status, wish.claimer_id) == (WishStatus.OPEN, None)
     assert harness.button(VOLUNTEER_B, f"wish:claim:{wish_id}")
     await harness.send(updates.press(VOLUNTEER_B, f"wish:claim:{wish_id}"))
-    assert (await repos(harness.services).wishes.get(wish_id)).claimer_id == VOLUNTEER_B
+    assert (await harness.services.store.wishes.get(wish_id)).claimer_id == VOLUNTEER_B
 
 
 async def test_staff_post_for_a_resident_without_telegram_and_it_is_announced_at_once(harness):
@@ -176,7 +173,7 @@ async def test_staff_post_for_a_resident_without_telegram_and_it_is_announced_at
     await harness.send(updates.text(COMMUNITY, "跳过"))
     await harness.send(updates.press(COMMUNITY, "wishnew:kind:medical"))
     await harness.send(updates.press(COMMUNITY, "wishnew:post"))
-    [wish] = await repos(harness.services).wishes.mine(COMMUNITY)
+    [wish] = await harness.services.store.wishes.mine(COMMUNITY)
     assert (wish.status, wish.resident_id, wish.unit) == (WishStatus.OPEN, None, "B3")
     assert "想请人陪我去医院复查" in all_text(harness, VOLUNTEER_C)
     assert "13500003333" not in all_text(harness, VOLUNTEER_C)
@@ -186,7 +183,7 @@ async def test_staff_post_for_a_resident_without_telegram_and_it_is_announced_at
     await harness.send(updates.press(VOLUNTEER_C, f"wish:done:{wish.id}"))
     await harness.send(updates.photo(VOLUNTEER_C, "proof-2"))
     await harness.send(updates.press(COMMUNITY, f"wish:confirm:{wish.id}"))
-    assert await repos(harness.services).points.balance(VOLUNTEER_C) == 10
+    assert await harness.services.store.points.balance(VOLUNTEER_C) == 10
 
 
 async def test_staff_cannot_walk_outside_their_area_when_posting(harness):
@@ -207,7 +204,7 @@ async def test_an_unclaimed_wish_nags_the_grid_staff_once_per_window(harness):
     assert await nag_wishes(services, harness.clock()) == 1
     assert await nag_wishes(services, harness.clock()) == 0  # compare-and-set: once
     await harness.deliver()
-    wish = await repos(services).wishes.get(wish_id)
+    wish = await services.store.wishes.get(wish_id)
     assert wish.number in harness.last_text(WORKER_G1) and "无人认领" in harness.last_text(
         WORKER_G1
     )
@@ -226,10 +223,10 @@ async def test_a_wish_can_be_declined_by_staff_and_the_resident_is_told(harness)
     await harness.send(updates.text(RESIDENT, "跳过"))
     await harness.send(updates.press(RESIDENT, "wishnew:kind:other"))
     await harness.send(updates.press(RESIDENT, "wishnew:post"))
-    [wish] = await repos(harness.services).wishes.mine(RESIDENT)
+    [wish] = await harness.services.store.wishes.mine(RESIDENT)
     await harness.send(updates.press(RESIDENT, f"wish:ok:{wish.id}"))  # a resident cannot
     assert answers(harness)[-1] == "您没有权限进行此操作。"
     await harness.send(updates.press(HEAD_G1, f"wish:no:{wish.id}"))
-    assert (await repos(harness.services).wishes.get(wish.id)).status is WishStatus.DECLINED
+    assert (await harness.services.store.wishes.get(wish.id)).status is WishStatus.DECLINED
     assert "未通过审核" in harness.last_text(RESIDENT)
     assert all_text(harness, GROUP) == ""

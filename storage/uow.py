@@ -1,0 +1,114 @@
+"""The store: every repository on one database, and the unit of work that writes with them.
+
+What bot/ sees of storage. Reads go through the repositories (each read is one snapshot);
+writes go inside `async with store.transaction() as tx:` where every repository method joins
+that one transaction (storage/db.py), so a use case's writes, its outbox rows and the draft it
+clears commit together or not at all. A PostgreSQL backend would implement the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from storage import outbox_files
+from storage.activities import Activities
+from storage.care import Households
+from storage.db import Database
+from storage.deadlines import Deadlines
+from storage.drafts import Drafts
+from storage.groups import Groups
+from storage.inbox import Inbox
+from storage.monthly import ReportFigures
+from storage.outbox import ChatMoved, Outbox
+from storage.patrols import Patrols
+from storage.people import People
+from storage.points import Points
+from storage.privacy import Privacy
+from storage.refusals import Refusals
+from storage.reports import Reports
+from storage.summaries import Summaries
+from storage.units import Units
+from storage.volunteers import Volunteers
+from storage.wishes import Wishes
+
+__all__ = ["ChatMoved", "Store", "UnitOfWork", "open_store"]
+
+
+class UnitOfWork:
+    """One write transaction; every repository on it writes and reads inside that transaction."""
+
+    reports: Reports
+    people: People
+    units: Units
+    drafts: Drafts
+    outbox: Outbox
+    inbox: Inbox
+    privacy: Privacy
+    households: Households
+    patrols: Patrols
+    volunteers: Volunteers
+    wishes: Wishes
+    activities: Activities
+    points: Points
+    groups: Groups
+    summaries: Summaries
+    figures: ReportFigures
+    refusals: Refusals
+    deadlines: Deadlines
+
+
+class Store(UnitOfWork):
+    """Repositories for reads (each one snapshot) and transaction() for writes."""
+
+    def __init__(self, db: Database, *, chat_moved: Sequence[ChatMoved] = ()) -> None:
+        self.db = db
+        self.reports = Reports(db)
+        self.people = People(db)
+        self.units = Units(db)
+        self.drafts = Drafts(db)
+        self.outbox = Outbox(db, chat_moved=chat_moved)
+        self.inbox = Inbox(db)
+        self.privacy = Privacy(db)
+        self.households = Households(db)
+        self.patrols = Patrols(db)
+        self.volunteers = Volunteers(db)
+        self.wishes = Wishes(db)
+        self.activities = Activities(db)
+        self.points = Points(db)
+        self.groups = Groups(db)
+        self.summaries = Summaries(db)
+        self.figures = ReportFigures(db)
+        self.refusals = Refusals(db)
+        self.deadlines = Deadlines(db)
+
+    @asynccontextmanager
+    async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
+        """Yields the unit of work: commits when the block ends, rolls everything back if it
+        raises. Never await the network inside. COMPLETES_UPDATE: see Database.transaction."""
+        async with self.db.transaction(completes_update=completes_update):
+            yield self  # the same repositories: their writes join this transaction
+
+    @property
+    def on_commit(self) -> list[Callable[[], None]]:
+        """Callables told after each commit (the sender's wake-up, the fault watch)."""
+        callbacks: list[Callable[[], None]] = self.db.on_commit
+        return callbacks
+
+    async def load_file(self, ref: int) -> tuple[str, bytes]:
+        """Returns (filename, bytes) of an outbox file; raises outbox_files.MissingFile."""
+        return await outbox_files.load_file(self.db, ref)
+
+    async def forget_old_files(self, now: datetime, keep: timedelta) -> int:
+        """Deletes outbox files older than KEEP whose chat has nothing left to send."""
+        return await outbox_files.forget_old_files(self.db, now, keep)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_store(path: str | Path, *, chat_moved: Sequence[ChatMoved] = ()) -> Store:
+    """Opens (and migrates) the database at PATH."""
+    return Store(await Database(path).open(), chat_moved=chat_moved)
