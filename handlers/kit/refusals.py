@@ -10,8 +10,8 @@ from bot.context import GridContext
 from bot.domain.access import Rule
 from bot.domain.people import Person
 from bot.notices import buttons, outgoing
+from bot.usecases.results import refuse
 from handlers.kit.presses import answer
-from storage.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,4 @@ async def record(
     For handlers that answer the refusal their own way. A failure to record is logged (ids
     only) and never fails the update: the refusal itself already stands.
     """
-    refusal = Refusal(user_id, action, rule.value, target, ctx.now())
-    try:
-        await ctx.store.refusals.record(refusal)
-    except Exception:
-        log.warning("could not record a refusal by rule %s", rule.value, exc_info=True)
+    await refuse(ctx.services, user_id, rule, target, action, at=ctx.now())
