@@ -21,6 +21,15 @@ from storage.uow import Store
 from tests.fakes import FakeClock, RecordingRequest
 
 DATA = Path(__file__).parent / "data"
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place."""
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
 
 # Staff in tests/data/config.toml
 WORKER_G1 = 101
