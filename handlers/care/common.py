@@ -28,6 +28,7 @@ from bot.texts import Raw
 from handlers.kit.flows import person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.care import Households
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -62,23 +63,6 @@ async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb])
         await say(ctx, me, "common.stale_button")
         return
     await verbs[press.verb](ctx, me, press)
-
-
-async def say(
-    ctx: GridContext,
-    me: Person,
-    key: str,
-    *,
-    markup: dict | None = None,
-    end_flow: bool = False,
-    **params: object,
-) -> None:
-    """Queues one message to ME; with END_FLOW it ends their conversation in the same commit."""
-    message = outgoing.message(me.user_id, ctx.texts(key, me.lang, **params), markup=markup)
-    if end_flow:
-        await ctx.drafts.clear(me.user_id, ctx.now(), [message])
-    else:
-        await ctx.outbox.send([message], ctx.now())
 
 
 async def draft_at(ctx: GridContext, me: Person, flow: str, *steps: str) -> Draft | None:

@@ -22,7 +22,6 @@ from handlers.care.common import (
     cadence_prompt,
     care_staff,
     chosen_visitor,
-    say,
     scope_of,
     store,
     tell_assigned,
@@ -30,6 +29,7 @@ from handlers.care.common import (
 )
 from handlers.kit.flows import person_of
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.care import StaleHousehold
 from storage.outbox import Outgoing
 

@@ -35,7 +35,6 @@ from handlers.care.common import (
     draft_at,
     picked_unit,
     run_press,
-    say,
     skip_markup,
     store,
     tell_assigned,
@@ -45,6 +44,7 @@ from handlers.care.common import (
 from handlers.care.household_card import MANAGE_VERBS, list_households
 from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.drafts import Draft
 
 FLOW = HOUSEHOLD

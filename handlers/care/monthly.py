@@ -10,8 +10,9 @@ from bot.domain import care as domain
 from bot.domain.care import HouseholdKind, Outcome
 from bot.domain.patrols import PatrolKind
 from bot.texts import Raw
-from handlers.care.common import PRIVATE, care_staff, say, scope_of, store
+from handlers.care.common import PRIVATE, care_staff, scope_of, store
 from handlers.kit.flows import person_of
+from handlers.kit.reply import say
 
 
 async def show_month(update: Update, ctx: GridContext) -> None:

@@ -24,13 +24,13 @@ from handlers.care.common import (
     draft_at,
     picked_unit,
     run_press,
-    say,
     skip_markup,
     unit_prompt,
 )
 from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.patrols import FindingTaken, Patrols, link_report

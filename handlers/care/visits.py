@@ -30,9 +30,10 @@ from bot.notices.wishes import review_messages
 from bot.texts import Raw
 from bot.usecases.care import care_policy
 from bot.usecases.reports import submit
-from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, say, skip_markup, store
+from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, skip_markup, store
 from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.care import StaleHousehold, record_visit
 from storage.drafts import Draft
 from storage.outbox import Outgoing

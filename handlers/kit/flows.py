@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from telegram import Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import GridContext
 from bot.domain.people import Person
-from bot.notices import outgoing
+from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -102,28 +101,6 @@ async def dispatch(update: Update, ctx: GridContext) -> None:
     if await offer_idle(update, ctx, me):
         return
     await say(ctx, me, "common.not_understood")
-
-
-async def say(
-    ctx: GridContext,
-    me: Person,
-    key: str,
-    *,
-    markup: dict | None = None,
-    collapse_key: str | None = None,
-    not_before: datetime | None = None,
-    **params: object,
-) -> None:
-    """Queues one message in ME's language to ME's private chat."""
-    text = ctx.texts(key, me.lang, **params)
-    await ctx.outbox.send(
-        [
-            outgoing.message(
-                me.user_id, text, markup=markup, collapse_key=collapse_key, not_before=not_before
-            )
-        ],
-        ctx.now(),
-    )
 
 
 def text_of(message: Message) -> str | None:

@@ -19,7 +19,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.images import MAX_BYTES, NotAnImage, strip_image
-from handlers.kit.flows import say
+from handlers.kit.reply import say
 
 log = logging.getLogger(__name__)
 MAX_WAIT = 5.0  # seconds worth waiting out a 429 while the resident waits for the answer

@@ -15,8 +15,9 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 from bot.context import GridContext
 from bot.domain.limits import Verdict, Window, report_refusal
 from bot.domain.people import Person
-from handlers.kit.flows import person_of, say
+from handlers.kit.flows import person_of
 from handlers.kit.presses import answer
+from handlers.kit.reply import say
 
 
 @dataclass

@@ -23,9 +23,10 @@ from bot.notices.buttons import Press, button, keyboard, parse
 from bot.notices.reports import Cards
 from bot.usecases.deadlines import Situation
 from bot.usecases.reports import save_move
-from handlers.kit.flows import StepCallback, person_of, say
+from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import record
+from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.reports import StaleReport

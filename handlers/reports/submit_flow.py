@@ -18,9 +18,10 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import parse
 from bot.usecases.reports import submit as submit_report
-from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of
 from handlers.kit.image_files import photo_from_file
 from handlers.kit.limits import report_refused
+from handlers.kit.reply import say
 from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
 from handlers.residents.place import (
     answer,

@@ -16,8 +16,9 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards
 from bot.texts import Texts
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 
 SHOWN = 25  # lines in one message: 25 lines of ~120 characters stay under Telegram's 4096
 PER_ROW = 4  # card buttons per keyboard row

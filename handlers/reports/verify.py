@@ -20,8 +20,9 @@ from bot.domain.routing import refer_target
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.usecases.reports import save_move
-from handlers.kit.flows import StepCallback, offer_idle, person_of, say
+from handlers.kit.flows import StepCallback, offer_idle, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.residents.place import answer
 from storage.drafts import Draft
 from storage.outbox import Outgoing

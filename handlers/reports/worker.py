@@ -17,8 +17,9 @@ from bot.domain.people import Staff
 from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import transfer_targets
 from bot.notices.buttons import button
+from handlers.kit.reply import say
 from handlers.reports import worker_steps as worker_flows
-from handlers.reports.worker_press import Pressed, allowed, card_for, make_move, pressed, say
+from handlers.reports.worker_press import Pressed, allowed, card_for, make_move, pressed
 
 # The resident side owns ^report:(solved|unsolved|stars|nocomment):
 PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card):"

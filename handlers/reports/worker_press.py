@@ -18,6 +18,7 @@ from bot.usecases.reports import save_move
 from handlers.kit.flows import person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import action_of, record
+from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.reports import StaleReport
@@ -45,17 +46,6 @@ class Pressed:
     report: Report
     verb: str
     args: tuple[str, ...]  # what follows the report id in the callback data
-
-
-async def say(
-    ctx: GridContext, me: Person, key: str, *, end_flow: bool = False, **params: object
-) -> None:
-    """Queues one message to ME; with END_FLOW it also ends their conversation in that commit."""
-    message = outgoing.message(me.user_id, ctx.texts(key, me.lang, **params))
-    if end_flow:
-        await ctx.drafts.clear(me.user_id, ctx.now(), [message])
-    else:
-        await ctx.outbox.send([message], ctx.now())
 
 
 async def pressed(update: Update, ctx: GridContext) -> Pressed | None:

@@ -16,6 +16,7 @@ from bot.domain.routing import refer_target
 from bot.notices import outgoing
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
+from handlers.kit.reply import say
 from handlers.reports.worker_press import (
     NOTE_LIMIT,
     Pressed,
@@ -26,7 +27,6 @@ from handlers.reports.worker_press import (
     card_for,
     finish,
     read_note,
-    say,
 )
 from storage.drafts import Draft
 

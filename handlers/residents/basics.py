@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
+from handlers.kit.reply import say
 from handlers.residents import profile as resident
 from handlers.staff import invite_links as invites
 from storage.faults import fault_kind

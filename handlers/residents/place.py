@@ -19,9 +19,10 @@ from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
-from handlers.kit.flows import PlaceDone, StepCallback, flows_of, offer_idle, person_of, say
+from handlers.kit.flows import PlaceDone, StepCallback, flows_of, offer_idle, person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 

@@ -21,8 +21,9 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.texts import pick_language
 from handlers.care.common import store
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say, text_of
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, text_of
 from handlers.kit.presses import answer
+from handlers.kit.reply import say
 from handlers.residents.place import LOCATION, location_request, pressed
 from storage.drafts import Draft
 

@@ -16,8 +16,9 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.notices.reports import Cards
 from bot.texts import LANGUAGES, load_catalog
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.reports import submit_flow as report_flow
 from handlers.residents import place as registration
 from handlers.residents.place import answer, request_keyboard

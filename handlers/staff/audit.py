@@ -10,8 +10,9 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.notices import outgoing
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 
 DAYS = 7
 LATEST = 20

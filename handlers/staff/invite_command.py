@@ -19,8 +19,9 @@ from bot.domain.people import Role
 from bot.domain.staffing import roles_for
 from bot.importer import ROLE_NAMES
 from bot.usecases.staff import create_link
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.staff.manage import manager, place, role_name
 
 log = logging.getLogger(__name__)

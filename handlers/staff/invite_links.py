@@ -20,7 +20,7 @@ from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.texts import Raw
-from handlers.kit.flows import say
+from handlers.kit.reply import say
 from handlers.residents import profile as resident
 from storage.outbox import Outgoing
 from storage.people import InviteError

@@ -27,9 +27,10 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
 from bot.usecases.staff import hand_over
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import walk_keyboard, walk_target
 from storage.drafts import Draft
 from storage.outbox import Outgoing

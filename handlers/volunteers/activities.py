@@ -32,8 +32,9 @@ from bot.notices.activities import (
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, skill_names
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import (
     answer,
     parse_press,

@@ -10,7 +10,8 @@ from bot.domain.points import month_bounds, month_key
 from bot.notices import outgoing
 from bot.notices.volunteers import when
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
+from handlers.kit.reply import say
 
 
 async def show(update: Update, ctx: GridContext) -> None:

@@ -28,8 +28,9 @@ from bot.notices.volunteers import (
 )
 from bot.services import Services
 from bot.texts import Raw
-from handlers.kit.flows import person_of, say
+from handlers.kit.flows import person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import answer, parse_press, refuse
 from storage.outbox import Outgoing
 from storage.volunteers import Invite

@@ -30,8 +30,9 @@ from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, profile_fields, skill_names, team_name
 from bot.services import Services
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import answer, parse_press, refuse
 from storage.outbox import Outgoing
 

@@ -29,7 +29,8 @@ from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import profile_fields, skill_names
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from handlers.kit.reply import say
 from handlers.volunteers.common import (
     answer,
     parse_press,

@@ -32,9 +32,10 @@ from bot.notices.wishes import (
 )
 from bot.services import Services
 from bot.usecases.wishes import policy
-from handlers.kit.flows import StepCallback, person_of, say
+from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import answer, parse_press, refuse
 from storage.drafts import Draft
 from storage.outbox import Outgoing

@@ -36,9 +36,10 @@ from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.wishes import policy
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, say
+from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
+from handlers.kit.reply import say
 from handlers.volunteers.common import (
     answer,
     parse_press,
