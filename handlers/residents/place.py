@@ -14,14 +14,12 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
-from bot.domain import access
 from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, parse
+from bot.notices.buttons import Press, button, keyboard
 from handlers.kit.flows import PlaceDone, StepCallback, flows_of, offer_idle, person_of
-from handlers.kit.presses import answer
-from handlers.kit.refusals import deny
+from handlers.kit.presses import answer, press_of
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -63,27 +61,14 @@ async def pressed(
 ) -> tuple[Person, Draft, Press] | None:
     """Returns the presser, their draft and the press if it belongs to the current prompt.
 
-    Anything else (someone else's message, an old prompt, a finished draft) is answered with
-    why, and None is returned; a press that fits is left for the caller to answer.
+    Anything else (someone else's chat, an old prompt, a finished draft) is answered with why,
+    and None is returned; a press that fits is left for the caller to answer.
     """
-    query = update.callback_query
-    assert query is not None
-    me = await person_of(update, ctx)
-    press = parse(query.data)
-    chat_id = query.message.chat.id if query.message is not None else None
-    if (refused := access.own_chat(me.user_id, chat_id)) is not None:
-        await deny(update, ctx, me, refused, None)
+    found = await press_of(update, ctx, steps=steps, nonce=True, own_chat=True, answer_first=False)
+    if found is None:
         return None
-    draft = await ctx.drafts.get(me.user_id)
-    if (
-        press is None
-        or draft is None
-        or draft.step not in steps
-        or not press.args
-        or draft.data.get("n") != press.args[0]
-    ):
-        await answer(update, ctx.texts("common.stale_button", me.lang))
-        return None
+    me, press, draft = found
+    assert draft is not None
     return me, draft, press
 
 
