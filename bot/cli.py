@@ -235,6 +235,7 @@ def privacy_policy(settings: Settings) -> list[str]:
         f"  - closed reports keep reporter, contact, text, location, photos: {p.case_years} years,"
         " then de-identified (figures kept)",
         f"  - 五必访 visit notes: {p.care_note_days} days",
+        f"  - refused presses and commands (/audit): {p.audit_days} days",
         "  - a resident erases everything with /delete_my_data; staff erase a household"
         " with a reason",
     ]

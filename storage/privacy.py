@@ -497,6 +497,12 @@ class Privacy:
                 (to_db(cut.care_notes), limit),
             )
             done["visit notes"] = cursor.rowcount
+            cursor = await conn.execute(
+                "DELETE FROM refusals WHERE id IN (SELECT id FROM refusals"
+                " INDEXED BY refusals_at WHERE at < ? LIMIT ?)",
+                (to_db(cut.audit), limit),
+            )
+            done["refusals"] = cursor.rowcount
         return done
 
 

@@ -52,18 +52,20 @@ class Retention:
     draft_days: int = 7
     case_years: int = 3
     care_note_days: int = 730
+    audit_days: int = 180
     batch: int = 500
 
 
 @dataclass(frozen=True, slots=True)
 class Cutoffs:
     """Rows older than these go (UTC): raw payloads and sent bodies, drafts, closed reports'
-    personal fields (by their last change), visit notes."""
+    personal fields (by their last change), visit notes, refused presses."""
 
     raw: datetime
     drafts: datetime
     cases: datetime
     care_notes: datetime
+    audit: datetime
     batch: int
 
 
@@ -74,5 +76,6 @@ def cutoffs(policy: Retention, now: datetime) -> Cutoffs:
         drafts=now - timedelta(days=policy.draft_days),
         cases=now - timedelta(days=policy.case_years * DAYS_PER_YEAR),
         care_notes=now - timedelta(days=policy.care_note_days),
+        audit=now - timedelta(days=policy.audit_days),
         batch=policy.batch,
     )

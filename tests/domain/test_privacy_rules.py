@@ -71,6 +71,8 @@ def test_only_people_without_a_staff_record_may_erase_themselves(person, allowed
         (Retention(), "cases", 3 * 365),
         (Retention(case_years=1), "cases", 365),
         (Retention(), "care_notes", 730),
+        (Retention(), "audit", 180),
+        (Retention(audit_days=7), "audit", 7),
     ],
 )
 def test_cutoffs_count_back_from_now(policy, field, days):
