@@ -51,6 +51,7 @@ async def show_notice(update: Update, ctx: GridContext) -> None:
         draft_days=p.draft_days,
         case_years=p.case_years,
         care_note_days=p.care_note_days,
+        backup_days=ctx.services.settings.backup.keep,
     )
 
 
