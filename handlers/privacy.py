@@ -63,7 +63,8 @@ async def ask_erase(ctx: GridContext, me: Person) -> None:
     if not privacy_rules.may_erase_self(me):
         await say(ctx, me, "privacy.staff")
         return
-    held, t, lang = await ctx.services.privacy.holdings(me.user_id), ctx.texts, me.lang
+    held = await ctx.services.privacy.holdings(me.user_id, ctx.now())
+    t, lang = ctx.texts, me.lang
     items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
     markup = keyboard(
         [

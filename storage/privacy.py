@@ -361,7 +361,8 @@ class Privacy:
     def __init__(self, db: Database):
         self.db = db
 
-    async def holdings(self, uid: int) -> Holdings:
+    async def holdings(self, uid: int, now: datetime) -> Holdings:
+        """Returns what the bot holds of UID, and what an erasure at NOW hands on."""
         row = await self.db.fetchone(
             """
             SELECT
@@ -372,9 +373,14 @@ class Privacy:
                 WHERE posted_by = :uid OR resident_id = :uid OR claimer_id = :uid) AS wishes,
               (SELECT COUNT(*) FROM volunteers WHERE user_id = :uid) AS volunteer,
               (SELECT COUNT(*) FROM report_photos p JOIN reports r ON r.id = p.report_id
-                WHERE r.reporter_id = :uid) AS photos
+                WHERE r.reporter_id = :uid) AS photos,
+              (SELECT COUNT(*) FROM wishes
+                WHERE claimer_id = :uid AND status = 'claimed') AS claimed,
+              (SELECT COUNT(*) FROM signups s JOIN activities a ON a.id = s.activity_id
+                WHERE s.volunteer_id = :uid AND s.status IN ('going', 'waitlist')
+                AND a.starts_at > :now) AS signups
             """,
-            {"uid": uid},
+            {"uid": uid, "now": to_db(now)},
         )
         assert row is not None
         return Holdings(
@@ -384,6 +390,8 @@ class Privacy:
             int(row["wishes"]),
             bool(row["volunteer"]),
             int(row["photos"]),
+            int(row["claimed"]),
+            int(row["signups"]),
         )
 
     async def erase(

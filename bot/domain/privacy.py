@@ -21,6 +21,8 @@ class Holdings:
     wishes: int
     volunteer: bool
     photos: int
+    claimed: int = 0  # wishes they claimed and have not finished: offered again
+    signups: int = 0  # places in activities not yet started: handed to the waitlist
 
 
 def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
@@ -34,6 +36,10 @@ def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
         items.append(("privacy.item_wishes", {"count": held.wishes}))
     if held.volunteer:
         items.append(("privacy.item_volunteer", {}))
+    if held.claimed:
+        items.append(("erasure.item_claimed", {"count": held.claimed}))
+    if held.signups:
+        items.append(("erasure.item_signups", {"count": held.signups}))
     items.append(("privacy.item_raw", {}))
     return items
 
