@@ -6,7 +6,7 @@ Taking part: "act:<verb>:<id>[:<volunteer>]" — view, join, leave, roster, in (
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -21,6 +21,7 @@ from bot.domain.activities import Activity, SignupStatus
 from bot.domain.people import Person, Role, Staff
 from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, reach_units, subtree
+from bot.services import Services
 from bot.texts import Raw
 from handlers import buttons, outgoing
 from handlers.access import deny
@@ -306,6 +307,16 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
         outgoing.message(me.user_id, ctx.texts("activity.left", me.lang, title=activity.title)),
     ]
 
+    done, _moved = await repos(services).activities.cancel(
+        activity, me.user_id, ctx.now(), mine, promotion(services, activity)
+    )
+    if not done:
+        await say(ctx, me, "activity.not_signed", title=activity.title)
+
+
+def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
+    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
+
     async def promoted(volunteer_id: int) -> list[Outgoing]:
         lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
         return [
@@ -315,11 +326,7 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
             await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
         ]
 
-    done, _moved = await repos(services).activities.cancel(
-        activity, me.user_id, ctx.now(), mine, promoted
-    )
-    if not done:
-        await say(ctx, me, "activity.not_signed", title=activity.title)
+    return promoted
 
 
 async def roster(

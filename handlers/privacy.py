@@ -1,8 +1,10 @@
 """Privacy: /privacy (the notice), /delete_my_data (and its button under /me), consent to use a
 shared location, and staff erasing a 五必访 household with a reason.
 
-Erasure is in storage/privacy.py (table-driven, one commit). Its confirmation is the answer to
-the press, not an outbox row: a row to the person's chat would carry the very id just erased.
+Erasure is in storage/privacy.py (table-driven, one commit); an erased volunteer's claimed
+wishes and coming sign-ups are handed on first, in that commit (handlers/volunteer_erasure.py).
+Its confirmation is the answer to the press, not an outbox row: a row to the person's chat
+would carry the very id just erased.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from handlers.buttons import answer, button, keyboard, parse
 from handlers.care_common import store
 from handlers.flows import NEW_PRIVATE, person_of, say, step, text_of
 from handlers.register import LOCATION, location_request, pressed
+from handlers.volunteer_erasure import loose_ends
 from storage.drafts import Draft
 
 HOUSEHOLD_FLOW = "hherase"
@@ -48,6 +51,7 @@ async def show_notice(update: Update, ctx: GridContext) -> None:
         draft_days=p.draft_days,
         case_years=p.case_years,
         care_note_days=p.care_note_days,
+        backup_days=ctx.services.settings.backup.keep,
     )
 
 
@@ -59,7 +63,8 @@ async def ask_erase(ctx: GridContext, me: Person) -> None:
     if not privacy_rules.may_erase_self(me):
         await say(ctx, me, "privacy.staff")
         return
-    held, t, lang = await ctx.services.privacy.holdings(me.user_id), ctx.texts, me.lang
+    held = await ctx.services.privacy.holdings(me.user_id, ctx.now())
+    t, lang = ctx.texts, me.lang
     items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
     markup = keyboard(
         [
@@ -96,7 +101,8 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
             await ask_erase(ctx, me)
         return
     marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
-    await ctx.services.privacy.erase(user.id, ctx.now(), marker)
+    now = ctx.now()
+    await ctx.services.privacy.erase(user.id, now, marker, loose_ends(ctx.services, user.id, now))
     with contextlib.suppress(TelegramError):
         await query.answer(ctx.texts("privacy.erased", lang), show_alert=True)
 

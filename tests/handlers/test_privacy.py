@@ -34,8 +34,10 @@ async def test_privacy_shows_what_is_kept_who_sees_it_how_long_and_how_to_erase(
 
 async def test_the_notice_follows_the_configured_retention(harness):
     harness.services.settings.privacy.raw_days = 14
+    harness.services.settings.backup.keep = 30
     await harness.send(updates.text(RESIDENT, "/privacy", lang="en"))
     assert "after 14 days" in harness.last_text(RESIDENT)
+    assert "backups go as the backups rotate, within 30 days" in harness.last_text(RESIDENT)
 
 
 async def test_start_shows_the_short_notice_to_new_and_registered_residents_and_staff(harness):
