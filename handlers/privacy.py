@@ -31,8 +31,13 @@ REASON_MIN = 2
 REASON_MAX = 200
 
 
-def short_notice(ctx: GridContext, lang: str) -> str:
-    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase."""
+def short_notice(ctx: GridContext, lang: str, *, staff: bool = False) -> str:
+    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase.
+
+    Staff get their own: their record is not theirs to erase, and what they hold is residents'.
+    """
+    if staff:
+        return ctx.texts("privacy.notice_staff", lang)
     p = ctx.services.settings.privacy
     return ctx.texts("privacy.notice_short", lang, raw_days=p.raw_days, case_years=p.case_years)
 

@@ -48,6 +48,16 @@ async def test_start_shows_the_short_notice_to_new_and_registered_residents_and_
     assert "/privacy" in harness.last_text(WORKER_G1)
 
 
+async def test_staff_are_greeted_with_the_staff_notice_not_the_residents_one(harness):
+    await harness.send(updates.text(WORKER_G1, "/start"))
+    greeting = harness.last_text(WORKER_G1)
+    assert "工作人员档案" in greeting and "请勿转发" in greeting
+    assert "/delete_my_data" not in greeting and "只保存您的住址楼栋" not in greeting
+    await harness.services.people.update(WORKER_G1, harness.clock(), lang="en")
+    await harness.send(updates.text(WORKER_G1, "/start"))
+    assert "your staff record" in harness.last_text(WORKER_G1)
+
+
 # Erasure edges -----------------------------------------------------------------------------
 
 
