@@ -10,6 +10,7 @@ would carry the very id just erased.
 from __future__ import annotations
 
 import contextlib
+import secrets
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -33,8 +34,13 @@ REASON_MIN = 2
 REASON_MAX = 200
 
 
-def short_notice(ctx: GridContext, lang: str) -> str:
-    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase."""
+def short_notice(ctx: GridContext, lang: str, *, staff: bool = False) -> str:
+    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase.
+
+    Staff get their own: their record is not theirs to erase, and what they hold is residents'.
+    """
+    if staff:
+        return ctx.texts("privacy.notice_staff", lang)
     p = ctx.services.settings.privacy
     return ctx.texts("privacy.notice_short", lang, raw_days=p.raw_days, case_years=p.case_years)
 
@@ -66,13 +72,24 @@ async def ask_erase(ctx: GridContext, me: Person) -> None:
     held = await ctx.services.privacy.holdings(me.user_id, ctx.now())
     t, lang = ctx.texts, me.lang
     items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
+    # Each question is a card of its own: "keep" closes it, and its buttons act only while
+    # its card exists, so a confirm button left from before an erasure (the cards of the
+    # chat go with it) cannot erase the person who starts again.
+    nonce = secrets.token_hex(3)
     markup = keyboard(
         [
-            [button(t("privacy.button_confirm", lang), "privacy", "erase")],
-            [button(t("privacy.button_keep", lang), "privacy", "keep")],
+            [button(t("privacy.button_confirm", lang), "privacy", "erase", nonce)],
+            [button(t("privacy.button_keep", lang), "privacy", "keep", nonce)],
         ]
     )
-    await say(ctx, me, "privacy.ask_erase", markup=markup, items="\n".join(items))
+    text = t("privacy.ask_erase", lang, items="\n".join(items))
+    await ctx.outbox.send(
+        [outgoing.card(me.user_id, erase_card(nonce), text, markup=markup)], ctx.now()
+    )
+
+
+def erase_card(nonce: str) -> str:
+    return f"erase:{nonce}"
 
 
 async def delete_my_data(update: Update, ctx: GridContext) -> None:
@@ -92,13 +109,21 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
     if press is None or not own or press.verb not in ("ask", "erase", "keep"):
         await answer(update, ctx.texts("common.not_allowed", lang))
         return
-    if press.verb != "erase" or not privacy_rules.may_erase_self(me):
+    if press.verb == "ask" or not privacy_rules.may_erase_self(me):
         await answer(update)
-        me = me if me is not None and me.lang else await person_of(update, ctx)
-        if press.verb == "keep":
-            await say(ctx, me, "privacy.kept")
-        else:
-            await ask_erase(ctx, me)
+        await ask_erase(ctx, me if me is not None and me.lang else await person_of(update, ctx))
+        return
+    nonce = press.args[0] if press.args else ""
+    # With no person left (pressed again after the erasure) erasing once more only wipes the
+    # raw updates of these presses; with a person, only the question's own buttons act.
+    live = me is None or user.id in await ctx.outbox.card_chats(erase_card(nonce))
+    if not live or (me is None and press.verb == "keep"):
+        await answer(update, ctx.texts("common.stale_button", lang))
+        return
+    if press.verb == "keep":
+        await answer(update)
+        kept = outgoing.card(user.id, erase_card(nonce), ctx.texts("privacy.kept", lang))
+        await ctx.outbox.send([kept], ctx.now())
         return
     marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
     now = ctx.now()
