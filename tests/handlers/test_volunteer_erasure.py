@@ -78,7 +78,7 @@ async def test_an_erased_volunteers_claimed_wish_is_offered_again_and_their_plac
     await harness.send(updates.text(VOLUNTEER_A, "/delete_my_data"))
     asked = harness.last_text(VOLUNTEER_A)
     assert "尚未完成的 1 个微心愿将退回" in asked and "1 个尚未开始的活动将取消报名" in asked
-    await harness.send(updates.press(VOLUNTEER_A, "privacy:erase"))
+    await harness.send(updates.press(VOLUNTEER_A, harness.button(VOLUNTEER_A, "privacy:erase")))
 
     wish = await repos(harness.services).wishes.get(wish_id)
     assert (wish.status, wish.claimer_id) == (WishStatus.OPEN, None)
