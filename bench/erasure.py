@@ -218,7 +218,7 @@ def main() -> None:
     parser.add_argument("--raw", type=int, default=100_000)
     args = parser.parse_args()
     figures = asyncio.run(measure(args.reports, args.others, args.raw))
-    common.show("7. erasure of a resident with 1,000 reports, and retention", figures)
+    common.show("8. erasure of a resident with 1,000 reports, and retention", figures)
 
 
 if __name__ == "__main__":

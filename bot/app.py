@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand
@@ -41,6 +41,9 @@ from storage import groups as group_rows
 from storage import points as point_rows
 from storage.db import Database
 from storage.outbox import ChatMoved
+
+if TYPE_CHECKING:
+    from bot.faults import Faults
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +188,21 @@ def register_handlers(app: Application) -> None:
 
 
 async def open_services(settings: Settings, clock: Clock) -> Services:
-    """Opens the database, loads the configured tree, staff and categories into it."""
+    """Opens the database, loads the configured tree, staff and categories into it.
+
+    Closes the database again if any of it fails (or is cancelled), so a retry after a storage
+    fault (bot/faults.py) starts afresh and leaves no connection behind.
+    """
     db = await Database(settings.database_path()).open()
+    try:
+        return await _load_config(settings, clock, db)
+    except BaseException:
+        await db.close()
+        raise
+
+
+async def _load_config(settings: Settings, clock: Clock, db: Database) -> Services:
+    """Returns the services on the open DB, with the config file's tree, categories and staff."""
     services = Services(
         settings=settings,
         db=db,
@@ -224,15 +240,22 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     return services
 
 
-async def initialize(app: Application) -> Services:
+async def initialize(app: Application, faults: Faults | None = None) -> Services:
     """Initialises the bot (getMe), opens the services and publishes the command menu.
 
     PTB runs post_init hooks only inside run_polling/run_webhook, which griddesk does not use
-    (bot/runner.py polls through the inbox), so start-up is spelled out here.
+    (bot/runner.py polls through the inbox), so start-up is spelled out here. With FAULTS, a
+    storage fault while opening (a locked database, a full disk) is waited out and the admin
+    chat told; without, it is raised.
     """
-    await app.initialize()
+    await app.initialize()  # getMe first: the admin chat can be told about a fault below
     settings: Settings = app.bot_data["settings"]
-    services = await open_services(settings, app.bot_data["clock"])
+    clock: Clock = app.bot_data["clock"]
+    if faults is None:
+        services = await open_services(settings, clock)
+    else:
+        services = await faults.wait_out(lambda: open_services(settings, clock), "start-up")
+        faults.attach(services)
     app.bot_data["services"] = services
     await set_commands(app, services)
     return services

@@ -235,6 +235,7 @@ def privacy_policy(settings: Settings) -> list[str]:
         f"  - closed reports keep reporter, contact, text, location, photos: {p.case_years} years,"
         " then de-identified (figures kept)",
         f"  - 五必访 visit notes: {p.care_note_days} days",
+        f"  - refused presses and commands (/audit): {p.audit_days} days",
         "  - a resident erases everything with /delete_my_data; staff erase a household"
         " with a reason",
     ]
@@ -423,7 +424,29 @@ def cmd_restore(args: argparse.Namespace) -> int:
     )
     if result.kept_aside is not None:
         print(f"The database it replaced is kept as {result.kept_aside}.")
+    for line in undone_warning(result.undone):
+        print(line)
     return 0
+
+
+def undone_warning(undone: tuple[tuple[str, str], ...] | None) -> list[str]:
+    """Returns the warning that a restore brought back data erased after the backup was taken."""
+    if undone is None:
+        return [
+            "Warning: the replaced database could not be read, so it is unknown whether"
+            " erasures made after this backup are undone; ask the office's data protection"
+            " officer (README: Backup and restore)."
+        ]
+    if not undone:
+        return []
+    lines = [
+        f"Warning: {len(undone)} erasure(s) made after this backup was taken are undone by this"
+        " restore: the data they removed is back. griddesk records when, not whom, so they"
+        " cannot be re-run; the office's data protection officer decides what to do"
+        " (README: Backup and restore). Erased at (UTC):"
+    ]
+    lines += [f"  - {at[:19].replace('T', ' ')} ({kind})" for kind, at in undone]
+    return lines
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

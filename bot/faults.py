@@ -8,6 +8,10 @@ The start notice goes straight to the Bot API: the outbox cannot be written duri
 It names the kind of fault only (no personal data). The end notice is an ordinary outbox row,
 written once a commit has succeeded and no fault followed it within SETTLE seconds, so a disk
 that is just on the edge of full does not send a notice for every write that squeezes in.
+
+A fault already present at start-up (opening the database, migrations, the config sync) is
+waited out the same way (Faults.wait_out, before the services exist; attach() once they do):
+`griddesk run` retries until it clears or a signal arrives, then starts normally.
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import Bot
 
 from bot.services import Services
+from bot.settings import Settings
+from bot.texts import Texts
 from storage.faults import fault_kind
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SETTLE = 2.0  # seconds without a new fault after a successful commit before the fault is over
 
@@ -58,13 +67,20 @@ class Faults:
     def __init__(
         self,
         bot: Bot,
-        services: Services,
+        services: Services | None = None,
         *,
+        settings: Settings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         settle: float = SETTLE,
     ):
+        """Watches SERVICES' database; before it is open (start-up), give SETTINGS instead."""
         self.bot = bot
-        self.services = services
+        self.services: Services | None = None
+        if services is not None:
+            settings = services.settings
+        assert settings is not None, "Faults needs the services or the settings"
+        self.settings = settings
+        self.texts = services.texts if services is not None else Texts(settings.default_language)
         self.monotonic = monotonic
         self.settle = settle
         self.kind: str | None = None  # the fault in progress, if any
@@ -74,7 +90,35 @@ class Faults:
         self.started_told = False  # the start notice reached the admin chat: an end one is owed
         self._committed = asyncio.Event()
         self._telling = asyncio.Lock()
+        if services is not None:
+            self.attach(services)
+
+    def attach(self, services: Services) -> None:
+        """Watches the commits of SERVICES' database, opened after a fault at start-up maybe.
+
+        Opening it committed the migrations and the config sync: a fault met on the way may be
+        over, which watch() decides once no new fault follows within the settle time.
+        """
+        self.services = services
         services.store.on_commit.append(self._on_commit)
+        if self.kind is not None:
+            self._on_commit()
+
+    async def wait_out(self, attempt: Callable[[], Awaitable[T]], where: str) -> T:
+        """Returns ATTEMPT()'s result, calling it again after each storage fault it meets.
+
+        Any other error is raised. Cancelling (a signal) stops the wait at once, or once SQLite
+        gives up on a lock it is waiting for (busy_timeout).
+        """
+        backoff = Backoff()
+        while True:
+            try:
+                return await attempt()
+            except Exception as exc:
+                if fault_kind(exc) is None:
+                    raise
+                await self.hit(exc, where)
+                await asyncio.sleep(backoff.next(exc))
 
     def _on_commit(self) -> None:
         if self.kind is not None:
@@ -97,13 +141,13 @@ class Faults:
             await self._tell_start(kind)
 
     async def _tell_start(self, kind: str) -> None:
-        chat = self.services.settings.telegram.admin_chat_id
+        chat = self.settings.telegram.admin_chat_id
         if chat is None:
             return
         async with self._telling:
             if self.started_told or self.kind is None:
                 return
-            texts = self.services.texts
+            texts = self.texts
             text = texts("faults.started", None, kind=texts(f"faults.kind_{kind}", None))
             try:
                 await self.bot.do_api_request(
@@ -133,12 +177,12 @@ class Faults:
 
     async def end(self) -> None:
         """Declares the fault over: logs it and queues the admin chat's end notice."""
-        if self.kind is None:
-            return
+        if self.kind is None or self.services is None:
+            return  # no fault, or the database is not open yet: it is not over
         seconds = max(0, round(self.monotonic() - self.since))
-        chat = self.services.settings.telegram.admin_chat_id
+        chat = self.settings.telegram.admin_chat_id
         if self.started_told and chat is not None:
-            texts = self.services.texts
+            texts = self.texts
             text = texts(
                 "faults.ended", None, kind=texts(f"faults.kind_{self.kind}", None), seconds=seconds
             )

@@ -27,7 +27,9 @@ async def run(app: Application, clock: Clock) -> int:
 
     Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a bug), so a
     supervisor restarts the bot or an operator sees why. A locked database or a full disk does
-    not end a task: they wait and retry (bot/faults.py).
+    not end a task: they wait and retry (bot/faults.py). Nor does it end start-up: opening the
+    database, its migrations and the config sync are retried until the fault clears or a
+    signal arrives (then 0). A bug at start-up, or a restore in progress, is raised as before.
     """
     # The poller and sender call do_api_request on purpose (raw dicts in, raw dicts out); PTB
     # would warn about that on every first call of each method.
@@ -38,12 +40,23 @@ async def run(app: Application, clock: Clock) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
 
-    services: Services = await initialize(app)
+    faults = Faults(app.bot, settings=app.bot_data["settings"])
+    starting = asyncio.create_task(initialize(app, faults), name="start")
+    stopper = asyncio.create_task(stop.wait(), name="stop")
+    await asyncio.wait([starting, stopper], return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # a signal while a storage fault holds start-up back
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await shutdown(app)
+        log.info("griddesk stopped while starting")
+        return 0
+    stopper.cancel()
+    services: Services = starting.result()  # a bug (or a restore in progress) is raised here
     status = 0
     try:
         me = app.bot.username
         log.info("griddesk started as @%s", me)
-        faults = Faults(app.bot, services)
         poller = Poller(
             app, services, timeout=services.settings.telegram.poll_timeout, faults=faults
         )

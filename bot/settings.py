@@ -336,6 +336,8 @@ class PrivacySettings(_Strict):
     draft_days: int = Field(default=7, ge=1, le=365)  # abandoned conversations
     case_years: int = Field(default=3, ge=1, le=30)  # closed reports keep their reporter this long
     care_note_days: int = Field(default=730, ge=30, le=3650)  # 五必访 visit notes
+    # refused presses (/audit): long enough to investigate abuse, then gone
+    audit_days: int = Field(default=180, ge=7, le=3650)
     batch: int = Field(default=500, ge=10, le=10000)  # rows per kind per sweep pass
 
 

@@ -49,6 +49,48 @@ async def _holding(conn: aiosqlite.Connection, activity_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+async def cancel_in(
+    conn: aiosqlite.Connection,
+    activity: Activity,
+    volunteer_id: int,
+    at: datetime,
+    messages: Sequence[Outgoing],
+    promoted: Callable[[int], Awaitable[list[Outgoing]]],
+) -> tuple[bool, int | None]:
+    """Activities.cancel inside CONN's commit (an erasure cancels a volunteer's sign-ups)."""
+    assert activity.id is not None
+    async with conn.execute(
+        "SELECT status FROM signups WHERE activity_id = ? AND volunteer_id = ?",
+        (activity.id, volunteer_id),
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row["status"] not in ("going", "waitlist"):
+        return False, None
+    await conn.execute(
+        "UPDATE signups SET status = 'cancelled', updated_at = ?"
+        " WHERE activity_id = ? AND volunteer_id = ?",
+        (to_db(at), activity.id, volunteer_id),
+    )
+    await outbox.add(conn, list(messages), at)
+    moved_up = None
+    if await _holding(conn, activity.id) < activity.capacity:
+        async with conn.execute(
+            "SELECT volunteer_id FROM signups WHERE activity_id = ? AND status = 'waitlist'"
+            " ORDER BY position LIMIT 1",
+            (activity.id,),
+        ) as cursor:
+            first = await cursor.fetchone()
+        if first is not None:
+            moved_up = int(first["volunteer_id"])
+            await conn.execute(
+                "UPDATE signups SET status = 'going', updated_at = ?"
+                " WHERE activity_id = ? AND volunteer_id = ? AND status = 'waitlist'",
+                (to_db(at), activity.id, moved_up),
+            )
+            await outbox.add(conn, await promoted(moved_up), at)
+    return True, moved_up
+
+
 class Activities:
     def __init__(self, db: Database):
         self.db = db
@@ -105,6 +147,17 @@ class Activities:
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM activities WHERE {where} ORDER BY starts_at, id LIMIT ?",
             (*params, limit),
+        )
+        return [_activity(row) for row in rows]
+
+    async def signed_up(self, volunteer_id: int, now: datetime) -> list[Activity]:
+        """Returns the activities starting after NOW that VOLUNTEER_ID holds a place or a
+        waitlist place in, soonest first."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM activities WHERE starts_at > ? AND id IN"
+            " (SELECT activity_id FROM signups WHERE volunteer_id = ?"
+            " AND status IN ('going', 'waitlist')) ORDER BY starts_at, id",
+            (to_db(now), volunteer_id),
         )
         return [_activity(row) for row in rows]
 
@@ -184,38 +237,8 @@ class Activities:
         Returns (cancelled, the promoted volunteer or None). PROMOTED(volunteer) gives the
         messages telling them, queued in the same commit.
         """
-        assert activity.id is not None
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT status FROM signups WHERE activity_id = ? AND volunteer_id = ?",
-                (activity.id, volunteer_id),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row["status"] not in ("going", "waitlist"):
-                return False, None
-            await conn.execute(
-                "UPDATE signups SET status = 'cancelled', updated_at = ?"
-                " WHERE activity_id = ? AND volunteer_id = ?",
-                (to_db(at), activity.id, volunteer_id),
-            )
-            await outbox.add(conn, list(messages), at)
-            moved_up = None
-            if await _holding(conn, activity.id) < activity.capacity:
-                async with conn.execute(
-                    "SELECT volunteer_id FROM signups WHERE activity_id = ? AND status = 'waitlist'"
-                    " ORDER BY position LIMIT 1",
-                    (activity.id,),
-                ) as cursor:
-                    first = await cursor.fetchone()
-                if first is not None:
-                    moved_up = int(first["volunteer_id"])
-                    await conn.execute(
-                        "UPDATE signups SET status = 'going', updated_at = ?"
-                        " WHERE activity_id = ? AND volunteer_id = ? AND status = 'waitlist'",
-                        (to_db(at), activity.id, moved_up),
-                    )
-                    await outbox.add(conn, await promoted(moved_up), at)
-        return True, moved_up
+            return await cancel_in(conn, activity, volunteer_id, at, messages, promoted)
 
     async def check_in(
         self,

@@ -45,6 +45,10 @@ class RestoreResult:
     version: int
     reports: int
     kept_aside: Path | None  # the database that was replaced, or None if there was none
+    # Erasures the replaced database recorded that the backup lacks: (kind, when), oldest first.
+    # The restore brings back what they erased; `erasures` says when, never whom. None: the
+    # replaced database could not be read (a damaged one is a reason to restore).
+    undone: tuple[tuple[str, str], ...] | None = ()
 
 
 def code_version() -> int:
@@ -207,6 +211,7 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
                 version, reports = verify(temporary)
             except BackupError as exc:  # name the file the operator gave, not our copy of it
                 raise BackupError(str(exc).replace(str(temporary), str(source))) from None
+            undone = erasures_missing(db_path, temporary)
             kept = _set_aside(db_path, at)
             os.replace(temporary, db_path)
             _fsync_folder(db_path.parent)
@@ -216,7 +221,40 @@ def restore(db_path: str | Path, source: str | Path, at: datetime) -> RestoreRes
             _remove_with_side_files(temporary)
     finally:
         lock.release()
-    return RestoreResult(db_path, version, reports, kept)
+    return RestoreResult(db_path, version, reports, kept, undone)
+
+
+def erasures_missing(current: Path, copy: Path) -> tuple[tuple[str, str], ...] | None:
+    """Returns the erasures (kind, when) recorded in CURRENT but not in COPY, oldest first: a
+    restore of COPY over CURRENT brings back what they erased. None if CURRENT is unreadable.
+
+    Compared by (kind, time, household) rather than by number: a database restored before
+    numbers its next erasures again from the backup's last one."""
+    if not current.is_file():
+        return ()
+    try:
+        found = _erasures(current)
+    except sqlite3.Error:
+        return None
+    known = set(_erasures(copy))
+    return tuple((kind, at) for kind, at, ref in found if (kind, at, ref) not in known)
+
+
+def _erasures(path: Path) -> list[tuple[str, str, int | None]]:
+    """Returns every erasure PATH records (none before migration 0008 made the table)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'erasures'"
+        ).fetchone()
+        if tables is None:
+            return []
+        return [
+            (kind, at, ref)
+            for kind, at, ref in conn.execute("SELECT kind, at, ref FROM erasures ORDER BY at, id")
+        ]
+    finally:
+        conn.close()
 
 
 def remove_leftovers(folder: Path, pattern: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +29,10 @@ from storage.outbox import Outgoing
 PSEUDONYM_BASE = 10**15  # below every Telegram chat id (groups reach about -10^13)
 EMPTY = "{}"  # an inbox payload or outbox body that was pruned or erased
 MIN_TERM = 2  # shorter strings would match everywhere; their columns are wiped all the same
+
+# Work an erasure does first, in its commit, while the person's ids are still in place (an
+# erased volunteer's claimed wishes go back to open, their coming sign-ups are cancelled).
+Before = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 class Do(StrEnum):
@@ -320,11 +324,16 @@ async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, a
     return cursor.rowcount
 
 
-async def erase_person(conn: aiosqlite.Connection, uid: int, at: datetime, marker: str) -> Erased:
+async def erase_person(
+    conn: aiosqlite.Connection, uid: int, at: datetime, marker: str, before: Before | None = None
+) -> Erased:
     """Erases UID from every table (ERASURE), the inbox and the outbox, inside CONN's commit.
 
-    MARKER replaces the person's strings inside other people's pending messages.
+    MARKER replaces the person's strings inside other people's pending messages. BEFORE runs
+    first, in the same commit (its rows and messages are then erased like any other).
     """
+    if before is not None:
+        await before(conn)
     erased = Erased()
     terms = await _terms(conn, uid)
     cursor = await conn.execute(
@@ -352,7 +361,8 @@ class Privacy:
     def __init__(self, db: Database):
         self.db = db
 
-    async def holdings(self, uid: int) -> Holdings:
+    async def holdings(self, uid: int, now: datetime) -> Holdings:
+        """Returns what the bot holds of UID, and what an erasure at NOW hands on."""
         row = await self.db.fetchone(
             """
             SELECT
@@ -363,9 +373,14 @@ class Privacy:
                 WHERE posted_by = :uid OR resident_id = :uid OR claimer_id = :uid) AS wishes,
               (SELECT COUNT(*) FROM volunteers WHERE user_id = :uid) AS volunteer,
               (SELECT COUNT(*) FROM report_photos p JOIN reports r ON r.id = p.report_id
-                WHERE r.reporter_id = :uid) AS photos
+                WHERE r.reporter_id = :uid) AS photos,
+              (SELECT COUNT(*) FROM wishes
+                WHERE claimer_id = :uid AND status = 'claimed') AS claimed,
+              (SELECT COUNT(*) FROM signups s JOIN activities a ON a.id = s.activity_id
+                WHERE s.volunteer_id = :uid AND s.status IN ('going', 'waitlist')
+                AND a.starts_at > :now) AS signups
             """,
-            {"uid": uid},
+            {"uid": uid, "now": to_db(now)},
         )
         assert row is not None
         return Holdings(
@@ -375,12 +390,17 @@ class Privacy:
             int(row["wishes"]),
             bool(row["volunteer"]),
             int(row["photos"]),
+            int(row["claimed"]),
+            int(row["signups"]),
         )
 
-    async def erase(self, uid: int, at: datetime, marker: str) -> Erased:
-        """Erases the person in one commit (nothing is queued: their chat is erased too)."""
+    async def erase(
+        self, uid: int, at: datetime, marker: str, before: Before | None = None
+    ) -> Erased:
+        """Erases the person in one commit, BEFORE's work first (nothing is queued to their
+        chat: it is erased too)."""
         async with self.db.transaction() as conn:
-            return await erase_person(conn, uid, at, marker)
+            return await erase_person(conn, uid, at, marker, before)
 
     async def has_consent(self, uid: int, kind: str) -> bool:
         row = await self.db.fetchone(
@@ -497,6 +517,12 @@ class Privacy:
                 (to_db(cut.care_notes), limit),
             )
             done["visit notes"] = cursor.rowcount
+            cursor = await conn.execute(
+                "DELETE FROM refusals WHERE id IN (SELECT id FROM refusals"
+                " INDEXED BY refusals_at WHERE at < ? LIMIT ?)",
+                (to_db(cut.audit), limit),
+            )
+            done["refusals"] = cursor.rowcount
         return done
 
 

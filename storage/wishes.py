@@ -72,6 +72,47 @@ async def _insert_event(conn: aiosqlite.Connection, wish_id: int, event: WishEve
     )
 
 
+async def save_in(
+    conn: aiosqlite.Connection,
+    wish: Wish,
+    event: WishEvent,
+    messages: Sequence[Outgoing],
+    *,
+    expect_version: int,
+    hook: Hook | None = None,
+) -> None:
+    """Writes the changed wish, its event and MESSAGES inside CONN's commit; StaleWish if
+    anybody changed it since EXPECT_VERSION (the caller's commit then rolls back)."""
+    cursor = await conn.execute(
+        "UPDATE wishes SET status = ?, claimer_id = ?, claimed_at = ?, proof_photo = ?,"
+        " proof_note = ?, done_at = ?, thanks = ?, approved_by = ?, nag_at = ?,"
+        " nags = ?, updated_at = ?, version = version + 1"
+        " WHERE id = ? AND version = ?",
+        (
+            wish.status.value,
+            wish.claimer_id,
+            to_db(wish.claimed_at),
+            wish.proof_photo,
+            wish.proof_note,
+            to_db(wish.done_at),
+            wish.thanks,
+            wish.approved_by,
+            to_db(wish.nag_at),
+            wish.nags,
+            to_db(wish.updated_at or event.at),
+            wish.id,
+            expect_version,
+        ),
+    )
+    if cursor.rowcount != 1:
+        raise StaleWish(wish.id)
+    assert wish.id is not None
+    await _insert_event(conn, wish.id, event)
+    if hook is not None:
+        await hook(conn)
+    await outbox.add(conn, list(messages), event.at)
+
+
 class Wishes:
     def __init__(self, db: Database):
         self.db = db
@@ -139,34 +180,7 @@ class Wishes:
         HOOK runs inside the same transaction (the points for a confirmed wish).
         """
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE wishes SET status = ?, claimer_id = ?, claimed_at = ?, proof_photo = ?,"
-                " proof_note = ?, done_at = ?, thanks = ?, approved_by = ?, nag_at = ?,"
-                " nags = ?, updated_at = ?, version = version + 1"
-                " WHERE id = ? AND version = ?",
-                (
-                    wish.status.value,
-                    wish.claimer_id,
-                    to_db(wish.claimed_at),
-                    wish.proof_photo,
-                    wish.proof_note,
-                    to_db(wish.done_at),
-                    wish.thanks,
-                    wish.approved_by,
-                    to_db(wish.nag_at),
-                    wish.nags,
-                    to_db(wish.updated_at or event.at),
-                    wish.id,
-                    expect_version,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise StaleWish(wish.id)
-            assert wish.id is not None
-            await _insert_event(conn, wish.id, event)
-            if hook is not None:
-                await hook(conn)
-            await outbox.add(conn, list(messages), event.at)
+            await save_in(conn, wish, event, messages, expect_version=expect_version, hook=hook)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return replace(wish, version=expect_version + 1)
@@ -200,6 +214,15 @@ class Wishes:
     async def get(self, wish_id: int) -> Wish | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM wishes WHERE id = ?", (wish_id,))
         return _wish(row) if row else None
+
+    async def claimed_by(self, user_id: int) -> list[Wish]:
+        """Returns the wishes USER_ID has claimed and not yet finished, oldest first."""
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM wishes WHERE claimer_id = ? AND status = 'claimed'"
+            " ORDER BY id",
+            (user_id,),
+        )
+        return [_wish(row) for row in rows]
 
     async def mine(self, user_id: int, limit: int = 20) -> list[Wish]:
         """Returns wishes USER_ID posted or claimed, newest first."""

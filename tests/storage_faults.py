@@ -58,3 +58,54 @@ async def short_busy_timeout(db: Database, milliseconds: int = 100) -> None:
     """Makes DB's writer give up on a lock after MILLISECONDS (10 s in production)."""
     assert db._writer is not None
     await db._writer.execute(f"PRAGMA busy_timeout={milliseconds}")
+
+
+class FullDiskFromOpen:
+    """Makes every write transaction of each database opened meanwhile fail with SQLITE_FULL
+    while `full` is set, migrations included (their script starts with BEGIN IMMEDIATE).
+
+    For faults present at start-up: it patches Database._connect with MONKEYPATCH, so it is in
+    place before the database exists, at the same driver calls as FullDisk.
+    """
+
+    def __init__(self, monkeypatch: Any):
+        self.full = True
+        self.refused = 0
+        self.opened = 0
+        original = Database._connect
+
+        def refuse(sql: str) -> None:
+            if self.full and sql.strip().upper().startswith("BEGIN"):
+                self.refused += 1
+                raise sqlite_error("database or disk is full", 13, "SQLITE_FULL")
+
+        async def connect(db: Database) -> Any:
+            conn = await original(db)
+            self.opened += 1
+            execute, executescript = conn.execute, conn.executescript
+
+            def checked_execute(sql: str, *args: Any, **kwargs: Any) -> Any:
+                refuse(sql)
+                return execute(sql, *args, **kwargs)
+
+            async def checked_executescript(script: str) -> Any:
+                refuse(script)
+                return await executescript(script)
+
+            conn.execute = checked_execute  # type: ignore[method-assign]
+            conn.executescript = checked_executescript  # type: ignore[method-assign]
+            return conn
+
+        monkeypatch.setattr(Database, "_connect", connect)
+
+
+def short_busy_timeouts(monkeypatch: Any, milliseconds: int = 100) -> None:
+    """Makes every database opened meanwhile give up on a lock after MILLISECONDS."""
+    original = Database._connect
+
+    async def connect(db: Database) -> Any:
+        conn = await original(db)
+        await conn.execute(f"PRAGMA busy_timeout={milliseconds}")
+        return conn
+
+    monkeypatch.setattr(Database, "_connect", connect)

@@ -152,3 +152,30 @@ def test_check_config_notes_an_office_without_daily_backups(config_path: Path):
         encoding="utf-8",
     )
     assert note not in cli.describe(settings_module.load(config_path))
+
+
+async def test_a_restore_warns_that_erasures_made_after_the_backup_are_undone(
+    settings: Settings, config_path: Path, tmp_path: Path, capsys
+):
+    db = await make_database(settings)
+    target = tmp_path / "backups" / "old.sqlite3"
+    try:
+        assert cli.main(["backup", "--config", str(config_path), "--to", str(target)]) == 0
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO erasures (kind, at)"
+                " VALUES ('person', '2026-12-06T03:05:00.000000+00:00')"
+            )
+    finally:
+        await db.close()
+    capsys.readouterr()
+
+    assert cli.main(["restore", "--config", str(config_path), "--from", str(target)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].startswith("Warning: 1 erasure(s) made after this backup was taken are undone")
+    assert "data protection officer" in lines[2]
+    assert lines[3:] == ["  - 2026-12-06 03:05:00 (person)"]
+
+    # Restoring the same backup again: the replaced database has no erasure it lacks.
+    assert cli.main(["restore", "--config", str(config_path), "--from", str(target)]) == 0
+    assert "Warning" not in capsys.readouterr().out

@@ -21,6 +21,8 @@ class Holdings:
     wishes: int
     volunteer: bool
     photos: int
+    claimed: int = 0  # wishes they claimed and have not finished: offered again
+    signups: int = 0  # places in activities not yet started: handed to the waitlist
 
 
 def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
@@ -34,6 +36,10 @@ def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
         items.append(("privacy.item_wishes", {"count": held.wishes}))
     if held.volunteer:
         items.append(("privacy.item_volunteer", {}))
+    if held.claimed:
+        items.append(("erasure.item_claimed", {"count": held.claimed}))
+    if held.signups:
+        items.append(("erasure.item_signups", {"count": held.signups}))
     items.append(("privacy.item_raw", {}))
     return items
 
@@ -52,18 +58,20 @@ class Retention:
     draft_days: int = 7
     case_years: int = 3
     care_note_days: int = 730
+    audit_days: int = 180
     batch: int = 500
 
 
 @dataclass(frozen=True, slots=True)
 class Cutoffs:
     """Rows older than these go (UTC): raw payloads and sent bodies, drafts, closed reports'
-    personal fields (by their last change), visit notes."""
+    personal fields (by their last change), visit notes, refused presses."""
 
     raw: datetime
     drafts: datetime
     cases: datetime
     care_notes: datetime
+    audit: datetime
     batch: int
 
 
@@ -74,5 +82,6 @@ def cutoffs(policy: Retention, now: datetime) -> Cutoffs:
         drafts=now - timedelta(days=policy.draft_days),
         cases=now - timedelta(days=policy.case_years * DAYS_PER_YEAR),
         care_notes=now - timedelta(days=policy.care_note_days),
+        audit=now - timedelta(days=policy.audit_days),
         batch=policy.batch,
     )

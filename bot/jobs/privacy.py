@@ -2,8 +2,9 @@
 
 - retention: raw updates and sent message bodies after [privacy] raw_days, abandoned drafts
   after draft_days, closed reports' personal fields after case_years, visit notes after
-  care_note_days. Runs on every tick but each kind is one indexed look at its oldest due row, so
-  a pass with nothing due costs five index probes; at most `batch` rows of each kind per pass.
+  care_note_days, refused presses (/audit) after audit_days. Runs on every tick but each kind is
+  one indexed look at its oldest due row, so a pass with nothing due costs six index probes;
+  at most `batch` rows of each kind per pass.
 """
 
 from __future__ import annotations

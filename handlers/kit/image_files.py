@@ -60,6 +60,7 @@ async def photo_from_file(ctx: GridContext, me: Person, document: Document) -> s
 async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
     """Sends JPEG to ME as a photo confirming receipt; returns its file_id (None: said why not)."""
     caption = ctx.texts("images.received", me.lang)
+    await _take_turn(ctx, me.user_id)
     try:
         try:
             sent = await _send_photo(ctx, me, jpeg, caption)
@@ -76,6 +77,19 @@ async def upload(ctx: GridContext, me: Person, jpeg: bytes) -> str | None:
         await say(ctx, me, "images.failed")
         return None
     return sent.photo[-1].file_id
+
+
+async def _take_turn(ctx: GridContext, chat_id: int) -> None:
+    """Waits for this upload's turn in the sender's pacing of CHAT_ID and counts it there, so the
+    upload and the outbox's messages to that chat stay a second apart (Telegram's limit)."""
+    sender = ctx.application.bot_data.get("sender")
+    if sender is None:  # no sender in this process (tests of the handlers)
+        return
+    now = sender.monotonic()
+    wait = min(sender.pacer.delay(chat_id, 1, now), MAX_WAIT)
+    sender.pacer.record(chat_id, 1, now + wait)
+    if wait > 0:
+        await asyncio.sleep(wait)
 
 
 async def _send_photo(ctx: GridContext, me: Person, jpeg: bytes, caption: str) -> Message:

@@ -1,13 +1,16 @@
 """Privacy: /privacy (the notice), /delete_my_data (and its button under /me), consent to use a
 shared location, and staff erasing a 五必访 household with a reason.
 
-Erasure is in storage/privacy.py (table-driven, one commit). Its confirmation is the answer to
-the press, not an outbox row: a row to the person's chat would carry the very id just erased.
+Erasure is in storage/privacy.py (table-driven, one commit); an erased volunteer's claimed
+wishes and coming sign-ups are handed on first, in that commit (handlers/volunteers/erasure.py).
+Its confirmation is the answer to the press, not an outbox row: a row to the person's chat
+would carry the very id just erased.
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -25,6 +28,7 @@ from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, text_of
 from handlers.kit.presses import answer
 from handlers.kit.reply import say
 from handlers.residents.place import LOCATION, location_request, pressed
+from handlers.volunteers.erasure import loose_ends
 from storage.drafts import Draft
 
 HOUSEHOLD_FLOW = "hherase"
@@ -32,8 +36,13 @@ REASON_MIN = 2
 REASON_MAX = 200
 
 
-def short_notice(ctx: GridContext, lang: str) -> str:
-    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase."""
+def short_notice(ctx: GridContext, lang: str, *, staff: bool = False) -> str:
+    """Returns the few lines /start shows: what is kept, who sees it, how long, how to erase.
+
+    Staff get their own: their record is not theirs to erase, and what they hold is residents'.
+    """
+    if staff:
+        return ctx.texts("privacy.notice_staff", lang)
     p = ctx.services.settings.privacy
     return ctx.texts("privacy.notice_short", lang, raw_days=p.raw_days, case_years=p.case_years)
 
@@ -50,6 +59,7 @@ async def show_notice(update: Update, ctx: GridContext) -> None:
         draft_days=p.draft_days,
         case_years=p.case_years,
         care_note_days=p.care_note_days,
+        backup_days=ctx.services.settings.backup.keep,
     )
 
 
@@ -61,15 +71,27 @@ async def ask_erase(ctx: GridContext, me: Person) -> None:
     if not privacy_rules.may_erase_self(me):
         await say(ctx, me, "privacy.staff")
         return
-    held, t, lang = await ctx.services.privacy.holdings(me.user_id), ctx.texts, me.lang
+    held = await ctx.services.privacy.holdings(me.user_id, ctx.now())
+    t, lang = ctx.texts, me.lang
     items = [t(key, lang, **params) for key, params in privacy_rules.erase_items(held)]
+    # Each question is a card of its own: "keep" closes it, and its buttons act only while
+    # its card exists, so a confirm button left from before an erasure (the cards of the
+    # chat go with it) cannot erase the person who starts again.
+    nonce = secrets.token_hex(3)
     markup = keyboard(
         [
-            [button(t("privacy.button_confirm", lang), "privacy", "erase")],
-            [button(t("privacy.button_keep", lang), "privacy", "keep")],
+            [button(t("privacy.button_confirm", lang), "privacy", "erase", nonce)],
+            [button(t("privacy.button_keep", lang), "privacy", "keep", nonce)],
         ]
     )
-    await say(ctx, me, "privacy.ask_erase", markup=markup, items="\n".join(items))
+    text = t("privacy.ask_erase", lang, items="\n".join(items))
+    await ctx.outbox.send(
+        [outgoing.card(me.user_id, erase_card(nonce), text, markup=markup)], ctx.now()
+    )
+
+
+def erase_card(nonce: str) -> str:
+    return f"erase:{nonce}"
 
 
 async def delete_my_data(update: Update, ctx: GridContext) -> None:
@@ -89,16 +111,25 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
     if press is None or not own or press.verb not in ("ask", "erase", "keep"):
         await answer(update, ctx.texts("common.not_allowed", lang))
         return
-    if press.verb != "erase" or not privacy_rules.may_erase_self(me):
+    if press.verb == "ask" or not privacy_rules.may_erase_self(me):
         await answer(update)
-        me = me if me is not None and me.lang else await person_of(update, ctx)
-        if press.verb == "keep":
-            await say(ctx, me, "privacy.kept")
-        else:
-            await ask_erase(ctx, me)
+        await ask_erase(ctx, me if me is not None and me.lang else await person_of(update, ctx))
+        return
+    nonce = press.args[0] if press.args else ""
+    # With no person left (pressed again after the erasure) erasing once more only wipes the
+    # raw updates of these presses; with a person, only the question's own buttons act.
+    live = me is None or user.id in await ctx.outbox.card_chats(erase_card(nonce))
+    if not live or (me is None and press.verb == "keep"):
+        await answer(update, ctx.texts("common.stale_button", lang))
+        return
+    if press.verb == "keep":
+        await answer(update)
+        kept = outgoing.card(user.id, erase_card(nonce), ctx.texts("privacy.kept", lang))
+        await ctx.outbox.send([kept], ctx.now())
         return
     marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
-    await ctx.services.privacy.erase(user.id, ctx.now(), marker)
+    now = ctx.now()
+    await ctx.services.privacy.erase(user.id, now, marker, loose_ends(ctx.services, user.id, now))
     with contextlib.suppress(TelegramError):
         await query.answer(ctx.texts("privacy.erased", lang), show_alert=True)
 

@@ -38,7 +38,8 @@ async def welcome(update: Update, ctx: GridContext, me: Person) -> None:
     from handlers.residents.privacy import short_notice
 
     tree, markup = await ctx.units.tree(), main_keyboard(ctx, me)
-    notice = "\n\n" + short_notice(ctx, me.lang)  # every /start shows the privacy notice
+    # Every /start shows the privacy notice.
+    notice = "\n\n" + short_notice(ctx, me.lang, staff=me.staff is not None)
     if me.staff is not None:
         unit = tree.place_name(me.staff.unit)
         text = ctx.texts("resident.welcome_staff", me.lang, name=me.staff.name, unit=unit)

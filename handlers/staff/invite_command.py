@@ -44,7 +44,8 @@ async def invite_command(update: Update, ctx: GridContext) -> None:
     if actor is None:
         return
     args = list(ctx.args or [])
-    roles = " ".join(r.value for r in roles_for(actor))
+    # The code and the name in the reader's language: either may be typed.
+    roles = ", ".join(f"{r.value} ({role_name(ctx, r, me.lang)})" for r in roles_for(actor))
     role = parse_role(args[0]) if args else None
     if len(args) < 2 or role is None:
         await say(ctx, me, "staff.invite_usage", roles=roles)

@@ -6,7 +6,7 @@ Taking part: "act:<verb>:<id>[:<volunteer>]" — view, join, leave, roster, in (
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -31,6 +31,7 @@ from bot.notices.activities import (
 )
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, skill_names
+from bot.services import Services
 from bot.texts import Raw
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.refusals import deny
@@ -298,6 +299,16 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
         outgoing.message(me.user_id, ctx.texts("activity.left", me.lang, title=activity.title)),
     ]
 
+    done, _moved = await services.store.activities.cancel(
+        activity, me.user_id, ctx.now(), mine, promotion(services, activity)
+    )
+    if not done:
+        await say(ctx, me, "activity.not_signed", title=activity.title)
+
+
+def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
+    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
+
     async def promoted(volunteer_id: int) -> list[Outgoing]:
         lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
         return [
@@ -307,11 +318,7 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
             await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
         ]
 
-    done, _moved = await services.store.activities.cancel(
-        activity, me.user_id, ctx.now(), mine, promoted
-    )
-    if not done:
-        await say(ctx, me, "activity.not_signed", title=activity.title)
+    return promoted
 
 
 async def roster(

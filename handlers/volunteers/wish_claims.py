@@ -154,12 +154,19 @@ async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> N
         claim_key(wish),
         ctx.texts("wish.released_card", me.lang, number=wish.number),
     )
-    offers, _ = await announcement(ctx.services, after)
-    lang = (await lang_of(ctx.services, [wish.confirmer]))[wish.confirmer]
-    notice = outgoing.message(
-        wish.confirmer, ctx.texts("wish.released_notice", lang, number=wish.number)
+    await save(
+        ctx, me, wish, after, event, [released, *await released_messages(ctx.services, after)]
     )
-    await save(ctx, me, wish, after, event, [released, notice, *offers])
+
+
+async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
+    """Returns the confirmer's notice and the offers of a wish given back (AFTER: open again)."""
+    offers, _ = await announcement(services, after)
+    lang = (await lang_of(services, [after.confirmer]))[after.confirmer]
+    notice = outgoing.message(
+        after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
+    )
+    return [notice, *offers]
 
 
 async def start_done(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:

@@ -11,7 +11,9 @@ from bot.domain.privacy import Holdings, Retention, cutoffs, erase_items, may_er
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 NOTHING = Holdings(registered=False, phone=False, reports=0, wishes=0, volunteer=False, photos=0)
-EVERYTHING = Holdings(registered=True, phone=True, reports=3, wishes=2, volunteer=True, photos=5)
+EVERYTHING = Holdings(
+    True, True, reports=3, wishes=2, volunteer=True, photos=5, claimed=1, signups=2
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,8 @@ EVERYTHING = Holdings(registered=True, phone=True, reports=3, wishes=2, voluntee
                 "privacy.item_reports",
                 "privacy.item_wishes",
                 "privacy.item_volunteer",
+                "erasure.item_claimed",
+                "erasure.item_signups",
                 "privacy.item_raw",
             ],
         ),
@@ -47,6 +51,8 @@ def test_erase_items_count_reports_photos_and_wishes():
     items = dict(erase_items(EVERYTHING))
     assert items["privacy.item_reports"] == {"count": 3, "photos": 5}
     assert items["privacy.item_wishes"] == {"count": 2}
+    assert items["erasure.item_claimed"] == {"count": 1}
+    assert items["erasure.item_signups"] == {"count": 2}
 
 
 @pytest.mark.parametrize(
@@ -71,6 +77,8 @@ def test_only_people_without_a_staff_record_may_erase_themselves(person, allowed
         (Retention(), "cases", 3 * 365),
         (Retention(case_years=1), "cases", 365),
         (Retention(), "care_notes", 730),
+        (Retention(), "audit", 180),
+        (Retention(audit_days=7), "audit", 7),
     ],
 )
 def test_cutoffs_count_back_from_now(policy, field, days):

@@ -74,7 +74,7 @@ async def test_a_resident_erases_their_data_through_the_chat(fake: FakeBotApi, g
     # Erasure through the chat: asked, confirmed, answered.
     resident.send(resident.user.send_text, "/delete_my_data")
     await resident.wait_text("确认后将删除")
-    query = resident.user.press("privacy:erase")
+    query = resident.user.press("privacy:erase:")
     query_id = query["callback_query"]["id"]
     answer = await fake.wait_for(
         lambda: fake.callback_queries[query_id].get("answer"), what="the erasure answered"

@@ -56,3 +56,22 @@ async def test_a_jpeg_sent_as_a_file_reaches_the_worker_without_exif_or_gps(
     assert [row["file_id"] for row in stored] == [file_id]
     assert all(original_id not in str(call.params) for call in fake.calls_of("sendPhoto"))
     assert fake.calls_of("sendDocument") == []
+
+
+async def test_the_clean_copy_is_paced_with_the_messages_around_it(
+    fake: FakeBotApi, griddesk: Griddesk
+):
+    """The upload is made by the handler, not the outbox: it must still keep a second from the
+    answer just sent to the same chat and from the prompt queued after it."""
+    resident = Player(fake, fake.user(RESIDENT, "张三"))
+    await griddesk.start()
+    await register(resident)
+    await griddesk.wait_db(
+        lambda g: g.scalar("SELECT unit FROM people WHERE user_id = ?", (RESIDENT,)) == "B1",
+        what="the resident registered at 1栋",
+    )
+    resident.send(resident.user.send_text, "/privacy")
+    resident.user.send_document("IMG_0001.jpg", "image/jpeg", content=jpeg_with_gps())
+    await resident.wait_text("已去除")
+    await resident.wait_text("还可以再发")
+    assert fake.violations == []

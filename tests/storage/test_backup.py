@@ -283,3 +283,83 @@ def _plain_sqlite_griddesk(path: Path) -> None:
         conn.execute(f"CREATE TABLE {table} (id INTEGER)")
     conn.commit()
     conn.close()
+
+
+async def erase(db: Database, at: datetime, kind: str = "person", ref: int | None = None) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO erasures (kind, ref, at) VALUES (?, ?, ?)", (kind, ref, to_db(at))
+        )
+
+
+def crash(db_path: Path, folder: Path) -> None:
+    """Keeps a copy of the database files as a bot killed -9 would leave them (WAL beside)."""
+    folder.mkdir()
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{db_path}{suffix}")
+        if source.exists():
+            (folder / f"{db_path.name}{suffix}").write_bytes(source.read_bytes())
+
+
+def put_back(db_path: Path, folder: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        source = folder / f"{db_path.name}{suffix}"
+        if source.exists():
+            Path(f"{db_path}{suffix}").write_bytes(source.read_bytes())
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["stopped", "killed"])
+async def test_a_restore_names_the_erasures_made_after_the_backup_that_it_undoes(
+    live: Database, tmp_path: Path, killed: bool
+):
+    before, after = datetime(2026, 12, 1, 2, tzinfo=UTC), datetime(2026, 12, 5, 9, tzinfo=UTC)
+    await erase(live, before)
+    copy = backup.backup(live.path, tmp_path / "b.sqlite3").path
+    await erase(live, after)
+    await erase(live, datetime(2026, 12, 5, 10, tzinfo=UTC), "household", 7)
+    path = Path(live.path)
+    if killed:
+        crash(path, tmp_path / "crashed")
+    await live.close()
+    if killed:
+        put_back(path, tmp_path / "crashed")
+        assert Path(f"{path}-wal").exists()
+
+    result = backup.restore(path, copy, AT)
+
+    assert result.undone == (
+        ("person", to_db(after)),
+        ("household", to_db(datetime(2026, 12, 5, 10, tzinfo=UTC))),
+    )
+    await live.open()  # for the fixture's close
+
+
+async def test_a_restore_of_a_backup_with_every_erasure_undoes_none(live: Database, tmp_path: Path):
+    await erase(live, datetime(2026, 12, 1, 2, tzinfo=UTC))
+    copy = backup.backup(live.path, tmp_path / "b.sqlite3").path
+    await live.close()
+    assert backup.restore(live.path, copy, AT).undone == ()
+    await live.open()
+
+
+async def test_a_backup_older_than_the_erasure_log_undoes_every_erasure(
+    live: Database, tmp_path: Path
+):
+    copy = backup.backup(live.path, tmp_path / "b.sqlite3").path
+    conn = sqlite3.connect(copy)
+    conn.execute("DROP TABLE erasures")  # as made before migration 0008
+    conn.commit()
+    conn.close()
+    await erase(live, datetime(2026, 12, 1, 2, tzinfo=UTC))
+    await live.close()
+    assert backup.restore(live.path, copy, AT).undone == (
+        ("person", to_db(datetime(2026, 12, 1, 2, tzinfo=UTC))),
+    )
+    await live.open()
+
+
+def test_an_unreadable_database_replaced_by_a_restore_gives_unknown(tmp_path: Path):
+    damaged = tmp_path / "live.sqlite3"
+    damaged.write_bytes(b"not a database at all" * 100)
+    assert backup.erasures_missing(damaged, damaged) is None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
+from storage.db import Database
 from storage.faults import StorageFault, fault_kind
+from tests.storage_faults import locked
 
 
 def real_error(tmp_path: Path, case: str) -> BaseException:
@@ -88,3 +91,17 @@ def test_a_bug_raised_while_handling_a_fault_stays_a_bug():
     except KeyError as exc:
         assert exc.__context__ is not None
         assert fault_kind(exc) is None
+
+
+async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
+    path = tmp_path / "locked.sqlite3"
+    before = threading.active_count()
+    # A new file in rollback mode: even PRAGMA journal_mode=WAL is refused.
+    with locked(path), pytest.raises(sqlite3.OperationalError) as error:
+        await Database(path).open()
+    assert fault_kind(error.value) == "locked"
+    # aiosqlite runs each connection in its own non-daemon thread: one left open would keep
+    # `griddesk run` alive after SIGTERM. Closing joins it.
+    assert threading.active_count() == before
+    db = await Database(path).open()  # the fault is gone: it opens
+    await db.close()

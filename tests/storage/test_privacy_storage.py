@@ -180,12 +180,35 @@ async def test_each_kind_is_pruned_in_batches_of_at_most_batch_rows(db):
             "SELECT id FROM visits INDEXED BY visits_noted WHERE note <> '' AND at < ? LIMIT 500",
             "visits_noted",
         ),
+        (
+            "SELECT id FROM refusals INDEXED BY refusals_at WHERE at < ? LIMIT 500",
+            "refusals_at",
+        ),
     ],
 )
 async def test_the_sweep_finds_its_work_through_a_partial_index(db, sql, index):
     # INDEXED BY makes SQLite refuse the query outright if the index cannot serve it.
     plan = await db.fetchall(f"EXPLAIN QUERY PLAN {sql}", (to_db(NOW),))
     assert any(index in row["detail"] for row in plan)
+
+
+async def _refusal(db, at: datetime) -> None:
+    async with db.transaction(completes_update=False) as conn:
+        await conn.execute(
+            "INSERT INTO refusals (user_id, action, rule, target, at)"
+            " VALUES (5001, 'wish:claim', 'claim_wish', 'wish:1', ?)",
+            (to_db(at),),
+        )
+
+
+async def test_refused_presses_older_than_audit_days_go_in_batches_and_newer_ones_stay(db):
+    for age in (181, 200, 365, 179, 1):
+        await _refusal(db, NOW - timedelta(days=age))
+    small = cutoffs(Retention(batch=2), NOW)
+    passes = [(await Privacy(db).prune(NOW, small))["refusals"] for _ in range(3)]
+    assert passes == [2, 1, 0]
+    kept = [r["at"] for r in await db.fetchall("SELECT at FROM refusals ORDER BY at")]
+    assert kept == [to_db(NOW - timedelta(days=179)), to_db(NOW - timedelta(days=1))]
 
 
 async def test_every_table_has_an_erasure_rule_or_a_reason_for_none(db):

@@ -407,3 +407,14 @@ async def test_an_image_file_upload_told_to_wait_a_moment_is_retried(harness, mo
     assert slept == [1.0]
     [_, upload] = harness.request.sent("sendPhoto", RESIDENT)
     assert await photos_of(harness) == [upload.params["photo"]]
+
+
+async def test_the_english_photo_count_reads_without_plural_brackets(harness):
+    await registered(harness)
+    await harness.services.people.update(RESIDENT, harness.clock(), lang="en")
+    await harness.send(updates.photo(RESIDENT, "p-1"))
+    assert harness.last_text(RESIDENT).startswith("Photos received: 1; you may send 4 more.")
+    await harness.send(updates.text(RESIDENT, DESCRIPTION))
+    await harness.send(updates.photo(RESIDENT, "p-2", caption=DESCRIPTION))
+    texts = harness.texts_to(RESIDENT)
+    assert not [t for t in texts if "(s)" in t], texts

@@ -157,7 +157,7 @@ async def test_erasure_leaves_none_of_the_residents_identifiers_in_any_table(har
     await harness.send(updates.text(RESIDENT, "/delete_my_data"))
     asked = harness.last_text(RESIDENT)
     assert "2 件上报案件" in asked and "志愿者登记" in asked and "微心愿" in asked
-    await press(harness, RESIDENT, "privacy:erase")
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:erase"))
 
     after = await snapshot(harness)
     left = {row: holds(row, RESIDENT, strings) for row in after if holds(row, RESIDENT, strings)}
@@ -177,7 +177,7 @@ async def test_erasure_leaves_none_of_the_residents_identifiers_in_any_table(har
 async def test_staff_see_erased_on_the_card_of_an_erased_residents_open_report(harness, names):
     await resident_with_everything(harness)
     await harness.send(updates.text(RESIDENT, "/delete_my_data"))
-    await press(harness, RESIDENT, "privacy:erase")
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:erase"))
     open_report = next(r for r in await all_reports(harness) if r.status is domain.Status.OPEN)
 
     await press(harness, WORKER_G1, f"report:accept:{open_report.id}")
@@ -190,8 +190,8 @@ async def test_staff_see_erased_on_the_card_of_an_erased_residents_open_report(h
 async def test_a_second_erase_press_after_erasure_recreates_nothing(harness, names):
     await harness.send(updates.text(RESIDENT, "/start"))
     await harness.send(updates.text(RESIDENT, "/delete_my_data"))
-    await press(harness, RESIDENT, "privacy:erase")
-    await press(harness, RESIDENT, "privacy:erase")
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:erase"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:erase"))
     assert await harness.services.people.get(RESIDENT) is None
     rows = await snapshot(harness)
     assert not [row for row in rows if holds(row, RESIDENT, (NAME,))]

@@ -35,8 +35,10 @@ async def test_privacy_shows_what_is_kept_who_sees_it_how_long_and_how_to_erase(
 
 async def test_the_notice_follows_the_configured_retention(harness):
     harness.services.settings.privacy.raw_days = 14
+    harness.services.settings.backup.keep = 30
     await harness.send(updates.text(RESIDENT, "/privacy", lang="en"))
     assert "after 14 days" in harness.last_text(RESIDENT)
+    assert "backups go as the backups rotate, within 30 days" in harness.last_text(RESIDENT)
 
 
 async def test_start_shows_the_short_notice_to_new_and_registered_residents_and_staff(harness):
@@ -49,14 +51,54 @@ async def test_start_shows_the_short_notice_to_new_and_registered_residents_and_
     assert "/privacy" in harness.last_text(WORKER_G1)
 
 
+async def test_staff_are_greeted_with_the_staff_notice_not_the_residents_one(harness):
+    await harness.send(updates.text(WORKER_G1, "/start"))
+    greeting = harness.last_text(WORKER_G1)
+    assert "工作人员档案" in greeting and "请勿转发" in greeting
+    assert "/delete_my_data" not in greeting and "只保存您的住址楼栋" not in greeting
+    await harness.services.people.update(WORKER_G1, harness.clock(), lang="en")
+    await harness.send(updates.text(WORKER_G1, "/start"))
+    assert "your staff record" in harness.last_text(WORKER_G1)
+
+
 # Erasure edges -----------------------------------------------------------------------------
 
 
 async def test_keep_erases_nothing(harness):
     await registered(harness)
     await harness.send(updates.text(RESIDENT, "/delete_my_data"))
-    await press(harness, RESIDENT, "privacy:keep")
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:keep"))
     assert "保持不变" in harness.last_text(RESIDENT)
+    assert (await harness.services.people.get(RESIDENT)).unit == "B1"
+
+
+async def test_keep_closes_the_question_so_its_confirm_button_is_gone(harness):
+    await registered(harness)
+    await harness.send(updates.text(RESIDENT, "/delete_my_data"))
+    assert harness.button(RESIDENT, "privacy:erase:")
+    await press(harness, RESIDENT, harness.button(RESIDENT, "privacy:keep"))
+    closed = harness.request.sent(chat_id=RESIDENT)[-1]
+    assert closed.method == "editMessageText" and "保持不变" in closed.params["text"]
+    assert harness.buttons(RESIDENT) == []  # the edit took the buttons off the question
+
+
+async def test_a_confirm_button_from_before_an_erasure_does_not_erase_the_new_start(harness):
+    await registered(harness)
+    await harness.send(updates.text(RESIDENT, "/delete_my_data"))
+    old_confirm = harness.button(RESIDENT, "privacy:erase:")
+    await press(harness, RESIDENT, old_confirm)
+    assert await harness.services.people.get(RESIDENT) is None
+    await registered(harness)  # they start again and register
+    await press(harness, RESIDENT, old_confirm)  # a tap on the old question, far up the chat
+    assert (await harness.services.people.get(RESIDENT)).unit == "B1"
+    answer = harness.request.sent("answerCallbackQuery")[-1].params
+    assert "已失效" in answer["text"]
+
+
+async def test_a_confirm_button_without_its_question_erases_nothing(harness):
+    await registered(harness)
+    await press(harness, RESIDENT, "privacy:erase")  # the old form, or a forged one
+    await press(harness, RESIDENT, "privacy:erase:abcdef")
     assert (await harness.services.people.get(RESIDENT)).unit == "B1"
 
 
@@ -81,7 +123,7 @@ async def test_staff_are_told_the_offices_rules_and_nothing_is_erased(harness):
     await harness.send(updates.text(WORKER_G1, "/start"))
     await harness.send(updates.text(WORKER_G1, "/delete_my_data"))
     assert "管理员" in harness.last_text(WORKER_G1)
-    assert not [d for _, d in harness.buttons(WORKER_G1) if d == "privacy:erase"]
+    assert not [d for _, d in harness.buttons(WORKER_G1) if d.startswith("privacy:erase")]
     await press(harness, WORKER_G1, "privacy:erase")  # a forged press
     assert "管理员" in harness.last_text(WORKER_G1)
     me = await harness.services.people.get(WORKER_G1)

@@ -213,6 +213,7 @@ async def test_an_admin_makes_an_invite_link_in_chat_that_enrols_once(harness):
 async def test_invite_requests_that_do_not_fit_are_explained(harness):
     await harness.send(updates.text(ADMIN, "/invite"))
     assert "/invite" in harness.last_text(ADMIN)
+    assert "grid_worker (网格员)" in harness.last_text(ADMIN)  # the name may be typed as well
     await harness.send(updates.text(ADMIN, "/invite mayor G1"))
     assert "grid_worker" in harness.last_text(ADMIN)
     await harness.send(updates.text(ADMIN, "/invite 网格员 NOPE"))
