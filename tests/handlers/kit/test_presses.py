@@ -54,3 +54,19 @@ async def test_press_of(harness: Harness, data: str, chat: int, options: dict, f
     else:  # the press was answered first: why goes to the chat
         stale = harness.services.texts("common.stale_button", "zh")
         assert harness.texts_to(RESIDENT) == [stale]
+
+
+async def test_a_press_left_for_the_caller_is_answered_only_when_refused(harness: Harness):
+    """answer_first=False (the place walk): a press that fits is not answered here, one that
+    does not is answered with the stale notice (no chat message)."""
+    await harness.services.drafts.put(DRAFT, harness.clock())
+    for data, fits in (("wish:pick:abc123", True), ("wish:pick:old999", False)):
+        update = Update.de_json(updates.press(RESIDENT, data), harness.app.bot)
+        ctx = GridContext.from_update(update, harness.app)
+        found = await press_of(update, ctx, nonce=True, answer_first=False)
+        assert (found is not None) == fits
+    answers = [c.params for c in harness.request.calls if c.method == "answerCallbackQuery"]
+    stale = harness.services.texts("common.stale_button", "zh")
+    assert [params.get("text") for params in answers] == [stale]
+    await harness.deliver()
+    assert harness.texts_to(RESIDENT) == []
