@@ -19,6 +19,7 @@ from bot.domain.deadlines import ExtensionError, Span
 from bot.domain.people import Person
 from bot.domain.reports import InvalidTransition, Report
 from bot.report_sweeps import Situation
+from bot.texts import plural_key
 from handlers import outgoing
 from handlers.access import record
 from handlers.buttons import Press, answer, button, keyboard, parse
@@ -41,7 +42,7 @@ def card_key(report: Report, request: int) -> str:
 
 def span_label(ctx: GridContext, span: Span, lang: str) -> str:
     amount = int(span.amount) if span.amount == int(span.amount) else span.amount
-    return ctx.texts(f"extension.span_{span.unit}", lang, n=amount)
+    return ctx.texts(plural_key(f"extension.span_{span.unit}", amount), lang, n=amount)
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
