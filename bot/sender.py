@@ -34,6 +34,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -265,7 +266,9 @@ class Sender:
     async def deliver(self, row: OutboxRow) -> None:
         """Makes one Bot API call for ROW and records the outcome."""
         outbox = self.services.outbox
-        await outbox.mark_sending(row.id)
+        current = await outbox.mark_sending(row.id)
+        if current is not None:  # a newer card version may have collapsed in since `due`
+            row = replace(row, params=current)
         self.pacer.restamp(row.chat_id, self.monotonic())
         try:
             result = await self._call(row)

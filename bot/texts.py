@@ -58,6 +58,14 @@ class Texts:
         return {catalog[key] for catalog in self.catalogs.values() if key in catalog}
 
 
+def plural_key(key: str, n: float) -> str:
+    """Returns KEY_one for exactly one of something, else KEY: the catalogs hold both forms.
+
+    English needs "1 hour" but "2 hours"; Chinese says both the same way, so its two keys match.
+    """
+    return f"{key}_one" if n == 1 else key
+
+
 class Raw(str):
     """A parameter that is already HTML (a nested text from the catalog); not escaped again."""
 

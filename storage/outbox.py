@@ -187,12 +187,19 @@ class Outbox:
             )
         return result
 
-    async def mark_sending(self, row_id: int) -> None:
-        """Takes the row out of collapsing, so a newer version is queued behind it, not lost."""
+    async def mark_sending(self, row_id: int) -> dict[str, Any] | None:
+        """Takes the row out of collapsing, so a newer version is queued behind it, not lost.
+
+        Returns the row's parameters as they are now: a newer version may have collapsed into
+        the row after `due` read it (while the sender called Telegram for the rows ahead).
+        """
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", (row_id,)
             )
+            async with conn.execute("SELECT payload FROM outbox WHERE id = ?", (row_id,)) as cur:
+                found = await cur.fetchone()
+        return json.loads(found[0]) if found is not None else None
 
     async def mark_sent(self, row: OutboxRow, at: datetime, message_id: int | None) -> None:
         async with self.db.transaction() as conn:

@@ -294,6 +294,15 @@ class Reports:
         )
         return int(row[0]) if row else 0
 
+    async def times_by_reporter_since(self, user_id: int, since: datetime) -> list[datetime]:
+        """Returns when USER_ID made reports (for themselves) after SINCE, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT created_at FROM reports WHERE reporter_id = ? AND created_at > ?"
+            " ORDER BY created_at",
+            (user_id, to_db(since)),
+        )
+        return [at for row in rows if (at := from_db(row[0])) is not None]
+
     async def open_for(self, user_id: int, units: Sequence[str], limit: int = 50) -> list[Report]:
         """Returns open reports assigned to USER_ID or unassigned at UNITS, oldest first."""
         marks = ",".join("?" * len(units)) or "NULL"

@@ -31,3 +31,10 @@ def test_every_literal_key_used_in_code_exists():
             used.update(pattern.findall(path.read_text(encoding="utf-8")))
     assert used, "the pattern found no keys at all"
     assert sorted(key for key in used if key not in zh) == []
+
+
+def test_no_english_text_hedges_a_plural_with_brackets():
+    """'1 hour(s)' reads as machine text: a count has one/many keys (bot.texts.plural_key) or
+    a phrasing that needs no plural ('photos (2)')."""
+    en = load_catalog("en")
+    assert sorted(key for key, text in en.items() if "(s)" in text or "(es)" in text) == []

@@ -56,12 +56,32 @@ class Window:
             del self._tracks[who]
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why one more report is refused: which limit, its size, and when a report fits again."""
+
+    key: str  # reports_per_hour or reports_per_day
+    limit: int
+    until: datetime
+
+
+def _free_at(times: list[datetime], window: timedelta, limit: int) -> datetime:
+    """When fewer than LIMIT of TIMES (oldest first) lie in the WINDOW before it."""
+    return times[len(times) - limit] + window
+
+
 def report_refusal(
-    hour_count: int, day_count: int, per_hour: int, per_day: int
-) -> tuple[str, int] | None:
-    """Returns (which limit, its size) if one more report would break a limit, else None."""
-    if day_count >= per_day:
-        return "reports_per_day", per_day
-    if hour_count >= per_hour:
-        return "reports_per_hour", per_hour
+    times: list[datetime], now: datetime, per_hour: int, per_day: int
+) -> Refusal | None:
+    """Returns why one more report at NOW would break a limit, else None.
+
+    TIMES are when the person's recent reports were made. The day's wait is the longer
+    one, so it is told first.
+    """
+    day = sorted(t for t in times if t > now - timedelta(days=1))
+    if len(day) >= per_day:
+        return Refusal("reports_per_day", per_day, _free_at(day, timedelta(days=1), per_day))
+    hour = [t for t in day if t > now - timedelta(hours=1)]
+    if len(hour) >= per_hour:
+        return Refusal("reports_per_hour", per_hour, _free_at(hour, timedelta(hours=1), per_hour))
     return None

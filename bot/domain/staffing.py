@@ -72,6 +72,15 @@ def may_place(actor: Staff | None, role: Role, unit: str, tree: UnitTree) -> boo
     return in_scope(actor, unit, tree) and role in roles_for(actor)
 
 
+def example_unit(actor: Staff | None, role: Role, tree: UnitTree) -> str | None:
+    """Returns a real unit code to show in ACTOR's /invite example: the first grid where they may
+    place ROLE, else the first unit at all; None if there is none."""
+    allowed = [unit for unit in tree if may_place(actor, role, unit.code, tree)]
+    grids = [unit for unit in allowed if unit.level == "grid"]
+    first = next(iter(grids or allowed), None)
+    return first.code if first is not None else None
+
+
 def still_holds(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
     """Tells whether STAFF (None: they left) still covers REPORT assigned to them: it is held at
     their unit or below it. A move elsewhere hands the report over like a departure."""

@@ -68,17 +68,25 @@ async def guard(update: Update, ctx: GridContext) -> None:
 
 
 async def report_refused(ctx: GridContext, me: Person) -> bool:
-    """Says why ME may not submit another report now; returns False if they may."""
+    """Says why ME may not make another report now, and from when they may; False if they may.
+
+    Asked when a report starts (so nobody fills in a report only to be refused) and again at 提交
+    (a limit can be reached while a draft waits).
+    """
     if me.is_staff:
         return False
     limits, now = ctx.services.settings.limits, ctx.now()
-    hour = await ctx.reports.count_by_reporter_since(me.user_id, now - timedelta(hours=1))
-    day = await ctx.reports.count_by_reporter_since(me.user_id, now - timedelta(days=1))
-    refusal = report_refusal(hour, day, limits.reports_per_hour, limits.reports_per_day)
+    times = await ctx.reports.times_by_reporter_since(me.user_id, now - timedelta(days=1))
+    refusal = report_refusal(times, now, limits.reports_per_hour, limits.reports_per_day)
     if refusal is None:
         return False
-    key, limit = refusal
-    await say(ctx, me, f"limits.{key}", limit=limit)
+    local = refusal.until.astimezone(ctx.services.tz)
+    shown = (
+        f"{local:%H:%M}"
+        if local.date() == now.astimezone(ctx.services.tz).date()
+        else (f"{local:%Y-%m-%d %H:%M}")
+    )
+    await say(ctx, me, f"limits.{refusal.key}", limit=refusal.limit, until=shown)
     return True
 
 

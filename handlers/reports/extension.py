@@ -21,6 +21,7 @@ from bot.domain.reports import InvalidTransition, Report
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
 from bot.notices.reports import Cards
+from bot.texts import plural_key
 from bot.usecases.deadlines import Situation
 from bot.usecases.reports import save_move
 from handlers.kit.flows import StepCallback, person_of
@@ -43,7 +44,7 @@ def card_key(report: Report, request: int) -> str:
 
 def span_label(ctx: GridContext, span: Span, lang: str) -> str:
     amount = int(span.amount) if span.amount == int(span.amount) else span.amount
-    return ctx.texts(f"extension.span_{span.unit}", lang, n=amount)
+    return ctx.texts(plural_key(f"extension.span_{span.unit}", amount), lang, n=amount)
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:

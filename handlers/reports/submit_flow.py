@@ -87,6 +87,8 @@ def new_draft(me: Person, tree: UnitTree) -> Draft:
 async def start_report(update: Update, ctx: GridContext) -> None:
     """/report or the 随手拍 button: a new report (staff are asked whether it is 代报)."""
     me = await person_of(update, ctx)
+    if await report_refused(ctx, me):
+        return
     draft = new_draft(me, await ctx.units.tree())
     await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
 
@@ -97,6 +99,8 @@ async def photo_starts_report(update: Update, ctx: GridContext, me: Person) -> b
     got = classify(update.effective_message)
     if got.kind not in PHOTOS:
         return False
+    if await report_refused(ctx, me):
+        return True
     await take_photo(ctx, me, new_draft(me, await ctx.units.tree()), got)
     return True
 

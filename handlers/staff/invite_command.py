@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Role
-from bot.domain.staffing import roles_for
+from bot.domain.staffing import example_unit, roles_for
 from bot.importer import ROLE_NAMES
 from bot.usecases.staff import create_link
 from handlers.kit.flows import NEW_PRIVATE, person_of
@@ -47,11 +47,15 @@ async def invite_command(update: Update, ctx: GridContext) -> None:
     # The code and the name in the reader's language: either may be typed.
     roles = ", ".join(f"{r.value} ({role_name(ctx, r, me.lang)})" for r in roles_for(actor))
     role = parse_role(args[0]) if args else None
+    tree = await ctx.units.tree()
     if len(args) < 2 or role is None:
-        await say(ctx, me, "staff.invite_usage", roles=roles)
+        # The example names a unit of this office that the manager may really invite to.
+        offered = roles_for(actor)
+        example_role = Role.GRID_WORKER if Role.GRID_WORKER in offered else offered[0]
+        example = example_unit(actor, example_role, tree) or actor.unit
+        await say(ctx, me, "staff.invite_usage", roles=roles, role=example_role.value, unit=example)
         return
     unit, name = args[1], " ".join(args[2:])[:64]
-    tree = await ctx.units.tree()
     if unit not in tree:
         await say(ctx, me, "staff.invite_unknown_unit", unit=unit)
         return

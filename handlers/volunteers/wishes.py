@@ -26,6 +26,7 @@ from bot.domain.volunteers import (
     clean_name,
     clean_phone,
     may_manage,
+    nearest_staff,
     subtree,
 )
 from bot.domain.wishes import OTHER, Wish, WishStatus
@@ -291,23 +292,25 @@ async def post(ctx: GridContext, me: Person, draft: Draft) -> None:
         events.append(approved)
 
     async def messages(stored: Wish) -> list[Outgoing]:
-        closed = outgoing.card(
-            me.user_id,
-            draft.data["card"],
-            ctx.texts("wish.posted_card", me.lang, number=stored.number),
-        )
+        # One message for the poster: the summary card turns into what happened to the wish.
         if stored.status is WishStatus.OPEN:
             out, told = await announcement(services, stored)
             note = ctx.texts("wish.announced", me.lang, number=stored.number, count=told)
-            return [closed, *out, outgoing.message(me.user_id, note)]
-        note = ctx.texts("wish.sent_for_review", me.lang, number=stored.number)
-        return [
-            closed,
-            *await review_messages(services, stored),
-            outgoing.message(me.user_id, note),
-        ]
+        else:
+            out = await review_messages(services, stored)
+            note = await under_review(ctx, me, stored, tree)
+        return [outgoing.card(me.user_id, draft.data["card"], note), *out]
 
     await services.store.wishes.create(wish, events, messages, clear_draft_of=me.user_id)
+
+
+async def under_review(ctx: GridContext, me: Person, wish: Wish, tree: UnitTree) -> str:
+    """Tells ME that WISH waits for review, naming the unit whose staff get the review card."""
+    reviewers = nearest_staff(wish.unit, tree, await ctx.services.people.all_staff())
+    if not reviewers:
+        return ctx.texts("wish.sent_for_review_staff", me.lang, number=wish.number)
+    unit = tree.get(reviewers[0].unit).name
+    return ctx.texts("wish.sent_for_review", me.lang, number=wish.number, unit=unit)
 
 
 # Review ------------------------------------------------------------------------------------

@@ -301,3 +301,24 @@ async def test_a_card_retried_after_a_429_keeps_its_place_before_its_newer_versi
         "sendMessage",
         "editMessageText",
     ]
+
+
+async def test_a_card_version_queued_after_the_senders_read_is_the_one_sent(live):
+    """Found by play: an accepted report's card still read 待接单. The sender read a pass's rows,
+    and while it called Telegram for the rows ahead, the accept collapsed its version into the
+    card's row, still pending; the sender then sent the version it had read, marked the row
+    sent, and the newer version was never sent."""
+    for chat in (ADMIN, RESIDENT):
+        live.fake.user(chat).send_text("/start")
+    await queue(live, message(ADMIN, "排在前面"))
+    card = Outgoing(RESIDENT, "card", {"text": "待接单", "parse_mode": "HTML"}, card="report:1")
+    await queue(live, card)
+    rows = await live.services.outbox.due(live.clock())
+    assert [row.chat_id for row in rows] == [ADMIN, RESIDENT]
+    await live.sender.deliver(rows[0])  # the call for the row ahead: the accept commits now
+    newer = Outgoing(RESIDENT, "card", {"text": "处理中", "parse_mode": "HTML"}, card="report:1")
+    await queue(live, newer)
+    await live.sender.deliver(rows[1])
+    await live.sender.drain_all()
+    assert live.fake.texts(RESIDENT) == ["处理中"]
+    assert await states(live) == {"sent": 2}

@@ -37,9 +37,10 @@ async def test_a_slow_commit_before_a_call_does_not_let_the_next_message_crowd_i
     live.fake.user(RESIDENT).send_text("/start")
     mark_sending = live.services.outbox.mark_sending
 
-    async def slow_commit(row_id: int) -> None:
-        await mark_sending(row_id)
+    async def slow_commit(row_id: int) -> dict | None:
+        current = await mark_sending(row_id)
         live.monotonic.now += 0.4
+        return current
 
     live.services.outbox.mark_sending = slow_commit  # type: ignore[method-assign]
     await live.services.outbox.send(

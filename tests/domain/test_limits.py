@@ -45,15 +45,37 @@ def test_idle_people_are_forgotten_when_many_are_tracked():
     assert set(window._tracks) == {99}
 
 
+def _ago(*minutes: int) -> list[datetime]:
+    return sorted(T0 - timedelta(minutes=m) for m in minutes)
+
+
 @pytest.mark.parametrize(
-    ("hour", "day", "expected"),
+    ("times", "expected"),
     [
-        (0, 0, None),
-        (9, 29, None),
-        (10, 10, ("reports_per_hour", 10)),
-        (3, 30, ("reports_per_day", 30)),
-        (10, 30, ("reports_per_day", 30)),  # the longer wait is the one to tell
+        ([], None),
+        (_ago(*range(1, 10)) + _ago(*range(100, 2000, 100)), None),  # 9 this hour, 23 today
+        (
+            _ago(*range(5, 55, 5)),  # ten within the hour: the oldest, 50 minutes ago, frees one
+            ("reports_per_hour", 10, T0 + timedelta(minutes=10)),
+        ),
+        (
+            _ago(*range(5, 35, 5)) + _ago(61, 70),  # the hour holds only six of eight
+            None,
+        ),
+        (
+            _ago(*range(60, 60 + 30 * 40, 40)),  # thirty in a day, none within the hour
+            ("reports_per_day", 30, T0 + timedelta(minutes=220)),
+        ),
+        (
+            _ago(*range(1, 11)) + _ago(*range(120, 1320, 60)),  # both: the day's longer wait
+            ("reports_per_day", 30, T0 + timedelta(minutes=180)),
+        ),
+        (  # reports older than a day do not count
+            _ago(*range(1, 11)) + _ago(*range(1500, 3500, 100)),
+            ("reports_per_hour", 10, T0 + timedelta(minutes=50)),
+        ),
     ],
 )
-def test_report_refusal(hour, day, expected):
-    assert report_refusal(hour, day, per_hour=10, per_day=30) == expected
+def test_report_refusal(times, expected):
+    refusal = report_refusal(times, T0, per_hour=10, per_day=30)
+    assert (None if refusal is None else (refusal.key, refusal.limit, refusal.until)) == expected

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain import reports as domain
-from bot.domain.people import Role
+from bot.domain.people import Role, Staff
 from bot.domain.reports import Action, Status
 from bot.domain.routing import Route
 from bot.domain.staffing import (
+    example_unit,
     may_change,
     may_manage_staff,
     may_place,
@@ -98,6 +99,22 @@ def test_who_may_change_whom(actor, target, allowed):
 )
 def test_who_may_place_which_role_where(actor, role, unit, allowed):
     assert may_place(actor, role, unit, TREE) is allowed
+
+
+@pytest.mark.parametrize(
+    ("actor", "role", "expected"),
+    [
+        (ADMIN, Role.GRID_WORKER, "G1"),  # the first grid of the office
+        (STREET, Role.GRID_WORKER, "G1"),
+        (Staff(302, "别的街道", Role.STREET, "C2"), Role.GRID_WORKER, "G4"),  # only theirs
+        (DISTRICT, Role.STREET, "G1"),
+        (DISTRICT, Role.DISTRICT, None),  # not a role they may give
+        (Staff(303, "空", Role.STREET, "B7"), Role.GRID_WORKER, None),  # nothing below them
+        (COMMUNITY, Role.GRID_WORKER, None),  # no manager
+    ],
+)
+def test_the_invite_example_names_a_real_unit_the_manager_may_use(actor, role, expected):
+    assert example_unit(actor, role, TREE) == expected
 
 
 def test_roles_a_manager_may_give_are_below_their_own():

@@ -45,6 +45,8 @@ async def test_a_resident_report_is_resolved_confirmed_and_closed_with_its_full_
 
     # The grid worker accepts, then resolves with an after-photo whose caption is the note.
     await worker.tap(f"report:accept:{report_id}")
+    card = await worker.wait_text("处置中")  # the worker's own card, edited in place
+    assert number in card and "待接单" not in card
     await worker.tap(f"report:resolve:{report_id}")
     await worker.wait_text(number)
     worker.send(worker.user.send_photo, "已清运，垃圾桶已清洗")

@@ -3,6 +3,8 @@ per second (in memory); a polite notice in the user's language, once per burst; 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.settings import LimitSettings
@@ -40,19 +42,51 @@ async def earlier_reports(harness, count: int, *, reporter: int = RESIDENT) -> N
         )
 
 
-async def test_the_eleventh_report_in_an_hour_is_refused_politely_and_nothing_is_stored(limited):
+def local_time(harness, at, fmt: str = "%H:%M") -> str:
+    return at.astimezone(harness.services.tz).strftime(fmt)
+
+
+async def test_the_eleventh_report_in_an_hour_is_refused_at_its_start_with_when_to_come_back(
+    limited,
+):
     harness = limited
     await registered(harness)
+    first = harness.clock()
     await earlier_reports(harness, 10)
     harness.clock.advance(minutes=30)
+    again = local_time(harness, first + timedelta(hours=1))
+    refusal = (
+        f"您一小时内已经提交了 10 件问题，{again} 以后可以再提交。紧急情况请直接拨打社区电话。"
+    )
+    starts = [updates.photo(RESIDENT, "p-11"), updates.text(RESIDENT, "/report")]
+    starts.append(updates.text(RESIDENT, "📷 随手拍"))
+    for told, start in enumerate(starts, 1):
+        await harness.send(start)
+        assert harness.last_text(RESIDENT) == refusal
+        assert harness.texts_to(RESIDENT).count(refusal) == told
+        assert await step_of(harness) is None  # no draft to fill in only to be refused
+    assert len(await all_reports(harness)) == 10
+
+    harness.clock.advance(minutes=31)  # the first ten are now more than an hour old
     await report_to_summary(harness)
     await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:send:"))
+    assert len(await all_reports(harness)) == 11
+
+
+async def test_a_limit_reached_while_a_draft_waits_is_still_refused_at_submit(limited):
+    harness = limited
+    await registered(harness)
+    await earlier_reports(harness, 9)
+    await report_to_summary(harness)  # the ninth leaves room: the report starts
+    send = harness.button(RESIDENT, "newreport:send:")
+    await earlier_reports(harness, 1)  # the tenth arrives while the draft waits
+    await press(harness, RESIDENT, send)
     assert "一小时内已经提交了 10 件" in harness.last_text(RESIDENT)
     assert len(await all_reports(harness)) == 10
     assert await step_of(harness) == "confirm"  # the draft waits; 提交 works later
 
-    harness.clock.advance(minutes=31)  # the first ten are now more than an hour old
-    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:send:"))
+    harness.clock.advance(minutes=61)
+    await press(harness, RESIDENT, send)
     assert len(await all_reports(harness)) == 11
     assert await step_of(harness) is None
 
@@ -61,12 +95,23 @@ async def test_the_daily_limit_counts_the_last_day_and_speaks_the_users_language
     harness = limited
     await registered(harness)
     await harness.services.people.update(RESIDENT, harness.clock(), lang="en")
+    first = harness.clock()
     for _ in range(3):
         await earlier_reports(harness, 10)
         harness.clock.advance(hours=2)
-    await report_to_summary(harness)
-    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:send:"))
-    assert "30 reports in the last 24 hours" in harness.last_text(RESIDENT)
+    await harness.send(updates.text(RESIDENT, "/report"))
+    again = first + timedelta(days=1)
+    shown = local_time(harness, again, "%Y-%m-%d %H:%M")
+    if (
+        again.astimezone(harness.services.tz).date()
+        == harness.clock().astimezone(harness.services.tz).date()
+    ):
+        shown = local_time(harness, again)
+    assert harness.last_text(RESIDENT) == (
+        "You have submitted 30 reports in the last 24 hours. You can report again from "
+        f"{shown}. For an emergency, call the community office."
+    )
+    assert await step_of(harness) is None
     assert len(await all_reports(harness)) == 30
 
 

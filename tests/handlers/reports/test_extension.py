@@ -183,3 +183,16 @@ async def test_cancel_drops_a_half_made_request(harness):
     await harness.send(updates.text(WORKER_G1, "/cancel"))
     assert await harness.services.drafts.get(WORKER_G1) is None
     assert await actions(harness, report) == ["submit", "accept"]
+
+
+async def test_english_spans_read_one_day_and_two_days_without_plural_brackets(harness):
+    report = await accepted_report(harness)
+    await harness.services.people.update(WORKER_G1, harness.clock(), lang="en")
+    await press(harness, WORKER_G1, f"ext:ask:{report.id}")
+    labels = [label for label, data in harness.buttons(WORKER_G1) if data.startswith("ext:span:")]
+    assert labels == ["1 working day", "2 working days", "3 working days"]
+    await harness.send(updates.text(WORKER_G1, "1h"))
+    assert harness.last_text(WORKER_G1).startswith("1 hour more.")
+    await harness.send(updates.text(WORKER_G1, "The parts arrive tomorrow"))
+    assert "request for 1 hour more" in harness.last_text(WORKER_G1)
+    assert not [t for t in harness.texts_to(WORKER_G1) if "(s)" in t]

@@ -214,6 +214,9 @@ async def test_invite_requests_that_do_not_fit_are_explained(harness):
     await harness.send(updates.text(ADMIN, "/invite"))
     assert "/invite" in harness.last_text(ADMIN)
     assert "grid_worker (网格员)" in harness.last_text(ADMIN)  # the name may be typed as well
+    assert "例如：/invite grid_worker G1 李娜" in harness.last_text(ADMIN)  # a unit of this office
+    await harness.send(updates.text(STREET, "/invite"))
+    assert "例如：/invite grid_worker G1 李娜" in harness.last_text(STREET)
     await harness.send(updates.text(ADMIN, "/invite mayor G1"))
     assert "grid_worker" in harness.last_text(ADMIN)
     await harness.send(updates.text(ADMIN, "/invite 网格员 NOPE"))

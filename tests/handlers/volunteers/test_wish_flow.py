@@ -44,7 +44,9 @@ async def posted_and_approved(harness) -> int:
     await harness.send(updates.press(RESIDENT, "wishnew:post"))
     [wish] = await harness.services.store.wishes.mine(RESIDENT)
     assert wish.status is WishStatus.PENDING
-    assert "等待社区审核" in harness.last_text(RESIDENT)
+    # One message, naming who really reviews it: the grid, the nearest unit with staff.
+    told = [t for t in harness.texts_to(RESIDENT) if wish.number in t]
+    assert told == [f"📨 微心愿 {wish.number} 已提交，等待第一网格工作人员审核。"]
     # The staff of the nearest staffed unit (the grid) review it, with the contact.
     assert PHONE in harness.last_text(WORKER_G1) and PHONE in harness.last_text(HEAD_G1)
     await harness.send(updates.press(WORKER_G1, f"wish:ok:{wish.id}"))
