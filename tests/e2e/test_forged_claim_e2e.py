@@ -5,36 +5,16 @@ contact, leaves the wish open for the offered volunteer, and records the refusal
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.domain.volunteers import Volunteer, VolunteerStatus
-from storage.db import Database
-from storage.people import People
-from storage.volunteers import Volunteers
 from tests.e2e.harness import Griddesk
+from tests.e2e.wishes import post_and_approve, seed, step
 from tests.fakebotapi import FakeBotApi
 
 RESIDENT, WORKER_G1, ADMIN = 5001, 101, 901
 OFFERED, FORGER = 6001, 6003
 PHONE = "13700001111"
 WISH_TEXT = "家里水龙头漏水，想请人帮忙修一下"
-
-
-async def seed(path: Path) -> None:
-    """The resident's place and phone; a repair volunteer next door and a medical one far off."""
-    db = await Database(path).open()
-    try:
-        now = datetime.now(UTC)
-        await People(db).update(RESIDENT, now, unit="B1", phone=PHONE)
-        volunteers = Volunteers(db)
-        for user_id, unit, skill in ((OFFERED, "B1", "repair"), (FORGER, "B3", "medical")):
-            v = Volunteer(user_id, f"志愿者{user_id}", unit, skills=(skill,), phone="139")
-            await volunteers.register(v, now, [])
-            await volunteers.decide(replace(v, status=VolunteerStatus.APPROVED), now, [])
-    finally:
-        await db.close()
 
 
 async def test_a_forged_claim_is_refused_and_the_resident_contact_goes_to_nobody(
@@ -51,38 +31,16 @@ async def test_a_forged_claim_is_refused_and_the_resident_contact_goes_to_nobody
             lambda: all(u.texts() for u in (resident, worker, offered, forger, admin)), what="hi"
         )
         assert await bot.stop() == 0
-        await seed(bot.db_path)
+        await seed(
+            bot.db_path, RESIDENT, PHONE, [(OFFERED, "B1", "repair"), (FORGER, "B3", "medical")]
+        )
         await bot.start()
-
-        async def step(action, until, what: str) -> None:  # type: ignore[no-untyped-def]
-            action()
-            await fake.wait_for(until, timeout=60, what=what)
-
-        await step(
-            lambda: resident.send_text("/wish"), lambda: "微心愿" in resident.last_text(), "prompt"
-        )
-        await step(
-            lambda: resident.send_text(WISH_TEXT), lambda: "照片" in resident.last_text(), "photo"
-        )
-        await step(
-            lambda: resident.send_text("跳过"),
-            lambda: "wishnew:kind:repair" in resident.buttons(),
-            "the kinds",
-        )
-        await step(
-            lambda: resident.press("wishnew:kind:repair"),
-            lambda: "wishnew:post" in resident.buttons(),
-            "the summary",
-        )
-        await step(
-            lambda: resident.press("wishnew:post"),
-            lambda: any(d.startswith("wish:ok:") for d in worker.buttons()),
-            "the review",
-        )
-        await step(
-            lambda: worker.press("wish:ok:"),
+        await post_and_approve(
+            fake,
+            resident,
+            worker,
+            WISH_TEXT,
             lambda: any(d.startswith("wish:claim:") for d in offered.buttons()),
-            "the offer",
         )
         [wish] = bot.rows("SELECT id, status, claimer_id, version FROM wishes")
         assert not any(d.startswith("wish:") for d in forger.buttons())
@@ -115,11 +73,13 @@ async def test_a_forged_claim_is_refused_and_the_resident_contact_goes_to_nobody
         # The offered volunteer still claims it and alone sees the contact; the admin sees the
         # refusal with /audit.
         await step(
+            fake,
             lambda: offered.press("wish:claim:"),
             lambda: any(PHONE in text for text in offered.texts()),
             "the real claim",
         )
         await step(
+            fake,
             lambda: admin.send_text("/audit"),
             lambda: f"用户 {FORGER} · wish:claim · wish_claim" in admin.last_text(),
             "the audit",

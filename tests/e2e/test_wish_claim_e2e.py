@@ -3,35 +3,15 @@ process gives it to exactly one of them, and only that one sees the resident's c
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.domain.volunteers import Volunteer, VolunteerStatus
-from storage.db import Database
-from storage.people import People
-from storage.volunteers import Volunteers
 from tests.e2e.harness import Griddesk
+from tests.e2e.wishes import post_and_approve, seed
 from tests.fakebotapi import FakeBotApi
 
 RESIDENT, WORKER_G1 = 5001, 101
 VOLUNTEER_A, VOLUNTEER_B = 6001, 6002
 PHONE = "13700001111"
-
-
-async def seed(path: Path) -> None:
-    """The resident's place and phone, and two approved repair volunteers near them."""
-    db = await Database(path).open()
-    try:
-        now = datetime.now(UTC)
-        await People(db).update(RESIDENT, now, unit="B1", phone=PHONE)
-        volunteers = Volunteers(db)
-        for user_id, unit in ((VOLUNTEER_A, "B1"), (VOLUNTEER_B, "B2")):
-            v = Volunteer(user_id, f"志愿者{user_id}", unit, skills=("repair",), phone="139")
-            await volunteers.register(v, now, [])
-            await volunteers.decide(replace(v, status=VolunteerStatus.APPROVED), now, [])
-    finally:
-        await db.close()
 
 
 async def test_two_volunteers_claim_the_same_wish_at_the_same_moment_and_exactly_one_wins(
@@ -46,45 +26,22 @@ async def test_two_volunteers_claim_the_same_wish_at_the_same_moment_and_exactly
             user.send_text("/start")
         await fake.wait_for(lambda: all(u.texts() for u in (resident, worker, a, b)), what="hi")
         assert await bot.stop() == 0
-        await seed(bot.db_path)
+        await seed(
+            bot.db_path,
+            RESIDENT,
+            PHONE,
+            [(VOLUNTEER_A, "B1", "repair"), (VOLUNTEER_B, "B2", "repair")],
+        )
         await bot.start()
-
-        async def step(action, until, what: str) -> None:  # type: ignore[no-untyped-def]
-            action()
-            await fake.wait_for(until, timeout=60, what=what)
-
-        await step(
-            lambda: resident.send_text("/wish"),
-            lambda: "微心愿" in resident.last_text(),
-            "the wish prompt",
-        )
-        await step(
-            lambda: resident.send_text("家里水龙头漏水，想请人帮忙修一下"),
-            lambda: "照片" in resident.last_text(),
-            "the photo prompt",
-        )
-        await step(
-            lambda: resident.send_text("跳过"),
-            lambda: "wishnew:kind:repair" in resident.buttons(),
-            "the kinds",
-        )
-        await step(
-            lambda: resident.press("wishnew:kind:repair"),
-            lambda: "wishnew:post" in resident.buttons(),
-            "the summary",
-        )
-        await step(
-            lambda: resident.press("wishnew:post"),
-            lambda: any(d.startswith("wish:ok:") for d in worker.buttons()),
-            "the review",
-        )
-        await step(
-            lambda: worker.press("wish:ok:"),
+        await post_and_approve(
+            fake,
+            resident,
+            worker,
+            "家里水龙头漏水，想请人帮忙修一下",
             lambda: (
                 any(d.startswith("wish:claim:") for d in a.buttons())
                 and any(d.startswith("wish:claim:") for d in b.buttons())
             ),
-            "the offers",
         )
 
         # Both tap at once: the two callback queries arrive in the same getUpdates batch.
