@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
-import aiosqlite
+from collections.abc import Sequence
 
 from bot.domain import reports as domain
 from bot.domain.reports import Report, ReportEvent
@@ -14,6 +11,8 @@ from bot.notices.reports import messages_for
 from bot.services import Services
 from bot.usecases.deadlines import with_deadline
 from storage.outbox import Outgoing
+from storage.reports import ReportHook
+from storage.uow import UnitOfWork
 
 
 async def submit(
@@ -29,21 +28,57 @@ async def submit(
     lat: float | None = None,
     lon: float | None = None,
     clear_draft_of: int | None = None,
-    hook: Callable[[aiosqlite.Connection, Report], Awaitable[Any]] | None = None,
+    hook: ReportHook | None = None,
 ) -> Report:
     """Routes and stores a new report with its first event and every notice, in one commit.
 
-    HOOK(conn, stored report) runs inside that commit (e.g. a visit or a patrol finding linked
-    to the report); if it raises, nothing is stored.
+    One unit of work: the report row, its photos and first event, the notices (they need the
+    case number), the draft cleared. Called inside an outer transaction it joins it, so the
+    caller's own writes and the report commit or roll back together. HOOK(conn, stored report)
+    runs inside that commit (care's visit and patrol links); if it raises, nothing is stored.
     """
+    async with services.store.transaction() as tx:
+        return await _submit(
+            services,
+            tx,
+            reporter_id=reporter_id,
+            entered_by=entered_by,
+            category=category,
+            unit=unit,
+            description=description,
+            photos=photos,
+            contact=contact,
+            lat=lat,
+            lon=lon,
+            clear_draft_of=clear_draft_of,
+            hook=hook,
+        )
+
+
+async def _submit(
+    services: Services,
+    tx: UnitOfWork,
+    *,
+    reporter_id: int | None,
+    entered_by: int | None,
+    category: str,
+    unit: str,
+    description: str,
+    photos: list[str] | tuple[str, ...],
+    contact: str | None,
+    lat: float | None,
+    lon: float | None,
+    clear_draft_of: int | None,
+    hook: ReportHook | None,
+) -> Report:
     now = services.clock()
-    tree = await services.units.tree()
-    category_info = await services.units.category(category)
+    tree = await tx.units.tree()
+    category_info = await tx.units.category(category)
     target = route(
         unit,
         category,
         tree,
-        await services.people.along(tree, unit),
+        await tx.people.along(tree, unit),
         start_level=category_info.route_level if category_info else None,
     )
     report = Report(
@@ -66,12 +101,13 @@ async def submit(
 
     report = await with_deadline(services, report, event)  # the holder's accept clock
 
-    async def messages(stored: Report) -> list:
-        return await messages_for(services, stored, event)
-
-    return await services.reports.create(
-        report, event, messages, clear_draft_of=clear_draft_of, hook=hook
-    )
+    stored = await tx.reports.insert(report, event)
+    if hook is not None:
+        await tx.reports.run_hook(hook, stored)
+    await tx.outbox.send(await messages_for(services, stored, event), event.at)
+    if clear_draft_of is not None:
+        await tx.drafts.clear(clear_draft_of, event.at)
+    return stored
 
 
 async def save_move(

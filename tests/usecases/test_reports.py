@@ -1,0 +1,81 @@
+"""bot/usecases/reports.py on a real SQLite file, no Application: one unit of work per move."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import reports as domain
+from bot.domain.reports import Status
+from bot.services import Services
+from bot.usecases.reports import save_move, submit
+from storage.drafts import Draft
+from storage.reports import StaleReport
+from tests.conftest import RESIDENT, WORKER_G1
+
+
+async def count(services: Services, table: str) -> int:
+    row = await services.store.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+    assert row is not None
+    return int(row[0])
+
+
+async def new_report(services: Services, **extra):
+    return await submit(
+        services,
+        reporter_id=RESIDENT,
+        entered_by=None,
+        category="litter",
+        unit="B1",
+        description="楼道里堆满了杂物",
+        photos=["before-1"],
+        **extra,
+    )
+
+
+async def test_submit_stores_the_report_its_event_and_its_notices(services: Services):
+    report = await new_report(services)
+    stored = await services.reports.get(report.id)
+    assert stored is not None and stored.photos == ("before-1",) and stored.version == 1
+    assert [e.action for e in await services.reports.events(report.id)] == [domain.Action.SUBMIT]
+    assert await count(services, "outbox") > 0  # the reporter's receipt and the holder's card
+
+
+async def test_submit_inside_an_outer_transaction_that_raises_leaves_nothing(
+    services: Services,
+):
+    with pytest.raises(RuntimeError):
+        async with services.store.transaction():
+            await new_report(services)
+            raise RuntimeError("the caller's own write failed")
+    assert await count(services, "reports") == 0
+    assert await count(services, "report_events") == 0
+    assert await count(services, "outbox") == 0
+
+
+async def test_a_failing_hook_stores_nothing(services: Services):
+    async def broken(conn, stored) -> None:
+        raise RuntimeError("link failed")
+
+    with pytest.raises(RuntimeError):
+        await new_report(services, hook=broken)
+    assert await count(services, "reports") == 0
+    assert await count(services, "outbox") == 0
+
+
+async def test_submit_clears_the_draft_in_the_same_commit(services: Services):
+    await services.drafts.put(Draft(RESIDENT, "report", "describe", {}), services.clock())
+    await new_report(services, clear_draft_of=RESIDENT)
+    assert await services.drafts.get(RESIDENT) is None
+
+
+async def test_two_moves_from_the_same_version_one_wins(services: Services):
+    report = await new_report(services)
+    assert report.assignee_id == WORKER_G1
+    worker = await services.people.staff(WORKER_G1)
+    assert worker is not None
+    accepted, event = domain.accept(report, worker, services.clock())
+    await save_move(services, report, accepted, event)
+    with pytest.raises(StaleReport):
+        await save_move(services, report, accepted, event)
+    stored = await services.reports.get(report.id)
+    assert stored is not None and stored.status is Status.ACCEPTED and stored.version == 2
