@@ -248,6 +248,8 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                 params["note"] = event.note or ""
             if action in (Action.REFER_UP, Action.ESCALATE):
                 params["tier"] = cards.tier_label(report, rlang)
+            if action is Action.ACCEPT:  # the tier that acted, not always the grid
+                params["by"] = services.texts(f"accepted_by.{report.tier.value}", rlang)
             out.append(
                 cards.notice(reporter_chat, rlang, REPORTER_NOTICES[action], report, **params)
             )
