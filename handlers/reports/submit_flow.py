@@ -6,6 +6,7 @@ photo may start the flow, a caption may be the description, and staff are asked 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,12 +237,28 @@ async def on_button(update: Update, ctx: GridContext) -> None:
     codes = {c.code for c in await ctx.units.categories()}
     fits = {"for": arg in ("self", "resident"), "cat": arg in codes}.get(press.verb, True)
     await answer(update, None if fits else ctx.texts("common.stale_button", me.lang))
-    if fits:
-        await ACTIONS.get(press.verb, choose)(ctx, me, draft, press.verb, arg)
+    if not fits:
+        return
+    if press.verb == "cat":  # the chosen category's prompt loses its buttons
+        message = update.callback_query.message
+        shown = _unbutton(me, message.message_id if message is not None else None)
+        await choose(ctx, me, draft, press.verb, arg, done=shown)
+        return
+    await ACTIONS.get(press.verb, choose)(ctx, me, draft, press.verb, arg)
 
 
-async def choose(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
-    """Records who it is for, the skipped contact, the category or the default place."""
+async def choose(
+    ctx: GridContext,
+    me: Person,
+    draft: Draft,
+    verb: str,
+    arg: str,
+    *,
+    done: Sequence[Outgoing] = (),
+) -> None:
+    """Records who it is for, the skipped contact, the category or the default place.
+
+    DONE (the chosen prompt's edit) goes out before the next prompt, in the same commit."""
     data = draft.data
     if verb == "for":
         data["for"] = arg
@@ -253,7 +270,15 @@ async def choose(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str
         data["category"] = arg
     elif verb == "home":
         data["unit"] = data["home"]
-    await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+    await ctx.drafts.put(draft, ctx.now(), [*done, *await advance(ctx, me, draft)])
+
+
+def _unbutton(me: Person, message_id: int | None) -> list[Outgoing]:
+    """Removes the buttons of the prompt MESSAGE_ID once its choice is made (none if unknown)."""
+    if message_id is None:
+        return []
+    params: dict[str, Any] = {"message_id": message_id, "reply_markup": {"inline_keyboard": []}}
+    return [Outgoing(me.user_id, "editMessageReplyMarkup", params)]
 
 
 async def elsewhere(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.domain import reports as domain
 from bot.domain.reports import Status
+from bot.notices import outgoing
 from bot.services import Services
 from bot.usecases.reports import save_move, submit
 from storage.drafts import Draft
@@ -79,3 +80,30 @@ async def test_two_moves_from_the_same_version_one_wins(services: Services):
         await save_move(services, report, accepted, event)
     stored = await services.reports.get(report.id)
     assert stored is not None and stored.status is Status.ACCEPTED and stored.version == 2
+
+
+async def test_a_card_queued_again_unchanged_is_not_edited(services: Services):
+    """Telegram refuses an edit that changes nothing ("message is not modified")."""
+    now = services.clock()
+    first = outgoing.card(RESIDENT, "report:1", "案件 1：待接单")
+    await services.outbox.send([first], now)
+    [row] = await services.outbox.due(now)
+    await services.outbox.mark_sent(row, now, 77)
+
+    await services.outbox.send([outgoing.card(RESIDENT, "report:1", "案件 1：待接单")], now)
+    assert await services.outbox.due(now) == []  # nothing to edit
+
+    await services.outbox.send([outgoing.card(RESIDENT, "report:1", "案件 1：处置中")], now)
+    [edit] = await services.outbox.due(now)
+    assert edit.card_message_id == 77 and edit.params["text"] == "案件 1：处置中"
+
+
+async def test_a_card_sent_anew_is_sent_even_when_unchanged(services: Services):
+    now = services.clock()
+    card = outgoing.card(RESIDENT, "report:1", "案件 1：待接单")
+    await services.outbox.send([card], now)
+    [row] = await services.outbox.due(now)
+    await services.outbox.mark_sent(row, now, 77)
+    await services.outbox.send_anew([card], now)
+    [again] = await services.outbox.due(now)
+    assert again.card_message_id is None and again.params["text"] == "案件 1：待接单"

@@ -418,3 +418,20 @@ async def test_the_english_photo_count_reads_without_plural_brackets(harness):
     await harness.send(updates.photo(RESIDENT, "p-2", caption=DESCRIPTION))
     texts = harness.texts_to(RESIDENT)
     assert not [t for t in texts if "(s)" in t], texts
+
+
+async def test_the_category_prompt_loses_its_buttons_and_an_old_press_is_stale(harness):
+    await registered(harness)
+    await harness.send(updates.photo(RESIDENT, "p-1"))
+    await harness.send(updates.text(RESIDENT, DESCRIPTION))
+    litter = category(harness, RESIDENT, "litter")
+    await harness.send(updates.press(RESIDENT, litter, message_id=41))
+    [edit] = harness.request.sent("editMessageReplyMarkup", RESIDENT)
+    assert edit.params["message_id"] == 41
+    assert edit.params["reply_markup"] in ({"inline_keyboard": []}, '{"inline_keyboard": []}')
+    assert await step_of(harness) == "place"
+
+    await harness.send(updates.press(RESIDENT, litter.replace(":litter", ":road"), message_id=41))
+    assert last_answer(harness)  # refused with why, not taken
+    draft = await harness.services.drafts.get(RESIDENT)
+    assert draft is not None and draft.step == "place" and draft.data["category"] == "litter"
