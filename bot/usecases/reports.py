@@ -1,18 +1,30 @@
-"""Submitting a report and saving a move: the two writes every report feature goes through."""
+"""Report use cases: submitting, saving a move, and the deadline sweep (escalate_due)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 
+from bot.domain import deadlines
 from bot.domain import reports as domain
-from bot.domain.reports import Report, ReportEvent
-from bot.domain.routing import route
-from bot.notices.reports import messages_for
+from bot.domain.deadlines import Do
+from bot.domain.people import Staff
+from bot.domain.reports import WINDOW_OF, Action, Report, ReportEvent, Window
+from bot.domain.routing import Route, route
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard
+from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for
 from bot.services import Services
-from bot.usecases.deadlines import with_deadline
+from bot.texts import Raw
+from bot.usecases.deadlines import Situation, with_deadline
+from storage.deadlines import Due, Step
 from storage.outbox import Outgoing
 from storage.reports import ReportHook
 from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 async def submit(
@@ -129,3 +141,157 @@ async def save_move(
     return await services.reports.save(
         after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
     )
+
+
+# The deadline sweep (限时办结): reminders, nags, escalation up the tiers, expiry -------------
+
+BATCH = 200  # reports per transaction: short enough not to hold up people's presses
+MAX_BATCHES = 100  # per pass (20,000 reports); anything beyond waits for the next pass
+
+
+async def escalate_due(
+    services: Services, now: datetime, *, limit: int = BATCH * MAX_BATCHES
+) -> int:
+    """Takes the one due deadline step of every due report (at most LIMIT reports); returns how
+    many were taken.
+
+    Each pass asks the database which reports are due through the partial index on
+    next_action_at, decides ONE step per report (bot/domain/deadlines.decide: after downtime that
+    is the most advanced step due, not a burst of stale ones) and writes the steps with
+    compare-and-set (storage/deadlines.Deadlines.apply), each with its event and its messages,
+    many reports per transaction: a second pass over the same moment finds nothing left to do.
+    """
+    situation = await Situation.load(services)
+    cards = await Cards.load(services)
+    audience = Audience(services)
+    repo = services.store.deadlines
+    acted = 0
+    left = limit
+    while left > 0:
+        batch = min(BATCH, left)
+        due = await repo.due(now, batch)
+        if not due:
+            break
+        left -= len(due)
+        found = {r.id: r for r in await services.reports.get_many([d.report_id for d in due])}
+        steps = []
+        for item in due:
+            report = found.get(item.report_id)
+            step = (
+                await _plan(services, situation, cards, audience, item, report, now)
+                if report
+                else None
+            )
+            if step is not None:
+                steps.append(step)
+        applied = await repo.apply(steps, now)
+        acted += applied.acted
+        if len(due) < batch or applied.written == 0:
+            break
+    if acted:
+        log.info("deadline sweep took %d steps", acted)
+    return acted
+
+
+async def _plan(
+    services: Services,
+    situation: Situation,
+    cards: Cards,
+    audience: Audience,
+    due: Due,
+    report: Report,
+    now: datetime,
+) -> Step | None:
+    """Returns the step REPORT needs at NOW (with its event and messages), or None."""
+    up = situation.escalation(report)
+    urgent = situation.is_urgent(report)
+    decision = deadlines.decide(
+        report, now, situation.rules, urgent=urgent, can_escalate=up is not None
+    )
+    if decision is None:
+        return None
+    step = Step(due, report.version, report)
+    if decision.do is Do.STOP:
+        return replace(step, after=replace(report, timer=None))
+    if decision.do is Do.RESTART:
+        window = WINDOW_OF[report.status]
+        started = deadlines.start(
+            report, window, now, situation.rules, urgent=urgent, can_escalate=up is not None
+        )
+        return replace(step, after=started)
+    if decision.do is Do.WAIT:
+        return replace(step, after=replace(report, timer=decision.timer))
+    if decision.do in (Do.REMIND, Do.NAG):
+        assert decision.timer is not None
+        after, event = deadlines.reminder(report, decision.do, decision.timer, now)
+        messages = await _nag_messages(services, cards, audience, after, decision.do, up)
+        return replace(step, after=after, event=event, messages=messages)
+    if decision.do is Do.ESCALATE:
+        assert up is not None
+        after, event = domain.refer_up(
+            report,
+            None,
+            now,
+            to_unit=up.unit,
+            tier=up.tier,
+            assignee_id=up.assignee.user_id if up.assignee else None,
+            reason=None,
+            action=Action.ESCALATE,
+        )
+    else:  # Do.EXPIRE
+        after, event = domain.move(report, Action.EXPIRE, actor_id=None, at=now)
+    after = situation.after_move(after, event)
+    return replace(
+        step, after=after, event=event, messages=await messages_for(services, after, event)
+    )
+
+
+class Audience:
+    """Who holds a report and in which language, remembered for one pass (many share holders)."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._known: dict[tuple[int | None, str, str], list[tuple[Staff, str]]] = {}
+
+    async def of(self, report: Report) -> list[tuple[Staff, str]]:
+        key = (report.assignee_id, report.holder_unit, report.category)
+        if key not in self._known:
+            staff = await handlers_of(self.services, report)
+            langs = await self.services.people.languages(s.user_id for s in staff)
+            default = self.services.settings.default_language
+            self._known[key] = [(s, langs.get(s.user_id, default)) for s in staff]
+        return self._known[key]
+
+
+async def _nag_messages(
+    services: Services,
+    cards: Cards,
+    audience: Audience,
+    report: Report,
+    do: Do,
+    up: Route | None,
+) -> list[Outgoing]:
+    """Returns the reminder or nag to whoever holds REPORT, in their languages."""
+    timer = report.timer
+    assert timer is not None and report.due_at is not None
+    kind = "remind" if do is Do.REMIND else "overdue"
+    window = "accept" if timer.window is Window.ACCEPT else "resolve"
+    out = []
+    for staff, lang in await audience.of(report):
+        then = ""
+        if do is Do.NAG and up is not None and timer.breach_at is not None:
+            tier = f"{TIER_ICON[up.tier.value]} " + services.texts(f"tier.{up.tier.value}", lang)
+            then = services.texts(
+                "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
+            )
+        text = services.texts(
+            f"nag.{kind}_{window}",
+            lang,
+            number=report.number,
+            category=cards.category_name(report.category, lang),
+            due=cards.when(report.due_at),
+            then=Raw(then),
+        )
+        show = button(services.texts("nag.show", lang), "report", "card", report.id)
+        out.append(outgoing.message(staff.user_id, text, markup=keyboard([[show]])))
+    return out

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 
 from bot.domain import reports as domain
 from bot.domain.reports import Status
 from bot.notices import outgoing
 from bot.services import Services
-from bot.usecases.reports import save_move, submit
+from bot.usecases.reports import escalate_due, save_move, submit
 from storage.drafts import Draft
 from storage.reports import StaleReport
 from tests.conftest import RESIDENT, WORKER_G1
@@ -107,3 +110,21 @@ async def test_a_card_sent_anew_is_sent_even_when_unchanged(services: Services):
     await services.outbox.send_anew([card], now)
     [again] = await services.outbox.due(now)
     assert again.card_message_id is None and again.params["text"] == "案件 1：待接单"
+
+
+async def test_the_deadline_sweep_run_twice_at_once_acts_once(services: Services):
+    report = await new_report(services)
+    later = services.clock() + timedelta(days=3)  # far past the grid's accept deadline
+    acted = await asyncio.gather(escalate_due(services, later), escalate_due(services, later))
+    assert sorted(acted) == [0, 1]
+    events = [e.action for e in await services.reports.events(report.id)]
+    assert events[0] is domain.Action.SUBMIT and len(events) == 2
+    assert await escalate_due(services, later) == 0
+
+
+async def test_the_deadline_sweep_stops_at_its_limit(services: Services):
+    for _ in range(3):
+        await new_report(services)
+    later = services.clock() + timedelta(days=3)
+    assert await escalate_due(services, later, limit=2) == 2
+    assert await escalate_due(services, later, limit=2) == 1
