@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import deadlines
+from bot.domain import access, deadlines
 from bot.domain import reports as domain
+from bot.domain.access import Rule
 from bot.domain.deadlines import Do
 from bot.domain.people import Staff
-from bot.domain.reports import WINDOW_OF, Action, Report, ReportEvent, Window
+from bot.domain.reports import WINDOW_OF, Action, InvalidTransition, Report, ReportEvent, Window
 from bot.domain.routing import Route, route
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
-from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for
+from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for, work_key
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.deadlines import Situation, with_deadline
+from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
 from storage.outbox import Outgoing
-from storage.reports import ReportHook
+from storage.reports import ReportHook, StaleReport
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,151 @@ async def save_move(
     messages = await messages_for(services, after, event) + list(extra)
     return await services.reports.save(
         after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
+    )
+
+
+# A staff member's move on a report: re-authorised against the database, one commit -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """A report that BY's staff record may act on now."""
+
+    report: Report
+    staff: Staff
+
+
+StaffMove = Callable[[Report, Staff], tuple[Report, ReportEvent]]
+
+
+class MoveRefused(Exception):
+    """Raised by a move that cannot be made for a reason the presser is told (a catalog KEY)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def invalid(report: Report) -> Refused:
+    """The move does not fit the report's status: worker.invalid (the handler names the status)."""
+    return Refused("worker.invalid", {"number": report.number, "status": report.status})
+
+
+async def check(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    action: Action | None = None,
+    attempted: str | None = None,
+) -> Done[Handling] | Refused:
+    """Re-authorises BY on REPORT_ID now (access.handle_report) and, with ACTION, that the
+    report's status allows it.
+
+    Refused: worker.forged (no such report), worker.moved_on (BY held its card: it moved on) or
+    worker.not_allowed, both recorded for /audit as ATTEMPTED ("report:<verb>"), worker.invalid.
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("worker.forged")
+    staff = await services.people.staff(by)
+    rule = access.handle_report(staff, report, await services.units.tree())
+    if rule is not None or staff is None:
+        had_card = staff is not None and by in await services.outbox.card_chats(work_key(report))
+        key = "worker.moved_on" if had_card else "worker.not_allowed"
+        verb = action.value if action is not None else "card"
+        return await refuse(
+            services,
+            by,
+            rule or Rule.REPORT_HANDLE,
+            f"report:{report.id}",
+            attempted or f"report:{verb}",
+            at=at,
+            key=key,
+            number=report.number,
+        )
+    if action is not None:
+        try:
+            domain.check(report, action)
+        except InvalidTransition:
+            return invalid(report)
+    return Done(Handling(report, staff))
+
+
+async def move(
+    services: Services,
+    report_id: int | None,
+    make: StaffMove,
+    *,
+    by: int,
+    at: datetime,
+    clear_draft: bool = False,
+    attempted: str | None = None,
+) -> Done[Report] | Refused:
+    """Re-authorises BY, makes MAKE(report, staff) and stores it with every notice
+    (compare-and-set on the version read); CLEAR_DRAFT ends BY's flow in the same commit.
+
+    Refused: as `check`, worker.stale (someone else moved it first), or a MoveRefused's key.
+    """
+    checked = await check(services, report_id, by=by, at=at, attempted=attempted)
+    if isinstance(checked, Refused):
+        return checked
+    report, staff = checked.value.report, checked.value.staff
+    try:
+        after, event = make(report, staff)
+        stored = await save_move(
+            services, report, after, event, clear_draft_of=by if clear_draft else None
+        )
+    except InvalidTransition:
+        return invalid(report)
+    except StaleReport:
+        return Refused("worker.stale", {"number": report.number})
+    except MoveRefused as refused:
+        return Refused(refused.key, {"number": report.number})
+    return Done(stored)
+
+
+async def accept(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    attempted: str = "report:accept",
+) -> Done[Report] | Refused:
+    """接单: the report becomes BY's and is in progress."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.accept(report, staff, at),
+        by=by,
+        at=at,
+        attempted=attempted,
+    )
+
+
+async def resolve(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    photo: str,
+    note: str,
+    clear_draft: bool = True,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """办结: BY resolves the report with the required after-photo and a note (typed or sent:
+    ATTEMPTED names the input for /audit)."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
+        by=by,
+        at=at,
+        clear_draft=clear_draft,
+        attempted=attempted,
     )
 
 

@@ -1,6 +1,6 @@
 """Grid workers: the worker card's buttons — accept, resolve, transfer, refer up, reject, show.
 
-Every press is answered first, then re-authorised against the database (handlers/worker_common):
+Every press is answered first, then re-authorised against the database (bot/usecases/reports.check):
 callback data can be forged, and a card can be old.
 """
 
@@ -17,9 +17,10 @@ from bot.domain.people import Staff
 from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import transfer_targets
 from bot.notices.buttons import button
+from bot.usecases import reports
 from handlers.kit.reply import say
 from handlers.reports import worker_steps as worker_flows
-from handlers.reports.worker_press import Pressed, allowed, card_for, make_move, pressed
+from handlers.reports.worker_press import Pressed, allowed, card_for, made, pressed
 
 # The resident side owns ^report:(solved|unsolved|stars|nocomment):
 PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card):"
@@ -28,15 +29,17 @@ MAX_TARGETS = 40  # buttons in the transfer list (Telegram allows 100 per keyboa
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Runs the worker-card button that was pressed, once the presser is re-authorised."""
-    press = await pressed(update, ctx)
+    press = await pressed(update, ctx, tuple(VERBS))
     if press is not None:
         await VERBS[press.verb](ctx, press)
 
 
 async def accept(ctx: GridContext, press: Pressed) -> None:
     """接单: the report becomes the presser's and is in progress."""
-    staff, at = press.staff, ctx.now()
-    await make_move(ctx, press.me, press.report, lambda r: domain.accept(r, staff, at))
+    outcome = await reports.accept(
+        ctx.services, press.report.id, by=press.me.user_id, at=ctx.now(), attempted="report:accept"
+    )
+    await made(ctx, press.me, outcome)
 
 
 async def show_card(ctx: GridContext, press: Pressed) -> None:
@@ -93,8 +96,16 @@ async def transfer_to(ctx: GridContext, press: Pressed) -> None:
     if target is None:
         await say(ctx, press.me, "transfer.target_gone", number=press.report.number)
         return
-    staff, at = press.staff, ctx.now()
-    await make_move(ctx, press.me, press.report, lambda r: domain.transfer(r, staff, target, at))
+    at = ctx.now()
+    outcome = await reports.move(
+        ctx.services,
+        press.report.id,
+        lambda report, staff: domain.transfer(report, staff, target, at),
+        by=press.me.user_id,
+        at=at,
+        attempted="report:transfer_to",
+    )
+    await made(ctx, press.me, outcome)
 
 
 async def choose_reject_reason(ctx: GridContext, press: Pressed) -> None:

@@ -14,18 +14,20 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
+from bot.usecases import reports
+from bot.usecases.reports import MoveRefused
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
+from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from handlers.reports.worker_press import (
     NOTE_LIMIT,
     Pressed,
-    Refused,
-    StaffMove,
     allowed,
     ask,
     card_for,
     finish,
+    made,
     read_note,
 )
 from storage.drafts import Draft
@@ -40,9 +42,19 @@ async def start_resolve(ctx: GridContext, press: Pressed) -> None:
         await ask(ctx, press, "resolve", "photo", prompt)
 
 
-def resolving(photo: str, note: str, ctx: GridContext) -> StaffMove:
-    at = ctx.now()
-    return lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note)
+async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, note: str) -> bool:
+    """Resolves the draft's report (bot/usecases/reports.resolve); tells whether it moved."""
+    me = await person_of(update, ctx)
+    outcome = await reports.resolve(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        photo=photo,
+        note=note,
+        attempted=action_of(update),
+    )
+    return await made(ctx, me, outcome, end_flow=True)
 
 
 async def refuse_non_photo(ctx: GridContext, me: Person, message: Message) -> None:
@@ -72,7 +84,7 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
         prompt = ctx.texts(key, me.lang, limit=NOTE_LIMIT)
         await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, prompt)])
         return
-    if await finish(update, ctx, draft, resolving(photo, note, ctx)) and album:
+    if await resolved(update, ctx, draft, photo, note) and album:
         await absorb_album(ctx, me, album)
 
 
@@ -86,7 +98,7 @@ async def receive_resolve_note(update: Update, ctx: GridContext, draft: Draft) -
     me = await person_of(update, ctx)
     note = await read_note(update, ctx, me)
     if note is not None:
-        await finish(update, ctx, draft, resolving(draft.data["photo"], note, ctx))
+        await resolved(update, ctx, draft, draft.data["photo"], note)
 
 
 async def absorb_album(ctx: GridContext, me: Person, album: str) -> None:
@@ -134,7 +146,7 @@ async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -
     def refer(report: Report, by: Staff) -> tuple:
         target = refer_target(report.holder_unit, tree, staff, report.category)
         if target is None:
-            raise Refused("refer.top")
+            raise MoveRefused("refer.top")
         assignee = target.assignee.user_id if target.assignee else None
         return domain.refer_up(
             report,

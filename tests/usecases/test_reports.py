@@ -11,10 +11,11 @@ from bot.domain import reports as domain
 from bot.domain.reports import Status
 from bot.notices import outgoing
 from bot.services import Services
-from bot.usecases.reports import escalate_due, save_move, submit
+from bot.usecases.reports import accept, check, escalate_due, resolve, save_move, submit
+from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from storage.reports import StaleReport
-from tests.conftest import RESIDENT, WORKER_G1
+from tests.conftest import RESIDENT, WORKER_G1, WORKER_G2
 
 
 async def count(services: Services, table: str) -> int:
@@ -128,3 +129,68 @@ async def test_the_deadline_sweep_stops_at_its_limit(services: Services):
     later = services.clock() + timedelta(days=3)
     assert await escalate_due(services, later, limit=2) == 2
     assert await escalate_due(services, later, limit=2) == 1
+
+
+async def refusals(services: Services) -> list[tuple]:
+    rows = await services.store.db.fetchall("SELECT user_id, action, rule, target FROM refusals")
+    return [tuple(row) for row in rows]
+
+
+async def accepted(services: Services):
+    report = await new_report(services)
+    done = await accept(services, report.id, by=WORKER_G1, at=services.clock())
+    assert isinstance(done, Done) and done.value.status is Status.ACCEPTED
+    return done.value
+
+
+async def test_resolve_by_a_stranger_is_refused_and_recorded(services: Services):
+    report = await accepted(services)
+    outcome = await resolve(
+        services, report.id, by=WORKER_G2, at=services.clock(), photo="after", note="好了"
+    )
+    assert isinstance(outcome, Refused) and outcome.key == "worker.not_allowed"
+    assert outcome.params == {"number": report.number}
+    assert await refusals(services) == [
+        (WORKER_G2, "message", "report_handle", f"report:{report.id}")
+    ]
+    stored = await services.reports.get(report.id)
+    assert stored is not None and stored.status is Status.ACCEPTED
+
+
+async def test_resolve_by_the_assignee_is_done_and_ends_their_flow(services: Services):
+    report = await accepted(services)
+    await services.drafts.put(
+        Draft(WORKER_G1, "resolve", "note", {"report": report.id}), services.clock()
+    )
+    outcome = await resolve(
+        services, report.id, by=WORKER_G1, at=services.clock(), photo="after", note="好了"
+    )
+    assert isinstance(outcome, Done) and outcome.value.status is Status.RESOLVED
+    assert await services.drafts.get(WORKER_G1) is None
+
+
+async def test_resolve_twice_at_once_moves_once(services: Services):
+    report = await accepted(services)
+    outcomes = await asyncio.gather(
+        *(
+            resolve(services, report.id, by=WORKER_G1, at=services.clock(), photo=p, note="好")
+            for p in ("a", "b")
+        )
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["Done", "Refused"]
+    [refused] = [o for o in outcomes if isinstance(o, Refused)]
+    assert refused.key in ("worker.stale", "worker.invalid")  # lost the race, or came after it
+    events = [e.action for e in await services.reports.events(report.id)]
+    assert events.count(domain.Action.RESOLVE) == 1
+
+
+async def test_check_says_what_is_wrong(services: Services):
+    at = services.clock()
+    assert await check(services, 999, by=WORKER_G1, at=at) == Refused("worker.forged")
+    report = await accepted(services)
+    outcome = await check(services, report.id, by=WORKER_G1, at=at, action=domain.Action.ACCEPT)
+    assert outcome == Refused(
+        "worker.invalid", {"number": report.number, "status": Status.ACCEPTED}
+    )
+    done = await check(services, report.id, by=WORKER_G1, at=at, action=domain.Action.RESOLVE)
+    assert isinstance(done, Done) and done.value.staff.user_id == WORKER_G1
