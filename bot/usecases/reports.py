@@ -12,8 +12,17 @@ from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.deadlines import Do
 from bot.domain.people import Staff
-from bot.domain.reports import WINDOW_OF, Action, InvalidTransition, Report, ReportEvent, Window
-from bot.domain.routing import Route, route
+from bot.domain.reports import (
+    WINDOW_OF,
+    Action,
+    InvalidTransition,
+    RejectReason,
+    Report,
+    ReportEvent,
+    Window,
+)
+from bot.domain.routing import Route, refer_target, route
+from bot.domain.routing import transfer_targets as transfer_targets_of
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for, work_key
@@ -286,6 +295,99 @@ async def resolve(
         by=by,
         at=at,
         clear_draft=clear_draft,
+        attempted=attempted,
+    )
+
+
+MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
+
+
+async def transfer_targets(services: Services, report: Report, *, by: int) -> list[Staff]:
+    """Whom BY may hand REPORT to: staff of the same and sibling units (not BY, not its holder)."""
+    return transfer_targets_of(
+        report.holder_unit,
+        await services.units.tree(),
+        await services.people.all_staff(),
+        presser=by,
+        assignee=report.assignee_id,
+    )[:MAX_TARGETS]
+
+
+async def transfer(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    to_user: int,
+    at: datetime,
+    attempted: str = "report:transfer_to",
+) -> Done[Report] | Refused:
+    """转派: hands the report to TO_USER if they are still one of its transfer targets."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    targets = await transfer_targets(services, report, by=by) if report is not None else []
+    target = next((s for s in targets if s.user_id == to_user), None)
+    if report is not None and target is None:
+        checked = await check(services, report.id, by=by, at=at, attempted=attempted)
+        if isinstance(checked, Refused):
+            return checked
+        return Refused("transfer.target_gone", {"number": report.number})
+
+    def handed(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        assert target is not None
+        return domain.transfer(report, staff, target, at)
+
+    return await move(services, report_id, handed, by=by, at=at, attempted=attempted)
+
+
+async def refer_up(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    reason: str,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """上报: BY refers the report to the next tier that has staff; refer.top at the top."""
+    tree, staff = await services.units.tree(), await services.people.all_staff()
+
+    def referred(report: Report, by_staff: Staff) -> tuple[Report, ReportEvent]:
+        target = refer_target(report.holder_unit, tree, staff, report.category)
+        if target is None:
+            raise MoveRefused("refer.top")
+        return domain.refer_up(
+            report,
+            by_staff,
+            at,
+            to_unit=target.unit,
+            tier=target.tier,
+            assignee_id=target.assignee.user_id if target.assignee else None,
+            reason=reason,
+        )
+
+    return await move(
+        services, report_id, referred, by=by, at=at, clear_draft=True, attempted=attempted
+    )
+
+
+async def reject(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    reason: RejectReason,
+    note: str,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+        by=by,
+        at=at,
+        clear_draft=True,
         attempted=attempted,
     )
 

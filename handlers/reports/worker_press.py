@@ -16,9 +16,7 @@ from bot.domain.reports import Action, InvalidTransition, Report, Status
 from bot.notices import buttons, outgoing
 from bot.notices.reports import Cards, work_key
 from bot.usecases import reports
-from bot.usecases.reports import StaffMove
 from bot.usecases.results import Done, Refused
-from handlers.kit.flows import person_of
 from handlers.kit.presses import press_of
 from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
@@ -136,18 +134,3 @@ async def read_note(update: Update, ctx: GridContext, me: Person) -> str | None:
         await say(ctx, me, "worker.too_long", limit=NOTE_LIMIT, length=len(note))
         return None
     return note
-
-
-async def finish(update: Update, ctx: GridContext, draft: Draft, move: StaffMove) -> bool:
-    """Ends the DRAFT's flow with MOVE on its report, re-authorised now; tells whether it moved."""
-    me = await person_of(update, ctx)
-    outcome = await reports.move(
-        ctx.services,
-        int(draft.data.get("report", 0)),
-        move,
-        by=me.user_id,
-        at=ctx.now(),
-        clear_draft=True,
-        attempted=action_of(update),
-    )
-    return await made(ctx, me, outcome, end_flow=True)

@@ -9,13 +9,11 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.context import GridContext
-from bot.domain import reports as domain
-from bot.domain.people import Person, Staff
-from bot.domain.reports import Action, RejectReason, Report
+from bot.domain.people import Person
+from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
 from bot.usecases import reports
-from bot.usecases.reports import MoveRefused
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import action_of
@@ -26,7 +24,6 @@ from handlers.reports.worker_press import (
     allowed,
     ask,
     card_for,
-    finish,
     made,
     read_note,
 )
@@ -141,24 +138,15 @@ async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -
     reason = await read_note(update, ctx, me)
     if reason is None:
         return
-    tree, staff, at = await ctx.units.tree(), await ctx.people.all_staff(), ctx.now()
-
-    def refer(report: Report, by: Staff) -> tuple:
-        target = refer_target(report.holder_unit, tree, staff, report.category)
-        if target is None:
-            raise MoveRefused("refer.top")
-        assignee = target.assignee.user_id if target.assignee else None
-        return domain.refer_up(
-            report,
-            by,
-            at,
-            to_unit=target.unit,
-            tier=target.tier,
-            assignee_id=assignee,
-            reason=reason,
-        )
-
-    await finish(update, ctx, draft, refer)
+    outcome = await reports.refer_up(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        reason=reason,
+        attempted=action_of(update),
+    )
+    await made(ctx, me, outcome, end_flow=True)
 
 
 # Reject (退回) -------------------------------------------------------------------------------
@@ -186,10 +174,16 @@ async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) ->
     note = await read_note(update, ctx, me)
     if note is None:
         return
-    reason, at = RejectReason(draft.data["reason"]), ctx.now()
-    await finish(
-        update, ctx, draft, lambda r, by: domain.reject(r, by, at, reason=reason, note=note)
+    outcome = await reports.reject(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        reason=RejectReason(draft.data["reason"]),
+        note=note,
+        attempted=action_of(update),
     )
+    await made(ctx, me, outcome, end_flow=True)
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)

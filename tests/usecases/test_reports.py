@@ -8,10 +8,21 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import reports as domain
-from bot.domain.reports import Status
+from bot.domain.reports import RejectReason, Status
 from bot.notices import outgoing
 from bot.services import Services
-from bot.usecases.reports import accept, check, escalate_due, resolve, save_move, submit
+from bot.usecases.reports import (
+    accept,
+    check,
+    escalate_due,
+    refer_up,
+    reject,
+    resolve,
+    save_move,
+    submit,
+    transfer,
+    transfer_targets,
+)
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from storage.reports import StaleReport
@@ -194,3 +205,30 @@ async def test_check_says_what_is_wrong(services: Services):
     )
     done = await check(services, report.id, by=WORKER_G1, at=at, action=domain.Action.RESOLVE)
     assert isinstance(done, Done) and done.value.staff.user_id == WORKER_G1
+
+
+async def test_transfer_to_someone_no_longer_a_target_is_refused(services: Services):
+    report = await accepted(services)
+    targets = await transfer_targets(services, report, by=WORKER_G1)
+    assert WORKER_G1 not in {s.user_id for s in targets} and targets
+    gone = await transfer(services, report.id, by=WORKER_G1, to_user=RESIDENT, at=services.clock())
+    assert gone == Refused("transfer.target_gone", {"number": report.number})
+    to = targets[0].user_id
+    done = await transfer(services, report.id, by=WORKER_G1, to_user=to, at=services.clock())
+    assert isinstance(done, Done) and done.value.assignee_id == to
+
+
+async def test_refer_up_moves_to_the_next_tier_and_reject_closes(services: Services):
+    report = await accepted(services)
+    up = await refer_up(services, report.id, by=WORKER_G1, at=services.clock(), reason="需协调")
+    assert isinstance(up, Done) and up.value.holder_unit == "C1"
+    other = await accepted(services)
+    closed = await reject(
+        services,
+        other.id,
+        by=WORKER_G1,
+        at=services.clock(),
+        reason=RejectReason.DUPLICATE,
+        note="重复",
+    )
+    assert isinstance(closed, Done) and closed.value.status is Status.REJECTED
