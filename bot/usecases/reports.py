@@ -392,6 +392,107 @@ async def reject(
     )
 
 
+# The reporter's side: solved (stars, then an optional comment) or not solved -------------------
+
+ReporterMove = Callable[[Report], tuple[Report, ReportEvent]]
+
+
+async def _reporter_move(
+    services: Services,
+    report_id: int | None,
+    make: ReporterMove,
+    *,
+    by: int,
+    at: datetime,
+    attempted: str,
+    clear_draft: bool = False,
+    extra: Sequence[Outgoing] = (),
+) -> Done[Report] | Refused:
+    """BY (the reporter, or whoever entered a 代报) makes MAKE(report); compare-and-set.
+
+    Refused: common.not_allowed (no such report; or not theirs, recorded for /audit), or
+    verify.not_now with the report's status now (the handler names it).
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("common.not_allowed")
+    if (rule := access.verify_report(by, report)) is not None:
+        return await refuse(services, by, rule, f"report:{report.id}", attempted, at=at)
+    try:
+        after, event = make(report)
+        stored = await save_move(
+            services,
+            report,
+            after,
+            event,
+            clear_draft_of=by if clear_draft else None,
+            extra=extra,
+        )
+    except (InvalidTransition, StaleReport):
+        fresh = await services.reports.get(report.id) if report.id is not None else None
+        status = (fresh or report).status
+        return Refused("verify.not_now", {"number": report.number, "status": status})
+    return Done(stored)
+
+
+async def verify(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    stars: int | None = None,
+    comment: str | None = None,
+    extra: Sequence[Outgoing] = (),
+) -> Done[Report] | Refused:
+    """Solved: with STARS (1–5) closes the resolved report; with COMMENT adds the reporter's
+    comment to the closed one and ends their comment flow. EXTRA (a thank-you) joins the commit."""
+    if comment is not None:
+        text = comment
+        return await _reporter_move(
+            services,
+            report_id,
+            lambda report: domain.comment(report, by, at, text),
+            by=by,
+            at=at,
+            attempted="message",
+            clear_draft=True,
+            extra=extra,
+        )
+    if stars is None or not 1 <= stars <= 5:
+        return Refused("common.stale_button")
+    rating = stars
+    return await _reporter_move(
+        services,
+        report_id,
+        lambda report: domain.confirm(report, by, at, stars=rating),
+        by=by,
+        at=at,
+        attempted="report:stars",
+        extra=extra,
+    )
+
+
+async def reopen(
+    services: Services, report_id: int | None, *, by: int, at: datetime
+) -> Done[Report] | Refused:
+    """Not solved: the report goes one tier up, on a new clock (at the top tier it stays)."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    up = None
+    if report is not None:
+        tree = await services.units.tree()
+        staff = await services.people.along(tree, report.holder_unit)
+        up = refer_target(report.holder_unit, tree, staff, report.category)
+    return await _reporter_move(
+        services,
+        report_id,
+        lambda report: domain.reopen(report, by, at, up=up),
+        by=by,
+        at=at,
+        attempted="report:unsolved",
+    )
+
+
 # The deadline sweep (限时办结): reminders, nags, escalation up the tiers, expiry -------------
 
 BATCH = 200  # reports per transaction: short enough not to hold up people's presses

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import reports as domain
+from bot.domain.access import Rule
 from bot.domain.reports import RejectReason, Status
 from bot.notices import outgoing
 from bot.services import Services
@@ -17,16 +18,18 @@ from bot.usecases.reports import (
     escalate_due,
     refer_up,
     reject,
+    reopen,
     resolve,
     save_move,
     submit,
     transfer,
     transfer_targets,
+    verify,
 )
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from storage.reports import StaleReport
-from tests.conftest import RESIDENT, WORKER_G1, WORKER_G2
+from tests.conftest import RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
 
 
 async def count(services: Services, table: str) -> int:
@@ -232,3 +235,35 @@ async def test_refer_up_moves_to_the_next_tier_and_reject_closes(services: Servi
         note="重复",
     )
     assert isinstance(closed, Done) and closed.value.status is Status.REJECTED
+
+
+async def resolved_report(services: Services):
+    report = await accepted(services)
+    done = await resolve(
+        services, report.id, by=WORKER_G1, at=services.clock(), photo="after", note="好了"
+    )
+    assert isinstance(done, Done)
+    return done.value
+
+
+async def test_only_the_reporter_verifies_and_a_second_rating_is_not_now(services: Services):
+    report = await resolved_report(services)
+    at = services.clock()
+    stranger = await verify(services, report.id, by=RESIDENT_2, at=at, stars=5)
+    assert stranger == Refused("common.not_allowed", {}, Rule.REPORT_VERIFY)
+    assert await refusals(services) == [
+        (RESIDENT_2, "report:stars", "report_verify", f"report:{report.id}")
+    ]
+    done = await verify(services, report.id, by=RESIDENT, at=at, stars=4)
+    assert isinstance(done, Done) and done.value.status is Status.CLOSED
+    again = await verify(services, report.id, by=RESIDENT, at=at, stars=5)
+    assert again == Refused("verify.not_now", {"number": report.number, "status": Status.CLOSED})
+    commented = await verify(services, report.id, by=RESIDENT, at=at, comment="谢谢")
+    assert isinstance(commented, Done) and commented.value.comment == "谢谢"
+
+
+async def test_reopen_sends_the_report_one_tier_up(services: Services):
+    report = await resolved_report(services)
+    done = await reopen(services, report.id, by=RESIDENT, at=services.clock())
+    assert isinstance(done, Done)
+    assert (done.value.status, done.value.holder_unit) == (Status.OPEN, "C1")
