@@ -23,6 +23,7 @@ from bot.domain.reports import (
 )
 from bot.domain.routing import Route, refer_target, route
 from bot.domain.routing import transfer_targets as transfer_targets_of
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for, work_key
@@ -491,6 +492,27 @@ async def reopen(
         at=at,
         attempted="report:unsolved",
     )
+
+
+# Reads -----------------------------------------------------------------------------------------
+
+
+def watched_units(staff: Staff, tree: UnitTree) -> list[str]:
+    """Returns the units whose unassigned reports STAFF sees: theirs, and below for supervisors."""
+    if not staff.role.is_supervisor:
+        return [staff.unit]
+    return [unit.code for unit in tree if tree.is_within(unit.code, staff.unit)]
+
+
+async def open_reports_of(services: Services, user_id: int, *, limit: int = 500) -> list[Report]:
+    """The open reports USER_ID (staff) may act on: theirs, and unassigned ones they may take,
+    oldest first (/tasks). Empty for someone who is not staff."""
+    staff = await services.people.staff(user_id)
+    if staff is None:
+        return []
+    tree = await services.units.tree()
+    found = await services.reports.open_for(user_id, watched_units(staff, tree), limit=limit)
+    return [r for r in found if domain.may_handle(staff, r, tree)]
 
 
 # The deadline sweep (限时办结): reminders, nags, escalation up the tiers, expiry -------------

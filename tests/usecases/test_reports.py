@@ -16,6 +16,7 @@ from bot.usecases.reports import (
     accept,
     check,
     escalate_due,
+    open_reports_of,
     refer_up,
     reject,
     reopen,
@@ -267,3 +268,19 @@ async def test_reopen_sends_the_report_one_tier_up(services: Services):
     done = await reopen(services, report.id, by=RESIDENT, at=services.clock())
     assert isinstance(done, Done)
     assert (done.value.status, done.value.holder_unit) == (Status.OPEN, "C1")
+
+
+async def test_open_reports_of_lists_what_the_staff_member_may_act_on(services: Services):
+    report = await new_report(services)
+    assert [r.id for r in await open_reports_of(services, WORKER_G1)] == [report.id]
+    assert await open_reports_of(services, WORKER_G2) == []  # another grid
+    assert await open_reports_of(services, RESIDENT) == []  # not staff
+    await resolve_it(services, report.id)
+    assert await open_reports_of(services, WORKER_G1) == []
+
+
+async def resolve_it(services: Services, report_id: int | None) -> None:
+    at = services.clock()
+    assert isinstance(await accept(services, report_id, by=WORKER_G1, at=at), Done)
+    done = await resolve(services, report_id, by=WORKER_G1, at=at, photo="a", note="好")
+    assert isinstance(done, Done)
