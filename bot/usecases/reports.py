@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.domain import access, deadlines
 from bot.domain import reports as domain
 from bot.domain.access import Rule
-from bot.domain.deadlines import Do
+from bot.domain.deadlines import Do, ExtensionError, Span
 from bot.domain.people import Staff
 from bot.domain.reports import (
     WINDOW_OF,
@@ -26,7 +26,15 @@ from bot.domain.routing import transfer_targets as transfer_targets_of
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
-from bot.notices.reports import TIER_ICON, Cards, handlers_of, messages_for, work_key
+from bot.notices.reports import (
+    TIER_ICON,
+    Cards,
+    decision_messages,
+    handlers_of,
+    messages_for,
+    request_messages,
+    work_key,
+)
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.deadlines import Situation, with_deadline
@@ -492,6 +500,139 @@ async def reopen(
         at=at,
         attempted="report:unsolved",
     )
+
+
+# 申请延期: the holder asks for more time; staff of a unit above decide --------------------------
+
+
+async def extension_refused(
+    services: Services, report: Report, *, by: int, at: datetime
+) -> Refused | None:
+    """Why BY cannot ask for more time on REPORT now (a refusal by access.ask_extension is
+    recorded), or None. Keys: extension.not_open, not_holder, already_pending."""
+    params = {"number": report.number, "status": report.status}
+    if not report.status.is_open or report.due_at is None or report.timer is None:
+        return Refused("extension.not_open", params)
+    if (rule := access.ask_extension(await services.people.staff(by), report)) is not None:
+        target = f"report:{report.id}"
+        return await refuse(
+            services, by, rule, target, "ext:ask", at=at, key="extension.not_holder", **params
+        )
+    if deadlines.pending_extension(report) is not None:
+        return Refused("extension.already_pending", params)
+    return None
+
+
+def _new_due(situation: Situation, report: Report, at: datetime) -> datetime:
+    """The deadline REPORT's pending request would give, if granted at AT."""
+    pending = deadlines.pending_extension(report)
+    assert pending is not None
+    span = Span.parse(pending["span"])
+    urgent = situation.is_urgent(report)
+    return deadlines.extended_due(report, span, at, situation.rules, urgent=urgent)
+
+
+async def request_extension(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    span: Span,
+    reason: str,
+) -> Done[Report] | Refused:
+    """Records BY's request for SPAN more time (ASK_EXTENSION) with its cards to the deciders,
+    and ends BY's extension flow, in one commit.
+
+    Refused: extension.gone (the report moved on or BY may no longer ask), extension.nobody
+    (no one above to decide), or the domain's ExtensionError key.
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("extension.gone", {"number": ""})
+    gone = Refused("extension.gone", {"number": report.number})
+    staff, asker = await services.people.staff(by), await services.people.get(by)
+    if await extension_refused(services, report, by=by, at=at) or staff is None or asker is None:
+        return gone
+    tree = await services.units.tree()
+    deciders = deadlines.extension_deciders(report, tree, await services.people.all_staff())
+    if not deciders:
+        return Refused("extension.nobody", {"number": report.number})
+    try:
+        after, event = deadlines.ask_extension(report, staff, at, span, reason)
+    except ExtensionError as refused:
+        return Refused(refused.key, {"number": report.number})
+    unit = tree.get(deciders[0].unit).name if deciders[0].unit in tree else ""
+    new_due = _new_due(await Situation.load(services), after, at)
+    request = int(event.data["request"])
+    messages = await request_messages(
+        services, after, request, deciders, asker, unit, new_due=new_due
+    )
+    try:
+        stored = await services.reports.save(
+            after, event, messages, expect_version=report.version, clear_draft_of=by
+        )
+    except StaleReport:
+        return gone
+    return Done(stored)
+
+
+async def decide_extension(
+    services: Services,
+    report_id: int | None,
+    request_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    approve: bool,
+) -> Done[Report] | Refused:
+    """Approves (EXTEND: the deadline moves) or denies request REQUEST_ID, if BY may decide and
+    it still waits. Refused: extension.not_allowed (recorded), extension.stale."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    stale = Refused("extension.stale")
+    if report is None:
+        return stale
+    staff = await services.people.staff(by)
+    rule = access.decide_extension(staff, report, await services.units.tree())
+    if rule is not None or staff is None:
+        return await refuse(
+            services,
+            by,
+            rule or Rule.EXTENSION_DECIDE,
+            f"report:{report.id}",
+            "ext:ok" if approve else "ext:no",
+            at=at,
+            key="extension.not_allowed",
+            number=report.number,
+            status=report.status,
+        )
+    pending = deadlines.pending_extension(report)
+    if request_id is None or pending is None or pending.get("n") != request_id:
+        return stale
+    situation = await Situation.load(services)
+    try:
+        if approve:
+            after, event = deadlines.approve_extension(
+                report, staff, at, request_id, situation.rules, urgent=situation.is_urgent(report)
+            )
+        else:
+            after, event = deadlines.deny_extension(report, staff, at, request_id)
+    except (ExtensionError, InvalidTransition):
+        return stale
+    new_due = _new_due(situation, report, at)
+    messages = await decision_messages(
+        services, report, after, staff.name, approve, new_due=new_due
+    )
+    try:
+        if approve:  # the deadline moved: cards and the reporter's status card show it
+            stored = await save_move(services, report, after, event, extra=messages)
+        else:
+            stored = await services.reports.save(
+                after, event, messages, expect_version=report.version
+            )
+    except StaleReport:
+        return stale
+    return Done(stored)
 
 
 # Reads -----------------------------------------------------------------------------------------

@@ -9,17 +9,20 @@ import pytest
 
 from bot.domain import reports as domain
 from bot.domain.access import Rule
+from bot.domain.deadlines import Span
 from bot.domain.reports import RejectReason, Status
 from bot.notices import outgoing
 from bot.services import Services
 from bot.usecases.reports import (
     accept,
     check,
+    decide_extension,
     escalate_due,
     open_reports_of,
     refer_up,
     reject,
     reopen,
+    request_extension,
     resolve,
     save_move,
     submit,
@@ -30,7 +33,7 @@ from bot.usecases.reports import (
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from storage.reports import StaleReport
-from tests.conftest import RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
+from tests.conftest import COMMUNITY, RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
 
 
 async def count(services: Services, table: str) -> int:
@@ -284,3 +287,29 @@ async def resolve_it(services: Services, report_id: int | None) -> None:
     assert isinstance(await accept(services, report_id, by=WORKER_G1, at=at), Done)
     done = await resolve(services, report_id, by=WORKER_G1, at=at, photo="a", note="好")
     assert isinstance(done, Done)
+
+
+async def test_an_extension_is_asked_by_the_holder_and_decided_above(services: Services):
+    report = await accepted(services)
+    at = services.clock()
+    asked = await request_extension(
+        services, report.id, by=WORKER_G1, at=at, span=Span.parse("2d"), reason="等配件"
+    )
+    assert isinstance(asked, Done)
+    again = await request_extension(
+        services, report.id, by=WORKER_G1, at=at, span=Span.parse("1d"), reason="再等"
+    )
+    assert again == Refused("extension.gone", {"number": report.number})
+    request = int(asked.value.extra["extension"]["n"])
+    self_approved = await decide_extension(
+        services, report.id, request, by=WORKER_G1, at=at, approve=True
+    )
+    assert isinstance(self_approved, Refused) and self_approved.key == "extension.not_allowed"
+    assert (WORKER_G1, "ext:ok", "extension_decide", f"report:{report.id}") in await refusals(
+        services
+    )
+    done = await decide_extension(services, report.id, request, by=COMMUNITY, at=at, approve=True)
+    assert isinstance(done, Done) and done.value.due_at is not None
+    assert report.due_at is not None and done.value.due_at > report.due_at
+    twice = await decide_extension(services, report.id, request, by=COMMUNITY, at=at, approve=True)
+    assert twice == Refused("extension.stale")
