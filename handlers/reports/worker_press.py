@@ -71,10 +71,12 @@ async def allowed(ctx: GridContext, press: Pressed, action: Action) -> bool:
     return True
 
 
-async def made(ctx: GridContext, me: Person, outcome: Done[Report] | Refused, **kw: bool) -> bool:
+async def made(
+    ctx: GridContext, me: Person, outcome: Done[Report] | Refused, *, end_flow: bool = False
+) -> bool:
     """Renders a move's OUTCOME (the notices are queued already); tells whether it moved."""
     if isinstance(outcome, Refused):
-        await tell(ctx, me, outcome, **kw)
+        await tell(ctx, me, outcome, end_flow=end_flow)
         return False
     return True
 
