@@ -66,6 +66,8 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
             card_id = row[0]
             collapse_key = collapse_key or f"card:{card_id}"
         payload = json.dumps(message.params, ensure_ascii=False)
+        if card_id is not None and await _shows_already(conn, message, card_id, payload):
+            continue  # Telegram would answer "message is not modified"
         await conn.execute(
             """
             INSERT INTO outbox (chat_id, method, payload, card_id, collapse_key, not_before,
@@ -84,6 +86,27 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
                 to_db(at),
             ),
         )
+
+
+async def _shows_already(
+    conn: aiosqlite.Connection, message: Outgoing, card_id: int, payload: str
+) -> bool:
+    """True if the card's message already shows PAYLOAD: the last row queued for the card was
+    sent with exactly this content and the message is still the one edited (not sent anew)."""
+    async with conn.execute(
+        "SELECT o.method, o.payload, o.state, c.message_id FROM outbox o"
+        " JOIN cards c ON c.id = o.card_id"
+        " WHERE o.chat_id = ? AND o.card_id = ? ORDER BY o.id DESC LIMIT 1",
+        (message.chat_id, card_id),
+    ) as cursor:
+        last = await cursor.fetchone()
+    return (
+        last is not None
+        and last[3] is not None
+        and last[2] == "sent"
+        and last[0] == message.method
+        and last[1] == payload
+    )
 
 
 async def _chat_state(

@@ -16,6 +16,9 @@ from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
+# Work joined to a new report's commit: (conn, the stored report). Care's visits and patrols.
+ReportHook = Callable[[aiosqlite.Connection, Report], Awaitable[Any]]
+
 
 class StaleReport(Exception):
     """The report changed since it was read (another press won); nothing was written."""
@@ -167,19 +170,9 @@ class Reports:
     def __init__(self, db: Database):
         self.db = db
 
-    async def create(
-        self,
-        report: Report,
-        event: ReportEvent,
-        messages: Callable[[Report], Awaitable[list[Outgoing]]],
-        *,
-        clear_draft_of: int | None = None,
-        hook: Callable[[aiosqlite.Connection, Report], Any] | None = None,
-    ) -> Report:
-        """Stores a new report, its photos, its first event and MESSAGES(report) in one commit.
-
-        MESSAGES is called inside the transaction, once the report has its id (the case number).
-        """
+    async def insert(self, report: Report, event: ReportEvent) -> Report:
+        """Stores a new REPORT, its photos and its first EVENT; returns it with its id (the case
+        number). Joins the caller's transaction (a unit of work) or runs in one of its own."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO reports (reporter_id, entered_by, category, unit, description, lat,"
@@ -214,7 +207,29 @@ class Reports:
                 [(report_id, i, file_id) for i, file_id in enumerate(report.photos)],
             )
             await insert_event(conn, report_id, event)
-            stored = replace(report, id=report_id, version=1)
+        return replace(report, id=report_id, version=1)
+
+    async def run_hook(self, hook: ReportHook, stored: Report) -> None:
+        """Runs HOOK(conn, STORED) inside the caller's transaction (care's visit and patrol links
+        until they move onto their own repositories)."""
+        async with self.db.transaction() as conn:
+            await hook(conn, stored)
+
+    async def create(
+        self,
+        report: Report,
+        event: ReportEvent,
+        messages: Callable[[Report], Awaitable[list[Outgoing]]],
+        *,
+        clear_draft_of: int | None = None,
+        hook: ReportHook | None = None,
+    ) -> Report:
+        """Stores a new report, its photos, its first event and MESSAGES(report) in one commit.
+
+        MESSAGES is called inside the transaction, once the report has its id (the case number).
+        """
+        async with self.db.transaction() as conn:
+            stored = await self.insert(report, event)
             if hook is not None:
                 await hook(conn, stored)
             await outbox.add(conn, await messages(stored), event.at)

@@ -8,12 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain.categories import Category
+from bot.domain.deadlines import Span, pending_extension
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.services import Services
+from bot.texts import plural_key
 from storage.outbox import Outgoing
 
 TIER_ICON = {"grid": "🟢", "community": "🟡", "street": "🔵", "district": "🔴"}
@@ -248,6 +250,8 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                 params["note"] = event.note or ""
             if action in (Action.REFER_UP, Action.ESCALATE):
                 params["tier"] = cards.tier_label(report, rlang)
+            if action is Action.ACCEPT:  # the tier that acted, not always the grid
+                params["by"] = services.texts(f"accepted_by.{report.tier.value}", rlang)
             out.append(
                 cards.notice(reporter_chat, rlang, REPORTER_NOTICES[action], report, **params)
             )
@@ -341,3 +345,105 @@ STAFF_NOTICES = {
     Action.REOPEN: "notice.staff_reopened",
     Action.COMMENT: "notice.staff_comment",
 }
+
+
+# 申请延期: the request card to the deciders and the answers ---------------------------------------
+
+
+def span_label(services: Services, span: Span, lang: str) -> str:
+    """'2 days' / '4 hours' in LANG."""
+    amount = int(span.amount) if span.amount == int(span.amount) else span.amount
+    return services.texts(plural_key(f"extension.span_{span.unit}", amount), lang, n=amount)
+
+
+def extension_key(report: Report, request: int) -> str:
+    """The card key of REPORT's extension request number REQUEST (one card per decider)."""
+    return f"extension:{report.id}:{request}"
+
+
+async def request_text(
+    services: Services, cards: Cards, report: Report, lang: str, *, new_due: datetime
+) -> str:
+    """Returns the request card's text for REPORT's pending request (NEW_DUE if granted)."""
+    pending = pending_extension(report)
+    assert pending is not None
+    span = Span.parse(pending["span"])
+    asker = await services.people.staff(int(pending["by"]))
+    return services.texts(
+        "extension.request",
+        lang,
+        number=report.number,
+        tier=cards.tier_label(report, lang),
+        category=cards.category_name(report.category, lang),
+        place=cards.place(report),
+        who=asker.name if asker else "—",
+        span=span_label(services, span, lang),
+        reason=pending.get("reason", ""),
+        due=cards.when(report.due_at),
+        new_due=cards.when(new_due),
+    )
+
+
+async def request_messages(
+    services: Services,
+    after: Report,
+    request: int,
+    deciders: list[Staff],
+    asker: Person,
+    deciders_unit: str,
+    *,
+    new_due: datetime,
+) -> list[Outgoing]:
+    """The request card (approve / deny) to each decider, and the asker's 'sent'."""
+    cards = await Cards.load(services)
+    langs = await services.people.languages(d.user_id for d in deciders)
+    messages = []
+    for decider in deciders:
+        lang = langs.get(decider.user_id, services.settings.default_language)
+        choices = [
+            button(services.texts("extension.approve", lang), "ext", "ok", after.id, request),
+            button(services.texts("extension.deny", lang), "ext", "no", after.id, request),
+        ]
+        text = await request_text(services, cards, after, lang, new_due=new_due)
+        key = extension_key(after, request)
+        messages.append(outgoing.card(decider.user_id, key, text, markup=keyboard([choices])))
+    pending = pending_extension(after)
+    assert pending is not None
+    label = span_label(services, Span.parse(pending["span"]), asker.lang)
+    sent = services.texts(
+        "extension.sent", asker.lang, number=after.number, span=label, unit=deciders_unit
+    )
+    messages.append(outgoing.message(asker.user_id, sent))
+    return messages
+
+
+async def decision_messages(
+    services: Services,
+    before: Report,
+    after: Report,
+    who: str,
+    approved: bool,
+    *,
+    new_due: datetime,
+) -> list[Outgoing]:
+    """Returns the answer to the asker and every decider's card, now without buttons."""
+    pending = pending_extension(before)
+    assert pending is not None
+    cards = await Cards.load(services)
+    key = extension_key(before, int(pending["n"]))
+    asker = int(pending["by"])
+    chats = await services.outbox.card_chats(key)
+    langs = await services.people.languages([asker, *chats])
+    default = services.settings.default_language
+    due = cards.when(after.due_at)
+    out = []
+    for chat in chats:
+        lang = langs.get(chat, default)
+        outcome = "extension.decided_approved" if approved else "extension.decided_denied"
+        text = await request_text(services, cards, before, lang, new_due=new_due)
+        text += "\n\n" + services.texts(outcome, lang, who=who, due=due)
+        out.append(outgoing.card(chat, key, text))
+    answer = "extension.approved" if approved else "extension.denied"
+    lang = langs.get(asker, default)
+    out.append(outgoing.message(asker, services.texts(answer, lang, number=after.number, due=due)))
+    return out

@@ -1,19 +1,50 @@
-"""Submitting a report and saving a move: the two writes every report feature goes through."""
+"""Report use cases: submitting, saving a move, and the deadline sweep (escalate_due)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-import aiosqlite
-
+from bot.domain import access, deadlines
 from bot.domain import reports as domain
-from bot.domain.reports import Report, ReportEvent
-from bot.domain.routing import route
-from bot.notices.reports import messages_for
+from bot.domain.access import Rule
+from bot.domain.deadlines import Do, ExtensionError, Span
+from bot.domain.people import Staff
+from bot.domain.reports import (
+    WINDOW_OF,
+    Action,
+    InvalidTransition,
+    RejectReason,
+    Report,
+    ReportEvent,
+    Window,
+)
+from bot.domain.routing import Route, refer_target, route
+from bot.domain.routing import transfer_targets as transfer_targets_of
+from bot.domain.units import UnitTree
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard
+from bot.notices.reports import (
+    TIER_ICON,
+    Cards,
+    decision_messages,
+    handlers_of,
+    messages_for,
+    request_messages,
+    work_key,
+)
 from bot.services import Services
-from bot.usecases.deadlines import with_deadline
+from bot.texts import Raw
+from bot.usecases.deadlines import Situation, with_deadline
+from bot.usecases.results import Done, Refused, refuse
+from storage.deadlines import Due, Step
 from storage.outbox import Outgoing
+from storage.reports import ReportHook, StaleReport
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 async def submit(
@@ -29,21 +60,57 @@ async def submit(
     lat: float | None = None,
     lon: float | None = None,
     clear_draft_of: int | None = None,
-    hook: Callable[[aiosqlite.Connection, Report], Awaitable[Any]] | None = None,
+    hook: ReportHook | None = None,
 ) -> Report:
     """Routes and stores a new report with its first event and every notice, in one commit.
 
-    HOOK(conn, stored report) runs inside that commit (e.g. a visit or a patrol finding linked
-    to the report); if it raises, nothing is stored.
+    One unit of work: the report row, its photos and first event, the notices (they need the
+    case number), the draft cleared. Called inside an outer transaction it joins it, so the
+    caller's own writes and the report commit or roll back together. HOOK(conn, stored report)
+    runs inside that commit (care's visit and patrol links); if it raises, nothing is stored.
     """
+    async with services.store.transaction() as tx:
+        return await _submit(
+            services,
+            tx,
+            reporter_id=reporter_id,
+            entered_by=entered_by,
+            category=category,
+            unit=unit,
+            description=description,
+            photos=photos,
+            contact=contact,
+            lat=lat,
+            lon=lon,
+            clear_draft_of=clear_draft_of,
+            hook=hook,
+        )
+
+
+async def _submit(
+    services: Services,
+    tx: UnitOfWork,
+    *,
+    reporter_id: int | None,
+    entered_by: int | None,
+    category: str,
+    unit: str,
+    description: str,
+    photos: list[str] | tuple[str, ...],
+    contact: str | None,
+    lat: float | None,
+    lon: float | None,
+    clear_draft_of: int | None,
+    hook: ReportHook | None,
+) -> Report:
     now = services.clock()
-    tree = await services.units.tree()
-    category_info = await services.units.category(category)
+    tree = await tx.units.tree()
+    category_info = await tx.units.category(category)
     target = route(
         unit,
         category,
         tree,
-        await services.people.along(tree, unit),
+        await tx.people.along(tree, unit),
         start_level=category_info.route_level if category_info else None,
     )
     report = Report(
@@ -66,12 +133,13 @@ async def submit(
 
     report = await with_deadline(services, report, event)  # the holder's accept clock
 
-    async def messages(stored: Report) -> list:
-        return await messages_for(services, stored, event)
-
-    return await services.reports.create(
-        report, event, messages, clear_draft_of=clear_draft_of, hook=hook
-    )
+    stored = await tx.reports.insert(report, event)
+    if hook is not None:
+        await tx.reports.run_hook(hook, stored)
+    await tx.outbox.send(await messages_for(services, stored, event), event.at)
+    if clear_draft_of is not None:
+        await tx.drafts.clear(clear_draft_of, event.at)
+    return stored
 
 
 async def save_move(
@@ -93,3 +161,650 @@ async def save_move(
     return await services.reports.save(
         after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
     )
+
+
+# A staff member's move on a report: re-authorised against the database, one commit -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """A report that BY's staff record may act on now."""
+
+    report: Report
+    staff: Staff
+
+
+StaffMove = Callable[[Report, Staff], tuple[Report, ReportEvent]]
+
+
+class MoveRefused(Exception):
+    """Raised by a move that cannot be made for a reason the presser is told (a catalog KEY)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def invalid(report: Report) -> Refused:
+    """The move does not fit the report's status: worker.invalid (the handler names the status)."""
+    return Refused("worker.invalid", {"number": report.number, "status": report.status})
+
+
+async def check(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    action: Action | None = None,
+    attempted: str | None = None,
+) -> Done[Handling] | Refused:
+    """Re-authorises BY on REPORT_ID now (access.handle_report) and, with ACTION, that the
+    report's status allows it.
+
+    Refused: worker.forged (no such report), worker.moved_on (BY held its card: it moved on) or
+    worker.not_allowed, both recorded for /audit as ATTEMPTED ("report:<verb>"), worker.invalid.
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("worker.forged")
+    staff = await services.people.staff(by)
+    rule = access.handle_report(staff, report, await services.units.tree())
+    if rule is not None or staff is None:
+        had_card = staff is not None and by in await services.outbox.card_chats(work_key(report))
+        key = "worker.moved_on" if had_card else "worker.not_allowed"
+        verb = action.value if action is not None else "card"
+        return await refuse(
+            services,
+            by,
+            rule or Rule.REPORT_HANDLE,
+            f"report:{report.id}",
+            attempted or f"report:{verb}",
+            at=at,
+            key=key,
+            number=report.number,
+        )
+    if action is not None:
+        try:
+            domain.check(report, action)
+        except InvalidTransition:
+            return invalid(report)
+    return Done(Handling(report, staff))
+
+
+async def move(
+    services: Services,
+    report_id: int | None,
+    make: StaffMove,
+    *,
+    by: int,
+    at: datetime,
+    clear_draft: bool = False,
+    attempted: str | None = None,
+) -> Done[Report] | Refused:
+    """Re-authorises BY, makes MAKE(report, staff) and stores it with every notice
+    (compare-and-set on the version read); CLEAR_DRAFT ends BY's flow in the same commit.
+
+    Refused: as `check`, worker.stale (someone else moved it first), or a MoveRefused's key.
+    """
+    checked = await check(services, report_id, by=by, at=at, attempted=attempted)
+    if isinstance(checked, Refused):
+        return checked
+    report, staff = checked.value.report, checked.value.staff
+    try:
+        after, event = make(report, staff)
+        stored = await save_move(
+            services, report, after, event, clear_draft_of=by if clear_draft else None
+        )
+    except InvalidTransition:
+        return invalid(report)
+    except StaleReport:
+        return Refused("worker.stale", {"number": report.number})
+    except MoveRefused as refused:
+        return Refused(refused.key, {"number": report.number})
+    return Done(stored)
+
+
+async def accept(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    attempted: str = "report:accept",
+) -> Done[Report] | Refused:
+    """接单: the report becomes BY's and is in progress."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.accept(report, staff, at),
+        by=by,
+        at=at,
+        attempted=attempted,
+    )
+
+
+async def resolve(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    photo: str,
+    note: str,
+    clear_draft: bool = True,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """办结: BY resolves the report with the required after-photo and a note (typed or sent:
+    ATTEMPTED names the input for /audit)."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
+        by=by,
+        at=at,
+        clear_draft=clear_draft,
+        attempted=attempted,
+    )
+
+
+MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
+
+
+async def transfer_targets(services: Services, report: Report, *, by: int) -> list[Staff]:
+    """Whom BY may hand REPORT to: staff of the same and sibling units (not BY, not its holder)."""
+    return transfer_targets_of(
+        report.holder_unit,
+        await services.units.tree(),
+        await services.people.all_staff(),
+        presser=by,
+        assignee=report.assignee_id,
+    )[:MAX_TARGETS]
+
+
+async def transfer(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    to_user: int,
+    at: datetime,
+    attempted: str = "report:transfer_to",
+) -> Done[Report] | Refused:
+    """转派: hands the report to TO_USER if they are still one of its transfer targets."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    targets = await transfer_targets(services, report, by=by) if report is not None else []
+    target = next((s for s in targets if s.user_id == to_user), None)
+    if report is not None and target is None:
+        checked = await check(services, report.id, by=by, at=at, attempted=attempted)
+        if isinstance(checked, Refused):
+            return checked
+        return Refused("transfer.target_gone", {"number": report.number})
+
+    def handed(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        assert target is not None
+        return domain.transfer(report, staff, target, at)
+
+    return await move(services, report_id, handed, by=by, at=at, attempted=attempted)
+
+
+async def refer_up(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    reason: str,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """上报: BY refers the report to the next tier that has staff; refer.top at the top."""
+    tree, staff = await services.units.tree(), await services.people.all_staff()
+
+    def referred(report: Report, by_staff: Staff) -> tuple[Report, ReportEvent]:
+        target = refer_target(report.holder_unit, tree, staff, report.category)
+        if target is None:
+            raise MoveRefused("refer.top")
+        return domain.refer_up(
+            report,
+            by_staff,
+            at,
+            to_unit=target.unit,
+            tier=target.tier,
+            assignee_id=target.assignee.user_id if target.assignee else None,
+            reason=reason,
+        )
+
+    return await move(
+        services, report_id, referred, by=by, at=at, clear_draft=True, attempted=attempted
+    )
+
+
+async def reject(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    reason: RejectReason,
+    note: str,
+    attempted: str = "message",
+) -> Done[Report] | Refused:
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
+    return await move(
+        services,
+        report_id,
+        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+        by=by,
+        at=at,
+        clear_draft=True,
+        attempted=attempted,
+    )
+
+
+# The reporter's side: solved (stars, then an optional comment) or not solved -------------------
+
+ReporterMove = Callable[[Report], tuple[Report, ReportEvent]]
+
+
+async def _reporter_move(
+    services: Services,
+    report_id: int | None,
+    make: ReporterMove,
+    *,
+    by: int,
+    at: datetime,
+    attempted: str,
+    clear_draft: bool = False,
+    extra: Sequence[Outgoing] = (),
+) -> Done[Report] | Refused:
+    """BY (the reporter, or whoever entered a 代报) makes MAKE(report); compare-and-set.
+
+    Refused: common.not_allowed (no such report; or not theirs, recorded for /audit), or
+    verify.not_now with the report's status now (the handler names it).
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("common.not_allowed")
+    if (rule := access.verify_report(by, report)) is not None:
+        return await refuse(services, by, rule, f"report:{report.id}", attempted, at=at)
+    try:
+        after, event = make(report)
+        stored = await save_move(
+            services,
+            report,
+            after,
+            event,
+            clear_draft_of=by if clear_draft else None,
+            extra=extra,
+        )
+    except (InvalidTransition, StaleReport):
+        fresh = await services.reports.get(report.id) if report.id is not None else None
+        status = (fresh or report).status
+        return Refused("verify.not_now", {"number": report.number, "status": status})
+    return Done(stored)
+
+
+async def verify(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    stars: int | None = None,
+    comment: str | None = None,
+    extra: Sequence[Outgoing] = (),
+) -> Done[Report] | Refused:
+    """Solved: with STARS (1–5) closes the resolved report; with COMMENT adds the reporter's
+    comment to the closed one and ends their comment flow. EXTRA (a thank-you) joins the commit."""
+    if comment is not None:
+        text = comment
+        return await _reporter_move(
+            services,
+            report_id,
+            lambda report: domain.comment(report, by, at, text),
+            by=by,
+            at=at,
+            attempted="message",
+            clear_draft=True,
+            extra=extra,
+        )
+    if stars is None or not 1 <= stars <= 5:
+        return Refused("common.stale_button")
+    rating = stars
+    return await _reporter_move(
+        services,
+        report_id,
+        lambda report: domain.confirm(report, by, at, stars=rating),
+        by=by,
+        at=at,
+        attempted="report:stars",
+        extra=extra,
+    )
+
+
+async def reopen(
+    services: Services, report_id: int | None, *, by: int, at: datetime
+) -> Done[Report] | Refused:
+    """Not solved: the report goes one tier up, on a new clock (at the top tier it stays)."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    up = None
+    if report is not None:
+        tree = await services.units.tree()
+        staff = await services.people.along(tree, report.holder_unit)
+        up = refer_target(report.holder_unit, tree, staff, report.category)
+    return await _reporter_move(
+        services,
+        report_id,
+        lambda report: domain.reopen(report, by, at, up=up),
+        by=by,
+        at=at,
+        attempted="report:unsolved",
+    )
+
+
+# 申请延期: the holder asks for more time; staff of a unit above decide --------------------------
+
+
+async def extension_refused(
+    services: Services, report: Report, *, by: int, at: datetime
+) -> Refused | None:
+    """Why BY cannot ask for more time on REPORT now (a refusal by access.ask_extension is
+    recorded), or None. Keys: extension.not_open, not_holder, already_pending."""
+    params = {"number": report.number, "status": report.status}
+    if not report.status.is_open or report.due_at is None or report.timer is None:
+        return Refused("extension.not_open", params)
+    if (rule := access.ask_extension(await services.people.staff(by), report)) is not None:
+        target = f"report:{report.id}"
+        return await refuse(
+            services, by, rule, target, "ext:ask", at=at, key="extension.not_holder", **params
+        )
+    if deadlines.pending_extension(report) is not None:
+        return Refused("extension.already_pending", params)
+    return None
+
+
+def _new_due(situation: Situation, report: Report, at: datetime) -> datetime:
+    """The deadline REPORT's pending request would give, if granted at AT."""
+    pending = deadlines.pending_extension(report)
+    assert pending is not None
+    span = Span.parse(pending["span"])
+    urgent = situation.is_urgent(report)
+    return deadlines.extended_due(report, span, at, situation.rules, urgent=urgent)
+
+
+async def request_extension(
+    services: Services,
+    report_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    span: Span,
+    reason: str,
+) -> Done[Report] | Refused:
+    """Records BY's request for SPAN more time (ASK_EXTENSION) with its cards to the deciders,
+    and ends BY's extension flow, in one commit.
+
+    Refused: extension.gone (the report moved on or BY may no longer ask), extension.nobody
+    (no one above to decide), or the domain's ExtensionError key.
+    """
+    report = await services.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        return Refused("extension.gone", {"number": ""})
+    gone = Refused("extension.gone", {"number": report.number})
+    staff, asker = await services.people.staff(by), await services.people.get(by)
+    if await extension_refused(services, report, by=by, at=at) or staff is None or asker is None:
+        return gone
+    tree = await services.units.tree()
+    deciders = deadlines.extension_deciders(report, tree, await services.people.all_staff())
+    if not deciders:
+        return Refused("extension.nobody", {"number": report.number})
+    try:
+        after, event = deadlines.ask_extension(report, staff, at, span, reason)
+    except ExtensionError as refused:
+        return Refused(refused.key, {"number": report.number})
+    unit = tree.get(deciders[0].unit).name if deciders[0].unit in tree else ""
+    new_due = _new_due(await Situation.load(services), after, at)
+    request = int(event.data["request"])
+    messages = await request_messages(
+        services, after, request, deciders, asker, unit, new_due=new_due
+    )
+    try:
+        stored = await services.reports.save(
+            after, event, messages, expect_version=report.version, clear_draft_of=by
+        )
+    except StaleReport:
+        return gone
+    return Done(stored)
+
+
+async def decide_extension(
+    services: Services,
+    report_id: int | None,
+    request_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    approve: bool,
+) -> Done[Report] | Refused:
+    """Approves (EXTEND: the deadline moves) or denies request REQUEST_ID, if BY may decide and
+    it still waits. Refused: extension.not_allowed (recorded), extension.stale."""
+    report = await services.reports.get(report_id) if report_id is not None else None
+    stale = Refused("extension.stale")
+    if report is None:
+        return stale
+    staff = await services.people.staff(by)
+    rule = access.decide_extension(staff, report, await services.units.tree())
+    if rule is not None or staff is None:
+        return await refuse(
+            services,
+            by,
+            rule or Rule.EXTENSION_DECIDE,
+            f"report:{report.id}",
+            "ext:ok" if approve else "ext:no",
+            at=at,
+            key="extension.not_allowed",
+            number=report.number,
+            status=report.status,
+        )
+    pending = deadlines.pending_extension(report)
+    if request_id is None or pending is None or pending.get("n") != request_id:
+        return stale
+    situation = await Situation.load(services)
+    try:
+        if approve:
+            after, event = deadlines.approve_extension(
+                report, staff, at, request_id, situation.rules, urgent=situation.is_urgent(report)
+            )
+        else:
+            after, event = deadlines.deny_extension(report, staff, at, request_id)
+    except (ExtensionError, InvalidTransition):
+        return stale
+    new_due = _new_due(situation, report, at)
+    messages = await decision_messages(
+        services, report, after, staff.name, approve, new_due=new_due
+    )
+    try:
+        if approve:  # the deadline moved: cards and the reporter's status card show it
+            stored = await save_move(services, report, after, event, extra=messages)
+        else:
+            stored = await services.reports.save(
+                after, event, messages, expect_version=report.version
+            )
+    except StaleReport:
+        return stale
+    return Done(stored)
+
+
+# Reads -----------------------------------------------------------------------------------------
+
+
+def watched_units(staff: Staff, tree: UnitTree) -> list[str]:
+    """Returns the units whose unassigned reports STAFF sees: theirs, and below for supervisors."""
+    if not staff.role.is_supervisor:
+        return [staff.unit]
+    return [unit.code for unit in tree if tree.is_within(unit.code, staff.unit)]
+
+
+async def open_reports_of(services: Services, user_id: int, *, limit: int = 500) -> list[Report]:
+    """The open reports USER_ID (staff) may act on: theirs, and unassigned ones they may take,
+    oldest first (/tasks). Empty for someone who is not staff."""
+    staff = await services.people.staff(user_id)
+    if staff is None:
+        return []
+    tree = await services.units.tree()
+    found = await services.reports.open_for(user_id, watched_units(staff, tree), limit=limit)
+    return [r for r in found if domain.may_handle(staff, r, tree)]
+
+
+# The deadline sweep (限时办结): reminders, nags, escalation up the tiers, expiry -------------
+
+BATCH = 200  # reports per transaction: short enough not to hold up people's presses
+MAX_BATCHES = 100  # per pass (20,000 reports); anything beyond waits for the next pass
+
+
+async def escalate_due(
+    services: Services, now: datetime, *, limit: int = BATCH * MAX_BATCHES
+) -> int:
+    """Takes the one due deadline step of every due report (at most LIMIT reports); returns how
+    many were taken.
+
+    Each pass asks the database which reports are due through the partial index on
+    next_action_at, decides ONE step per report (bot/domain/deadlines.decide: after downtime that
+    is the most advanced step due, not a burst of stale ones) and writes the steps with
+    compare-and-set (storage/deadlines.Deadlines.apply), each with its event and its messages,
+    many reports per transaction: a second pass over the same moment finds nothing left to do.
+    """
+    situation = await Situation.load(services)
+    cards = await Cards.load(services)
+    audience = Audience(services)
+    repo = services.store.deadlines
+    acted = 0
+    left = limit
+    while left > 0:
+        batch = min(BATCH, left)
+        due = await repo.due(now, batch)
+        if not due:
+            break
+        left -= len(due)
+        found = {r.id: r for r in await services.reports.get_many([d.report_id for d in due])}
+        steps = []
+        for item in due:
+            report = found.get(item.report_id)
+            step = (
+                await _plan(services, situation, cards, audience, item, report, now)
+                if report
+                else None
+            )
+            if step is not None:
+                steps.append(step)
+        applied = await repo.apply(steps, now)
+        acted += applied.acted
+        if len(due) < batch or applied.written == 0:
+            break
+    if acted:
+        log.info("deadline sweep took %d steps", acted)
+    return acted
+
+
+async def _plan(
+    services: Services,
+    situation: Situation,
+    cards: Cards,
+    audience: Audience,
+    due: Due,
+    report: Report,
+    now: datetime,
+) -> Step | None:
+    """Returns the step REPORT needs at NOW (with its event and messages), or None."""
+    up = situation.escalation(report)
+    urgent = situation.is_urgent(report)
+    decision = deadlines.decide(
+        report, now, situation.rules, urgent=urgent, can_escalate=up is not None
+    )
+    if decision is None:
+        return None
+    step = Step(due, report.version, report)
+    if decision.do is Do.STOP:
+        return replace(step, after=replace(report, timer=None))
+    if decision.do is Do.RESTART:
+        window = WINDOW_OF[report.status]
+        started = deadlines.start(
+            report, window, now, situation.rules, urgent=urgent, can_escalate=up is not None
+        )
+        return replace(step, after=started)
+    if decision.do is Do.WAIT:
+        return replace(step, after=replace(report, timer=decision.timer))
+    if decision.do in (Do.REMIND, Do.NAG):
+        assert decision.timer is not None
+        after, event = deadlines.reminder(report, decision.do, decision.timer, now)
+        messages = await _nag_messages(services, cards, audience, after, decision.do, up)
+        return replace(step, after=after, event=event, messages=messages)
+    if decision.do is Do.ESCALATE:
+        assert up is not None
+        after, event = domain.refer_up(
+            report,
+            None,
+            now,
+            to_unit=up.unit,
+            tier=up.tier,
+            assignee_id=up.assignee.user_id if up.assignee else None,
+            reason=None,
+            action=Action.ESCALATE,
+        )
+    else:  # Do.EXPIRE
+        after, event = domain.move(report, Action.EXPIRE, actor_id=None, at=now)
+    after = situation.after_move(after, event)
+    return replace(
+        step, after=after, event=event, messages=await messages_for(services, after, event)
+    )
+
+
+class Audience:
+    """Who holds a report and in which language, remembered for one pass (many share holders)."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._known: dict[tuple[int | None, str, str], list[tuple[Staff, str]]] = {}
+
+    async def of(self, report: Report) -> list[tuple[Staff, str]]:
+        key = (report.assignee_id, report.holder_unit, report.category)
+        if key not in self._known:
+            staff = await handlers_of(self.services, report)
+            langs = await self.services.people.languages(s.user_id for s in staff)
+            default = self.services.settings.default_language
+            self._known[key] = [(s, langs.get(s.user_id, default)) for s in staff]
+        return self._known[key]
+
+
+async def _nag_messages(
+    services: Services,
+    cards: Cards,
+    audience: Audience,
+    report: Report,
+    do: Do,
+    up: Route | None,
+) -> list[Outgoing]:
+    """Returns the reminder or nag to whoever holds REPORT, in their languages."""
+    timer = report.timer
+    assert timer is not None and report.due_at is not None
+    kind = "remind" if do is Do.REMIND else "overdue"
+    window = "accept" if timer.window is Window.ACCEPT else "resolve"
+    out = []
+    for staff, lang in await audience.of(report):
+        then = ""
+        if do is Do.NAG and up is not None and timer.breach_at is not None:
+            tier = f"{TIER_ICON[up.tier.value]} " + services.texts(f"tier.{up.tier.value}", lang)
+            then = services.texts(
+                "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
+            )
+        text = services.texts(
+            f"nag.{kind}_{window}",
+            lang,
+            number=report.number,
+            category=cards.category_name(report.category, lang),
+            due=cards.when(report.due_at),
+            then=Raw(then),
+        )
+        show = button(services.texts("nag.show", lang), "report", "card", report.id)
+        out.append(outgoing.message(staff.user_id, text, markup=keyboard([[show]])))
+    return out

@@ -6,6 +6,7 @@ photo may start the flow, a caption may be the description, and staff are asked 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import parse
+from bot.notices.buttons import button, keyboard, parse
 from bot.usecases.reports import submit as submit_report
 from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of
 from handlers.kit.image_files import photo_from_file
@@ -28,6 +29,7 @@ from handlers.residents.place import (
     main_keyboard,
     pressed,
     receive_location,
+    renew,
     walk_messages,
 )
 from storage.drafts import Draft
@@ -89,8 +91,28 @@ async def start_report(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
     if await report_refused(ctx, me):
         return
+    current = await ctx.drafts.get(me.user_id)
+    if current is not None and current.flow == FLOW and begun(current.data):
+        await ctx.drafts.put(current, ctx.now(), [ask_again(ctx, me, current)])
+        return
     draft = new_draft(me, await ctx.units.tree())
     await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+
+
+def begun(data: dict[str, Any]) -> bool:
+    """True if the report being composed holds something the user gave (not just its start)."""
+    return bool(data.get("photos") or data.get("description") or data.get("contact"))
+
+
+def ask_again(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Asks whether a new report drops the one being composed or that one goes on."""
+    n = renew(draft)  # the old prompt's buttons become stale until the answer
+    rows = [
+        [button(ctx.texts("report_again.over", me.lang), "newreport", "over", n)],
+        [button(ctx.texts("report_again.keep", me.lang), "newreport", "keep", n)],
+    ]
+    text = ctx.texts("report_again.ask", me.lang, count=len(draft.data.get("photos") or []))
+    return outgoing.message(me.user_id, text, markup=keyboard(rows))
 
 
 async def photo_starts_report(update: Update, ctx: GridContext, me: Person) -> bool:
@@ -223,12 +245,17 @@ STEP_OF = {
 }
 
 
+# Where "start over / continue" may be answered: whatever step the draft waits at.
+ANY_STEP = ("kind", "contact", "photos", "category", "place", "walk", "locate", "confirm")
+
+
 async def on_button(update: Update, ctx: GridContext) -> None:
     """newreport:<verb>:<nonce>[:<arg>] — a choice on the current prompt of the report."""
     assert update.callback_query is not None
     press = parse(update.callback_query.data)
-    step_name = STEP_OF.get(press.verb, "") if press else ""
-    found = await pressed(update, ctx, [step_name])
+    verb = press.verb if press else ""
+    steps = ANY_STEP if verb in ("over", "keep") else [STEP_OF.get(verb, "")]
+    found = await pressed(update, ctx, steps)
     if found is None:
         return
     me, draft, press = found
@@ -236,12 +263,40 @@ async def on_button(update: Update, ctx: GridContext) -> None:
     codes = {c.code for c in await ctx.units.categories()}
     fits = {"for": arg in ("self", "resident"), "cat": arg in codes}.get(press.verb, True)
     await answer(update, None if fits else ctx.texts("common.stale_button", me.lang))
-    if fits:
-        await ACTIONS.get(press.verb, choose)(ctx, me, draft, press.verb, arg)
+    if not fits:
+        return
+    if press.verb in ("cat", "over", "keep"):  # the answered prompt loses its buttons
+        message = update.callback_query.message
+        shown = _unbutton(me, message.message_id if message is not None else None)
+        if press.verb == "cat":
+            await choose(ctx, me, draft, press.verb, arg, done=shown)
+        else:
+            await again(ctx, me, draft, start_over=press.verb == "over", done=shown)
+        return
+    await ACTIONS.get(press.verb, choose)(ctx, me, draft, press.verb, arg)
 
 
-async def choose(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:
-    """Records who it is for, the skipped contact, the category or the default place."""
+async def again(
+    ctx: GridContext, me: Person, draft: Draft, *, start_over: bool, done: list[Outgoing]
+) -> None:
+    """Starts a new report (the one being composed is dropped) or asks again where it was."""
+    if start_over:
+        draft = new_draft(me, await ctx.units.tree())
+    await ctx.drafts.put(draft, ctx.now(), [*done, *await advance(ctx, me, draft)])
+
+
+async def choose(
+    ctx: GridContext,
+    me: Person,
+    draft: Draft,
+    verb: str,
+    arg: str,
+    *,
+    done: Sequence[Outgoing] = (),
+) -> None:
+    """Records who it is for, the skipped contact, the category or the default place.
+
+    DONE (the chosen prompt's edit) goes out before the next prompt, in the same commit."""
     data = draft.data
     if verb == "for":
         data["for"] = arg
@@ -253,7 +308,15 @@ async def choose(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str
         data["category"] = arg
     elif verb == "home":
         data["unit"] = data["home"]
-    await ctx.drafts.put(draft, ctx.now(), await advance(ctx, me, draft))
+    await ctx.drafts.put(draft, ctx.now(), [*done, *await advance(ctx, me, draft)])
+
+
+def _unbutton(me: Person, message_id: int | None) -> list[Outgoing]:
+    """Removes the buttons of the prompt MESSAGE_ID once its choice is made (none if unknown)."""
+    if message_id is None:
+        return []
+    params: dict[str, Any] = {"message_id": message_id, "reply_markup": {"inline_keyboard": []}}
+    return [Outgoing(me.user_id, "editMessageReplyMarkup", params)]
 
 
 async def elsewhere(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str) -> None:

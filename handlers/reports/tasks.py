@@ -9,26 +9,18 @@ from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
-from bot.domain.people import Staff
-from bot.domain.reports import Report, may_handle
-from bot.domain.units import UnitTree
+from bot.domain.reports import Report
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards
 from bot.texts import Texts
+from bot.usecases import reports
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
 
 SHOWN = 25  # lines in one message: 25 lines of ~120 characters stay under Telegram's 4096
 PER_ROW = 4  # card buttons per keyboard row
-
-
-def watched_units(staff: Staff, tree: UnitTree) -> list[str]:
-    """Returns the units whose unassigned reports STAFF sees: theirs, and below for supervisors."""
-    if not staff.role.is_supervisor:
-        return [staff.unit]
-    return [unit.code for unit in tree if tree.is_within(unit.code, staff.unit)]
 
 
 def age(delta: timedelta, lang: str, texts: Texts) -> str:
@@ -63,10 +55,7 @@ async def tasks(update: Update, ctx: GridContext) -> None:
     if (refused := access.staff_only(me.staff)) is not None:
         await deny(update, ctx, me, refused, None, "tasks.staff_only")
         return
-    assert me.staff is not None
-    tree = await ctx.units.tree()
-    found = await ctx.reports.open_for(me.user_id, watched_units(me.staff, tree), limit=500)
-    mine = [r for r in found if may_handle(me.staff, r, tree)]
+    mine = await reports.open_reports_of(ctx.services, me.user_id)
     if not mine:
         await say(ctx, me, "tasks.none")
         return

@@ -6,33 +6,29 @@ the report as stored, so a forged, repeated or stale press changes nothing and s
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
 from bot.domain import access
-from bot.domain import reports as domain
 from bot.domain.people import Person
-from bot.domain.reports import InvalidTransition, Report, ReportEvent, Status
-from bot.domain.routing import refer_target
+from bot.domain.reports import Report, Status
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
-from bot.usecases.reports import save_move
+from bot.usecases import reports
+from bot.usecases.results import Refused
 from handlers.kit.flows import StepCallback, offer_idle, person_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
+from handlers.reports.worker_press import tell
 from handlers.residents.place import answer
 from storage.drafts import Draft
-from storage.outbox import Outgoing
-from storage.reports import StaleReport
 
 FLOW = "comment"
 COMMENT_LIMIT = 500
 PATTERN = r"^report:(solved|unsolved|stars|nocomment):"
-
-Move = Callable[[Report], tuple[Report, ReportEvent]]
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
@@ -78,10 +74,11 @@ async def ask_stars(ctx: GridContext, me: Person, report: Report, _: int | None)
 
 async def rate(ctx: GridContext, me: Person, report: Report, stars: int | None) -> None:
     """Closes the report with the stars, then offers an optional comment."""
-    assert stars is not None
-    if not await move(
-        ctx, me, report, lambda r: domain.confirm(r, me.user_id, ctx.now(), stars=stars)
-    ):
+    outcome = await reports.verify(
+        ctx.services, report.id, by=me.user_id, at=ctx.now(), stars=stars
+    )
+    if isinstance(outcome, Refused):
+        await tell(ctx, me, outcome)
         return
     skip = button(ctx.texts("verify.skip", me.lang), "report", "nocomment", report.id)
     text = ctx.texts("verify.ask_comment", me.lang, limit=COMMENT_LIMIT)
@@ -93,10 +90,9 @@ async def rate(ctx: GridContext, me: Person, report: Report, stars: int | None) 
 
 async def reopen(ctx: GridContext, me: Person, report: Report, _: int | None) -> None:
     """Not solved: the report goes one tier up, on a new clock (at the top tier it stays)."""
-    tree = await ctx.units.tree()
-    staff = await ctx.people.along(tree, report.holder_unit)
-    up = refer_target(report.holder_unit, tree, staff, report.category)
-    await move(ctx, me, report, lambda r: domain.reopen(r, me.user_id, ctx.now(), up=up))
+    outcome = await reports.reopen(ctx.services, report.id, by=me.user_id, at=ctx.now())
+    if isinstance(outcome, Refused):
+        await tell(ctx, me, outcome)
 
 
 async def skip_comment(ctx: GridContext, me: Person, report: Report, _: int | None) -> None:
@@ -112,49 +108,29 @@ VERBS: dict[str, Callable[[GridContext, Person, Report, int | None], Awaitable[N
 }
 
 
-async def move(
-    ctx: GridContext,
-    me: Person,
-    report: Report,
-    make: Move,
-    *,
-    end_flow: bool = False,
-    extra: Sequence[Outgoing] = (),
-) -> bool:
-    """Stores MAKE(report) with its notices and EXTRA (compare-and-set); else tells ME why not."""
-    try:
-        after, event = make(report)
-        drafts_of = me.user_id if end_flow else None
-        await save_move(ctx.services, report, after, event, clear_draft_of=drafts_of, extra=extra)
-    except (InvalidTransition, StaleReport):
-        fresh = await ctx.reports.get(report.id) if report.id is not None else None
-        status = ctx.texts(f"status.{(fresh or report).status.value}", me.lang)
-        text = ctx.texts("verify.not_now", me.lang, number=report.number, status=status)
-        message = [outgoing.message(me.user_id, text)]
-        if end_flow:
-            await ctx.drafts.clear(me.user_id, ctx.now(), message)
-        else:
-            await ctx.outbox.send(message, ctx.now())
-        return False
-    return True
-
-
 async def receive_comment(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the comment on the rating; a photo instead starts a new report."""
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
     text = (message.text or "").strip()
-    report = await ctx.reports.get(draft.data["report"])
     if not text:
         if await offer_idle(update, ctx, me):
             return
         await say(ctx, me, "verify.comment_text")
     elif len(text) > COMMENT_LIMIT:
         await say(ctx, me, "verify.comment_too_long", limit=COMMENT_LIMIT, length=len(text))
-    elif report is not None:
+    else:
         thanks = outgoing.message(me.user_id, ctx.texts("verify.thanks", me.lang))
-        commenting = lambda r: domain.comment(r, me.user_id, ctx.now(), text)  # noqa: E731
-        await move(ctx, me, report, commenting, end_flow=True, extra=[thanks])
+        outcome = await reports.verify(
+            ctx.services,
+            draft.data["report"],
+            by=me.user_id,
+            at=ctx.now(),
+            comment=text,
+            extra=[thanks],
+        )
+        if isinstance(outcome, Refused):
+            await tell(ctx, me, outcome, end_flow=True)
 
 
 def register(app: Application) -> None:

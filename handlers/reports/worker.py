@@ -1,6 +1,6 @@
 """Grid workers: the worker card's buttons — accept, resolve, transfer, refer up, reject, show.
 
-Every press is answered first, then re-authorised against the database (handlers/worker_common):
+Every press is answered first, then re-authorised against the database (bot/usecases/reports.check):
 callback data can be forged, and a card can be old.
 """
 
@@ -12,31 +12,30 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
-from bot.domain import reports as domain
-from bot.domain.people import Staff
 from bot.domain.reports import Action, RejectReason
-from bot.domain.routing import transfer_targets
 from bot.notices.buttons import button
+from bot.usecases import reports
 from handlers.kit.reply import say
 from handlers.reports import worker_steps as worker_flows
-from handlers.reports.worker_press import Pressed, allowed, card_for, make_move, pressed
+from handlers.reports.worker_press import Pressed, allowed, card_for, made, pressed
 
 # The resident side owns ^report:(solved|unsolved|stars|nocomment):
 PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card):"
-MAX_TARGETS = 40  # buttons in the transfer list (Telegram allows 100 per keyboard)
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Runs the worker-card button that was pressed, once the presser is re-authorised."""
-    press = await pressed(update, ctx)
+    press = await pressed(update, ctx, tuple(VERBS))
     if press is not None:
         await VERBS[press.verb](ctx, press)
 
 
 async def accept(ctx: GridContext, press: Pressed) -> None:
     """接单: the report becomes the presser's and is in progress."""
-    staff, at = press.staff, ctx.now()
-    await make_move(ctx, press.me, press.report, lambda r: domain.accept(r, staff, at))
+    outcome = await reports.accept(
+        ctx.services, press.report.id, by=press.me.user_id, at=ctx.now(), attempted="report:accept"
+    )
+    await made(ctx, press.me, outcome)
 
 
 async def show_card(ctx: GridContext, press: Pressed) -> None:
@@ -48,22 +47,11 @@ async def show_card(ctx: GridContext, press: Pressed) -> None:
         await ctx.outbox.send_anew([card], ctx.now())
 
 
-async def targets_for(ctx: GridContext, press: Pressed) -> list[Staff]:
-    report = press.report
-    return transfer_targets(
-        report.holder_unit,
-        await ctx.units.tree(),
-        await ctx.people.all_staff(),
-        presser=press.me.user_id,
-        assignee=report.assignee_id,
-    )[:MAX_TARGETS]
-
-
 async def choose_transfer(ctx: GridContext, press: Pressed) -> None:
     """转派: turns the card into a list of staff of the same and sibling units."""
     if not await allowed(ctx, press, Action.TRANSFER):
         return
-    targets = await targets_for(ctx, press)
+    targets = await reports.transfer_targets(ctx.services, press.report, by=press.me.user_id)
     if not targets:
         await say(ctx, press.me, "transfer.nobody", number=press.report.number)
         return
@@ -89,12 +77,14 @@ async def choose_transfer(ctx: GridContext, press: Pressed) -> None:
 async def transfer_to(ctx: GridContext, press: Pressed) -> None:
     """Hands the report to the chosen staff member, if they are still a valid choice."""
     wanted = press.args[0] if press.args else ""
-    target = next((s for s in await targets_for(ctx, press) if str(s.user_id) == wanted), None)
-    if target is None:
-        await say(ctx, press.me, "transfer.target_gone", number=press.report.number)
-        return
-    staff, at = press.staff, ctx.now()
-    await make_move(ctx, press.me, press.report, lambda r: domain.transfer(r, staff, target, at))
+    outcome = await reports.transfer(
+        ctx.services,
+        press.report.id,
+        by=press.me.user_id,
+        to_user=int(wanted) if wanted.isdigit() else 0,
+        at=ctx.now(),
+    )
+    await made(ctx, press.me, outcome)
 
 
 async def choose_reject_reason(ctx: GridContext, press: Pressed) -> None:

@@ -1,40 +1,29 @@
-"""What every worker button and step shares: re-authorise, make a move, say why not, show cards."""
+"""What every worker button and step shares: re-authorise (bot/usecases/reports.check), render a
+use case's refusal, show cards, read a typed note."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 
 from bot.context import GridContext
-from bot.domain import access
 from bot.domain import reports as domain
 from bot.domain.people import Person, Staff
-from bot.domain.reports import Action, InvalidTransition, Report, ReportEvent
+from bot.domain.reports import Action, InvalidTransition, Report, Status
 from bot.notices import buttons, outgoing
 from bot.notices.reports import Cards, work_key
-from bot.usecases.reports import save_move
-from handlers.kit.flows import person_of
-from handlers.kit.presses import answer
-from handlers.kit.refusals import action_of, record
+from bot.usecases import reports
+from bot.usecases.results import Done, Refused
+from handlers.kit.presses import press_of
+from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.reports import StaleReport
 
 NOTE_LIMIT = 500  # characters in a reason or note; a card must stay well under Telegram's 4096
-
-Move = Callable[[Report], tuple[Report, ReportEvent]]
-StaffMove = Callable[[Report, Staff], tuple[Report, ReportEvent]]
-
-
-class Refused(Exception):
-    """A move that cannot be made for a reason the presser is told (a catalog KEY)."""
-
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,38 +37,28 @@ class Pressed:
     args: tuple[str, ...]  # what follows the report id in the callback data
 
 
-async def pressed(update: Update, ctx: GridContext) -> Pressed | None:
+async def pressed(update: Update, ctx: GridContext, verbs: Collection[str]) -> Pressed | None:
     """Answers the press and returns it if the presser may act on the report; else says why."""
-    query = update.callback_query
-    assert query is not None
-    await answer(update)
-    me = await person_of(update, ctx)
-    press = buttons.parse(query.data)
-    report_id = press.int_arg(0) if press else None
-    report = await ctx.reports.get(report_id) if report_id is not None else None
-    if press is None or report is None:
-        await say(ctx, me, "worker.forged")
+    found = await press_of(update, ctx, noun="report", verbs=verbs)
+    if found is None:
         return None
-    staff = await authorised(update, ctx, me, report)
-    if staff is None:
+    me, press, _ = found
+    checked = await reports.check(
+        ctx.services, press.int_arg(0), by=me.user_id, at=ctx.now(), attempted=action_of(update)
+    )
+    if isinstance(checked, Refused):
+        await tell(ctx, me, checked)
         return None
-    return Pressed(me, staff, report, press.verb, press.args[1:])
+    return Pressed(me, checked.value.staff, checked.value.report, press.verb, press.args[1:])
 
 
-async def authorised(
-    update: Update, ctx: GridContext, me: Person, report: Report, *, end_flow: bool = False
-) -> Staff | None:
-    """Returns ME's staff record if they may act on REPORT now (access.handle_report); else
-    says why, records the refusal and returns None."""
-    staff = await ctx.people.staff(me.user_id)
-    refused = access.handle_report(staff, report, await ctx.units.tree())
-    if refused is None:
-        return staff
-    await record(ctx, me.user_id, refused, f"report:{report.id}", action_of(update))
-    had_card = staff is not None and me.user_id in await ctx.outbox.card_chats(work_key(report))
-    key = "worker.moved_on" if had_card else "worker.not_allowed"
-    await say(ctx, me, key, end_flow=end_flow, number=report.number)
-    return None
+async def tell(ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False) -> None:
+    """Says why a report use case refused, in ME's language (a status is named in it)."""
+    params: dict[str, Any] = dict(refused.params)
+    status = params.get("status")
+    if isinstance(status, Status):
+        params["status"] = ctx.texts(f"status.{status.value}", me.lang)
+    await say(ctx, me, refused.key, end_flow=end_flow, **params)
 
 
 async def allowed(ctx: GridContext, press: Pressed, action: Action) -> bool:
@@ -87,34 +66,19 @@ async def allowed(ctx: GridContext, press: Pressed, action: Action) -> bool:
     try:
         domain.check(press.report, action)
     except InvalidTransition:
-        await say_status(ctx, press.me, press.report)
+        await tell(ctx, press.me, reports.invalid(press.report))
         return False
     return True
 
 
-async def say_status(
-    ctx: GridContext, me: Person, report: Report, *, end_flow: bool = False
-) -> None:
-    status = ctx.texts(f"status.{report.status.value}", me.lang)
-    await say(ctx, me, "worker.invalid", end_flow=end_flow, number=report.number, status=status)
-
-
-async def make_move(
-    ctx: GridContext, me: Person, report: Report, move: Move, *, end_flow: bool = False
-) -> Report | None:
-    """Makes MOVE and stores it with every notice (compare-and-set); else says why not."""
-    try:
-        after, event = move(report)
-        return await save_move(
-            ctx.services, report, after, event, clear_draft_of=me.user_id if end_flow else None
-        )
-    except InvalidTransition:
-        await say_status(ctx, me, report, end_flow=end_flow)
-    except StaleReport:
-        await say(ctx, me, "worker.stale", end_flow=end_flow, number=report.number)
-    except Refused as refused:
-        await say(ctx, me, refused.key, end_flow=end_flow, number=report.number)
-    return None
+async def made(
+    ctx: GridContext, me: Person, outcome: Done[Report] | Refused, *, end_flow: bool = False
+) -> bool:
+    """Renders a move's OUTCOME (the notices are queued already); tells whether it moved."""
+    if isinstance(outcome, Refused):
+        await tell(ctx, me, outcome, end_flow=end_flow)
+        return False
+    return True
 
 
 async def card_for(
@@ -172,17 +136,3 @@ async def read_note(update: Update, ctx: GridContext, me: Person) -> str | None:
         await say(ctx, me, "worker.too_long", limit=NOTE_LIMIT, length=len(note))
         return None
     return note
-
-
-async def finish(update: Update, ctx: GridContext, draft: Draft, move: StaffMove) -> bool:
-    """Ends the DRAFT's flow with MOVE on its report, re-authorised now; tells whether it moved."""
-    me = await person_of(update, ctx)
-    report = await ctx.reports.get(int(draft.data.get("report", 0)))
-    if report is None:
-        await say(ctx, me, "worker.forged", end_flow=True)
-        return False
-    staff = await authorised(update, ctx, me, report, end_flow=True)
-    if staff is None:
-        return False
-    moved = await make_move(ctx, me, report, lambda r: move(r, staff), end_flow=True)
-    return moved is not None

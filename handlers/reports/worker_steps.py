@@ -9,23 +9,22 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.context import GridContext
-from bot.domain import reports as domain
-from bot.domain.people import Person, Staff
-from bot.domain.reports import Action, RejectReason, Report
+from bot.domain.people import Person
+from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
+from bot.usecases import reports
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
+from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from handlers.reports.worker_press import (
     NOTE_LIMIT,
     Pressed,
-    Refused,
-    StaffMove,
     allowed,
     ask,
     card_for,
-    finish,
+    made,
     read_note,
 )
 from storage.drafts import Draft
@@ -40,9 +39,19 @@ async def start_resolve(ctx: GridContext, press: Pressed) -> None:
         await ask(ctx, press, "resolve", "photo", prompt)
 
 
-def resolving(photo: str, note: str, ctx: GridContext) -> StaffMove:
-    at = ctx.now()
-    return lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note)
+async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, note: str) -> bool:
+    """Resolves the draft's report (bot/usecases/reports.resolve); tells whether it moved."""
+    me = await person_of(update, ctx)
+    outcome = await reports.resolve(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        photo=photo,
+        note=note,
+        attempted=action_of(update),
+    )
+    return await made(ctx, me, outcome, end_flow=True)
 
 
 async def refuse_non_photo(ctx: GridContext, me: Person, message: Message) -> None:
@@ -72,7 +81,7 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
         prompt = ctx.texts(key, me.lang, limit=NOTE_LIMIT)
         await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, prompt)])
         return
-    if await finish(update, ctx, draft, resolving(photo, note, ctx)) and album:
+    if await resolved(update, ctx, draft, photo, note) and album:
         await absorb_album(ctx, me, album)
 
 
@@ -86,7 +95,7 @@ async def receive_resolve_note(update: Update, ctx: GridContext, draft: Draft) -
     me = await person_of(update, ctx)
     note = await read_note(update, ctx, me)
     if note is not None:
-        await finish(update, ctx, draft, resolving(draft.data["photo"], note, ctx))
+        await resolved(update, ctx, draft, draft.data["photo"], note)
 
 
 async def absorb_album(ctx: GridContext, me: Person, album: str) -> None:
@@ -129,24 +138,15 @@ async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -
     reason = await read_note(update, ctx, me)
     if reason is None:
         return
-    tree, staff, at = await ctx.units.tree(), await ctx.people.all_staff(), ctx.now()
-
-    def refer(report: Report, by: Staff) -> tuple:
-        target = refer_target(report.holder_unit, tree, staff, report.category)
-        if target is None:
-            raise Refused("refer.top")
-        assignee = target.assignee.user_id if target.assignee else None
-        return domain.refer_up(
-            report,
-            by,
-            at,
-            to_unit=target.unit,
-            tier=target.tier,
-            assignee_id=assignee,
-            reason=reason,
-        )
-
-    await finish(update, ctx, draft, refer)
+    outcome = await reports.refer_up(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        reason=reason,
+        attempted=action_of(update),
+    )
+    await made(ctx, me, outcome, end_flow=True)
 
 
 # Reject (退回) -------------------------------------------------------------------------------
@@ -174,10 +174,16 @@ async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) ->
     note = await read_note(update, ctx, me)
     if note is None:
         return
-    reason, at = RejectReason(draft.data["reason"]), ctx.now()
-    await finish(
-        update, ctx, draft, lambda r, by: domain.reject(r, by, at, reason=reason, note=note)
+    outcome = await reports.reject(
+        ctx.services,
+        int(draft.data.get("report", 0)),
+        by=me.user_id,
+        at=ctx.now(),
+        reason=RejectReason(draft.data["reason"]),
+        note=note,
+        attempted=action_of(update),
     )
+    await made(ctx, me, outcome, end_flow=True)
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)

@@ -85,3 +85,14 @@ async def test_a_confirmed_report_leaves_the_deadline_sweep(harness):
     assert closed.status is Status.CLOSED and closed.timer is None
     assert await sweep_at(harness, "2026-12-30 10:00") == 0
     assert await actions(harness, report) == ["submit", "resolve", "confirm"]
+
+
+async def test_the_reporter_is_told_which_tier_accepted_after_escalation(harness):
+    report = await new_report(harness)
+    report = await resolved(harness, report, WORKER_G1, "2026-11-24 11:00")
+    await not_solved(harness, report, "2026-11-24 15:00")
+    seen = len(harness.texts_to(RESIDENT))
+    await harness.send(updates.press(COMMUNITY, f"report:accept:{report.id}"))
+    told = harness.texts_to(RESIDENT)[seen:]
+    assert any("已由社区工作人员接单" in text for text in told)
+    assert not any("网格员" in text for text in told)

@@ -418,3 +418,78 @@ async def test_the_english_photo_count_reads_without_plural_brackets(harness):
     await harness.send(updates.photo(RESIDENT, "p-2", caption=DESCRIPTION))
     texts = harness.texts_to(RESIDENT)
     assert not [t for t in texts if "(s)" in t], texts
+
+
+async def test_the_category_prompt_loses_its_buttons_and_an_old_press_is_stale(harness):
+    await registered(harness)
+    await harness.send(updates.photo(RESIDENT, "p-1"))
+    await harness.send(updates.text(RESIDENT, DESCRIPTION))
+    litter = category(harness, RESIDENT, "litter")
+    await harness.send(updates.press(RESIDENT, litter, message_id=41))
+    [edit] = harness.request.sent("editMessageReplyMarkup", RESIDENT)
+    assert edit.params["message_id"] == 41
+    assert edit.params["reply_markup"] in ({"inline_keyboard": []}, '{"inline_keyboard": []}')
+    assert await step_of(harness) == "place"
+
+    await harness.send(updates.press(RESIDENT, litter.replace(":litter", ":road"), message_id=41))
+    assert last_answer(harness)  # refused with why, not taken
+    draft = await harness.services.drafts.get(RESIDENT)
+    assert draft is not None and draft.step == "place" and draft.data["category"] == "litter"
+
+
+async def composing(harness) -> None:
+    """A registered resident has sent a photo and a description: the category is asked."""
+    await registered(harness)
+    await harness.send(updates.photo(RESIDENT, "p-1"))
+    await harness.send(updates.text(RESIDENT, DESCRIPTION))
+    assert await step_of(harness) == "category"
+
+
+async def test_report_again_while_composing_asks_and_continue_goes_back_to_the_step(harness):
+    await composing(harness)
+    await harness.send(updates.text(RESIDENT, "/report"))
+    assert "尚未提交" in harness.last_text(RESIDENT)
+    assert await photos_of(harness) == ["p-1"]  # nothing dropped without a word
+    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:keep:"))
+    assert await step_of(harness) == "category"
+    assert "请选择问题类别" in harness.last_text(RESIDENT)
+    await press(harness, RESIDENT, category(harness, RESIDENT, "litter"))
+    draft = await harness.services.drafts.get(RESIDENT)
+    assert draft is not None and draft.data["photos"] == ["p-1"]
+    assert draft.data["description"] == DESCRIPTION and draft.data["category"] == "litter"
+
+
+async def test_report_again_while_composing_can_start_over(harness):
+    await composing(harness)
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "newreport:over:"))
+    assert await step_of(harness) == "photos"
+    assert await photos_of(harness) == []
+    draft = await harness.services.drafts.get(RESIDENT)
+    assert draft is not None and "description" not in draft.data
+
+
+async def test_an_old_prompt_is_stale_once_start_over_is_asked(harness):
+    await composing(harness)
+    litter = category(harness, RESIDENT, "litter")
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await press(harness, RESIDENT, litter)
+    assert last_answer(harness)
+    draft = await harness.services.drafts.get(RESIDENT)
+    assert draft is not None and "category" not in draft.data
+
+
+async def test_report_with_nothing_given_yet_just_starts(harness):
+    await registered(harness)
+    await harness.send(updates.text(RESIDENT, "/report"))
+    await harness.send(updates.text(RESIDENT, "/report"))
+    assert "尚未提交" not in harness.last_text(RESIDENT)
+    assert await step_of(harness) == "photos"
+
+
+async def test_the_report_button_while_composing_asks_too(harness):
+    await composing(harness)
+    button = harness.services.texts("resident.button_report", "zh")
+    await harness.send(updates.text(RESIDENT, button))
+    assert "尚未提交" in harness.last_text(RESIDENT)
+    assert await photos_of(harness) == ["p-1"]

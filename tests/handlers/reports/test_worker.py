@@ -70,7 +70,7 @@ async def test_the_grid_worker_accepts_a_new_report_and_the_reporter_is_told(har
     assert (after.status, after.assignee_id, after.version) == (Status.ACCEPTED, WORKER_G1, 2)
     assert await actions(harness, report) == ["submit", "accept"]
     assert answered(harness) == 1
-    assert any("已由网格工作人员接单" in text for text in harness.texts_to(RESIDENT))
+    assert any("已由网格员接单" in text for text in harness.texts_to(RESIDENT))
     # The worker's card was edited in place: in progress, and no accept button any more.
     edit = card_edits(harness, WORKER_G1)[-1]
     assert "处置中" in edit.params["text"]
