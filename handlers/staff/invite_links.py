@@ -19,6 +19,7 @@ from bot.context import GridContext
 from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
+from bot.notices.staff import command_menu
 from bot.texts import Raw
 from handlers.kit.reply import say
 from handlers.residents import profile as resident
@@ -54,7 +55,10 @@ async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> No
             unit=unit,
         )
         after = Person(me.user_id, staff.name, me.lang, me.unit, me.phone, staff)
-        return [outgoing.message(me.user_id, text, markup=resident.main_keyboard(ctx, after))]
+        return [
+            outgoing.message(me.user_id, text, markup=resident.main_keyboard(ctx, after)),
+            command_menu(ctx.texts, me.user_id, me.lang, staff=True),
+        ]
 
     try:
         staff = await ctx.people.redeem_invite(
