@@ -139,6 +139,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("retention", privacy_jobs.retention),
     ("report_deadlines", report_jobs.report_deadlines),
     ("staff_departed", staff_jobs.staff_departed),
+    ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),

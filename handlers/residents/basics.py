@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
-from bot.notices.staff import command_menu
+from bot.usecases.staff import refresh_menu
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.reply import say
 from handlers.residents import profile as resident
@@ -45,10 +45,10 @@ async def switch_language(update: Update, ctx: GridContext) -> None:
     after = replace(me, lang=lang)
     text = ctx.texts("common.language_set", lang)
     markup = resident.main_keyboard(ctx, after)
-    messages = [outgoing.message(me.user_id, text, markup=markup)]
-    if me.is_staff:  # residents keep the default menu, which has both languages
-        messages.append(command_menu(ctx.texts, me.user_id, lang, staff=True))
-    await ctx.people.update(me.user_id, ctx.now(), messages, lang=lang)
+    await ctx.people.update(
+        me.user_id, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)], lang=lang
+    )
+    await refresh_menu(ctx.services, me.user_id, at=ctx.now())  # staff only: a menu of their own
 
 
 async def cancel(update: Update, ctx: GridContext) -> None:

@@ -19,8 +19,8 @@ from bot.context import GridContext
 from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.staff import command_menu
 from bot.texts import Raw
+from bot.usecases.staff import refresh_menu
 from handlers.kit.reply import say
 from handlers.residents import profile as resident
 from storage.outbox import Outgoing
@@ -55,10 +55,7 @@ async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> No
             unit=unit,
         )
         after = Person(me.user_id, staff.name, me.lang, me.unit, me.phone, staff)
-        return [
-            outgoing.message(me.user_id, text, markup=resident.main_keyboard(ctx, after)),
-            command_menu(ctx.texts, me.user_id, me.lang, staff=True),
-        ]
+        return [outgoing.message(me.user_id, text, markup=resident.main_keyboard(ctx, after))]
 
     try:
         staff = await ctx.people.redeem_invite(
@@ -67,6 +64,7 @@ async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> No
     except InviteError as refused:
         await say(ctx, me, refused.key)
         return
+    await refresh_menu(ctx.services, me.user_id, at=ctx.now())
     log.info("invite redeemed: %s at %s", staff.role.value, staff.unit)
 
 
