@@ -64,3 +64,14 @@ async def test_former_staff_who_never_had_a_menu_and_residents_are_left_alone(
     assert not await refresh_menu(services, WORKER_G2, at=at)
     assert not await refresh_menu(services, RESIDENT, at=at)
     assert await queued_menus(services) == []
+
+
+async def test_erasing_a_person_forgets_their_menu_fingerprint(services: Services):
+    at = services.clock()
+    await services.people.touch(WORKER_G1, "小王", "zh", at)
+    assert await refresh_menu(services, WORKER_G1, at=at)
+    key = f"staff_menu:{WORKER_G1}"
+    assert await services.store.db.fetchone("SELECT 1 FROM meta WHERE key = ?", (key,))
+    await services.privacy.erase(WORKER_G1, at, "已删除")
+    assert await services.store.db.fetchone("SELECT 1 FROM meta WHERE key = ?", (key,)) is None
+    assert await services.store.db.fetchone("SELECT 1 FROM meta WHERE key = 'units_version'")
