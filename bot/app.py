@@ -22,6 +22,7 @@ from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
 from bot.jobs import volunteers as volunteer_jobs
+from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
@@ -46,35 +47,6 @@ if TYPE_CHECKING:
     from bot.faults import Faults
 
 log = logging.getLogger(__name__)
-
-# (command, catalog key of its description, shown to staff only)
-COMMANDS = [
-    ("start", "commands.start", False),
-    ("report", "commands.report", False),
-    ("my", "commands.my", False),
-    ("me", "commands.me", False),
-    ("tasks", "commands.tasks", True),
-    ("visits", "care.command_visits", True),
-    ("household", "care.command_household", True),
-    ("households", "care.command_households", True),
-    ("patrol", "care.command_patrol", True),
-    ("monthly", "care.command_monthly", True),
-    ("volunteer", "volunteer.command_volunteer", False),
-    ("wish", "wish.command_wish", False),
-    ("wishes", "wish.command_wishes", False),
-    ("activities", "activity.command_activities", False),
-    ("points", "points.command_points", False),
-    ("volunteers", "volunteer.command_volunteers", True),
-    ("activity_new", "activity.command_new", True),
-    ("staff", "staff.command_staff", True),
-    ("invite", "staff.command_invite", True),
-    ("audit", "audit.command", True),
-    ("privacy", "privacy.command_privacy", False),
-    ("delete_my_data", "privacy.command_delete", False),
-    ("lang", "commands.lang", False),
-    ("cancel", "commands.cancel", False),
-    ("help", "commands.help", False),
-]
 
 
 def api_urls(api_url: str | None, file_url: str | None) -> tuple[str | None, str | None]:
@@ -167,6 +139,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("retention", privacy_jobs.retention),
     ("report_deadlines", report_jobs.report_deadlines),
     ("staff_departed", staff_jobs.staff_departed),
+    ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiosqlite
@@ -143,6 +144,16 @@ async def add_staff_event(
 # crash between the change and its hand-over is finished on the next pass, and a pass with
 # nothing pending costs one index probe.
 HANDOVER = "staff_handover:"
+# meta key prefix: the fingerprint of the command menu last queued for a staff member's chat.
+MENU = "staff_menu:"
+
+
+@dataclass(frozen=True)
+class MenuTarget:
+    user_id: int
+    lang: str
+    active: bool  # active staff: the staff menu; else the residents' list
+    sent: int | None  # fingerprint of the menu last queued, None if none was
 
 
 async def _mark_handover(conn: aiosqlite.Connection, user_id: int, event_id: int) -> None:
@@ -372,6 +383,43 @@ class People:
             f"SELECT user_id, lang FROM people WHERE user_id IN ({marks})", tuple(ids)
         )
         return {row["user_id"]: row["lang"] for row in rows}
+
+    async def menu_targets(self, user_id: int | None = None) -> list[MenuTarget]:
+        """Returns everyone who is or was staff and has talked to the bot (so has a language and
+        a private chat), with the fingerprint of the command menu last queued for them."""
+        where = "" if user_id is None else " AND s.user_id = ?"
+        rows = await self.db.fetchall(
+            "SELECT s.user_id, p.lang, s.active, m.value AS sent FROM staff s"
+            " JOIN people p ON p.user_id = s.user_id"
+            " LEFT JOIN meta m ON m.key = ? || s.user_id"
+            f" WHERE p.lang != ''{where} ORDER BY s.user_id",
+            (MENU, user_id) if user_id is not None else (MENU,),
+        )
+        return [
+            MenuTarget(row["user_id"], row["lang"], bool(row["active"]), row["sent"])
+            for row in rows
+        ]
+
+    async def queue_menu(
+        self, target: MenuTarget, fingerprint: int, menu: Outgoing, at: datetime
+    ) -> bool:
+        """Queues MENU for TARGET and records FINGERPRINT if the menu last queued is still
+        TARGET.sent (compare-and-set: two refreshes at once queue it once); False if not."""
+        async with self.db.transaction(completes_update=False) as conn:
+            if target.sent is None:
+                cursor = await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                    (f"{MENU}{target.user_id}", fingerprint),
+                )
+            else:
+                cursor = await conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = ? AND value = ?",
+                    (fingerprint, f"{MENU}{target.user_id}", target.sent),
+                )
+            if cursor.rowcount != 1:
+                return False
+            await outbox.add(conn, [menu], at)
+        return True
 
     async def sync_staff(
         self, staff: Iterable[Staff], source: str, at: datetime | None = None

@@ -81,6 +81,8 @@ ERASURE: list[Rule] = [
     Rule("refusals", "user_id", Do.DELETE),
     Rule("consents", "user_id", Do.DELETE),
     Rule("drafts", "user_id", Do.DELETE),
+    # The fingerprint of the command menu last queued for a staff member's chat (storage/people.py).
+    Rule("meta", "key", Do.DELETE, where="key = 'staff_menu:' || :uid"),
     Rule("chats", "chat_id", Do.DELETE),
     Rule("volunteers", "user_id", Do.DELETE),
     Rule(

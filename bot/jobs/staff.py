@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.services import Services
-from bot.usecases.staff import finish_pending, hand_over
+from bot.usecases.staff import finish_pending, hand_over, refresh_menus
 
 
 async def staff_departed(services: Services, now: datetime) -> int:
@@ -21,3 +21,9 @@ async def staff_departed(services: Services, now: datetime) -> int:
     for user_id in await services.people.departed_holders():
         moved += await hand_over(services, user_id)
     return moved + await finish_pending(services)
+
+
+async def staff_menus(services: Services, now: datetime) -> int:
+    """Queues the command menu of every staff member whose menu changed since it was last
+    queued (config sync, import, first contact, or a crash right after a change in chat)."""
+    return await refresh_menus(services, at=now)

@@ -12,6 +12,8 @@ notices), so a restart resumes where it stopped and never moves a report twice.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -22,10 +24,13 @@ from bot.domain.people import Role
 from bot.domain.staffing import next_visitor, reroute, still_holds, still_visits
 from bot.notices import outgoing
 from bot.notices.care import brief
+from bot.notices.staff import command_menu
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases.reports import save_move
 from storage.care import StaleHousehold
+from storage.outbox import Outgoing
+from storage.people import MenuTarget
 from storage.reports import StaleReport
 
 log = logging.getLogger(__name__)
@@ -138,3 +143,39 @@ async def create_link(
     now = services.clock()
     token = await services.people.create_invite(role, unit, name, now, ttl)
     return f"https://t.me/{username}?start={token}", now + ttl
+
+
+def _fingerprint(menu: Outgoing) -> int:
+    """Returns a 63-bit fingerprint of MENU's parameters (what Telegram would be told)."""
+    digest = hashlib.sha256(json.dumps(menu.params, sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+async def refresh_menu(services: Services, user_id: int, *, at: datetime) -> bool:
+    """Queues USER_ID's command menu (staff: their commands; former staff: the residents' list)
+    if it differs from the one last queued for them; True if one was queued.
+
+    Called after an invite is redeemed, a move or role change, a deactivation and /lang; the
+    staff_menus sweep calls `refresh_menus` for everyone, which covers staff added by the config
+    file or an import, staff who first wrote to the bot, and a crash right after a change.
+    """
+    targets = await services.people.menu_targets(user_id)
+    return bool(targets) and await _refresh(services, targets[0], at)
+
+
+async def refresh_menus(services: Services, *, at: datetime) -> int:
+    """Queues every staff member's menu that changed since it was last queued; returns how many."""
+    queued = 0
+    for target in await services.people.menu_targets():
+        queued += await _refresh(services, target, at)
+    return queued
+
+
+async def _refresh(services: Services, target: MenuTarget, at: datetime) -> bool:
+    if not target.active and target.sent is None:
+        return False  # never given a staff menu: the default one is already theirs
+    menu = command_menu(services.texts, target.user_id, target.lang, staff=target.active)
+    fingerprint = _fingerprint(menu)
+    if fingerprint == target.sent:
+        return False
+    return await services.people.queue_menu(target, fingerprint, menu, at)

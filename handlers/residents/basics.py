@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
+from bot.usecases.staff import refresh_menu
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.reply import say
 from handlers.residents import profile as resident
@@ -47,6 +48,7 @@ async def switch_language(update: Update, ctx: GridContext) -> None:
     await ctx.people.update(
         me.user_id, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)], lang=lang
     )
+    await refresh_menu(ctx.services, me.user_id, at=ctx.now())  # staff only: a menu of their own
 
 
 async def cancel(update: Update, ctx: GridContext) -> None:

@@ -20,6 +20,7 @@ from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.texts import Raw
+from bot.usecases.staff import refresh_menu
 from handlers.kit.reply import say
 from handlers.residents import profile as resident
 from storage.outbox import Outgoing
@@ -63,6 +64,7 @@ async def redeem(update: Update, ctx: GridContext, me: Person, token: str) -> No
     except InviteError as refused:
         await say(ctx, me, refused.key)
         return
+    await refresh_menu(ctx.services, me.user_id, at=ctx.now())
     log.info("invite redeemed: %s at %s", staff.role.value, staff.unit)
 
 

@@ -26,7 +26,7 @@ from bot.domain.staffing import scope_of as walk_top
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
-from bot.usecases.staff import hand_over
+from bot.usecases.staff import hand_over, refresh_menu
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import deny
@@ -232,6 +232,7 @@ async def deactivate(
     if not await ctx.people.deactivate(target.user_id, me.user_id, ctx.now(), messages):
         await say(ctx, me, "staff.gone")
         return
+    await refresh_menu(ctx.services, target.user_id, at=ctx.now())
     moved = await hand_over(ctx.services, target.user_id)
     await say(ctx, me, "staff.handed_over", name=target.name, count=moved)
 
@@ -355,6 +356,7 @@ async def change(ctx: GridContext, me: Person, before: Staff, after: Staff) -> N
     if not await ctx.people.change(before, after, me.user_id, ctx.now(), messages):
         await say(ctx, me, "staff.gone")
         return
+    await refresh_menu(ctx.services, after.user_id, at=ctx.now())
     moved = await hand_over(ctx.services, after.user_id)
     if moved:
         await say(ctx, me, "staff.handed_over", name=after.name, count=moved)

@@ -148,6 +148,9 @@ async def test_the_greeting_waits_in_the_outbox_for_the_sender(harness):
     await harness.send(updates.text(NEWCOMER, f"/start {token}"), deliver=False)
 
     rows = await harness.services.db.fetchall(
-        "SELECT payload FROM outbox WHERE chat_id = ? AND state = 'pending'", (NEWCOMER,)
+        "SELECT method, payload FROM outbox WHERE chat_id = ? AND state = 'pending' ORDER BY id",
+        (NEWCOMER,),
     )
-    assert len(rows) == 1 and "第二网格" in rows[0]["payload"]
+    # The greeting, then the staff command menu of their chat, committed with the binding.
+    assert [row["method"] for row in rows] == ["sendMessage", "setMyCommands"]
+    assert "第二网格" in rows[0]["payload"]
