@@ -22,7 +22,7 @@ from bot.notices.volunteers import (
     volunteer_groups,
 )
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from storage.outbox import Outgoing
 
 
@@ -212,3 +212,24 @@ async def review_messages(services: Services, wish: Wish, by: str | None = None)
             out.append(outgoing.photo(chat, wish.photo, wish.number))
         out.append(review_card(services, wish, chat, langs[chat], tree, by=by))
     return out
+
+
+async def confirmed_messages(
+    services: Services, wish: Wish, *, by: int, claimer: int, points: int
+) -> list[Outgoing]:
+    """Returns what confirming WISH tells: BY (who confirmed) that it is closed, with a thank-you
+    button; CLAIMER the POINTS they earned."""
+    langs = await lang_of(services, [by, claimer])
+    thank = buttons.keyboard(
+        [[button(services.texts("wish.say_thanks", langs[by]), "wish", "thank", wish.id)]]
+    )
+    earned = plural_key("wish.confirmed_notice", points)
+    return [
+        outgoing.message(
+            by, services.texts("wish.closed_notice", langs[by], number=wish.number), markup=thank
+        ),
+        outgoing.message(
+            claimer,
+            services.texts(earned, langs[claimer], number=wish.number, points=points),
+        ),
+    ]

@@ -1,11 +1,18 @@
-"""What the wish features decide with: the nag policy from the settings."""
+"""The wish use cases, and what they decide with: the nag policy from the settings."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from bot.domain.wishes import NagPolicy
+from bot.domain import access
+from bot.domain import wishes as domain
+from bot.domain.points import PointKind, value_of
+from bot.domain.volunteers import InvalidMove, NotAllowed
+from bot.domain.wishes import NagPolicy, Wish
+from bot.notices.wishes import confirmed_messages, refresh_offers
 from bot.services import Services
+from bot.usecases.results import Done, Refused, refuse
+from storage.wishes import StaleWish
 
 
 def policy(services: Services) -> NagPolicy:
@@ -15,3 +22,39 @@ def policy(services: Services) -> NagPolicy:
         stalled=timedelta(days=config.wish_stalled_days),
         max_nags=config.wish_max_nags,
     )
+
+
+async def confirm_wish(
+    services: Services, wish_id: int, *, by: int, at: datetime
+) -> Done[Wish] | Refused:
+    """The resident (or the staff member who posted for them) confirms WISH_ID done: the wish
+    closes and its claimer earns the wish's points, in one commit with both notices.
+
+    Refused: "common.stale_button" (no such wish), "common.not_allowed" (not the confirmer:
+    recorded for /audit), "wish.already_closed" (a second press, or it changed meanwhile).
+    """
+    wish = await services.store.wishes.get(wish_id)
+    if wish is None:
+        return Refused("common.stale_button")
+    if (rule := access.act_as_confirmer(by, wish)) is not None:
+        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:confirm", at=at)
+    try:
+        after, event = domain.confirm(wish, by, at)
+    except NotAllowed:
+        return Refused("common.not_allowed")
+    except InvalidMove:
+        return Refused("wish.already_closed")
+    assert wish.claimer_id is not None
+    claimer = wish.claimer_id
+    points = value_of(PointKind.WISH, services.settings.volunteers.points.model_dump())
+    messages = [
+        *await confirmed_messages(services, wish, by=by, claimer=claimer, points=points),
+        *await refresh_offers(services, after),
+    ]
+    try:
+        async with services.store.transaction() as tx:
+            await tx.wishes.save(after, event, messages, expect_version=wish.version)
+            await tx.points.award(claimer, PointKind.WISH, wish.id, points, at)
+    except StaleWish:
+        return Refused("wish.already_closed")
+    return Done(after)

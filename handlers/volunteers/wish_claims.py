@@ -8,7 +8,6 @@ who posted) confirms and thanks. A refused press is answered, recorded, and chan
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -16,7 +15,6 @@ from bot.context import GridContext
 from bot.domain import access
 from bot.domain import wishes as domain
 from bot.domain.people import Person
-from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import buttons, outgoing
@@ -31,7 +29,8 @@ from bot.notices.wishes import (
     refresh_offers,
 )
 from bot.services import Services
-from bot.usecases.wishes import policy
+from bot.usecases.results import Done
+from bot.usecases.wishes import confirm_wish, policy
 from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
@@ -39,7 +38,6 @@ from handlers.kit.reply import say
 from handlers.volunteers.common import answer, parse_press, refuse
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.points import award
 from storage.wishes import StaleWish
 
 DONE_FLOW = "wish_done"
@@ -230,49 +228,12 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
 
 
 async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    """Closes the wish and awards the claimer's points, in one commit."""
-    if (refused := access.act_as_confirmer(me.user_id, wish)) is not None:
-        await deny(update, ctx, me, refused, target(wish))
-        return
-    try:
-        after, event = domain.confirm(wish, me.user_id, ctx.now())
-    except NotAllowed:
-        await refuse(update, ctx, me, "common.not_allowed")
-        return
-    except InvalidMove:
-        await refuse(update, ctx, me, "wish.already_closed")
-        return
-    await answer(update)
-    assert wish.claimer_id is not None
-    claimer, points = (
-        wish.claimer_id,
-        value_of(PointKind.WISH, ctx.services.settings.volunteers.points.model_dump()),
-    )
-    claimer_lang = (await lang_of(ctx.services, [claimer]))[claimer]
-    thank = buttons.keyboard(
-        [[button(ctx.texts("wish.say_thanks", me.lang), "wish", "thank", wish.id)]]
-    )
-    messages = [
-        outgoing.message(
-            me.user_id, ctx.texts("wish.closed_notice", me.lang, number=wish.number), markup=thank
-        ),
-        outgoing.message(
-            claimer,
-            ctx.texts("wish.confirmed_notice", claimer_lang, number=wish.number, points=points),
-        ),
-        *await refresh_offers(ctx.services, after),
-    ]
-    at = ctx.now()
-
-    async def earn(conn: aiosqlite.Connection) -> None:
-        await award(conn, claimer, PointKind.WISH, wish.id, points, at)
-
-    try:
-        await ctx.services.store.wishes.save(
-            after, event, messages, expect_version=wish.version, hook=earn
-        )
-    except StaleWish:
-        await say(ctx, me, "wish.already_closed")
+    """Closes the wish and awards the claimer's points, in one commit (bot/usecases/wishes.py)."""
+    result = await confirm_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def redo(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
