@@ -229,6 +229,7 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
 
 async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Closes the wish and awards the claimer's points, in one commit (bot/usecases/wishes.py)."""
+    assert wish.id is not None  # loaded from the store
     result = await confirm_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
     if isinstance(result, Done):
         await answer(update)
