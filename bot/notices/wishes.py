@@ -233,3 +233,24 @@ async def confirmed_messages(
             services.texts(earned, langs[claimer], number=wish.number, points=points),
         ),
     ]
+
+
+async def claimed_messages(services: Services, wish: Wish, claimer: int) -> list[Outgoing]:
+    """Returns the claimer's card (with the contact), the resident's notice, redrawn offers."""
+    tree = await services.units.tree()
+    volunteer = await services.store.volunteers.get(claimer)
+    assert volunteer is not None
+    langs = await lang_of(services, [wish.confirmer, claimer])
+    confirmer_lang = langs[wish.confirmer]
+    notice = services.texts(
+        "wish.claimed_notice",
+        confirmer_lang,
+        number=wish.number,
+        name=volunteer.name,
+        phone=volunteer.phone or services.texts("volunteer.no_phone", confirmer_lang),
+    )
+    out = [claim_card(services, wish, langs[claimer], tree)]
+    if wish.photo:
+        out.append(outgoing.photo(claimer, wish.photo, wish.number))
+    out.append(outgoing.message(wish.confirmer, notice))
+    return out + await refresh_offers(services, wish)

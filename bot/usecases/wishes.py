@@ -9,7 +9,7 @@ from bot.domain import wishes as domain
 from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidMove, NotAllowed
 from bot.domain.wishes import NagPolicy, Wish
-from bot.notices.wishes import confirmed_messages, refresh_offers
+from bot.notices.wishes import claimed_messages, confirmed_messages, offer_key, refresh_offers
 from bot.services import Services
 from bot.usecases.results import Done, Refused, refuse
 from storage.wishes import StaleWish
@@ -57,4 +57,43 @@ async def confirm_wish(
             await tx.points.award(claimer, PointKind.WISH, wish.id, points, at)
     except StaleWish:
         return Refused("wish.already_closed")
+    return Done(after)
+
+
+async def claim_wish(
+    services: Services, wish_id: int, *, by: int, at: datetime
+) -> Done[Wish] | Refused:
+    """Volunteer BY claims WISH_ID if it is still open: of two claims at once exactly one wins
+    (compare-and-set on the open status) and only the winner gets the contact.
+
+    Refused: "common.stale_button", "audit.wish_not_offered" / "wish.volunteers_only" (by
+    access.claim_wish, recorded), "wish.yours_already", "wish.taken", "wish.taken_meanwhile"
+    (lost the race; with {number}).
+    """
+    wish = await services.store.wishes.get(wish_id)
+    if wish is None:
+        return Refused("common.stale_button")
+    volunteer = await services.store.volunteers.get(by)
+    offered = by in await services.store.outbox.card_chats(offer_key(wish))
+    rule = access.claim_wish(
+        volunteer,
+        wish,
+        await services.store.units.tree(),
+        offered=offered,
+        levels_up=services.settings.volunteers.match_levels_up,
+    )
+    if rule is not None:
+        approved = volunteer is not None and volunteer.is_approved
+        key = "audit.wish_not_offered" if approved else "wish.volunteers_only"
+        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:claim", at=at, key=key)
+    try:
+        after, event = domain.claim(wish, volunteer, at, policy(services))
+    except NotAllowed:
+        return Refused("wish.volunteers_only")
+    except InvalidMove:
+        return Refused("wish.yours_already" if wish.claimer_id == by else "wish.taken")
+    messages = await claimed_messages(services, after, by)
+    async with services.store.transaction() as tx:
+        if not await tx.wishes.claim(after, event, messages):
+            return Refused("wish.taken_meanwhile", {"number": wish.number})
     return Done(after)

@@ -26,11 +26,10 @@ from bot.notices.wishes import (
     claim_key,
     offer_card,
     offer_key,
-    refresh_offers,
 )
 from bot.services import Services
 from bot.usecases.results import Done
-from bot.usecases.wishes import confirm_wish, policy
+from bot.usecases.wishes import claim_wish, confirm_wish, policy
 from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
@@ -98,42 +97,15 @@ async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None
 
 async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Claims the wish if it is still open; of two presses at once exactly one wins."""
-    if not await may_claim(update, ctx, me, wish):
-        return
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    try:
-        after, event = domain.claim(wish, volunteer, ctx.now(), policy(ctx.services))
-    except NotAllowed:
-        await refuse(update, ctx, me, "wish.volunteers_only")
-        return
-    except InvalidMove:
-        key = "wish.yours_already" if wish.claimer_id == me.user_id else "wish.taken"
-        await refuse(update, ctx, me, key)
-        return
-    await answer(update)
-    messages = await claimed_messages(ctx.services, after, me)
-    if not await ctx.services.store.wishes.claim(after, event, messages):
-        await say(ctx, me, "wish.taken_meanwhile", number=wish.number)
-
-
-async def claimed_messages(services: Services, wish: Wish, claimer: Person) -> list[Outgoing]:
-    """Returns the claimer's card (with the contact), the resident's notice, redrawn offers."""
-    tree = await services.units.tree()
-    volunteer = await services.store.volunteers.get(claimer.user_id)
-    assert volunteer is not None
-    confirmer_lang = (await lang_of(services, [wish.confirmer]))[wish.confirmer]
-    notice = services.texts(
-        "wish.claimed_notice",
-        confirmer_lang,
-        number=wish.number,
-        name=volunteer.name,
-        phone=volunteer.phone or services.texts("volunteer.no_phone", confirmer_lang),
-    )
-    out = [claim_card(services, wish, claimer.lang, tree)]
-    if wish.photo:
-        out.append(outgoing.photo(claimer.user_id, wish.photo, wish.number))
-    out.append(outgoing.message(wish.confirmer, notice))
-    return out + await refresh_offers(services, wish)
+    assert wish.id is not None  # loaded from the store
+    result = await claim_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    elif result.key == "wish.taken_meanwhile":  # lost the race: said in the chat, as before
+        await answer(update)
+        await say(ctx, me, result.key, number=wish.number)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:

@@ -3,20 +3,23 @@ awards the claimer's points in one unit of work, once."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
 from bot.domain import wishes as domain
 from bot.domain.access import Rule
+from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.domain.wishes import Wish, WishStatus
 from bot.services import Services
 from bot.usecases.results import Done, Refused
-from bot.usecases.wishes import confirm_wish
-from tests.conftest import RESIDENT
+from bot.usecases.wishes import claim_wish, confirm_wish
+from tests.conftest import COMMUNITY, RESIDENT
 
 VOLUNTEER = 7101
 STRANGER = 7102
+OTHER_VOLUNTEER = 7103
 
 
 async def done_wish(services: Services) -> Wish:
@@ -113,3 +116,51 @@ async def test_one_point_is_said_in_the_singular(services: Services, monkeypatch
     [told] = [t for t in await sent_to(services, VOLUNTEER) if "confirmed" in t]
     assert "1 point for you" in told
     assert await services.store.points.balance(VOLUNTEER) == 1
+
+
+async def approved_volunteer(services: Services, user_id: int, name: str) -> None:
+    await services.people.touch(user_id, name, "zh", services.clock())
+    v = Volunteer(user_id, name, "B1", skills=("repair",), availability=("weekend",), phone="139")
+    await services.store.volunteers.register(v, services.clock(), [])
+    decided = replace(v, status=VolunteerStatus.APPROVED, decided_by=COMMUNITY)
+    await services.store.volunteers.decide(decided, services.clock(), [])
+
+
+async def open_wish(services: Services) -> Wish:
+    """Stores an approved, open wish at B1 that needs a repair."""
+    wish = await done_wish(services)
+    reopened = replace(wish, status=WishStatus.OPEN, claimer_id=None, claimed_at=None)
+    event = (await services.store.wishes.events(wish.id or 0))[0]
+    return await services.store.wishes.save(reopened, event, [], expect_version=wish.version)
+
+
+async def test_of_two_claims_at_once_exactly_one_wins(services: Services):
+    await approved_volunteer(services, VOLUNTEER, "志愿者甲")
+    await approved_volunteer(services, OTHER_VOLUNTEER, "志愿者乙")
+    wish = await open_wish(services)
+    assert wish.id is not None
+    results = await asyncio.gather(
+        claim_wish(services, wish.id, by=VOLUNTEER, at=services.clock()),
+        claim_wish(services, wish.id, by=OTHER_VOLUNTEER, at=services.clock()),
+    )
+    won = [r for r in results if isinstance(r, Done)]
+    lost = [r for r in results if isinstance(r, Refused)]
+    assert len(won) == 1 and len(lost) == 1
+    assert lost[0].key in ("wish.taken_meanwhile", "wish.taken")
+    stored = await services.store.wishes.get(wish.id)
+    assert stored is not None and stored.status is WishStatus.CLAIMED
+    assert stored.claimer_id == won[0].value.claimer_id
+    # Only the winner was sent the claim card with the resident's contact.
+    loser = OTHER_VOLUNTEER if stored.claimer_id == VOLUNTEER else VOLUNTEER
+    assert await sent_to(services, stored.claimer_id) != []
+    assert await sent_to(services, loser) == []
+
+
+async def test_a_resident_who_is_no_volunteer_may_not_claim(services: Services):
+    wish = await open_wish(services)
+    assert wish.id is not None
+    refused = await claim_wish(services, wish.id, by=STRANGER, at=services.clock())
+    assert isinstance(refused, Refused) and refused.key == "wish.volunteers_only"
+    assert refused.rule is not None
+    stored = await services.store.wishes.get(wish.id)
+    assert stored is not None and stored.status is WishStatus.OPEN
