@@ -254,3 +254,13 @@ async def claimed_messages(services: Services, wish: Wish, claimer: int) -> list
         out.append(outgoing.photo(claimer, wish.photo, wish.number))
     out.append(outgoing.message(wish.confirmer, notice))
     return out + await refresh_offers(services, wish)
+
+
+async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
+    """Returns the confirmer's notice and the offers of a wish given back (AFTER: open again)."""
+    offers, _ = await announcement(services, after)
+    lang = (await lang_of(services, [after.confirmer]))[after.confirmer]
+    notice = outgoing.message(
+        after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
+    )
+    return [notice, *offers]

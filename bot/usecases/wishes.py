@@ -9,7 +9,16 @@ from bot.domain import wishes as domain
 from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidMove, NotAllowed
 from bot.domain.wishes import NagPolicy, Wish
-from bot.notices.wishes import claimed_messages, confirmed_messages, offer_key, refresh_offers
+from bot.notices import outgoing
+from bot.notices.volunteers import lang_of
+from bot.notices.wishes import (
+    claim_key,
+    claimed_messages,
+    confirmed_messages,
+    offer_key,
+    refresh_offers,
+    released_messages,
+)
 from bot.services import Services
 from bot.usecases.results import Done, Refused, refuse
 from storage.wishes import StaleWish
@@ -96,4 +105,35 @@ async def claim_wish(
     async with services.store.transaction() as tx:
         if not await tx.wishes.claim(after, event, messages):
             return Refused("wish.taken_meanwhile", {"number": wish.number})
+    return Done(after)
+
+
+async def release_wish(
+    services: Services, wish_id: int, *, by: int, at: datetime
+) -> Done[Wish] | Refused:
+    """The claimer BY gives WISH_ID back: it is open again, the confirmer is told and it is
+    offered anew, in one commit.
+
+    Refused: "common.stale_button" (no such wish, or no longer theirs to give back),
+    "common.not_allowed" (not the claimer: recorded), "wish.changed_meanwhile" (with {number}).
+    """
+    wish = await services.store.wishes.get(wish_id)
+    if wish is None:
+        return Refused("common.stale_button")
+    if (rule := access.act_as_claimer(by, wish)) is not None:
+        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:release", at=at)
+    try:
+        after, event = domain.release(wish, by, at, policy(services))
+    except (NotAllowed, InvalidMove):
+        return Refused("common.stale_button")
+    lang = (await lang_of(services, [by]))[by]
+    card = outgoing.card(
+        by, claim_key(wish), services.texts("wish.released_card", lang, number=wish.number)
+    )
+    messages = [card, *await released_messages(services, after)]
+    try:
+        async with services.store.transaction() as tx:
+            await tx.wishes.save(after, event, messages, expect_version=wish.version)
+    except StaleWish:
+        return Refused("wish.changed_meanwhile", {"number": wish.number})
     return Done(after)

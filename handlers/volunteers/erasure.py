@@ -16,10 +16,10 @@ from bot.domain import wishes as domain
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
 from bot.notices.volunteers import lang_of
+from bot.notices.wishes import released_messages
 from bot.services import Services
 from bot.usecases.wishes import policy
 from handlers.volunteers.activities import promotion
-from handlers.volunteers.wish_claims import released_messages
 from storage.outbox import Outgoing
 from storage.privacy import Before
 

@@ -21,15 +21,12 @@ from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of
 from bot.notices.wishes import (
-    announcement,
     claim_card,
-    claim_key,
     offer_card,
     offer_key,
 )
-from bot.services import Services
 from bot.usecases.results import Done
-from bot.usecases.wishes import claim_wish, confirm_wish, policy
+from bot.usecases.wishes import claim_wish, confirm_wish, policy, release_wish
 from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
@@ -109,34 +106,16 @@ async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> Non
 
 
 async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    """Gives the wish back: it is open again and offered anew."""
-    if (refused := access.act_as_claimer(me.user_id, wish)) is not None:
-        await deny(update, ctx, me, refused, target(wish))
-        return
-    try:
-        after, event = domain.release(wish, me.user_id, ctx.now(), policy(ctx.services))
-    except (NotAllowed, InvalidMove):
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    await answer(update)
-    released = outgoing.card(
-        me.user_id,
-        claim_key(wish),
-        ctx.texts("wish.released_card", me.lang, number=wish.number),
-    )
-    await save(
-        ctx, me, wish, after, event, [released, *await released_messages(ctx.services, after)]
-    )
-
-
-async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
-    """Returns the confirmer's notice and the offers of a wish given back (AFTER: open again)."""
-    offers, _ = await announcement(services, after)
-    lang = (await lang_of(services, [after.confirmer]))[after.confirmer]
-    notice = outgoing.message(
-        after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
-    )
-    return [notice, *offers]
+    """Gives the wish back: it is open again and offered anew (bot/usecases/wishes.py)."""
+    assert wish.id is not None  # loaded from the store
+    result = await release_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    elif result.key == "wish.changed_meanwhile":  # said in the chat, as before
+        await answer(update)
+        await say(ctx, me, result.key, number=wish.number)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def start_done(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:

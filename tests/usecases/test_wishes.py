@@ -14,7 +14,7 @@ from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.domain.wishes import Wish, WishStatus
 from bot.services import Services
 from bot.usecases.results import Done, Refused
-from bot.usecases.wishes import claim_wish, confirm_wish
+from bot.usecases.wishes import claim_wish, confirm_wish, release_wish
 from tests.conftest import COMMUNITY, RESIDENT
 
 VOLUNTEER = 7101
@@ -164,3 +164,20 @@ async def test_a_resident_who_is_no_volunteer_may_not_claim(services: Services):
     assert refused.rule is not None
     stored = await services.store.wishes.get(wish.id)
     assert stored is not None and stored.status is WishStatus.OPEN
+
+
+async def test_only_the_claimer_gives_a_wish_back_and_it_is_open_again(services: Services):
+    await approved_volunteer(services, VOLUNTEER, "志愿者甲")
+    wish = await open_wish(services)
+    assert wish.id is not None
+    assert isinstance(await claim_wish(services, wish.id, by=VOLUNTEER, at=services.clock()), Done)
+    refused = await release_wish(services, wish.id, by=STRANGER, at=services.clock())
+    assert refused == Refused("common.not_allowed", {}, Rule.WISH_CLAIMER)
+    released = await release_wish(services, wish.id, by=VOLUNTEER, at=services.clock())
+    assert isinstance(released, Done)
+    stored = await services.store.wishes.get(wish.id)
+    assert stored is not None and (stored.status, stored.claimer_id) == (WishStatus.OPEN, None)
+    told = "志愿者放弃了微心愿 " + stored.number
+    assert any(told in text for text in await sent_to(services, RESIDENT))
+    again = await release_wish(services, wish.id, by=VOLUNTEER, at=services.clock())
+    assert isinstance(again, Refused)
