@@ -13,8 +13,6 @@ from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
-Hook = Callable[[aiosqlite.Connection], Awaitable[object]]
-
 
 class StaleWish(Exception):
     """The wish changed since it was read (another press won); nothing was written."""
@@ -79,7 +77,6 @@ async def save_in(
     messages: Sequence[Outgoing],
     *,
     expect_version: int,
-    hook: Hook | None = None,
 ) -> None:
     """Writes the changed wish, its event and MESSAGES inside CONN's commit; StaleWish if
     anybody changed it since EXPECT_VERSION (the caller's commit then rolls back)."""
@@ -108,8 +105,6 @@ async def save_in(
         raise StaleWish(wish.id)
     assert wish.id is not None
     await _insert_event(conn, wish.id, event)
-    if hook is not None:
-        await hook(conn)
     await outbox.add(conn, list(messages), event.at)
 
 
@@ -173,14 +168,14 @@ class Wishes:
         *,
         expect_version: int,
         clear_draft_of: int | None = None,
-        hook: Hook | None = None,
     ) -> Wish:
         """Writes the changed wish if nobody changed it since EXPECT_VERSION; else StaleWish.
 
-        HOOK runs inside the same transaction (the points for a confirmed wish).
+        Joins a unit of work already open (storage/uow.py): a confirmed wish's points are
+        awarded in the same commit by bot/usecases/wishes.py.
         """
         async with self.db.transaction() as conn:
-            await save_in(conn, wish, event, messages, expect_version=expect_version, hook=hook)
+            await save_in(conn, wish, event, messages, expect_version=expect_version)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return replace(wish, version=expect_version + 1)

@@ -30,10 +30,7 @@ ALLOWED_CARE: set[Violation] = {
 }
 
 # Step V (volunteers, wishes, activities, points)
-ALLOWED_VOLUNTEERS: set[Violation] = {
-    ("handlers/volunteers/erasure.py", "imports aiosqlite"),  # loose_ends: a storage/privacy hook
-    ("handlers/volunteers/wish_claims.py", "imports aiosqlite"),
-}
+ALLOWED_VOLUNTEERS: set[Violation] = set()
 
 # Step G (residents, privacy, groups, summaries, staff)
 ALLOWED_G: set[Violation] = set()

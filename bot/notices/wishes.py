@@ -22,7 +22,7 @@ from bot.notices.volunteers import (
     volunteer_groups,
 )
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from storage.outbox import Outgoing
 
 
@@ -212,3 +212,55 @@ async def review_messages(services: Services, wish: Wish, by: str | None = None)
             out.append(outgoing.photo(chat, wish.photo, wish.number))
         out.append(review_card(services, wish, chat, langs[chat], tree, by=by))
     return out
+
+
+async def confirmed_messages(
+    services: Services, wish: Wish, *, by: int, claimer: int, points: int
+) -> list[Outgoing]:
+    """Returns what confirming WISH tells: BY (who confirmed) that it is closed, with a thank-you
+    button; CLAIMER the POINTS they earned."""
+    langs = await lang_of(services, [by, claimer])
+    thank = buttons.keyboard(
+        [[button(services.texts("wish.say_thanks", langs[by]), "wish", "thank", wish.id)]]
+    )
+    earned = plural_key("wish.confirmed_notice", points)
+    return [
+        outgoing.message(
+            by, services.texts("wish.closed_notice", langs[by], number=wish.number), markup=thank
+        ),
+        outgoing.message(
+            claimer,
+            services.texts(earned, langs[claimer], number=wish.number, points=points),
+        ),
+    ]
+
+
+async def claimed_messages(services: Services, wish: Wish, claimer: int) -> list[Outgoing]:
+    """Returns the claimer's card (with the contact), the resident's notice, redrawn offers."""
+    tree = await services.units.tree()
+    volunteer = await services.store.volunteers.get(claimer)
+    assert volunteer is not None
+    langs = await lang_of(services, [wish.confirmer, claimer])
+    confirmer_lang = langs[wish.confirmer]
+    notice = services.texts(
+        "wish.claimed_notice",
+        confirmer_lang,
+        number=wish.number,
+        name=volunteer.name,
+        phone=volunteer.phone or services.texts("volunteer.no_phone", confirmer_lang),
+    )
+    out = [claim_card(services, wish, langs[claimer], tree)]
+    if wish.photo:
+        out.append(outgoing.photo(claimer, wish.photo, wish.number))
+    out.append(outgoing.message(wish.confirmer, notice))
+    return out + await refresh_offers(services, wish)
+
+
+async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
+    """Returns the confirmer's notice and the offers of a wish given back (AFTER: open again)."""
+    offers, _ = await announcement(services, after)
+    lang = (await lang_of(services, [after.confirmer]))[after.confirmer]
+    notice = outgoing.message(
+        after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
+    )
+    return [notice, *offers]

@@ -32,7 +32,7 @@ from bot.notices.activities import (
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, skill_names
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
@@ -231,7 +231,9 @@ async def create(ctx: GridContext, me: Person, draft: Draft) -> None:
         done = outgoing.card(
             me.user_id,
             draft.data["card"],
-            ctx.texts("activity.created", me.lang, number=stored.number, count=told),
+            ctx.texts(
+                plural_key("activity.created", told), me.lang, number=stored.number, count=told
+            ),
         )
         return [done, organiser_card(services, stored, me.user_id, me.lang, tree), *out]
 
@@ -363,7 +365,9 @@ async def check_in(
         roster_card(services, activity, me.user_id, me.lang, signups, ctx.now()),
         outgoing.message(
             volunteer_id,
-            services.texts("activity.checked_in", lang, title=activity.title, points=points),
+            services.texts(
+                plural_key("activity.checked_in", points), lang, title=activity.title, points=points
+            ),
         ),
     ]
     if not await activities.check_in(activity, volunteer_id, ctx.now(), points, messages):

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import aiosqlite
-
 from bot.domain import wishes as domain
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
 from bot.notices.volunteers import lang_of
+from bot.notices.wishes import released_messages
 from bot.services import Services
 from bot.usecases.wishes import policy
 from handlers.volunteers.activities import promotion
-from handlers.volunteers.wish_claims import released_messages
-from storage.activities import cancel_in
 from storage.outbox import Outgoing
 from storage.privacy import Before
-from storage.wishes import save_in
 
 
 def loose_ends(services: Services, uid: int, now: datetime) -> Before:
@@ -33,14 +29,16 @@ def loose_ends(services: Services, uid: int, now: datetime) -> Before:
     coming sign-ups. It runs inside the erasure's commit, which holds the only writer, so what
     it reads cannot change before it writes."""
 
-    async def tie(conn: aiosqlite.Connection) -> None:
-        for wish in await services.store.wishes.claimed_by(uid):
-            after, event = domain.release(wish, uid, now, policy(services))
-            messages = await released_messages(services, after) + await staff_told(services, after)
-            mine = [m for m in messages if m.chat_id != uid]  # an offer they had been sent
-            await save_in(conn, after, event, mine, expect_version=wish.version)
-        for activity in await services.store.activities.signed_up(uid, now):
-            await cancel_in(conn, activity, uid, now, [], promotion(services, activity))
+    async def tie(_: object) -> None:
+        # The erasure's transaction is open in this task: the unit of work joins it.
+        async with services.store.transaction() as tx:
+            for wish in await tx.wishes.claimed_by(uid):
+                after, event = domain.release(wish, uid, now, policy(services))
+                told = await released_messages(services, after) + await staff_told(services, after)
+                mine = [m for m in told if m.chat_id != uid]  # an offer they had been sent
+                await tx.wishes.save(after, event, mine, expect_version=wish.version)
+            for activity in await tx.activities.signed_up(uid, now):
+                await tx.activities.cancel(activity, uid, now, [], promotion(services, activity))
 
     return tie
 

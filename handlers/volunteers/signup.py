@@ -41,7 +41,7 @@ from handlers.volunteers.common import (
     unit_card,
     walk_target,
 )
-from handlers.volunteers.review import decision_messages
+from handlers.volunteers.review import deciders, decision_messages
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -349,13 +349,14 @@ async def submit(ctx: GridContext, me: Person, draft: Draft) -> None:
     """Stores the registration as pending and asks community staff to decide, in one commit."""
     volunteer = replace(from_draft(me, draft.data), created_at=ctx.now())
     tree = await ctx.units.tree()
-    done = outgoing.card(
-        me.user_id,
-        draft.data["card"],
-        ctx.texts(
-            "volunteer.submitted", me.lang, summary=Raw(summary(ctx, me.lang, volunteer, tree))
-        ),
-    )
+    details = Raw(summary(ctx, me.lang, volunteer, tree))
+    reviewers = await deciders(ctx.services, volunteer)
+    if reviewers:  # named: the unit whose staff get the decision card
+        unit = tree.get(reviewers[0].unit).name
+        text = ctx.texts("volunteer.submitted", me.lang, unit=unit, summary=details)
+    else:
+        text = ctx.texts("volunteer.submitted_staff", me.lang, summary=details)
+    done = outgoing.card(me.user_id, draft.data["card"], text)
     messages = [done, *await decision_messages(ctx.services, volunteer)]
     await ctx.services.store.volunteers.register(
         volunteer, ctx.now(), messages, clear_draft_of=me.user_id

@@ -8,7 +8,6 @@ who posted) confirms and thanks. A refused press is answered, recorded, and chan
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
@@ -16,22 +15,18 @@ from bot.context import GridContext
 from bot.domain import access
 from bot.domain import wishes as domain
 from bot.domain.people import Person
-from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of
 from bot.notices.wishes import (
-    announcement,
     claim_card,
-    claim_key,
     offer_card,
     offer_key,
-    refresh_offers,
 )
-from bot.services import Services
-from bot.usecases.wishes import policy
+from bot.usecases.results import Done
+from bot.usecases.wishes import claim_wish, confirm_wish, policy, release_wish
 from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
@@ -39,7 +34,6 @@ from handlers.kit.reply import say
 from handlers.volunteers.common import answer, parse_press, refuse
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.points import award
 from storage.wishes import StaleWish
 
 DONE_FLOW = "wish_done"
@@ -100,73 +94,28 @@ async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None
 
 async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Claims the wish if it is still open; of two presses at once exactly one wins."""
-    if not await may_claim(update, ctx, me, wish):
-        return
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    try:
-        after, event = domain.claim(wish, volunteer, ctx.now(), policy(ctx.services))
-    except NotAllowed:
-        await refuse(update, ctx, me, "wish.volunteers_only")
-        return
-    except InvalidMove:
-        key = "wish.yours_already" if wish.claimer_id == me.user_id else "wish.taken"
-        await refuse(update, ctx, me, key)
-        return
-    await answer(update)
-    messages = await claimed_messages(ctx.services, after, me)
-    if not await ctx.services.store.wishes.claim(after, event, messages):
-        await say(ctx, me, "wish.taken_meanwhile", number=wish.number)
-
-
-async def claimed_messages(services: Services, wish: Wish, claimer: Person) -> list[Outgoing]:
-    """Returns the claimer's card (with the contact), the resident's notice, redrawn offers."""
-    tree = await services.units.tree()
-    volunteer = await services.store.volunteers.get(claimer.user_id)
-    assert volunteer is not None
-    confirmer_lang = (await lang_of(services, [wish.confirmer]))[wish.confirmer]
-    notice = services.texts(
-        "wish.claimed_notice",
-        confirmer_lang,
-        number=wish.number,
-        name=volunteer.name,
-        phone=volunteer.phone or services.texts("volunteer.no_phone", confirmer_lang),
-    )
-    out = [claim_card(services, wish, claimer.lang, tree)]
-    if wish.photo:
-        out.append(outgoing.photo(claimer.user_id, wish.photo, wish.number))
-    out.append(outgoing.message(wish.confirmer, notice))
-    return out + await refresh_offers(services, wish)
+    assert wish.id is not None  # loaded from the store
+    result = await claim_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    elif result.key == "wish.taken_meanwhile":  # lost the race: said in the chat, as before
+        await answer(update)
+        await say(ctx, me, result.key, number=wish.number)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def release(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    """Gives the wish back: it is open again and offered anew."""
-    if (refused := access.act_as_claimer(me.user_id, wish)) is not None:
-        await deny(update, ctx, me, refused, target(wish))
-        return
-    try:
-        after, event = domain.release(wish, me.user_id, ctx.now(), policy(ctx.services))
-    except (NotAllowed, InvalidMove):
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    await answer(update)
-    released = outgoing.card(
-        me.user_id,
-        claim_key(wish),
-        ctx.texts("wish.released_card", me.lang, number=wish.number),
-    )
-    await save(
-        ctx, me, wish, after, event, [released, *await released_messages(ctx.services, after)]
-    )
-
-
-async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
-    """Returns the confirmer's notice and the offers of a wish given back (AFTER: open again)."""
-    offers, _ = await announcement(services, after)
-    lang = (await lang_of(services, [after.confirmer]))[after.confirmer]
-    notice = outgoing.message(
-        after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
-    )
-    return [notice, *offers]
+    """Gives the wish back: it is open again and offered anew (bot/usecases/wishes.py)."""
+    assert wish.id is not None  # loaded from the store
+    result = await release_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    elif result.key == "wish.changed_meanwhile":  # said in the chat, as before
+        await answer(update)
+        await say(ctx, me, result.key, number=wish.number)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def start_done(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
@@ -230,49 +179,13 @@ async def receive_proof(update: Update, ctx: GridContext, draft: Draft) -> None:
 
 
 async def confirm(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
-    """Closes the wish and awards the claimer's points, in one commit."""
-    if (refused := access.act_as_confirmer(me.user_id, wish)) is not None:
-        await deny(update, ctx, me, refused, target(wish))
-        return
-    try:
-        after, event = domain.confirm(wish, me.user_id, ctx.now())
-    except NotAllowed:
-        await refuse(update, ctx, me, "common.not_allowed")
-        return
-    except InvalidMove:
-        await refuse(update, ctx, me, "wish.already_closed")
-        return
-    await answer(update)
-    assert wish.claimer_id is not None
-    claimer, points = (
-        wish.claimer_id,
-        value_of(PointKind.WISH, ctx.services.settings.volunteers.points.model_dump()),
-    )
-    claimer_lang = (await lang_of(ctx.services, [claimer]))[claimer]
-    thank = buttons.keyboard(
-        [[button(ctx.texts("wish.say_thanks", me.lang), "wish", "thank", wish.id)]]
-    )
-    messages = [
-        outgoing.message(
-            me.user_id, ctx.texts("wish.closed_notice", me.lang, number=wish.number), markup=thank
-        ),
-        outgoing.message(
-            claimer,
-            ctx.texts("wish.confirmed_notice", claimer_lang, number=wish.number, points=points),
-        ),
-        *await refresh_offers(ctx.services, after),
-    ]
-    at = ctx.now()
-
-    async def earn(conn: aiosqlite.Connection) -> None:
-        await award(conn, claimer, PointKind.WISH, wish.id, points, at)
-
-    try:
-        await ctx.services.store.wishes.save(
-            after, event, messages, expect_version=wish.version, hook=earn
-        )
-    except StaleWish:
-        await say(ctx, me, "wish.already_closed")
+    """Closes the wish and awards the claimer's points, in one commit (bot/usecases/wishes.py)."""
+    assert wish.id is not None  # loaded from the store
+    result = await confirm_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Done):
+        await answer(update)
+    else:
+        await refuse(update, ctx, me, result.key, **result.params)
 
 
 async def redo(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:

@@ -35,7 +35,7 @@ from bot.notices.buttons import button
 from bot.notices.volunteers import area, lang_of
 from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from bot.usecases.wishes import policy
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
@@ -295,7 +295,9 @@ async def post(ctx: GridContext, me: Person, draft: Draft) -> None:
         # One message for the poster: the summary card turns into what happened to the wish.
         if stored.status is WishStatus.OPEN:
             out, told = await announcement(services, stored)
-            note = ctx.texts("wish.announced", me.lang, number=stored.number, count=told)
+            note = ctx.texts(
+                plural_key("wish.announced", told), me.lang, number=stored.number, count=told
+            )
         else:
             out = await review_messages(services, stored)
             note = await under_review(ctx, me, stored, tree)
@@ -347,7 +349,9 @@ async def on_review(update: Update, ctx: GridContext) -> None:
     if after.status is WishStatus.OPEN:
         out, told = await announcement(ctx.services, after)
         messages += out
-        note = ctx.texts("wish.approved_notice", poster_lang, number=wish.number, count=told)
+        note = ctx.texts(
+            plural_key("wish.approved_notice", told), poster_lang, number=wish.number, count=told
+        )
     else:
         note = ctx.texts("wish.declined_notice", poster_lang, number=wish.number)
     messages.append(outgoing.message(wish.posted_by, note))

@@ -147,3 +147,18 @@ async def test_activities_lists_upcoming_ones_with_a_button(harness):
     assert "小区大扫除" in harness.last_text(VOLUNTEER_C)
     await harness.send(updates.press(VOLUNTEER_C, harness.button(VOLUNTEER_C, "act:view:")))
     assert harness.button(VOLUNTEER_C, f"act:join:{activity_id}")
+
+
+async def test_one_volunteer_told_is_said_in_the_singular(harness):
+    """ "1 volunteers were told" was wrong English; Chinese says both the same way."""
+    await volunteer(harness, VOLUNTEER_A, "志愿者甲", "B1", skills=("cleaning",))
+    await volunteer(harness, VOLUNTEER_C, "志愿者丙", "B3", skills=("medical",))
+    await harness.send(updates.text(COMMUNITY, "/lang en"))
+    for step in ("/activity_new", "Blood pressure checks", "2026-11-28 09:00", "Square", "5"):
+        await harness.send(updates.text(COMMUNITY, step))
+    await harness.send(updates.press(COMMUNITY, "actnew:skill:medical"))
+    await harness.send(updates.press(COMMUNITY, "actnew:skills_done"))
+    await harness.send(updates.press(COMMUNITY, "actnew:pick:C1"))
+    await harness.send(updates.press(COMMUNITY, "actnew:create"))
+    assert "is published; 1 volunteer was told." in all_text(harness, COMMUNITY)
+    assert "volunteers were told" not in all_text(harness, COMMUNITY)

@@ -47,7 +47,8 @@ async def test_a_resident_registers_and_community_staff_approve_in_chat(harness)
     assert (stored.team, stored.availability, stored.unit) == ("red", ("weekend",), "B1")
     assert stored.party_member and stored.work_unit == "市自来水公司"
     assert stored.phone == "13812345678"
-    assert "等待社区审核" in harness.last_text(NEWCOMER)
+    # The newcomer is told who reviews it: the community whose staff get the decision card.
+    assert "等待春晖社区工作人员审核" in harness.last_text(NEWCOMER)
     # The community's staff decide; the card shows the phone to them.
     assert "13812345678" in harness.last_text(COMMUNITY)
     approve = harness.button(COMMUNITY, f"vol:ok:{NEWCOMER}")
