@@ -26,10 +26,7 @@ ALLOWED_REPORTS: set[Violation] = {
 }
 
 # Step C (care, patrols)
-ALLOWED_CARE: set[Violation] = {
-    ("handlers/care/patrols.py", "imports aiosqlite"),
-    ("handlers/care/visits.py", "imports aiosqlite"),
-}
+ALLOWED_CARE: set[Violation] = set()
 
 # Step V (volunteers, wishes, activities, points)
 ALLOWED_VOLUNTEERS: set[Violation] = {

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from bot.domain import care
 from bot.domain.care import (
     Household,
+    Visit,
     VisitorKind,
 )
+from bot.domain.people import Person
 from bot.domain.units import UnitTree
+from bot.notices import outgoing
+from bot.notices.buttons import button, keyboard
 from bot.services import Services
-from bot.texts import Texts
+from bot.texts import Raw, Texts
+from storage.outbox import Outgoing
 
 
 def day(value: object) -> str:
@@ -40,3 +48,40 @@ async def visitor_name_of(services: Services, user_id: int, kind: VisitorKind) -
             return volunteer.name
     person = await services.people.get(user_id)
     return person.name if person and person.name else str(user_id)
+
+
+async def visit_messages(
+    services: Services, me: Person, household: Household, after: Household
+) -> Callable[[Visit], list[Outgoing]]:
+    """Returns a function giving, for the stored visit, the confirmation to the visitor ME and,
+    for a volunteer's visit, the request (with a `visit:confirm:<id>` button) to the staff who
+    may confirm it. Reads everything first: the function itself runs inside the commit."""
+    texts = services.texts
+    tree, staff = await services.units.tree(), await services.people.all_staff()
+    confirmers = care.confirmers(household.unit, tree, staff)
+    langs = await services.people.languages([s.user_id for s in confirmers])
+    default = services.settings.default_language
+    done = texts("visit.logged", me.lang, id=household.id, due=str(after.due_on))
+
+    def messages(visit: Visit) -> list[Outgoing]:
+        out = [outgoing.message(me.user_id, done)]
+        if not care.needs_confirmation(visit):
+            return out
+        for person in confirmers:
+            lang = langs.get(person.user_id, default)
+            text = texts(
+                "visit.confirm_request",
+                lang,
+                brief=Raw(brief(texts, tree, household, lang)),
+                visitor=me.name,
+                outcome=texts(f"visit.outcome_{visit.outcome.value}", lang),
+                wellbeing=visit.wellbeing or "—",
+                note=visit.note or "—",
+            )
+            markup = keyboard(
+                [[button(texts("visit.button_confirm", lang), "visit", "confirm", visit.id)]]
+            )
+            out.append(outgoing.message(person.user_id, text, markup=markup))
+        return out
+
+    return messages

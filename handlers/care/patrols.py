@@ -3,7 +3,6 @@ report routed the usual way (handlers/reporting.submit), once."""
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -13,10 +12,10 @@ from bot.domain import patrols as domain
 from bot.domain.access import Rule
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
-from bot.domain.reports import Report
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
-from bot.usecases.reports import submit
+from bot.usecases.patrols import report_finding
+from bot.usecases.results import Refused
 from handlers.care.common import (
     PRIVATE,
     care_staff,
@@ -33,7 +32,7 @@ from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.patrols import FindingTaken, Patrols, link_report
+from storage.patrols import Patrols
 
 FLOW = "patrol"
 
@@ -266,26 +265,9 @@ async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
     if category is None:
         await say(ctx, me, "common.stale_button")
         return
-    assert finding.id is not None
-    finding_id = finding.id
-
-    async def link(conn: aiosqlite.Connection, report: Report) -> None:
-        assert report.id is not None
-        await link_report(conn, finding_id, report.id)
-
-    try:
-        await submit(
-            ctx.services,
-            reporter_id=None,
-            entered_by=me.user_id,
-            category=category.code,
-            unit=patrol.unit,
-            description=finding.text,
-            photos=patrol.photos,
-            hook=link,
-        )
-    except FindingTaken:
-        await say(ctx, me, "patrol.finding_taken")
+    result = await report_finding(ctx.services, patrol, finding, by=me, category=category.code)
+    if isinstance(result, Refused):
+        await say(ctx, me, result.key, **result.params)
 
 
 VERBS = {
