@@ -94,7 +94,8 @@ async def log_visit(
             _, stored = await tx.households.record_visit(
                 household, after, visit, messages, clear_draft_of=by.user_id
             )
-            assert stored.id is not None
+            visit_id = stored.id
+            assert visit_id is not None
             if report is not None:
                 opened = await submit(
                     services,
@@ -111,7 +112,7 @@ async def log_visit(
                 stored = replace(stored, wish_id=wish.id)
             if stored.needs:
                 await tx.households.link_visit(
-                    stored.id, report_id=stored.report_id, wish_id=stored.wish_id
+                    visit_id, report_id=stored.report_id, wish_id=stored.wish_id
                 )
     except StaleHousehold:
         return Refused("care.stale")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import filters
@@ -25,6 +26,7 @@ from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, parse
 from bot.notices.care import brief
 from bot.texts import Raw
+from bot.usecases.results import Refused
 from handlers.kit.flows import person_of
 from handlers.kit.presses import answer
 from handlers.kit.refusals import record
@@ -237,3 +239,11 @@ async def tell_assigned(ctx: GridContext, me: Person, household: Household, key:
         text = ctx.texts("care.assigned", lang, brief=Raw(brief(ctx.texts, tree, household, lang)))
         messages.append(outgoing.message(household.visitor_id, text))
     await ctx.outbox.send(messages, ctx.now())
+
+
+async def say_refused(
+    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
+) -> None:
+    """Tells ME why a care use case refused (its catalog key with its parameters)."""
+    params: dict[str, Any] = dict(refused.params)
+    await say(ctx, me, refused.key, end_flow=end_flow, **params)

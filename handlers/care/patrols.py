@@ -23,6 +23,7 @@ from handlers.care.common import (
     draft_at,
     picked_unit,
     run_press,
+    say_refused,
     skip_markup,
     unit_prompt,
 )
@@ -267,7 +268,7 @@ async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
         return
     result = await report_finding(ctx.services, patrol, finding, by=me, category=category.code)
     if isinstance(result, Refused):
-        await say(ctx, me, result.key, **result.params)
+        await say_refused(ctx, me, result)
 
 
 VERBS = {

@@ -23,7 +23,15 @@ from bot.notices.care import brief
 from bot.texts import Raw
 from bot.usecases.care import NewReport, confirm_visit, log_visit
 from bot.usecases.results import Refused
-from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, skip_markup, store
+from handlers.care.common import (
+    PRIVATE,
+    choice_at,
+    draft_at,
+    run_press,
+    say_refused,
+    skip_markup,
+    store,
+)
 from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
@@ -263,7 +271,7 @@ async def finish(
         wish_text=wish,
     )
     if isinstance(result, Refused):
-        await say(ctx, me, result.key, end_flow=result.key == "care.stale", **result.params)
+        await say_refused(ctx, me, result, end_flow=result.key == "care.stale")
 
 
 # Confirming a volunteer's visit --------------------------------------------------------------
@@ -277,7 +285,7 @@ async def confirm(ctx: GridContext, me: Person, press: Press) -> None:
         return
     result = await confirm_visit(ctx.services, visit_id, by=me, at=ctx.now())
     if isinstance(result, Refused):
-        await say(ctx, me, result.key, **result.params)
+        await say_refused(ctx, me, result)
 
 
 VERBS = {
