@@ -6,17 +6,27 @@ from collections.abc import Callable
 
 from bot.domain import care
 from bot.domain.care import (
+    CareAction,
+    Decision,
     Household,
     Visit,
     VisitorKind,
 )
-from bot.domain.people import Person
+from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.services import Services
 from bot.texts import Raw, Texts
 from storage.outbox import Outgoing
+
+_VISITOR_KEYS = {
+    CareAction.REMIND: "visit.remind",
+    CareAction.DUE: "visit.due_today",
+    CareAction.MISS: "visit.missed",
+    CareAction.NAG: "visit.nag",
+    CareAction.ESCALATE: "visit.escalated_visitor",
+}
 
 
 def day(value: object) -> str:
@@ -85,3 +95,46 @@ async def visit_messages(
         return out
 
     return messages
+
+
+async def reminder_messages(
+    services: Services,
+    tree: UnitTree,
+    staff: list[Staff],
+    household: Household,
+    decision: Decision,
+) -> list[Outgoing]:
+    """Returns what DECISION tells whom: the visitor, and on escalation the community's staff."""
+    if decision.action is None or decision.action is CareAction.DEFER:
+        return []
+    texts = services.texts
+    targets = (
+        care.escalation_targets(household.unit, tree, staff)
+        if decision.action is CareAction.ESCALATE
+        else []
+    )
+    langs = await services.people.languages([household.visitor_id, *(s.user_id for s in targets)])
+    default = services.settings.default_language
+    lang = langs.get(household.visitor_id, default)
+    log_button = keyboard([[button(texts("visit.button_log", lang), "visit", "log", household.id)]])
+    text = texts(
+        _VISITOR_KEYS[decision.action],
+        lang,
+        brief=Raw(brief(texts, tree, household, lang)),
+    )
+    out = [outgoing.message(household.visitor_id, text, markup=log_button)]
+    if targets:
+        visitor = await visitor_name_of(services, household.visitor_id, household.visitor_kind)
+        for target in targets:
+            tlang = langs.get(target.user_id, default)
+            show = keyboard(
+                [[button(texts("care.button_show", tlang), "household", "show", household.id)]]
+            )
+            text = texts(
+                "visit.escalated",
+                tlang,
+                brief=Raw(brief(texts, tree, household, tlang)),
+                visitor=visitor,
+            )
+            out.append(outgoing.message(target.user_id, text, markup=show))
+    return out

@@ -3,6 +3,7 @@ it opens, in one commit) and confirming a volunteer's visit (with its points, in
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 
@@ -21,7 +22,7 @@ from bot.domain.people import Person
 from bot.domain.points import PointKind
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
-from bot.notices.care import visit_messages
+from bot.notices.care import reminder_messages, visit_messages
 from bot.notices.wishes import review_messages
 from bot.services import Services
 from bot.settings import quiet_hours
@@ -29,6 +30,10 @@ from bot.usecases.reports import submit
 from bot.usecases.results import Done, Refused, refuse
 from storage.care import StaleHousehold
 from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # households per sweep pass; the rest are picked up by the next pass
 
 
 def care_policy(services: Services) -> CarePolicy:
@@ -177,3 +182,24 @@ async def confirm_visit(
     except StaleHousehold:
         return Refused("visit.already_confirmed")
     return Done(confirmed)
+
+
+async def remind_visits(services: Services, now: datetime) -> int:
+    """The 五必访 sweep's work: acts on every household whose next look has come (BATCH at a
+    time), each in its own compare-and-set commit; returns how many were told something."""
+    households = services.store.households
+    due = await households.due(now, limit=BATCH)
+    if not due:
+        return 0
+    policy = care_policy(services)
+    tree = await services.units.tree()
+    staff = await services.people.all_staff()
+    acted = 0
+    for household in due:
+        decision = domain.decide(household, now, policy)
+        messages = await reminder_messages(services, tree, staff, household, decision)
+        if await households.advance(household, decision, now, messages) and messages:
+            acted += 1
+    if acted:
+        log.info("care sweep: %d households acted on", acted)  # counts only, never who
+    return acted

@@ -3,6 +3,8 @@ opens share one commit, a confirmation earns points once, a finding becomes one 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.domain import care
@@ -13,7 +15,7 @@ from bot.domain.reports import Report
 from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.services import Services
 from bot.usecases import care as usecases
-from bot.usecases.care import NewReport, care_policy, confirm_visit, log_visit
+from bot.usecases.care import NewReport, care_policy, confirm_visit, log_visit, remind_visits
 from bot.usecases.patrols import report_finding
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
@@ -227,3 +229,15 @@ async def test_a_finding_becomes_one_report_only(services: Services):
     assert await count(services, "reports") == 1
     stored = await services.store.patrols.get(patrol.id or 0)
     assert stored is not None and stored.findings[0].report_id == first.value.id
+
+
+async def test_the_care_sweep_reminds_a_due_visitor_once(services: Services):
+    home = await household(services)
+    assert home.next_at is not None
+    assert await remind_visits(services, home.next_at - timedelta(minutes=1)) == 0
+    assert await remind_visits(services, home.next_at) == 1
+    assert await remind_visits(services, home.next_at) == 0  # the next look moved on
+    rows = await services.store.db.fetchall("SELECT chat_id FROM outbox")
+    assert [row[0] for row in rows] == [WORKER]
+    after = await services.store.households.get(home.id or 0)
+    assert after is not None and after.version == home.version + 1
