@@ -23,12 +23,11 @@ from bot.domain.people import Person, Role, Staff
 from bot.domain.units import Tier, UnitTree
 from bot.domain.volunteers import subtree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, parse
+from bot.notices.buttons import Press, button, keyboard
 from bot.notices.care import brief
 from bot.texts import Raw
 from bot.usecases.results import Refused
-from handlers.kit.flows import person_of
-from handlers.kit.presses import answer
+from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.care import Households
@@ -56,14 +55,12 @@ Verb = Callable[[GridContext, Person, Press], Awaitable[None]]
 
 
 async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb]) -> None:
-    """Answers the button press first, then runs the verb it names; else says it is stale."""
-    query = update.callback_query
-    assert query is not None
-    await answer(update)
-    me, press = await person_of(update, ctx), parse(query.data)
-    if press is None or press.verb not in verbs:
-        await say(ctx, me, "common.stale_button")
+    """Answers the button press first, then runs the verb it names; else says it is stale
+    (the one press guard, handlers/kit/presses.press_of)."""
+    pressed = await press_of(update, ctx, verbs=tuple(verbs))
+    if pressed is None:
         return
+    me, press, _ = pressed
     await verbs[press.verb](ctx, me, press)
 
 
