@@ -12,6 +12,7 @@ from bot.domain.care import (
     Visit,
     VisitorKind,
 )
+from bot.domain.patrols import Patrol
 from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
@@ -138,3 +139,23 @@ async def reminder_messages(
             )
             out.append(outgoing.message(target.user_id, text, markup=show))
     return out
+
+
+def patrol_summary(texts: Texts, me: Person, patrol: Patrol, place_name: str) -> Outgoing:
+    """The logged round told to its worker ME, with a `patrol:find:<id>` button per finding."""
+    lang = me.lang
+    lines = "\n".join(f"{f.position + 1}. {f.text}" for f in patrol.findings)
+    text = texts(
+        "patrol.logged",
+        lang,
+        id=patrol.id,
+        kind=texts(f"patrol.kind_{patrol.kind.value}", lang),
+        place=place_name,
+        photos=len(patrol.photos),
+        findings=lines or texts("patrol.no_findings", lang),
+    )
+    rows = [
+        [button(texts("patrol.button_report", lang, n=f.position + 1), "patrol", "find", f.id)]
+        for f in patrol.findings
+    ]
+    return outgoing.message(me.user_id, text, markup=keyboard(rows) if rows else None)

@@ -9,12 +9,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import patrols as domain
-from bot.domain.access import Rule
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
-from bot.usecases.patrols import report_finding
+from bot.usecases.patrols import log_patrol, report_finding
 from bot.usecases.results import Refused
 from handlers.care.common import (
     PRIVATE,
@@ -32,7 +31,6 @@ from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
-from storage.outbox import Outgoing
 from storage.patrols import Patrols
 
 FLOW = "patrol"
@@ -175,53 +173,19 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
     draft = await draft_at(ctx, me, FLOW, "findings")
     if draft is None:
         return
-    data, tree = draft.data, await ctx.units.tree()
-    staff = await ctx.people.staff(me.user_id)
-    if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
-        await say(ctx, me, "patrol.not_allowed", end_flow=True)
-        await record(
-            ctx, me.user_id, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save"
-        )
-        return
-    try:
-        patrol = domain.log(
-            worker=staff,
-            kind=PatrolKind(data["kind"]),
-            unit=data["unit"],
-            at=ctx.now(),
-            note=data.get("note", ""),
-            photos=data.get("photos", []),
-            findings=data.get("findings", []),
-            tree=tree,
-        )
-    except PatrolError as error:
-        await say(ctx, me, error.key, end_flow=True)
-        return
-    place_name = tree.place_name(patrol.unit)
-
-    def summary(stored: Patrol) -> list[Outgoing]:
-        return [summary_message(ctx, me, stored, place_name)]
-
-    await patrols(ctx).create(patrol, summary, clear_draft_of=me.user_id)
-
-
-def summary_message(ctx: GridContext, me: Person, patrol: Patrol, place_name: str) -> Outgoing:
-    lang = me.lang
-    lines = "\n".join(f"{f.position + 1}. {f.text}" for f in patrol.findings)
-    text = ctx.texts(
-        "patrol.logged",
-        lang,
-        id=patrol.id,
-        kind=ctx.texts(f"patrol.kind_{patrol.kind.value}", lang),
-        place=place_name,
-        photos=len(patrol.photos),
-        findings=lines or ctx.texts("patrol.no_findings", lang),
+    data = draft.data
+    result = await log_patrol(
+        ctx.services,
+        by=me,
+        unit=data["unit"],
+        kind=PatrolKind(data["kind"]),
+        note=data.get("note", ""),
+        photos=data.get("photos", []),
+        findings=data.get("findings", []),
+        at=ctx.now(),
     )
-    rows = [
-        [button(ctx.texts("patrol.button_report", lang, n=f.position + 1), FLOW, "find", f.id)]
-        for f in patrol.findings
-    ]
-    return outgoing.message(me.user_id, text, markup=keyboard(rows) if rows else None)
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result, end_flow=True)
 
 
 async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol, Finding] | None:

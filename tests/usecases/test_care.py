@@ -9,14 +9,12 @@ import pytest
 
 from bot.domain import care
 from bot.domain.care import Cadence, Household, HouseholdKind, Outcome, VisitorKind
-from bot.domain.patrols import Finding, Patrol, PatrolKind
 from bot.domain.people import Person
 from bot.domain.reports import Report
 from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.services import Services
 from bot.usecases import care as usecases
 from bot.usecases.care import NewReport, care_policy, confirm_visit, log_visit, remind_visits
-from bot.usecases.patrols import report_finding
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from tests.conftest import COMMUNITY
@@ -203,32 +201,6 @@ async def test_an_unknown_visit_cannot_be_confirmed(services: Services):
     staff = await person(services, COMMUNITY)
     result = await confirm_visit(services, 999, by=staff, at=services.clock())
     assert result == Refused("common.not_allowed")
-
-
-async def test_a_finding_becomes_one_report_only(services: Services):
-    me = await person(services, WORKER)
-    patrol = await services.store.patrols.create(
-        Patrol(
-            WORKER,
-            PatrolKind.PATROL,
-            "B1",
-            services.clock(),
-            "",
-            ("p1",),
-            (Finding("路灯不亮", 0),),
-        ),
-        lambda p: [],
-        clear_draft_of=WORKER,
-    )
-    finding = patrol.findings[0]
-    first = await report_finding(services, patrol, finding, by=me, category="road")
-    assert isinstance(first, Done) and first.value.description == "路灯不亮"
-    assert first.value.photos == ("p1",)
-    second = await report_finding(services, patrol, finding, by=me, category="road")
-    assert second == Refused("patrol.finding_taken")
-    assert await count(services, "reports") == 1
-    stored = await services.store.patrols.get(patrol.id or 0)
-    assert stored is not None and stored.findings[0].report_id == first.value.id
 
 
 async def test_the_care_sweep_reminds_a_due_visitor_once(services: Services):
