@@ -153,7 +153,7 @@ def _private_only(messages: Sequence[Outgoing]) -> list[Outgoing]:
     return list(messages)
 
 
-async def record_visit(
+async def _record_visit(
     conn: aiosqlite.Connection,
     before: Household,
     after: Household,
@@ -251,6 +251,35 @@ class Households:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return stored
 
+    async def record_visit(
+        self,
+        before: Household,
+        after: Household,
+        visit: Visit,
+        messages: Callable[[Visit], Sequence[Outgoing]],
+        *,
+        clear_draft_of: int | None = None,
+    ) -> tuple[Household, Visit]:
+        """Stores VISIT, the household's next due date and MESSAGES(stored visit); joins the unit
+        of work already open (storage/uow.py), so a report or wish the visit opens shares its
+        commit. Raises StaleHousehold if the household changed since BEFORE was read."""
+        async with self.db.transaction() as conn:
+            result = await _record_visit(conn, before, after, visit, messages)
+            if clear_draft_of is not None:
+                await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
+        return result
+
+    async def link_visit(
+        self, visit_id: int, *, report_id: int | None = None, wish_id: int | None = None
+    ) -> None:
+        """Notes the report or wish a stored visit opened; joins the unit of work already open
+        (the visit, its notices and what it opened share one commit, in that order)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE visits SET report_id = ?, wish_id = ? WHERE id = ?",
+                (report_id, wish_id, visit_id),
+            )
+
     async def log_visit(
         self,
         before: Household,
@@ -262,7 +291,7 @@ class Households:
     ) -> tuple[Household, Visit]:
         """Stores a visit that opens nothing else, in one commit with its notices."""
         async with self.db.transaction() as conn:
-            result = await record_visit(conn, before, after, visit, messages)
+            result = await _record_visit(conn, before, after, visit, messages)
             await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return result
 
@@ -352,9 +381,10 @@ class Households:
         by: int,
         at: datetime,
         messages: Sequence[Outgoing],
-        award: Any = None,
     ) -> Visit:
-        """Marks VISIT confirmed by BY once (compare-and-set) and runs AWARD(conn) in the commit."""
+        """Marks VISIT confirmed by BY once (compare-and-set) with MESSAGES; joins the unit of
+        work already open, so the points it earns share its commit. Raises StaleHousehold if it
+        was confirmed already."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE visits SET confirmed_by = ?, confirmed_at = ?"
@@ -363,8 +393,6 @@ class Households:
             )
             if cursor.rowcount != 1:
                 raise StaleHousehold(visit.household_id)
-            if award is not None:
-                await award(conn)
             await outbox.add(conn, _private_only(messages), at)
         return replace(visit, confirmed_by=by, confirmed_at=at)
 

@@ -18,7 +18,7 @@ class FindingTaken(Exception):
     """A report was already opened from this finding; nothing was written."""
 
 
-async def link_report(conn: aiosqlite.Connection, finding_id: int, report_id: int) -> None:
+async def _link_report(conn: aiosqlite.Connection, finding_id: int, report_id: int) -> None:
     """Links FINDING_ID to REPORT_ID inside the caller's transaction, or raises FindingTaken."""
     cursor = await conn.execute(
         "UPDATE patrol_findings SET report_id = ? WHERE id = ? AND report_id IS NULL",
@@ -31,6 +31,12 @@ async def link_report(conn: aiosqlite.Connection, finding_id: int, report_id: in
 class Patrols:
     def __init__(self, db: Database):
         self.db = db
+
+    async def link_report(self, finding_id: int, report_id: int) -> None:
+        """Links FINDING_ID to REPORT_ID once, or raises FindingTaken; joins the unit of work
+        already open, so the report and its link share one commit."""
+        async with self.db.transaction() as conn:
+            await _link_report(conn, finding_id, report_id)
 
     async def create(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import filters
@@ -22,11 +23,11 @@ from bot.domain.people import Person, Role, Staff
 from bot.domain.units import Tier, UnitTree
 from bot.domain.volunteers import subtree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, parse
+from bot.notices.buttons import Press, button, keyboard
 from bot.notices.care import brief
 from bot.texts import Raw
-from handlers.kit.flows import person_of
-from handlers.kit.presses import answer
+from bot.usecases.results import Refused
+from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.care import Households
@@ -54,14 +55,12 @@ Verb = Callable[[GridContext, Person, Press], Awaitable[None]]
 
 
 async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb]) -> None:
-    """Answers the button press first, then runs the verb it names; else says it is stale."""
-    query = update.callback_query
-    assert query is not None
-    await answer(update)
-    me, press = await person_of(update, ctx), parse(query.data)
-    if press is None or press.verb not in verbs:
-        await say(ctx, me, "common.stale_button")
+    """Answers the button press first, then runs the verb it names; else says it is stale
+    (the one press guard, handlers/kit/presses.press_of)."""
+    pressed = await press_of(update, ctx, verbs=tuple(verbs))
+    if pressed is None:
         return
+    me, press, _ = pressed
     await verbs[press.verb](ctx, me, press)
 
 
@@ -237,3 +236,11 @@ async def tell_assigned(ctx: GridContext, me: Person, household: Household, key:
         text = ctx.texts("care.assigned", lang, brief=Raw(brief(ctx.texts, tree, household, lang)))
         messages.append(outgoing.message(household.visitor_id, text))
     await ctx.outbox.send(messages, ctx.now())
+
+
+async def say_refused(
+    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
+) -> None:
+    """Tells ME why a care use case refused (its catalog key with its parameters)."""
+    params: dict[str, Any] = dict(refused.params)
+    await say(ctx, me, refused.key, end_flow=end_flow, **params)

@@ -3,20 +3,18 @@ report routed the usual way (handlers/reporting.submit), once."""
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import patrols as domain
-from bot.domain.access import Rule
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
-from bot.domain.reports import Report
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
-from bot.usecases.reports import submit
+from bot.usecases.patrols import log_patrol, report_finding
+from bot.usecases.results import Refused
 from handlers.care.common import (
     PRIVATE,
     care_staff,
@@ -24,6 +22,7 @@ from handlers.care.common import (
     draft_at,
     picked_unit,
     run_press,
+    say_refused,
     skip_markup,
     unit_prompt,
 )
@@ -32,8 +31,7 @@ from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
-from storage.outbox import Outgoing
-from storage.patrols import FindingTaken, Patrols, link_report
+from storage.patrols import Patrols
 
 FLOW = "patrol"
 
@@ -175,53 +173,19 @@ async def save_patrol(ctx: GridContext, me: Person, press: Press) -> None:
     draft = await draft_at(ctx, me, FLOW, "findings")
     if draft is None:
         return
-    data, tree = draft.data, await ctx.units.tree()
-    staff = await ctx.people.staff(me.user_id)
-    if (refused := access.log_patrol(staff, data["unit"], tree)) is not None or staff is None:
-        await say(ctx, me, "patrol.not_allowed", end_flow=True)
-        await record(
-            ctx, me.user_id, refused or Rule.PATROL_LOG, f"unit:{data['unit']}", "patrol:save"
-        )
-        return
-    try:
-        patrol = domain.log(
-            worker=staff,
-            kind=PatrolKind(data["kind"]),
-            unit=data["unit"],
-            at=ctx.now(),
-            note=data.get("note", ""),
-            photos=data.get("photos", []),
-            findings=data.get("findings", []),
-            tree=tree,
-        )
-    except PatrolError as error:
-        await say(ctx, me, error.key, end_flow=True)
-        return
-    place_name = tree.place_name(patrol.unit)
-
-    def summary(stored: Patrol) -> list[Outgoing]:
-        return [summary_message(ctx, me, stored, place_name)]
-
-    await patrols(ctx).create(patrol, summary, clear_draft_of=me.user_id)
-
-
-def summary_message(ctx: GridContext, me: Person, patrol: Patrol, place_name: str) -> Outgoing:
-    lang = me.lang
-    lines = "\n".join(f"{f.position + 1}. {f.text}" for f in patrol.findings)
-    text = ctx.texts(
-        "patrol.logged",
-        lang,
-        id=patrol.id,
-        kind=ctx.texts(f"patrol.kind_{patrol.kind.value}", lang),
-        place=place_name,
-        photos=len(patrol.photos),
-        findings=lines or ctx.texts("patrol.no_findings", lang),
+    data = draft.data
+    result = await log_patrol(
+        ctx.services,
+        by=me,
+        unit=data["unit"],
+        kind=PatrolKind(data["kind"]),
+        note=data.get("note", ""),
+        photos=data.get("photos", []),
+        findings=data.get("findings", []),
+        at=ctx.now(),
     )
-    rows = [
-        [button(ctx.texts("patrol.button_report", lang, n=f.position + 1), FLOW, "find", f.id)]
-        for f in patrol.findings
-    ]
-    return outgoing.message(me.user_id, text, markup=keyboard(rows) if rows else None)
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result, end_flow=True)
 
 
 async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol, Finding] | None:
@@ -266,26 +230,9 @@ async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
     if category is None:
         await say(ctx, me, "common.stale_button")
         return
-    assert finding.id is not None
-    finding_id = finding.id
-
-    async def link(conn: aiosqlite.Connection, report: Report) -> None:
-        assert report.id is not None
-        await link_report(conn, finding_id, report.id)
-
-    try:
-        await submit(
-            ctx.services,
-            reporter_id=None,
-            entered_by=me.user_id,
-            category=category.code,
-            unit=patrol.unit,
-            description=finding.text,
-            photos=patrol.photos,
-            hook=link,
-        )
-    except FindingTaken:
-        await say(ctx, me, "patrol.finding_taken")
+    result = await report_finding(ctx.services, patrol, finding, by=me, category=category.code)
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result)
 
 
 VERBS = {

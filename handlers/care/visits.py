@@ -7,40 +7,38 @@ visit is confirmed by staff; only that confirmation earns points.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
-
-import aiosqlite
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access, wishes
 from bot.domain import care as domain
-from bot.domain.care import CareError, Household, Outcome, Visit, VisitorKind
+from bot.domain.care import Household, Outcome
 from bot.domain.people import Person
-from bot.domain.points import PointKind
-from bot.domain.reports import Report
 from bot.domain.volunteers import InvalidInput
-from bot.domain.wishes import Wish, clean_wish_text
+from bot.domain.wishes import clean_wish_text
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
 from bot.notices.care import brief
-from bot.notices.wishes import review_messages
 from bot.texts import Raw
-from bot.usecases.care import care_policy
-from bot.usecases.reports import submit
-from handlers.care.common import PRIVATE, choice_at, draft_at, run_press, skip_markup, store
+from bot.usecases.care import NewReport, confirm_visit, log_visit
+from bot.usecases.results import Refused
+from handlers.care.common import (
+    PRIVATE,
+    choice_at,
+    draft_at,
+    run_press,
+    say_refused,
+    skip_markup,
+    store,
+)
 from handlers.kit.flows import StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
-from storage.care import StaleHousehold, record_visit
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.points import award
 
 FLOW = "visit"
-VisitMessages = Callable[[Visit], list[Outgoing]]
 MAX_LISTED = 30
 
 
@@ -258,129 +256,22 @@ async def finish(
     if household is None:
         return
     data = draft.data
-    kind = household.visitor_kind if household.visitor_id == me.user_id else VisitorKind.STAFF
-    visit = Visit(
-        household_id=household.id or 0,
-        visitor_id=me.user_id,
-        visitor_kind=kind,
+    report = None
+    if description is not None:
+        report = NewReport(str(data.get("category", "")), description)
+    result = await log_visit(
+        ctx.services,
+        household,
+        by=me,
         at=ctx.now(),
         outcome=Outcome(data["outcome"]),
-        due_on=household.due_on,
         wellbeing=data.get("wellbeing"),
         note=data.get("note", ""),
-        needs=description is not None or wish is not None,
+        report=report,
+        wish_text=wish,
     )
-    try:
-        after = domain.log_visit(household, visit, care_policy(ctx.services))
-    except CareError as error:
-        await say(ctx, me, error.key, limit=domain.MAX_NOTE)
-        return
-    messages = await visit_messages(ctx, me, household, after)
-    try:
-        if description is not None:
-            category = str(data.get("category", ""))
-            await open_report(ctx, me, household, after, visit, messages, category, description)
-        elif wish is not None:
-            await open_wish(ctx, me, household, after, visit, messages, wish)
-        else:
-            await store(ctx).log_visit(household, after, visit, messages, clear_draft_of=me.user_id)
-    except StaleHousehold:
-        await say(ctx, me, "care.stale", end_flow=True)
-
-
-async def open_report(
-    ctx: GridContext,
-    me: Person,
-    household: Household,
-    after: Household,
-    visit: Visit,
-    messages: VisitMessages,
-    category: str,
-    description: str,
-) -> None:
-    """Submits the report the usual way; the visit is stored in the report's commit."""
-
-    async def link(conn: aiosqlite.Connection, report: Report) -> None:
-        await record_visit(conn, household, after, replace(visit, report_id=report.id), messages)
-
-    await submit(
-        ctx.services,
-        reporter_id=None,
-        entered_by=me.user_id,
-        category=category,
-        unit=household.unit,
-        description=description,
-        photos=(),
-        clear_draft_of=me.user_id,
-        hook=link,
-    )
-
-
-async def open_wish(
-    ctx: GridContext,
-    me: Person,
-    household: Household,
-    after: Household,
-    visit: Visit,
-    messages: VisitMessages,
-    text: str,
-) -> None:
-    """Posts the wish for staff review (never straight to a group: it comes from a 五必访
-    visit); the visit is stored in the wish's commit."""
-    now = ctx.now()
-    posted, first = wishes.post(
-        Wish(
-            posted_by=me.user_id,
-            unit=household.unit,
-            category=wishes.OTHER,
-            text=text,
-            created_at=now,
-            contact_name=household.label,  # reaches only the volunteer who claims it
-        ),
-        now,
-    )
-
-    async def link(conn: aiosqlite.Connection, stored: Wish) -> None:
-        await record_visit(conn, household, after, replace(visit, wish_id=stored.id), messages)
-
-    async def review(stored: Wish) -> list[Outgoing]:
-        note = ctx.texts("visit.wish_posted", me.lang, number=stored.number)
-        return [*await review_messages(ctx.services, stored), outgoing.message(me.user_id, note)]
-
-    await ctx.store.wishes.create(posted, [first], review, clear_draft_of=me.user_id, hook=link)
-
-
-async def visit_messages(ctx: GridContext, me: Person, household: Household, after: Household):
-    """Returns a function giving, for the stored visit, the confirmation to the visitor and,
-    for a volunteer's visit, the request to staff to confirm it."""
-    tree, staff = await ctx.units.tree(), await ctx.people.all_staff()
-    confirmers = domain.confirmers(household.unit, tree, staff)
-    langs = await ctx.people.languages([s.user_id for s in confirmers])
-    default = ctx.services.settings.default_language
-    done = ctx.texts("visit.logged", me.lang, id=household.id, due=str(after.due_on))
-
-    def messages(visit: Visit) -> list[Outgoing]:
-        out = [outgoing.message(me.user_id, done)]
-        if not domain.needs_confirmation(visit):
-            return out
-        for person in confirmers:
-            lang = langs.get(person.user_id, default)
-            text = ctx.texts(
-                "visit.confirm_request",
-                lang,
-                brief=Raw(brief(ctx.texts, tree, household, lang)),
-                visitor=me.name,
-                outcome=ctx.texts(f"visit.outcome_{visit.outcome.value}", lang),
-                wellbeing=visit.wellbeing or "—",
-                note=visit.note or "—",
-            )
-            markup = keyboard(
-                [[button(ctx.texts("visit.button_confirm", lang), FLOW, "confirm", visit.id)]]
-            )
-            out.append(outgoing.message(person.user_id, text, markup=markup))
-        return out
-
-    return messages
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result, end_flow=result.key == "care.stale")
 
 
 # Confirming a volunteer's visit --------------------------------------------------------------
@@ -389,36 +280,12 @@ async def visit_messages(ctx: GridContext, me: Person, household: Household, aft
 async def confirm(ctx: GridContext, me: Person, press: Press) -> None:
     """Staff covering the household confirm a volunteer's visit, once; points follow."""
     visit_id = press.int_arg(0)
-    visit = await store(ctx).visit(visit_id) if visit_id is not None else None
-    household = await store(ctx).get(visit.household_id) if visit else None
-    staff = await ctx.people.staff(me.user_id)
-    if visit is None or household is None:
+    if visit_id is None:
         await say(ctx, me, "common.not_allowed")
         return
-    if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
-        await say(ctx, me, "common.not_allowed")
-        await record(ctx, me.user_id, refused, f"visit:{visit.id}", "visit:confirm")
-        return
-    if not domain.needs_confirmation(visit):
-        await say(ctx, me, "visit.already_confirmed")
-        return
-    vlang = (await ctx.people.languages([visit.visitor_id])).get(visit.visitor_id, "zh")
-    points, at = ctx.services.settings.volunteers.points.visit, ctx.now()
-    messages = [
-        outgoing.message(me.user_id, ctx.texts("visit.confirmed", me.lang, id=household.id)),
-        outgoing.message(
-            visit.visitor_id,
-            ctx.texts("visit.confirmed_points", vlang, label=household.label, points=points),
-        ),
-    ]
-
-    async def earn(conn: aiosqlite.Connection) -> None:
-        await award(conn, visit.visitor_id, PointKind.VISIT, visit.id, points, at)
-
-    try:
-        await store(ctx).confirm_visit(visit, me.user_id, at, messages, earn)
-    except StaleHousehold:
-        await say(ctx, me, "visit.already_confirmed")
+    result = await confirm_visit(ctx.services, visit_id, by=me, at=ctx.now())
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result)
 
 
 VERBS = {

@@ -21,7 +21,7 @@ from bot.domain.patrols import Finding, Patrol, PatrolKind
 from bot.domain.units import Unit
 from storage.care import Households, StaleHousehold
 from storage.outbox import Outgoing
-from storage.patrols import FindingTaken, Patrols, link_report
+from storage.patrols import FindingTaken, Patrols
 from storage.units import upsert_units
 
 POLICY = CarePolicy(tz=ZoneInfo("Asia/Shanghai"))
@@ -154,16 +154,10 @@ async def test_a_visit_is_confirmed_once(households):
     _, logged = await households.log_visit(
         stored, care.log_visit(stored, visit, POLICY), visit, lambda v: [], clear_draft_of=0
     )
-    awarded = []
-
-    async def award(conn):
-        awarded.append(logged.id)
-
-    confirmed = await households.confirm_visit(logged, 201, AT, [note(7001)], award)
+    confirmed = await households.confirm_visit(logged, 201, AT, [note(7001)])
     assert confirmed.confirmed_by == 201
     with pytest.raises(StaleHousehold):
-        await households.confirm_visit(logged, 202, AT, [note(7001)], award)
-    assert awarded == [logged.id]
+        await households.confirm_visit(logged, 202, AT, [note(7001)])
     assert (await households.visit(logged.id)).confirmed_by == 201
 
 
@@ -228,10 +222,9 @@ async def test_a_patrol_round_trips_and_a_finding_links_to_one_report_only(house
             " created_at, updated_at) VALUES (7, 'litter', 'B1', 'x', 'open', 'G1', 'grid',"
             " '2026-11-24', '2026-11-24')"
         )
-        await link_report(conn, stored.findings[0].id, 7)
+    await patrols.link_report(stored.findings[0].id, 7)
     with pytest.raises(FindingTaken):
-        async with db.transaction() as conn:
-            await link_report(conn, stored.findings[0].id, 7)
+        await patrols.link_report(stored.findings[0].id, 7)
     assert (await patrols.get(stored.id)).findings[0].report_id == 7
     counts = await patrols.counts(["B1"], AT - timedelta(hours=1), AT + timedelta(hours=1))
     assert counts == [(101, "patrol", 1)]

@@ -1,0 +1,215 @@
+"""bot/usecases/care.py and patrols.py on a real SQLite file, no Application: a visit and what it
+opens share one commit, a confirmation earns points once, a finding becomes one report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.domain import care
+from bot.domain.care import Cadence, Household, HouseholdKind, Outcome, VisitorKind
+from bot.domain.people import Person
+from bot.domain.reports import Report
+from bot.domain.volunteers import Volunteer, VolunteerStatus
+from bot.services import Services
+from bot.usecases import care as usecases
+from bot.usecases.care import NewReport, care_policy, confirm_visit, log_visit, remind_visits
+from bot.usecases.results import Done, Refused
+from storage.drafts import Draft
+from tests.conftest import COMMUNITY
+
+WORKER = 101  # grid worker of G1, which holds B1
+OTHER_GRID = 102  # grid worker of G2
+VOLUNTEER = 6001
+
+
+async def person(services: Services, user_id: int, name: str = "") -> Person:
+    return Person(user_id, name, "zh", staff=await services.people.staff(user_id))
+
+
+async def household(
+    services: Services, visitor: int = WORKER, kind: VisitorKind = VisitorKind.STAFF
+) -> Household:
+    registered = care.register(
+        kind=HouseholdKind.EMPTY_NEST,
+        unit="B1",
+        label="3单元502",
+        cadence=Cadence.WEEKLY,
+        visitor_id=visitor,
+        visitor_kind=kind,
+        notes="",
+        by=COMMUNITY,
+        at=services.clock(),
+        policy=care_policy(services),
+    )
+    return await services.store.households.create(registered, [], clear_draft_of=COMMUNITY)
+
+
+async def count(services: Services, table: str) -> int:
+    row = await services.store.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+    assert row is not None
+    return int(row[0])
+
+
+async def test_a_visit_with_a_report_stores_both_and_links_them_and_ends_the_draft(
+    services: Services,
+):
+    me = await person(services, WORKER, "李网格")
+    home = await household(services)
+    await services.store.drafts.put(Draft(WORKER, "visit", "describe", {}), services.clock())
+    result = await log_visit(
+        services,
+        home,
+        by=me,
+        at=services.clock(),
+        outcome=Outcome.MET,
+        wellbeing=4,
+        note="",
+        report=NewReport("road", "楼道灯坏了"),
+    )
+    assert isinstance(result, Done)
+    visit = result.value
+    assert visit.needs and visit.report_id is not None and visit.wish_id is None
+    assert await services.store.households.visit(visit.id or 0) == visit
+    report = await services.store.reports.get(visit.report_id)
+    assert report is not None and (report.unit, report.entered_by) == ("B1", WORKER)
+    assert await services.store.drafts.get(WORKER) is None
+    after = await services.store.households.get(home.id or 0)
+    assert after is not None and after.version == home.version + 1
+    assert after.last_visit_on is not None
+
+
+async def test_a_visit_whose_report_fails_stores_nothing(services: Services, monkeypatch):
+    me = await person(services, WORKER)
+    home = await household(services)
+
+    async def broken(*args: object, **kwargs: object) -> Report:
+        raise RuntimeError("routing failed")
+
+    monkeypatch.setattr(usecases, "submit", broken)
+    with pytest.raises(RuntimeError):
+        await log_visit(
+            services,
+            home,
+            by=me,
+            at=services.clock(),
+            outcome=Outcome.MET,
+            wellbeing=3,
+            note="",
+            report=NewReport("road", "楼道灯坏了"),
+        )
+    assert await count(services, "visits") == 0
+    assert await count(services, "reports") == 0
+    assert await services.store.households.get(home.id or 0) == home
+
+
+async def test_a_visit_with_a_wish_posts_it_for_review_in_the_same_commit(services: Services):
+    me = await person(services, WORKER)
+    home = await household(services)
+    result = await log_visit(
+        services,
+        home,
+        by=me,
+        at=services.clock(),
+        outcome=Outcome.MET,
+        wellbeing=5,
+        note="",
+        wish_text="需要有人帮忙修理热水器",
+    )
+    assert isinstance(result, Done) and result.value.wish_id is not None
+    wish = await services.store.wishes.get(result.value.wish_id)
+    assert wish is not None and wish.contact_name == "3单元502"
+
+
+async def test_a_visit_read_before_someone_else_logged_one_is_refused_as_stale(
+    services: Services,
+):
+    me = await person(services, WORKER)
+    home = await household(services)
+    args = dict(by=me, outcome=Outcome.NOT_HOME, wellbeing=None, note="")
+    assert isinstance(await log_visit(services, home, at=services.clock(), **args), Done)
+    again = await log_visit(services, home, at=services.clock(), wish_text="再来一次", **args)
+    assert again == Refused("care.stale")
+    assert await count(services, "visits") == 1
+    assert await count(services, "wishes") == 0
+
+
+async def test_a_too_long_note_is_refused_with_the_limit(services: Services):
+    me = await person(services, WORKER)
+    home = await household(services)
+    result = await log_visit(
+        services,
+        home,
+        by=me,
+        at=services.clock(),
+        outcome=Outcome.MET,
+        wellbeing=3,
+        note="字" * (care.MAX_NOTE + 1),
+    )
+    assert isinstance(result, Refused) and result.params == {"limit": care.MAX_NOTE}
+    assert await count(services, "visits") == 0
+
+
+async def volunteer_visit(services: Services) -> int:
+    at = services.clock()
+    await services.store.volunteers.register(Volunteer(VOLUNTEER, "小王", "B1"), at, [])
+    approved = Volunteer(
+        VOLUNTEER,
+        "小王",
+        "B1",
+        status=VolunteerStatus.APPROVED,
+        decided_by=COMMUNITY,
+        decided_at=at,
+    )
+    assert await services.store.volunteers.decide(approved, at, [])
+    home = await household(services, VOLUNTEER, VisitorKind.VOLUNTEER)
+    me = await person(services, VOLUNTEER, "小王")
+    logged = await log_visit(
+        services, home, by=me, at=at, outcome=Outcome.MET, wellbeing=4, note=""
+    )
+    assert isinstance(logged, Done) and logged.value.id is not None
+    return logged.value.id
+
+
+async def test_a_volunteer_visit_confirmed_twice_earns_points_once(services: Services):
+    visit_id = await volunteer_visit(services)
+    staff = await person(services, COMMUNITY, "陈社区")
+    first = await confirm_visit(services, visit_id, by=staff, at=services.clock())
+    assert isinstance(first, Done) and first.value.confirmed_by == COMMUNITY
+    second = await confirm_visit(services, visit_id, by=staff, at=services.clock())
+    assert second == Refused("visit.already_confirmed")
+    points = services.settings.volunteers.points.visit
+    assert await services.store.points.balance(VOLUNTEER) == points
+    assert await count(services, "points_ledger") == 1
+
+
+async def test_a_confirmation_by_staff_not_covering_the_household_is_refused_and_recorded(
+    services: Services,
+):
+    visit_id = await volunteer_visit(services)
+    stranger = await person(services, OTHER_GRID)
+    result = await confirm_visit(services, visit_id, by=stranger, at=services.clock())
+    assert isinstance(result, Refused) and result.rule is not None
+    assert await count(services, "refusals") == 1
+    assert await services.store.points.balance(VOLUNTEER) == 0
+    visit = await services.store.households.visit(visit_id)
+    assert visit is not None and visit.confirmed_at is None
+
+
+async def test_an_unknown_visit_cannot_be_confirmed(services: Services):
+    staff = await person(services, COMMUNITY)
+    result = await confirm_visit(services, 999, by=staff, at=services.clock())
+    assert result == Refused("common.not_allowed")
+
+
+async def test_the_care_sweep_reminds_a_due_visitor_once(services: Services):
+    home = await household(services)
+    assert home.next_at is not None
+    assert await remind_visits(services, home.next_at - timedelta(minutes=1)) == 0
+    assert await remind_visits(services, home.next_at) == 1
+    assert await remind_visits(services, home.next_at) == 0  # the next look moved on
+    rows = await services.store.db.fetchall("SELECT chat_id FROM outbox")
+    assert [row[0] for row in rows] == [WORKER]
+    after = await services.store.households.get(home.id or 0)
+    assert after is not None and after.version == home.version + 1
