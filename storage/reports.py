@@ -17,7 +17,6 @@ from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
 # Work joined to a new report's commit: (conn, the stored report). Care's visits and patrols.
-ReportHook = Callable[[aiosqlite.Connection, Report], Awaitable[Any]]
 
 
 class StaleReport(Exception):
@@ -209,12 +208,6 @@ class Reports:
             await insert_event(conn, report_id, event)
         return replace(report, id=report_id, version=1)
 
-    async def run_hook(self, hook: ReportHook, stored: Report) -> None:
-        """Runs HOOK(conn, STORED) inside the caller's transaction (care's visit and patrol links
-        until they move onto their own repositories)."""
-        async with self.db.transaction() as conn:
-            await hook(conn, stored)
-
     async def create(
         self,
         report: Report,
@@ -222,7 +215,6 @@ class Reports:
         messages: Callable[[Report], Awaitable[list[Outgoing]]],
         *,
         clear_draft_of: int | None = None,
-        hook: ReportHook | None = None,
     ) -> Report:
         """Stores a new report, its photos, its first event and MESSAGES(report) in one commit.
 
@@ -230,8 +222,6 @@ class Reports:
         """
         async with self.db.transaction() as conn:
             stored = await self.insert(report, event)
-            if hook is not None:
-                await hook(conn, stored)
             await outbox.add(conn, await messages(stored), event.at)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))

@@ -119,13 +119,9 @@ class Wishes:
         messages: Callable[[Wish], Awaitable[list[Outgoing]]],
         *,
         clear_draft_of: int | None = None,
-        hook: Callable[[aiosqlite.Connection, Wish], Awaitable[object]] | None = None,
     ) -> Wish:
-        """Stores a new wish with its EVENTS and MESSAGES(stored wish) in one commit.
-
-        HOOK(conn, stored wish) runs in that commit (a visit that found the need); if it
-        raises, nothing is stored.
-        """
+        """Stores a new wish with its EVENTS and MESSAGES(stored wish) in one commit (joining a
+        transaction already open, e.g. a visit that found the need)."""
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO wishes (posted_by, resident_id, unit, category, text, photo,"
@@ -153,8 +149,6 @@ class Wishes:
             for event in events:
                 await _insert_event(conn, wish_id, event)
             stored = replace(wish, id=wish_id, version=1)
-            if hook is not None:
-                await hook(conn, stored)
             await outbox.add(conn, await messages(stored), wish.created_at)
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))

@@ -20,7 +20,7 @@ LAYERS = ("bot", "handlers", "storage")
 
 Violation = tuple[str, str]  # (path, what)
 
-# Step R (reports) — hook= on submit goes at M, with C's callers.
+# Step R (reports).
 ALLOWED_REPORTS: set[Violation] = set()
 
 # Step C (care, patrols)

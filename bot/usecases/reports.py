@@ -41,7 +41,7 @@ from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
 from storage.outbox import Outgoing
-from storage.reports import ReportHook, StaleReport
+from storage.reports import StaleReport
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,13 @@ async def submit(
     lat: float | None = None,
     lon: float | None = None,
     clear_draft_of: int | None = None,
-    hook: ReportHook | None = None,
 ) -> Report:
     """Routes and stores a new report with its first event and every notice, in one commit.
 
     One unit of work: the report row, its photos and first event, the notices (they need the
     case number), the draft cleared. Called inside an outer transaction it joins it, so the
-    caller's own writes and the report commit or roll back together. HOOK(conn, stored report)
-    runs inside that commit (care's visit and patrol links); if it raises, nothing is stored.
+    caller's own writes (care's visit and patrol links) and the report commit or roll back
+    together.
     """
     async with services.store.transaction() as tx:
         return await _submit(
@@ -83,7 +82,6 @@ async def submit(
             lat=lat,
             lon=lon,
             clear_draft_of=clear_draft_of,
-            hook=hook,
         )
 
 
@@ -101,7 +99,6 @@ async def _submit(
     lat: float | None,
     lon: float | None,
     clear_draft_of: int | None,
-    hook: ReportHook | None,
 ) -> Report:
     now = services.clock()
     tree = await tx.units.tree()
@@ -134,8 +131,6 @@ async def _submit(
     report = await with_deadline(services, report, event)  # the holder's accept clock
 
     stored = await tx.reports.insert(report, event)
-    if hook is not None:
-        await tx.reports.run_hook(hook, stored)
     await tx.outbox.send(await messages_for(services, stored, event), event.at)
     if clear_draft_of is not None:
         await tx.drafts.clear(clear_draft_of, event.at)

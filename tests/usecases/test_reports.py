@@ -75,16 +75,6 @@ async def test_submit_inside_an_outer_transaction_that_raises_leaves_nothing(
     assert await count(services, "outbox") == 0
 
 
-async def test_a_failing_hook_stores_nothing(services: Services):
-    async def broken(conn, stored) -> None:
-        raise RuntimeError("link failed")
-
-    with pytest.raises(RuntimeError):
-        await new_report(services, hook=broken)
-    assert await count(services, "reports") == 0
-    assert await count(services, "outbox") == 0
-
-
 async def test_submit_clears_the_draft_in_the_same_commit(services: Services):
     await services.drafts.put(Draft(RESIDENT, "report", "describe", {}), services.clock())
     await new_report(services, clear_draft_of=RESIDENT)
