@@ -7,8 +7,9 @@ report_events_report), so memory stays bounded whatever the month's size.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.appraisal import History, Step
 from storage import outbox
@@ -33,7 +34,7 @@ ORDER BY r.id, e.id
 Files = Sequence[tuple[str, bytes]]
 
 
-def _step(row) -> Step:  # type: ignore[no-untyped-def]
+def _step(row: Any) -> Step:
     due_text = row["due_at"]
     return Step(
         action=row["action"],
@@ -63,7 +64,7 @@ class Appraisals:
                 _HISTORIES, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of)}
             )
             chunk: list[History] = []
-            current: list = []
+            current: list[Any] = []
             for row in rows:
                 if current and current[0]["id"] != row["id"]:
                     chunk.append(_history(current))
@@ -87,7 +88,7 @@ class Appraisals:
         month: str,
         kind: str,
         at: datetime,
-        files: dict[int, Files],
+        files: Mapping[int, Files],
         messages: Callable[[dict[int, list[dict[str, int]]]], Sequence[Outgoing]],
     ) -> bool:
         """Claims (UNIT, MONTH, KIND) and queues its FILES (per chat) and MESSAGES(file refs
@@ -109,7 +110,7 @@ class Appraisals:
         return True
 
 
-def _history(rows: list) -> History:
+def _history(rows: list[Any]) -> History:
     first = rows[0]
     return History(
         report_id=first["id"],

@@ -109,9 +109,7 @@ def outcome(history: History, as_of: datetime) -> Outcome | None:
         elif step.action == "confirm":
             stars = step.stars
     last = steps[-1]
-    past_due = (
-        state in RUNNING and last.due_known and last.due is not None and last.due <= as_of
-    )
+    past_due = state in RUNNING and last.due_known and last.due is not None and last.due <= as_of
     concluded = state in CONCLUDED
     rated = state == "closed" and stars is not None
     return Outcome(
@@ -264,9 +262,7 @@ class Formula:
         weight = sum(self.weights[n] for n in known)
         base = sum(self.weights[n] * r for n, r in known.items()) * total / weight if weight else 0
         value = (
-            base
-            - self.overdue_penalty * figures.overdue
-            + self.satisfied_bonus * figures.satisfied
+            base - self.overdue_penalty * figures.overdue + self.satisfied_bonus * figures.satisfied
         )
         return round(max(0.0, value), 1)
 
@@ -286,9 +282,7 @@ class Standing:
     place: int  # 1 = best; 0 = unplaced (no reports)
 
 
-def standings(
-    entries: Iterable[tuple[Unit, Figures]], formula: Formula
-) -> list[Standing]:
+def standings(entries: Iterable[tuple[Unit, Figures]], formula: Formula) -> list[Standing]:
     """Returns ENTRIES ranked by score, best first, equal scores sharing a place; units with no
     reports last, unplaced."""
     scored = [(unit, f, formula.score(f)) for unit, f in entries]
@@ -300,7 +294,9 @@ def standings(
     for index, (unit, figures, score) in enumerate(placed):
         same = out and out[-1].score == score
         out.append(
-            Standing(unit, figures, score, formula.stars(score), out[-1].place if same else index + 1)
+            Standing(
+                unit, figures, score, formula.stars(score), out[-1].place if same else index + 1
+            )
         )
     rest = sorted((e for e in scored if e[2] is None), key=lambda e: e[0].code)
     out.extend(Standing(u, f, None, None, 0) for u, f, _ in rest)
@@ -379,7 +375,9 @@ def hot_spots(
     found = [
         HotSpot(category, place, n, len(sightings.days[(category, place)]))
         for (category, place), n in sightings.counts.items()
-        if place in wanted and n >= min_reports and len(sightings.days[(category, place)]) >= min_days
+        if place in wanted
+        and n >= min_reports
+        and len(sightings.days[(category, place)]) >= min_days
     ]
     found.sort(key=lambda h: (-h.reports, -h.days, h.category, h.place))
     return found[:count]
