@@ -159,9 +159,18 @@ CASES = [
         WORKER,
     ),
 ]
-FLAGS = (
-    "received respond_due responded concluded closed due on_time rated satisfied overdue".split()
-)
+FLAGS = [
+    "received",
+    "respond_due",
+    "responded",
+    "concluded",
+    "closed",
+    "due",
+    "on_time",
+    "rated",
+    "satisfied",
+    "overdue",
+]
 
 
 @pytest.mark.parametrize(
@@ -220,7 +229,7 @@ FORMULA = Formula(
             ),
             100.0,
             5,
-        ),  # fmt: skip
+        ),
         (
             dict(
                 received=10,
@@ -235,7 +244,7 @@ FORMULA = Formula(
             ),
             50.0,
             0,
-        ),  # fmt: skip
+        ),
         # Nothing rated: satisfaction is left out and the other four scaled up to 100.
         (
             dict(received=4, respond_due=4, responded=4, closed=3, concluded=4, due=4, on_time=3),
@@ -258,7 +267,7 @@ FORMULA = Formula(
             ),
             94.0,
             4,
-        ),  # fmt: skip
+        ),
         (dict(received=10, respond_due=10, due=10, rated=1, overdue=60), 0.0, 0),
     ],
 )
@@ -310,7 +319,7 @@ def perfect(n: int, *, responded: int | None = None) -> Figures:
             },
             ["G1", "G2"],
             ["G3", "G4"],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_red_and_yellow_lists_never_share_a_unit(units, red, yellow):
