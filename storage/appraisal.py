@@ -26,7 +26,7 @@ SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS creat
        CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
 FROM reports r INDEXED BY summary_reports_created
 JOIN report_events e ON e.report_id = r.id
-WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of
+WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of {units}
 ORDER BY r.id, e.id
 """
 
@@ -53,15 +53,22 @@ class Appraisals:
         self.db = db
 
     async def histories(
-        self, start: datetime, end: datetime, as_of: datetime
+        self,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        units: Sequence[str] | None = None,
     ) -> AsyncIterator[list[History]]:
-        """Yields, a day at a time, the histories of reports created in [START, END), each
-        with its events up to AS_OF."""
+        """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
+        only, if given), each with its events up to AS_OF."""
+        names = {f"u{i}": code for i, code in enumerate(units or ())}
+        where = f"AND r.unit IN ({', '.join(':' + n for n in names)})" if units else ""
+        sql = _HISTORIES.format(units=where)
         day = start
         while day < end:
             until = min(day + CHUNK, end)
             rows = await self.db.fetchall(
-                _HISTORIES, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of)}
+                sql, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of), **names}
             )
             chunk: list[History] = []
             current: list[Any] = []

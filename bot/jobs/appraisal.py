@@ -60,7 +60,7 @@ async def monthly_posts(services: Services, now: datetime) -> int:
     for code, kind in owed:
         if data is None:
             _, end = month_bounds(month, services.tz)
-            data = await month_figures(services, month, at=end)
+            data = await month_figures(services, month, at=end, reuse=True)
         if kind == "report":
             queued += await _queue_report(services, data, code, now)
         else:

@@ -7,13 +7,18 @@ unit's 通报 and /appraisal show; `show` is /appraisal, re-authorised against t
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import tzinfo as TzInfo
+from weakref import WeakKeyDictionary
 
 from bot.domain import access
 from bot.domain.appraisal import (
     Figures,
     Formula,
+    History,
     HotSpot,
     League,
     Sightings,
@@ -26,7 +31,7 @@ from bot.domain.appraisal import (
     roll_up,
     standings,
 )
-from bot.domain.people import Staff
+from bot.domain.people import Role, Staff
 from bot.domain.points import month_bounds
 from bot.domain.units import Unit, UnitTree
 from bot.domain.volunteers import subtree
@@ -67,30 +72,62 @@ def as_of(services: Services, month: str, now: datetime) -> datetime:
     return min(end, now)
 
 
-async def month_figures(services: Services, month: str, *, at: datetime) -> MonthData:
-    """Returns MONTH's figures (reports created in the month) judged from their history as of
-    AT (the month's end for a finished month)."""
+# Finished months' figures, per store: judged as of the month's end they can no longer change,
+# so the sweep's computation serves /appraisal for that month too (a per-process cache; each
+# open store has its own, dropped with it).
+_FINISHED: WeakKeyDictionary[object, dict[str, MonthData]] = WeakKeyDictionary()
+KEEP_MONTHS = 3
+
+
+async def month_figures(
+    services: Services,
+    month: str,
+    *,
+    at: datetime,
+    units: Sequence[str] | None = None,
+    reuse: bool = False,
+) -> MonthData:
+    """Returns MONTH's figures (reports created in the month, at UNITS only if given) judged
+    from their history as of AT (the month's end for a finished month).
+
+    REUSE: take a finished month's figures for the whole office from an earlier call (they are
+    judged as of the month's end, so they cannot have changed)."""
     start, end = month_bounds(month, services.tz)
     tree = await services.units.tree()
+    finished = units is None and at >= end
+    cache = _FINISHED.setdefault(services.store, {})
+    if reuse and finished and month in cache:
+        data = cache[month]
+        if data.tree is not tree:  # the tree changed since (a CSV import): roll up again
+            data.tree, data.rolled = tree, roll_up(data.raw, tree)
+        return data
     data = MonthData(month, start, end, at, tree)
     places: dict[str, str] = {}
-    async for chunk in services.store.appraisals.histories(start, end, at):
-        for history in chunk:
-            result = outcome(history, at)
-            if result is None:
-                continue
-            data.raw.setdefault(history.unit, Figures()).count(result, history.category)
-            if result.worker is not None:
-                data.workers.setdefault(result.worker, Figures()).count(result, history.category)
-            if result.received:
-                place = places.get(history.unit)
-                if place is None:
-                    place = places[history.unit] = place_of(history.unit, tree)
-                data.sightings.see(
-                    history.category, place, local_day(history.created_at, services.tz)
-                )
+    async for chunk in services.store.appraisals.histories(start, end, at, units):
+        # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
+        await asyncio.to_thread(_count, data, chunk, places, services.tz)
     data.rolled = roll_up(data.raw, tree)
+    if finished:
+        cache[month] = data
+        for old in sorted(cache)[:-KEEP_MONTHS]:
+            del cache[old]
     return data
+
+
+def _count(data: MonthData, chunk: list[History], places: dict[str, str], tz: TzInfo) -> None:
+    """Adds each history of CHUNK to DATA (its unit, its worker, its place's sightings)."""
+    for history in chunk:
+        result = outcome(history, data.as_of)
+        if result is None:
+            continue
+        data.raw.setdefault(history.unit, Figures()).count(result, history.category)
+        if result.worker is not None:
+            data.workers.setdefault(result.worker, Figures()).count(result, history.category)
+        if result.received:
+            place = places.get(history.unit)
+            if place is None:
+                place = places[history.unit] = place_of(history.unit, data.tree)
+            data.sightings.see(history.category, place, local_day(history.created_at, tz))
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +204,12 @@ async def show(
     tree = await services.units.tree()
     if staff.unit not in tree:
         return Refused("appraisal.no_unit")
-    data = await month_figures(services, month, at=as_of(services, month, at))
+    whole = staff.role is Role.ADMIN or tree.get(staff.unit).parent is None
+    scope = None if whole else subtree(staff.unit, tree)
+    judged = as_of(services, month, at)
+    if month in _FINISHED.get(services.store, {}):
+        scope = None  # the sweep (or a district's look) already judged the whole month
+    data = await month_figures(services, month, at=judged, units=scope, reuse=True)
     report = unit_report(services, data, staff.unit)
     rules = formula(services.settings)
     colleagues = await services.people.staff_at(subtree(staff.unit, tree))

@@ -116,3 +116,17 @@ def test_a_running_month_is_judged_now_and_a_past_one_at_its_end(services: Servi
     now = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)
     assert as_of(services, "2026-11", now) == now
     assert as_of(services, "2026-10", now) == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
+
+
+async def test_a_communitys_own_look_matches_the_whole_offices_figures(
+    services: Services, clock: FakeClock
+):
+    await november(services, clock)
+    await file(services, "C1", "dispute")  # at the community itself
+    clock.now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    scoped = await show(services, COMMUNITY, "2026-11", at=clock.now)  # reads C1's subtree only
+    whole = await month_figures(services, "2026-11", at=NOVEMBER_END)
+    assert isinstance(scoped, Done)
+    assert scoped.value.report.figures == whole.rolled["C1"]
+    again = await show(services, COMMUNITY, "2026-11", at=clock.now)  # now from the whole month
+    assert isinstance(again, Done) and again.value == scoped.value
