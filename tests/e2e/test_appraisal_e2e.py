@@ -20,6 +20,8 @@ STREET_GROUP = -100777
 RESIDENTS = [7101, 7102, 7103]
 STAFF = [101, 201, 301, 901]
 STREET = 301
+COMMUNITY = 201
+WORKER = 101
 NOVEMBER = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 DECEMBER = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -59,6 +61,13 @@ async def test_a_months_reports_reach_the_streets_group_as_text_chart_and_workbo
         await griddesk.wait_db(
             lambda g: g.scalar("SELECT COUNT(*) FROM reports") == 3, what="three reports"
         )
+        # 李网格 takes the first on (a forged press would be re-checked: this one is real).
+        first = griddesk.scalar("SELECT MIN(id) FROM reports")
+        await drafts.press(fake.user(WORKER), f"report:accept:{first}")
+        await griddesk.wait_db(
+            lambda g: g.scalar("SELECT status FROM reports WHERE id = ?", (first,)) == "accepted",
+            what="the worker's accept",
+        )
         # Figures are judged from history, so the report's month is the bot's November.
         assert griddesk.scalar("SELECT MIN(created_at) FROM reports").startswith("2026-11-18")
         await griddesk.stop()
@@ -73,6 +82,16 @@ async def test_a_months_reports_reach_the_streets_group_as_text_chart_and_workbo
         await griddesk.wait_db(
             lambda g: g.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") == 0,
             what="the outbox drained",
+        )
+        # The community's staff ask for November in private; a mistyped month gets a hint.
+        fake.user(COMMUNITY).send_text("/appraisal 2026-13")
+        await fake.wait_for(
+            lambda: any("不是月份" in t for t in fake.texts(COMMUNITY)), what="the hint"
+        )
+        fake.user(COMMUNITY).send_text("/appraisal 2026-11")
+        await fake.wait_for(
+            lambda: any("月度通报" in t and "李网格 · 积分" in t for t in fake.texts(COMMUNITY)),
+            what="/appraisal's answer with the workers' lines",
         )
     finally:
         watcher.cancel()
@@ -98,7 +117,8 @@ async def test_a_months_reports_reach_the_streets_group_as_text_chart_and_workbo
     # Nothing personal in the group: no names, no residents' words.
     everything = " ".join(texts + [str(cell) for row in units.iter_rows(values_only=True)
                                    for cell in row])  # fmt: skip
-    assert "王小明" not in everything and "楼道里堆满杂物" not in everything
+    for personal in ("王小明", "楼道里堆满杂物", "李网格"):
+        assert personal not in everything
     assert len(fake.bot_messages(STREET_GROUP)) == posted
     assert len(fake.bot_messages(STREET)) > 0  # the street's staff got it in private too
     assert any("月度通报" in t for t in fake.texts(STREET))
