@@ -26,6 +26,7 @@ class Sheet:
     headers: Sequence[str]
     rows: Iterable[Sequence[Cell]]
     widths: Sequence[int] = ()  # column widths in characters; default from the headers
+    percent: Sequence[int] = ()  # 0-based columns holding fractions, shown as 12.5%
 
 
 def sheet_title(text: str) -> str:
@@ -60,8 +61,20 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
             cell.font = bold
             header.append(cell)
         ws.append(header)
+        percent = set(sheet.percent)
         for row in sheet.rows:
-            ws.append([_value(v) for v in row])
+            if not percent:
+                ws.append([_value(v) for v in row])
+                continue
+            cells: list[Any] = []
+            for index, value in enumerate(row):
+                if index in percent and isinstance(value, float):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = "0.0%"
+                    cells.append(cell)
+                else:
+                    cells.append(_value(value))
+            ws.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

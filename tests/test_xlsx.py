@@ -13,7 +13,7 @@ from bot.xlsx import Sheet, sheet_title, workbook
 def test_a_workbook_holds_each_sheet_with_its_header_and_rows():
     data = workbook(
         [
-            Sheet("概况", ["指标", "值"], [("立案", 12), ("结案率", 0.5)]),
+            Sheet("概况", ["指标", "值"], [("立案", 12), ("结案率", 0.5)], percent=[1]),
             Sheet("Cases", ["id", "at"], iter([(1, datetime(2026, 11, 3, 9, 30, tzinfo=UTC))])),
         ]
     )
@@ -23,6 +23,7 @@ def test_a_workbook_holds_each_sheet_with_its_header_and_rows():
     assert [c.value for c in first[1]] == ["指标", "值"]
     assert first["A1"].font.bold
     assert (first["A2"].value, first["B2"].value, first["B3"].value) == ("立案", 12, 0.5)
+    assert first["B3"].number_format == "0.0%" and first["B2"].number_format == "General"
     assert book["Cases"]["B2"].value == datetime(2026, 11, 3, 9, 30)
 
 

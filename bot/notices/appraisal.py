@@ -302,8 +302,9 @@ def xlsx(
                 [h("figure"), h("numerator"), h("denominator"), h("rate")],
                 overview,
                 widths=(16, 10, 10, 10),
+                percent=(3,),
             ),
-            Sheet(h("sheet_units"), [h(k) for k in unit_headers], units),
+            Sheet(h("sheet_units"), [h(k) for k in unit_headers], units, percent=range(6, 12)),
             Sheet(
                 h("sheet_categories"),
                 [h("category"), h("received")],
