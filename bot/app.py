@@ -17,6 +17,7 @@ from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
+from bot.jobs import appraisal as appraisal_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
@@ -26,6 +27,7 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from handlers.appraisal import wiring as appraisal_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
@@ -118,6 +120,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     manage.register,  # /staff, staff:… and staffmv:… buttons
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
+    appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     flows.register,  # last: any other private message goes to the user's current step
 )
@@ -141,6 +144,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("staff_departed", staff_jobs.staff_departed),
     ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),
+    ("appraisal", appraisal_jobs.monthly_posts),  # the monthly 通报 and 红黄榜
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),

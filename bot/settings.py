@@ -341,6 +341,45 @@ class PrivacySettings(_Strict):
     batch: int = Field(default=500, ge=10, le=10000)  # rows per kind per sweep pass
 
 
+class AppraisalSettings(_Strict):
+    """[appraisal]: 量化积分, 五星, 红黄榜 and the monthly 通报 (README "考核 (appraisal)")."""
+
+    enabled: bool = True  # post last month's 通报 and 红黄榜 to bound summary groups and staff
+    day: int = Field(
+        default=1, ge=1, le=28
+    )  # local day of the month they go out, for the month before
+    hour: int = Field(default=9, ge=0, le=23)  # local hour they go out
+    # Points each rate gives at 100 %; rates with no cases are left out and the rest scaled up.
+    weights: dict[
+        Literal["response", "resolution", "satisfaction", "on_time", "completion"], float
+    ] = {
+        "response": 20.0,
+        "resolution": 20.0,
+        "satisfaction": 20.0,
+        "on_time": 20.0,
+        "completion": 20.0,
+    }
+    overdue_penalty: float = Field(
+        default=1.0, ge=0
+    )  # points off per report that breached a deadline
+    satisfied_bonus: float = Field(default=0.0, ge=0)  # points per report rated 4 or 5 stars
+    stars: list[float] = [60.0, 70.0, 80.0, 90.0, 95.0]  # score for 1 … 5 stars, ascending
+    league_size: int = Field(default=3, ge=1, le=10)  # units on each of 红榜 and 黄榜
+    top_categories: int = Field(default=3, ge=1, le=10)
+    hotspot_reports: int = Field(
+        default=3, ge=2, le=100
+    )  # 每月一题: reports of one category at one grid …
+    hotspot_days: int = Field(default=2, ge=1, le=31)  # … on at least this many different days
+    hotspots: int = Field(default=5, ge=1, le=20)  # hot spots listed
+
+    @field_validator("stars")
+    @classmethod
+    def _five_ascending(cls, value: list[float]) -> list[float]:
+        if len(value) != 5 or value != sorted(value):
+            raise ValueError("stars must be five ascending scores, e.g. [60, 70, 80, 90, 95]")
+        return value
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -359,6 +398,7 @@ class Settings(_Strict):
     backup: BackupSettings = BackupSettings()
     limits: LimitSettings = LimitSettings()
     privacy: PrivacySettings = PrivacySettings()
+    appraisal: AppraisalSettings = AppraisalSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -176,3 +176,17 @@ def test_limits_default_to_a_street_office_and_are_read_from_the_file(tmp_path):
     path.write_text("[limits]\npresses_per_second = 0\n", encoding="utf-8")
     with pytest.raises(settings_module.ConfigError, match=r"limits\.presses_per_second"):
         settings_module.load(path)
+
+
+def test_appraisal_defaults_match_the_example_and_bad_thresholds_name_their_key(tmp_path):
+    from bot.settings import AppraisalSettings
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert settings_module.load(example).appraisal == AppraisalSettings()
+    path = tmp_path / "office.toml"
+    path.write_text("[appraisal]\nstars = [90, 80, 70, 60, 50]\n", encoding="utf-8")
+    with pytest.raises(settings_module.ConfigError, match=r"appraisal\.stars: .*ascending"):
+        settings_module.load(path)
+    path.write_text("[appraisal]\nweights = { speed = 10 }\n", encoding="utf-8")
+    with pytest.raises(settings_module.ConfigError, match=r"appraisal\.weights"):
+        settings_module.load(path)

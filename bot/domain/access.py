@@ -56,6 +56,7 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
 
 
 Decision = Rule | None  # None: allowed
@@ -213,3 +214,21 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
     their own at a unit below their own (admins: any)."""
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
+
+
+def view_appraisal(staff: Staff | None) -> Decision:
+    """Allows grid-to-district staff and admins (their unit's figures), not partners."""
+    allowed = staff is not None and staff.role is not Role.PARTNER
+    return _unless(allowed, Rule.APPRAISAL_VIEW)
+
+
+def sees_workers(staff: Staff, worker: Staff, tree: UnitTree) -> bool:
+    """Tells whether STAFF may see WORKER's own figures: themselves, or as their supervisor."""
+    if staff.user_id == worker.user_id or staff.role is Role.ADMIN:
+        return True
+    return (
+        staff.role.is_supervisor
+        and worker.unit in tree
+        and staff.unit in tree
+        and tree.is_within(worker.unit, staff.unit)
+    )

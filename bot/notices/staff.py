@@ -25,6 +25,7 @@ COMMANDS = [
     ("households", "care.command_households", True),
     ("patrol", "care.command_patrol", True),
     ("monthly", "care.command_monthly", True),
+    ("appraisal", "appraisal.command", True),
     ("volunteer", "volunteer.command_volunteer", False),
     ("wish", "wish.command_wish", False),
     ("wishes", "wish.command_wishes", False),

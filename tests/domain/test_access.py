@@ -411,7 +411,27 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.place_staff(None, Role.GRID_WORKER, "G1", TREE),
         Rule.STAFF_PLACE,
     ),
+    ("appraisal: grid worker", lambda: access.view_appraisal(WORKER_G1), None),
+    ("appraisal: street", lambda: access.view_appraisal(STREET_S1), None),
+    ("appraisal: partner", lambda: access.view_appraisal(PARTNER), Rule.APPRAISAL_VIEW),
+    ("appraisal: stranger", lambda: access.view_appraisal(None), Rule.APPRAISAL_VIEW),
 ]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "worker", "sees"),
+    [
+        (WORKER_G1, WORKER_G1, True),  # one's own figures
+        (WORKER_G1, WORKER_G2, False),  # a colleague's
+        (HEAD_G1, WORKER_G1, True),  # 网格长 of the grid
+        (COMMUNITY_C1, WORKER_G2, True),  # below the community
+        (COMMUNITY_C2, WORKER_G1, False),  # another community's worker
+        (STREET_S1, WORKER_G2, True),
+        (ADMIN, WORKER_G2, True),
+    ],
+)
+def test_worker_figures_go_to_the_worker_and_their_supervisors_only(viewer, worker, sees):
+    assert access.sees_workers(viewer, worker, TREE) is sees
 
 
 @pytest.mark.parametrize(("case", "decide", "expected"), CASES, ids=[c[0] for c in CASES])
