@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    callins,
     care,
     deadlines,
     groups,
@@ -56,6 +57,8 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
+    CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
 
 
 Decision = Rule | None  # None: allowed
@@ -213,3 +216,14 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
     their own at a unit below their own (admins: any)."""
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
+
+
+def call_in(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows the holder of an open report (whoever may act on it) to call parties in and to
+    withdraw them."""
+    return _unless(callins.may_call_in(staff, report, tree), Rule.CALLIN_CALL)
+
+
+def answer_callin(staff: Staff | None, party: callins.Party | None) -> Decision:
+    """Allows only the called party's members to 报到 and to report their part done."""
+    return _unless(callins.may_answer(staff, party), Rule.CALLIN_ANSWER)

@@ -291,16 +291,35 @@ async def resolve(
     attempted: str = "message",
 ) -> Done[Report] | Refused:
     """办结: BY resolves the report with the required after-photo and a note (typed or sent:
-    ATTEMPTED names the input for /audit)."""
-    return await move(
-        services,
-        report_id,
-        lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
-        by=by,
-        at=at,
-        clear_draft=clear_draft,
-        attempted=attempted,
-    )
+    ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
+    has not finished (首问责任制: bot/usecases/callins.py)."""
+    async with services.store.transaction():  # no call-in can arrive between check and save
+        return await move(
+            services,
+            report_id,
+            await _unless_called_in(
+                services,
+                report_id,
+                lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
+            ),
+            by=by,
+            at=at,
+            clear_draft=clear_draft,
+            attempted=attempted,
+        )
+
+
+async def _unless_called_in(
+    services: Services, report_id: int | None, make: StaffMove
+) -> StaffMove:
+    """Returns MAKE, refused with callin.parts_open while a call-in of the report is live."""
+    if report_id is None or not await services.store.callins.live_count(report_id):
+        return make
+
+    def refused(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        raise MoveRefused("callin.parts_open")
+
+    return refused
 
 
 MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
@@ -384,16 +403,22 @@ async def reject(
     note: str,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
-    return await move(
-        services,
-        report_id,
-        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
-        by=by,
-        at=at,
-        clear_draft=True,
-        attempted=attempted,
-    )
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
+    Refused (callin.parts_open) while a party called in has not finished."""
+    async with services.store.transaction():
+        return await move(
+            services,
+            report_id,
+            await _unless_called_in(
+                services,
+                report_id,
+                lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+            ),
+            by=by,
+            at=at,
+            clear_draft=True,
+            attempted=attempted,
+        )
 
 
 # The reporter's side: solved (stars, then an optional comment) or not solved -------------------
