@@ -208,6 +208,9 @@ async def command(update: Update, ctx: GridContext) -> None:
     if match is None:
         await say(ctx, me, "callin.command_usage")
         return
+    if await ctx.reports.get(int(match.group(1))) is None:
+        await say(ctx, me, "callin.no_such_case", number=args[0])
+        return
     found = await callins.choices(
         ctx.services, int(match.group(1)), by=me.user_id, at=ctx.now(), attempted="/callin"
     )

@@ -93,9 +93,7 @@ async def test_the_holder_calls_two_parties_in_and_each_gets_its_card(services, 
         (["cg", "nope"], "callin.unknown_party"),  # all or nothing: 城管 is not called either
     ],
 )
-async def test_a_bad_party_is_refused_politely_and_nothing_is_written(
-    services, clock, codes, key
-):
+async def test_a_bad_party_is_refused_politely_and_nothing_is_written(services, clock, codes, key):
     report = await accepted_report(services, clock)
     outbox = await count(services, "SELECT COUNT(*) FROM outbox")
 
@@ -107,9 +105,7 @@ async def test_a_bad_party_is_refused_politely_and_nothing_is_written(
     assert await count(services, "SELECT COUNT(*) FROM outbox") == outbox
 
 
-async def test_calling_a_party_already_in_is_refused_and_the_others_are_not_called(
-    services, clock
-):
+async def test_calling_a_party_already_in_is_refused_and_the_others_are_not_called(services, clock):
     report = await accepted_report(services, clock)
     await called(services, clock, report, ["cg"])
 
@@ -150,7 +146,9 @@ async def test_the_holder_resolves_only_once_every_party_is_done_or_withdrawn(se
     assert isinstance(refused, Refused) and refused.key == "callin.parts_open"
 
     assert isinstance(await callins.acknowledge(services, city.id, by=CITY, at=clock()), Done)
-    done = await callins.finish(services, city.id, by=CITY, at=clock(), note="已清运", photo="after")
+    done = await callins.finish(
+        services, city.id, by=CITY, at=clock(), note="已清运", photo="after"
+    )
     assert isinstance(done, Done) and done.value.state is State.DONE
     assert any("已清运" in t for t in await texts_to(services, WORKER_G1))
     still = await resolve(services, report.id, by=WORKER_G1, at=clock(), photo="p", note="好了")
@@ -200,9 +198,7 @@ async def test_an_old_card_after_withdrawal_changes_nothing(services, clock):
     assert anew.id != city.id
 
 
-async def test_tripartite_calls_the_units_property_residents_and_owners_committees(
-    services, clock
-):
+async def test_tripartite_calls_the_units_property_residents_and_owners_committees(services, clock):
     report = await accepted_report(services, clock)
 
     outcome = await callins.call_tripartite(services, report.id, by=WORKER_G1, at=clock())
