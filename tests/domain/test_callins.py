@@ -12,8 +12,8 @@ import pytest
 from bot.domain import callins
 from bot.domain.calendar import WorkCalendar
 from bot.domain.callins import CallIn, CallInError, Kind, Party, Policy, State
-from bot.domain.deadlines import Rules, Span
 from bot.domain.deadlines import Policy as DeadlinePolicy
+from bot.domain.deadlines import Rules, Span
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Report, Status
 from bot.domain.units import Tier, Unit, UnitTree
