@@ -9,8 +9,8 @@ from pathlib import Path
 
 from tests.callin_office import CITY, PROPERTY_CO, add_parties
 from tests.e2e.harness import Griddesk
-from tests.e2e.test_downtime import sweeps_since_last_start
 from tests.e2e.people import Player, register
+from tests.e2e.test_downtime import sweeps_since_last_start
 from tests.fakebotapi import FakeBotApi
 
 RESIDENT = 5001
