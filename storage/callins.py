@@ -125,6 +125,17 @@ class CallIns:
             await _insert_event(conn, cursor.lastrowid, callin.report_id, event)
         return replace(callin, id=cursor.lastrowid)
 
+    async def claim_report(self, report_id: int, version: int) -> bool:
+        """Bumps the version of REPORT_ID if it is still open at VERSION (compare-and-set), so a
+        move read before this call-in (a resolve) is stale; False if it changed or closed."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reports SET version = version + 1 WHERE id = ? AND version = ?"
+                " AND status IN ('open', 'accepted')",
+                (report_id, version),
+            )
+        return cursor.rowcount == 1
+
     async def save(self, callin: CallIn, event: CallInEvent) -> CallIn:
         """Writes CALLIN with EVENT if nobody changed it since it was read (its version);
         raises StaleCallIn (nothing written). Inside a unit of work it joins it."""

@@ -219,7 +219,7 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
 
 
 def call_in(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
-    """Allows the holder of an open report (whoever may act on it) to call parties in and to
+    """Allows the holder of a report (whoever may act on it) to call parties in and to
     withdraw them."""
     return _unless(callins.may_call_in(staff, report, tree), Rule.CALLIN_CALL)
 

@@ -133,8 +133,9 @@ class Policy:
 
 
 def may_call_in(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
-    """The report's holder (whoever may act on it) calls parties in and withdraws them."""
-    return report.status.is_open and may_handle(staff, report, tree)
+    """The report's holder (whoever may act on it) calls parties in and withdraws them (while
+    it is open: the use case says so apart, as it is no one's fault)."""
+    return may_handle(staff, report, tree)
 
 
 def may_answer(staff: Staff | None, party: Party | None) -> bool:

@@ -29,6 +29,7 @@ from bot.usecases.deadlines import deadline_rules
 from bot.usecases.results import Done, Refused, refuse
 from storage.callins import AlreadyIn, StaleCallIn
 from storage.outbox import Outgoing
+from storage.reports import StaleReport
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,10 @@ async def _holder(
     report = await services.reports.get(report_id) if report_id is not None else None
     if report is None:
         return Refused("callin.forged")
-    if not report.status.is_open:
-        return Refused("callin.not_open", {"number": report.number})
     staff = await services.people.staff(by)
     rule = access.call_in(staff, report, await services.units.tree())
+    if rule is None and staff is not None and not report.status.is_open:
+        return Refused("callin.not_open", {"number": report.number})
     if rule is not None or staff is None:
         return await refuse(
             services,
@@ -147,6 +148,8 @@ async def call_in(
     rules, policy = deadline_rules(services.settings), policy_of(services)
     try:
         async with services.store.transaction() as tx:
+            if not await tx.callins.claim_report(report.id or 0, report.version):
+                raise StaleReport(report.id)
             stored = []
             for party in chosen:
                 callin, event = domain.call(report, party, by=by, at=at, rules=rules, policy=policy)
@@ -158,6 +161,8 @@ async def call_in(
             await tx.drafts.clear(by, at)
     except AlreadyIn as already:
         return Refused("callin.already_in", {"party": str(already), "number": report.number})
+    except StaleReport:  # moved (or resolved) since it was read: nothing was written
+        return Refused("callin.stale", {"number": report.number})
     return Done(stored)
 
 

@@ -292,34 +292,43 @@ async def resolve(
 ) -> Done[Report] | Refused:
     """办结: BY resolves the report with the required after-photo and a note (typed or sent:
     ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
-    has not finished (首问责任制: bot/usecases/callins.py)."""
-    async with services.store.transaction():  # no call-in can arrive between check and save
-        return await move(
-            services,
-            report_id,
-            await _unless_called_in(
-                services,
-                report_id,
-                lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
-            ),
-            by=by,
-            at=at,
-            clear_draft=clear_draft,
-            attempted=attempted,
-        )
+    has not finished (吹哨报到: bot/usecases/callins.py)."""
+    waits = await after_callins(services, report_id)
+    return await move(
+        services,
+        report_id,
+        waits(lambda r, s: domain.resolve(r, s, at, photo=photo, note=note)),
+        by=by,
+        at=at,
+        clear_draft=clear_draft,
+        attempted=attempted,
+    )
 
 
-async def _unless_called_in(
-    services: Services, report_id: int | None, make: StaffMove
-) -> StaffMove:
-    """Returns MAKE, refused with callin.parts_open while a call-in of the report is live."""
-    if report_id is None or not await services.store.callins.live_count(report_id):
-        return make
+async def after_callins(
+    services: Services, report_id: int | None
+) -> Callable[[StaffMove], StaffMove]:
+    """Returns what makes a closing move wait for the parties called in (首问责任制): while a
+    call-in is live the move is refused with callin.parts_open.
 
-    def refused(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
-        raise MoveRefused("callin.parts_open")
+    The report's version is read before the call-ins: a call-in commits with a bump of that
+    version (storage/callins.py claim_report), so one made after this read makes the move
+    stale (worker.stale) instead of slipping past the check.
+    """
+    before = await services.reports.get(report_id) if report_id is not None else None
+    parts_open = await services.store.callins.live_count(report_id) if report_id else 0
 
-    return refused
+    def waits(make: StaffMove) -> StaffMove:
+        def guarded(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+            if parts_open:
+                raise MoveRefused("callin.parts_open")
+            if before is not None and report.version != before.version:
+                raise MoveRefused("worker.stale")
+            return make(report, staff)
+
+        return guarded
+
+    return waits
 
 
 MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
@@ -405,20 +414,16 @@ async def reject(
 ) -> Done[Report] | Refused:
     """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
     Refused (callin.parts_open) while a party called in has not finished."""
-    async with services.store.transaction():
-        return await move(
-            services,
-            report_id,
-            await _unless_called_in(
-                services,
-                report_id,
-                lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
-            ),
-            by=by,
-            at=at,
-            clear_draft=True,
-            attempted=attempted,
-        )
+    waits = await after_callins(services, report_id)
+    return await move(
+        services,
+        report_id,
+        waits(lambda r, s: domain.reject(r, s, at, reason=reason, note=note)),
+        by=by,
+        at=at,
+        clear_draft=True,
+        attempted=attempted,
+    )
 
 
 # The reporter's side: solved (stars, then an optional comment) or not solved -------------------

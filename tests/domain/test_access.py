@@ -439,9 +439,9 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         Rule.CALLIN_CALL,
     ),
     (
-        "call in: a closed report",
+        "call in: a closed report (its status is the use case's refusal)",
         lambda: access.call_in(WORKER_G1, CLOSED, TREE),
-        Rule.CALLIN_CALL,
+        None,
     ),
     ("call in: stranger", lambda: access.call_in(None, REPORT, TREE), Rule.CALLIN_CALL),
     ("callin answer: a member", lambda: access.answer_callin(CITY_MEMBER, CITY), None),

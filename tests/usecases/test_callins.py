@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import reports as domain_reports
 from bot.domain.access import Rule
 from bot.domain.callins import State
 from bot.domain.reports import RejectReason, Status
 from bot.services import Services
 from bot.usecases import callins
-from bot.usecases.reports import accept, reject, resolve, submit
+from bot.usecases.reports import accept, after_callins, move, reject, resolve, submit
 from bot.usecases.results import Done, Refused
 from tests.callin_office import CITY, MARKET, OWNERS_CO, PROPERTY_CO, RESIDENTS_CO, add_parties
 from tests.conftest import RESIDENT, WORKER_G1, WORKER_G2
@@ -79,9 +80,14 @@ async def test_the_holder_calls_two_parties_in_and_each_gets_its_card(services, 
     assert any("已吹哨：城管、物业" in t for t in reporter)
     assert not any("城管队员" in t or "物业管家" in t for t in reporter)
     assert any("城管：待报到" in t for t in await texts_to(services, WORKER_G1))
-    # 首问责任制: the report's holder and assignee did not change.
+    # 首问责任制: the report's holder and assignee did not change (its version moved on, so a
+    # move read before the call-in is stale).
     after = await services.reports.get(report.id)
-    assert (after.assignee_id, after.holder_unit, after.version) == (WORKER_G1, "G1", 2)
+    assert (after.assignee_id, after.holder_unit, after.version) == (WORKER_G1, "G1", 3)
+    assert [e.action.value for e in await services.reports.events(report.id)] == [
+        "submit",
+        "accept",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -264,3 +270,49 @@ async def test_the_sweep_stops_the_clock_of_a_call_in_whose_report_closed(servic
 async def test_the_due_query_reads_the_partial_index(services, clock):
     plan = " ".join(await services.store.callins.query_plan(clock()))
     assert "callins_next" in plan
+
+
+async def test_a_call_in_made_while_a_resolve_is_under_way_makes_that_resolve_stale(
+    services, clock
+):
+    report = await accepted_report(services, clock)
+    waits = await after_callins(services, report.id)  # the resolve read: no call-in yet
+    await called(services, clock, report, ["cg"])  # … and a call-in commits before it saves
+
+    outcome = await move(
+        services,
+        report.id,
+        waits(lambda r, s: domain_reports.resolve(r, s, clock(), photo="p", note="好了")),
+        by=WORKER_G1,
+        at=clock(),
+    )
+
+    assert isinstance(outcome, Refused) and outcome.key == "worker.stale"
+    assert (await services.reports.get(report.id)).status is Status.ACCEPTED
+
+
+async def test_a_call_in_on_a_report_that_moved_since_it_was_read_writes_nothing(services, clock):
+    report = await accepted_report(services, clock)
+    assert await services.store.callins.claim_report(report.id, report.version)  # moved on
+
+    assert not await services.store.callins.claim_report(report.id, report.version)
+    async with services.store.db.transaction() as conn:
+        await conn.execute("UPDATE reports SET status = 'resolved' WHERE id = ?", (report.id,))
+    fresh = await services.reports.get(report.id)
+    assert not await services.store.callins.claim_report(report.id, fresh.version)
+
+
+async def test_calling_in_on_a_finished_report_is_refused_without_blaming_the_holder(
+    services, clock
+):
+    report = await accepted_report(services, clock)
+    assert isinstance(
+        await resolve(services, report.id, by=WORKER_G1, at=clock(), photo="p", note="好了"), Done
+    )
+
+    outcome = await callins.call_in(services, report.id, ["cg"], by=WORKER_G1, at=clock())
+
+    assert isinstance(outcome, Refused) and outcome.key == "callin.not_open"
+    assert await count(services, "SELECT COUNT(*) FROM refusals") == 0
+    stranger = await callins.call_in(services, report.id, ["cg"], by=WORKER_G2, at=clock())
+    assert isinstance(stranger, Refused) and stranger.key == "callin.not_holder"
