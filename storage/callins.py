@@ -191,6 +191,18 @@ class CallIns:
         )
         return [_callin(row) for row in rows]
 
+    async def live_of(self, parties: Sequence[str], limit: int = 20) -> list[CallIn]:
+        """Returns the live call-ins of PARTIES, oldest first (a member's cards, again)."""
+        if not parties:
+            return []
+        marks = ", ".join("?" for _ in parties)
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM callins WHERE party IN ({marks})"
+            " AND state IN ('called', 'acked') ORDER BY id LIMIT ?",
+            (*parties, limit),
+        )
+        return [_callin(row) for row in rows]
+
     async def live_count(self, report_id: int) -> int:
         """Returns how many call-ins of REPORT_ID are still called or acknowledged."""
         row = await self.db.fetchone(

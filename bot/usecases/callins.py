@@ -339,6 +339,30 @@ async def finish(
     return await _answer(services, callin_id, by=by, at=at, attempted=attempted, done=(note, photo))
 
 
+async def my_cards(services: Services, *, by: int, at: datetime) -> Done[int] | Refused:
+    """Sends BY (a member of a party) their party's live call-in cards again, as new messages
+    (a lost card); returns how many. Refused: callin.command_usage for anyone else (the holder's
+    /callin takes a case number), callin.no_cards when nothing is waiting."""
+    staff = await services.people.staff(by)
+    mine = [p for p in parties_of(services).values() if staff is not None and p.is_member(by)]
+    if not mine or staff is None or staff.role is not Role.PARTNER:
+        return Refused("callin.command_usage")
+    live = await services.store.callins.live_of([p.code for p in mine])
+    if not live:
+        return Refused("callin.no_cards")
+    reports = {r.id: r for r in await services.reports.get_many([c.report_id for c in live])}
+    cards = []
+    for callin in live:
+        report = reports.get(callin.report_id)
+        if report is None:
+            continue
+        notices = await Notices.load(services, report)
+        await notices.learn([by])
+        cards.append(notices.party_card(callin, by, await notices.caller_name(callin)))
+    await services.store.outbox.send_anew(cards, at)
+    return Done(len(cards))
+
+
 # Reads ----------------------------------------------------------------------------------------
 
 

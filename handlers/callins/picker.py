@@ -201,9 +201,15 @@ async def receive_while_picking(update: Update, ctx: GridContext, draft: Draft) 
 
 
 async def command(update: Update, ctx: GridContext) -> None:
-    """/callin R000123: the picker for that case, as a new card."""
+    """/callin R000123: the picker for that case, as a new card; /callin alone, for a party's
+    member: the party's open call-in cards again."""
     me = await person_of(update, ctx)
     args = ctx.args or []
+    if not args:  # a party's member: their cards again
+        sent = await callins.my_cards(ctx.services, by=me.user_id, at=ctx.now())
+        if isinstance(sent, Refused):
+            await tell(ctx, me, sent)
+        return
     match = NUMBER.match(args[0]) if len(args) == 1 else None
     if match is None:
         await say(ctx, me, "callin.command_usage")

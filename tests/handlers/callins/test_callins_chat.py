@@ -154,3 +154,20 @@ async def test_the_callin_command_opens_the_picker_and_explains_bad_input(harnes
     assert harness.button(WORKER_G1, "callin:three:") == f"callin:three:{report.id}"
     await press(harness, WORKER_G1, f"callin:three:{report.id}")
     assert sorted(c.party for c in await callins_of(harness, report)) == ["jwh", "wy", "ywh"]
+
+
+async def test_a_party_member_gets_their_open_cards_again_with_callin_alone(harness):
+    await harness.send(updates.text(CITY, "/callin"))
+    assert "没有待报到" in harness.last_text(CITY)
+    report = await held_report(harness)
+    await pick_and_send(harness, report, "cg")
+    (callin,) = await callins_of(harness, report)
+    harness.request.clear()
+
+    await harness.send(updates.text(CITY, "/callin"))
+
+    sent = harness.request.sent("sendMessage", CITY)
+    assert len(sent) == 1 and report.number in sent[0].params["text"]
+    assert harness.button(CITY, "callin:ack:") == f"callin:ack:{callin.id}"
+    await harness.send(updates.text(WORKER_G2, "/callin"))  # not a party's member
+    assert "用法" in harness.last_text(WORKER_G2)
