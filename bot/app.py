@@ -18,6 +18,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
@@ -28,6 +29,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
 from handlers.appraisal import wiring as appraisal_wiring
+from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
@@ -112,6 +114,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
     tasks.register,
+    callin_wiring.register,  # /callin, callin:… buttons (吹哨报到)
     households.register,  # /household /households, household:… buttons; care commands in groups
     visits.register,
     patrols.register,
@@ -134,6 +137,7 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    callin_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -141,6 +145,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("care_visits", care_jobs.visits_due),
     ("retention", privacy_jobs.retention),
     ("report_deadlines", report_jobs.report_deadlines),
+    ("callin_deadlines", callin_jobs.callin_deadlines),
     ("staff_departed", staff_jobs.staff_departed),
     ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),

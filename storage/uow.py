@@ -16,6 +16,7 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
+from storage.callins import CallIns
 from storage.care import Households
 from storage.db import Database
 from storage.deadlines import Deadlines
@@ -60,6 +61,7 @@ class UnitOfWork:
     refusals: Refusals
     deadlines: Deadlines
     appraisals: Appraisals
+    callins: CallIns
 
 
 class Store(UnitOfWork):
@@ -86,6 +88,7 @@ class Store(UnitOfWork):
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
         self.appraisals = Appraisals(db)
+        self.callins = CallIns(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

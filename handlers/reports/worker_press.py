@@ -91,6 +91,7 @@ async def card_for(
 ) -> Outgoing:
     """Returns ME's worker card for REPORT; with CHOICES, the card shows them and a back button."""
     cards = await Cards.load(ctx.services)
+    await cards.know_callins(report)
     reporter = await ctx.people.get(report.reporter_id) if report.reporter_id else None
     if choices is None:
         return cards.work_card(report, me.user_id, me.lang, reporter)

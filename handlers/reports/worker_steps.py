@@ -13,7 +13,7 @@ from bot.domain.people import Person
 from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from bot.usecases import reports
+from bot.usecases import callins, reports
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import action_of
@@ -34,9 +34,19 @@ from storage.drafts import Draft
 
 async def start_resolve(ctx: GridContext, press: Pressed) -> None:
     """完成: asks for the after-photo, which is required (its caption may be the note)."""
-    if await allowed(ctx, press, Action.RESOLVE):
+    if await allowed(ctx, press, Action.RESOLVE) and not await parts_open(ctx, press):
         prompt = ctx.texts("resolve_flow.ask_photo", press.me.lang, number=press.report.number)
         await ask(ctx, press, "resolve", "photo", prompt)
+
+
+async def parts_open(ctx: GridContext, press: Pressed) -> bool:
+    """Tells the holder, and returns True, while parties called in (吹哨) have not finished:
+    the report is resolved or returned only after them (bot/usecases/reports.resolve checks
+    again when the move is made)."""
+    if not await callins.live_parts(ctx.services, press.report.id or 0):
+        return False
+    await say(ctx, press.me, "callin.parts_open", number=press.report.number)
+    return True
 
 
 async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, note: str) -> bool:
