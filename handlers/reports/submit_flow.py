@@ -19,17 +19,19 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.usecases.reports import submit as submit_report
-from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of
+from handlers.kit.flows import NEW_PRIVATE, IdleCallback, Place, StepCallback, person_of
 from handlers.kit.image_files import photo_from_file
 from handlers.kit.limits import report_refused
+from handlers.kit.picker import renew
 from handlers.kit.reply import say
 from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
 from handlers.residents.place import (
     answer,
+    ask,
+    location_row,
     main_keyboard,
     pressed,
     receive_location,
-    renew,
     walk_messages,
 )
 from storage.drafts import Draft
@@ -387,4 +389,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 IDLE: tuple[IdleCallback, ...] = (photo_starts_report,)
 
 # flow → what to do with the unit the place picker ended on
-PLACES: dict[str, PlaceDone] = {FLOW: place_chosen}
+PLACES: dict[str, Place] = {
+    FLOW: Place(done=place_chosen, ask=ask, here="register.whole", rows=location_row)
+}
