@@ -33,19 +33,20 @@ from handlers.care.common import (
     choice_at,
     chosen_visitor,
     draft_at,
-    picked_unit,
     run_press,
     skip_markup,
     store,
     tell_assigned,
-    unit_prompt,
+    unit_place,
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
-from handlers.kit.flows import StepCallback, person_of, text_of
+from handlers.kit import picker
+from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 
 FLOW = HOUSEHOLD
 
@@ -62,7 +63,7 @@ async def start_register(update: Update, ctx: GridContext) -> None:
         [button(ctx.texts(f"care.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
         for kind in HouseholdKind
     ]
-    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit})
+    draft = Draft(me.user_id, FLOW, "kind", {})
     text = ctx.texts("care.ask_kind", me.lang)
     await ctx.drafts.put(
         draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
@@ -74,19 +75,13 @@ async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
     if draft is None:
         return
     draft.data["kind"] = press.args[0]
-    draft.step = "unit"
-    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
-async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, access.register_household)
-    if picked is None:
-        return
-    draft, chosen = picked
-    draft.data["unit"], draft.step = chosen, "label"
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))]
-    )
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
+    draft.step = "label"
+    ask = outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))
+    await ctx.drafts.put(draft, ctx.now(), [*done, ask])
 
 
 async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -180,9 +175,6 @@ async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: 
 
 VERBS = {
     "kind": receive_kind,
-    "down": receive_unit,
-    "up": receive_unit,
-    "here": receive_unit,
     "cad": receive_cadence,
     "vis": receive_visitor,
     "skip": skip_notes,
@@ -219,3 +211,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "label"): receive_label,
     (FLOW, "notes"): receive_notes,
 }
+
+# flow → how it asks for its unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place(access.register_household, unit_chosen)}

@@ -20,17 +20,18 @@ from handlers.care.common import (
     care_staff,
     choice_at,
     draft_at,
-    picked_unit,
     run_press,
     say_refused,
     skip_markup,
-    unit_prompt,
+    unit_place,
 )
-from handlers.kit.flows import StepCallback, person_of, text_of
+from handlers.kit import picker
+from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 from storage.patrols import Patrols
 
 FLOW = "patrol"
@@ -50,7 +51,7 @@ async def start_patrol(update: Update, ctx: GridContext) -> None:
         [button(ctx.texts(f"patrol.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
         for kind in PatrolKind
     ]
-    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit, "photos": []})
+    draft = Draft(me.user_id, FLOW, "kind", {"photos": []})
     text = ctx.texts("patrol.ask_kind", me.lang)
     await ctx.drafts.put(
         draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
@@ -61,19 +62,16 @@ async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
     draft = await choice_at(ctx, me, FLOW, "kind", press, PatrolKind)
     if draft is None:
         return
-    draft.data["kind"], draft.step = press.args[0], "unit"
-    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+    draft.data["kind"] = press.args[0]
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
-async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, access.log_patrol)
-    if picked is None:
-        return
-    draft, chosen = picked
-    draft.data["unit"], draft.step = chosen, "note"
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
+    draft.step = "note"
     skip = skip_markup(ctx, me, FLOW)
     text = ctx.texts("patrol.ask_note", me.lang, limit=domain.MAX_NOTE)
-    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
+    ask = outgoing.message(me.user_id, text, markup=skip)
+    await ctx.drafts.put(draft, ctx.now(), [*done, ask])
 
 
 async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -237,9 +235,6 @@ async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
 
 VERBS = {
     "kind": receive_kind,
-    "down": receive_unit,
-    "up": receive_unit,
-    "here": receive_unit,
     "skip": skip_note,
     "photos": photos_done,
     "done": save_patrol,
@@ -264,3 +259,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "photos"): receive_photo,
     (FLOW, "findings"): receive_finding,
 }
+
+# flow → how it asks for its unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place(access.log_patrol, unit_chosen)}
