@@ -45,7 +45,9 @@ NOWHERE = ""
 class Place:
     """How a flow asks for a unit with the one picker (handlers/kit/picker.py) and what it does
     with the unit chosen. HERE: the catalog key of the "choose this unit" button (with {name});
-    None: only units without children are chosen. UP: the catalog key of the "up" button."""
+    None: only units without children are chosen. UP: the catalog key of the "up" button.
+    SKIP: the walk passes over levels with a single child (a resident looking for a building).
+    REACH, CHOOSABLE: see their types; DONE re-authorises the unit all the same."""
 
     done: PlaceDone
     ask: PlaceAsk
@@ -54,6 +56,7 @@ class Place:
     reach: PlaceReach | None = None
     choosable: PlaceChoosable | None = None
     rows: PlaceRows | None = None
+    skip: bool = False
 
 
 @dataclass(frozen=True)

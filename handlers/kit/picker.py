@@ -49,7 +49,7 @@ def place_of(ctx: GridContext, draft: Draft) -> Place:
 
 # The walk --------------------------------------------------------------------------------
 # A walk bounded by a unit (TOP: the presser's reach) starts at that unit, which may be chosen
-# itself; the whole tree's walk starts at the first level that offers a real choice.
+# itself; an unbounded one at the roots, or with SKIP at the first level that offers a choice.
 
 
 def listing(tree: UnitTree, node: str | None) -> list[Unit]:
@@ -65,19 +65,17 @@ def descend(tree: UnitTree, node: str | None) -> str | None:
     return node
 
 
-def start_of(tree: UnitTree, top: str | None) -> str | None:
+def start_of(tree: UnitTree, top: str | None, skip: bool = False) -> str | None:
     """Returns where a walk bounded by TOP starts."""
-    return top if top is not None else descend(tree, None)
+    return top if top is not None else descend(tree, None) if skip else None
 
 
-def ascend(tree: UnitTree, node: str, top: str | None) -> str | None:
-    """Returns the listing above NODE, never above the walk's start (the whole tree's walk skips
-    levels with a single child)."""
-    start = start_of(tree, top)
+def ascend(tree: UnitTree, node: str, top: str | None, skip: bool = False) -> str | None:
+    """Returns the listing above NODE, never above the walk's start (with SKIP, past levels
+    with a single child)."""
+    start = start_of(tree, top, skip)
     parent = tree.get(node).parent
-    while (
-        top is None and parent is not None and parent != start and len(tree.children(parent)) == 1
-    ):
+    while skip and parent is not None and parent != start and len(tree.children(parent)) == 1:
         parent = tree.get(parent).parent
     return parent
 
@@ -96,30 +94,28 @@ def move(
     draft: Draft,
     press: Press,
     top: str | None,
-    may: Choosable,
     *,
     here: bool = True,
+    skip: bool = False,
 ) -> tuple[str, str | None, int] | None:
     """Returns what a press does: ("walk", node, page) or ("done", unit, 0); None if it does not
-    fit the walk as it stands (forged, stale, or beyond the presser's reach). TOP: the presser's
-    reach; MAY: which units they may choose; HERE: whether a unit with children may be chosen."""
+    fit the walk as it stands (forged, stale, or beyond the presser's reach TOP). HERE: a unit
+    with children may be chosen. Whether the presser may have the unit is the flow's answer."""
     node = draft.data.get("walk")
     if not within(tree, node, top):
         return None
     units = listing(tree, node)
     arg = press.int_arg(1)
-    start = start_of(tree, top)
     if press.verb == "pick" and arg is not None and 0 <= arg < len(units):
         code = units[arg].code
-        if tree.children(code):
-            target = descend(tree, code) if top is None else code
-            return ("walk", target, 0) if within(tree, target, top) else None
-        return ("done", code, 0) if within(tree, code, top) and may(code) else None
+        if not tree.children(code):
+            return "done", code, 0
+        return "walk", descend(tree, code) if skip else code, 0
     if press.verb == "page" and arg is not None and 0 <= arg * PAGE < len(units):
         return "walk", node, arg
-    if press.verb == "up" and node is not None and node != start:
-        return "walk", ascend(tree, node, top), 0
-    if press.verb == "here" and here and node is not None and may(node):
+    if press.verb == "up" and node is not None and node != start_of(tree, top, skip):
+        return "walk", ascend(tree, node, top, skip), 0
+    if press.verb == "here" and here and node is not None:
         return "done", node, 0
     return None
 
@@ -163,7 +159,7 @@ def card(
     if (page + 1) * PAGE < len(picks):
         nav.append(button("▶", NOUN, "page", n, page + 1))
     extra = []
-    if node is not None and node != start_of(tree, top):
+    if node is not None and node != start_of(tree, top, place.skip):
         extra.append(button(t(place.up, lang), NOUN, "up", n))
     if node is not None and place.here is not None and may(node):
         extra.append(button(t(place.here, lang, name=tree.get(node).name), NOUN, "here", n))
@@ -180,7 +176,7 @@ async def begin(
     the walk's card (CARD_KEY: the card to edit; else a new one). The caller puts the draft."""
     place, tree = place_of(ctx, draft), await ctx.units.tree()
     top = await reach(ctx, me, draft, place)
-    draft.step, draft.data["walk"] = STEP, start_of(tree, top)
+    draft.step, draft.data["walk"] = STEP, start_of(tree, top, place.skip)
     nonce = renew(draft)
     draft.data["card"] = card_key or f"walk:{nonce}"
     may = await choosable(ctx, me, draft, place)
@@ -209,8 +205,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         return
     tree = await ctx.units.tree()
     top = await reach(ctx, me, draft, place)
-    may = await choosable(ctx, me, draft, place)
-    moved = move(tree, draft, press, top, may, here=place.here is not None)
+    moved = move(tree, draft, press, top, here=place.here is not None, skip=place.skip)
     await answer(update, None if moved else ctx.texts("common.stale_button", me.lang))
     if moved is None:
         return
@@ -223,6 +218,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         return
     draft.data["walk"] = code
     renew(draft)
+    may = await choosable(ctx, me, draft, place)
     await ctx.drafts.put(draft, ctx.now(), [card(ctx, me, draft, tree, place, top, may, page)])
 
 

@@ -390,5 +390,5 @@ IDLE: tuple[IdleCallback, ...] = (photo_starts_report,)
 
 # flow → what to do with the unit the place picker ended on
 PLACES: dict[str, Place] = {
-    FLOW: Place(done=place_chosen, ask=ask, here="register.whole", rows=location_row)
+    FLOW: Place(done=place_chosen, ask=ask, here="register.whole", rows=location_row, skip=True)
 }

@@ -249,4 +249,4 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 }
 
 # flow → what to do with the unit the walk ended on
-PLACES: dict[str, Place] = {FLOW: Place(done=registered, ask=ask, rows=location_row)}
+PLACES: dict[str, Place] = {FLOW: Place(done=registered, ask=ask, rows=location_row, skip=True)}

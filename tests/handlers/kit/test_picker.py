@@ -25,31 +25,39 @@ def big_tree() -> UnitTree:
     return UnitTree(units)
 
 
-def anything(_: str) -> bool:
-    return True
-
-
 def walk_press(
-    walk: str | None, data: str, *, top: str | None = None, may=anything, here: bool = True
+    walk: str | None, data: str, *, top: str | None = None, here: bool = True, skip: bool = True
 ):
     draft = Draft(RESIDENT, "register", "walk", {"n": "abc", "walk": walk})
     press = parse(data)
     assert press is not None
-    return move(big_tree(), draft, press, top, may, here=here)
+    return move(big_tree(), draft, press, top, here=here, skip=skip)
 
 
-def test_the_whole_trees_walk_skips_single_child_levels():
+def test_a_skipping_walk_passes_over_single_child_levels():
     tree = big_tree()
     assert descend(tree, None) == "S"  # 区 has one child; 街道 has two communities
     assert descend(tree, "C") == "G"  # 社区 has one grid: straight to its buildings
-    assert ascend(tree, "G", None) == "S"  # and back up past it
-    assert start_of(tree, None) == "S"
+    assert ascend(tree, "G", None, skip=True) == "S"  # and back up past it
+    assert start_of(tree, None, skip=True) == "S"
+    assert walk_press("S", "place:pick:abc:0") == ("walk", "G", 0)
+
+
+def test_a_walk_without_skipping_starts_at_the_roots_and_stops_at_every_level():
+    tree = big_tree()
+    assert start_of(tree, None) is None
+    assert ascend(tree, "G", None) == "C"
+    assert walk_press(None, "place:pick:abc:0", skip=False) == ("walk", "D", 0)
+    assert walk_press("S", "place:pick:abc:0", skip=False) == ("walk", "C", 0)
+    assert walk_press("D", "place:up:abc", skip=False) == ("walk", None, 0)
+    assert walk_press(None, "place:up:abc", skip=False) is None
+    assert walk_press(None, "place:here:abc", skip=False) is None
 
 
 def test_a_walk_bounded_by_a_unit_starts_there_and_skips_nothing():
     tree = big_tree()
-    assert start_of(tree, "C") == "C"
-    assert ascend(tree, "G", "C") == "C"
+    assert start_of(tree, "C", skip=True) == "C"
+    assert ascend(tree, "G", "C", skip=True) == "C"
 
 
 WALK = [
@@ -64,7 +72,7 @@ WALK = [
     ("S", "place:up:abc", None, None),  # already at the top
     ("G", "place:up:abc", None, ("walk", "S", 0)),
     ("G", "place:here:abc", None, ("done", "G", 0)),
-    ("C", "place:pick:abc:0", "C", ("walk", "G", 0)),  # bounded: nothing skipped
+    ("C", "place:pick:abc:0", "C", ("walk", "G", 0)),
     ("C", "place:up:abc", "C", None),  # the top of the presser's reach
     ("C", "place:here:abc", "C", ("done", "C", 0)),
     ("G", "place:up:abc", "C", ("walk", "C", 0)),
@@ -79,15 +87,6 @@ WALK = [
 @pytest.mark.parametrize("walk, data, top, expected", WALK)
 def test_a_press_moves_the_walk_only_where_it_fits(walk, data, top, expected):
     assert walk_press(walk, data, top=top) == expected
-
-
-def test_only_choosable_units_are_chosen():
-    def buildings_only(code: str) -> bool:
-        return code.startswith("B")
-
-    assert walk_press("G", "place:here:abc", may=buildings_only) is None
-    assert walk_press("G", "place:pick:abc:3", may=buildings_only) == ("done", "B3", 0)
-    assert walk_press("G", "place:pick:abc:3", may=lambda code: False) is None
 
 
 def test_a_flow_without_here_takes_only_units_without_children():
