@@ -47,6 +47,7 @@ class Place:
     with the unit chosen. HERE: the catalog key of the "choose this unit" button (with {name});
     None: only units without children are chosen. UP: the catalog key of the "up" button.
     SKIP: the walk passes over levels with a single child (a resident looking for a building).
+    HOME: the catalog key (with {place}) of a button that chooses the presser's registered unit.
     REACH, CHOOSABLE: see their types; DONE re-authorises the unit all the same."""
 
     done: PlaceDone
@@ -57,6 +58,7 @@ class Place:
     choosable: PlaceChoosable | None = None
     rows: PlaceRows | None = None
     skip: bool = False
+    home: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ staff member's move) puts its draft on the walk with `begin` and says in its PLA
 question reads, how far the presser may reach and what happens to the unit chosen.
 
 Callback data "place:<verb>:<nonce>[:<arg>]": pick <index> (go down; a unit without children is
-chosen), page <n>, up, here (choose the unit the walk stands at). Every button carries the nonce
+chosen), page <n>, up, here (choose the unit the walk stands at), home (the presser's
+registered unit). Every button carries the nonce
 of the prompt it belongs to (draft.data["n"]), so a press on an older prompt, another flow's or
 a forged one is stale (handlers/kit/presses.press_of); the presser's reach is read again on
 every press, and the flow's `done` re-authorises the unit before it writes anything.
@@ -32,7 +33,7 @@ from storage.outbox import Outgoing
 
 NOUN = "place"
 STEP = "walk"  # the draft step of every flow while its picker is open
-VERBS = ("pick", "page", "up", "here")
+VERBS = ("pick", "page", "up", "here", "home")
 PAGE = 12  # units per page (two per row)
 Choosable = Callable[[str], bool]
 
@@ -97,10 +98,12 @@ def move(
     *,
     here: bool = True,
     skip: bool = False,
+    home: str | None = None,
 ) -> tuple[str, str | None, int] | None:
     """Returns what a press does: ("walk", node, page) or ("done", unit, 0); None if it does not
     fit the walk as it stands (forged, stale, or beyond the presser's reach TOP). HERE: a unit
-    with children may be chosen. Whether the presser may have the unit is the flow's answer."""
+    with children may be chosen; HOME: the registered unit offered, if any. Whether the presser
+    may have the unit is the flow's answer."""
     node = draft.data.get("walk")
     if not within(tree, node, top):
         return None
@@ -117,6 +120,8 @@ def move(
         return "walk", ascend(tree, node, top, skip), 0
     if press.verb == "here" and here and node is not None:
         return "done", node, 0
+    if press.verb == "home" and home is not None and home in tree and within(tree, home, top):
+        return "done", home, 0
     return None
 
 
@@ -129,6 +134,13 @@ async def choosable(ctx: GridContext, me: Person, draft: Draft, place: Place) ->
     if place.choosable is None:
         return _any
     return await place.choosable(ctx, me, draft)
+
+
+def home_of(me: Person, tree: UnitTree, place: Place, top: str | None) -> str | None:
+    """Returns the presser's registered unit if the flow offers it and it is within reach."""
+    if place.home is None or me.unit is None or not within(tree, me.unit, top):
+        return None
+    return me.unit
 
 
 async def reach(ctx: GridContext, me: Person, draft: Draft, place: Place) -> str | None:
@@ -164,8 +176,14 @@ def card(
     if node is not None and place.here is not None and may(node):
         extra.append(button(t(place.here, lang, name=tree.get(node).name), NOUN, "here", n))
     more = place.rows(ctx, me, draft, tree) if place.rows is not None else []
+    home = home_of(me, tree, place, top)
+    first = []
+    if home is not None and may(home):
+        first.append(
+            [button(t(place.home or "", lang, place=tree.get(home).name), NOUN, "home", n)]
+        )
     text = place.ask(ctx, me, draft, tree, node)
-    markup = keyboard([*rows, nav, extra, *more])
+    markup = keyboard([*first, *rows, nav, extra, *more])
     return outgoing.card(me.user_id, draft.data["card"], text, markup=markup)
 
 
@@ -205,7 +223,9 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         return
     tree = await ctx.units.tree()
     top = await reach(ctx, me, draft, place)
-    moved = move(tree, draft, press, top, here=place.here is not None, skip=place.skip)
+    home = home_of(me, tree, place, top)
+    here = place.here is not None
+    moved = move(tree, draft, press, top, here=here, skip=place.skip, home=home)
     await answer(update, None if moved else ctx.texts("common.stale_button", me.lang))
     if moved is None:
         return
