@@ -116,7 +116,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     patrols.register,
     monthly.register,
     volunteer_wiring.register,  # /volunteer /wish /activities /points and their buttons
-    manage.register,  # /staff, staff:… and staffmv:… buttons
+    manage.register,  # /staff and staff:… buttons (old staffmv:… walk buttons: stale)
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons

@@ -16,14 +16,14 @@ from bot.domain import access
 from bot.domain.people import Person
 from bot.domain.reports import Report, Status
 from bot.notices import outgoing
-from bot.notices.buttons import button, keyboard, parse
+from bot.notices.buttons import button, keyboard
 from bot.usecases import reports
 from bot.usecases.results import Refused
 from handlers.kit.flows import StepCallback, offer_idle, person_of
+from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
 from handlers.reports.worker_press import tell
-from handlers.residents.place import answer
 from storage.drafts import Draft
 
 FLOW = "comment"
@@ -33,11 +33,13 @@ PATTERN = r"^report:(solved|unsolved|stars|nocomment):"
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """report:(solved|unsolved|stars|nocomment):<id>[:<n>] — only the reporter may press."""
-    assert update.callback_query is not None
-    me, press = await person_of(update, ctx), parse(update.callback_query.data)
-    report_id = press.int_arg(0) if press else None
+    found = await press_of(update, ctx, noun="report", verbs=tuple(VERBS), answer_first=False)
+    if found is None:
+        return
+    me, press, _ = found
+    report_id = press.int_arg(0)
     report = await ctx.reports.get(report_id) if report_id is not None else None
-    if press is None or report is None:
+    if report is None:
         await answer(update, ctx.texts("common.not_allowed", me.lang))
         return
     if (refused := access.verify_report(me.user_id, report)) is not None:
