@@ -25,9 +25,8 @@ from bot.notices.reports import Cards
 from bot.usecases import reports
 from bot.usecases.results import Refused
 from handlers.kit.flows import StepCallback, person_of
-from handlers.kit.presses import press_of
 from handlers.kit.reply import say
-from handlers.reports.worker_press import tell
+from handlers.reports.worker_press import report_pressed, tell
 from storage.drafts import Draft
 
 FLOW = "extension"
@@ -42,15 +41,10 @@ def span_label(ctx: GridContext, span: Span, lang: str) -> str:
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """ext:(ask|span|ok|no):<report id>[:<arg>] — answered first, then re-authorised."""
-    found = await press_of(update, ctx, noun="ext", verbs=tuple(VERBS))
+    found = await report_pressed(update, ctx, "ext", tuple(VERBS), missing="extension.stale")
     if found is None:
         return
-    me, press, _ = found
-    report_id = press.int_arg(0)
-    report = await ctx.reports.get(report_id) if report_id is not None else None
-    if report is None:
-        await say(ctx, me, "extension.stale")
-        return
+    me, press, report = found
     await VERBS[press.verb](ctx, me, report, press)
 
 
