@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import filters
+from telegram.ext import CallbackQueryHandler, filters
 
 from bot.context import GridContext
 from bot.domain import access
@@ -23,11 +23,12 @@ from bot.domain.people import Person, Role, Staff
 from bot.domain.units import Tier, UnitTree
 from bot.domain.volunteers import subtree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard
+from bot.notices.buttons import Press, button, keyboard, pattern
 from bot.notices.care import brief
 from bot.texts import Raw
 from bot.usecases.results import Refused
-from handlers.kit.flows import NOWHERE, Place
+from handlers.kit import picker
+from handlers.kit.flows import NOWHERE, Place, person_of
 from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
@@ -62,6 +63,47 @@ async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb])
         return
     me, press, _ = pressed
     await verbs[press.verb](ctx, me, press)
+
+
+def presses(noun: str, verbs: Mapping[str, Verb]) -> CallbackQueryHandler:
+    """Returns the handler of NOUN's buttons: each runs its verb, which re-authorises on its own."""
+
+    async def on_press(update: Update, ctx: GridContext) -> None:
+        await run_press(update, ctx, verbs)
+
+    return CallbackQueryHandler(on_press, pattern=pattern(noun))
+
+
+async def ask_kind(
+    update: Update, ctx: GridContext, flow: str, kinds: Iterable[StrEnum], data: dict
+) -> None:
+    """/household, /patrol: care staff only; asks the kind (catalog <flow>.ask_kind and
+    <flow>.kind_<kind>, care.… for households) and starts FLOW's draft with DATA."""
+    me = await person_of(update, ctx)
+    if await care_staff(ctx, me, f"/{flow}") is None:
+        return
+    catalog = "care" if flow == HOUSEHOLD else flow
+    rows = [
+        [button(ctx.texts(f"{catalog}.kind_{kind.value}", me.lang), flow, "kind", kind.value)]
+        for kind in kinds
+    ]
+    text = ctx.texts(f"{catalog}.ask_kind", me.lang)
+    await ctx.drafts.put(
+        Draft(me.user_id, flow, "kind", data),
+        ctx.now(),
+        [outgoing.message(me.user_id, text, markup=keyboard(rows))],
+    )
+
+
+async def kind_chosen(
+    ctx: GridContext, me: Person, press: Press, flow: str, kinds: Iterable[StrEnum]
+) -> None:
+    """Takes the kind pressed and asks for the unit (handlers/kit/picker.py)."""
+    draft = await choice_at(ctx, me, flow, "kind", press, kinds)
+    if draft is None:
+        return
+    draft.data["kind"] = press.args[0]
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
 async def draft_at(ctx: GridContext, me: Person, flow: str, *steps: str) -> Draft | None:

@@ -9,7 +9,7 @@ here goes to private chats: nothing about a household ever reaches a group.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
@@ -22,18 +22,19 @@ from bot.domain.care import (
 )
 from bot.domain.people import Person
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press
 from bot.usecases.care import care_policy
 from handlers.care.common import (
     GROUPS,
     HOUSEHOLD,
     PRIVATE,
+    ask_kind,
     cadence_prompt,
-    care_staff,
     choice_at,
     chosen_visitor,
     draft_at,
-    run_press,
+    kind_chosen,
+    presses,
     skip_markup,
     store,
     tell_assigned,
@@ -41,7 +42,6 @@ from handlers.care.common import (
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
-from handlers.kit import picker
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
@@ -55,27 +55,11 @@ FLOW = HOUSEHOLD
 
 async def start_register(update: Update, ctx: GridContext) -> None:
     """/household: asks the kind of household, then walks through the rest."""
-    me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me, "/household")
-    if staff is None:
-        return
-    rows = [
-        [button(ctx.texts(f"care.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
-        for kind in HouseholdKind
-    ]
-    draft = Draft(me.user_id, FLOW, "kind", {})
-    text = ctx.texts("care.ask_kind", me.lang)
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
-    )
+    await ask_kind(update, ctx, FLOW, HouseholdKind, {})
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await choice_at(ctx, me, FLOW, "kind", press, HouseholdKind)
-    if draft is None:
-        return
-    draft.data["kind"] = press.args[0]
-    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
+    await kind_chosen(ctx, me, press, FLOW, HouseholdKind)
 
 
 async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
@@ -182,11 +166,6 @@ VERBS = {
 }
 
 
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the household button that was pressed; every verb re-authorises on its own."""
-    await run_press(update, ctx, VERBS)
-
-
 async def private_only(update: Update, ctx: GridContext) -> None:
     """Care commands in a group: point to the private chat, say nothing about households."""
     message = update.effective_message
@@ -203,7 +182,7 @@ def register(app: Application) -> None:
             ["household", "households", "visits", "patrol", "monthly"], private_only, filters=GROUPS
         )
     )
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    app.add_handler(presses(FLOW, VERBS))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)

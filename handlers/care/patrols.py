@@ -4,7 +4,7 @@ report routed the usual way (handlers/reporting.submit), once."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
@@ -12,20 +12,19 @@ from bot.domain import patrols as domain
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press, button, keyboard
 from bot.usecases.patrols import log_patrol, report_finding
 from bot.usecases.results import Refused
 from handlers.care.common import (
     PRIVATE,
-    care_staff,
-    choice_at,
+    ask_kind,
     draft_at,
-    run_press,
+    kind_chosen,
+    presses,
     say_refused,
     skip_markup,
     unit_place,
 )
-from handlers.kit import picker
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import record
@@ -43,27 +42,11 @@ def patrols(ctx: GridContext) -> Patrols:
 
 async def start_patrol(update: Update, ctx: GridContext) -> None:
     """/patrol: asks the kind of round, then the unit, a note, photos and findings."""
-    me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me, "/patrol")
-    if staff is None:
-        return
-    rows = [
-        [button(ctx.texts(f"patrol.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
-        for kind in PatrolKind
-    ]
-    draft = Draft(me.user_id, FLOW, "kind", {"photos": []})
-    text = ctx.texts("patrol.ask_kind", me.lang)
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
-    )
+    await ask_kind(update, ctx, FLOW, PatrolKind, {"photos": []})
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await choice_at(ctx, me, FLOW, "kind", press, PatrolKind)
-    if draft is None:
-        return
-    draft.data["kind"] = press.args[0]
-    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
+    await kind_chosen(ctx, me, press, FLOW, PatrolKind)
 
 
 async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
@@ -243,14 +226,9 @@ VERBS = {
 }
 
 
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the patrol button that was pressed; every verb re-authorises on its own."""
-    await run_press(update, ctx, VERBS)
-
-
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("patrol", start_patrol, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    app.add_handler(presses(FLOW, VERBS))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
