@@ -76,15 +76,7 @@ def review_card(
     by: str | None = None,
 ) -> Outgoing:
     """Returns the staff review card: approve / decline while pending, then who decided."""
-    text = services.texts(
-        "wish.review",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        text=wish.text,
-        contact=Raw(contact_text(services, wish, lang, tree)),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
+    text = contact_card_text(services, wish, "wish.review", lang, tree)
     if by:
         text += "\n" + services.texts("wish.decided_by", lang, name=by)
     markup = None
@@ -98,6 +90,19 @@ def review_card(
             ]
         )
     return outgoing.card(chat_id, review_key(wish), text, markup=markup)
+
+
+def contact_card_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree) -> str:
+    """Returns catalog KEY for the wish with its contact and status (staff, the claimer)."""
+    return services.texts(
+        key,
+        lang,
+        number=wish.number,
+        kind=kind_name(services, wish, lang),
+        text=wish.text,
+        contact=Raw(contact_text(services, wish, lang, tree)),
+        status=services.texts(f"wish.status_{wish.status.value}", lang),
+    )
 
 
 def public_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree, **more) -> str:
@@ -134,15 +139,7 @@ def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: Un
 def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
     """Returns the claimer's card: the wish with the resident's contact and what to do next."""
     assert wish.claimer_id is not None
-    text = services.texts(
-        "wish.claimed_card",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        text=wish.text,
-        contact=Raw(contact_text(services, wish, lang, tree)),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
+    text = contact_card_text(services, wish, "wish.claimed_card", lang, tree)
     markup = None
     if wish.status is WishStatus.CLAIMED:
         markup = buttons.keyboard(
