@@ -3,13 +3,16 @@ presses of every flow that uses it (stale, forged, beyond the presser's reach)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.domain.units import Unit, UnitTree
 from bot.notices.buttons import parse
 from handlers.kit.picker import ascend, descend, move, start_of
 from storage.drafts import Draft
-from tests.conftest import RESIDENT
+from tests import updates
+from tests.conftest import ADMIN, RESIDENT, RESIDENT_2, WORKER_G1
 
 
 def big_tree() -> UnitTree:
@@ -92,3 +95,81 @@ def test_a_press_moves_the_walk_only_where_it_fits(walk, data, top, expected):
 def test_a_flow_without_here_takes_only_units_without_children():
     assert walk_press("G", "place:here:abc", here=False) is None  # registration needs a building
     assert walk_press("G", "place:pick:abc:0", here=False) == ("done", "B0", 0)
+
+
+# Presses through the real Application ------------------------------------------------------
+
+STALE = "这个按钮已失效，请使用最新的消息。"
+
+
+async def press(harness, user_id: int, data: str) -> None:
+    await harness.send(updates.press(user_id, data))
+
+
+def last_answer(harness) -> str | None:
+    return harness.request.sent("answerCallbackQuery")[-1].params.get("text")
+
+
+async def walk_of(harness, user_id: int) -> tuple[str, str, str | None]:
+    draft = await harness.services.drafts.get(user_id)
+    assert draft is not None
+    return draft.flow, draft.step, draft.data.get("walk")
+
+
+async def test_a_press_with_an_old_nonce_is_stale_and_changes_nothing(harness):
+    await harness.send(updates.text(RESIDENT, "/start"))
+    first = harness.button(RESIDENT, "place:pick:")  # 第一网格
+    await press(harness, RESIDENT, first)
+    assert await walk_of(harness, RESIDENT) == ("register", "walk", "G1")
+    old = first.split(":")[2]
+    for data in (f"place:pick:{old}:0", f"place:up:{old}", f"place:page:{old}:0"):
+        await press(harness, RESIDENT, data)
+        assert last_answer(harness) == STALE
+    assert await walk_of(harness, RESIDENT) == ("register", "walk", "G1")
+    assert (await harness.services.people.get(RESIDENT)).unit is None
+
+
+async def test_registration_takes_no_here_and_no_home_even_forged(harness):
+    await harness.send(updates.text(RESIDENT, "/start"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, "place:pick:"))  # 第一网格
+    assert not any(d.startswith("place:here:") for _, d in harness.buttons(RESIDENT))
+    n = (await harness.services.drafts.get(RESIDENT)).data["n"]
+    for data in (f"place:here:{n}", f"place:home:{n}", f"place:jump:{n}:B3"):
+        await press(harness, RESIDENT, data)
+        assert last_answer(harness) == STALE
+    assert await walk_of(harness, RESIDENT) == ("register", "walk", "G1")
+
+
+async def test_a_walk_is_bounded_by_the_reach_read_again_on_every_press(harness):
+    await harness.send(updates.text(WORKER_G1, "/patrol"))
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "patrol:kind:"))
+    assert await walk_of(harness, WORKER_G1) == ("patrol", "walk", "G1")
+    assert not any(d.startswith("place:up:") for _, d in harness.buttons(WORKER_G1))
+    n = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    await press(harness, WORKER_G1, f"place:up:{n}")  # above their own grid: forged
+    assert last_answer(harness) == STALE
+    # Moved to the other grid meanwhile: the walk at G1 is out of their reach now.
+    worker = await harness.services.people.staff(WORKER_G1)
+    await harness.services.people.change(worker, replace(worker, unit="G2"), ADMIN, harness.clock())
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "place:here:"))
+    assert last_answer(harness) == STALE
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "place:pick:"))  # 1栋, in G1
+    assert last_answer(harness) == STALE
+    assert await walk_of(harness, WORKER_G1) == ("patrol", "walk", "G1")
+    assert await harness.services.db.fetchall("SELECT id FROM patrols") == []
+
+
+async def test_a_place_press_in_a_flow_without_a_picker_is_stale(harness):
+    draft = Draft(WORKER_G1, "visit", "walk", {"n": "abc", "walk": "G1", "card": "walk:abc"})
+    await harness.services.drafts.put(draft, harness.clock())
+    await press(harness, WORKER_G1, "place:here:abc")
+    assert last_answer(harness) == STALE
+    assert (await harness.services.drafts.get(WORKER_G1)).step == "walk"
+
+
+async def test_someone_elses_press_on_a_walk_is_refused(harness):
+    await harness.send(updates.text(RESIDENT, "/start"))
+    data = harness.button(RESIDENT, "place:pick:")
+    await harness.send(updates.press(RESIDENT_2, data, chat_id=RESIDENT))
+    assert last_answer(harness) == "您没有权限进行此操作。"
+    assert await walk_of(harness, RESIDENT) == ("register", "walk", "C1")
