@@ -173,3 +173,15 @@ async def test_someone_elses_press_on_a_walk_is_refused(harness):
     await harness.send(updates.press(RESIDENT_2, data, chat_id=RESIDENT))
     assert last_answer(harness) == "您没有权限进行此操作。"
     assert await walk_of(harness, RESIDENT) == ("register", "walk", "C1")
+
+
+async def test_a_second_press_of_the_chosen_unit_is_stale(harness):
+    await harness.send(updates.text(WORKER_G1, "/patrol"))
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "patrol:kind:"))
+    here = harness.button(WORKER_G1, "place:here:")
+    await press(harness, WORKER_G1, here)
+    draft = await harness.services.drafts.get(WORKER_G1)
+    assert (draft.step, draft.data["unit"]) == ("note", "G1")
+    await press(harness, WORKER_G1, here)
+    assert last_answer(harness) == STALE
+    assert (await harness.services.drafts.get(WORKER_G1)).step == "note"
