@@ -161,7 +161,7 @@ async def own_unit(ctx: GridContext, me: Person, draft: Draft) -> str | None:
     return staff.unit if staff is not None and access.care_staff(staff) is None else NOWHERE
 
 
-def unit_question(
+async def unit_question(
     ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
 ) -> str:
     where = tree.place_name(node) if node is not None else "—"

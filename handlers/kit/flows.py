@@ -30,7 +30,7 @@ NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 # What to do with the unit the picker ended on, per flow (MESSAGES go into the same commit)
 PlaceDone = Callable[[GridContext, Person, Draft, str, list[Outgoing]], Awaitable[None]]
 # The question above the picker's buttons, standing at a unit (None: the top of the walk)
-PlaceAsk = Callable[[GridContext, Person, Draft, UnitTree, str | None], str]
+PlaceAsk = Callable[[GridContext, Person, Draft, UnitTree, str | None], Awaitable[str]]
 # The unit the presser's walk is bounded by, read again on every press: None for the whole
 # tree, NOWHERE if they may no longer choose a unit at all
 PlaceReach = Callable[[GridContext, Person, Draft], Awaitable[str | None]]

@@ -147,7 +147,7 @@ async def reach(ctx: GridContext, me: Person, draft: Draft, place: Place) -> str
     return None if place.reach is None else await place.reach(ctx, me, draft)
 
 
-def card(
+async def card(
     ctx: GridContext,
     me: Person,
     draft: Draft,
@@ -182,7 +182,7 @@ def card(
         first.append(
             [button(t(place.home or "", lang, place=tree.get(home).name), NOUN, "home", n)]
         )
-    text = place.ask(ctx, me, draft, tree, node)
+    text = await place.ask(ctx, me, draft, tree, node)
     markup = keyboard([*first, *rows, nav, extra, *more])
     return outgoing.card(me.user_id, draft.data["card"], text, markup=markup)
 
@@ -198,7 +198,7 @@ async def begin(
     nonce = renew(draft)
     draft.data["card"] = card_key or f"walk:{nonce}"
     may = await choosable(ctx, me, draft, place)
-    return [card(ctx, me, draft, tree, place, top, may)]
+    return [await card(ctx, me, draft, tree, place, top, may)]
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
@@ -239,7 +239,8 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     draft.data["walk"] = code
     renew(draft)
     may = await choosable(ctx, me, draft, place)
-    await ctx.drafts.put(draft, ctx.now(), [card(ctx, me, draft, tree, place, top, may, page)])
+    walk = await card(ctx, me, draft, tree, place, top, may, page)
+    await ctx.drafts.put(draft, ctx.now(), [walk])
 
 
 def register(app: Application) -> None:

@@ -69,7 +69,7 @@ async def pressed(
 # The walk (handlers/kit/picker.py) ---------------------------------------------------------
 
 
-def ask(ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None) -> str:
+async def ask(ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None) -> str:
     """Returns the walk's question; the greeting sits above the first one only (so /start is one
     message, not two)."""
     text = draft.data.pop("intro", "") + ctx.texts(f"register.walk_{draft.flow}", me.lang)

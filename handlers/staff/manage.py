@@ -266,7 +266,7 @@ async def start_move(
     """Starts the walk to the unit TARGET moves to (handlers/kit/picker.py), on the list's card."""
     if await refused_config(ctx, me, target):
         return
-    draft = Draft(me.user_id, FLOW, picker.STEP, {"uid": target.user_id, "name": target.name})
+    draft = Draft(me.user_id, FLOW, picker.STEP, {"uid": target.user_id})
     walk = await picker.begin(ctx, me, draft, card_key=card_key(me.user_id))
     await ctx.drafts.put(draft, ctx.now(), walk)
 
@@ -301,10 +301,11 @@ async def choosable(ctx: GridContext, me: Person, draft: Draft) -> Callable[[str
     return may
 
 
-def unit_question(
+async def unit_question(
     ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
 ) -> str:
-    name = draft.data.get("name", "")
+    target = await ctx.people.staff(int(draft.data["uid"]))
+    name = target.name if target is not None else "—"
     return ctx.texts("staff.ask_unit", me.lang, name=name, at=place(tree, node) if node else "—")
 
 

@@ -88,7 +88,9 @@ def unit_place(
     """Returns how a volunteer flow asks for its unit on its own card (catalog KEY with {at}):
     "choose here" at every unit, HOME offers the registered place; THEN goes on."""
 
-    def ask(ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None) -> str:
+    async def ask(
+        ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+    ) -> str:
         return ctx.texts(key, me.lang, at=tree.place_name(node) if node else "—")
 
     async def done(
