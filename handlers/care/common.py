@@ -129,13 +129,28 @@ async def choice_at(
     return draft
 
 
+async def not_allowed(
+    ctx: GridContext,
+    me: Person,
+    rule: Rule,
+    target: str | None,
+    action: str,
+    *,
+    key: str = "common.not_allowed",
+    end_flow: bool = False,
+) -> None:
+    """Tells ME (catalog KEY; with END_FLOW their conversation ends) and records that RULE
+    refused them ACTION on TARGET, for /audit."""
+    await say(ctx, me, key, end_flow=end_flow)
+    await record(ctx, me.user_id, rule, target, action)
+
+
 async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
     """Returns ME's staff record if they do care work (access.care_staff); else tells them it
     is for staff and records the refusal of ACTION."""
     staff = await ctx.people.staff(me.user_id)
     if (refused := access.care_staff(staff)) is not None:
-        await say(ctx, me, "care.staff_only")
-        await record(ctx, me.user_id, refused, None, action)
+        await not_allowed(ctx, me, refused, None, action, key="care.staff_only")
         return None
     return staff
 
@@ -183,8 +198,7 @@ def unit_place(may_pick: MayPick, then: Then) -> Place:
     ) -> None:
         refused = may_pick(await ctx.people.staff(me.user_id), code, await ctx.units.tree())
         if refused is not None:
-            await say(ctx, me, "common.not_allowed", end_flow=True)
-            await record(ctx, me.user_id, refused, f"unit:{code}", f"{draft.flow}:unit")
+            await not_allowed(ctx, me, refused, f"unit:{code}", f"{draft.flow}:unit", end_flow=True)
             return
         draft.data["unit"] = code
         await then(ctx, me, draft, messages)

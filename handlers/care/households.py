@@ -34,6 +34,7 @@ from handlers.care.common import (
     chosen_visitor,
     draft_at,
     kind_chosen,
+    not_allowed,
     presses,
     skip_markup,
     store,
@@ -43,7 +44,6 @@ from handlers.care.common import (
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -130,8 +130,8 @@ async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: 
     staff = await ctx.people.staff(me.user_id)
     tree, data = await ctx.units.tree(), draft.data
     if (refused := access.register_household(staff, data["unit"], tree)) is not None:
-        await say(ctx, me, "common.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{data['unit']}", "household:register")
+        target = f"unit:{data['unit']}"
+        await not_allowed(ctx, me, refused, target, "household:register", end_flow=True)
         return
     if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
         return

@@ -20,6 +20,7 @@ from handlers.care.common import (
     ask_kind,
     draft_at,
     kind_chosen,
+    not_allowed,
     presses,
     say_refused,
     skip_markup,
@@ -27,7 +28,6 @@ from handlers.care.common import (
 )
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -179,8 +179,8 @@ async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol
         await say(ctx, me, "common.not_allowed")
         return None
     if (refused := access.report_finding(staff, patrol, await ctx.units.tree())) is not None:
-        await say(ctx, me, "common.not_allowed")
-        await record(ctx, me.user_id, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
+        target, action = f"patrol:{patrol.id}", f"{press.noun}:{press.verb}"
+        await not_allowed(ctx, me, refused, target, action)
         return None
     if finding.report_id is not None:
         await say(ctx, me, "patrol.already_reported", number=f"R{finding.report_id:06d}")

@@ -27,13 +27,13 @@ from handlers.care.common import (
     PRIVATE,
     choice_at,
     draft_at,
+    not_allowed,
     presses,
     say_refused,
     skip_markup,
     store,
 )
 from handlers.kit.flows import StepCallback, person_of, text_of
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -80,8 +80,8 @@ async def loggable(
         await say(ctx, me, "common.not_allowed", end_flow=end_flow)
         return None
     if (refused := access.log_visit(me.user_id, staff, household, tree)) is not None:
-        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
-        await record(ctx, me.user_id, refused, f"household:{household.id}", "visit:log")
+        target = f"household:{household.id}"
+        await not_allowed(ctx, me, refused, target, "visit:log", end_flow=end_flow)
         return None
     return household
 
