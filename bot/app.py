@@ -34,7 +34,7 @@ from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
-from handlers.kit import flows, limits
+from handlers.kit import flows, limits, picker
 from handlers.reports import extension, submit_flow, tasks, verify, worker
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
@@ -108,7 +108,8 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     bindings.register,  # before any handler that takes group messages (migration notices)
     invite_links.register,
     profile.register,
-    place.register,
+    place.register,  # place:(yes|tree|gps): a located building, before the picker's place:
+    picker.register,  # place:… the one unit-tree picker of every flow
     submit_flow.register,
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
@@ -120,7 +121,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     patrols.register,
     monthly.register,
     volunteer_wiring.register,  # /volunteer /wish /activities /points and their buttons
-    manage.register,  # /staff, staff:… and staffmv:… buttons
+    manage.register,  # /staff and staff:… buttons (old staffmv:… walk buttons: stale)
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private

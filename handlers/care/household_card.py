@@ -22,13 +22,13 @@ from handlers.care.common import (
     cadence_prompt,
     care_staff,
     chosen_visitor,
+    not_allowed,
     scope_of,
     store,
     tell_assigned,
     visitor_prompt,
 )
 from handlers.kit.flows import person_of
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.care import StaleHousehold
 from storage.outbox import Outgoing
@@ -65,10 +65,8 @@ async def managed(ctx: GridContext, me: Person, press: Press) -> tuple[Staff, Ho
         await say(ctx, me, "common.not_allowed")
         return None
     if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
-        await say(ctx, me, "common.not_allowed")
-        await record(
-            ctx, me.user_id, refused, f"household:{household.id}", f"{press.noun}:{press.verb}"
-        )
+        target, action = f"household:{household.id}", f"{press.noun}:{press.verb}"
+        await not_allowed(ctx, me, refused, target, action)
         return None
     if not household.active:
         await say(ctx, me, "care.inactive", id=household.id)
