@@ -17,6 +17,7 @@ from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
+from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
@@ -26,11 +27,17 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from handlers.broadcasts import compose as broadcast_compose
+from handlers.broadcasts import mute as broadcast_mute
+from handlers.broadcasts import wiring as broadcast_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits
+from handlers.polls import create as poll_create
+from handlers.polls import vote as poll_vote
+from handlers.polls import wiring as poll_wiring
 from handlers.reports import extension, submit_flow, tasks, verify, worker
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
@@ -119,6 +126,10 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
+    broadcast_compose.register,  # /broadcast and its bcast:… buttons
+    broadcast_mute.register,  # /mute /unmute
+    poll_create.register,  # /poll and its pollnew:… buttons
+    poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -131,6 +142,8 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    broadcast_wiring.FLOWS,
+    poll_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -144,6 +157,8 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("broadcast_progress", broadcast_jobs.broadcast_progress),
+    ("poll_close", broadcast_jobs.poll_close),
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

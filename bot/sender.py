@@ -177,8 +177,8 @@ class Sender:
         self.monotonic = monotonic
         self.faults = faults or Faults(bot, services)
         # Rows delivered whose "sent" mark is not committed yet (a storage fault): row id →
-        # (row, sent at, message id). Recorded before anything else is sent.
-        self._unrecorded: dict[int, tuple[OutboxRow, datetime, int | None]] = {}
+        # (row, sent at, message id, result ref). Recorded before anything else is sent.
+        self._unrecorded: dict[int, tuple[OutboxRow, datetime, int | None, str | None]] = {}
         self.pacer = Pacer()
         self.wake = asyncio.Event()
         self._failed_chats: set[int] = set()  # chats whose last call failed, since a success
@@ -253,14 +253,17 @@ class Sender:
 
     async def record_unrecorded(self) -> None:
         """Commits the "sent" marks a storage fault held back (raises while it lasts)."""
-        for row_id, (row, at, message_id) in list(self._unrecorded.items()):
-            await self.services.outbox.mark_sent(row, at, message_id)
+        for row_id, (row, at, message_id, ref) in list(self._unrecorded.items()):
+            await self.services.outbox.mark_sent(row, at, message_id, ref)
             del self._unrecorded[row_id]
 
-    async def _mark_sent(self, row: OutboxRow, message_id: int | None) -> None:
+    async def _mark_sent(
+        self, row: OutboxRow, message_id: int | None, result_ref: str | None = None
+    ) -> None:
         """Records ROW as delivered; kept in memory until the mark commits."""
-        self._unrecorded[row.id] = (row, self.services.clock(), message_id)
-        await self.services.outbox.mark_sent(row, self._unrecorded[row.id][1], message_id)
+        at = self.services.clock()
+        self._unrecorded[row.id] = (row, at, message_id, result_ref)
+        await self.services.outbox.mark_sent(row, at, message_id, result_ref)
         del self._unrecorded[row.id]
 
     async def deliver(self, row: OutboxRow) -> None:
@@ -293,7 +296,7 @@ class Sender:
         else:
             self._failed_chats.clear()
             self._streak = 0
-            await self._mark_sent(row, _message_id(result))
+            await self._mark_sent(row, _message_id(result), _poll_id(result))
 
     async def _flood(self, row: OutboxRow, wait: float) -> None:
         """A 429: that chat waits; a second chat hit meanwhile means every chat waits."""
@@ -456,6 +459,12 @@ def _telegram_objects(params: dict[str, Any]) -> dict[str, Any]:
         for m in media
     ]
     return {**params, "media": album}
+
+
+def _poll_id(result: Any) -> str | None:
+    """Returns the Telegram poll id of a sent poll (poll updates name only that id)."""
+    poll = result.get("poll") if isinstance(result, dict) else None
+    return str(poll["id"]) if isinstance(poll, dict) and "id" in poll else None
 
 
 def _message_id(result: Any) -> int | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from storage import outbox_files
 from storage.activities import Activities
+from storage.broadcasts import Broadcasts
 from storage.care import Households
 from storage.db import Database
 from storage.deadlines import Deadlines
@@ -26,6 +27,7 @@ from storage.outbox import ChatMoved, Outbox
 from storage.patrols import Patrols
 from storage.people import People
 from storage.points import Points
+from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
@@ -58,6 +60,8 @@ class UnitOfWork:
     figures: ReportFigures
     refusals: Refusals
     deadlines: Deadlines
+    broadcasts: Broadcasts
+    polls: Polls
 
 
 class Store(UnitOfWork):
@@ -83,6 +87,8 @@ class Store(UnitOfWork):
         self.figures = ReportFigures(db)
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
+        self.broadcasts = Broadcasts(db)
+        self.polls = Polls(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    broadcasts,
     care,
     deadlines,
     groups,
@@ -56,6 +57,9 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    BROADCAST_SEND = "broadcast_send"  # broadcast to a unit's residents and groups
+    POLL_CREATE = "poll_create"  # put a 议事会 poll to a unit's residents
+    POLL_VOTE = "poll_vote"  # vote in a poll (and ask for its result): the residents asked
 
 
 Decision = Rule | None  # None: allowed
@@ -213,3 +217,20 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
     their own at a unit below their own (admins: any)."""
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
+
+
+def send_broadcast(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to broadcast to its residents and
+    groups; partners reach nobody's residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.BROADCAST_SEND)
+
+
+def create_poll(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to put a poll to its residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.POLL_CREATE)
+
+
+def vote_poll(user_id: int, asked: bool) -> Decision:
+    """Allows a vote only from a resident the poll's card was sent to (ASKED): a forged press
+    from anyone else is refused."""
+    return _unless(asked and user_id > 0, Rule.POLL_VOTE)
