@@ -264,5 +264,5 @@ async def test_send_document_reuses_a_file_id_without_an_upload(fake, bot):
     file_id = fake.chat(5001).messages[1]["document"]["file_id"]
     sent = await bot.send_document(5001, file_id, caption="<b>通知</b>", parse_mode="HTML")
     assert sent.document.file_id == file_id and sent.caption == "通知"
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_document(5001, "no-such-file")

@@ -82,7 +82,7 @@ async def test_a_photo_goes_to_residents_and_the_bound_group_by_the_same_file_id
     photos = harness.request.sent("sendPhoto")
     assert {int(c.params["chat_id"]) for c in photos} == {COMMUNITY, RESIDENT, GROUP_C1}
     assert {c.params["photo"] for c in photos} == {"poster-file"}  # never uploaded again
-    group = [c for c in photos if int(c.params["chat_id"]) == GROUP_C1][0]
+    group = next(c for c in photos if int(c.params["chat_id"]) == GROUP_C1)
     assert "垃圾分类新规" in group.params["caption"] and "/mute" not in group.params["caption"]
 
 
