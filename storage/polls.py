@@ -21,7 +21,7 @@ from storage.outbox import Outgoing
 
 _COLUMNS = (
     "id, created_by, unit, question, options, lang, state, created_at, closes_at, closed_at,"
-    " residents, groups"
+    " stop_by, residents, groups"
 )
 
 
@@ -50,6 +50,7 @@ def _poll(row: aiosqlite.Row) -> Poll:
         residents=row["residents"],
         groups=row["groups"],
         closed_at=from_db(row["closed_at"]),
+        stop_by=from_db(row["stop_by"]),
         id=row["id"],
     )
 
@@ -235,15 +236,26 @@ class Polls:
         due_at: datetime | None,
         at: datetime,
         messages: Sequence[Outgoing],
+        *,
+        stop_by: datetime | None = None,
     ) -> bool:
-        """Moves POLL from its state to TO and queues MESSAGES, if nobody did (compare-and-set)."""
+        """Moves POLL from its state to TO (due again at DUE_AT; STOP_BY for a closing poll)
+        and queues MESSAGES, if nobody did (compare-and-set on the state)."""
         assert poll.id is not None
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE polls SET state = ?, due_at = ?,"
+                "UPDATE polls SET state = ?, due_at = ?, stop_by = COALESCE(?, stop_by),"
                 " closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END"
                 " WHERE id = ? AND state = ?",
-                (to.value, to_db(due_at), to.value, to_db(at), poll.id, poll.state.value),
+                (
+                    to.value,
+                    to_db(due_at),
+                    to_db(stop_by),
+                    to.value,
+                    to_db(at),
+                    poll.id,
+                    poll.state.value,
+                ),
             )
             if cursor.rowcount == 0:
                 return False

@@ -49,6 +49,7 @@ class Poll:
     residents: int = 0
     groups: int = 0
     closed_at: datetime | None = None
+    stop_by: datetime | None = None  # closing: when to stop waiting for the groups' counts
     id: int | None = None
 
     def is_open_at(self, at: datetime) -> bool:

@@ -196,8 +196,8 @@ async def count_native(
 
 async def close_due(services: Services, now: datetime) -> int:
     """Closes the polls past their closing time: first the groups' native polls are stopped
-    (their final counts arrive as poll updates), then — once they are in, or after
-    [polls] stop_grace_seconds — the results go to the creator, the voters who asked and the
+    (their final counts arrive as poll updates), then — once they are in, or
+    [polls] stop_grace_seconds after the stop was queued — the results go to the creator, the voters who asked and the
     unit's bound groups. One step per poll and pass, each a compare-and-set."""
     found = services.store.polls
     await found.adopt_natives()
@@ -207,9 +207,10 @@ async def close_due(services: Services, now: datetime) -> int:
         assert poll.id is not None
         if poll.state is State.OPEN:
             stops = [notices.stop(poll, native) for native in await found.natives(poll.id)]
-            moved = await found.move(poll, State.CLOSING, now, now, stops)
+            moved = await found.move(poll, State.CLOSING, now, now, stops, stop_by=now + grace)
         else:
-            if now < poll.closes_at + grace and not await _natives_final(services, poll):
+            waits = poll.stop_by is not None and now < poll.stop_by
+            if waits and not await _natives_final(services, poll):
                 continue
             messages = await _results(services, poll)
             moved = await found.move(poll, State.CLOSED, None, now, messages)

@@ -41,7 +41,8 @@ CREATE TABLE broadcast_mutes (
 );
 
 -- A 议事会 poll of UNIT's residents. state: open → closing (stopPoll queued for the groups'
--- native polls) → closed (results posted). due_at: when the close sweep next acts.
+-- native polls) → closed (results posted). due_at: when the close sweep next acts; stop_by:
+-- when a closing poll stops waiting for the native polls' final counts.
 CREATE TABLE polls (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     created_by INTEGER NOT NULL,
@@ -53,6 +54,7 @@ CREATE TABLE polls (
     created_at TEXT NOT NULL,
     closes_at  TEXT NOT NULL,
     due_at     TEXT,
+    stop_by    TEXT,
     closed_at  TEXT,
     residents  INTEGER NOT NULL DEFAULT 0,  -- private cards sent
     groups     INTEGER NOT NULL DEFAULT 0   -- native polls sent
