@@ -198,7 +198,8 @@ async def close_due(services: Services, now: datetime) -> int:
     """Closes the polls past their closing time: first the groups' native polls are stopped
     (their final counts arrive as poll updates), then — once they are in, or
     [polls] stop_grace_seconds after the stop was queued — the results go to the creator, the
-    voters who asked and the unit's bound groups. One step per poll and pass, each a compare-and-set."""
+    voters who asked and the unit's bound groups. One step per poll and pass, each a
+    compare-and-set."""
     found = services.store.polls
     await found.adopt_natives()
     grace = timedelta(seconds=services.settings.polls.stop_grace_seconds)
