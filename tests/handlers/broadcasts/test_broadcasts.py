@@ -159,3 +159,15 @@ async def test_mute_and_unmute_say_where_one_stands(harness):
     await harness.send(updates.text(RESIDENT, "/unmute"))
     assert "已恢复" in harness.last_text(RESIDENT)
     assert await rows(harness, "SELECT COUNT(*) FROM broadcast_mutes") == [(0,)]
+
+
+async def test_a_document_goes_out_by_its_file_id_with_the_notice_as_caption(harness):
+    await resident(harness, RESIDENT, "B1")
+    await harness.send(updates.text(COMMUNITY, "/broadcast"))
+    await harness.send(updates.document(COMMUNITY, name="垃圾分类指南.pdf"))
+    await press(harness, COMMUNITY, "bcast:here")
+    await press(harness, COMMUNITY, "bcast:aud:residents")
+    await press(harness, COMMUNITY, "bcast:send")
+    [to_resident] = harness.request.sent("sendDocument", RESIDENT)
+    assert to_resident.params["document"] == "doc-垃圾分类指南.pdf"
+    assert "春晖社区" in to_resident.params["caption"]
