@@ -52,9 +52,11 @@ def card(
     *,
     voted: int | None = None,
     wants_result: bool = False,
+    priority: int = LOW,
 ) -> Outgoing:
     """Returns a resident's card: the question with a button per option; once voted, their
-    choice and (unless asked already) a button to be told the result."""
+    choice and (unless asked already) a button to be told the result. PRIORITY: LOW for the
+    cards of a new poll; 0 for the answer to a resident's own press."""
     assert poll.id is not None
     if voted is None:
         rows = [[button(option, VOTE, "vote", poll.id, i)] for i, option in enumerate(poll.options)]
@@ -67,7 +69,7 @@ def card(
         text += "\n" + texts("poll.card_will_notify", lang)
     markup = keyboard(rows) if rows else None
     out = outgoing.card(chat_id, card_key(poll.id), text, markup=markup)
-    return Outgoing(out.chat_id, out.method, out.params, card=out.card, priority=LOW)
+    return Outgoing(out.chat_id, out.method, out.params, card=out.card, priority=priority)
 
 
 def native(poll: Poll, chat_id: int) -> Outgoing:

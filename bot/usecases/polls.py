@@ -149,7 +149,9 @@ async def vote(
     if not poll.is_open_at(at):
         return Refused("poll.closed")
     tree = await services.units.tree()
-    card = notices.card(services.texts, tree, services.tz, poll, by.user_id, by.lang, voted=option)
+    card = notices.card(
+        services.texts, tree, services.tz, poll, by.user_id, by.lang, voted=option, priority=0
+    )
     if not await services.store.polls.vote(poll_id, by.user_id, option, at, [card]):
         earlier = await services.store.polls.vote_of(poll_id, by.user_id)
         if earlier is not None:
@@ -175,7 +177,15 @@ async def notify_me(
         return Refused("poll.closed")
     tree = await services.units.tree()
     card = notices.card(
-        services.texts, tree, services.tz, poll, by.user_id, by.lang, voted=voted, wants_result=True
+        services.texts,
+        tree,
+        services.tz,
+        poll,
+        by.user_id,
+        by.lang,
+        voted=voted,
+        wants_result=True,
+        priority=0,
     )
     await services.store.polls.want_result(poll_id, by.user_id, at, [card])
     return Done(poll)

@@ -73,6 +73,11 @@ async def test_residents_vote_once_and_the_results_count_people_and_groups_apart
 
     await press(harness, RESIDENT, f"poll:vote:{pid}:0")
     assert "您投了：同意" in harness.last_text(RESIDENT)
+    priorities = await harness.services.db.fetchall(
+        "SELECT priority FROM outbox WHERE chat_id = ? AND method = 'card' ORDER BY id",
+        (RESIDENT,),
+    )
+    assert [p[0] for p in priorities] == [-1, 0]  # the new poll's card; the answer to a press
     await press(harness, RESIDENT, f"poll:vote:{pid}:1")  # a second vote
     assert "已经投过票了（同意）" in harness.last_text(RESIDENT)
     await press(harness, RESIDENT, harness.button(RESIDENT, f"poll:notify:{pid}"))
