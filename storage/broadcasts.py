@@ -135,12 +135,6 @@ class Broadcasts:
         assert cursor.lastrowid is not None
         return replace(broadcast, id=cursor.lastrowid)
 
-    async def get(self, broadcast_id: int) -> Broadcast | None:
-        row = await self.db.fetchone(
-            f"SELECT {_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
-        )
-        return _broadcast(row) if row else None
-
     async def due(self, now: datetime, limit: int = 50) -> list[tuple[Broadcast, datetime]]:
         """Returns the broadcasts whose progress line is due, with the due time (for the
         compare-and-set)."""
