@@ -18,6 +18,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import privacy as privacy_jobs
@@ -29,12 +30,18 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
 from handlers.appraisal import wiring as appraisal_wiring
+from handlers.broadcasts import compose as broadcast_compose
+from handlers.broadcasts import mute as broadcast_mute
+from handlers.broadcasts import wiring as broadcast_wiring
 from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits, picker
+from handlers.polls import create as poll_create
+from handlers.polls import vote as poll_vote
+from handlers.polls import wiring as poll_wiring
 from handlers.reports import extension, submit_flow, tasks, verify, worker
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
@@ -126,6 +133,10 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
+    broadcast_compose.register,  # /broadcast and its bcast:… buttons
+    broadcast_mute.register,  # /mute /unmute
+    poll_create.register,  # /poll and its pollnew:… buttons
+    poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -139,6 +150,8 @@ FLOWS = flows.Table.merge(
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
     callin_wiring.FLOWS,
+    broadcast_wiring.FLOWS,
+    poll_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -154,6 +167,8 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("broadcast_progress", broadcast_jobs.broadcast_progress),
+    ("poll_close", broadcast_jobs.poll_close),
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

@@ -412,6 +412,22 @@ class PartyConfig(_Strict):
         return value
 
 
+class BroadcastSettings(_Strict):
+    """[broadcasts]: 政策宣传 to a unit's residents and groups (/broadcast, /mute)."""
+
+    # seconds between two edits of the sender's progress line (the sweep edits it, at most once
+    # a pass: sweep_interval is the floor)
+    progress_seconds: int = Field(default=5, ge=1, le=600)
+
+
+class PollSettings(_Strict):
+    """[polls]: 议事会 polls of a unit's residents (/poll)."""
+
+    # seconds a closing poll waits for the groups' native polls to be stopped (their final
+    # counts) before the results are posted without them
+    stop_grace_seconds: int = Field(default=120, ge=0, le=3600)
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -433,6 +449,8 @@ class Settings(_Strict):
     appraisal: AppraisalSettings = AppraisalSettings()
     callins: CallinSettings = CallinSettings()
     parties: list[PartyConfig] = []
+    broadcasts: BroadcastSettings = BroadcastSettings()
+    polls: PollSettings = PollSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -125,6 +125,11 @@ ERASURE: list[Rule] = [
         (("data", "json_set(data, '$.from', :alias)"),),
         where="json_extract(data, '$.from') = :uid",
     ),
+    # Broadcasts and polls (issue 9): a mute goes; votes keep counting under the pseudonym.
+    Rule("broadcast_mutes", "user_id", Do.DELETE),
+    Rule("broadcasts", "created_by", Do.PSEUDONYM),
+    Rule("polls", "created_by", Do.PSEUDONYM),
+    Rule("poll_votes", "user_id", Do.PSEUDONYM),
     # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
     Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),

@@ -16,6 +16,7 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
+from storage.broadcasts import Broadcasts
 from storage.callins import CallIns
 from storage.care import Households
 from storage.db import Database
@@ -28,6 +29,7 @@ from storage.outbox import ChatMoved, Outbox
 from storage.patrols import Patrols
 from storage.people import People
 from storage.points import Points
+from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
@@ -62,6 +64,8 @@ class UnitOfWork:
     deadlines: Deadlines
     appraisals: Appraisals
     callins: CallIns
+    broadcasts: Broadcasts
+    polls: Polls
 
 
 class Store(UnitOfWork):
@@ -89,6 +93,8 @@ class Store(UnitOfWork):
         self.deadlines = Deadlines(db)
         self.appraisals = Appraisals(db)
         self.callins = CallIns(db)
+        self.broadcasts = Broadcasts(db)
+        self.polls = Polls(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    broadcasts,
     callins,
     care,
     deadlines,
@@ -60,6 +61,9 @@ class Rule(StrEnum):
     APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
     CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
     CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
+    BROADCAST_SEND = "broadcast_send"  # broadcast to a unit's residents and groups
+    POLL_CREATE = "poll_create"  # put a 议事会 poll to a unit's residents
+    POLL_VOTE = "poll_vote"  # vote in a poll (and ask for its result): the residents asked
 
 
 Decision = Rule | None  # None: allowed
@@ -246,3 +250,20 @@ def call_in(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Deci
 def answer_callin(staff: Staff | None, party: callins.Party | None) -> Decision:
     """Allows only the called party's members to 报到 and to report their part done."""
     return _unless(callins.may_answer(staff, party), Rule.CALLIN_ANSWER)
+
+
+def send_broadcast(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to broadcast to its residents and
+    groups; partners reach nobody's residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.BROADCAST_SEND)
+
+
+def create_poll(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to put a poll to its residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.POLL_CREATE)
+
+
+def vote_poll(user_id: int, asked: bool) -> Decision:
+    """Allows a vote only from a resident the poll's card was sent to (ASKED): a forged press
+    from anyone else is refused."""
+    return _unless(asked and user_id > 0, Rule.POLL_VOTE)

@@ -465,6 +465,41 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.answer_callin(CITY_MEMBER, None),
         Rule.CALLIN_ANSWER,
     ),
+    # broadcast_send / poll_create: grid staff at the unit or above; not partners, not another
+    # grid, not a stranger
+    ("broadcast: own grid's building", lambda: access.send_broadcast(WORKER_G1, "B1", TREE), None),
+    ("broadcast: admin anywhere", lambda: access.send_broadcast(ADMIN, "B4", TREE), None),
+    (
+        "broadcast: wrong unit (another grid)",
+        lambda: access.send_broadcast(WORKER_G1, "B3", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    (
+        "broadcast: wrong unit (above one's own)",
+        lambda: access.send_broadcast(COMMUNITY_C1, "S1", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    (
+        "broadcast: wrong role (partner)",
+        lambda: access.send_broadcast(PARTNER, "C1", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    ("broadcast: stranger", lambda: access.send_broadcast(None, "B1", TREE), Rule.BROADCAST_SEND),
+    ("poll: community's grid", lambda: access.create_poll(COMMUNITY_C1, "G2", TREE), None),
+    (
+        "poll: wrong unit (another community)",
+        lambda: access.create_poll(COMMUNITY_C2, "G1", TREE),
+        Rule.POLL_CREATE,
+    ),
+    (
+        "poll: wrong role (partner)",
+        lambda: access.create_poll(PARTNER, "C1", TREE),
+        Rule.POLL_CREATE,
+    ),
+    ("poll: unknown unit", lambda: access.create_poll(ADMIN, "NOPE", TREE), Rule.POLL_CREATE),
+    # poll_vote: only a resident the card was sent to
+    ("vote: asked", lambda: access.vote_poll(RESIDENT, True), None),
+    ("vote: wrong person (not asked)", lambda: access.vote_poll(STRANGER, False), Rule.POLL_VOTE),
 ]
 
 

@@ -248,3 +248,45 @@ async def test_the_fake_counts_sends_that_break_telegrams_limits(fake, bot):
     await bot.send_message(5001, "一")
     await bot.send_message(5001, "二")
     assert [kind for kind, _, _ in fake.violations] == ["1 per second per chat"]
+
+
+async def test_a_group_poll_counts_votes_sends_poll_updates_and_stops_once(fake, bot):
+    group = fake.group(-100777)
+    sent = await bot.send_poll(group.id, "装不装电梯？", ["装", "不装"])
+    assert sent.poll.is_anonymous and not sent.poll.is_closed
+    group.vote(5001, sent.poll.id, [0])
+    group.vote(5002, sent.poll.id, [0])
+    group.vote(5002, sent.poll.id, [1])  # a member may change a vote in a regular poll
+    updates = await bot.get_updates(allowed_updates=["poll"])
+    latest = updates[-1].poll
+    assert [o.voter_count for o in latest.options] == [1, 1] and latest.total_voter_count == 2
+    stopped = await bot.stop_poll(group.id, sent.message_id)
+    assert stopped.is_closed and [o.voter_count for o in stopped.options] == [1, 1]
+    final = (await bot.get_updates(offset=updates[-1].update_id + 1))[-1].poll
+    assert final.is_closed
+    assert group.vote(5003, sent.poll.id, [0]) is None  # a closed poll takes no votes
+    with pytest.raises(BadRequest, match="already been closed"):
+        await bot.stop_poll(group.id, sent.message_id)
+    with pytest.raises(BadRequest, match="poll to stop not found"):
+        await bot.stop_poll(group.id, 999)
+
+
+async def test_send_poll_refuses_what_telegram_refuses(fake, bot):
+    group = fake.group(-100778)
+    with pytest.raises(BadRequest, match="at least 2 option"):
+        await bot.send_poll(group.id, "问题", ["只有一个"])
+    with pytest.raises(BadRequest, match="question length"):
+        await bot.send_poll(group.id, "问" * 301, ["甲", "乙"])
+    with pytest.raises(BadRequest, match="options length"):
+        await bot.send_poll(group.id, "问题", ["甲" * 101, "乙"])
+    assert group.polls() == []
+
+
+async def test_send_document_reuses_a_file_id_without_an_upload(fake, bot):
+    user = fake.user(5001)
+    user.send_document("通知.pdf")
+    file_id = fake.chat(5001).messages[1]["document"]["file_id"]
+    sent = await bot.send_document(5001, file_id, caption="<b>通知</b>", parse_mode="HTML")
+    assert sent.document.file_id == file_id and sent.caption == "通知"
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_document(5001, "no-such-file")

@@ -36,6 +36,7 @@ NOT_A_RESIDENT = {
     "patrol_findings": "staff work",
     "erasures": "holds no person (a pseudonym's source, households' reasons)",
     "inbox": "scrubbed by payload (erase_person)",
+    "poll_groups": "anonymous native polls in group chats (counts only)",
 }
 
 
