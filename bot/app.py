@@ -18,6 +18,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import care as care_jobs
+from bot.jobs import echo as echo_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
@@ -144,6 +145,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

@@ -16,9 +16,11 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.care import Households
+from storage.contacts import Contacts
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.echo import Echo
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.monthly import ReportFigures
@@ -58,6 +60,8 @@ class UnitOfWork:
     figures: ReportFigures
     refusals: Refusals
     deadlines: Deadlines
+    echo: Echo
+    contacts: Contacts
 
 
 class Store(UnitOfWork):
@@ -83,6 +87,8 @@ class Store(UnitOfWork):
         self.figures = ReportFigures(db)
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
+        self.echo = Echo(db)
+        self.contacts = Contacts(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from bot.domain import (
     activities,
     care,
+    contacts,
     deadlines,
     groups,
     patrols,
@@ -56,6 +57,7 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    CONTACT_PUBLISH = "contact_publish"  # set what /grid publishes about a staff member
 
 
 Decision = Rule | None  # None: allowed
@@ -213,3 +215,9 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
     their own at a unit below their own (admins: any)."""
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
+
+
+def publish_contact(staff: Staff | None, target: Staff | None, tree: UnitTree) -> Decision:
+    """Allows admins, and a supervisor over TARGET (a higher role at TARGET's unit or above), to
+    set what /grid publishes about TARGET (公示)."""
+    return _unless(contacts.may_publish(staff, target, tree), Rule.CONTACT_PUBLISH)
