@@ -27,8 +27,12 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.usecases import contacts
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
+from handlers.contacts import grid as contact_grid
+from handlers.contacts import manage as contact_manage
+from handlers.contacts import wiring as contact_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits
@@ -119,6 +123,8 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     manage.register,  # /staff, staff:… and staffmv:… buttons
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
+    contact_grid.register,  # /grid: who serves the resident's grid (公示)
+    contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     flows.register,  # last: any other private message goes to the user's current step
 )
@@ -132,6 +138,7 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    contact_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -200,6 +207,7 @@ async def _load_config(settings: Settings, clock: Clock, db: Database) -> Servic
         "config",
         now,
     )
+    await contacts.sync_config(services, now)  # 公示: what the file publishes about its staff
     # Staff removed from the file leave: the staff_departed sweep re-routes what they held.
     gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
     if gone:

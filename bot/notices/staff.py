@@ -35,6 +35,8 @@ COMMANDS = [
     ("staff", "staff.command_staff", True),
     ("invite", "staff.command_invite", True),
     ("audit", "audit.command", True),
+    ("grid", "contacts.command_grid", False),
+    ("contact", "contacts.command_contact", True),
     ("privacy", "privacy.command_privacy", False),
     ("delete_my_data", "privacy.command_delete", False),
     ("lang", "commands.lang", False),
