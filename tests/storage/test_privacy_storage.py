@@ -35,6 +35,7 @@ NOT_A_RESIDENT = {
     "patrol_findings": "staff work",
     "erasures": "holds no person (a pseudonym's source, households' reasons)",
     "inbox": "scrubbed by payload (erase_person)",
+    "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
 }
 
 
