@@ -133,3 +133,10 @@ async def test_a_reopened_case_is_never_posted(harness):
     await press(harness, RESIDENT, f"report:photos:{report.id}:1")  # stale: not resolved now
     await sweep(harness)
     assert channel_calls(harness) == []
+
+
+async def test_the_worker_is_told_the_resolve_note_is_shown_publicly(harness):
+    report = await submitted_report(harness, RESIDENT)
+    await press(harness, WORKER_G1, f"report:accept:{report.id}")
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    assert "回音壁" in harness.last_text(WORKER_G1)
