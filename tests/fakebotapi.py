@@ -524,7 +524,9 @@ class FakeBotApi:
             self.chats[user_id] = Chat(user_id, "private", first_name=first_name)
         return FakeUser(self, user_id)
 
-    def channel(self, chat_id: int, title: str = "春晖社区回音壁", *, can_post: bool = True) -> Chat:
+    def channel(
+        self, chat_id: int, title: str = "春晖社区回音壁", *, can_post: bool = True
+    ) -> Chat:
         """Returns a channel the bot administers (ids are -100…). As in Telegram, a bot posts to
         a channel only as an administrator with the right to post; its posts carry the channel
         as `sender_chat` and no `from`."""
@@ -911,11 +913,7 @@ class FakeBotApi:
         chat = self.chats.get(chat_id)
         if chat is None:
             return []
-        return [
-            m
-            for _, m in sorted(chat.messages.items())
-            if _by_bot(m) and not m.get("_deleted")
-        ]
+        return [m for _, m in sorted(chat.messages.items()) if _by_bot(m) and not m.get("_deleted")]
 
     def texts(self, chat_id: int) -> list[str]:
         """Returns the text or caption of each bot message in CHAT_ID now, oldest first."""
