@@ -129,3 +129,28 @@ async def test_config_staff_are_published_from_the_file_not_in_chat(harness):
     await press(harness, ADMIN, f"contact:pub:{HEAD_G1}:1")  # forged: refused politely
     assert "配置文件" in harness.last_text(ADMIN)
     assert not (await harness.services.store.contacts.get(HEAD_G1)).public
+
+
+async def test_forged_arguments_and_a_cancelled_edit_change_nothing(harness):
+    await invited(harness)
+    await press(harness, ADMIN, f"contact:pub:{INVITED}:7")
+    await press(harness, ADMIN, f"contact:edit:{INVITED}:telegram_id")
+    assert "过期" in harness.last_text(ADMIN)
+    assert await harness.services.drafts.get(ADMIN) is None
+    await press(harness, ADMIN, f"contact:edit:{INVITED}:title")
+    await harness.send(updates.text(ADMIN, "/cancel"))
+    await harness.send(updates.text(ADMIN, "社区书记"))  # no longer an answer to anything
+    contact = await harness.services.store.contacts.get(INVITED)
+    assert (contact.public, contact.title) == (False, None)
+
+
+async def test_the_list_pages_through_everyone_an_admin_may_publish(harness):
+    for n in range(10):
+        await harness.services.people.sync_staff(
+            [Staff(2000 + n, f"网格员{n}", Role.GRID_WORKER, "G2")], "invite", harness.clock()
+        )
+    await harness.send(updates.text(ADMIN, "/contact"))
+    first = harness.last_text(ADMIN)
+    assert "第 1/" in first and len([d for _, d in harness.buttons(ADMIN) if ":show:" in d]) == 8
+    await press(harness, ADMIN, harness.button(ADMIN, "contact:page:1"))
+    assert "第 2/" in harness.last_text(ADMIN)

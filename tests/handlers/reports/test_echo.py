@@ -12,7 +12,12 @@ from bot.domain.reports import Report, Status
 from bot.jobs.echo import post_echoes
 from bot.usecases.reports import save_move
 from tests.conftest import DATA, RESIDENT, WORKER_G1
-from tests.handlers.reports.test_submit_flow import DESCRIPTION, press, submitted_report
+from tests.handlers.reports.test_submit_flow import (
+    DESCRIPTION,
+    last_answer,
+    press,
+    submitted_report,
+)
 
 CHANNEL = -1001234567890
 PHONE = "13912345678"
@@ -140,3 +145,18 @@ async def test_the_worker_is_told_the_resolve_note_is_shown_publicly(harness):
     await press(harness, WORKER_G1, f"report:accept:{report.id}")
     await press(harness, WORKER_G1, f"report:resolve:{report.id}")
     assert "回音壁" in harness.last_text(WORKER_G1)
+
+
+async def test_an_answer_after_the_stars_or_a_forged_one_changes_nothing(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:photos:{report.id}:7")  # forged answer
+    assert await harness.services.store.echo.photos_allowed(report.id) is False
+    assert last_answer(harness)  # answered with why (a stale button)
+    await press(harness, RESIDENT, f"report:photos:{report.id}:0")
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
+    await press(harness, RESIDENT, f"report:photos:{report.id}:1")  # an old button, too late
+    assert "已办结" in last_answer(harness)
+    assert await harness.services.store.echo.photos_allowed(report.id) is False
+    await sweep(harness)
+    [post] = channel_calls(harness)
+    assert post.method == "sendMessage"
