@@ -25,8 +25,11 @@ DRAFT_STEPS = {
     ("activity", "unit"),
     ("activity", "when"),
     ("comment", "text"),
+    ("contact", "text"),
     ("extension", "reason"),
     ("extension", "span"),
+    ("grid", "locate"),
+    ("grid", "walk"),
     ("hherase", "reason"),
     ("household", "label"),
     ("household", "notes"),
@@ -78,7 +81,7 @@ def test_every_draft_step_has_a_callback():
 
     assert set(FLOWS.steps) == DRAFT_STEPS
     assert [offer.__name__ for offer in FLOWS.idle] == ["photo_starts_report"]
-    assert set(FLOWS.places) == {"register", "report"}
+    assert set(FLOWS.places) == {"grid", "register", "report"}
 
 
 def test_a_step_listed_twice_is_refused():
