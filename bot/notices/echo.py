@@ -22,7 +22,21 @@ def consent_question(
             [button(texts("echo.photos_no", lang), "report", "photos", report_id, 0)],
         ]
     )
-    return outgoing.message(chat_id, texts("echo.ask_photos", lang, number=number), markup=markup)
+    text = texts("echo.ask_photos", lang, number=number)
+    return outgoing.card(chat_id, consent_key(report_id), text, markup=markup)
+
+
+def consent_answered(
+    texts: Texts, lang: str, chat_id: int, report_id: int, number: str, *, allow: bool
+) -> Outgoing:
+    """Returns the question edited to show the answer, without its buttons."""
+    answer = texts("echo.photos_allowed" if allow else "echo.photos_refused", lang)
+    text = texts("echo.ask_photos", lang, number=number) + "\n\n" + answer
+    return outgoing.card(chat_id, consent_key(report_id), text)
+
+
+def consent_key(report_id: int) -> str:
+    return f"echo-ask:{report_id}"
 
 
 def post_messages(

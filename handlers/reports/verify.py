@@ -98,7 +98,12 @@ async def photos_answered(ctx: GridContext, me: Person, report: Report, allow: i
         by=me.user_id,
         at=ctx.now(),
         allow=allow == 1,
-        extra=[stars_question(ctx, me, report)],
+        extra=[
+            notices.consent_answered(
+                ctx.texts, me.lang, me.user_id, report.id or 0, report.number, allow=allow == 1
+            ),
+            stars_question(ctx, me, report),
+        ],
     )
     if isinstance(outcome, Refused):
         await tell(ctx, me, outcome)

@@ -62,6 +62,10 @@ async def test_solved_asks_about_photos_first_and_the_answer_no_posts_text_only(
     await press(harness, RESIDENT, f"report:solved:{report.id}")
     assert "回音壁" in harness.last_text(RESIDENT)
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:0"))
+    [edit] = harness.request.sent("editMessageText", RESIDENT)[-1:]
+    assert "照片不公示" in edit.params["text"] and not json.loads(
+        json.dumps(edit.params.get("reply_markup") or {})
+    ).get("inline_keyboard")  # the question shows the answer and loses its buttons
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:4"))
     await sweep(harness)
 
