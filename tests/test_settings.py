@@ -176,3 +176,16 @@ def test_limits_default_to_a_street_office_and_are_read_from_the_file(tmp_path):
     path.write_text("[limits]\npresses_per_second = 0\n", encoding="utf-8")
     with pytest.raises(settings_module.ConfigError, match=r"limits\.presses_per_second"):
         settings_module.load(path)
+
+
+def test_echo_is_off_by_default_and_contacts_are_checked(tmp_path):
+    assert settings_module.load(DATA / "config.toml").echo.channel is None
+    worker = 'telegram_id = 101\nname = "李网格"\nrole = "grid_worker"\nunit = "G1"\n'
+    published = worker + 'public = true\npublic_phone = "027-8288 1234"\n'
+    settings = _load(tmp_path, _edit(worker, published) + "\n[echo]\nchannel = -1001234\n")
+    assert settings.echo.channel == -1001234
+    assert [s.public_phone for s in settings.staff if s.public] == ["027-8288 1234"]
+    with pytest.raises(ConfigError, match=r"staff\.0\.public_phone"):
+        _load(tmp_path, _edit(worker, worker + 'public_phone = "call me"\n'))
+    with pytest.raises(ConfigError, match=r"echo\.channel"):
+        _load(tmp_path, GOOD + "\n[echo]\nchannel = 12345\n")  # a user id, not a channel
