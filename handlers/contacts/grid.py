@@ -15,6 +15,7 @@ from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.usecases import contacts
 from bot.usecases.contacts import Serving
+from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, PlaceDone, person_of
 from handlers.residents import place
 from storage.drafts import Draft
@@ -44,7 +45,7 @@ async def show(update: Update, ctx: GridContext) -> None:
     """/grid: who serves the resident's grid; without a place, the place picker first."""
     me = await person_of(update, ctx)
     found = await contacts.serving(ctx.services, me.user_id)
-    if isinstance(found, contacts.Refused):
+    if isinstance(found, Refused):
         if not await ctx.units.tree():
             await ctx.outbox.send(
                 [outgoing.message(me.user_id, ctx.texts("register.no_units", me.lang))], ctx.now()
@@ -67,9 +68,8 @@ async def placed(
     tree = await ctx.units.tree()
     saved = ctx.texts("register.changed", me.lang, place=tree.place_name(code))
     messages.append(outgoing.message(me.user_id, saved, markup=place.main_keyboard(ctx, me)))
-    moved = Person(me.user_id, me.name, me.lang, code, me.phone, me.staff)
     found = await contacts.serving_at(ctx.services, code)
-    messages.append(outgoing.message(moved.user_id, render(ctx, moved, found)))
+    messages.append(outgoing.message(me.user_id, render(ctx, me, found)))
     await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
 
 
