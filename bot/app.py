@@ -21,6 +21,7 @@ from bot.jobs import appraisal as appraisal_jobs
 from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
+from bot.jobs import echo as echo_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
@@ -29,6 +30,7 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.usecases import contacts
 from handlers.appraisal import wiring as appraisal_wiring
 from handlers.broadcasts import compose as broadcast_compose
 from handlers.broadcasts import mute as broadcast_mute
@@ -36,6 +38,9 @@ from handlers.broadcasts import wiring as broadcast_wiring
 from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
+from handlers.contacts import grid as contact_grid
+from handlers.contacts import manage as contact_manage
+from handlers.contacts import wiring as contact_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits, picker
@@ -132,6 +137,8 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
+    contact_grid.register,  # /grid: who serves the resident's grid (公示)
+    contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     broadcast_compose.register,  # /broadcast and its bcast:… buttons
     broadcast_mute.register,  # /mute /unmute
@@ -152,6 +159,7 @@ FLOWS = flows.Table.merge(
     callin_wiring.FLOWS,
     broadcast_wiring.FLOWS,
     poll_wiring.FLOWS,
+    contact_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -169,6 +177,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
+    ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 
@@ -223,6 +232,7 @@ async def _load_config(settings: Settings, clock: Clock, db: Database) -> Servic
         "config",
         now,
     )
+    await contacts.sync_config(services, now)  # 公示: what the file publishes about its staff
     # Staff removed from the file leave: the staff_departed sweep re-routes what they held.
     gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
     if gone:

@@ -89,12 +89,22 @@ class UnitConfig(_Strict):
         return self
 
 
+# A phone the office publishes (a desk line or a duty mobile): digits, spaces, dashes, brackets.
+PUBLIC_PHONE = r"^\+?[0-9][0-9 ()\-]{4,22}[0-9]$"
+
+
 class StaffConfig(_Strict):
     telegram_id: int
     name: str
     role: Literal["grid_worker", "grid_head", "community", "street", "district", "partner", "admin"]
     unit: str
     categories: list[str] = []
+    # 公示 (/grid): shown to the residents of the grids this person serves only when public.
+    public: bool = False
+    public_name: str | None = Field(default=None, min_length=1, max_length=32)
+    title: str | None = Field(default=None, min_length=1, max_length=40)
+    office_hours: str | None = Field(default=None, min_length=1, max_length=80)
+    public_phone: str | None = Field(default=None, pattern=PUBLIC_PHONE)
 
 
 class CategoryConfig(_Strict):
@@ -428,6 +438,13 @@ class PollSettings(_Strict):
     stop_grace_seconds: int = Field(default=120, ge=0, le=3600)
 
 
+class EchoSettings(_Strict):
+    """回音壁: the channel that gets each closed, verified case, de-identified (off when unset)."""
+
+    channel: int | None = Field(default=None, lt=0)  # e.g. -1001234567890; the bot posts there
+    batch: int = Field(default=20, ge=1, le=200)  # cases posted per sweep pass
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -451,6 +468,7 @@ class Settings(_Strict):
     parties: list[PartyConfig] = []
     broadcasts: BroadcastSettings = BroadcastSettings()
     polls: PollSettings = PollSettings()
+    echo: EchoSettings = EchoSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -85,6 +85,9 @@ ERASURE: list[Rule] = [
     Rule("meta", "key", Do.DELETE, where="key = 'staff_menu:' || :uid"),
     Rule("chats", "chat_id", Do.DELETE),
     Rule("volunteers", "user_id", Do.DELETE),
+    # 公示: what /grid published about a member of staff who left and asked for erasure.
+    Rule("staff_contacts", "user_id", Do.DELETE),
+    Rule("staff_contacts", "updated_by", Do.NULL),
     Rule(
         "report_photos",
         "report_id",
@@ -144,6 +147,8 @@ _TERMS: list[tuple[str, bool, str]] = [
     ("SELECT phone FROM people WHERE user_id = :uid", False, "strings"),
     ("SELECT name FROM volunteers WHERE user_id = :uid", False, "names"),
     ("SELECT phone FROM volunteers WHERE user_id = :uid", False, "strings"),
+    ("SELECT public_phone FROM staff_contacts WHERE user_id = :uid", False, "strings"),
+    ("SELECT public_name FROM staff_contacts WHERE user_id = :uid", False, "names"),
     ("SELECT skills_note FROM volunteers WHERE user_id = :uid", False, "strings"),
     ("SELECT work_unit FROM volunteers WHERE user_id = :uid", False, "strings"),
     ("SELECT description FROM reports WHERE reporter_id = :uid", False, "strings"),

@@ -19,9 +19,11 @@ from storage.appraisal import Appraisals
 from storage.broadcasts import Broadcasts
 from storage.callins import CallIns
 from storage.care import Households
+from storage.contacts import Contacts
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.echo import Echo
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.monthly import ReportFigures
@@ -66,6 +68,8 @@ class UnitOfWork:
     callins: CallIns
     broadcasts: Broadcasts
     polls: Polls
+    echo: Echo
+    contacts: Contacts
 
 
 class Store(UnitOfWork):
@@ -95,6 +99,8 @@ class Store(UnitOfWork):
         self.callins = CallIns(db)
         self.broadcasts = Broadcasts(db)
         self.polls = Polls(db)
+        self.echo = Echo(db)
+        self.contacts = Contacts(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -228,12 +228,13 @@ class FileInfo:
 @dataclass
 class Chat:
     id: int
-    type: str  # private, group, supergroup
+    type: str  # private, group, supergroup, channel
     title: str | None = None
     first_name: str | None = None
     started: bool = False  # a private chat exists once the user has written to the bot
     blocked: bool = False
-    member: bool = True  # groups: the bot is in the group
+    member: bool = True  # groups: the bot is in the group; channels: the bot is an administrator
+    can_post: bool = True  # channels: the bot's administrator right to post messages
     migrated_to: int | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: int = 1
@@ -538,6 +539,18 @@ class FakeBotApi:
             self.chats[user_id] = Chat(user_id, "private", first_name=first_name)
         return FakeUser(self, user_id)
 
+    def channel(
+        self, chat_id: int, title: str = "春晖社区回音壁", *, can_post: bool = True
+    ) -> Chat:
+        """Returns a channel the bot administers (ids are -100…). As in Telegram, a bot posts to
+        a channel only as an administrator with the right to post; its posts carry the channel
+        as `sender_chat` and no `from`."""
+        if not str(chat_id).startswith("-100"):
+            raise ValueError("channel ids look like -1001234567890")
+        if chat_id not in self.chats:
+            self.chats[chat_id] = Chat(chat_id, "channel", title=title, can_post=can_post)
+        return self.chats[chat_id]
+
     def group(self, chat_id: int, title: str = "春晖社区居民群") -> FakeGroup:
         """Returns a group chat the bot is a member of (chat ids of groups are negative)."""
         if chat_id not in self.chats:
@@ -565,6 +578,10 @@ class FakeBotApi:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not chat.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.type == "channel" and not chat.member:
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        elif chat.type == "channel" and not chat.can_post:
+            raise bad_request("need administrator rights in the channel chat")
         elif not chat.member:
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         return chat
@@ -572,9 +589,12 @@ class FakeBotApi:
     def _bot_message(self, chat: Chat, **fields: Any) -> dict[str, Any]:
         message_id = chat.next_message_id
         chat.next_message_id += 1
+        # A post in a channel is sent on behalf of the channel: sender_chat, no from.
+        sender = {"sender_chat": chat.as_dict()} if chat.type == "channel" else {}
         message = {
             "message_id": message_id,
-            "from": self.bot_user(),
+            **({} if sender else {"from": self.bot_user()}),
+            **sender,
             "chat": chat.as_dict(),
             "date": next(self._date),
             **{k: v for k, v in fields.items() if v is not None},
@@ -897,7 +917,7 @@ class FakeBotApi:
         message = chat.messages.get(message_id)
         if message is None or message.get("_deleted"):
             raise bad_request("message to edit not found")
-        if message["from"].get("id") != BOT_ID:
+        if not _by_bot(message):
             raise bad_request("message can't be edited")
         return message
 
@@ -1028,11 +1048,7 @@ class FakeBotApi:
         chat = self.chats.get(chat_id)
         if chat is None:
             return []
-        return [
-            m
-            for _, m in sorted(chat.messages.items())
-            if m["from"].get("id") == BOT_ID and not m.get("_deleted")
-        ]
+        return [m for _, m in sorted(chat.messages.items()) if _by_bot(m) and not m.get("_deleted")]
 
     def texts(self, chat_id: int) -> list[str]:
         """Returns the text or caption of each bot message in CHAT_ID now, oldest first."""
@@ -1294,6 +1310,13 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
 class _UploadedFile:
     filename: str
     content: bytes
+
+
+def _by_bot(message: dict[str, Any]) -> bool:
+    """Tells whether the bot sent MESSAGE (in a channel: posted it, as the channel)."""
+    if message.get("chat", {}).get("type") == "channel":
+        return "sender_chat" in message and "from" not in message
+    return bool(message.get("from", {}).get("id") == BOT_ID)
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:

@@ -238,3 +238,16 @@ def test_parties_are_optional_and_load_with_their_clocks(tmp_path):
     loaded = _load(tmp_path, GOOD + '[callins]\nack = "2h"\n' + PARTY)
     assert [p.code for p in loaded.parties] == ["cg"]
     assert (loaded.callins.ack, loaded.callins.done) == ("2h", "3d")
+
+
+def test_echo_is_off_by_default_and_contacts_are_checked(tmp_path):
+    assert settings_module.load(DATA / "config.toml").echo.channel is None
+    worker = 'telegram_id = 101\nname = "李网格"\nrole = "grid_worker"\nunit = "G1"\n'
+    published = worker + 'public = true\npublic_phone = "027-8288 1234"\n'
+    settings = _load(tmp_path, _edit(worker, published) + "\n[echo]\nchannel = -1001234\n")
+    assert settings.echo.channel == -1001234
+    assert [s.public_phone for s in settings.staff if s.public] == ["027-8288 1234"]
+    with pytest.raises(ConfigError, match=r"staff\.0\.public_phone"):
+        _load(tmp_path, _edit(worker, worker + 'public_phone = "call me"\n'))
+    with pytest.raises(ConfigError, match=r"echo\.channel"):
+        _load(tmp_path, GOOD + "\n[echo]\nchannel = 12345\n")  # a user id, not a channel

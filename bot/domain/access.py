@@ -16,6 +16,7 @@ from bot.domain import (
     broadcasts,
     callins,
     care,
+    contacts,
     deadlines,
     groups,
     patrols,
@@ -64,6 +65,7 @@ class Rule(StrEnum):
     BROADCAST_SEND = "broadcast_send"  # broadcast to a unit's residents and groups
     POLL_CREATE = "poll_create"  # put a 议事会 poll to a unit's residents
     POLL_VOTE = "poll_vote"  # vote in a poll (and ask for its result): the residents asked
+    CONTACT_PUBLISH = "contact_publish"  # set what /grid publishes about a staff member
 
 
 Decision = Rule | None  # None: allowed
@@ -267,3 +269,9 @@ def vote_poll(user_id: int, asked: bool) -> Decision:
     """Allows a vote only from a resident the poll's card was sent to (ASKED): a forged press
     from anyone else is refused."""
     return _unless(asked and user_id > 0, Rule.POLL_VOTE)
+
+
+def publish_contact(staff: Staff | None, target: Staff | None, tree: UnitTree) -> Decision:
+    """Allows admins, and a supervisor over TARGET (a higher role at TARGET's unit or above), to
+    set what /grid publishes about TARGET (公示)."""
+    return _unless(contacts.may_publish(staff, target, tree), Rule.CONTACT_PUBLISH)

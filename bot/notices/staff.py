@@ -41,6 +41,8 @@ COMMANDS = [
     ("poll", "poll.command", True),
     ("mute", "broadcast.command_mute", False),
     ("unmute", "broadcast.command_unmute", False),
+    ("grid", "contacts.command_grid", False),
+    ("contact", "contacts.command_contact", True),
     ("privacy", "privacy.command_privacy", False),
     ("delete_my_data", "privacy.command_delete", False),
     ("lang", "commands.lang", False),

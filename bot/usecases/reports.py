@@ -37,6 +37,7 @@ from bot.notices.reports import (
 )
 from bot.services import Services
 from bot.texts import Raw
+from bot.usecases import echo
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
@@ -496,15 +497,19 @@ async def verify(
     if stars is None or not 1 <= stars <= 5:
         return Refused("common.stale_button")
     rating = stars
-    return await _reporter_move(
-        services,
-        report_id,
-        lambda report: domain.confirm(report, by, at, stars=rating),
-        by=by,
-        at=at,
-        attempted="report:stars",
-        extra=extra,
-    )
+    async with services.store.transaction() as tx:
+        outcome = await _reporter_move(
+            services,
+            report_id,
+            lambda report: domain.confirm(report, by, at, stars=rating),
+            by=by,
+            at=at,
+            attempted="report:stars",
+            extra=extra,
+        )
+        if isinstance(outcome, Done):  # the 回音壁 posts it, de-identified (bot/usecases/echo.py)
+            await echo.schedule(tx, services, outcome.value, at)
+    return outcome
 
 
 async def reopen(

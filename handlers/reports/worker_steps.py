@@ -15,7 +15,7 @@ from bot.domain.people import Person
 from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from bot.usecases import callins, reports
+from bot.usecases import callins, echo, reports
 from bot.usecases.results import Done, Refused
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
@@ -39,6 +39,8 @@ async def start_resolve(ctx: GridContext, press: Pressed) -> None:
     """完成: asks for the after-photo, which is required (its caption may be the note)."""
     if await allowed(ctx, press, Action.RESOLVE) and not await parts_open(ctx, press):
         prompt = ctx.texts("resolve_flow.ask_photo", press.me.lang, number=press.report.number)
+        if echo.is_on(ctx.services):  # the note is the official reply the 回音壁 shows
+            prompt += "\n" + ctx.texts("echo.note_is_public", press.me.lang)
         await ask(ctx, press, "resolve", "photo", prompt)
 
 

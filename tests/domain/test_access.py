@@ -500,6 +500,56 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     # poll_vote: only a resident the card was sent to
     ("vote: asked", lambda: access.vote_poll(RESIDENT, True), None),
     ("vote: wrong person (not asked)", lambda: access.vote_poll(STRANGER, False), Rule.POLL_VOTE),
+    (
+        "publish contact: grid head over its worker",
+        lambda: access.publish_contact(HEAD_G1, WORKER_G1, TREE),
+        None,
+    ),
+    (
+        "publish contact: community over a grid of it",
+        lambda: access.publish_contact(COMMUNITY_C1, HEAD_G1, TREE),
+        None,
+    ),
+    (
+        "publish contact: admin, themselves too",
+        lambda: access.publish_contact(ADMIN, ADMIN, TREE),
+        None,
+    ),
+    (
+        "publish contact: a peer",
+        lambda: access.publish_contact(WORKER_G2, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: another community",
+        lambda: access.publish_contact(COMMUNITY_C2, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: a worker over their head",
+        lambda: access.publish_contact(WORKER_G1, HEAD_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: themselves",
+        lambda: access.publish_contact(COMMUNITY_C1, COMMUNITY_C1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: a partner",
+        lambda: access.publish_contact(PARTNER, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: stranger",
+        lambda: access.publish_contact(None, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: someone who left",
+        lambda: access.publish_contact(ADMIN, None, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
 ]
 
 

@@ -153,6 +153,28 @@ async def test_a_document_is_kept_with_its_name_and_bytes_and_can_be_sent_again(
         await bot.send_document(5001, "no-such-file")
 
 
+async def test_a_channel_takes_posts_from_an_administrator_with_the_right_to_post(fake, bot):
+    resident = fake.user(5001)
+    file_id = resident.send_photo("坏了")["message"]["photo"][-1]["file_id"]
+    channel = fake.channel(-1001234567890)
+    post = await bot.send_message(channel.id, "<b>回音壁</b>", parse_mode="HTML")
+    assert post.chat.type == "channel" and post.sender_chat is not None
+    assert post.sender_chat.id == channel.id and post.from_user is None
+    album = await bot.send_media_group(
+        channel.id, [InputMediaPhoto(file_id, caption="前"), InputMediaPhoto(file_id)]
+    )
+    assert [m.caption for m in album] == ["前", None] and album[0].sender_chat is not None
+    assert fake.texts(channel.id) == ["回音壁", "前"]
+    channel.can_post = False
+    with pytest.raises(BadRequest, match=r"(?i)administrator rights"):
+        await bot.send_message(channel.id, "x")
+    channel.member = False
+    with pytest.raises(Forbidden, match=r"(?i)not a member of the channel"):
+        await bot.send_message(channel.id, "x")
+    with pytest.raises(ValueError):
+        fake.channel(-42)
+
+
 async def test_edits_report_not_modified_and_not_found(fake, bot):
     fake.user(5001).send_text("/start")
     sent = await bot.send_message(5001, "状态：待接单", reply_markup=keyboard("a:b"))

@@ -32,8 +32,11 @@ DRAFT_STEPS = {
     ("bcast", "content"),
     ("bcast", "unit"),
     ("comment", "text"),
+    ("contact", "text"),
     ("extension", "reason"),
     ("extension", "span"),
+    ("grid", "locate"),
+    ("grid", "walk"),
     ("hherase", "reason"),
     ("household", "label"),
     ("household", "notes"),
@@ -93,6 +96,7 @@ def test_every_draft_step_has_a_callback():
     # every flow that asks for a unit does it with the one picker (handlers/kit/picker.py)
     assert set(FLOWS.places) == {
         "register",
+        "grid",
         "report",
         "household",
         "patrol",

@@ -37,6 +37,7 @@ NOT_A_RESIDENT = {
     "erasures": "holds no person (a pseudonym's source, households' reasons)",
     "inbox": "scrubbed by payload (erase_person)",
     "poll_groups": "anonymous native polls in group chats (counts only)",
+    "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
 }
 
 
