@@ -25,7 +25,9 @@ def faults_of(live: Live) -> Faults:
 
 
 async def inbox_rows(live: Live) -> list[tuple[str, int]]:
-    rows = await live.services.store.db.fetchall("SELECT state, attempts FROM inbox ORDER BY update_id")
+    rows = await live.services.store.db.fetchall(
+        "SELECT state, attempts FROM inbox ORDER BY update_id"
+    )
     return [(row["state"], row["attempts"]) for row in rows]
 
 

@@ -30,7 +30,9 @@ async def queue(live: Live, *messages: Outgoing) -> None:
 
 
 async def states(live: Live) -> dict[str, int]:
-    rows = await live.services.store.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+    rows = await live.services.store.db.fetchall(
+        "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+    )
     return {row[0]: row[1] for row in rows}
 
 

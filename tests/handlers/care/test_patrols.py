@@ -35,7 +35,9 @@ async def test_a_patrol_finding_becomes_a_report_routed_to_the_grid_worker(harne
     await log_round(harness, COMMUNITY, [1, 0], findings=findings)
     summary = harness.last_text(COMMUNITY)
     assert "叮咚敲门" in summary and "3栋" in summary and "3 号路灯不亮" in summary
-    [patrol_id] = [row[0] for row in await harness.services.store.db.fetchall("SELECT id FROM patrols")]
+    [patrol_id] = [
+        row[0] for row in await harness.services.store.db.fetchall("SELECT id FROM patrols")
+    ]
     patrol = await Patrols(harness.services.store.db).get(patrol_id)
     assert (patrol.unit, patrol.worker_id, patrol.photos) == (
         "B3",

@@ -191,7 +191,9 @@ async def test_staff_erase_a_household_with_a_reason_and_the_figures_stay(harnes
     assert (
         after is not None and not after.active and after.notes == "" and after.label != "3单元502"
     )
-    [row] = await harness.services.store.db.fetchall("SELECT kind, ref, erased_by, reason FROM erasures")
+    [row] = await harness.services.store.db.fetchall(
+        "SELECT kind, ref, erased_by, reason FROM erasures"
+    )
     assert tuple(row) == ("household", household.id, WORKER_G1, "已搬离本社区")
     events = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM household_events")
     assert events[0][0] >= 1  # history (and the monthly figures over it) stays

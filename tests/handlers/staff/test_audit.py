@@ -35,7 +35,9 @@ async def test_a_non_admin_asking_for_audit_is_refused_and_that_is_recorded(harn
     for user in (COMMUNITY, RESIDENT):
         await harness.send(updates.text(user, "/audit"))
         assert harness.last_text(user) == "您没有权限进行此操作。"
-    rows = await harness.services.store.db.fetchall("SELECT user_id, action, rule, target FROM refusals")
+    rows = await harness.services.store.db.fetchall(
+        "SELECT user_id, action, rule, target FROM refusals"
+    )
     assert [tuple(r) for r in rows] == [
         (COMMUNITY, "/audit", "admin_only", None),
         (RESIDENT, "/audit", "admin_only", None),
