@@ -146,7 +146,8 @@ def populate(
         )  # fmt: skip
         batch_photos.append((report_id, 0, f"AgACAgUAAxkBAAI{report_id:09d}"))
         for action, old, new, actor, at in history:
-            batch_events.append((report_id, action, old, new, actor, iso(at)))
+            data = json.dumps({"stars": stars}) if action == "confirm" else "{}"
+            batch_events.append((report_id, action, old, new, actor, iso(at), data))
         events += len(history)
         if len(batch_reports) >= BATCH:
             _flush(conn, batch_reports, batch_events, batch_photos)
@@ -223,7 +224,7 @@ def _flush(
     )
     conn.executemany(
         "INSERT INTO report_events (report_id, action, old, new, actor_id, at, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, '{}')",
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         events,
     )
     reports.clear()

@@ -17,6 +17,8 @@ from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
+from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
@@ -26,11 +28,13 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from handlers.appraisal import wiring as appraisal_wiring
+from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
-from handlers.kit import flows, limits
+from handlers.kit import flows, limits, picker
 from handlers.reports import extension, submit_flow, tasks, verify, worker
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
@@ -104,20 +108,23 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     bindings.register,  # before any handler that takes group messages (migration notices)
     invite_links.register,
     profile.register,
-    place.register,
+    place.register,  # place:(yes|tree|gps): a located building, before the picker's place:
+    picker.register,  # place:… the one unit-tree picker of every flow
     submit_flow.register,
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
     tasks.register,
+    callin_wiring.register,  # /callin, callin:… buttons (吹哨报到)
     households.register,  # /household /households, household:… buttons; care commands in groups
     visits.register,
     patrols.register,
     monthly.register,
     volunteer_wiring.register,  # /volunteer /wish /activities /points and their buttons
-    manage.register,  # /staff, staff:… and staffmv:… buttons
+    manage.register,  # /staff and staff:… buttons (old staffmv:… walk buttons: stale)
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
+    appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     flows.register,  # last: any other private message goes to the user's current step
 )
@@ -131,6 +138,7 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    callin_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -138,9 +146,11 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("care_visits", care_jobs.visits_due),
     ("retention", privacy_jobs.retention),
     ("report_deadlines", report_jobs.report_deadlines),
+    ("callin_deadlines", callin_jobs.callin_deadlines),
     ("staff_departed", staff_jobs.staff_departed),
     ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),
+    ("appraisal", appraisal_jobs.monthly_posts),  # the monthly 通报 and 红黄榜
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),

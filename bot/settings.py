@@ -341,6 +341,77 @@ class PrivacySettings(_Strict):
     batch: int = Field(default=500, ge=10, le=10000)  # rows per kind per sweep pass
 
 
+class AppraisalSettings(_Strict):
+    """[appraisal]: 量化积分, 五星, 红黄榜 and the monthly 通报 (README "考核 (appraisal)")."""
+
+    enabled: bool = True  # post last month's 通报 and 红黄榜 to bound summary groups and staff
+    day: int = Field(
+        default=1, ge=1, le=28
+    )  # local day of the month they go out, for the month before
+    hour: int = Field(default=9, ge=0, le=23)  # local hour they go out
+    # Points each rate gives at 100 %; rates with no cases are left out and the rest scaled up.
+    weights: dict[
+        Literal["response", "resolution", "satisfaction", "on_time", "completion"], float
+    ] = {
+        "response": 20.0,
+        "resolution": 20.0,
+        "satisfaction": 20.0,
+        "on_time": 20.0,
+        "completion": 20.0,
+    }
+    overdue_penalty: float = Field(
+        default=1.0, ge=0
+    )  # points off per report that breached a deadline
+    satisfied_bonus: float = Field(default=0.0, ge=0)  # points per report rated 4 or 5 stars
+    stars: list[float] = [60.0, 70.0, 80.0, 90.0, 95.0]  # score for 1 … 5 stars, ascending
+    league_size: int = Field(default=3, ge=1, le=10)  # units on each of 红榜 and 黄榜
+    top_categories: int = Field(default=3, ge=1, le=10)
+    hotspot_reports: int = Field(
+        default=3, ge=2, le=100
+    )  # 每月一题: reports of one category at one grid …
+    hotspot_days: int = Field(default=2, ge=1, le=31)  # … on at least this many different days
+    hotspots: int = Field(default=5, ge=1, le=20)  # hot spots listed
+
+    @field_validator("stars")
+    @classmethod
+    def _five_ascending(cls, value: list[float]) -> list[float]:
+        if len(value) != 5 or value != sorted(value):
+            raise ValueError("stars must be five ascending scores, e.g. [60, 70, 80, 90, 95]")
+        return value
+
+
+class CallinSettings(_Strict):
+    """[callins]: the clocks of a called-in party (吹哨报到), in working time like deadlines."""
+
+    ack: str = "4h"  # to 报到 (acknowledge) after being called in
+    done: str = "3d"  # to report its part done after 报到
+    escalate_every: str = "4h"  # overdue: the party is nagged, then one level up per interval
+
+    @field_validator("ack", "done", "escalate_every")
+    @classmethod
+    def _is_span(cls, value: str) -> str:
+        return _check_span(value)
+
+
+class PartyConfig(_Strict):
+    """[[parties]]: a department or partner the holder of a report can call in (吹哨)."""
+
+    code: str
+    zh: str = Field(min_length=1, max_length=32)
+    en: str = Field(min_length=1, max_length=64)
+    kind: Literal["department", "property", "residents_committee", "owners_committee"]
+    categories: list[str] = []  # the categories it takes; empty: every category
+    units: list[str] = Field(min_length=1)  # it covers these units and all below them
+    members: list[int] = Field(min_length=1)  # telegram ids of the staff who get its cards
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not value or len(value.encode()) > 16 or ":" in value or any(c.isspace() for c in value):
+            raise ValueError("party code must be 1-16 bytes without ':' or spaces")
+        return value
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -359,6 +430,9 @@ class Settings(_Strict):
     backup: BackupSettings = BackupSettings()
     limits: LimitSettings = LimitSettings()
     privacy: PrivacySettings = PrivacySettings()
+    appraisal: AppraisalSettings = AppraisalSettings()
+    callins: CallinSettings = CallinSettings()
+    parties: list[PartyConfig] = []
 
     source: str = Field(default="", exclude=True)
 
@@ -402,6 +476,7 @@ def load(path: str | Path) -> Settings:
     _check_units(path, settings)
     _check_references(path, settings)
     _check_deadlines(path, settings)
+    _check_parties(path, settings)
     return settings
 
 
@@ -511,3 +586,39 @@ def _check_references(path: Path, settings: Settings) -> None:
         for code in staff.categories:
             if code not in categories:
                 raise ConfigError(f"{path}: staff.{i}.categories: unknown category {code!r}")
+
+
+def _check_parties(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming parties.N.KEY for a duplicate code, an unknown unit or category,
+    or a member who is not partner staff or belongs to two parties."""
+    units = {unit.code for unit in settings.units}
+    categories = {category.code for category in settings.categories}
+    roles = {staff.telegram_id: staff.role for staff in settings.staff}
+    codes: dict[str, int] = {}
+    member_of: dict[int, str] = {}
+    for i, party in enumerate(settings.parties):
+        if party.code in codes:
+            raise ConfigError(
+                f"{path}: parties.{i}.code: duplicate code {party.code!r}"
+                f" (also parties.{codes[party.code]})"
+            )
+        codes[party.code] = i
+        for code in party.units:
+            if code not in units:
+                raise ConfigError(f"{path}: parties.{i}.units: unknown unit {code!r}")
+        for code in party.categories:
+            if code not in categories:
+                raise ConfigError(f"{path}: parties.{i}.categories: unknown category {code!r}")
+        for member in party.members:
+            role = roles.get(member)
+            if role is not None and role != "partner":
+                raise ConfigError(
+                    f"{path}: parties.{i}.members: {member} is listed in [[staff]] as {role!r};"
+                    " a party's members are partner staff"
+                )
+            if member in member_of:
+                raise ConfigError(
+                    f"{path}: parties.{i}.members: {member} is already a member of"
+                    f" party {member_of[member]!r}"
+                )
+            member_of[member] = party.code

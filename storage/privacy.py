@@ -89,6 +89,13 @@ ERASURE: list[Rule] = [
     ),
     Rule("reports", "reporter_id", Do.NULL, _REPORT_TEXT),
     Rule("report_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
+    # 吹哨报到 (migration 0011): what a party member wrote or photographed goes; the steps stay
+    # (pseudonymised) so the ledger's figures keep counting.
+    Rule("callins", "done_by", Do.PSEUDONYM, (("note", "NULL"), ("photo", "NULL"))),
+    Rule("callins", "acked_by", Do.PSEUDONYM),
+    Rule("callins", "called_by", Do.PSEUDONYM),
+    Rule("callins", "withdrawn_by", Do.PSEUDONYM, (("reason", "NULL"),)),
+    Rule("callin_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
     Rule("wishes", "posted_by", Do.PSEUDONYM, _WISH_TEXT),
     Rule("wishes", "resident_id", Do.NULL, _WISH_TEXT),
     Rule("wishes", "claimer_id", Do.PSEUDONYM, (("proof_photo", "NULL"), ("proof_note", "NULL"))),

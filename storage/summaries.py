@@ -43,10 +43,30 @@ WHERE e.at >= :start AND e.at < :end
 GROUP BY e.report_id, e.action
 """
 
+# Reports open and past their deadline at :as_of, judged from their history as of then (the
+# deadline in force after each event is kept with it, migration 0015): a report the deadline
+# sweep escalated, or a worker resolved, after :as_of still counts. Candidates: the reports
+# open and past due now (through the partial index) and those with events after :as_of (the
+# only ones whose state at :as_of can differ from their state now). An event stored before
+# 0015 has no recorded deadline (NULL): the report's current one stands in, as before.
 _OVERDUE = """
-SELECT unit, COUNT(*) AS n FROM reports INDEXED BY summary_reports_overdue
-WHERE status IN ('open', 'accepted') AND due_at < :as_of
-GROUP BY unit
+WITH candidates AS (
+    SELECT id FROM reports INDEXED BY summary_reports_overdue
+    WHERE status IN ('open', 'accepted') AND due_at < :as_of
+    UNION
+    SELECT report_id FROM report_events INDEXED BY summary_events_at WHERE at > :as_of
+),
+latest AS (
+    SELECT c.id AS id,
+           (SELECT e.id FROM report_events e
+            WHERE e.report_id = c.id AND e.at <= :as_of ORDER BY e.id DESC LIMIT 1) AS event
+    FROM candidates c
+)
+SELECT r.unit AS unit, COUNT(*) AS n
+FROM latest l JOIN report_events e ON e.id = l.event JOIN reports r ON r.id = l.id
+WHERE e.new IN ('open', 'accepted')
+  AND (CASE WHEN e.due_at IS NULL THEN r.due_at ELSE NULLIF(e.due_at, '') END) < :as_of
+GROUP BY r.unit
 """
 
 _NEW_BY_UNIT = """

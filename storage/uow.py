@@ -15,6 +15,8 @@ from pathlib import Path
 
 from storage import outbox_files
 from storage.activities import Activities
+from storage.appraisal import Appraisals
+from storage.callins import CallIns
 from storage.care import Households
 from storage.db import Database
 from storage.deadlines import Deadlines
@@ -58,6 +60,8 @@ class UnitOfWork:
     figures: ReportFigures
     refusals: Refusals
     deadlines: Deadlines
+    appraisals: Appraisals
+    callins: CallIns
 
 
 class Store(UnitOfWork):
@@ -83,6 +87,8 @@ class Store(UnitOfWork):
         self.figures = ReportFigures(db)
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
+        self.appraisals = Appraisals(db)
+        self.callins = CallIns(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

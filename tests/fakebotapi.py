@@ -29,6 +29,7 @@ import contextlib
 import itertools
 import json
 import math
+import mimetypes
 import re
 import time
 from collections import deque
@@ -41,10 +42,12 @@ from aiohttp import web
 BOT_ID = 7000000001
 BOT_USERNAME = "griddesk_test_bot"
 MAX_FILE_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files
+MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024  # sendDocument refuses bigger uploads
 CALLBACK_ANSWER_WINDOW = 15.0  # seconds Telegram waits for answerCallbackQuery
 MESSAGE_METHODS = {
     "sendmessage",
     "sendphoto",
+    "senddocument",
     "sendmediagroup",
     "editmessagetext",
     "editmessagecaption",
@@ -247,6 +250,7 @@ METHOD_NAMES = [
     "getUpdates",
     "sendMessage",
     "sendPhoto",
+    "sendDocument",
     "sendMediaGroup",
     "editMessageText",
     "editMessageCaption",
@@ -281,6 +285,7 @@ class FakeBotApi:
         self.chats: dict[int, Chat] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.files: dict[str, FileInfo] = {}
+        self.file_names: dict[str, str] = {}  # documents' names, by file_id
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self.violations: list[tuple[str, int | None, float]] = []
@@ -705,6 +710,38 @@ class FakeBotApi:
             caption=caption or None,
             caption_entities=entities or None,
             reply_markup=_shown_markup(markup),
+        )
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> Any:
+        # https://core.telegram.org/bots/api#senddocument: an upload (≤ 50 MB, kept with its
+        # file name) or a file_id already on the server; caption ≤ 1024 characters.
+        chat = self._target_chat(params)
+        value = params.get("document")
+        if isinstance(value, _UploadedFile):
+            if len(value.content) > MAX_DOCUMENT_UPLOAD:
+                raise ApiError(413, "Request Entity Too Large")
+            suffix = value.filename.rsplit(".", 1)[-1] if "." in value.filename else "bin"
+            info = self.new_file(len(value.content), suffix, content=value.content)
+            self.file_names[info.file_id] = value.filename
+        else:
+            info = self._input_file(value)
+        caption, entities = _parse_text(params, "caption")
+        if _utf16_len(caption) > 1024:
+            raise bad_request("message caption is too long")
+        name = self.file_names.get(info.file_id, f"file_{info.file_unique_id}")
+        document = {
+            "file_id": info.file_id,
+            "file_unique_id": info.file_unique_id,
+            "file_name": name,
+            "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "file_size": info.file_size,
+        }
+        return self._bot_message(
+            chat,
+            document=document,
+            caption=caption or None,
+            caption_entities=entities or None,
+            reply_markup=_shown_markup(_reply_markup(params)),
         )
 
     async def _api_sendmediagroup(self, params: dict[str, Any]) -> Any:

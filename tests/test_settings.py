@@ -176,3 +176,65 @@ def test_limits_default_to_a_street_office_and_are_read_from_the_file(tmp_path):
     path.write_text("[limits]\npresses_per_second = 0\n", encoding="utf-8")
     with pytest.raises(settings_module.ConfigError, match=r"limits\.presses_per_second"):
         settings_module.load(path)
+
+
+def test_appraisal_defaults_match_the_example_and_bad_thresholds_name_their_key(tmp_path):
+    from bot.settings import AppraisalSettings
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert settings_module.load(example).appraisal == AppraisalSettings()
+    path = tmp_path / "office.toml"
+    path.write_text("[appraisal]\nstars = [90, 80, 70, 60, 50]\n", encoding="utf-8")
+    with pytest.raises(settings_module.ConfigError, match=r"appraisal\.stars: .*ascending"):
+        settings_module.load(path)
+    path.write_text("[appraisal]\nweights = { speed = 10 }\n", encoding="utf-8")
+    with pytest.raises(settings_module.ConfigError, match=r"appraisal\.weights"):
+        settings_module.load(path)
+
+
+# 吹哨报到: the parties are checked at start-up, each mistake named by its key.
+PARTY = """
+[[parties]]
+code = "cg"
+zh = "城管"
+en = "City management"
+kind = "department"
+categories = ["litter"]
+units = ["S1"]
+members = [411]
+"""
+
+BAD_PARTIES = [
+    ("unknown unit", PARTY.replace('["S1"]', '["S9"]'), "parties.0.units", "'S9'"),
+    (
+        "unknown category",
+        PARTY.replace('["litter"]', '["noise"]'),
+        "parties.0.categories",
+        "'noise'",
+    ),
+    ("unknown kind", PARTY.replace('"department"', '"police"'), "parties.0.kind", ""),
+    ("no members", PARTY.replace("[411]", "[]"), "parties.0.members", ""),
+    ("duplicate code", PARTY + PARTY.replace("[411]", "[412]"), "parties.1.code", "'cg'"),
+    ("member twice", PARTY + PARTY.replace('"cg"', '"cg2"'), "parties.1.members", "'cg'"),
+    ("member not a partner", PARTY.replace("[411]", "[101]"), "parties.0.members", "partner"),
+    ("code with a colon", PARTY.replace('code = "cg"', 'code = "c:g"'), "parties.0.code", "':'"),
+    ("bad clock", '[callins]\nack = "soon"\n', "callins.ack", "'soon'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "key", "words"), BAD_PARTIES, ids=[b[0] for b in BAD_PARTIES]
+)
+def test_a_bad_party_is_refused_at_start_up_naming_its_key(tmp_path, case, extra, key, words):
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, GOOD + extra)
+
+    message = str(refused.value)
+    assert f": {key}: " in message and words in message and "\n" not in message
+
+
+def test_parties_are_optional_and_load_with_their_clocks(tmp_path):
+    assert _load(tmp_path, GOOD).parties == []
+    loaded = _load(tmp_path, GOOD + '[callins]\nack = "2h"\n' + PARTY)
+    assert [p.code for p in loaded.parties] == ["cg"]
+    assert (loaded.callins.ack, loaded.callins.done) == ("2h", "3d")

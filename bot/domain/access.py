@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    callins,
     care,
     deadlines,
     groups,
@@ -57,6 +58,9 @@ class Rule(StrEnum):
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
     MONTHLY_FIGURES = "monthly_figures"  # /monthly: care staff, their unit or one below it
+    APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
+    CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
+    CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
 
 
 Decision = Rule | None  # None: allowed
@@ -219,3 +223,32 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
 def see_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
     """Allows care staff to see the monthly figures of UNIT if they work at it or above."""
     return _unless(care.covers(staff, unit, tree), Rule.MONTHLY_FIGURES)
+
+
+def view_appraisal(staff: Staff | None) -> Decision:
+    """Allows grid-to-district staff and admins (their unit's figures), not partners."""
+    allowed = staff is not None and staff.role is not Role.PARTNER
+    return _unless(allowed, Rule.APPRAISAL_VIEW)
+
+
+def sees_workers(staff: Staff, worker: Staff, tree: UnitTree) -> bool:
+    """Tells whether STAFF may see WORKER's own figures: themselves, or as their supervisor."""
+    if staff.user_id == worker.user_id or staff.role is Role.ADMIN:
+        return True
+    return (
+        staff.role.is_supervisor
+        and worker.unit in tree
+        and staff.unit in tree
+        and tree.is_within(worker.unit, staff.unit)
+    )
+
+
+def call_in(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows the holder of a report (whoever may act on it) to call parties in and to
+    withdraw them."""
+    return _unless(callins.may_call_in(staff, report, tree), Rule.CALLIN_CALL)
+
+
+def answer_callin(staff: Staff | None, party: callins.Party | None) -> Decision:
+    """Allows only the called party's members to 报到 and to report their part done."""
+    return _unless(callins.may_answer(staff, party), Rule.CALLIN_ANSWER)

@@ -126,8 +126,9 @@ class Tally:
     - new: reports created in the week.
     - resolved / closed / closed_unverified / rejected: reports with a resolve / confirm /
       expire / reject event in the week (each report counted once per kind).
-    - overdue: reports still open when the figures are computed whose due_at is before the
-      summary's moment (a snapshot: past deadlines are not kept in the history).
+    - overdue: reports open at the summary's moment whose deadline in force then had passed,
+      judged from their history as of that moment (a later escalation or resolve does not
+      change it).
     - received, concluded: the completion-rate cohort, see `completion_rate`.
     - accept_hours / resolve_hours: hours from submission to the first accept / resolve event
       of each report accepted / resolved in the week.

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.domain.callins import CallIn
 from bot.domain.categories import Category
 from bot.domain.deadlines import Span, pending_extension
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
-from bot.notices import outgoing
+from bot.notices import callin_lines, outgoing
 from bot.notices.buttons import button, keyboard
 from bot.services import Services
 from bot.texts import plural_key
@@ -37,10 +38,17 @@ class Cards:
         self.texts = services.texts
         self.tree = tree
         self.categories = {c.code: c for c in categories}
+        self.parties = callin_lines.party_book(services.settings)
+        self.callins: dict[int, list[CallIn]] = {}  # by report id, once know_callins read them
 
     @classmethod
     async def load(cls, services: Services) -> Cards:
         return cls(services, await services.units.tree(), await services.units.categories())
+
+    async def know_callins(self, report: Report) -> None:
+        """Reads REPORT's call-ins (吹哨), which its cards show."""
+        if report.id is not None:
+            self.callins[report.id] = await self.services.store.callins.of_report(report.id)
 
     # Pieces ------------------------------------------------------------------------------
 
@@ -102,6 +110,9 @@ class Cards:
             updated=self.when(report.updated_at or report.created_at),
             due=self.due(report),
         )
+        text += callin_lines.status_line(
+            self.texts, self.parties, self.callins.get(report.id or 0, []), lang
+        )
         return outgoing.card(chat, status_key(report), text)
 
     def work_card_text(self, report: Report, lang: str, reporter: Person | None) -> str:
@@ -110,7 +121,7 @@ class Cards:
         description = report.description
         if report.extra.get("erased"):  # the reporter erased their data, or retention did
             who = phone = description = self.texts("privacy.erased_marker", lang)
-        return self.texts(
+        text = self.texts(
             "card.work",
             lang,
             number=report.number,
@@ -124,6 +135,8 @@ class Cards:
             created=self.when(report.created_at),
             due=self.due(report),
         )
+        callins = self.callins.get(report.id or 0, [])
+        return text + callin_lines.work_lines(self.texts, self.parties, callins, lang, self.when)
 
     def work_buttons(self, report: Report, lang: str) -> dict:
         t = self.texts
@@ -152,6 +165,8 @@ class Cards:
             rows = []
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
             rows.append([button(t("extension.button", lang), "ext", "ask", report.id)])
+        if report.status.is_open and self.parties:  # 吹哨 (handlers/callins/picker.py)
+            rows.append([button(t("callin.button", lang), "callin", "pick", report.id)])
         if report.status.is_open:  # "find volunteers" (handlers/volunteers/report_help.py)
             rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
         return keyboard(rows)
@@ -197,6 +212,7 @@ async def handlers_of(services: Services, report: Report) -> list[Staff]:
 async def messages_for(services: Services, report: Report, event: ReportEvent) -> list[Outgoing]:
     """Returns every message that EVENT on REPORT causes, in each recipient's language."""
     cards = await Cards.load(services)
+    await cards.know_callins(report)
     reporter_chat = report.reporter_id or report.entered_by
     reporter = await services.people.get(report.reporter_id) if report.reporter_id else None
     current = await handlers_of(services, report)

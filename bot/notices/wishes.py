@@ -76,15 +76,7 @@ def review_card(
     by: str | None = None,
 ) -> Outgoing:
     """Returns the staff review card: approve / decline while pending, then who decided."""
-    text = services.texts(
-        "wish.review",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        text=wish.text,
-        contact=Raw(contact_text(services, wish, lang, tree)),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
+    text = contact_card_text(services, wish, "wish.review", lang, tree)
     if by:
         text += "\n" + services.texts("wish.decided_by", lang, name=by)
     markup = None
@@ -100,51 +92,10 @@ def review_card(
     return outgoing.card(chat_id, review_key(wish), text, markup=markup)
 
 
-def group_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns the group announcement (no personal data), edited as the wish moves."""
-    text = services.texts(
-        "wish.group",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        area=area(tree, wish.unit),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
-    markup = None
-    if wish.status is WishStatus.OPEN:
-        markup = buttons.keyboard(
-            [[button(services.texts("wish.view", lang), "wish", "view", wish.id)]]
-        )
-    return outgoing.card(chat_id, group_key(wish), text, markup=markup)
-
-
-def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns a volunteer's private offer: the wish without contact, a claim button while open."""
-    text = services.texts(
-        "wish.offer",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        area=area(tree, wish.unit),
-        text=wish.text,
-    )
-    markup = None
-    if wish.status is WishStatus.OPEN:
-        markup = buttons.keyboard(
-            [[button(services.texts("wish.claim", lang), "wish", "claim", wish.id)]]
-        )
-    elif wish.claimer_id == chat_id:
-        text += "\n\n" + services.texts("wish.offer_yours", lang)
-    else:
-        text += "\n\n" + services.texts("wish.offer_taken", lang)
-    return outgoing.card(chat_id, offer_key(wish), text, markup=markup)
-
-
-def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns the claimer's card: the wish with the resident's contact and what to do next."""
-    assert wish.claimer_id is not None
-    text = services.texts(
-        "wish.claimed_card",
+def contact_card_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree) -> str:
+    """Returns catalog KEY for the wish with its contact and status (staff, the claimer)."""
+    return services.texts(
+        key,
         lang,
         number=wish.number,
         kind=kind_name(services, wish, lang),
@@ -152,6 +103,43 @@ def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Out
         contact=Raw(contact_text(services, wish, lang, tree)),
         status=services.texts(f"wish.status_{wish.status.value}", lang),
     )
+
+
+def public_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree, **more) -> str:
+    """Returns catalog KEY for the wish without personal data: number, kind and area (MORE)."""
+    kind, where = kind_name(services, wish, lang), area(tree, wish.unit)
+    return services.texts(key, lang, number=wish.number, kind=kind, area=where, **more)
+
+
+def while_open(services: Services, wish: Wish, label: str, verb: str, lang: str) -> dict | None:
+    """Returns the one button ("wish:VERB:<id>", catalog LABEL) a card shows while it is open."""
+    if wish.status is not WishStatus.OPEN:
+        return None
+    return buttons.keyboard([[button(services.texts(label, lang), "wish", verb, wish.id)]])
+
+
+def group_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the group announcement (no personal data), edited as the wish moves."""
+    status = services.texts(f"wish.status_{wish.status.value}", lang)
+    text = public_text(services, wish, "wish.group", lang, tree, status=status)
+    markup = while_open(services, wish, "wish.view", "view", lang)
+    return outgoing.card(chat_id, group_key(wish), text, markup=markup)
+
+
+def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns a volunteer's private offer: the wish without contact, a claim button while open."""
+    text = public_text(services, wish, "wish.offer", lang, tree, text=wish.text)
+    if wish.status is not WishStatus.OPEN:
+        mine = wish.claimer_id == chat_id
+        text += "\n\n" + services.texts("wish.offer_yours" if mine else "wish.offer_taken", lang)
+    markup = while_open(services, wish, "wish.claim", "claim", lang)
+    return outgoing.card(chat_id, offer_key(wish), text, markup=markup)
+
+
+def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the claimer's card: the wish with the resident's contact and what to do next."""
+    assert wish.claimer_id is not None
+    text = contact_card_text(services, wish, "wish.claimed_card", lang, tree)
     markup = None
     if wish.status is WishStatus.CLAIMED:
         markup = buttons.keyboard(

@@ -291,16 +291,44 @@ async def resolve(
     attempted: str = "message",
 ) -> Done[Report] | Refused:
     """办结: BY resolves the report with the required after-photo and a note (typed or sent:
-    ATTEMPTED names the input for /audit)."""
+    ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
+    has not finished (吹哨报到: bot/usecases/callins.py)."""
+    waits = await after_callins(services, report_id)
     return await move(
         services,
         report_id,
-        lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
+        waits(lambda r, s: domain.resolve(r, s, at, photo=photo, note=note)),
         by=by,
         at=at,
         clear_draft=clear_draft,
         attempted=attempted,
     )
+
+
+async def after_callins(
+    services: Services, report_id: int | None
+) -> Callable[[StaffMove], StaffMove]:
+    """Returns what makes a closing move wait for the parties called in (首问责任制): while a
+    call-in is live the move is refused with callin.parts_open.
+
+    The report's version is read before the call-ins: a call-in commits with a bump of that
+    version (storage/callins.py claim_report), so one made after this read makes the move
+    stale (worker.stale) instead of slipping past the check.
+    """
+    before = await services.reports.get(report_id) if report_id is not None else None
+    parts_open = await services.store.callins.live_count(report_id) if report_id else 0
+
+    def waits(make: StaffMove) -> StaffMove:
+        def guarded(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+            if parts_open:
+                raise MoveRefused("callin.parts_open")
+            if before is not None and report.version != before.version:
+                raise MoveRefused("worker.stale")
+            return make(report, staff)
+
+        return guarded
+
+    return waits
 
 
 MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
@@ -384,11 +412,13 @@ async def reject(
     note: str,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
+    Refused (callin.parts_open) while a party called in has not finished."""
+    waits = await after_callins(services, report_id)
     return await move(
         services,
         report_id,
-        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+        waits(lambda r, s: domain.reject(r, s, at, reason=reason, note=note)),
         by=by,
         at=at,
         clear_draft=True,

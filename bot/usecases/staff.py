@@ -306,7 +306,7 @@ async def change_staff(
     "staff.role_not_allowed" / "staff.unit_not_allowed" (staff_place rule), or what the
     staff_manage / staff_change rules refuse (recorded), "staff.gone".
     """
-    action = "staff:setrole" if role is not None else "staffmv:pick"
+    action = "staff:setrole" if role is not None else "staffmove:unit"
     found = await _changeable(services, user_id, by=by, at=at, action=action)
     if isinstance(found, Refused):
         return found

@@ -13,7 +13,8 @@ from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import Cards
-from handlers.residents.place import renew, walk_messages
+from handlers.kit.picker import renew
+from handlers.residents.place import walk_messages
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 

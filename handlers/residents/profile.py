@@ -155,7 +155,9 @@ async def on_my(update: Update, ctx: GridContext) -> None:
         await deny(update, ctx, me, refused, f"report:{report.id}")
         return
     await answer(update)
-    card = (await Cards.load(ctx.services)).status_card(report, me.lang)
+    cards = await Cards.load(ctx.services)
+    await cards.know_callins(report)
+    card = cards.status_card(report, me.lang)
     if card is not None:
         await ctx.outbox.send_anew([card], ctx.now())
 

@@ -33,7 +33,8 @@ from bot.notices.activities import (
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, skill_names
 from bot.texts import Raw, plural_key
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
 from handlers.volunteers.common import (
@@ -44,7 +45,7 @@ from handlers.volunteers.common import (
     skill_rows,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
     walk_top,
 )
 from storage.drafts import Draft
@@ -150,8 +151,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         )
         return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
     if draft.step == "unit":
-        top = walk_top(await organiser(ctx, me))
-        return unit_card(ctx, me, tree, NOUN, data, "activity.ask_unit", top=top)
+        return await unit_card(ctx, me, draft)
     activity = draft_activity(me, data, ctx)
     text = t(
         "activity.confirm", lang, details=Raw(activity_text(ctx.services, activity, lang, tree))
@@ -168,8 +168,6 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
 _STEP_OF = {
     "skill": "skills",
     "skills_done": "skills",
-    "walk": "unit",
-    "pick": "unit",
     "create": "confirm",
     "restart": "confirm",
 }
@@ -186,7 +184,6 @@ async def on_create_press(update: Update, ctx: GridContext) -> None:
         await refuse(update, ctx, me, "common.not_allowed")
         return
     arg = press.args[0] if press.args else ""
-    tree = await ctx.units.tree()
     if press.verb == "skill":
         codes = [o.code for o in ctx.services.settings.volunteers.skills]
         if arg not in codes:
@@ -197,13 +194,6 @@ async def on_create_press(update: Update, ctx: GridContext) -> None:
         step_name = "skills"
     elif press.verb == "skills_done":
         step_name = "unit"
-    elif press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, walk_top(staff))
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        draft.data["at" if press.verb == "walk" else "unit"] = code
-        step_name = "unit" if press.verb == "walk" else "confirm"
     elif press.verb == "restart":
         await answer(update)
         await start(update, ctx)
@@ -409,6 +399,23 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "place"): receive_place,
     (FLOW, "capacity"): receive_capacity,
     (FLOW, "skills"): receive_text_at_button_step,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
+}
+
+
+async def organiser_reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit an organiser's walk is bounded by (read again on every press)."""
+    staff = await organiser(ctx, me)
+    return walk_top(staff) if staff is not None else NOWHERE
+
+
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft) -> None:
+    draft = replace(draft, step="confirm")
+    await ctx.drafts.put(draft, ctx.now(), [await card(ctx, me, draft)])
+
+
+# flow → how it asks for the activity's unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {
+    FLOW: unit_place("activity.ask_unit", unit_chosen, reach=organiser_reach)
 }

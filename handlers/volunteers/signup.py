@@ -29,7 +29,8 @@ from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import profile_fields, skill_names
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, Place, StepCallback, person_of
 from handlers.kit.reply import say
 from handlers.volunteers.common import (
     answer,
@@ -39,7 +40,7 @@ from handlers.volunteers.common import (
     skill_rows,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
 )
 from handlers.volunteers.review import deciders, decision_messages
 from storage.drafts import Draft
@@ -146,7 +147,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         )
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        return unit_card(ctx, me, tree, NOUN, data, "volunteer.ask_unit", home=me.unit)
+        return await unit_card(ctx, me, draft)
     if draft.step == "party":
         rows = [
             [
@@ -255,8 +256,6 @@ _STEP_OF = {
     "team": "team",
     "avail": "avail",
     "avail_done": "avail",
-    "walk": "unit",
-    "pick": "unit",
     "party": "party",
     "submit": "confirm",
     "restart": "confirm",
@@ -278,7 +277,6 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     arg = press.args[0] if press.args else ""
     data = draft.data
     config = ctx.services.settings.volunteers
-    tree = await ctx.units.tree()
     if press.verb == "skill":
         if arg not in {o.code for o in config.skills}:
             await refuse(update, ctx, me, "common.stale_button")
@@ -316,18 +314,6 @@ async def on_press(update: Update, ctx: GridContext) -> None:
             return
         await answer(update)
         await go(ctx, me, draft, "unit")
-    elif press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, None)
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        await answer(update)
-        if press.verb == "walk":
-            data["at"] = code
-            await go(ctx, me, draft, "unit")
-        else:
-            data["unit"] = code
-            await go(ctx, me, draft, "party")
     elif press.verb == "party":
         data["party"] = arg == "1"
         await answer(update)
@@ -376,7 +362,15 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "work_unit"): receive_work_unit,
     (FLOW, "team"): receive_text_at_button_step,
     (FLOW, "avail"): receive_text_at_button_step,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "party"): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
 }
+
+
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft) -> None:
+    await go(ctx, me, draft, "party")
+
+
+# flow → how it asks for the home unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place("volunteer.ask_unit", unit_chosen, home=True)}

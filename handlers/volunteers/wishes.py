@@ -37,7 +37,8 @@ from bot.notices.wishes import announcement, kind_name, review_messages
 from bot.services import Services
 from bot.texts import Raw, plural_key
 from bot.usecases.wishes import policy
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, Place, StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
@@ -48,7 +49,7 @@ from handlers.volunteers.common import (
     refuse,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
     walk_top,
 )
 from storage.drafts import Draft
@@ -125,8 +126,7 @@ async def prompt(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         return outgoing.message(me.user_id, t("wish.ask_photo", lang), markup=keyboard)
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        top = walk_top(await poster_staff(ctx, me))
-        return unit_card(ctx, me, tree, NOUN, data, "wish.ask_unit", top=top)
+        return await unit_card(ctx, me, draft)
     if draft.step == "kind":
         config = ctx.services.settings.volunteers
         options = [
@@ -244,7 +244,7 @@ async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: D
 
 # Buttons of the posting flow -----------------------------------------------------------------
 
-_STEP_OF = {"walk": "unit", "pick": "unit", "kind": "kind", "post": "confirm", "restart": "confirm"}
+_STEP_OF = {"kind": "kind", "post": "confirm", "restart": "confirm"}
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
@@ -254,16 +254,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         return
     press, draft = found
     arg = press.args[0] if press.args else ""
-    tree = await ctx.units.tree()
-    if press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, walk_top(await poster_staff(ctx, me)))
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        await answer(update)
-        draft.data["at" if press.verb == "walk" else "unit"] = code
-        await advance(ctx, me, draft)
-    elif press.verb == "kind":
+    if press.verb == "kind":
         skills = {o.code for o in ctx.services.settings.volunteers.skills}
         if arg not in skills and arg != OTHER:
             await refuse(update, ctx, me, "common.stale_button")
@@ -414,7 +405,16 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "phone"): receive_phone,
     (FLOW, "text"): receive_text,
     (FLOW, "photo"): receive_photo,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "kind"): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
 }
+
+
+async def poster_reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit a poster's walk is bounded by (read again on every press)."""
+    return walk_top(await poster_staff(ctx, me))
+
+
+# flow → how it asks for the wish's unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place("wish.ask_unit", advance, reach=poster_reach)}

@@ -11,6 +11,7 @@ import pytest
 from bot.domain import access
 from bot.domain.access import Rule
 from bot.domain.activities import Activity
+from bot.domain.callins import Kind, Party
 from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
 from bot.domain.patrols import Patrol, PatrolKind
 from bot.domain.people import Role, Staff
@@ -100,6 +101,23 @@ CLAIMED = Wish(
     status=WishStatus.CLAIMED,
     claimer_id=6001,
     id=13,
+)
+
+
+CITY = Party("cg", "城管", "City management", Kind.DEPARTMENT, (), ("S1",), (411,))
+CITY_MEMBER = Staff(411, "城管队员", Role.PARTNER, "S1")
+CLOSED = Report(
+    reporter_id=RESIDENT,
+    category="litter",
+    unit="B1",
+    description="垃圾",
+    photos=(),
+    created_at=NOW,
+    holder_unit="G1",
+    tier=Tier.GRID,
+    status=Status.CLOSED,
+    assignee_id=WORKER_G1.user_id,
+    id=2,
 )
 
 
@@ -424,7 +442,59 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.place_staff(None, Role.GRID_WORKER, "G1", TREE),
         Rule.STAFF_PLACE,
     ),
+    ("appraisal: grid worker", lambda: access.view_appraisal(WORKER_G1), None),
+    ("appraisal: street", lambda: access.view_appraisal(STREET_S1), None),
+    ("appraisal: partner", lambda: access.view_appraisal(PARTNER), Rule.APPRAISAL_VIEW),
+    ("appraisal: stranger", lambda: access.view_appraisal(None), Rule.APPRAISAL_VIEW),
+    # 吹哨: the holder calls parties in; only the party's members answer
+    ("call in: the holder", lambda: access.call_in(WORKER_G1, REPORT, TREE), None),
+    ("call in: the grid head above", lambda: access.call_in(HEAD_G1, REPORT, TREE), None),
+    ("call in: wrong unit", lambda: access.call_in(WORKER_G2, REPORT, TREE), Rule.CALLIN_CALL),
+    (
+        "call in: wrong role (a party's member)",
+        lambda: access.call_in(CITY_MEMBER, REPORT, TREE),
+        Rule.CALLIN_CALL,
+    ),
+    (
+        "call in: a closed report (its status is the use case's refusal)",
+        lambda: access.call_in(WORKER_G1, CLOSED, TREE),
+        None,
+    ),
+    ("call in: stranger", lambda: access.call_in(None, REPORT, TREE), Rule.CALLIN_CALL),
+    ("callin answer: a member", lambda: access.answer_callin(CITY_MEMBER, CITY), None),
+    (
+        "callin answer: wrong person (another party's member)",
+        lambda: access.answer_callin(PARTNER, CITY),
+        Rule.CALLIN_ANSWER,
+    ),
+    (
+        "callin answer: wrong role (the holder)",
+        lambda: access.answer_callin(WORKER_G1, CITY),
+        Rule.CALLIN_ANSWER,
+    ),
+    ("callin answer: stranger", lambda: access.answer_callin(None, CITY), Rule.CALLIN_ANSWER),
+    (
+        "callin answer: no such party",
+        lambda: access.answer_callin(CITY_MEMBER, None),
+        Rule.CALLIN_ANSWER,
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("viewer", "worker", "sees"),
+    [
+        (WORKER_G1, WORKER_G1, True),  # one's own figures
+        (WORKER_G1, WORKER_G2, False),  # a colleague's
+        (HEAD_G1, WORKER_G1, True),  # 网格长 of the grid
+        (COMMUNITY_C1, WORKER_G2, True),  # below the community
+        (COMMUNITY_C2, WORKER_G1, False),  # another community's worker
+        (STREET_S1, WORKER_G2, True),
+        (ADMIN, WORKER_G2, True),
+    ],
+)
+def test_worker_figures_go_to_the_worker_and_their_supervisors_only(viewer, worker, sees):
+    assert access.sees_workers(viewer, worker, TREE) is sees
 
 
 @pytest.mark.parametrize(("case", "decide", "expected"), CASES, ids=[c[0] for c in CASES])

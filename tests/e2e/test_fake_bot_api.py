@@ -7,7 +7,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaPhoto,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -127,6 +133,24 @@ async def test_photos_albums_and_captions_follow_telegram_limits(fake, bot):
     assert len({m.media_group_id for m in album}) == 1
     with pytest.raises(BadRequest, match=r"(?i)2-10"):
         await bot.send_media_group(5001, [InputMediaPhoto(file_id)] * 11)
+
+
+async def test_a_document_is_kept_with_its_name_and_bytes_and_can_be_sent_again(fake, bot):
+    fake.user(5001).send_text("/start")
+    sent = await bot.send_document(
+        5001, InputFile(b"PK\x03\x04xlsx", filename="通报-C1.xlsx"), caption="月度通报"
+    )
+    document = sent.document
+    assert document is not None and sent.caption == "月度通报"
+    assert document.file_name == "通报-C1.xlsx"
+    assert document.mime_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert fake.files[document.file_id].content == b"PK\x03\x04xlsx"
+    again = await bot.send_document(5001, document.file_id)
+    assert again.document is not None and again.document.file_name == "通报-C1.xlsx"
+    with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
+        await bot.send_document(5001, document.file_id, caption="字" * 1025)
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_document(5001, "no-such-file")
 
 
 async def test_edits_report_not_modified_and_not_found(fake, bot):

@@ -201,9 +201,10 @@ async def test_forged_staff_presses_and_invites_are_refused_and_recorded(harness
     await press(harness, STREET, f"staff:setrole:{STAFF_NEWCOMER}:street")  # not below theirs
     await harness.send(updates.text(STREET, "/invite grid_worker D1"))  # above the street
     await press(harness, STREET, f"staff:move:{STAFF_NEWCOMER}")  # allowed: the walk starts
-    await press(harness, STREET, "staffmv:walk:D1")  # walking out of their subtree
-    await press(harness, STREET, "staffmv:pick:S1")  # their own unit, never offered
-    await press(harness, WORKER_G1, "staffmv:pick:G1")  # no manager, no draft
+    n = (await harness.services.drafts.get(STREET)).data["n"]
+    await press(harness, STREET, f"place:up:{n}")  # walking out of their subtree: stale
+    await press(harness, STREET, f"place:here:{n}")  # their own unit, never offered
+    await press(harness, WORKER_G1, f"place:here:{n}")  # no manager, no draft: stale
 
     for user_id in (WORKER_G2, ADMIN):
         assert await harness.services.people.staff(user_id) is not None
@@ -220,9 +221,7 @@ async def test_forged_staff_presses_and_invites_are_refused_and_recorded(harness
         (STREET, "staff:offok", "staff_change", f"staff:{ADMIN}"),
         (STREET, "staff:setrole", "staff_place", f"staff:{STAFF_NEWCOMER}"),
         (STREET, "/invite", "staff_place", "unit:D1"),
-        (STREET, "staffmv:walk", "staff_place", "unit:D1"),
-        (STREET, "staffmv:pick", "staff_place", "unit:S1"),
-        (WORKER_G1, "staffmv:pick", "staff_manage", None),
+        (STREET, "staffmove:unit", "staff_place", "unit:S1"),
     ]
     await harness.send(updates.text(ADMIN, "/audit"))
     audit = harness.last_text(ADMIN)

@@ -291,3 +291,38 @@ def test_file_references_are_recognised_only_in_their_exact_shape():
     assert file_id({"$file": "7"}) is None
     assert file_id({"$file": 7, "x": 1}) is None
     assert file_id("AgAC-file-id") is None
+
+
+async def test_a_report_overdue_at_the_summarys_moment_counts_though_a_later_pass_escalated_it(
+    week47,
+):
+    # After downtime one sweep pass runs the deadline sweep before the summary: r4 (overdue
+    # since Friday 18:00) is escalated at 09:05 on a new clock, then Monday 09:00's summary is
+    # built. It was overdue and open at 09:00, so it counts.
+    reports = Reports(week47)
+    r4 = next(r for r in await reports.get_many(range(1, 12)) if r.due_at == local(20, 18))
+    escalated, event = domain.move(
+        r4,
+        Action.ESCALATE,
+        actor_id=None,
+        at=local(23, 9, 5),
+        holder_unit="C1",
+        tier=Tier.COMMUNITY,
+        due_at=local(24, 18),
+    )
+    await reports.save(escalated, event, [], expect_version=r4.version)
+    raw = await Summaries(week47).week_tallies(W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 9))
+    assert roll_up(raw, TREE)["C1"].overdue == 1
+    # Judged after the escalation, its new deadline is ahead: no longer overdue.
+    later = await Summaries(week47).week_tallies(
+        W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 10)
+    )
+    assert roll_up(later, TREE)["C1"].overdue == 0
+
+
+async def test_a_report_resolved_after_the_summarys_moment_still_counts_as_overdue_then(week47):
+    reports = Reports(week47)
+    r4 = next(r for r in await reports.get_many(range(1, 12)) if r.due_at == local(20, 18))
+    await Story(week47).move(r4, "resolve", local(23, 9, 30))
+    raw = await Summaries(week47).week_tallies(W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 9))
+    assert roll_up(raw, TREE)["C1"].overdue == 1

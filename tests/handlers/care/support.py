@@ -109,3 +109,16 @@ def households(harness: Harness) -> Households:
 def everything_sent_to(harness: Harness, chat_id: int) -> str:
     """Returns every parameter of every call made to CHAT_ID, as one text (texts, buttons …)."""
     return "\n".join(repr(call.params) for call in harness.request.sent(chat_id=chat_id))
+
+
+async def choose_unit(harness: Harness, user_id: int, *path: int) -> None:
+    """Walks the unit picker (handlers/kit/picker.py) down by the child indices of PATH, then
+    chooses the unit it stands at (a unit without children is chosen by its own button)."""
+    from tests import updates
+
+    for index in path:
+        data = harness.button(user_id, "place:pick:").rsplit(":", 1)[0]
+        await harness.send(updates.press(user_id, f"{data}:{index}"))
+    draft = await harness.services.drafts.get(user_id)
+    if draft is not None and draft.step == "walk":
+        await harness.send(updates.press(user_id, harness.button(user_id, "place:here:")))

@@ -110,8 +110,10 @@ async def resident_with_everything(harness) -> list[str]:
     await harness.send(updates.text(RESIDENT, VOLUNTEER_PHONE))
     for data in ("volreg:skill:repair", "volreg:skills_done", "volreg:team:red"):
         await press(harness, RESIDENT, data)
-    for data in ("volreg:avail:weekend", "volreg:avail_done", "volreg:pick:B1", "volreg:party:1"):
+    for data in ("volreg:avail:weekend", "volreg:avail_done"):
         await press(harness, RESIDENT, data)
+    await press(harness, RESIDENT, harness.button(RESIDENT, "place:home:"))  # 1栋
+    await press(harness, RESIDENT, "volreg:party:1")
     await harness.send(updates.text(RESIDENT, WORK_UNIT))
     await press(harness, RESIDENT, "volreg:submit")
     await press(harness, COMMUNITY, harness.button(COMMUNITY, f"vol:ok:{RESIDENT}"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.domain.volunteers import VolunteerStatus
 from tests import updates
 from tests.conftest import COMMUNITY, STREET, WORKER_G1
+from tests.handlers.kit.picking import walk
 from tests.handlers.volunteers.support import (
     VOLUNTEER_B,
     VOLUNTEER_C,
     all_text,
     answers,
-    button_data,
     person,
     volunteer,
 )
@@ -31,7 +31,7 @@ async def register_newcomer(harness) -> None:
     await harness.send(updates.press(NEWCOMER, "volreg:team:red"))
     await harness.send(updates.press(NEWCOMER, "volreg:avail:weekend"))
     await harness.send(updates.press(NEWCOMER, "volreg:avail_done"))
-    await harness.send(updates.press(NEWCOMER, "volreg:pick:B1"))
+    await harness.send(updates.press(NEWCOMER, harness.button(NEWCOMER, "place:home:")))  # 1栋
     await harness.send(updates.press(NEWCOMER, "volreg:party:1"))
     await harness.send(updates.text(NEWCOMER, "市自来水公司"))
     assert "市自来水公司" in harness.last_text(NEWCOMER)
@@ -108,14 +108,12 @@ async def test_the_home_unit_is_chosen_by_walking_the_tree(harness):
     from storage.drafts import Draft
 
     await harness.services.drafts.put(
-        Draft(NEWCOMER, "volunteer", "unit", draft_data), harness.clock()
+        Draft(NEWCOMER, "volunteer", "avail", draft_data), harness.clock()
     )
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:D1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:S1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:C1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:G2"))
-    assert button_data(harness, NEWCOMER, "volreg:walk:B3")
-    await harness.send(updates.press(NEWCOMER, "volreg:pick:B3"))
+    await harness.send(updates.press(NEWCOMER, "volreg:avail_done"))
+    await harness.send(updates.press(NEWCOMER, "volreg:walk:D1"))  # the walk before the picker
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    await walk(harness, NEWCOMER, "江岸区", "青山街道", "春晖社区", "第二网格", "3栋")
     draft = await harness.services.drafts.get(NEWCOMER)
     assert (draft.step, draft.data["unit"]) == ("party", "B3")
 

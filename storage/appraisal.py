@@ -1,0 +1,128 @@
+"""Report histories for appraisal, read as of a period's end, and the monthly posts' claims.
+
+A period's histories are read a day of reports at a time (reports created that day, through
+summary_reports_created, and their events up to the period's end through
+report_events_report), so memory stays bounded whatever the month's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.domain.appraisal import History, Step
+from storage import outbox
+from storage.db import Database, from_db, to_db
+from storage.outbox import Outgoing
+from storage.outbox_files import add_file
+
+CHUNK = timedelta(days=1)
+
+_HISTORIES = """
+SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS created_at,
+       e.action AS action, e.new AS new, e.actor_id AS actor_id, e.at AS at, e.due_at AS due_at,
+       CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
+       CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
+FROM reports r INDEXED BY summary_reports_created
+JOIN report_events e ON e.report_id = r.id
+WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of {units}
+ORDER BY r.id, e.id
+"""
+
+# Files kept with a 通报: a chart and an XLSX per recipient chat.
+Files = Sequence[tuple[str, bytes]]
+
+
+def _step(row: Any) -> Step:
+    due_text = row["due_at"]
+    return Step(
+        action=row["action"],
+        new=row["new"],
+        actor_id=row["actor_id"],
+        at=from_db(row["at"]),  # type: ignore[arg-type]
+        due=from_db(due_text) if due_text else None,
+        due_known=due_text is not None,
+        stars=int(row["stars"]) if row["stars"] is not None else None,
+        to=int(row["target"]) if row["target"] is not None else None,
+    )
+
+
+class Appraisals:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def histories(
+        self,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        units: Sequence[str] | None = None,
+    ) -> AsyncIterator[list[History]]:
+        """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
+        only, if given), each with its events up to AS_OF."""
+        names = {f"u{i}": code for i, code in enumerate(units or ())}
+        where = f"AND r.unit IN ({', '.join(':' + n for n in names)})" if units else ""
+        sql = _HISTORIES.format(units=where)
+        day = start
+        while day < end:
+            until = min(day + CHUNK, end)
+            rows = await self.db.fetchall(
+                sql, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of), **names}
+            )
+            chunk: list[History] = []
+            current: list[Any] = []
+            for row in rows:
+                if current and current[0]["id"] != row["id"]:
+                    chunk.append(_history(current))
+                    current = []
+                current.append(row)
+            if current:
+                chunk.append(_history(current))
+            yield chunk
+            day = until
+
+    async def claimed(self, month: str) -> set[tuple[str, str]]:
+        """Returns the (unit, kind) pairs whose MONTH post was already queued."""
+        rows = await self.db.fetchall(
+            "SELECT unit, kind FROM appraisal_sent WHERE month = ?", (month,)
+        )
+        return {(row["unit"], row["kind"]) for row in rows}
+
+    async def queue(
+        self,
+        unit: str,
+        month: str,
+        kind: str,
+        at: datetime,
+        files: Mapping[int, Files],
+        messages: Callable[[dict[int, list[dict[str, int]]]], Sequence[Outgoing]],
+    ) -> bool:
+        """Claims (UNIT, MONTH, KIND) and queues its FILES (per chat) and MESSAGES(file refs
+        per chat) in one commit; False, writing nothing, if it was queued before."""
+        async with self.db.transaction(completes_update=False) as conn:
+            cursor = await conn.execute(
+                "INSERT INTO appraisal_sent (unit, month, kind, queued_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (unit, month, kind) DO NOTHING",
+                (unit, month, kind, to_db(at)),
+            )
+            if cursor.rowcount != 1:
+                return False
+            refs: dict[int, list[dict[str, int]]] = {}
+            for chat_id, chat_files in files.items():
+                refs[chat_id] = [
+                    await add_file(conn, chat_id, name, data, at) for name, data in chat_files
+                ]
+            await outbox.add(conn, list(messages(refs)), at)
+        return True
+
+
+def _history(rows: list[Any]) -> History:
+    first = rows[0]
+    return History(
+        report_id=first["id"],
+        unit=first["unit"],
+        category=first["category"],
+        created_at=from_db(first["created_at"]),  # type: ignore[arg-type]
+        steps=tuple(_step(row) for row in rows),
+    )
