@@ -180,7 +180,7 @@ async def register_residents(services: Any, first: int, count: int, grids: list[
         (user_id, "居民", "zh", grids[user_id % len(grids)], stamp, stamp)
         for user_id in range(first, first + count)
     ]
-    async with services.db.transaction() as conn:
+    async with services.store.db.transaction() as conn:
         await conn.executemany(
             "INSERT INTO people (user_id, name, lang, unit, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -264,7 +264,7 @@ async def griddesk_run(
 
 
 async def _count(services: Any, table: str) -> int:
-    row = await services.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+    row = await services.store.db.fetchone(f"SELECT COUNT(*) FROM {table}")
     return int(row[0])
 
 

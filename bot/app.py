@@ -56,8 +56,8 @@ from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from storage import groups as group_rows
 from storage import points as point_rows
-from storage.db import Database
 from storage.outbox import ChatMoved
+from storage.uow import Store, open_store
 
 if TYPE_CHECKING:
     from bot.faults import Faults
@@ -200,23 +200,22 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     Closes the database again if any of it fails (or is cancelled), so a retry after a storage
     fault (bot/faults.py) starts afresh and leaves no connection behind.
     """
-    db = await Database(settings.database_path()).open()
+    store = await open_store(settings.database_path(), chat_moved=MIGRATION_HOOKS)
     try:
-        return await _load_config(settings, clock, db)
+        return await _load_config(settings, clock, store)
     except BaseException:
-        await db.close()
+        await store.close()
         raise
 
 
-async def _load_config(settings: Settings, clock: Clock, db: Database) -> Services:
-    """Returns the services on the open DB, with the config file's tree, categories and staff."""
+async def _load_config(settings: Settings, clock: Clock, store: Store) -> Services:
+    """Returns the services on the open STORE, with the config file's tree, categories and staff."""
     services = Services(
         settings=settings,
-        db=db,
+        store=store,
         texts=Texts(settings.default_language),
         clock=clock,
         tz=ZoneInfo(settings.timezone),
-        chat_moved=MIGRATION_HOOKS,
     )
     tree = UnitTree.from_configs(settings.units)
     await services.units.replace_from_config(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,10 +29,6 @@ from storage.outbox import Outgoing
 PSEUDONYM_BASE = 10**15  # below every Telegram chat id (groups reach about -10^13)
 EMPTY = "{}"  # an inbox payload or outbox body that was pruned or erased
 MIN_TERM = 2  # shorter strings would match everywhere; their columns are wiped all the same
-
-# Work an erasure does first, in its commit, while the person's ids are still in place (an
-# erased volunteer's claimed wishes go back to open, their coming sign-ups are cancelled).
-Before = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 class Do(StrEnum):
@@ -343,16 +339,14 @@ async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, a
     return cursor.rowcount
 
 
-async def erase_person(
-    conn: aiosqlite.Connection, uid: int, at: datetime, marker: str, before: Before | None = None
-) -> Erased:
+async def erase_person(conn: aiosqlite.Connection, uid: int, at: datetime, marker: str) -> Erased:
     """Erases UID from every table (ERASURE), the inbox and the outbox, inside CONN's commit.
 
-    MARKER replaces the person's strings inside other people's pending messages. BEFORE runs
-    first, in the same commit (its rows and messages are then erased like any other).
+    MARKER replaces the person's strings inside other people's pending messages. Work to do
+    first while the person's ids are still in place (bot/usecases/privacy.py hands an erased
+    volunteer's claimed wishes and coming sign-ups on) goes before it in the same unit of work;
+    its rows and messages are then erased like any other.
     """
-    if before is not None:
-        await before(conn)
     erased = Erased()
     terms = await _terms(conn, uid)
     cursor = await conn.execute(
@@ -413,13 +407,11 @@ class Privacy:
             int(row["signups"]),
         )
 
-    async def erase(
-        self, uid: int, at: datetime, marker: str, before: Before | None = None
-    ) -> Erased:
-        """Erases the person in one commit, BEFORE's work first (nothing is queued to their
-        chat: it is erased too)."""
+    async def erase(self, uid: int, at: datetime, marker: str) -> Erased:
+        """Erases the person in one commit, or in the unit of work open in this task (nothing
+        is queued to their chat: it is erased too)."""
         async with self.db.transaction() as conn:
-            return await erase_person(conn, uid, at, marker, before)
+            return await erase_person(conn, uid, at, marker)
 
     async def has_consent(self, uid: int, kind: str) -> bool:
         row = await self.db.fetchone(

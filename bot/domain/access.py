@@ -59,6 +59,7 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    MONTHLY_FIGURES = "monthly_figures"  # /monthly: care staff, their unit or one below it
     APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
     CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
     CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
@@ -223,6 +224,11 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     """Allows a manager to put someone with ROLE at UNIT (invite, move, new role): a role below
     their own at a unit below their own (admins: any)."""
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
+
+
+def see_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows care staff to see the monthly figures of UNIT if they work at it or above."""
+    return _unless(care.covers(staff, unit, tree), Rule.MONTHLY_FIGURES)
 
 
 def view_appraisal(staff: Staff | None) -> Decision:

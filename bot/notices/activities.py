@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.domain.activities import Activity, Reminder, Signup, SignupStatus, check_in_open
@@ -95,6 +96,21 @@ async def member_card(
     else:
         row = [button(services.texts("activity.join", lang), "act", "join", activity.id)]
     return outgoing.card(chat_id, member_key(activity), text, markup=buttons.keyboard([row]))
+
+
+def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
+    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
+
+    async def promoted(volunteer_id: int) -> list[Outgoing]:
+        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
+        return [
+            outgoing.message(
+                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
+            ),
+            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
+        ]
+
+    return promoted
 
 
 def organiser_card(

@@ -12,20 +12,16 @@ from telegram.ext import CallbackQueryHandler, filters
 
 from bot.context import GridContext
 from bot.domain import access
-from bot.domain import care as domain
 from bot.domain.access import Rule
 from bot.domain.care import (
     Cadence,
-    Household,
     VisitorKind,
 )
-from bot.domain.people import Person, Role, Staff
-from bot.domain.units import Tier, UnitTree
-from bot.domain.volunteers import subtree
+from bot.domain.people import Person, Staff
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
-from bot.notices.care import brief
-from bot.texts import Raw
+from bot.usecases import care as usecases
 from bot.usecases.results import Refused
 from handlers.kit import picker
 from handlers.kit.flows import NOWHERE, Place, person_of
@@ -37,7 +33,6 @@ from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 HOUSEHOLD = "household"  # the noun of household buttons
-MAX_CANDIDATES = 20
 # The picker's question for each flow that uses it.
 UNIT_PROMPTS = {"household": "care.ask_unit", "patrol": "patrol.ask_unit"}
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
@@ -157,9 +152,7 @@ async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
 
 def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
     """Returns the units whose households STAFF manages (admins: the whole tree)."""
-    if staff.role is Role.ADMIN:
-        return [unit.code for unit in tree]
-    return subtree(staff.unit, tree) if staff.unit in tree else []
+    return usecases.scope(staff, tree)
 
 
 def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
@@ -221,25 +214,10 @@ def cadence_prompt(ctx: GridContext, me: Person, verb: str, *args: object) -> Ou
 
 
 async def candidates(ctx: GridContext, unit: str) -> list[tuple[int, VisitorKind, str]]:
-    """Returns who may visit a household at UNIT: care staff from the unit up to its community,
-    then approved volunteers living in that community."""
-    tree = await ctx.units.tree()
-    chain = tree.chain(unit)
-    community = tree.unit_at_tier(unit, Tier.COMMUNITY)
-    stop = chain.index(community) if community in chain else len(chain) - 1
-    codes = [u.code for u in chain[: stop + 1]]
-    found: list[tuple[int, VisitorKind, str]] = []
-    staff = await ctx.people.staff_at(codes)
-    for code in codes:
-        for s in staff:
-            if s.unit == code and domain.is_care_staff(s) and s.role is not Role.ADMIN:
-                found.append((s.user_id, VisitorKind.STAFF, s.name))
-    area = subtree(community.code if community else unit, tree)
-    taken = {user_id for user_id, _, _ in found}
-    for volunteer in sorted(await ctx.store.volunteers.approved_in(area), key=lambda v: v.user_id):
-        if volunteer.user_id not in taken:
-            found.append((volunteer.user_id, VisitorKind.VOLUNTEER, volunteer.name))
-    return found[:MAX_CANDIDATES]
+    """Returns who may visit a household at UNIT (bot/usecases/care.py visitor_candidates)."""
+    return [
+        (c.user_id, c.kind, c.name) for c in await usecases.visitor_candidates(ctx.services, unit)
+    ]
 
 
 async def visitor_prompt(ctx: GridContext, me: Person, unit: str, verb: str, *args: object):
@@ -260,19 +238,6 @@ async def chosen_visitor(
             return user_id, kind
     await say(ctx, me, "care.visitor_gone")
     return None
-
-
-async def tell_assigned(ctx: GridContext, me: Person, household: Household, key: str) -> None:
-    """Confirms to ME and tells the visitor what they visit (the brief only)."""
-    tree = await ctx.units.tree()
-    messages = [outgoing.message(me.user_id, ctx.texts(key, me.lang, id=household.id))]
-    if household.visitor_id != me.user_id:
-        lang = (await ctx.people.languages([household.visitor_id])).get(
-            household.visitor_id, ctx.services.settings.default_language
-        )
-        text = ctx.texts("care.assigned", lang, brief=Raw(brief(ctx.texts, tree, household, lang)))
-        messages.append(outgoing.message(household.visitor_id, text))
-    await ctx.outbox.send(messages, ctx.now())
 
 
 async def say_refused(

@@ -18,12 +18,12 @@ from bot.domain.care import (
     Cadence,
     CareError,
     HouseholdKind,
-    VisitorKind,
 )
 from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import Press
-from bot.usecases.care import care_policy
+from bot.usecases import care as usecases
+from bot.usecases.results import Refused
 from handlers.care.common import (
     GROUPS,
     HOUSEHOLD,
@@ -34,17 +34,14 @@ from handlers.care.common import (
     chosen_visitor,
     draft_at,
     kind_chosen,
-    not_allowed,
     presses,
     skip_markup,
-    store,
-    tell_assigned,
     unit_place,
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -127,32 +124,20 @@ async def skip_notes(ctx: GridContext, me: Person, press: Press) -> None:
 
 async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: str) -> None:
     """Re-authorises, stores the household and tells its visitor (without the notes)."""
-    staff = await ctx.people.staff(me.user_id)
-    tree, data = await ctx.units.tree(), draft.data
-    if (refused := access.register_household(staff, data["unit"], tree)) is not None:
-        target = f"unit:{data['unit']}"
-        await not_allowed(ctx, me, refused, target, "household:register", end_flow=True)
-        return
-    if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
-        return
-    try:
-        household = domain.register(
-            kind=HouseholdKind(data["kind"]),
-            unit=data["unit"],
-            label=data["label"],
-            cadence=Cadence(data["cadence"]),
-            visitor_id=int(data["visitor"]),
-            visitor_kind=VisitorKind(data["visitor_kind"]),
-            notes=notes,
-            by=me.user_id,
-            at=ctx.now(),
-            policy=care_policy(ctx.services),
-        )
-    except CareError as error:
-        await say(ctx, me, error.key, limit=domain.MAX_NOTES)
-        return
-    stored = await store(ctx).create(household, [], clear_draft_of=me.user_id)
-    await tell_assigned(ctx, me, stored, "care.registered")
+    data = draft.data
+    done = await usecases.register_household(
+        ctx.services,
+        by=me.user_id,
+        at=ctx.now(),
+        kind=HouseholdKind(data["kind"]),
+        unit=data["unit"],
+        label=data["label"],
+        cadence=Cadence(data["cadence"]),
+        visitor_id=int(data["visitor"]),
+        notes=notes,
+    )
+    if isinstance(done, Refused):  # a refusal by rule ends the flow; anything else may be fixed
+        await say_refused(ctx, me, done, end_flow=done.rule is not None)
 
 
 # Wiring --------------------------------------------------------------------------------------

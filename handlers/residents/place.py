@@ -16,12 +16,14 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
-from bot.notices import outgoing
+from bot.notices import outgoing, residents
 from bot.notices.buttons import Press, button, keyboard
+from bot.usecases.residents import set_place
+from bot.usecases.results import Refused
 from handlers.kit import picker
 from handlers.kit.flows import Place, StepCallback, flows_of, offer_idle, person_of
 from handlers.kit.presses import answer, press_of
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -35,10 +37,7 @@ FAR_M = 2000  # a location farther than this from every building is not trusted
 
 def main_keyboard(ctx: GridContext, me: Person) -> dict:
     """Returns the persistent reply keyboard: 随手拍 and my reports."""
-    t = ctx.texts
-    return outgoing.reply_keyboard(
-        [[t("resident.button_report", me.lang), t("resident.button_my", me.lang)]]
-    )
+    return residents.main_keyboard(ctx.texts, me.lang)
 
 
 def request_keyboard(label: str, kind: str) -> dict:
@@ -134,11 +133,12 @@ async def registered(
     ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
 ) -> None:
     """Stores the registered place and thanks the resident, in one commit."""
-    tree = await ctx.units.tree()
-    key = "register.changed" if draft.data.get("changing") else "register.done"
-    text = ctx.texts(key, me.lang, place=tree.place_name(code))
-    messages.append(outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me)))
-    await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
+    changing = bool(draft.data.get("changing"))
+    done = await set_place(
+        ctx.services, me.user_id, code, at=ctx.now(), changing=changing, shown=messages
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done, end_flow=True)
 
 
 # Buttons ---------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ change made here); they can be deactivated here at once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -26,13 +25,16 @@ from bot.domain.people import Person, Role, Staff
 from bot.domain.staffing import scope_of
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
+from bot.notices import staff as staff_notices
 from bot.notices.buttons import Press, button, keyboard
-from bot.usecases.staff import hand_over, refresh_menu
+from bot.notices.staff import admin_card_key, unit_label
+from bot.usecases.results import Refused
+from bot.usecases.staff import change_staff, deactivate_staff
 from handlers.kit import picker
 from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, person_of
 from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny, record
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -43,15 +45,15 @@ PAGE = 8
 
 
 def card_key(user_id: int) -> str:
-    return f"staff-admin:{user_id}"
+    return admin_card_key(user_id)
 
 
 def role_name(ctx: GridContext, role: Role, lang: str) -> str:
-    return ctx.texts(f"invite.roles.{role.value}", lang)
+    return staff_notices.role_name(ctx.texts, role, lang)
 
 
 def place(tree: UnitTree, unit: str) -> str:
-    return f"{tree.path_name(unit) or tree.get(unit).name} ({unit})" if unit in tree else unit
+    return unit_label(tree, unit)
 
 
 async def manager(
@@ -220,20 +222,11 @@ async def deactivate(
     ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press
 ) -> None:
     """Deactivates TARGET, tells them, and re-routes what they held (reports, households)."""
-    lang = (await ctx.people.languages([target.user_id])).get(
-        target.user_id, ctx.services.settings.default_language
-    )
-    done = ctx.texts("staff.off_done", me.lang, name=target.name)
-    messages = [
-        outgoing.card(me.user_id, card_key(me.user_id), done),
-        outgoing.message(target.user_id, ctx.texts("staff.off_you", lang)),
-    ]
-    if not await ctx.people.deactivate(target.user_id, me.user_id, ctx.now(), messages):
-        await say(ctx, me, "staff.gone")
+    done = await deactivate_staff(ctx.services, target.user_id, by=me.user_id, at=ctx.now())
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
         return
-    await refresh_menu(ctx.services, target.user_id, at=ctx.now())
-    moved = await hand_over(ctx.services, target.user_id)
-    await say(ctx, me, "staff.handed_over", name=target.name, count=moved)
+    await say(ctx, me, "staff.handed_over", name=target.name, count=done.value)
 
 
 async def ask_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press) -> None:
@@ -257,7 +250,7 @@ async def set_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, pr
     """Gives TARGET the role pressed (on_press has checked it by the staff_place rule)."""
     role = role_of(press)
     assert role is not None
-    await change(ctx, me, target, replace(target, role=role))
+    await change(ctx, me, target, role=role)
 
 
 async def start_move(
@@ -336,32 +329,25 @@ async def moved_to(
         await say(ctx, me, "staff.unit_not_allowed")
         return
     await ctx.drafts.clear(me.user_id, ctx.now())
-    await change(ctx, me, target, replace(target, unit=code))
+    await change(ctx, me, target, unit=code)
 
 
-async def change(ctx: GridContext, me: Person, before: Staff, after: Staff) -> None:
+async def change(
+    ctx: GridContext,
+    me: Person,
+    target: Staff,
+    *,
+    unit: str | None = None,
+    role: Role | None = None,
+) -> None:
     """Stores a move or a new role, tells both, and re-routes what the person no longer covers."""
-    if await refused_config(ctx, me, before):
-        return
-    tree = await ctx.units.tree()
-    lang = (await ctx.people.languages([after.user_id])).get(
-        after.user_id, ctx.services.settings.default_language
+    done = await change_staff(
+        ctx.services, target.user_id, by=me.user_id, at=ctx.now(), unit=unit, role=role
     )
-    params = {"role": role_name(ctx, after.role, lang), "unit": place(tree, after.unit)}
-    mine = {"role": role_name(ctx, after.role, me.lang), "unit": place(tree, after.unit)}
-    messages = [
-        outgoing.card(
-            me.user_id,
-            card_key(me.user_id),
-            ctx.texts("staff.changed", me.lang, name=after.name, **mine),
-        ),
-        outgoing.message(after.user_id, ctx.texts("staff.changed_you", lang, **params)),
-    ]
-    if not await ctx.people.change(before, after, me.user_id, ctx.now(), messages):
-        await say(ctx, me, "staff.gone")
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
         return
-    await refresh_menu(ctx.services, after.user_id, at=ctx.now())
-    moved = await hand_over(ctx.services, after.user_id)
+    after, moved = done.value
     if moved:
         await say(ctx, me, "staff.handed_over", name=after.name, count=moved)
 

@@ -6,7 +6,7 @@ Taking part: "act:<verb>:<id>[:<volunteer>]" — view, join, leave, roster, in (
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -27,11 +27,11 @@ from bot.notices.activities import (
     announcement,
     member_card,
     organiser_card,
+    promotion,
     roster_card,
 )
 from bot.notices.buttons import button
 from bot.notices.volunteers import lang_of, skill_names
-from bot.services import Services
 from bot.texts import Raw, plural_key
 from handlers.kit import picker
 from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of
@@ -296,21 +296,6 @@ async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity
     )
     if not done:
         await say(ctx, me, "activity.not_signed", title=activity.title)
-
-
-def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
-    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
-
-    async def promoted(volunteer_id: int) -> list[Outgoing]:
-        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
-        return [
-            outgoing.message(
-                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
-            ),
-            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
-        ]
-
-    return promoted
 
 
 async def roster(

@@ -30,7 +30,9 @@ async def queue(live: Live, *messages: Outgoing) -> None:
 
 
 async def states(live: Live) -> dict[str, int]:
-    rows = await live.services.db.fetchall("SELECT state, COUNT(*) FROM outbox GROUP BY state")
+    rows = await live.services.store.db.fetchall(
+        "SELECT state, COUNT(*) FROM outbox GROUP BY state"
+    )
     return {row[0]: row[1] for row in rows}
 
 
@@ -154,7 +156,7 @@ async def test_a_429_holds_that_chat_while_the_others_go_on(live):
     live.advance(1.0)
     await live.sender.drain_once()
     assert live.fake.texts(5001) == ["甲1", "甲2"]
-    row = await live.services.db.fetchone("SELECT attempts FROM outbox ORDER BY id LIMIT 1")
+    row = await live.services.store.db.fetchone("SELECT attempts FROM outbox ORDER BY id LIMIT 1")
     assert row["attempts"] == 1  # the 429 was not counted as a failed attempt
 
 
@@ -241,7 +243,7 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(live):
     waits = []
     for _ in range(sender_module.MAX_ATTEMPTS):
         await live.sender.drain_once()
-        row = await live.services.db.fetchone("SELECT not_before FROM outbox")
+        row = await live.services.store.db.fetchone("SELECT not_before FROM outbox")
         waits.append(row["not_before"])
         live.advance(sender_module.MAX_BACKOFF)
     assert len(live.fake.calls_of("sendMessage")) == sender_module.MAX_ATTEMPTS
@@ -260,7 +262,7 @@ async def test_an_outage_loses_nothing_and_the_outbox_drains_in_order(live):
         await live.sender.drain_once()
         live.advance(10.0)
     assert await states(live) == {"pending": 8, "sending": 1}
-    first = await live.services.db.fetchone("SELECT attempts FROM outbox ORDER BY id LIMIT 1")
+    first = await live.services.store.db.fetchone("SELECT attempts FROM outbox ORDER BY id LIMIT 1")
     assert first["attempts"] == 0  # an outage uses up no attempts
     assert len(live.fake.calls) < 80  # the sender backed off instead of hammering
     await live.fake.come_up()

@@ -66,7 +66,7 @@ def config_path(tmp_path: Path) -> Path:
 
 
 async def approve_volunteer(harness: Harness, user_id: int, unit: str, name: str) -> None:
-    volunteers = Volunteers(harness.services.db)
+    volunteers = Volunteers(harness.services.store.db)
     at = harness.clock()
     volunteer = Volunteer(user_id, name, unit, skills=("companion",))
     await volunteers.register(volunteer, at, [])
@@ -99,11 +99,11 @@ async def add_household(
         at=harness.clock(),
         policy=care_policy(harness.services),
     )
-    return await Households(harness.services.db).create(household, [], clear_draft_of=201)
+    return await Households(harness.services.store.db).create(household, [], clear_draft_of=201)
 
 
 def households(harness: Harness) -> Households:
-    return Households(harness.services.db)
+    return Households(harness.services.store.db)
 
 
 def everything_sent_to(harness: Harness, chat_id: int) -> str:

@@ -38,8 +38,10 @@ async def test_a_patrol_finding_becomes_a_report_routed_to_the_grid_worker(harne
     await log_round(harness, COMMUNITY, [1, 0], findings=findings)
     summary = harness.last_text(COMMUNITY)
     assert "叮咚敲门" in summary and "3栋" in summary and "3 号路灯不亮" in summary
-    [patrol_id] = [row[0] for row in await harness.services.db.fetchall("SELECT id FROM patrols")]
-    patrol = await Patrols(harness.services.db).get(patrol_id)
+    [patrol_id] = [
+        row[0] for row in await harness.services.store.db.fetchall("SELECT id FROM patrols")
+    ]
+    patrol = await Patrols(harness.services.store.db).get(patrol_id)
     assert (patrol.unit, patrol.worker_id, patrol.photos) == (
         "B3",
         COMMUNITY,
@@ -49,7 +51,7 @@ async def test_a_patrol_finding_becomes_a_report_routed_to_the_grid_worker(harne
     await press(harness, COMMUNITY, harness.button(COMMUNITY, f"patrol:find:{first.id}"))
     await press(harness, COMMUNITY, harness.button(COMMUNITY, f"patrol:cat:{first.id}:safety"))
 
-    linked = (await Patrols(harness.services.db).get(patrol_id)).findings[0]
+    linked = (await Patrols(harness.services.store.db).get(patrol_id)).findings[0]
     report = await harness.services.reports.get(linked.report_id)
     assert (report.unit, report.category, report.description) == (
         "B3",
@@ -65,13 +67,13 @@ async def test_a_patrol_finding_becomes_a_report_routed_to_the_grid_worker(harne
     # A second press (or a second device) opens nothing more.
     await press(harness, COMMUNITY, f"patrol:cat:{first.id}:litter")
     assert report.number in harness.last_text(COMMUNITY)
-    rows = await harness.services.db.fetchall("SELECT COUNT(*) FROM reports")
+    rows = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM reports")
     assert rows[0][0] == 1
 
 
 async def test_outsiders_can_neither_patrol_nor_report_a_finding(harness):
     await log_round(harness, WORKER_G1, [0])
-    [row] = await harness.services.db.fetchall("SELECT id FROM patrol_findings")
+    [row] = await harness.services.store.db.fetchall("SELECT id FROM patrol_findings")
     finding = row[0]
     for user in (RESIDENT, PROPERTY, SIBLING_COMMUNITY, WORKER_G2):
         await press(harness, user, f"patrol:find:{finding}")
@@ -79,7 +81,7 @@ async def test_outsiders_can_neither_patrol_nor_report_a_finding(harness):
         assert "没有权限" in harness.last_text(user)
     await harness.send(updates.text(RESIDENT, "/patrol"))
     assert "仅限网格工作人员" in harness.last_text(RESIDENT)
-    rows = await harness.services.db.fetchall("SELECT COUNT(*) FROM reports")
+    rows = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM reports")
     assert rows[0][0] == 0
     assert "楼道堆放纸箱" not in everything_sent_to(harness, RESIDENT)
 
@@ -101,7 +103,7 @@ async def test_a_sixth_photo_and_a_text_where_a_photo_belongs_keep_the_step(harn
     assert "至少 4 个字" in harness.last_text(WORKER_G1)
     await press(harness, WORKER_G1, "patrol:done")
     assert "无" in harness.last_text(WORKER_G1)
-    rows = await harness.services.db.fetchall("SELECT unit, note FROM patrols")
+    rows = await harness.services.store.db.fetchall("SELECT unit, note FROM patrols")
     assert [tuple(r) for r in rows] == [("G1", "")]
 
 

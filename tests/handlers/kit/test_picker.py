@@ -156,7 +156,7 @@ async def test_a_walk_is_bounded_by_the_reach_read_again_on_every_press(harness)
     await press(harness, WORKER_G1, harness.button(WORKER_G1, "place:pick:"))  # 1栋, in G1
     assert last_answer(harness) == STALE
     assert await walk_of(harness, WORKER_G1) == ("patrol", "walk", "G1")
-    assert await harness.services.db.fetchall("SELECT id FROM patrols") == []
+    assert await harness.services.store.db.fetchall("SELECT id FROM patrols") == []
 
 
 async def test_a_place_press_in_a_flow_without_a_picker_is_stale(harness):

@@ -114,7 +114,7 @@ async def test_someone_who_left_comes_back_with_a_new_invite(harness):
 
 
 async def test_a_leavers_households_go_to_the_nearest_care_staff(harness):
-    store = Households(harness.services.db)
+    store = Households(harness.services.store.db)
     household = register_household(
         kind=HouseholdKind.EMPTY_NEST,
         unit="B3",
@@ -259,7 +259,7 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
         update={"staff": [s for s in settings.staff if s.telegram_id != WORKER_G2]}
     )
     restarted = await open_services(without, harness.clock)
-    await restarted.db.close()
+    await restarted.store.close()
     assert await harness.services.people.staff(WORKER_G2) is None
 
     results = await run_sweeps(harness.services, SWEEPS)
@@ -275,7 +275,7 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
 
     # Added back to the file: active again, and routed to as before.
     restarted = await open_services(settings, harness.clock)
-    await restarted.db.close()
+    await restarted.store.close()
     assert (await new_report(harness, unit="B3")).assignee_id == WORKER_G2
 
 
@@ -347,7 +347,7 @@ async def test_a_worker_moved_in_the_config_file_hands_over_after_the_next_start
     )
     for _ in range(2):  # a second start with the same file changes nothing more
         restarted = await open_services(moved_in_file, harness.clock)
-        await restarted.db.close()
+        await restarted.store.close()
     assert (await harness.services.people.staff(WORKER_G2)).unit == "G1"
     events = await harness.services.people.staff_events(WORKER_G2)
     assert [(a, actor, d["to_unit"]) for a, actor, d in events] == [("move", None, "G1")]
