@@ -36,9 +36,11 @@ async def set_place(
     at: datetime,
     changing: bool = False,
     shown: Sequence[Outgoing] = (),
+    then: Sequence[Outgoing] = (),
 ) -> Done[str] | Refused:
     """Stores UNIT as USER_ID's place, ends their draft and thanks them, in one commit (SHOWN
-    first: the walk's card showing the choice).
+    first: the walk's card showing the choice; THEN after the thanks: what the flow that asked
+    for the place answers, e.g. /grid's list).
 
     Refused: "common.not_allowed" (the bot no longer knows USER_ID), "common.stale_button"
     (UNIT left the tree meanwhile: the units were imported again).
@@ -54,7 +56,7 @@ async def set_place(
     text = services.texts(key, lang, place=tree.place_name(unit))
     thanks = outgoing.message(user_id, text, markup=main_keyboard(services.texts, lang))
     async with services.store.transaction() as tx:
-        await tx.people.update(user_id, at, [*shown, thanks], clear_draft=True, unit=unit)
+        await tx.people.update(user_id, at, [*shown, thanks, *then], clear_draft=True, unit=unit)
     return Done(unit)
 
 

@@ -15,8 +15,10 @@ from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.usecases import contacts
 from bot.usecases.contacts import Serving
+from bot.usecases.residents import set_place
 from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, Place, person_of
+from handlers.kit.reply import say_refused
 from handlers.residents import place
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -65,12 +67,13 @@ async def placed(
 ) -> None:
     """Stores the place the walk ended on as the resident's, with the /grid answer, in one
     commit."""
-    tree = await ctx.units.tree()
-    saved = ctx.texts("register.changed", me.lang, place=tree.place_name(code))
-    messages.append(outgoing.message(me.user_id, saved, markup=place.main_keyboard(ctx, me)))
     found = await contacts.serving_at(ctx.services, code)
-    messages.append(outgoing.message(me.user_id, render(ctx, me, found)))
-    await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
+    answer = outgoing.message(me.user_id, render(ctx, me, found))
+    done = await set_place(
+        ctx.services, me.user_id, code, at=ctx.now(), changing=True, shown=messages, then=[answer]
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done, end_flow=True)
 
 
 def register(app: Application) -> None:
