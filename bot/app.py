@@ -187,7 +187,18 @@ async def _load_config(settings: Settings, clock: Clock, db: Database) -> Servic
     tree = UnitTree.from_configs(settings.units)
     await services.units.replace_from_config(
         list(tree),
-        [Category(c.code, c.zh, c.en, c.route_level, c.urgent) for c in settings.categories],
+        [
+            Category(
+                c.code,
+                c.zh,
+                c.en,
+                c.route_level,
+                c.urgent,
+                merge_radius_m=c.merge_radius_m,
+                reject_needs_approval=c.reject_needs_approval,
+            )
+            for c in settings.categories
+        ],
     )
     now = clock()
     await services.people.sync_staff(

@@ -92,6 +92,9 @@ ERASURE: list[Rule] = [
         where="report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
     ),
     Rule("reports", "reporter_id", Do.NULL, _REPORT_TEXT),
+    # 并单: whom they follow and their own rating go with them (the report's figures do not
+    # count followers' ratings).
+    Rule("report_followers", "user_id", Do.DELETE),
     Rule("report_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
     Rule("wishes", "posted_by", Do.PSEUDONYM, _WISH_TEXT),
     Rule("wishes", "resident_id", Do.NULL, _WISH_TEXT),
@@ -535,7 +538,8 @@ async def _deidentify_reports(
     location and photos go; category, unit, times, states and the rating stay."""
     async with conn.execute(
         "SELECT id, reporter_id FROM reports INDEXED BY reports_retained"
-        " WHERE deidentified_at IS NULL AND status IN ('closed', 'closed_unverified', 'rejected')"
+        " WHERE deidentified_at IS NULL"
+        " AND status IN ('closed', 'closed_unverified', 'rejected', 'merged')"
         " AND updated_at < ? LIMIT ?",
         (before, limit),
     ) as cursor:

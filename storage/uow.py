@@ -19,6 +19,7 @@ from storage.care import Households
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.monthly import ReportFigures
@@ -58,6 +59,7 @@ class UnitOfWork:
     figures: ReportFigures
     refusals: Refusals
     deadlines: Deadlines
+    followers: Followers
 
 
 class Store(UnitOfWork):
@@ -83,6 +85,7 @@ class Store(UnitOfWork):
         self.figures = ReportFigures(db)
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
+        self.followers = Followers(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
