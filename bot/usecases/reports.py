@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import access, deadlines
+from bot.domain import access, deadlines, duplicates
 from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.deadlines import Do, ExtensionError, Span
@@ -384,11 +384,22 @@ async def reject(
     note: str,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
+
+    Refused with merge.reject_needs_approval where the tier above must approve it first
+    (bot/usecases/duplicates.request_reject asks them)."""
+    tree, categories = await services.units.tree(), await services.units.categories()
+
+    def rejected(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        category = next((c for c in categories if c.code == report.category), None)
+        if duplicates.reject_needs_approval(category, staff, report, tree):
+            raise MoveRefused("merge.reject_needs_approval")
+        return domain.reject(report, staff, at, reason=reason, note=note)
+
     return await move(
         services,
         report_id,
-        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+        rejected,
         by=by,
         at=at,
         clear_draft=True,
