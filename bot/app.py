@@ -31,7 +31,16 @@ from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits
-from handlers.reports import extension, submit_flow, tasks, verify, worker
+from handlers.reports import (
+    extension,
+    followers,
+    merge,
+    reject_approval,
+    submit_flow,
+    tasks,
+    verify,
+    worker,
+)
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
@@ -109,6 +118,9 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
+    merge.register,  # /merge and merge:… buttons: 并单 by staff
+    followers.register,  # follow:… buttons: a follower's answer once resolved
+    reject_approval.register,  # rejreq:… buttons: 退单 that needs the tier above
     tasks.register,
     households.register,  # /household /households, household:… buttons; care commands in groups
     visits.register,

@@ -20,6 +20,7 @@ COMMANDS = [
     ("my", "commands.my", False),
     ("me", "commands.me", False),
     ("tasks", "commands.tasks", True),
+    ("merge", "merge.command", True),
     ("visits", "care.command_visits", True),
     ("household", "care.command_household", True),
     ("households", "care.command_households", True),

@@ -13,7 +13,7 @@ from bot.domain.people import Person
 from bot.domain.reports import Action, RejectReason
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from bot.usecases import reports
+from bot.usecases import duplicates, reports
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import action_of
@@ -164,6 +164,8 @@ async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
     lang = press.me.lang
     label = ctx.texts(f"reject.{reason.value}", lang)
     prompt = ctx.texts("reject_flow.ask_note", lang, number=press.report.number, reason=label)
+    if await duplicates.reject_needs_approval(ctx.services, press.report, press.staff):
+        prompt += "\n\n" + ctx.texts("merge.reject_will_ask", lang)  # 退单 approval
     card = await card_for(ctx, press.report, press.me)
     await ask(ctx, press, "reject", "note", prompt, also=[card], reason=reason.value)
 
@@ -174,12 +176,24 @@ async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) ->
     note = await read_note(update, ctx, me)
     if note is None:
         return
+    report_id, reason = int(draft.data.get("report", 0)), RejectReason(draft.data["reason"])
+    report = await ctx.reports.get(report_id)
+    if (
+        report is not None
+        and me.staff is not None
+        and await duplicates.reject_needs_approval(ctx.services, report, me.staff)
+    ):
+        asked = await duplicates.request_reject(  # 退单 approval: a request to the tier above
+            ctx.services, report_id, by=me.user_id, at=ctx.now(), reason=reason, note=note
+        )
+        await made(ctx, me, asked, end_flow=True)
+        return
     outcome = await reports.reject(
         ctx.services,
-        int(draft.data.get("report", 0)),
+        report_id,
         by=me.user_id,
         at=ctx.now(),
-        reason=RejectReason(draft.data["reason"]),
+        reason=reason,
         note=note,
         attempted=action_of(update),
     )
