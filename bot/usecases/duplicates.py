@@ -32,6 +32,8 @@ from bot.usecases.results import Done, Refused, refuse
 from storage.outbox import Outgoing
 from storage.reports import StaleReport
 
+STAFF_RADIUS_M = 300  # how far around staff are shown reports to merge into, at least
+
 # Me too ----------------------------------------------------------------------------------------
 
 
@@ -214,7 +216,8 @@ async def merge_targets(
     tree = await services.units.tree()
     info = await services.units.category(report.category)
     point = duplicates.point_of(report, tree)
-    radius = max(info.merge_radius_m if info else 0, 100)  # staff look at least 100 m around
+    # Staff look wider than residents are offered: three times the radius, at least STAFF_RADIUS_M.
+    radius = max(3 * (info.merge_radius_m if info else 0), STAFF_RADIUS_M)
     bounds = duplicates.box(point, radius) if point else None
     found = await services.store.followers.open_alike(
         report.category, report.unit, bounds, excluding=0, limit=100
