@@ -76,8 +76,8 @@ class Followers:
         limit: int = 50,
     ) -> list[Report]:
         """Returns open reports of CATEGORY in UNIT or placed within BOUNDS (min lat, max lat,
-        min lon, max lon; a report without a location counts at its unit's coordinates), newest
-        first, leaving out those EXCLUDING reported or follows."""
+        min lon, max lon; a report without a location counts at its unit's coordinates): the
+        newest LIMIT, in id order, leaving out those EXCLUDING reported or follows."""
         where = "r.unit = :unit"
         params: dict[str, object] = {
             "category": category,
