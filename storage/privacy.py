@@ -550,6 +550,10 @@ async def _deidentify_reports(
     await conn.execute(
         "DELETE FROM report_photos WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
     )
+    # 并单: who followed these reports goes with the reporter.
+    await conn.execute(
+        "DELETE FROM report_followers WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
+    )
     # The reporter's own events on the report lose their link to the reporter.
     await conn.executemany(
         "UPDATE report_events SET actor_id = NULL, note = NULL"

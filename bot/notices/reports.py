@@ -513,7 +513,7 @@ async def follower_messages(
                 out.append(outgoing.photo(chat, report.resolution_photo, caption, markup=markup))
             else:
                 out.append(outgoing.message(chat, caption, markup=markup))
-        elif action in FOLLOWER_NOTICES and event.actor_id != chat:
+        elif action in FOLLOWER_NOTICES:
             params: dict[str, object] = {}
             if action is Action.REJECT:
                 params["reason"] = services.texts(f"reject.{report.reject_reason}", lang)

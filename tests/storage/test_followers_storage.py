@@ -3,13 +3,15 @@ a new one is compared with, and erasure taking a person's follower rows with the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.domain import reports as domain
+from bot.domain.privacy import Retention, cutoffs
 from bot.domain.reports import Report, Status
 from bot.domain.units import Tier, Unit
+from storage.db import to_db
 from storage.followers import Followers
-from storage.privacy import erase_person
+from storage.privacy import Privacy, erase_person
 from storage.reports import Reports
 from storage.units import upsert_units
 
@@ -93,3 +95,19 @@ async def test_erasure_deletes_what_a_person_follows_and_their_ratings(db):
     assert erased.total >= 2
     rows = await db.fetchall("SELECT report_id, user_id FROM report_followers ORDER BY report_id")
     assert [tuple(r) for r in rows] == [(report.id, 5004)]
+
+
+async def test_retention_takes_the_followers_of_old_closed_and_merged_reports(db):
+    old = to_db(NOW - timedelta(days=3 * 365 + 1))
+    closed, merged, open_ = await add(db), await add(db), await add(db)
+    for report in (closed, merged, open_):
+        await Followers(db).add(report.id, [5002], via="me_too", at=NOW)
+    async with db.transaction() as conn:
+        for report, status in ((closed, "closed"), (merged, "merged"), (open_, "accepted")):
+            await conn.execute(
+                "UPDATE reports SET status = ?, updated_at = ? WHERE id = ?",
+                (status, old, report.id),
+            )
+    assert (await Privacy(db).prune(NOW, cutoffs(Retention(), NOW)))["reports"] == 2
+    rows = await db.fetchall("SELECT report_id FROM report_followers")
+    assert [r["report_id"] for r in rows] == [open_.id]

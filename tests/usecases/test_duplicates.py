@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.domain.reports import RejectReason, Status
 from bot.services import Services
 from bot.usecases import duplicates
-from bot.usecases.reports import reject, submit
+from bot.usecases.reports import refer_up, reject, submit
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from tests.conftest import COMMUNITY, RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
@@ -142,8 +142,6 @@ async def test_reject_use_case_refuses_where_approval_is_needed_and_the_request_
 
 
 async def test_a_pending_reject_request_lapses_when_the_report_escalates(services: Services):
-    from bot.usecases.reports import refer_up
-
     now = services.clock()
     report = await new_report(services)
     async with services.db.transaction() as conn:

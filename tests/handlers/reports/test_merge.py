@@ -181,6 +181,8 @@ async def test_a_follower_s_not_solved_reopens_the_report(harness):
     await press(harness, RESIDENT_2, f"follow:unsolved:{first.id}")
     reopened = await stored(harness, first)
     assert reopened.status is Status.OPEN and reopened.holder_unit == "C1"
+    assert any("已重新交办" in t for t in harness.texts_to(RESIDENT_2))
+    assert any("已重新交办" in t for t in harness.texts_to(RESIDENT))
     await press(harness, RESIDENT_2, f"follow:unsolved:{first.id}")  # again: nothing more
     assert (await actions(harness, first)).count("reopen") == 1
 
