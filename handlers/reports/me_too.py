@@ -3,7 +3,7 @@ close by are offered before the summary — "👍 me too" follows one instead of
 report; "no, mine is new" goes on to the summary.
 
 newreport:metoo:<nonce>:<report id> / newreport:new:<nonce> (the flow's nonce: an older prompt's
-press is stale). Nothing of another resident is shown: number, category, place, status, when.
+press is stale). Nothing of another resident is shown: number, category, place, status, age.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.notices.reports import Cards
 from bot.texts import Raw
 from bot.usecases import duplicates
 from bot.usecases.results import Refused
+from handlers.reports.tasks import age
 from handlers.reports.worker_press import tell
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -68,7 +69,7 @@ async def offer(ctx: GridContext, me: Person, draft: Draft, n: str) -> tuple[str
                 category=cards.category_name(report.category, lang),
                 place=cards.place(report),
                 status=cards.status_name(report, lang),
-                created=cards.when(report.created_at),
+                created=age(ctx.now() - report.created_at, lang, ctx.texts),
                 distance=Raw(distance),
             )
         )

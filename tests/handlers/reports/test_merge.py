@@ -79,6 +79,7 @@ async def test_a_second_resident_is_offered_the_open_report_and_follows_it(harne
     offer = harness.last_text(RESIDENT_2)
     assert first.number in offer and "环境卫生" in offer and "1栋" in offer
     assert "楼道里堆满了杂物" not in offer  # the first resident's words are theirs alone
+    assert "分钟前" in offer  # its age, not who reported it
     assert next(d for _, d in harness.buttons(RESIDENT_2)).endswith(f":{first.id}")
 
     worker_seen = len(harness.texts_to(WORKER_G1))
