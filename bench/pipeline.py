@@ -60,6 +60,7 @@ SCRIPT = [
     ("text", ""),
     ("press", "newreport:cat:"),
     ("press", "newreport:home:"),
+    ("offer", "newreport:new:"),  # 并单: "mine is new", when open reports like it are offered
     ("press", "newreport:send:"),
 ]
 STEP_TIMEOUT = 120.0  # seconds one resident waits for the bot's answer before giving up
@@ -103,6 +104,10 @@ class Residents:
             for number, (kind, prefix) in enumerate(SCRIPT):
                 while not got.empty():  # a second message answering the step before
                     last = got.get_nowait()[0]
+                if kind == "offer":
+                    if common.button_data(last, prefix) is None:
+                        continue  # nothing was offered: the summary is already there
+                    kind = "press"
                 if number and self.think:
                     await asyncio.sleep(self.think)
                 handed = time.perf_counter()
