@@ -362,3 +362,16 @@ async def test_a_department_cannot_push_work_back_down_without_the_street(harnes
     assert (await stored(harness, report)).status is Status.ACCEPTED
     await press(harness, STREET, f"rejreq:ok:{report.id}:1")
     assert (await stored(harness, report)).status is Status.REJECTED
+
+
+async def test_an_english_speaking_neighbour_is_offered_and_told_in_english(harness):
+    first = await new_report(harness)
+    await registered(harness, RESIDENT_2)
+    await harness.services.people.update(RESIDENT_2, harness.clock(), lang="en")
+    await to_offer(harness)
+    offer = harness.last_text(RESIDENT_2)
+    assert "Is yours one of them?" in offer and first.number in offer and "min ago" in offer
+    labels = [label for label, _ in harness.buttons(RESIDENT_2)]
+    assert labels == [f"👍 Me too: {first.number}", "🆕 No, mine is new"]
+    await press(harness, RESIDENT_2, harness.button(RESIDENT_2, "newreport:metoo:"))
+    assert any("You now follow report" in t for t in harness.texts_to(RESIDENT_2))
