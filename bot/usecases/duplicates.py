@@ -21,8 +21,6 @@ from bot.domain.reports import InvalidTransition, RejectReason, Report, Status
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
 from bot.notices.reports import (
-    Cards,
-    follower_card,
     reject_decision_messages,
     reject_request_messages,
 )
@@ -316,8 +314,7 @@ async def _people_of(services: Services, report: Report) -> list[int]:
 async def _moved_notices(
     services: Services, duplicate: Report, survivor: Report, people: Sequence[int]
 ) -> list[Outgoing]:
-    """Tells each of PEOPLE that DUPLICATE is closed into SURVIVOR, and shows its card."""
-    cards = await Cards.load(services)
+    """Tells each of PEOPLE that DUPLICATE is closed into SURVIVOR."""
     langs = await services.people.languages(people)
     default = services.settings.default_language
     out = []
@@ -326,9 +323,7 @@ async def _moved_notices(
         text = services.texts(
             "merge.moved", lang, number=duplicate.number, survivor=survivor.number
         )
-        out.append(outgoing.message(chat, text))
-        if chat not in (survivor.reporter_id, survivor.entered_by):
-            out.append(follower_card(cards, survivor, chat, lang))
+        out.append(outgoing.message(chat, text))  # the survivor's card follows with its move
     return out
 
 

@@ -233,6 +233,12 @@ async def test_the_worker_merges_a_duplicate_from_its_card_and_its_reporter_foll
     told = harness.texts_to(RESIDENT_2)
     assert any(duplicate.number in t and first.number in t and "合并办理" in t for t in told)
     assert any("已并单" in t for t in told)  # the duplicate's card
+    cards = [  # the survivor's status card, sent once into their chat
+        c
+        for c in harness.request.sent("sendMessage", RESIDENT_2)
+        if c.params["text"].startswith(f"📋 <b>案件 {first.number}")
+    ]
+    assert len(cards) == 1
     assert "1 位居民改为关注" in " ".join(harness.texts_to(WORKER_G1))
 
     await resolve(harness, first)  # the merged reporter is asked to verify the survivor
