@@ -55,7 +55,7 @@ async def prepare(config: Path, residents: int) -> tuple[float, int]:
     try:
         now = to_db(datetime.now(UTC))
         grids = [u.code for u in await services.units.tree() if u.parent == "C0"]
-        async with services.db.transaction() as conn:
+        async with services.store.db.transaction() as conn:
             await conn.executemany(
                 "INSERT INTO people (user_id, name, lang, unit, created_at, updated_at)"
                 " VALUES (?, '居民', ?, ?, ?, ?)",

@@ -47,7 +47,16 @@ from handlers.kit import flows, limits, picker
 from handlers.polls import create as poll_create
 from handlers.polls import vote as poll_vote
 from handlers.polls import wiring as poll_wiring
-from handlers.reports import extension, submit_flow, tasks, verify, worker
+from handlers.reports import (
+    extension,
+    followers,
+    merge,
+    reject_approval,
+    submit_flow,
+    tasks,
+    verify,
+    worker,
+)
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
@@ -126,6 +135,9 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
+    merge.register,  # /merge and merge:… buttons: 并单 by staff
+    followers.register,  # follow:… buttons: a follower's answer once resolved
+    reject_approval.register,  # rejreq:… buttons: 退单 that needs the tier above
     tasks.register,
     callin_wiring.register,  # /callin, callin:… buttons (吹哨报到)
     households.register,  # /household /households, household:… buttons; care commands in groups
@@ -220,7 +232,18 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
     tree = UnitTree.from_configs(settings.units)
     await services.units.replace_from_config(
         list(tree),
-        [Category(c.code, c.zh, c.en, c.route_level, c.urgent) for c in settings.categories],
+        [
+            Category(
+                c.code,
+                c.zh,
+                c.en,
+                c.route_level,
+                c.urgent,
+                merge_radius_m=c.merge_radius_m,
+                reject_needs_approval=c.reject_needs_approval,
+            )
+            for c in settings.categories
+        ],
     )
     now = clock()
     await services.people.sync_staff(

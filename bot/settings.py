@@ -114,6 +114,11 @@ class CategoryConfig(_Strict):
     # Routing hint: the level at which this category is handled (e.g. "community" for disputes).
     route_level: str | None = None
     urgent: bool = False
+    # 并单: open reports of this category this close (metres), or in the same building, are
+    # offered to a resident before they submit ("me too"); 0 turns the offer off.
+    merge_radius_m: int = Field(default=100, ge=0, le=5000)
+    # 退单 of this category needs the approval of the tier above the holder.
+    reject_needs_approval: bool = False
 
     @field_validator("code")
     @classmethod

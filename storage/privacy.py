@@ -91,6 +91,9 @@ ERASURE: list[Rule] = [
         where="report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
     ),
     Rule("reports", "reporter_id", Do.NULL, _REPORT_TEXT),
+    # 并单: whom they follow and their own rating go with them (the report's figures do not
+    # count followers' ratings).
+    Rule("report_followers", "user_id", Do.DELETE),
     Rule("report_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
     # 吹哨报到 (migration 0011): what a party member wrote or photographed goes; the steps stay
     # (pseudonymised) so the ledger's figures keep counting.
@@ -544,7 +547,8 @@ async def _deidentify_reports(
     location and photos go; category, unit, times, states and the rating stay."""
     async with conn.execute(
         "SELECT id, reporter_id FROM reports INDEXED BY reports_retained"
-        " WHERE deidentified_at IS NULL AND status IN ('closed', 'closed_unverified', 'rejected')"
+        " WHERE deidentified_at IS NULL"
+        " AND status IN ('closed', 'closed_unverified', 'rejected', 'merged')"
         " AND updated_at < ? LIMIT ?",
         (before, limit),
     ) as cursor:
@@ -554,6 +558,10 @@ async def _deidentify_reports(
     ids = json.dumps([r[0] for r in rows])
     await conn.execute(
         "DELETE FROM report_photos WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
+    )
+    # 并单: who followed these reports goes with the reporter.
+    await conn.execute(
+        "DELETE FROM report_followers WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
     )
     # The reporter's own events on the report lose their link to the reporter.
     await conn.executemany(

@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
 from storage.echo import Echo
+from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.monthly import ReportFigures
@@ -70,6 +71,7 @@ class UnitOfWork:
     polls: Polls
     echo: Echo
     contacts: Contacts
+    followers: Followers
 
 
 class Store(UnitOfWork):
@@ -101,6 +103,7 @@ class Store(UnitOfWork):
         self.polls = Polls(db)
         self.echo = Echo(db)
         self.contacts = Contacts(db)
+        self.followers = Followers(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

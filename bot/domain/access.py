@@ -9,6 +9,7 @@ so each check still lives in one place and is named here.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from bot.domain import (
@@ -18,6 +19,7 @@ from bot.domain import (
     care,
     contacts,
     deadlines,
+    duplicates,
     groups,
     patrols,
     reports,
@@ -67,6 +69,11 @@ class Rule(StrEnum):
     POLL_CREATE = "poll_create"  # put a 议事会 poll to a unit's residents
     POLL_VOTE = "poll_vote"  # vote in a poll (and ask for its result): the residents asked
     CONTACT_PUBLISH = "contact_publish"  # set what /grid publishes about a staff member
+    REPORT_FOLLOW = "report_follow"  # "me too": follow someone else's open report
+    FOLLOWER_VERIFY = "follower_verify"  # a follower answers "is it solved?"
+    REPORT_MERGE = "report_merge"  # merge a duplicate: staff who may handle both reports
+    REJECT_ASK = "reject_ask"  # the holder asks the tier above to approve a 退单
+    REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
 
 
 Decision = Rule | None  # None: allowed
@@ -111,6 +118,33 @@ def ask_extension(staff: Staff | None, report: reports.Report) -> Decision:
 
 def decide_extension(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
     return _unless(deadlines.may_decide_extension(staff, report, tree), Rule.EXTENSION_DECIDE)
+
+
+def follow_report(user_id: int, report: reports.Report) -> Decision:
+    """Allows anyone but the report's own reporter (or whoever entered it) to say "me too"."""
+    return _unless(user_id not in (report.reporter_id, report.entered_by), Rule.REPORT_FOLLOW)
+
+
+def verify_as_follower(user_id: int, followers: Collection[int]) -> Decision:
+    """Allows the report's followers (as stored now) to answer "is it solved?"."""
+    return _unless(user_id in followers, Rule.FOLLOWER_VERIFY)
+
+
+def merge_reports(
+    staff: Staff | None, duplicate: reports.Report, survivor: reports.Report, tree: UnitTree
+) -> Decision:
+    """Allows staff who may handle both the duplicate and the report it merges into."""
+    return _unless(duplicates.may_merge(staff, duplicate, survivor, tree), Rule.REPORT_MERGE)
+
+
+def ask_reject(staff: Staff | None, report: reports.Report) -> Decision:
+    """Allows the holder (who could reject, were no approval needed) to ask for it."""
+    return _unless(deadlines.may_ask_extension(staff, report), Rule.REJECT_ASK)
+
+
+def decide_reject(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows staff of a unit above the holder, or an admin: the same deciders as 申请延期."""
+    return _unless(deadlines.may_decide_extension(staff, report, tree), Rule.REJECT_DECIDE)
 
 
 def manage_household(staff: Staff | None, household: care.Household, tree: UnitTree) -> Decision:

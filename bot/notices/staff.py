@@ -24,6 +24,7 @@ COMMANDS = [
     ("me", "commands.me", False),
     ("tasks", "commands.tasks", True),
     ("callin", "callin.command", True),
+    ("merge", "merge.command", True),
     ("visits", "care.command_visits", True),
     ("household", "care.command_household", True),
     ("households", "care.command_households", True),

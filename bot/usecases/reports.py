@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import access, deadlines
+from bot.domain import access, deadlines, duplicates
 from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.deadlines import Do, ExtensionError, Span
@@ -414,12 +414,23 @@ async def reject(
     attempted: str = "message",
 ) -> Done[Report] | Refused:
     """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
-    Refused (callin.parts_open) while a party called in has not finished."""
+
+    Refused (callin.parts_open) while a party called in has not finished, and with
+    merge.reject_needs_approval where the tier above must approve it first
+    (bot/usecases/duplicates.request_reject asks them)."""
     waits = await after_callins(services, report_id)
+    tree, categories = await services.units.tree(), await services.units.categories()
+
+    def rejected(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        category = next((c for c in categories if c.code == report.category), None)
+        if duplicates.reject_needs_approval(category, staff, report, tree):
+            raise MoveRefused("merge.reject_needs_approval")
+        return domain.reject(report, staff, at, reason=reason, note=note)
+
     return await move(
         services,
         report_id,
-        waits(lambda r, s: domain.reject(r, s, at, reason=reason, note=note)),
+        waits(rejected),
         by=by,
         at=at,
         clear_draft=True,

@@ -15,7 +15,7 @@ from bot.domain.people import Person
 from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from bot.usecases import callins, echo, reports
+from bot.usecases import callins, duplicates, echo, reports
 from bot.usecases.results import Done, Refused
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
@@ -167,6 +167,8 @@ async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
     lang = press.me.lang
     label = ctx.texts(f"reject.{reason.value}", lang)
     prompt = ctx.texts("reject_flow.ask_note", lang, number=press.report.number, reason=label)
+    if await duplicates.reject_needs_approval(ctx.services, press.report, press.staff):
+        prompt += "\n\n" + ctx.texts("merge.reject_will_ask", lang)  # 退单 approval
     card = await card_for(ctx, press.report, press.me)
     await ask(ctx, press, "reject", "note", prompt, also=[card], reason=reason.value)
 
@@ -174,7 +176,7 @@ async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
 async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the note and returns the report to the reporter with the reason."""
     reason = RejectReason(draft.data["reason"])
-    await with_note(update, ctx, draft, reports.reject, "note", reason=reason)
+    await with_note(update, ctx, draft, duplicates.reject_or_ask, "note", reason=reason)
 
 
 async def with_note(
@@ -191,9 +193,10 @@ async def with_note(
     note = await read_note(update, ctx, me)
     if note is None:
         return
+    report_id = int(draft.data.get("report", 0))
     outcome = await move(
         ctx.services,
-        int(draft.data.get("report", 0)),
+        report_id,
         by=me.user_id,
         at=ctx.now(),
         attempted=action_of(update),

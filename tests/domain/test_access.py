@@ -4,6 +4,7 @@ wrong unit, the wrong person and a stranger are refused by the rule's own name."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -66,6 +67,8 @@ REPORT = Report(
     assignee_id=WORKER_G1.user_id,
     id=1,
 )
+REPORT_B2 = replace(REPORT, unit="B2", id=2)
+REPORT_G2 = replace(REPORT, unit="B3", holder_unit="G2", assignee_id=WORKER_G2.user_id, id=3)
 HOUSEHOLD = Household(
     kind=HouseholdKind.EMPTY_NEST,
     unit="B1",
@@ -562,6 +565,67 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         "publish contact: someone who left",
         lambda: access.publish_contact(ADMIN, None, TREE),
         Rule.CONTACT_PUBLISH,
+    ),
+    # 并单: me too, followers' answers, merging; 退单 approval
+    ("follow: another resident", lambda: access.follow_report(OTHER_RESIDENT, REPORT), None),
+    (
+        "follow: wrong person (the reporter)",
+        lambda: access.follow_report(RESIDENT, REPORT),
+        Rule.REPORT_FOLLOW,
+    ),
+    ("follower verify: a follower", lambda: access.verify_as_follower(5002, [5002]), None),
+    (
+        "follower verify: wrong person",
+        lambda: access.verify_as_follower(STRANGER, [5002]),
+        Rule.FOLLOWER_VERIFY,
+    ),
+    (
+        "merge: the holder of both",
+        lambda: access.merge_reports(WORKER_G1, REPORT, REPORT_B2, TREE),
+        None,
+    ),
+    (
+        "merge: the grid head over both",
+        lambda: access.merge_reports(HEAD_G1, REPORT, REPORT_B2, TREE),
+        None,
+    ),
+    (
+        "merge: wrong unit (the survivor is another grid's)",
+        lambda: access.merge_reports(WORKER_G1, REPORT, REPORT_G2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    (
+        "merge: wrong role (partner)",
+        lambda: access.merge_reports(PARTNER, REPORT, REPORT_B2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    (
+        "merge: stranger",
+        lambda: access.merge_reports(None, REPORT, REPORT_B2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    ("reject ask: the holder", lambda: access.ask_reject(WORKER_G1, REPORT), None),
+    ("reject ask: wrong unit", lambda: access.ask_reject(WORKER_G2, REPORT), Rule.REJECT_ASK),
+    ("reject ask: stranger", lambda: access.ask_reject(None, REPORT), Rule.REJECT_ASK),
+    (
+        "reject decide: community above",
+        lambda: access.decide_reject(COMMUNITY_C1, REPORT, TREE),
+        None,
+    ),
+    (
+        "reject decide: wrong person (the holder)",
+        lambda: access.decide_reject(WORKER_G1, REPORT, TREE),
+        Rule.REJECT_DECIDE,
+    ),
+    (
+        "reject decide: wrong role (partner)",
+        lambda: access.decide_reject(PARTNER, REPORT, TREE),
+        Rule.REJECT_DECIDE,
+    ),
+    (
+        "reject decide: wrong unit",
+        lambda: access.decide_reject(COMMUNITY_C2, REPORT, TREE),
+        Rule.REJECT_DECIDE,
     ),
 ]
 

@@ -101,6 +101,18 @@ class Drafts:
             await asyncio.sleep(0.01)
         raise AssertionError(f"{user_id} was never asked {step}\n{self.griddesk.log_tail()}")
 
+    async def asked_any(
+        self, user_id: int, steps: tuple[str, ...], not_nonce: str, timeout: float = 90
+    ) -> tuple[str, str]:
+        """Waits until USER_ID's draft is at one of STEPS with a new nonce; returns both."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = self.now.get(user_id)
+            if current is not None and current[0] in steps and current[1] != not_nonce:
+                return current
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{user_id} was never asked {steps}\n{self.griddesk.log_tail()}")
+
     async def register(self, user: FakeUser, path: tuple[int, ...] = (0, 0)) -> None:
         """Registers USER's home by tapping the walk's buttons at PATH (第一网格, 1栋)."""
         user.send_text("/start")
@@ -118,10 +130,14 @@ class Drafts:
         for step, data in (
             ("category", f"newreport:cat:{{n}}:{category}"),
             ("place", "newreport:home:{n}"),
-            ("confirm", "newreport:send:{n}"),
         ):
             nonce = await self.asked(user.id, step, nonce)
             await self.press(user, data.format(n=nonce))
+        step, nonce = await self.asked_any(user.id, ("dupes", "confirm"), nonce)
+        if step == "dupes":  # 并单: open reports like it are offered first; "mine is new"
+            await self.press(user, f"newreport:new:{nonce}")
+            nonce = await self.asked(user.id, "confirm", nonce)
+        await self.press(user, f"newreport:send:{nonce}")
         return nonce
 
     async def press(self, user: FakeUser, data: str) -> None:

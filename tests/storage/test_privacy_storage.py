@@ -175,8 +175,8 @@ async def test_each_kind_is_pruned_in_batches_of_at_most_batch_rows(db):
         ),
         (
             "SELECT id FROM reports INDEXED BY reports_retained WHERE deidentified_at IS NULL"
-            " AND status IN ('closed', 'closed_unverified', 'rejected') AND updated_at < ?"
-            " LIMIT 500",
+            " AND status IN ('closed', 'closed_unverified', 'rejected', 'merged')"
+            " AND updated_at < ? LIMIT 500",
             "reports_retained",
         ),
         (

@@ -15,7 +15,7 @@ TEXT = Content(Kind.TEXT, "停水通知：明天9点至12点停水。")
 
 
 async def count(services, table: str) -> int:
-    row = await services.db.fetchone(f"SELECT COUNT(*) FROM {table}")
+    row = await services.store.db.fetchone(f"SELECT COUNT(*) FROM {table}")
     return int(row[0])
 
 
@@ -61,7 +61,7 @@ async def test_the_progress_line_moves_on_each_due_time_and_the_report_comes_onc
     assert await broadcasts.advance(services, clock()) == 1  # done: the end report
     clock.advance(minutes=5)
     assert await broadcasts.advance(services, clock()) == 0
-    reports = await services.db.fetchall(
+    reports = await services.store.db.fetchall(
         "SELECT payload FROM outbox WHERE chat_id = ? AND payload LIKE '%发送报告%'", (COMMUNITY,)
     )
     assert len(reports) == 1
@@ -102,7 +102,7 @@ async def test_a_poll_closes_once_and_refuses_votes_after(services, clock):
     assert await polls.close_due(services, clock()) == 1  # closing (no group poll to stop)
     assert await polls.close_due(services, clock()) == 1  # results
     assert await polls.close_due(services, clock()) == 0
-    results = await services.db.fetchall(
+    results = await services.store.db.fetchall(
         "SELECT chat_id FROM outbox WHERE payload LIKE '%投票结果%'"
     )
     assert [r["chat_id"] for r in results] == [COMMUNITY]

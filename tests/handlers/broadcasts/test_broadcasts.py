@@ -29,7 +29,7 @@ async def compose(harness, staff, *, path=(), audience="residents", body=BODY):
 
 
 async def rows(harness, sql, params=()):
-    return [tuple(r) for r in await harness.services.db.fetchall(sql, params)]
+    return [tuple(r) for r in await harness.services.store.db.fetchall(sql, params)]
 
 
 async def test_a_text_broadcast_reaches_the_units_residents_but_not_the_muted_with_a_report(

@@ -32,7 +32,7 @@ async def create(harness, staff=COMMUNITY, *, options=("同意", "不同意"), d
 
 
 async def poll_id(harness) -> int:
-    row = await harness.services.db.fetchone("SELECT id FROM polls ORDER BY id DESC LIMIT 1")
+    row = await harness.services.store.db.fetchone("SELECT id FROM polls ORDER BY id DESC LIMIT 1")
     assert row is not None
     return int(row[0])
 
@@ -73,7 +73,7 @@ async def test_residents_vote_once_and_the_results_count_people_and_groups_apart
 
     await press(harness, RESIDENT, f"poll:vote:{pid}:0")
     assert "您投了：同意" in harness.last_text(RESIDENT)
-    priorities = await harness.services.db.fetchall(
+    priorities = await harness.services.store.db.fetchall(
         "SELECT priority FROM outbox WHERE chat_id = ? AND method = 'card' ORDER BY id",
         (RESIDENT,),
     )
@@ -83,16 +83,16 @@ async def test_residents_vote_once_and_the_results_count_people_and_groups_apart
     await press(harness, RESIDENT, harness.button(RESIDENT, f"poll:notify:{pid}"))
     await press(harness, RESIDENT_2, f"poll:vote:{pid}:1")
     await press(harness, STRANGER, f"poll:vote:{pid}:1")  # never asked: forged
-    votes = await harness.services.db.fetchall(
+    votes = await harness.services.store.db.fetchall(
         "SELECT user_id, option, wants_result FROM poll_votes ORDER BY user_id"
     )
     assert [tuple(v) for v in votes] == [(RESIDENT, 0, 1), (RESIDENT_2, 1, 0)]
-    refusal = await harness.services.db.fetchone("SELECT user_id, rule FROM refusals")
+    refusal = await harness.services.store.db.fetchone("SELECT user_id, rule FROM refusals")
     assert tuple(refusal) == (STRANGER, "poll_vote")
 
     telegram_poll = json.loads(json.dumps(native.params))  # what the group's members see
     assert telegram_poll["options"] == [{"text": "同意"}, {"text": "不同意"}]
-    sent = await harness.services.db.fetchone(
+    sent = await harness.services.store.db.fetchone(
         "SELECT result_ref FROM outbox WHERE method = 'sendPoll'"
     )
     await harness.send(poll_update(sent[0], [3, 1]))  # group members voted
@@ -113,7 +113,7 @@ async def test_residents_vote_once_and_the_results_count_people_and_groups_apart
         assert "• 同意：4" in results and "共 5 人。" in results  # the group, apart
     assert not any("结果" in t for t in harness.texts_to(RESIDENT_2))  # did not ask
     assert await poll_close(harness.services, harness.clock()) == 0
-    state = await harness.services.db.fetchone("SELECT state FROM polls")
+    state = await harness.services.store.db.fetchone("SELECT state FROM polls")
     assert state[0] == "closed"
 
 
@@ -133,7 +133,7 @@ async def test_a_poll_with_one_option_is_refused_politely_until_a_second_is_adde
     assert "最多只能有 10 个选项" in harness.last_text(COMMUNITY)
     draft = await harness.services.drafts.get(COMMUNITY)
     assert draft is not None and len(draft.data["options"]) == 10
-    assert await harness.services.db.fetchone("SELECT 1 FROM polls") is None
+    assert await harness.services.store.db.fetchone("SELECT 1 FROM polls") is None
 
 
 async def test_a_typed_closing_date_is_checked_and_a_poll_nobody_gets_is_refused(harness):
@@ -146,7 +146,7 @@ async def test_a_typed_closing_date_is_checked_and_a_poll_nobody_gets_is_refused
     await harness.send(updates.text(WORKER_G1, "2026-12-01 18:00"))  # nobody lives in G1 yet
     assert "没有人能参加" in harness.last_text(WORKER_G1)
     assert await harness.services.drafts.get(WORKER_G1) is None
-    assert await harness.services.db.fetchone("SELECT 1 FROM polls") is None
+    assert await harness.services.store.db.fetchone("SELECT 1 FROM polls") is None
 
 
 async def test_a_partner_cannot_poll_and_a_worker_cannot_poll_another_grid(harness):
@@ -159,5 +159,5 @@ async def test_a_partner_cannot_poll_and_a_worker_cannot_poll_another_grid(harne
     assert "已失效" in harness.last_text(WORKER_G1)
     await press(harness, WORKER_G1, "pollnew:ok")
     await press(harness, WORKER_G1, "pollnew:ok")  # a second press
-    rows = await harness.services.db.fetchall("SELECT unit, residents FROM polls")
+    rows = await harness.services.store.db.fetchall("SELECT unit, residents FROM polls")
     assert [tuple(r) for r in rows] == [("B1", 1)]
