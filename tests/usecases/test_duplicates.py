@@ -32,7 +32,9 @@ async def follower_ids(services: Services, report_id: int) -> list[int]:
 
 
 async def outbox_to(services: Services, chat_id: int) -> int:
-    row = await services.store.db.fetchone("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (chat_id,))
+    row = await services.store.db.fetchone(
+        "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (chat_id,)
+    )
     assert row is not None
     return int(row[0])
 
