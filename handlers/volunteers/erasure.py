@@ -15,11 +15,11 @@ from datetime import datetime
 from bot.domain import wishes as domain
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
+from bot.notices.activities import promotion
 from bot.notices.volunteers import lang_of
 from bot.notices.wishes import released_messages
 from bot.services import Services
 from bot.usecases.wishes import policy
-from handlers.volunteers.activities import promotion
 from storage.outbox import Outgoing
 from storage.privacy import Before
 
