@@ -8,6 +8,7 @@ with compare-and-set on the wish's version (or status), so a second press change
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.domain import access
@@ -57,11 +58,11 @@ async def confirm_wish(
     Refused: "common.stale_button" (no such wish), "common.not_allowed" (not the confirmer:
     recorded for /audit), "wish.already_closed" (a second press, or it changed meanwhile).
     """
-    wish = await services.store.wishes.get(wish_id)
-    if wish is None:
-        return Refused("common.stale_button")
-    if (rule := access.act_as_confirmer(by, wish)) is not None:
-        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:confirm", at=at)
+    wish = await _wish_for(
+        services, wish_id, access.act_as_confirmer, by=by, at=at, action="wish:confirm"
+    )
+    if isinstance(wish, Refused):
+        return wish
     try:
         after, event = domain.confirm(wish, by, at)
     except NotAllowed:
@@ -132,11 +133,11 @@ async def release_wish(
     Refused: "common.stale_button" (no such wish, or no longer theirs to give back),
     "common.not_allowed" (not the claimer: recorded), "wish.changed_meanwhile" (with {number}).
     """
-    wish = await services.store.wishes.get(wish_id)
-    if wish is None:
-        return Refused("common.stale_button")
-    if (rule := access.act_as_claimer(by, wish)) is not None:
-        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:release", at=at)
+    wish = await _wish_for(
+        services, wish_id, access.act_as_claimer, by=by, at=at, action="wish:release"
+    )
+    if isinstance(wish, Refused):
+        return wish
     try:
         after, event = domain.release(wish, by, at, policy(services))
     except (NotAllowed, InvalidMove):
@@ -274,11 +275,11 @@ async def redo_wish(
     Refused: "common.stale_button" (no such wish), "common.not_allowed" (not the confirmer:
     recorded), "wish.already_closed" (not done, e.g. a second press), "wish.changed_meanwhile".
     """
-    wish = await services.store.wishes.get(wish_id)
-    if wish is None:
-        return Refused("common.stale_button")
-    if (rule := access.act_as_confirmer(by, wish)) is not None:
-        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:redo", at=at)
+    wish = await _wish_for(
+        services, wish_id, access.act_as_confirmer, by=by, at=at, action="wish:redo"
+    )
+    if isinstance(wish, Refused):
+        return wish
     try:
         after, event = domain.redo(wish, by, at, policy(services))
     except NotAllowed:
@@ -298,11 +299,11 @@ async def thank_wish(
     "common.not_allowed" (not the confirmer: recorded), "wish.bad_thanks" (with {limit}),
     "wish.changed_meanwhile".
     """
-    wish = await services.store.wishes.get(wish_id)
-    if wish is None:
-        return Refused("common.stale_button")
-    if (rule := access.act_as_confirmer(by, wish)) is not None:
-        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:thank", at=at)
+    wish = await _wish_for(
+        services, wish_id, access.act_as_confirmer, by=by, at=at, action="wish:thank"
+    )
+    if isinstance(wish, Refused):
+        return wish
     if wish.status is not WishStatus.CLOSED:
         return Refused("common.stale_button")
     try:
@@ -329,6 +330,25 @@ async def nag_wish(services: Services, wish: Wish, *, at: datetime) -> Done[Wish
     after, event = domain.nag(wish, at, policy(services))
     messages = await nag_messages(services, wish, at)
     return await _save(services, wish, after, event, messages, completes_update=False)
+
+
+async def _wish_for(
+    services: Services,
+    wish_id: int,
+    rule: Callable[[int, Wish], Rule | None],
+    *,
+    by: int,
+    at: datetime,
+    action: str,
+) -> Wish | Refused:
+    """Returns WISH_ID if RULE lets BY act on it; else Refused("common.stale_button") (no such
+    wish) or the rule's refusal of ACTION, recorded."""
+    wish = await services.store.wishes.get(wish_id)
+    if wish is None:
+        return Refused("common.stale_button")
+    if (refused := rule(by, wish)) is not None:
+        return await refuse(services, by, refused, f"wish:{wish.id}", action, at=at)
+    return wish
 
 
 async def _save(

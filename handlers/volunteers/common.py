@@ -1,4 +1,5 @@
-"""What the volunteer, wish, activity and points handlers (and their sweeps) share."""
+"""What the volunteer, wish, activity and points handlers share: skill toggles, rendering a use
+case's result on a press, typed text, and the unit-tree walk."""
 
 from __future__ import annotations
 

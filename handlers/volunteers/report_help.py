@@ -26,12 +26,14 @@ from bot.notices.volunteers import (
 )
 from bot.services import Services
 from bot.texts import Raw
+from bot.usecases.results import Done, Refused
 from bot.usecases.volunteers import answer_invitation, invite_volunteer
 from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import tell
 from handlers.volunteers.common import render
 from storage.outbox import Outgoing
+from storage.volunteers import Invite
 
 
 def skills_for(services: Services, report: Report) -> list[str]:
@@ -65,23 +67,25 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     me, press, _ = found
     first, second = press.int_arg(0), press.int_arg(1)
     if press.verb == "list":
-        if (authorised_for := await authorised(update, ctx, me, first)) is not None:
-            await answer(update)
-            report = authorised_for[1]
-            await ctx.outbox.send([await matches_card(ctx, me, report)], ctx.now())
+        await show_matches(update, ctx, me, first)
         return
-    if first is None or (press.verb == "inv" and second is None):
-        await tell(update, ctx, me, "common.stale_button")
-        return
-    if press.verb == "inv":
-        assert second is not None
+    result: Done[Invite] | Refused = Refused("common.stale_button")  # an id missing: forged
+    if press.verb == "inv" and first is not None and second is not None:
         result = await invite_volunteer(ctx.services, first, second, by=me.user_id, at=ctx.now())
-    else:
+    elif press.verb in ("yes", "no") and first is not None:
         accept = press.verb == "yes"
         result = await answer_invitation(
             ctx.services, first, by=me.user_id, at=ctx.now(), accept=accept
         )
     await render(update, ctx, me, result, in_chat=IN_CHAT)
+
+
+async def show_matches(update: Update, ctx: GridContext, me: Person, report_id: int | None) -> None:
+    """Shows the worker the volunteers who match the report, if they may act on it."""
+    found = await authorised(update, ctx, me, report_id)
+    if found is not None:
+        await answer(update)
+        await ctx.outbox.send([await matches_card(ctx, me, found[1])], ctx.now())
 
 
 VERBS = ("list", "inv", "yes", "no")
