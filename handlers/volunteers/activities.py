@@ -36,10 +36,9 @@ from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import say, tell
+from handlers.kit.reply import say, say_refused, tell
 from handlers.volunteers.common import (
     render,
-    say_refused,
     skill_rows,
     typed,
     unit_card,

@@ -16,7 +16,7 @@ from bot.notices.buttons import Press
 from bot.usecases.results import Done, Refused
 from handlers.kit.flows import text_of
 from handlers.kit.presses import answer
-from handlers.kit.reply import say, tell
+from handlers.kit.reply import say_refused, tell
 from storage.outbox import Outgoing
 
 
@@ -58,15 +58,6 @@ async def render(
     else:
         await tell(update, ctx, me, result.key, **result.params)
     return False
-
-
-async def say_refused(
-    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
-) -> None:
-    """Says in ME's chat why a use case refused (its catalog key with its parameters); with
-    END_FLOW it also ends ME's conversation."""
-    params: dict[str, Any] = dict(refused.params)
-    await say(ctx, me, refused.key, end_flow=end_flow, **params)
 
 
 def typed(update: Update) -> str | None:

@@ -31,8 +31,8 @@ from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import tell
-from handlers.volunteers.common import render, say_refused
+from handlers.kit.reply import say_refused, tell
+from handlers.volunteers.common import render
 from storage.drafts import Draft
 
 DONE_FLOW = "wish_done"
