@@ -98,6 +98,21 @@ async def member_card(
     return outgoing.card(chat_id, member_key(activity), text, markup=buttons.keyboard([row]))
 
 
+def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
+    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
+
+    async def promoted(volunteer_id: int) -> list[Outgoing]:
+        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
+        return [
+            outgoing.message(
+                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
+            ),
+            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
+        ]
+
+    return promoted
+
+
 def organiser_card(
     services: Services,
     activity: Activity,
@@ -181,21 +196,6 @@ async def reminder_messages(
         )
         for user_id in going
     ]
-
-
-def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
-    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
-
-    async def promoted(volunteer_id: int) -> list[Outgoing]:
-        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
-        return [
-            outgoing.message(
-                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
-            ),
-            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
-        ]
-
-    return promoted
 
 
 async def checked_in_messages(
