@@ -302,8 +302,7 @@ async def on_review(update: Update, ctx: GridContext) -> None:
     result = await review_wish(
         ctx.services, press.int_arg(0) or 0, by=me.user_id, at=ctx.now(), approve=press.verb == "ok"
     )
-    # Said in the chat, as before the use cases: the press was answered before the race was lost.
-    await render(update, ctx, me, result, in_chat=("wish.already_reviewed",))
+    await render(update, ctx, me, result)
 
 
 # /wishes -----------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ second press each get the polite stale answer and change nothing."""
 from __future__ import annotations
 
 from tests import updates
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, RESIDENT, WORKER_G1
 from tests.handlers.volunteers.support import VOLUNTEER_A, answers, person, volunteer
 from tests.handlers.volunteers.test_activities_flow import created
 from tests.handlers.volunteers.test_volunteer_registration import NEWCOMER, register_newcomer
+from tests.handlers.volunteers.test_wish_flow import posted_and_approved
 
 STALE = "这个按钮已失效，请使用最新的消息。"
 
@@ -64,3 +65,21 @@ async def test_forged_verbs_and_arguments_are_stale_and_change_nothing(harness):
         await harness.send(updates.press(COMMUNITY, forged))
         assert answers(harness)[-1] == STALE, forged
     assert await harness.services.store.activities.signups(activity_id) == []
+
+
+async def test_a_second_post_or_create_from_the_old_card_makes_nothing_new(harness):
+    wish_id = await posted_and_approved(harness)
+    await harness.send(updates.press(RESIDENT, "wishnew:post"))
+    assert answers(harness)[-1] == STALE
+    assert [w.id for w in await harness.services.store.wishes.mine(RESIDENT)] == [wish_id]
+    await harness.send(updates.press(WORKER_G1, f"wish:ok:{wish_id}"))  # a second approval
+    assert "已经审核过" in harness.last_text(WORKER_G1) or answers(harness)[-1].startswith(
+        "这个心愿"
+    )
+
+    activity_id = await created(harness)
+    await harness.send(updates.press(COMMUNITY, "actnew:create"))
+    assert answers(harness)[-1] == STALE
+    assert [a.id for a in await harness.services.store.activities.upcoming(harness.clock())] == [
+        activity_id
+    ]
