@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.domain import access
 from bot.domain import activities as domain
-from bot.domain.activities import Activity, Reminder, SignupStatus, reminder_due
+from bot.domain.activities import Activity, Reminder, Signup, SignupStatus, reminder_due
 from bot.domain.points import PointKind, value_of
 from bot.notices import outgoing
 from bot.notices.activities import (
@@ -76,6 +76,43 @@ async def create_activity(
         stored = await tx.activities.create(activity, messages)
         await tx.drafts.clear(by, at)
     return Done(stored)
+
+
+async def view_activity(
+    services: Services, activity_id: int, *, by: int, at: datetime
+) -> Done[Activity] | Refused:
+    """Returns ACTIVITY_ID for an approved volunteer BY to read privately (pressed under a group
+    post). Nothing is written.
+
+    Refused: "common.stale_button" (no such activity), "wish.volunteers_only" (not an approved
+    volunteer: recorded).
+    """
+    activity = await services.store.activities.get(activity_id)
+    if activity is None:
+        return Refused("common.stale_button")
+    volunteer = await services.store.volunteers.get(by)
+    if (rule := access.join_activity(volunteer)) is not None:
+        target, key = f"activity:{activity.id}", "wish.volunteers_only"
+        return await refuse(services, by, rule, target, "act:view", at=at, key=key)
+    return Done(activity)
+
+
+async def roster(
+    services: Services, activity_id: int, *, by: int, at: datetime
+) -> Done[tuple[Activity, list[Signup]]] | Refused:
+    """Returns ACTIVITY_ID and its sign-ups (in sign-up order) for the organiser, or staff over
+    its unit, BY. Nothing is written.
+
+    Refused: "common.stale_button" (no such activity), "common.not_allowed" (BY may not see
+    the roster: recorded).
+    """
+    activity = await services.store.activities.get(activity_id)
+    if activity is None:
+        return Refused("common.stale_button")
+    staff = await services.people.staff(by)
+    if (rule := access.check_in(staff, activity, await services.units.tree())) is not None:
+        return await refuse(services, by, rule, f"activity:{activity.id}", "act:roster", at=at)
+    return Done((activity, await services.store.activities.signups(activity_id)))
 
 
 async def sign_up(

@@ -16,7 +16,7 @@ from bot.domain import wishes as domain
 from bot.domain.access import Rule
 from bot.domain.people import Role
 from bot.domain.points import PointKind, value_of
-from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed, may_manage
+from bot.domain.volunteers import InvalidInput, InvalidMove, NotAllowed, Volunteer, may_manage
 from bot.domain.wishes import NagPolicy, Wish, WishEvent, WishStatus
 from bot.notices import outgoing
 from bot.notices.volunteers import lang_of
@@ -95,6 +95,46 @@ async def claim_wish(
     access.claim_wish, recorded), "wish.yours_already", "wish.taken", "wish.taken_meanwhile"
     (lost the race; with {number}).
     """
+    found = await _claimable(services, wish_id, by=by, at=at, action="wish:claim")
+    if isinstance(found, Refused):
+        return found
+    wish, volunteer = found
+    try:
+        after, event = domain.claim(wish, volunteer, at, policy(services))
+    except NotAllowed:
+        return Refused("wish.volunteers_only")
+    except InvalidMove:
+        return Refused("wish.yours_already" if wish.claimer_id == by else "wish.taken")
+    messages = await claimed_messages(services, after, by)
+    async with services.store.transaction() as tx:
+        if not await tx.wishes.claim(after, event, messages):
+            return Refused("wish.taken_meanwhile", {"number": wish.number})
+    return Done(after)
+
+
+async def view_wish(
+    services: Services, wish_id: int, *, by: int, at: datetime
+) -> Done[Wish] | Refused:
+    """Returns the open wish WISH_ID for volunteer BY to read privately (pressed under a group
+    announcement): the same volunteers who may claim it may see it. Nothing is written.
+
+    Refused: "common.stale_button", "audit.wish_not_offered" / "wish.volunteers_only" (by
+    access.claim_wish, recorded), "wish.taken" (no longer open).
+    """
+    found = await _claimable(services, wish_id, by=by, at=at, action="wish:view")
+    if isinstance(found, Refused):
+        return found
+    wish, _ = found
+    if wish.status is not WishStatus.OPEN:
+        return Refused("wish.taken")
+    return Done(wish)
+
+
+async def _claimable(
+    services: Services, wish_id: int, *, by: int, at: datetime, action: str
+) -> tuple[Wish, Volunteer | None] | Refused:
+    """Returns WISH_ID and BY's volunteer record if access.claim_wish lets BY see and claim it
+    (offered to them, or one the matching would pick); else the refusal of ACTION, recorded."""
     wish = await services.store.wishes.get(wish_id)
     if wish is None:
         return Refused("common.stale_button")
@@ -110,18 +150,8 @@ async def claim_wish(
     if rule is not None:
         approved = volunteer is not None and volunteer.is_approved
         key = "audit.wish_not_offered" if approved else "wish.volunteers_only"
-        return await refuse(services, by, rule, f"wish:{wish.id}", "wish:claim", at=at, key=key)
-    try:
-        after, event = domain.claim(wish, volunteer, at, policy(services))
-    except NotAllowed:
-        return Refused("wish.volunteers_only")
-    except InvalidMove:
-        return Refused("wish.yours_already" if wish.claimer_id == by else "wish.taken")
-    messages = await claimed_messages(services, after, by)
-    async with services.store.transaction() as tx:
-        if not await tx.wishes.claim(after, event, messages):
-            return Refused("wish.taken_meanwhile", {"number": wish.number})
-    return Done(after)
+        return await refuse(services, by, rule, f"wish:{wish.id}", action, at=at, key=key)
+    return wish, volunteer
 
 
 async def release_wish(

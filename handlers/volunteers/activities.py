@@ -30,8 +30,9 @@ from bot.notices.buttons import button
 from bot.notices.volunteers import skill_names
 from bot.texts import Raw
 from bot.usecases.activities import check_in as check_in_volunteer
-from bot.usecases.activities import create_activity, sign_up
+from bot.usecases.activities import create_activity, sign_up, view_activity
 from bot.usecases.activities import leave as leave_activity
+from bot.usecases.activities import roster as roster_of
 from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.presses import answer, press_of
@@ -253,12 +254,14 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 
 async def view(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    if (refused := access.join_activity(volunteer)) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
+    """Sends an approved volunteer the activity privately (pressed under a group post)."""
+    assert activity.id is not None  # loaded from the store
+    result = await view_activity(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Refused):
+        await tell(update, ctx, me, result.key, **result.params)
         return
     await answer(update, ctx.texts("wish.sent_privately", me.lang))
-    message = await member_card(ctx.services, activity, me.user_id, me.lang, read=True)
+    message = await member_card(ctx.services, result.value, me.user_id, me.lang, read=True)
     await ctx.outbox.send([message], ctx.now())
 
 
@@ -284,12 +287,13 @@ async def roster(
     update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple
 ) -> None:
     """Shows the organiser the sign-ups with a check-in button for each one going."""
-    staff = await ctx.people.staff(me.user_id)
-    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+    assert activity.id is not None  # loaded from the store
+    result = await roster_of(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Refused):
+        await tell(update, ctx, me, result.key, **result.params)
         return
     await answer(update)
-    signups = await ctx.services.store.activities.signups(activity.id or 0)
+    activity, signups = result.value
     message = roster_card(ctx.services, activity, me.user_id, me.lang, signups, ctx.now())
     await ctx.outbox.send([message], ctx.now())
 

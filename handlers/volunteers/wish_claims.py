@@ -17,7 +17,7 @@ from bot.domain import access
 from bot.domain.people import Person
 from bot.domain.wishes import Wish, WishStatus
 from bot.notices import outgoing
-from bot.notices.wishes import offer_card, offer_key
+from bot.notices.wishes import offer_card
 from bot.usecases.results import Done, Refused
 from bot.usecases.wishes import (
     claim_wish,
@@ -26,6 +26,7 @@ from bot.usecases.wishes import (
     redo_wish,
     release_wish,
     thank_wish,
+    view_wish,
 )
 from handlers.kit.flows import StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
@@ -61,26 +62,15 @@ def target(wish: Wish) -> str:
 
 async def view(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:
     """Sends an eligible volunteer the wish privately (pressed under a group announcement)."""
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    offered = me.user_id in await ctx.outbox.card_chats(offer_key(wish))
-    refused = access.claim_wish(
-        volunteer,
-        wish,
-        await ctx.units.tree(),
-        offered=offered,
-        levels_up=ctx.services.settings.volunteers.match_levels_up,
-    )
-    if refused is not None:
-        approved = volunteer is not None and volunteer.is_approved
-        key = "audit.wish_not_offered" if approved else "wish.volunteers_only"
-        await deny(update, ctx, me, refused, target(wish), key)
-        return
-    if wish.status is not WishStatus.OPEN:
-        await tell(update, ctx, me, "wish.taken")
+    assert wish.id is not None  # loaded from the store
+    result = await view_wish(ctx.services, wish.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Refused):
+        await tell(update, ctx, me, result.key, **result.params)
         return
     await answer(update, ctx.texts("wish.sent_privately", me.lang))
     tree = await ctx.units.tree()
-    await ctx.outbox.send([offer_card(ctx.services, wish, me.user_id, me.lang, tree)], ctx.now())
+    card = offer_card(ctx.services, result.value, me.user_id, me.lang, tree)
+    await ctx.outbox.send([card], ctx.now())
 
 
 async def claim(update: Update, ctx: GridContext, me: Person, wish: Wish) -> None:

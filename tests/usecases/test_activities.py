@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from bot.domain.access import Rule
 from bot.domain.activities import Activity, Reminder, SignupStatus
 from bot.services import Services
-from bot.usecases.activities import check_in, create_activity, leave, remind, sign_up
+from bot.usecases.activities import (
+    check_in,
+    create_activity,
+    leave,
+    remind,
+    roster,
+    sign_up,
+    view_activity,
+)
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
 from tests.conftest import COMMUNITY, PROPERTY, RESIDENT, WORKER_G2
@@ -190,3 +198,27 @@ async def test_after_downtime_through_both_reminders_only_the_hour_one_goes(
     assert await remind(services, due, at=at) == Done(Reminder.HOUR)
     assert await services.store.activities.due_reminders(at) == []
     assert len(await sent_to(services, VOLUNTEER_A)) == before + 1
+
+
+async def test_only_volunteers_view_and_only_those_over_it_see_the_roster(services: Services):
+    activity = await created(services)
+    assert activity.id is not None
+    await approved_volunteer(services, VOLUNTEER_A, "志愿者甲")
+    at = services.clock()
+    assert await view_activity(services, activity.id, by=VOLUNTEER_A, at=at) == Done(activity)
+    await services.people.touch(RESIDENT, "王奶奶", "zh", at)
+    refused = await view_activity(services, activity.id, by=RESIDENT, at=at)
+    assert refused == Refused("wish.volunteers_only", {}, Rule.ACTIVITY_JOIN)
+
+    assert isinstance(await sign_up(services, activity.id, by=VOLUNTEER_A, at=at), Done)
+    shown = await roster(services, activity.id, by=COMMUNITY, at=at)
+    assert isinstance(shown, Done)
+    assert [(s.volunteer_id, s.status) for s in shown.value[1]] == [
+        (VOLUNTEER_A, SignupStatus.GOING)
+    ]
+    hidden = await roster(services, activity.id, by=WORKER_G2, at=at)
+    assert hidden == Refused("common.not_allowed", {}, Rule.ACTIVITY_CHECK_IN)
+    assert await refusals(services) == [
+        (RESIDENT, "act:view", "activity_join", f"activity:{activity.id}"),
+        (WORKER_G2, "act:roster", "activity_check_in", f"activity:{activity.id}"),
+    ]

@@ -24,6 +24,7 @@ from bot.usecases.wishes import (
     release_wish,
     review_wish,
     thank_wish,
+    view_wish,
 )
 from storage.drafts import Draft
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G1, WORKER_G2
@@ -334,3 +335,17 @@ async def test_a_due_nag_tells_the_staff_once_and_a_stale_read_does_nothing(
     assert again == Refused("wish.changed_meanwhile", {"number": wish.number})
     stored = await services.store.wishes.get(wish.id or 0)
     assert stored is not None and stored.nags == 1
+
+
+async def test_a_volunteer_views_an_open_wish_and_a_resident_is_refused(services: Services):
+    await approved_volunteer(services, VOLUNTEER, "志愿者甲")
+    wish = await open_wish(services)
+    assert wish.id is not None
+    at = services.clock()
+    viewed = await view_wish(services, wish.id, by=VOLUNTEER, at=at)
+    assert isinstance(viewed, Done) and viewed.value.id == wish.id
+    refused = await view_wish(services, wish.id, by=STRANGER, at=at)
+    assert refused == Refused("wish.volunteers_only", {}, Rule.WISH_CLAIM)
+    assert await refusals(services) == [(STRANGER, "wish:view", "wish_claim", f"wish:{wish.id}")]
+    assert isinstance(await claim_wish(services, wish.id, by=VOLUNTEER, at=at), Done)
+    assert await view_wish(services, wish.id, by=VOLUNTEER, at=at) == Refused("wish.taken")
