@@ -18,7 +18,7 @@ from bot.notices.volunteers import (
     when,
 )
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from storage.outbox import Outgoing
 
 
@@ -195,4 +195,27 @@ async def reminder_messages(
             ),
         )
         for user_id in going
+    ]
+
+
+async def checked_in_messages(
+    services: Services,
+    activity: Activity,
+    volunteer_id: int,
+    *,
+    by: int,
+    signups: list[Signup],
+    points: int,
+    now: datetime,
+) -> list[Outgoing]:
+    """Returns BY's roster redrawn (SIGNUPS as they will be) and the volunteer's notice of the
+    POINTS they earned by being checked in."""
+    langs = await lang_of(services, [by, volunteer_id])
+    lang = langs[volunteer_id]
+    text = services.texts(
+        plural_key("activity.checked_in", points), lang, title=activity.title, points=points
+    )
+    return [
+        roster_card(services, activity, by, langs[by], signups, now),
+        outgoing.message(volunteer_id, text),
     ]

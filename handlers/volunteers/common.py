@@ -1,8 +1,10 @@
-"""What the volunteer, wish, activity and points handlers (and their sweeps) share."""
+"""What the volunteer, wish, activity and points handlers share: skill toggles, rendering a use
+case's result on a press, typed text, and the unit-tree walk."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 
@@ -10,10 +12,11 @@ from bot.context import GridContext
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.notices import buttons
-from bot.notices.buttons import Press
+from bot.usecases.results import Done, Refused
 from handlers.kit import picker
 from handlers.kit.flows import Place, PlaceReach, text_of
 from handlers.kit.presses import answer
+from handlers.kit.reply import say_refused, tell
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -36,32 +39,26 @@ def skill_rows(
     return rows
 
 
-async def refuse(update: Update, ctx: GridContext, me: Person, key: str, **params: object) -> None:
-    """Answers the press with why nothing happened (a forged, stale or unauthorised press)."""
-    await answer(update, ctx.texts(key, me.lang, **params))
-
-
-def parse_press(update: Update) -> Press | None:
-    query = update.callback_query
-    return buttons.parse(query.data if query else None)
-
-
-async def press_at_step(
-    update: Update, ctx: GridContext, me: Person, flow: str, step_of: Mapping[str, str]
-) -> tuple[Press, Draft] | None:
-    """Returns the press and ME's draft if the press's verb belongs to the step FLOW's draft is
-    at (STEP_OF: verb → step); else answers that the button is stale."""
-    press = parse_press(update)
-    draft = await ctx.drafts.get(me.user_id)
-    if (
-        press is None
-        or draft is None
-        or draft.flow != flow
-        or step_of.get(press.verb) != draft.step
-    ):
-        await refuse(update, ctx, me, "common.stale_button")
-        return None
-    return press, draft
+async def render(
+    update: Update,
+    ctx: GridContext,
+    me: Person,
+    result: Done[Any] | Refused,
+    *,
+    in_chat: Collection[str] = (),
+) -> bool:
+    """Answers the press with a use case's RESULT: bare when done; a refusal as a short notice,
+    or, for the keys IN_CHAT (a press that lost a race), in the chat where it stays. Returns
+    whether it was done."""
+    if isinstance(result, Done):
+        await answer(update)
+        return True
+    if result.key in in_chat:
+        await answer(update)
+        await say_refused(ctx, me, result)
+    else:
+        await tell(update, ctx, me, result.key, **result.params)
+    return False
 
 
 def typed(update: Update) -> str | None:

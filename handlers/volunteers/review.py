@@ -14,134 +14,37 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain.access import Rule
-from bot.domain.people import Person, Role, Staff
+from bot.domain.people import Person, Staff
 from bot.domain.units import UnitTree
-from bot.domain.volunteers import (
-    InvalidMove,
-    NotAllowed,
-    Volunteer,
-    decide,
-    may_manage,
-    nearest_staff,
-    subtree,
-)
+from bot.domain.volunteers import may_manage, subtree
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import lang_of, profile_fields, skill_names, team_name
-from bot.services import Services
+from bot.notices.volunteers import describe, skill_names, team_name
 from bot.texts import Raw
+from bot.usecases.volunteers import decide_volunteer
 from handlers.kit.flows import NEW_PRIVATE, person_of
+from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import say
-from handlers.volunteers.common import answer, parse_press, refuse
+from handlers.kit.reply import tell
+from handlers.volunteers.common import render
 from storage.outbox import Outgoing
 
 PAGE = 8
 
 
-def decide_key(user_id: int) -> str:
-    return f"volunteer:{user_id}:decide"
-
-
-def describe(services: Services, v: Volunteer, lang: str, tree: UnitTree) -> str:
-    """Returns a volunteer's details as staff see them (name and phone included)."""
-    party = (
-        Raw(services.texts("volunteer.party_mark", lang, work_unit=v.work_unit or "—"))
-        if v.party_member
-        else ""
-    )
-    fields = profile_fields(services, v, lang, tree)
-    return services.texts("volunteer.staff_line", lang, **fields, party=party)
-
-
-async def deciders(services: Services, volunteer: Volunteer) -> list[Staff]:
-    """Returns who decides on VOLUNTEER: staff of the nearest unit from their community up."""
-    tree = await services.units.tree()
-    staff = await services.people.all_staff()
-    found = nearest_staff(volunteer.unit, tree, staff, deciders_only=True)
-    return found or [s for s in staff if s.role is Role.ADMIN]
-
-
-async def decision_messages(services: Services, volunteer: Volunteer) -> list[Outgoing]:
-    """Returns the approve/decline cards for the staff who decide on VOLUNTEER."""
-    tree = await services.units.tree()
-    staff = await deciders(services, volunteer)
-    langs = await lang_of(services, [s.user_id for s in staff])
-    out = []
-    for person in staff:
-        lang = langs[person.user_id]
-        text = services.texts(
-            "volunteer.decide", lang, details=Raw(describe(services, volunteer, lang, tree))
-        )
-        markup = buttons.keyboard(
-            [
-                [
-                    button(
-                        services.texts("volunteer.approve", lang), "vol", "ok", volunteer.user_id
-                    ),
-                    button(
-                        services.texts("volunteer.decline", lang), "vol", "no", volunteer.user_id
-                    ),
-                ]
-            ]
-        )
-        out.append(
-            outgoing.card(person.user_id, decide_key(volunteer.user_id), text, markup=markup)
-        )
-    return out
-
-
 async def on_decide(update: Update, ctx: GridContext) -> None:
     """Approves or declines a registration, if the presser may and it is still pending."""
-    me = await person_of(update, ctx)
-    press = parse_press(update)
-    user_id = press.int_arg(0) if press else None
-    volunteers = ctx.services.store.volunteers
-    volunteer = await volunteers.get(user_id) if user_id is not None else None
-    staff = await ctx.people.staff(me.user_id)
-    if press is None or volunteer is None or press.verb not in ("ok", "no"):
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_of(update, ctx, noun="vol", verbs=("ok", "no"), answer_first=False)
+    if found is None:
         return
-    tree = await ctx.units.tree()
-    refused = access.decide_volunteer(staff, volunteer.unit, tree)
-    if refused is not None or staff is None:
-        await deny(update, ctx, me, refused or Rule.VOLUNTEER_DECIDE, f"volunteer:{user_id}")
+    me, press, _ = found
+    if (user_id := press.int_arg(0)) is None:
+        await tell(update, ctx, me, "common.stale_button")
         return
-    try:
-        after = decide(volunteer, staff, press.verb == "ok", ctx.now(), tree)
-    except NotAllowed:  # the rule above said yes; kept so the domain's own check stays honest
-        await refuse(update, ctx, me, "common.not_allowed")
-        return
-    except InvalidMove:
-        await refuse(update, ctx, me, "volunteer.already_decided")
-        return
-    await answer(update)
-    if not await volunteers.decide(after, ctx.now(), await decided_messages(ctx, after, staff)):
-        await say(ctx, me, "volunteer.already_decided")
-
-
-async def decided_messages(ctx: GridContext, after: Volunteer, by: Staff) -> list[Outgoing]:
-    """Returns the volunteer's notice and every decider's card, closed with who decided."""
-    services = ctx.services
-    tree = await ctx.units.tree()
-    holders = await ctx.outbox.card_chats(decide_key(after.user_id))
-    langs = await lang_of(services, [after.user_id, *holders])
-    verdict = "approved" if after.is_approved else "declined"
-    out: list[Outgoing] = [
-        outgoing.message(
-            after.user_id, services.texts(f"volunteer.you_{verdict}", langs[after.user_id])
-        )
-    ]
-    for chat_id in holders:
-        lang = langs[chat_id]
-        text = services.texts(
-            f"volunteer.decided_{verdict}",
-            lang,
-            details=Raw(describe(services, after, lang, tree)),
-            by=by.name,
-        )
-        out.append(outgoing.card(chat_id, decide_key(after.user_id), text))
-    return out
+    result = await decide_volunteer(
+        ctx.services, user_id, by=me.user_id, at=ctx.now(), approve=press.verb == "ok"
+    )
+    await render(update, ctx, me, result)
 
 
 # /volunteers ---------------------------------------------------------------------------------
@@ -164,13 +67,17 @@ def _index(value: str) -> int | None:
 
 async def on_list(update: Update, ctx: GridContext) -> None:
     """Pages and filters the list; the unit filter never leaves the presser's own area."""
-    me = await person_of(update, ctx)
-    press = parse_press(update)
+    found = await press_of(
+        update, ctx, noun="vols", verbs=("l", "fs", "ft", "fu"), answer_first=False
+    )
+    if found is None:
+        return
+    me, press, _ = found
     staff = await ctx.people.staff(me.user_id)
     tree = await ctx.units.tree()
     config = ctx.services.settings.volunteers
-    if press is None or len(press.args) != 4 or press.verb not in ("l", "fs", "ft", "fu"):
-        await refuse(update, ctx, me, "common.stale_button")
+    if len(press.args) != 4:
+        await tell(update, ctx, me, "common.stale_button")
         return
     page, skill, team, unit = press.args
     refused = access.browse_volunteers(staff, unit, tree)
@@ -179,7 +86,7 @@ async def on_list(update: Update, ctx: GridContext) -> None:
         return
     s, t = _index(skill), _index(team)
     if (s is not None and s >= len(config.skills)) or (t is not None and t >= len(config.teams)):
-        await refuse(update, ctx, me, "common.stale_button")
+        await tell(update, ctx, me, "common.stale_button")
         return
     await answer(update)
     if press.verb == "l":
