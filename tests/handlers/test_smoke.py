@@ -73,6 +73,7 @@ DRAFT_STEPS = {
     ("volunteer", "team"),
     ("volunteer", "walk"),
     ("volunteer", "work_unit"),
+    ("volsunit", "walk"),
     ("wish", "confirm"),
     ("wish", "kind"),
     ("wish", "phone"),
@@ -100,6 +101,9 @@ def test_every_draft_step_has_a_callback():
         "volunteer",
         "wish",
         "activity",
+        "bcast",
+        "pollnew",
+        "volsunit",
     }
 
 
