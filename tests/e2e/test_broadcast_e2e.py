@@ -32,6 +32,10 @@ async def test_a_broadcast_skips_the_muted_counts_the_blocked_and_reports(
         )
         people[MUTED].send(people[MUTED].user.send_text, "/mute")
         await people[MUTED].wait_text("不再收到")
+        await bot.wait_db(  # everything to the residents so far delivered: the bot is not told
+            lambda g: g.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == 0,
+            what="the residents' messages delivered",
+        )
         fake.chat(BLOCKED).blocked = True  # blocked the bot; the bot was not told
 
         staff.send(staff.user.send_text, "/broadcast")
