@@ -1,8 +1,10 @@
 """/broadcast (政策宣传): a staff member composes a text, photo or document, picks the unit and the
 audience (residents, groups, both), sees a preview with the recipient count, and confirms.
 
-Every press is re-checked against the draft (handlers/kit/presses.press_of) and the use case
-re-authorises the unit on confirming (bot/usecases/broadcasts.py)."""
+The unit is chosen with the one picker (handlers/kit/picker.py), bounded by the staff member's
+own unit (PLACES). Every press is re-checked against the draft (handlers/kit/presses.press_of),
+the unit is re-authorised when chosen and the use case does it again on confirming
+(bot/usecases/broadcasts.py)."""
 
 from __future__ import annotations
 
@@ -16,25 +18,26 @@ from bot.domain import access
 from bot.domain import broadcasts as domain
 from bot.domain.broadcasts import Audience, BroadcastError, Content, Kind
 from bot.domain.people import Person
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.broadcasts import preview
 from bot.notices.buttons import Press, button, keyboard, pattern
 from bot.usecases import broadcasts
 from bot.usecases.results import Refused
-from handlers.kit import unit_picker
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of
 from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 
 FLOW = "bcast"
 ASK_UNIT = "broadcast.ask_unit"
 STEPS_OF = {
-    **{verb: ("unit",) for verb in unit_picker.VERBS},
     "aud": ("audience",),
     "send": ("confirm",),
-    "cancel": ("content", "unit", "audience", "confirm"),
+    "cancel": ("content", picker.STEP, "audience", "confirm"),
 }
 
 
@@ -49,7 +52,7 @@ async def start(update: Update, ctx: GridContext) -> None:
         await record(ctx, me.user_id, refused, None, "/broadcast")
         return
     assert staff is not None
-    draft = Draft(me.user_id, FLOW, "content", {"top": staff.unit, "unit": staff.unit})
+    draft = Draft(me.user_id, FLOW, "content", {})
     text = ctx.texts("broadcast.ask_content", me.lang, limit=domain.MAX_TEXT)
     await ctx.drafts.put(
         draft, ctx.now(), [outgoing.message(me.user_id, text, markup=cancel_markup(ctx, me))]
@@ -87,10 +90,7 @@ async def receive_content(update: Update, ctx: GridContext, draft: Draft) -> Non
         await say(ctx, me, error.key, limit=limit, markup=cancel_markup(ctx, me))
         return
     draft.data.update(kind=content.kind.value, text=content.text, file=content.file_id)
-    draft.step = "unit"
-    await ctx.drafts.put(
-        draft, ctx.now(), [await unit_picker.prompt(ctx, me, FLOW, draft, ASK_UNIT)]
-    )
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
 async def use_buttons(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -104,15 +104,29 @@ def content_in(draft: Draft) -> Content:
     return Content(Kind(data["kind"]), data.get("text", ""), data.get("file"))
 
 
-async def picked_unit(ctx: GridContext, me: Person, press: Press, draft: Draft) -> None:
-    """Walks the picker; on a unit, offers the audiences with how many each reaches."""
-    chosen = await unit_picker.walk(ctx, me, draft, press, ASK_UNIT)
-    if chosen is None:
-        return
+async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit the walk is bounded by: the staff member's own (read again on every
+    press); NOWHERE once they may no longer broadcast."""
+    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
+    if staff is None or access.send_broadcast(staff, staff.unit, tree) is not None:
+        return NOWHERE
+    return staff.unit
+
+
+async def ask_unit(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+) -> str:
+    return ctx.texts(ASK_UNIT, me.lang, place=tree.place_name(node) if node else "—")
+
+
+async def picked_unit(
+    ctx: GridContext, me: Person, draft: Draft, chosen: str, messages: list[Outgoing]
+) -> None:
+    """The unit chosen (re-authorised): offers the audiences with how many each reaches."""
     staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
     if (refused := access.send_broadcast(staff, chosen, tree)) is not None:
         await say(ctx, me, "broadcast.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:{press.verb}")
+        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:unit")
         return
     both = await broadcasts.reach(ctx.services, chosen, Audience.BOTH)
     counts = {
@@ -128,7 +142,7 @@ async def picked_unit(ctx: GridContext, me: Person, press: Press, draft: Draft) 
     draft.data["unit"], draft.step = chosen, "audience"
     text = ctx.texts("broadcast.ask_audience", me.lang, place=tree.place_name(chosen))
     await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+        draft, ctx.now(), [*messages, outgoing.message(me.user_id, text, markup=keyboard(rows))]
     )
 
 
@@ -187,7 +201,6 @@ async def cancelled(ctx: GridContext, me: Person, press: Press, draft: Draft) ->
 
 
 VERBS = {
-    **{verb: picked_unit for verb in unit_picker.VERBS},
     "aud": picked_audience,
     "send": confirmed,
     "cancel": cancelled,
@@ -220,7 +233,13 @@ def register(app: Application) -> None:
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
 STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "content"): receive_content,
-    (FLOW, "unit"): use_buttons,
+    (FLOW, picker.STEP): use_buttons,
     (FLOW, "audience"): use_buttons,
     (FLOW, "confirm"): use_buttons,
+}
+
+
+# flow → how it asks for the unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {
+    FLOW: Place(done=picked_unit, ask=ask_unit, here="picker.here", up="picker.up", reach=reach)
 }

@@ -5,4 +5,4 @@ from __future__ import annotations
 from handlers.broadcasts import compose
 from handlers.kit.flows import Table
 
-FLOWS = Table(steps=compose.STEPS)
+FLOWS = Table(steps=compose.STEPS, places=compose.PLACES)

@@ -1,6 +1,8 @@
 """/poll (议事会): a staff member writes the question, adds 2–10 options (buttons remove one or
 finish), picks the unit and the closing time (1, 3 or 7 days, or a typed date), sees a preview
-with whom it asks, and confirms (bot/usecases/polls.py re-authorises and creates it)."""
+with whom it asks, and confirms (bot/usecases/polls.py re-authorises and creates it). The unit
+is chosen with the one picker (handlers/kit/picker.py), bounded by the staff member's own unit
+(PLACES), and re-authorised when chosen."""
 
 from __future__ import annotations
 
@@ -15,13 +17,14 @@ from bot.domain import access
 from bot.domain import polls as domain
 from bot.domain.people import Person
 from bot.domain.polls import PollError
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
 from bot.notices.polls import when
 from bot.usecases import polls
 from bot.usecases.results import Refused
-from handlers.kit import unit_picker
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, text_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of, text_of
 from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
@@ -33,10 +36,9 @@ ASK_UNIT = "poll.ask_unit"
 STEPS_OF = {
     "rm": ("options",),
     "done": ("options",),
-    **{verb: ("unit",) for verb in unit_picker.VERBS},
     "days": ("close",),
     "ok": ("confirm",),
-    "cancel": ("question", "options", "unit", "close", "confirm"),
+    "cancel": ("question", "options", picker.STEP, "close", "confirm"),
 }
 
 
@@ -54,8 +56,7 @@ async def start(update: Update, ctx: GridContext) -> None:
         await record(ctx, me.user_id, refused, None, "/poll")
         return
     assert staff is not None
-    data = {"top": staff.unit, "unit": staff.unit, "options": []}
-    draft = Draft(me.user_id, FLOW, "question", data)
+    draft = Draft(me.user_id, FLOW, "question", {"options": []})
     text = ctx.texts("poll.ask_question", me.lang, limit=domain.MAX_QUESTION)
     markup = keyboard([cancel_row(ctx, me)])
     await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)])
@@ -139,20 +140,32 @@ async def options_done(ctx: GridContext, me: Person, press: Press, draft: Draft)
     except PollError as error:
         await ctx.outbox.send([options_prompt(ctx, me, draft, error.key)], ctx.now())
         return
-    draft.step = "unit"
-    await ctx.drafts.put(
-        draft, ctx.now(), [await unit_picker.prompt(ctx, me, FLOW, draft, ASK_UNIT)]
-    )
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
-async def picked_unit(ctx: GridContext, me: Person, press: Press, draft: Draft) -> None:
-    chosen = await unit_picker.walk(ctx, me, draft, press, ASK_UNIT)
-    if chosen is None:
-        return
+async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit the walk is bounded by: the staff member's own (read again on every
+    press); NOWHERE once they may no longer create polls."""
+    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
+    if staff is None or access.create_poll(staff, staff.unit, tree) is not None:
+        return NOWHERE
+    return staff.unit
+
+
+async def ask_unit(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+) -> str:
+    return ctx.texts(ASK_UNIT, me.lang, place=tree.place_name(node) if node else "—")
+
+
+async def picked_unit(
+    ctx: GridContext, me: Person, draft: Draft, chosen: str, messages: list[Outgoing]
+) -> None:
+    """The unit chosen (re-authorised): asks when the poll closes."""
     staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
     if (refused := access.create_poll(staff, chosen, tree)) is not None:
         await say(ctx, me, "poll.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:{press.verb}")
+        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:unit")
         return
     draft.data["unit"], draft.step = chosen, "close"
     rows = [
@@ -164,7 +177,7 @@ async def picked_unit(ctx: GridContext, me: Person, press: Press, draft: Draft) 
     ]
     text = ctx.texts("poll.ask_closing", me.lang, days=domain.MAX_DAYS)
     await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
+        draft, ctx.now(), [*messages, outgoing.message(me.user_id, text, markup=keyboard(rows))]
     )
 
 
@@ -251,7 +264,6 @@ async def cancelled(ctx: GridContext, me: Person, press: Press, draft: Draft) ->
 VERBS = {
     "rm": remove_option,
     "done": options_done,
-    **{verb: picked_unit for verb in unit_picker.VERBS},
     "days": picked_days,
     "ok": confirmed,
     "cancel": cancelled,
@@ -286,6 +298,12 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "question"): receive_question,
     (FLOW, "options"): receive_option,
     (FLOW, "close"): receive_date,
-    (FLOW, "unit"): use_buttons,
+    (FLOW, picker.STEP): use_buttons,
     (FLOW, "confirm"): use_buttons,
+}
+
+
+# flow → how it asks for the unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {
+    FLOW: Place(done=picked_unit, ask=ask_unit, here="picker.here", up="picker.up", reach=reach)
 }

@@ -5,4 +5,4 @@ from __future__ import annotations
 from handlers.kit.flows import Table
 from handlers.polls import create
 
-FLOWS = Table(steps=create.STEPS)
+FLOWS = Table(steps=create.STEPS, places=create.PLACES)

@@ -27,4 +27,5 @@ FLOWS = Table.merge(
     Table(steps=wishes.STEPS, places=wishes.PLACES),
     Table(steps=wish_claims.STEPS),
     Table(steps=activities.STEPS, places=activities.PLACES),
+    Table(steps=volunteer_staff.STEPS, places=volunteer_staff.PLACES),
 )

@@ -153,3 +153,32 @@ async def register(player: Player, label: str = "第一网格", building: str = 
     player.send(player.user.send_text, "/start")
     await player.tap("place:pick:", label=label, timeout=30)
     await player.tap("place:pick:", label=building, timeout=30)
+
+
+STALE = "这个按钮已失效，请使用最新的消息。"
+
+
+async def forge_on_walk(player: Player, data: str, *, timeout: float = 30.0) -> None:
+    """Presses DATA ("place:<verb>:{n}[:<arg>]", {n} the nonce of the newest walk card of the
+    one unit picker) on that card, as a forging client would, and waits until the press is
+    answered as stale. The player's view is left as it was (their next tap still finds the card)."""
+
+    def card() -> tuple[int, str] | None:
+        for message in reversed(player.fake.chat(player.user.id).messages.values()):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button.get("callback_data", "").startswith("place:here:"):
+                        return message["message_id"], button["callback_data"]
+        return None
+
+    card_id, here = await player.fake.wait_for(card, timeout=timeout, what="a walk card")
+    before = len(player.fake.calls)
+    player.user.press_on(card_id, data.format(n=here.split(":")[2]))
+
+    def answered() -> bool:
+        return any(
+            c.method == "answerCallbackQuery" and c.params.get("text") == STALE
+            for c in player.fake.calls[before:]
+        )
+
+    await player.fake.wait_for(answered, timeout=timeout, what="the forged press answered stale")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import Griddesk
-from tests.e2e.people import Player, register
+from tests.e2e.people import Player, forge_on_walk, register
 from tests.fakebotapi import FakeBotApi
 
 COMMUNITY = 201
@@ -32,12 +32,18 @@ async def test_a_broadcast_skips_the_muted_counts_the_blocked_and_reports(
         )
         people[MUTED].send(people[MUTED].user.send_text, "/mute")
         await people[MUTED].wait_text("不再收到")
+        await bot.wait_db(  # everything to the residents so far delivered: the bot is not told
+            lambda g: g.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == 0,
+            what="the residents' messages delivered",
+        )
         fake.chat(BLOCKED).blocked = True  # blocked the bot; the bot was not told
 
         staff.send(staff.user.send_text, "/broadcast")
         await staff.wait_text("请发送要宣传的内容")
         staff.send(staff.user.send_text, BODY)
-        await staff.tap("bcast:here")
+        # the walk starts at the staff member's own community: "up" to the street is forged
+        await forge_on_walk(staff, "place:up:{n}")
+        await staff.tap("place:here:")
         await staff.tap("bcast:aud:residents")
         assert "居民：2 人" in await staff.wait_text("确认发送")
         await staff.tap("bcast:send")

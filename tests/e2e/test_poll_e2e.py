@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import Griddesk
-from tests.e2e.people import Player, register
+from tests.e2e.people import Player, forge_on_walk, register
 from tests.fakebotapi import FakeBotApi
 
 COMMUNITY = 201
@@ -42,7 +42,9 @@ async def test_a_poll_with_votes_closes_and_its_results_are_posted(
         await staff.wait_text("至少需要 2 个选项")  # one option is politely refused
         staff.send(staff.user.send_text, "不同意")
         await staff.tap("pollnew:done")
-        await staff.tap("pollnew:here")
+        # the walk starts at the staff member's own community: "up" to the street is forged
+        await forge_on_walk(staff, "place:up:{n}")
+        await staff.tap("place:here:")
         await staff.tap("pollnew:days:1")
         preview = await staff.wait_text("预览")
         assert "居民 2 人" in preview and "群 1 个" in preview

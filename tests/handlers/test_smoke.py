@@ -30,7 +30,7 @@ DRAFT_STEPS = {
     ("bcast", "audience"),
     ("bcast", "confirm"),
     ("bcast", "content"),
-    ("bcast", "unit"),
+    ("bcast", "walk"),
     ("comment", "text"),
     ("contact", "text"),
     ("extension", "reason"),
@@ -48,7 +48,7 @@ DRAFT_STEPS = {
     ("pollnew", "confirm"),
     ("pollnew", "options"),
     ("pollnew", "question"),
-    ("pollnew", "unit"),
+    ("pollnew", "walk"),
     ("refer", "reason"),
     ("register", "locate"),
     ("register", "walk"),
@@ -78,6 +78,7 @@ DRAFT_STEPS = {
     ("volunteer", "team"),
     ("volunteer", "walk"),
     ("volunteer", "work_unit"),
+    ("volsunit", "walk"),
     ("wish", "confirm"),
     ("wish", "kind"),
     ("wish", "phone"),
@@ -106,6 +107,9 @@ def test_every_draft_step_has_a_callback():
         "volunteer",
         "wish",
         "activity",
+        "bcast",
+        "pollnew",
+        "volsunit",
     }
 
 

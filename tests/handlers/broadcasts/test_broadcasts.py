@@ -4,10 +4,28 @@ line and an end report; the wrong people and stale presses are refused; /mute an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.jobs.broadcasts import broadcast_progress
 from tests import updates
-from tests.conftest import COMMUNITY, PROPERTY, RESIDENT, RESIDENT_2, WORKER_G1, WORKER_G2
-from tests.handlers.broadcasts.support import GROUP_C1, bind_group, resident
+from tests.conftest import (
+    ADMIN,
+    COMMUNITY,
+    PROPERTY,
+    RESIDENT,
+    RESIDENT_2,
+    WORKER_G1,
+    WORKER_G2,
+)
+from tests.handlers.broadcasts.support import (
+    GROUP_C1,
+    STALE,
+    bind_group,
+    last_answer,
+    pick_unit,
+    resident,
+)
+from tests.handlers.kit.picking import choose_here, labelled, stands_at
 
 MUTED = 5003
 OTHER_GRID = 5004
@@ -22,9 +40,7 @@ async def compose(harness, staff, *, path=(), audience="residents", body=BODY):
     await harness.send(updates.text(staff, "/broadcast"))
     if body is not None:
         await harness.send(updates.text(staff, body))
-    for index in path:
-        await press(harness, staff, f"bcast:down:{index}")
-    await press(harness, staff, "bcast:here")
+    await pick_unit(harness, staff, *path)
     await press(harness, staff, f"bcast:aud:{audience}")
 
 
@@ -75,7 +91,7 @@ async def test_a_photo_goes_to_residents_and_the_bound_group_by_the_same_file_id
     await bind_group(harness)
     await harness.send(updates.text(COMMUNITY, "/broadcast"))
     await harness.send(updates.photo(COMMUNITY, "poster-file", caption="垃圾分类新规"))
-    await press(harness, COMMUNITY, "bcast:here")
+    await choose_here(harness, COMMUNITY)
     assert ("🏠👥 居民和群（2）", "bcast:aud:both") in harness.buttons(COMMUNITY)
     await press(harness, COMMUNITY, "bcast:aud:both")
     await press(harness, COMMUNITY, "bcast:send")
@@ -95,11 +111,11 @@ async def test_a_grid_worker_reaches_only_their_grid_and_an_empty_one_is_refused
     assert BODY in harness.last_text(RESIDENT)
     assert not any(BODY in t for t in harness.texts_to(OTHER_GRID))
 
-    await compose(harness, WORKER_G2, path=(0,))  # 3栋 has a resident, but pick groups
+    await compose(harness, WORKER_G2, path=("3栋",))  # 3栋 has a resident, but pick groups
     await harness.send(updates.text(WORKER_G2, "/cancel"))
     await harness.send(updates.text(WORKER_G2, "/broadcast"))
     await harness.send(updates.text(WORKER_G2, BODY))
-    await press(harness, WORKER_G2, "bcast:here")
+    await choose_here(harness, WORKER_G2)
     await press(harness, WORKER_G2, "bcast:aud:groups")  # no group is bound to G2
     assert "没有可以接收" in harness.last_text(WORKER_G2)
     assert await rows(harness, "SELECT COUNT(*) FROM broadcasts") == [(1,)]
@@ -124,12 +140,15 @@ async def test_old_and_forged_presses_and_a_second_send_change_nothing(harness):
     await harness.send(updates.sticker(COMMUNITY))
     assert "文字、图片或文件" in harness.last_text(COMMUNITY)
     await harness.send(updates.text(COMMUNITY, BODY))
-    await press(harness, COMMUNITY, "bcast:down:99")  # a forged index
+    nonce = (await harness.services.drafts.get(COMMUNITY)).data["n"]
+    await press(harness, COMMUNITY, f"place:pick:{nonce}:99")  # a forged index
+    assert last_answer(harness) == STALE
+    await press(harness, COMMUNITY, "bcast:down:0")  # the second picker's button, gone
     assert "已失效" in harness.last_text(COMMUNITY)
     await press(harness, COMMUNITY, "bcast:send")  # not at the confirm step yet
     await harness.send(updates.text(COMMUNITY, "随便说一句"))  # a button is wanted here
     assert "按钮" in harness.last_text(COMMUNITY)
-    await press(harness, COMMUNITY, "bcast:here")
+    await press(harness, COMMUNITY, f"place:here:{nonce}")  # the walk's card, further up
     await press(harness, COMMUNITY, "bcast:aud:everyone")  # a forged audience
     await press(harness, COMMUNITY, "bcast:aud:residents")
     await press(harness, COMMUNITY, "bcast:send")
@@ -165,9 +184,31 @@ async def test_a_document_goes_out_by_its_file_id_with_the_notice_as_caption(har
     await resident(harness, RESIDENT, "B1")
     await harness.send(updates.text(COMMUNITY, "/broadcast"))
     await harness.send(updates.document(COMMUNITY, name="垃圾分类指南.pdf"))
-    await press(harness, COMMUNITY, "bcast:here")
+    await choose_here(harness, COMMUNITY)
     await press(harness, COMMUNITY, "bcast:aud:residents")
     await press(harness, COMMUNITY, "bcast:send")
     [to_resident] = harness.request.sent("sendDocument", RESIDENT)
     assert to_resident.params["document"] == "doc-垃圾分类指南.pdf"
     assert "春晖社区" in to_resident.params["caption"]
+
+
+async def test_a_forged_press_for_a_unit_outside_the_senders_own_is_stale(harness):
+    await resident(harness, RESIDENT, "B1")
+    await resident(harness, OTHER_GRID, "B3")
+    await harness.send(updates.text(WORKER_G1, "/broadcast"))
+    await harness.send(updates.text(WORKER_G1, BODY))
+    assert await stands_at(harness, WORKER_G1) == "G1"  # the walk starts at their own grid
+    assert not any(data.startswith("place:up:") for _, data in harness.buttons(WORKER_G1))
+    nonce = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    await press(harness, WORKER_G1, f"place:up:{nonce}")  # forged: up to 春晖社区
+    assert last_answer(harness) == STALE
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    # Moved to the other grid meanwhile: G1 and its buildings are out of their reach now.
+    worker = await harness.services.people.staff(WORKER_G1)
+    await harness.services.people.change(worker, replace(worker, unit="G2"), ADMIN, harness.clock())
+    for data in (harness.button(WORKER_G1, "place:here:"), labelled(harness, WORKER_G1, "1栋")):
+        await press(harness, WORKER_G1, data)
+        assert last_answer(harness) == STALE
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    assert not any(data.startswith("bcast:aud:") for _, data in harness.buttons(WORKER_G1))
+    assert await rows(harness, "SELECT COUNT(*) FROM broadcasts") == [(0,)]

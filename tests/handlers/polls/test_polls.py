@@ -5,11 +5,20 @@ counts come from poll updates; the close sweep stops it and posts the results.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from bot.jobs.broadcasts import poll_close
 from tests import updates
-from tests.conftest import COMMUNITY, PROPERTY, RESIDENT, RESIDENT_2, WORKER_G1
-from tests.handlers.broadcasts.support import GROUP_C1, bind_group, resident
+from tests.conftest import ADMIN, COMMUNITY, PROPERTY, RESIDENT, RESIDENT_2, WORKER_G1
+from tests.handlers.broadcasts.support import (
+    GROUP_C1,
+    STALE,
+    bind_group,
+    last_answer,
+    pick_unit,
+    resident,
+)
+from tests.handlers.kit.picking import labelled, stands_at
 
 STRANGER = 5009
 QUESTION = "是否同意在3栋加装电梯？"
@@ -25,9 +34,7 @@ async def create(harness, staff=COMMUNITY, *, options=("同意", "不同意"), d
     for option in options:
         await harness.send(updates.text(staff, option))
     await press(harness, staff, "pollnew:done")
-    for index in path:
-        await press(harness, staff, f"pollnew:down:{index}")
-    await press(harness, staff, "pollnew:here")
+    await pick_unit(harness, staff, *path)
     await press(harness, staff, f"pollnew:days:{days}")
 
 
@@ -153,11 +160,40 @@ async def test_a_partner_cannot_poll_and_a_worker_cannot_poll_another_grid(harne
     await harness.send(updates.text(PROPERTY, "/poll"))
     assert "仅限" in harness.last_text(PROPERTY)
     await resident(harness, RESIDENT, "B1")
-    await create(harness, WORKER_G1, path=(0,))  # 1栋, inside G1
+    await create(harness, WORKER_G1, path=("1栋",))  # 1栋, inside G1
     assert "居民 1 人" in harness.last_text(WORKER_G1)
-    await press(harness, WORKER_G1, "pollnew:up")  # not at the unit step any more: stale
+    nonce = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    await press(harness, WORKER_G1, f"place:pick:{nonce}:0")  # the walk is over: stale
+    assert last_answer(harness) == STALE
+    await press(harness, WORKER_G1, "pollnew:up")  # the second picker's button, gone
     assert "已失效" in harness.last_text(WORKER_G1)
     await press(harness, WORKER_G1, "pollnew:ok")
     await press(harness, WORKER_G1, "pollnew:ok")  # a second press
     rows = await harness.services.store.db.fetchall("SELECT unit, residents FROM polls")
     assert [tuple(r) for r in rows] == [("B1", 1)]
+
+
+async def test_a_forged_press_for_a_unit_outside_the_pollsters_own_is_stale(harness):
+    await resident(harness, RESIDENT, "B1")
+    await harness.send(updates.text(WORKER_G1, "/poll"))
+    await harness.send(updates.text(WORKER_G1, QUESTION))
+    for option in ("同意", "不同意"):
+        await harness.send(updates.text(WORKER_G1, option))
+    await press(harness, WORKER_G1, "pollnew:done")
+    assert await stands_at(harness, WORKER_G1) == "G1"  # the walk starts at their own grid
+    assert not any(data.startswith("place:up:") for _, data in harness.buttons(WORKER_G1))
+    nonce = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    await press(harness, WORKER_G1, f"place:up:{nonce}")  # forged: up to 春晖社区
+    assert last_answer(harness) == STALE
+    await press(harness, WORKER_G1, f"place:pick:{nonce}:7")  # forged: no such building
+    assert last_answer(harness) == STALE
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    # Moved to the other grid meanwhile: G1 and its buildings are out of their reach now.
+    worker = await harness.services.people.staff(WORKER_G1)
+    await harness.services.people.change(worker, replace(worker, unit="G2"), ADMIN, harness.clock())
+    for data in (harness.button(WORKER_G1, "place:here:"), labelled(harness, WORKER_G1, "1栋")):
+        await press(harness, WORKER_G1, data)
+        assert last_answer(harness) == STALE
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    assert not any(data.startswith("pollnew:days:") for _, data in harness.buttons(WORKER_G1))
+    assert await harness.services.store.db.fetchone("SELECT 1 FROM polls") is None
