@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -111,8 +113,12 @@ async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
         await Database(path).open()
     assert fault_kind(error.value) == "locked"
     # aiosqlite runs each connection in its own non-daemon thread: one left open would keep
-    # `griddesk run` alive after SIGTERM. Closing joins it. (A thread of an earlier test that
-    # ends meanwhile may leave the set: only one this open added would be a leak.)
+    # `griddesk run` alive after SIGTERM. Closing ends it: aiosqlite's close() stops the thread
+    # without joining it, so it may take a moment to go (a thread of an earlier test that ends
+    # meanwhile may leave the set: only one this open added and that stays would be a leak).
+    deadline = time.monotonic() + 10
+    while connection_threads() - before and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     assert connection_threads() - before == set()
     db = await Database(path).open()  # the fault is gone: it opens
     await db.close()
