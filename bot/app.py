@@ -19,6 +19,7 @@ from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
 from bot.jobs import care as care_jobs
+from bot.jobs import ledger as ledger_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
@@ -33,6 +34,7 @@ from handlers.care import wiring as care_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits
+from handlers.ledger import wiring as ledger_wiring
 from handlers.reports import extension, submit_flow, tasks, verify, worker
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
@@ -121,6 +123,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
+    ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     flows.register,  # last: any other private message goes to the user's current step
 )
@@ -134,6 +137,7 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    ledger_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -148,6 +152,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

@@ -22,6 +22,7 @@ from storage.deadlines import Deadlines
 from storage.drafts import Drafts
 from storage.groups import Groups
 from storage.inbox import Inbox
+from storage.ledger import Ledgers
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
 from storage.patrols import Patrols
@@ -60,6 +61,7 @@ class UnitOfWork:
     refusals: Refusals
     deadlines: Deadlines
     appraisals: Appraisals
+    ledgers: Ledgers
 
 
 class Store(UnitOfWork):
@@ -86,6 +88,7 @@ class Store(UnitOfWork):
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
         self.appraisals = Appraisals(db)
+        self.ledgers = Ledgers(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
