@@ -138,8 +138,9 @@ class Ledgers:
         units: Sequence[str] | None,
         make: Callable[[Any], T],
         key: str = "k",
-        page: int = PAGE,
+        page: int | None = None,
     ) -> AsyncIterator[list[T]]:
+        page = page or PAGE
         params: dict[str, Any] = {
             "start": to_db(start),
             "end": to_db(end),
@@ -163,7 +164,7 @@ class Ledgers:
         end: datetime,
         units: Sequence[str] | None,
         as_of: datetime,
-        page: int = PAGE,
+        page: int | None = None,
     ) -> AsyncIterator[list[CaseRecord]]:
         """Yields pages of the cases created in [START, END) at UNITS, each with its events up
         to AS_OF, in order of creation."""
