@@ -44,6 +44,7 @@ from storage.uow import Store
 
 LEASE = timedelta(minutes=30)  # a crashed export is taken again after this
 MAX_ATTEMPTS = 3
+PAGE_TIMEOUT = 300.0  # seconds a page read may take before the worker thread gives up
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +260,8 @@ def _pull(loop: asyncio.AbstractEventLoop, pages: AsyncIterator[list[Any]]) -> I
             return None
 
     while True:
-        page = asyncio.run_coroutine_threadsafe(step(), loop).result()
+        # Bounded: a loop that stopped (the bot shutting down) ends the export, not the thread.
+        page = asyncio.run_coroutine_threadsafe(step(), loop).result(timeout=PAGE_TIMEOUT)
         if page is None:
             return
         yield from page
