@@ -229,3 +229,40 @@ def test_roles_shown_have_a_name_in_both_catalogs(services: Services):
         for lang in ("zh", "en"):
             assert services.texts.has(f"ledger.role_{role.value}")
             assert services.texts(f"ledger.role_{role.value}", lang) != role.value
+
+
+async def test_the_other_sheets_show_names_from_the_catalogs(services: Services, clock: FakeClock):
+    at = local(10, 9)
+    stamp = at.isoformat(timespec="microseconds")
+    async with services.store.db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO households (kind, unit, label, cadence, visitor_id, visitor_kind, notes,"
+            " due_on, stage, created_by, created_at, updated_at) VALUES ('empty_nest', 'B1',"
+            " '3单元502', 'weekly', 101, 'staff', '独居', '2026-12-01', 'scheduled', 201, ?, ?)",
+            (stamp, stamp),
+        )
+        await conn.execute(
+            "INSERT INTO visits (household_id, visitor_id, visitor_kind, at, outcome, due_on,"
+            " note, needs) VALUES (1, 101, 'staff', ?, 'not_home', '2026-11-10', '敲门无人', 1)",
+            (stamp,),
+        )
+        await conn.execute(
+            "INSERT INTO patrols (worker_id, kind, unit, note, at)"
+            " VALUES (101, 'safety', 'G1', '', ?)",
+            (stamp,),
+        )
+    built = await ledger.build(services, "C1", NOVEMBER, "zh", at=clock())
+    assert built is not None
+    assert built.counts == {
+        "cases": 0, "visits": 1, "patrols": 1, "points": 0, "wishes": 0, "activities": 0
+    }  # fmt: skip
+    visits = sheet_rows(built.data, "五必访走访")
+    row = dict(zip(visits[0], visits[1], strict=True))
+    assert (row["重点户类别"], row["走访人"], row["走访结果"], row["有需求"]) == (
+        "空巢", "工作人员", "不在家", "是"
+    )  # fmt: skip
+    assert row["走访时间"] == datetime(2026, 11, 10, 9, 0)
+    patrols = sheet_rows(built.data, "巡查")
+    row = dict(zip(patrols[0], patrols[1], strict=True))
+    assert (row["巡查类型"], row["巡查人"], row["巡查人角色"]) == ("安全检查", "李网格", "网格员")
+    assert "敲门无人" not in " ".join(every_cell(built.data))
