@@ -30,6 +30,7 @@ DRAFT_STEPS = {
     ("hherase", "reason"),
     ("household", "label"),
     ("household", "notes"),
+    ("ledger", "period"),
     ("patrol", "findings"),
     ("patrol", "note"),
     ("patrol", "photos"),
