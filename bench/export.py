@@ -81,7 +81,7 @@ async def run(source: Path, units: int) -> dict[str, Any]:
             any_seconds = time.perf_counter() - started
             whole = await _timed_build(services, None, "zh")
             one_street = await _timed_build(services, street, "en")
-            stored = (await services.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
+            stored = (await services.store.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
         finally:
             await services.store.close()
     finally:

@@ -69,7 +69,7 @@ async def run(source: Path, units: int) -> dict[str, Any]:
                 (GROUP_BASE - n, code, "summary", 900_000, to_db(end), "zh")
                 for n, code in enumerate(bound)
             ]
-            async with services.db.transaction() as conn:
+            async with services.store.db.transaction() as conn:
                 await conn.executemany(
                     "INSERT INTO group_bindings (chat_id, unit, purpose, bound_by, bound_at,"
                     " lang) VALUES (?, ?, ?, ?, ?, ?)",
@@ -83,12 +83,12 @@ async def run(source: Path, units: int) -> dict[str, Any]:
             again = await monthly_posts(services, POSTS_AT)
             again_seconds = time.perf_counter() - started
 
-            outbox = (await services.db.fetchone("SELECT COUNT(*) FROM outbox"))[0]
-            files = await services.db.fetchone(
+            outbox = (await services.store.db.fetchone("SELECT COUNT(*) FROM outbox"))[0]
+            files = await services.store.db.fetchone(
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0) FROM outbox_files"
             )
             district = data.rolled["D"]
-            stored = (await services.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
+            stored = (await services.store.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
         finally:
             await services.store.close()
     finally:

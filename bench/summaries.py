@@ -88,9 +88,9 @@ async def compute(source: Path, units: int, rounds: int) -> dict[str, Any]:
                 "end": to_db(week.end(services.tz)),
                 "as_of": to_db(at),
             }
-            shown = await plans(services.db, window)
+            shown = await plans(services.store.db, window)
             district = summaries["D"].tally
-            stored = (await services.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
+            stored = (await services.store.db.fetchone("SELECT COUNT(*) FROM reports"))[0]
         finally:
             await services.store.close()
     finally:
@@ -138,7 +138,7 @@ async def sweep(source: Path, units: int, groups: int) -> dict[str, Any]:
                 (GROUP_BASE - n, codes[n % len(codes)], "summary", 900_000, bound, "zh")
                 for n in range(groups)
             ]
-            async with services.db.transaction() as conn:
+            async with services.store.db.transaction() as conn:
                 await conn.executemany(
                     "INSERT INTO group_bindings (chat_id, unit, purpose, bound_by, bound_at,"
                     " lang) VALUES (?, ?, ?, ?, ?, ?)",
@@ -154,7 +154,7 @@ async def sweep(source: Path, units: int, groups: int) -> dict[str, Any]:
                 if done == 0:
                     break
             seconds = time.perf_counter() - started
-            files = (await services.db.fetchone("SELECT COUNT(*) FROM outbox_files"))[0]
+            files = (await services.store.db.fetchone("SELECT COUNT(*) FROM outbox_files"))[0]
         finally:
             await services.store.close()
     finally:

@@ -34,7 +34,7 @@ async def one_pass(source: Path, units: int) -> dict[str, Any]:
         copied = database.working_copy(source, folder)
         services: Any = await database.open_services(copied, folder, units)
         try:
-            db = services.db
+            db = services.store.db
             repo = Deadlines(db)
             plan = await repo.query_plan(NOW)
             due_rows = await db.fetchone(

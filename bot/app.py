@@ -18,7 +18,10 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import broadcasts as broadcast_jobs
+from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
+from bot.jobs import echo as echo_jobs
 from bot.jobs import ledger as ledger_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
@@ -28,14 +31,34 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
+from bot.usecases import contacts
 from handlers.appraisal import wiring as appraisal_wiring
+from handlers.broadcasts import compose as broadcast_compose
+from handlers.broadcasts import mute as broadcast_mute
+from handlers.broadcasts import wiring as broadcast_wiring
+from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
+from handlers.contacts import grid as contact_grid
+from handlers.contacts import manage as contact_manage
+from handlers.contacts import wiring as contact_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
-from handlers.kit import flows, limits
+from handlers.kit import flows, limits, picker
 from handlers.ledger import wiring as ledger_wiring
-from handlers.reports import extension, submit_flow, tasks, verify, worker
+from handlers.polls import create as poll_create
+from handlers.polls import vote as poll_vote
+from handlers.polls import wiring as poll_wiring
+from handlers.reports import (
+    extension,
+    followers,
+    merge,
+    reject_approval,
+    submit_flow,
+    tasks,
+    verify,
+    worker,
+)
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
@@ -44,8 +67,8 @@ from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from storage import groups as group_rows
 from storage import points as point_rows
-from storage.db import Database
 from storage.outbox import ChatMoved
+from storage.uow import Store, open_store
 
 if TYPE_CHECKING:
     from bot.faults import Faults
@@ -108,23 +131,34 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     bindings.register,  # before any handler that takes group messages (migration notices)
     invite_links.register,
     profile.register,
-    place.register,
+    place.register,  # place:(yes|tree|gps): a located building, before the picker's place:
+    picker.register,  # place:… the one unit-tree picker of every flow
     submit_flow.register,
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
+    merge.register,  # /merge and merge:… buttons: 并单 by staff
+    followers.register,  # follow:… buttons: a follower's answer once resolved
+    reject_approval.register,  # rejreq:… buttons: 退单 that needs the tier above
     tasks.register,
+    callin_wiring.register,  # /callin, callin:… buttons (吹哨报到)
     households.register,  # /household /households, household:… buttons; care commands in groups
     visits.register,
     patrols.register,
     monthly.register,
     volunteer_wiring.register,  # /volunteer /wish /activities /points and their buttons
-    manage.register,  # /staff, staff:… and staffmv:… buttons
+    manage.register,  # /staff and staff:… buttons (old staffmv:… walk buttons: stale)
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
     ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
+    contact_grid.register,  # /grid: who serves the resident's grid (公示)
+    contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
+    broadcast_compose.register,  # /broadcast and its bcast:… buttons
+    broadcast_mute.register,  # /mute /unmute
+    poll_create.register,  # /poll and its pollnew:… buttons
+    poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -138,6 +172,10 @@ FLOWS = flows.Table.merge(
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
     ledger_wiring.FLOWS,
+    callin_wiring.FLOWS,
+    broadcast_wiring.FLOWS,
+    poll_wiring.FLOWS,
+    contact_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -145,6 +183,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("care_visits", care_jobs.visits_due),
     ("retention", privacy_jobs.retention),
     ("report_deadlines", report_jobs.report_deadlines),
+    ("callin_deadlines", callin_jobs.callin_deadlines),
     ("staff_departed", staff_jobs.staff_departed),
     ("staff_menus", staff_jobs.staff_menus),
     ("summaries", summaries.send_weekly_summaries),
@@ -152,6 +191,9 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("broadcast_progress", broadcast_jobs.broadcast_progress),
+    ("poll_close", broadcast_jobs.poll_close),
+    ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
@@ -175,28 +217,38 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     Closes the database again if any of it fails (or is cancelled), so a retry after a storage
     fault (bot/faults.py) starts afresh and leaves no connection behind.
     """
-    db = await Database(settings.database_path()).open()
+    store = await open_store(settings.database_path(), chat_moved=MIGRATION_HOOKS)
     try:
-        return await _load_config(settings, clock, db)
+        return await _load_config(settings, clock, store)
     except BaseException:
-        await db.close()
+        await store.close()
         raise
 
 
-async def _load_config(settings: Settings, clock: Clock, db: Database) -> Services:
-    """Returns the services on the open DB, with the config file's tree, categories and staff."""
+async def _load_config(settings: Settings, clock: Clock, store: Store) -> Services:
+    """Returns the services on the open STORE, with the config file's tree, categories and staff."""
     services = Services(
         settings=settings,
-        db=db,
+        store=store,
         texts=Texts(settings.default_language),
         clock=clock,
         tz=ZoneInfo(settings.timezone),
-        chat_moved=MIGRATION_HOOKS,
     )
     tree = UnitTree.from_configs(settings.units)
     await services.units.replace_from_config(
         list(tree),
-        [Category(c.code, c.zh, c.en, c.route_level, c.urgent) for c in settings.categories],
+        [
+            Category(
+                c.code,
+                c.zh,
+                c.en,
+                c.route_level,
+                c.urgent,
+                merge_radius_m=c.merge_radius_m,
+                reject_needs_approval=c.reject_needs_approval,
+            )
+            for c in settings.categories
+        ],
     )
     now = clock()
     await services.people.sync_staff(
@@ -207,6 +259,7 @@ async def _load_config(settings: Settings, clock: Clock, db: Database) -> Servic
         "config",
         now,
     )
+    await contacts.sync_config(services, now)  # 公示: what the file publishes about its staff
     # Staff removed from the file leave: the staff_departed sweep re-routes what they held.
     gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
     if gone:

@@ -185,6 +185,7 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         for s in settings.staff
     ]
     names = {c.code: c.zh for c in settings.categories}
+    published = {s.telegram_id for s in settings.staff if s.public}  # 公示: listed on /grid
     staff_at: dict[str, list[Staff]] = {}
     for person in staff:
         staff_at.setdefault(person.unit, []).append(person)
@@ -203,6 +204,7 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         for person in staff_at.get(unit.code, []):
             handles = ", ".join(f"{code} {names[code]}" for code in person.categories)
             extra = f"; handles {handles}" if handles else ""
+            extra += "; public on /grid" if person.user_id in published else ""
             role = person.role.value
             lines.append(f"{pad}  - {person.name} ({role}, id {person.user_id}){extra}")
         for child in tree.children(unit.code):
@@ -232,6 +234,13 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         lines.append(f"  {category.code:<{width}}  {category.zh} / {category.en}{hint}")
 
     lines += ["", *privacy_policy(settings)]
+    channel = settings.echo.channel
+    lines += [
+        "",
+        f"回音壁 (results channel): {channel} (the bot must be an administrator allowed to post)"
+        if channel is not None
+        else "回音壁 (results channel): off ([echo] channel is not set)",
+    ]
     notes = _notes(tree, staff)
     if settings.backup_dir() is None:
         notes.append(

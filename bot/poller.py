@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 MAX_BACKOFF = 30.0
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# "poll": the counts of the native polls the bot sends to groups (议事会 polls).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll"]
 
 
 class Poller:

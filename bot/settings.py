@@ -89,12 +89,22 @@ class UnitConfig(_Strict):
         return self
 
 
+# A phone the office publishes (a desk line or a duty mobile): digits, spaces, dashes, brackets.
+PUBLIC_PHONE = r"^\+?[0-9][0-9 ()\-]{4,22}[0-9]$"
+
+
 class StaffConfig(_Strict):
     telegram_id: int
     name: str
     role: Literal["grid_worker", "grid_head", "community", "street", "district", "partner", "admin"]
     unit: str
     categories: list[str] = []
+    # 公示 (/grid): shown to the residents of the grids this person serves only when public.
+    public: bool = False
+    public_name: str | None = Field(default=None, min_length=1, max_length=32)
+    title: str | None = Field(default=None, min_length=1, max_length=40)
+    office_hours: str | None = Field(default=None, min_length=1, max_length=80)
+    public_phone: str | None = Field(default=None, pattern=PUBLIC_PHONE)
 
 
 class CategoryConfig(_Strict):
@@ -104,6 +114,11 @@ class CategoryConfig(_Strict):
     # Routing hint: the level at which this category is handled (e.g. "community" for disputes).
     route_level: str | None = None
     urgent: bool = False
+    # 并单: open reports of this category this close (metres), or in the same building, are
+    # offered to a resident before they submit ("me too"); 0 turns the offer off.
+    merge_radius_m: int = Field(default=100, ge=0, le=5000)
+    # 退单 of this category needs the approval of the tier above the holder.
+    reject_needs_approval: bool = False
 
     @field_validator("code")
     @classmethod
@@ -380,6 +395,61 @@ class AppraisalSettings(_Strict):
         return value
 
 
+class CallinSettings(_Strict):
+    """[callins]: the clocks of a called-in party (吹哨报到), in working time like deadlines."""
+
+    ack: str = "4h"  # to 报到 (acknowledge) after being called in
+    done: str = "3d"  # to report its part done after 报到
+    escalate_every: str = "4h"  # overdue: the party is nagged, then one level up per interval
+
+    @field_validator("ack", "done", "escalate_every")
+    @classmethod
+    def _is_span(cls, value: str) -> str:
+        return _check_span(value)
+
+
+class PartyConfig(_Strict):
+    """[[parties]]: a department or partner the holder of a report can call in (吹哨)."""
+
+    code: str
+    zh: str = Field(min_length=1, max_length=32)
+    en: str = Field(min_length=1, max_length=64)
+    kind: Literal["department", "property", "residents_committee", "owners_committee"]
+    categories: list[str] = []  # the categories it takes; empty: every category
+    units: list[str] = Field(min_length=1)  # it covers these units and all below them
+    members: list[int] = Field(min_length=1)  # telegram ids of the staff who get its cards
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not value or len(value.encode()) > 16 or ":" in value or any(c.isspace() for c in value):
+            raise ValueError("party code must be 1-16 bytes without ':' or spaces")
+        return value
+
+
+class BroadcastSettings(_Strict):
+    """[broadcasts]: 政策宣传 to a unit's residents and groups (/broadcast, /mute)."""
+
+    # seconds between two edits of the sender's progress line (the sweep edits it, at most once
+    # a pass: sweep_interval is the floor)
+    progress_seconds: int = Field(default=5, ge=1, le=600)
+
+
+class PollSettings(_Strict):
+    """[polls]: 议事会 polls of a unit's residents (/poll)."""
+
+    # seconds a closing poll waits for the groups' native polls to be stopped (their final
+    # counts) before the results are posted without them
+    stop_grace_seconds: int = Field(default=120, ge=0, le=3600)
+
+
+class EchoSettings(_Strict):
+    """回音壁: the channel that gets each closed, verified case, de-identified (off when unset)."""
+
+    channel: int | None = Field(default=None, lt=0)  # e.g. -1001234567890; the bot posts there
+    batch: int = Field(default=20, ge=1, le=200)  # cases posted per sweep pass
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -399,6 +469,11 @@ class Settings(_Strict):
     limits: LimitSettings = LimitSettings()
     privacy: PrivacySettings = PrivacySettings()
     appraisal: AppraisalSettings = AppraisalSettings()
+    callins: CallinSettings = CallinSettings()
+    parties: list[PartyConfig] = []
+    broadcasts: BroadcastSettings = BroadcastSettings()
+    polls: PollSettings = PollSettings()
+    echo: EchoSettings = EchoSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -442,6 +517,7 @@ def load(path: str | Path) -> Settings:
     _check_units(path, settings)
     _check_references(path, settings)
     _check_deadlines(path, settings)
+    _check_parties(path, settings)
     return settings
 
 
@@ -551,3 +627,39 @@ def _check_references(path: Path, settings: Settings) -> None:
         for code in staff.categories:
             if code not in categories:
                 raise ConfigError(f"{path}: staff.{i}.categories: unknown category {code!r}")
+
+
+def _check_parties(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming parties.N.KEY for a duplicate code, an unknown unit or category,
+    or a member who is not partner staff or belongs to two parties."""
+    units = {unit.code for unit in settings.units}
+    categories = {category.code for category in settings.categories}
+    roles = {staff.telegram_id: staff.role for staff in settings.staff}
+    codes: dict[str, int] = {}
+    member_of: dict[int, str] = {}
+    for i, party in enumerate(settings.parties):
+        if party.code in codes:
+            raise ConfigError(
+                f"{path}: parties.{i}.code: duplicate code {party.code!r}"
+                f" (also parties.{codes[party.code]})"
+            )
+        codes[party.code] = i
+        for code in party.units:
+            if code not in units:
+                raise ConfigError(f"{path}: parties.{i}.units: unknown unit {code!r}")
+        for code in party.categories:
+            if code not in categories:
+                raise ConfigError(f"{path}: parties.{i}.categories: unknown category {code!r}")
+        for member in party.members:
+            role = roles.get(member)
+            if role is not None and role != "partner":
+                raise ConfigError(
+                    f"{path}: parties.{i}.members: {member} is listed in [[staff]] as {role!r};"
+                    " a party's members are partner staff"
+                )
+            if member in member_of:
+                raise ConfigError(
+                    f"{path}: parties.{i}.members: {member} is already a member of"
+                    f" party {member_of[member]!r}"
+                )
+            member_of[member] = party.code

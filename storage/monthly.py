@@ -8,7 +8,7 @@ from datetime import datetime
 from storage.db import Database, to_db
 
 # A report counts as closed in the month its event moved it into one of these statuses.
-_CLOSED = ("closed", "closed_unverified", "rejected")
+_CLOSED = ("closed", "closed_unverified", "rejected", "merged")
 
 
 class ReportFigures:

@@ -22,7 +22,10 @@ class Outgoing:
 
     A row with `card` set is a message that is edited in place: the sender edits the message
     it sent last for (card, chat_id), or sends it anew if there is none. A pending row with the
-    same `collapse_key` is replaced rather than queued twice.
+    same `collapse_key` is replaced rather than queued twice. Rows of a higher `priority` go
+    first (broadcasts and poll cards take -1, so a case notice never waits behind thousands of
+    them); order within a chat is kept whatever the priority. `batch` tags the rows of one
+    broadcast or poll ("broadcast:12") so their progress can be counted.
     """
 
     chat_id: int
@@ -31,6 +34,8 @@ class Outgoing:
     card: str | None = None
     collapse_key: str | None = None
     not_before: datetime | None = None
+    priority: int = 0
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +76,8 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
         await conn.execute(
             """
             INSERT INTO outbox (chat_id, method, payload, card_id, collapse_key, not_before,
-                                created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+                                created_at, priority, batch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (collapse_key) WHERE state = 'pending' AND collapse_key IS NOT NULL
             DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before
             """,
@@ -84,6 +89,8 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
                 collapse_key,
                 to_db(message.not_before),
                 to_db(at),
+                message.priority,
+                message.batch,
             ),
         )
 
@@ -164,7 +171,8 @@ class Outbox:
     async def due(
         self, now: datetime, limit: int = 200, exclude: Iterable[int] = ()
     ) -> list[OutboxRow]:
-        """Returns the oldest sendable row of each chat, oldest first (order kept per chat).
+        """Returns the oldest sendable row of each chat, highest priority then oldest first
+        (order kept per chat).
 
         A chat's head is its oldest row that is due or already tried: a row waiting to be
         retried (429, network) holds back the rows behind it, while a row scheduled for later
@@ -186,7 +194,7 @@ class Outbox:
             )
               AND (o.not_before IS NULL OR o.not_before <= :now)
               AND o.chat_id NOT IN (SELECT value FROM json_each(:exclude))
-            ORDER BY o.id
+            ORDER BY o.priority DESC, o.id
             LIMIT :limit
             """,
             {"now": to_db(now), "exclude": json.dumps(list(exclude)), "limit": limit},
@@ -224,13 +232,17 @@ class Outbox:
                 found = await cur.fetchone()
         return json.loads(found[0]) if found is not None else None
 
-    async def mark_sent(self, row: OutboxRow, at: datetime, message_id: int | None) -> None:
+    async def mark_sent(
+        self, row: OutboxRow, at: datetime, message_id: int | None, result_ref: str | None = None
+    ) -> None:
+        """Records ROW as delivered; RESULT_REF: what Telegram named in its answer that later
+        updates refer to (the poll id of a sendPoll)."""
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
-                " attempts = attempts + 1"
+                " attempts = attempts + 1, result_ref = ?"
                 " WHERE id = ?",
-                (to_db(at), message_id, row.id),
+                (to_db(at), message_id, result_ref, row.id),
             )
             if row.card_id is not None and message_id is not None:
                 await conn.execute(

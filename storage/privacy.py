@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,10 +29,6 @@ from storage.outbox import Outgoing
 PSEUDONYM_BASE = 10**15  # below every Telegram chat id (groups reach about -10^13)
 EMPTY = "{}"  # an inbox payload or outbox body that was pruned or erased
 MIN_TERM = 2  # shorter strings would match everywhere; their columns are wiped all the same
-
-# Work an erasure does first, in its commit, while the person's ids are still in place (an
-# erased volunteer's claimed wishes go back to open, their coming sign-ups are cancelled).
-Before = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 class Do(StrEnum):
@@ -87,6 +83,9 @@ ERASURE: list[Rule] = [
     Rule("meta", "key", Do.DELETE, where="key = 'staff_menu:' || :uid"),
     Rule("chats", "chat_id", Do.DELETE),
     Rule("volunteers", "user_id", Do.DELETE),
+    # 公示: what /grid published about a member of staff who left and asked for erasure.
+    Rule("staff_contacts", "user_id", Do.DELETE),
+    Rule("staff_contacts", "updated_by", Do.NULL),
     Rule(
         "report_photos",
         "report_id",
@@ -94,7 +93,17 @@ ERASURE: list[Rule] = [
         where="report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
     ),
     Rule("reports", "reporter_id", Do.NULL, _REPORT_TEXT),
+    # 并单: whom they follow and their own rating go with them (the report's figures do not
+    # count followers' ratings).
+    Rule("report_followers", "user_id", Do.DELETE),
     Rule("report_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
+    # 吹哨报到 (migration 0011): what a party member wrote or photographed goes; the steps stay
+    # (pseudonymised) so the ledger's figures keep counting.
+    Rule("callins", "done_by", Do.PSEUDONYM, (("note", "NULL"), ("photo", "NULL"))),
+    Rule("callins", "acked_by", Do.PSEUDONYM),
+    Rule("callins", "called_by", Do.PSEUDONYM),
+    Rule("callins", "withdrawn_by", Do.PSEUDONYM, (("reason", "NULL"),)),
+    Rule("callin_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
     Rule("wishes", "posted_by", Do.PSEUDONYM, _WISH_TEXT),
     Rule("wishes", "resident_id", Do.NULL, _WISH_TEXT),
     Rule("wishes", "claimer_id", Do.PSEUDONYM, (("proof_photo", "NULL"), ("proof_note", "NULL"))),
@@ -120,6 +129,11 @@ ERASURE: list[Rule] = [
         (("data", "json_set(data, '$.from', :alias)"),),
         where="json_extract(data, '$.from') = :uid",
     ),
+    # Broadcasts and polls (issue 9): a mute goes; votes keep counting under the pseudonym.
+    Rule("broadcast_mutes", "user_id", Do.DELETE),
+    Rule("broadcasts", "created_by", Do.PSEUDONYM),
+    Rule("polls", "created_by", Do.PSEUDONYM),
+    Rule("poll_votes", "user_id", Do.PSEUDONYM),
     # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
     Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),
@@ -134,6 +148,8 @@ _TERMS: list[tuple[str, bool, str]] = [
     ("SELECT phone FROM people WHERE user_id = :uid", False, "strings"),
     ("SELECT name FROM volunteers WHERE user_id = :uid", False, "names"),
     ("SELECT phone FROM volunteers WHERE user_id = :uid", False, "strings"),
+    ("SELECT public_phone FROM staff_contacts WHERE user_id = :uid", False, "strings"),
+    ("SELECT public_name FROM staff_contacts WHERE user_id = :uid", False, "names"),
     ("SELECT skills_note FROM volunteers WHERE user_id = :uid", False, "strings"),
     ("SELECT work_unit FROM volunteers WHERE user_id = :uid", False, "strings"),
     ("SELECT description FROM reports WHERE reporter_id = :uid", False, "strings"),
@@ -328,16 +344,14 @@ async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, a
     return cursor.rowcount
 
 
-async def erase_person(
-    conn: aiosqlite.Connection, uid: int, at: datetime, marker: str, before: Before | None = None
-) -> Erased:
+async def erase_person(conn: aiosqlite.Connection, uid: int, at: datetime, marker: str) -> Erased:
     """Erases UID from every table (ERASURE), the inbox and the outbox, inside CONN's commit.
 
-    MARKER replaces the person's strings inside other people's pending messages. BEFORE runs
-    first, in the same commit (its rows and messages are then erased like any other).
+    MARKER replaces the person's strings inside other people's pending messages. Work to do
+    first while the person's ids are still in place (bot/usecases/privacy.py hands an erased
+    volunteer's claimed wishes and coming sign-ups on) goes before it in the same unit of work;
+    its rows and messages are then erased like any other.
     """
-    if before is not None:
-        await before(conn)
     erased = Erased()
     terms = await _terms(conn, uid)
     cursor = await conn.execute(
@@ -398,13 +412,11 @@ class Privacy:
             int(row["signups"]),
         )
 
-    async def erase(
-        self, uid: int, at: datetime, marker: str, before: Before | None = None
-    ) -> Erased:
-        """Erases the person in one commit, BEFORE's work first (nothing is queued to their
-        chat: it is erased too)."""
+    async def erase(self, uid: int, at: datetime, marker: str) -> Erased:
+        """Erases the person in one commit, or in the unit of work open in this task (nothing
+        is queued to their chat: it is erased too)."""
         async with self.db.transaction() as conn:
-            return await erase_person(conn, uid, at, marker, before)
+            return await erase_person(conn, uid, at, marker)
 
     async def has_consent(self, uid: int, kind: str) -> bool:
         row = await self.db.fetchone(
@@ -537,7 +549,8 @@ async def _deidentify_reports(
     location and photos go; category, unit, times, states and the rating stay."""
     async with conn.execute(
         "SELECT id, reporter_id FROM reports INDEXED BY reports_retained"
-        " WHERE deidentified_at IS NULL AND status IN ('closed', 'closed_unverified', 'rejected')"
+        " WHERE deidentified_at IS NULL"
+        " AND status IN ('closed', 'closed_unverified', 'rejected', 'merged')"
         " AND updated_at < ? LIMIT ?",
         (before, limit),
     ) as cursor:
@@ -547,6 +560,10 @@ async def _deidentify_reports(
     ids = json.dumps([r[0] for r in rows])
     await conn.execute(
         "DELETE FROM report_photos WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
+    )
+    # 并单: who followed these reports goes with the reporter.
+    await conn.execute(
+        "DELETE FROM report_followers WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
     )
     # The reporter's own events on the report lose their link to the reporter.
     await conn.executemany(

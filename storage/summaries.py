@@ -97,7 +97,7 @@ class Summaries:
             n = row["n"]
             tally.new += n
             tally.categories[row["category"]] += n
-            if row["state"] != "rejected":
+            if row["state"] not in ("rejected", "merged"):  # 退回 and 并单 are no new work
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n

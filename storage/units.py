@@ -57,11 +57,19 @@ class Units:
         await self._check_version()
         if self._categories is None:
             rows = await self.db.fetchall(
-                "SELECT code, name_zh, name_en, route_level, urgent FROM categories"
-                " ORDER BY position, code"
+                "SELECT code, name_zh, name_en, route_level, urgent, merge_radius_m,"
+                " reject_needs_approval FROM categories ORDER BY position, code"
             )
             self._categories = [
-                Category(r["code"], r["name_zh"], r["name_en"], r["route_level"], bool(r["urgent"]))
+                Category(
+                    r["code"],
+                    r["name_zh"],
+                    r["name_en"],
+                    r["route_level"],
+                    bool(r["urgent"]),
+                    merge_radius_m=r["merge_radius_m"],
+                    reject_needs_approval=bool(r["reject_needs_approval"]),
+                )
                 for r in rows
             ]
         return self._categories
@@ -76,13 +84,24 @@ class Units:
         async with self.db.transaction() as conn:
             await upsert_units(conn, units)
             await conn.executemany(
-                "INSERT INTO categories (code, name_zh, name_en, route_level, urgent, position)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                "INSERT INTO categories (code, name_zh, name_en, route_level, urgent, position,"
+                " merge_radius_m, reject_needs_approval)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
                 " name_zh = excluded.name_zh, name_en = excluded.name_en,"
                 " route_level = excluded.route_level, urgent = excluded.urgent,"
-                " position = excluded.position",
+                " position = excluded.position, merge_radius_m = excluded.merge_radius_m,"
+                " reject_needs_approval = excluded.reject_needs_approval",
                 [
-                    (c.code, c.zh, c.en, c.route_level, int(c.urgent), i)
+                    (
+                        c.code,
+                        c.zh,
+                        c.en,
+                        c.route_level,
+                        int(c.urgent),
+                        i,
+                        c.merge_radius_m,
+                        int(c.reject_needs_approval),
+                    )
                     for i, c in enumerate(categories)
                 ],
             )

@@ -16,10 +16,15 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
+from storage.broadcasts import Broadcasts
+from storage.callins import CallIns
 from storage.care import Households
+from storage.contacts import Contacts
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.echo import Echo
+from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.ledger import Ledgers
@@ -28,6 +33,7 @@ from storage.outbox import ChatMoved, Outbox
 from storage.patrols import Patrols
 from storage.people import People
 from storage.points import Points
+from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
@@ -62,6 +68,12 @@ class UnitOfWork:
     deadlines: Deadlines
     appraisals: Appraisals
     ledgers: Ledgers
+    callins: CallIns
+    broadcasts: Broadcasts
+    polls: Polls
+    echo: Echo
+    contacts: Contacts
+    followers: Followers
 
 
 class Store(UnitOfWork):
@@ -89,6 +101,12 @@ class Store(UnitOfWork):
         self.deadlines = Deadlines(db)
         self.appraisals = Appraisals(db)
         self.ledgers = Ledgers(db)
+        self.callins = CallIns(db)
+        self.broadcasts = Broadcasts(db)
+        self.polls = Polls(db)
+        self.echo = Echo(db)
+        self.contacts = Contacts(db)
+        self.followers = Followers(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -43,11 +43,16 @@ BOT_ID = 7000000001
 BOT_USERNAME = "griddesk_test_bot"
 MAX_FILE_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files
 MAX_DOCUMENT_UPLOAD = 50 * 1024 * 1024  # sendDocument refuses bigger uploads
+# sendPoll (https://core.telegram.org/bots/api#sendpoll): a question of 1-300 characters and
+# 2-12 options of 1-100 characters each.
+POLL_QUESTION, POLL_OPTION, POLL_OPTIONS = 300, 100, (2, 12)
 CALLBACK_ANSWER_WINDOW = 15.0  # seconds Telegram waits for answerCallbackQuery
 MESSAGE_METHODS = {
     "sendmessage",
     "sendphoto",
     "senddocument",
+    "sendpoll",
+    "stoppoll",
     "sendmediagroup",
     "editmessagetext",
     "editmessagecaption",
@@ -223,12 +228,13 @@ class FileInfo:
 @dataclass
 class Chat:
     id: int
-    type: str  # private, group, supergroup
+    type: str  # private, group, supergroup, channel
     title: str | None = None
     first_name: str | None = None
     started: bool = False  # a private chat exists once the user has written to the bot
     blocked: bool = False
-    member: bool = True  # groups: the bot is in the group
+    member: bool = True  # groups: the bot is in the group; channels: the bot is an administrator
+    can_post: bool = True  # channels: the bot's administrator right to post messages
     migrated_to: int | None = None
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_message_id: int = 1
@@ -251,6 +257,8 @@ METHOD_NAMES = [
     "sendMessage",
     "sendPhoto",
     "sendDocument",
+    "sendPoll",
+    "stopPoll",
     "sendMediaGroup",
     "editMessageText",
     "editMessageCaption",
@@ -302,6 +310,9 @@ class FakeBotApi:
         self._floods: list[tuple[float, int | None]] = []
         self._sent_at: deque[tuple[float, int]] = deque()  # (time, weight): global window
         self._chat_sent_at: dict[int, deque[tuple[float, int]]] = {}
+        self.polls: dict[str, dict[str, Any]] = {}  # poll id → the Poll object (as shown)
+        self._poll_votes: dict[str, dict[int, list[int]]] = {}  # poll id → user → options
+        self._poll_ids = itertools.count(5_000_000_000)
         self.seq = 0  # counts bot messages sent or edited
         self.update_count = 0  # updates queued for the bot, ever
         self._down = False
@@ -528,6 +539,18 @@ class FakeBotApi:
             self.chats[user_id] = Chat(user_id, "private", first_name=first_name)
         return FakeUser(self, user_id)
 
+    def channel(
+        self, chat_id: int, title: str = "春晖社区回音壁", *, can_post: bool = True
+    ) -> Chat:
+        """Returns a channel the bot administers (ids are -100…). As in Telegram, a bot posts to
+        a channel only as an administrator with the right to post; its posts carry the channel
+        as `sender_chat` and no `from`."""
+        if not str(chat_id).startswith("-100"):
+            raise ValueError("channel ids look like -1001234567890")
+        if chat_id not in self.chats:
+            self.chats[chat_id] = Chat(chat_id, "channel", title=title, can_post=can_post)
+        return self.chats[chat_id]
+
     def group(self, chat_id: int, title: str = "春晖社区居民群") -> FakeGroup:
         """Returns a group chat the bot is a member of (chat ids of groups are negative)."""
         if chat_id not in self.chats:
@@ -555,6 +578,10 @@ class FakeBotApi:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not chat.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.type == "channel" and not chat.member:
+            raise ApiError(403, "Forbidden: bot is not a member of the channel chat")
+        elif chat.type == "channel" and not chat.can_post:
+            raise bad_request("need administrator rights in the channel chat")
         elif not chat.member:
             raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         return chat
@@ -562,9 +589,12 @@ class FakeBotApi:
     def _bot_message(self, chat: Chat, **fields: Any) -> dict[str, Any]:
         message_id = chat.next_message_id
         chat.next_message_id += 1
+        # A post in a channel is sent on behalf of the channel: sender_chat, no from.
+        sender = {"sender_chat": chat.as_dict()} if chat.type == "channel" else {}
         message = {
             "message_id": message_id,
-            "from": self.bot_user(),
+            **({} if sender else {"from": self.bot_user()}),
+            **sender,
             "chat": chat.as_dict(),
             "date": next(self._date),
             **{k: v for k, v in fields.items() if v is not None},
@@ -774,6 +804,94 @@ class FakeBotApi:
             )
         return sent
 
+    async def _api_sendpoll(self, params: dict[str, Any]) -> Any:
+        """A regular poll; anonymous unless is_anonymous is false (Telegram's default)."""
+        chat = self._target_chat(params)
+        question = str(params.get("question") or "").strip()
+        if not question:
+            raise bad_request("poll question must be non-empty")
+        if _utf16_len(question) > POLL_QUESTION:
+            raise bad_request("poll question length must not exceed 300")
+        raw = _json_param(params, "options")
+        if not isinstance(raw, list):
+            raise bad_request("can't parse options JSON object")
+        low, high = POLL_OPTIONS
+        if len(raw) < low:
+            raise bad_request("poll must have at least 2 option")
+        if len(raw) > high:
+            raise bad_request("poll can't have more than 12 options")
+        options = []
+        for option in raw:  # InputPollOption, or a plain string as before Bot API 7.3
+            text = str(option.get("text", "") if isinstance(option, dict) else option).strip()
+            if not text or _utf16_len(text) > POLL_OPTION:
+                raise bad_request("poll options length must not exceed 100")
+            # Bot API 9.6: each option has a persistent id (kept when options are added later)
+            options.append({"text": text, "voter_count": 0, "persistent_id": str(len(options))})
+        if str(params.get("type") or "regular") not in ("regular", "quiz"):
+            raise bad_request("wrong poll type specified")
+        anonymous = params.get("is_anonymous") not in (False, "false", "False", "0", 0)
+        poll_id = str(next(self._poll_ids))
+        poll = {
+            "id": poll_id,
+            "question": question,
+            "options": options,
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": anonymous,
+            "type": "regular",
+            "allows_multiple_answers": params.get("allows_multiple_answers") in (True, "true"),
+            "allows_revoting": params.get("allows_revoting") not in (False, "false"),  # 9.6
+            "members_only": params.get("members_only") in (True, "true"),  # 10.0
+        }
+        self.polls[poll_id] = poll
+        self._poll_votes[poll_id] = {}
+        markup = _reply_markup(params)
+        return self._bot_message(chat, poll=poll, reply_markup=_shown_markup(markup))
+
+    async def _api_stoppoll(self, params: dict[str, Any]) -> Any:
+        """Closes a poll the bot sent; returns the final Poll and sends the poll update."""
+        chat = self._target_chat(params)
+        message = chat.messages.get(_int_param(params, "message_id", 0))
+        if message is None or "poll" not in message or message["from"].get("id") != BOT_ID:
+            raise bad_request("message with poll to stop not found")
+        poll = self.polls[message["poll"]["id"]]
+        if poll["is_closed"]:
+            raise bad_request("poll has already been closed")
+        poll["is_closed"] = True
+        message["poll"] = poll
+        self.seq += 1
+        message["_seq"] = self.seq
+        self.push("poll", json.loads(json.dumps(poll)))
+        return poll
+
+    def vote(self, poll_id: str, user_id: int, option_ids: list[int]) -> dict[str, Any] | None:
+        """USER_ID votes OPTION_IDS (an empty list retracts) in an open poll the bot sent; the
+        bot gets a poll update (and a poll_answer if the poll is not anonymous). Returns the
+        poll update, or None when nothing changed (a closed poll takes no votes)."""
+        poll = self.polls[poll_id]
+        if poll["is_closed"]:
+            return None
+        if user_id not in self.users:
+            self.user(user_id)
+        votes = self._poll_votes[poll_id]
+        votes[user_id] = [i for i in option_ids if 0 <= i < len(poll["options"])]
+        for i, option in enumerate(poll["options"]):
+            option["voter_count"] = sum(1 for chosen in votes.values() if i in chosen)
+        poll["total_voter_count"] = sum(1 for chosen in votes.values() if chosen)
+        if not poll["is_anonymous"]:
+            self.push(
+                "poll_answer",
+                {
+                    "poll_id": poll_id,
+                    "user": self.users[user_id],
+                    "option_ids": votes[user_id],
+                    "option_persistent_ids": [
+                        poll["options"][i]["persistent_id"] for i in votes[user_id]
+                    ],
+                },
+            )
+        return self.push("poll", json.loads(json.dumps(poll)))
+
     def _input_file(self, value: Any, params: dict[str, Any] | None = None) -> FileInfo:
         if isinstance(value, FileInfo):
             return value
@@ -799,7 +917,7 @@ class FakeBotApi:
         message = chat.messages.get(message_id)
         if message is None or message.get("_deleted"):
             raise bad_request("message to edit not found")
-        if message["from"].get("id") != BOT_ID:
+        if not _by_bot(message):
             raise bad_request("message can't be edited")
         return message
 
@@ -930,11 +1048,7 @@ class FakeBotApi:
         chat = self.chats.get(chat_id)
         if chat is None:
             return []
-        return [
-            m
-            for _, m in sorted(chat.messages.items())
-            if m["from"].get("id") == BOT_ID and not m.get("_deleted")
-        ]
+        return [m for _, m in sorted(chat.messages.items()) if _by_bot(m) and not m.get("_deleted")]
 
     def texts(self, chat_id: int) -> list[str]:
         """Returns the text or caption of each bot message in CHAT_ID now, oldest first."""
@@ -1153,6 +1267,14 @@ class FakeGroup:
     def texts(self) -> list[str]:
         return self.api.texts(self.id)
 
+    def polls(self) -> list[dict[str, Any]]:
+        """Returns the polls the bot sent to the group, oldest first, as they stand now."""
+        return [m["poll"] for m in self.api.bot_messages(self.id) if "poll" in m]
+
+    def vote(self, user_id: int, poll_id: str, option_ids: list[int]) -> dict[str, Any] | None:
+        """A member votes in one of the bot's polls in this group (see FakeBotApi.vote)."""
+        return self.api.vote(poll_id, user_id, option_ids)
+
 
 # Parameters and validation ------------------------------------------------------------------
 
@@ -1188,6 +1310,13 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
 class _UploadedFile:
     filename: str
     content: bytes
+
+
+def _by_bot(message: dict[str, Any]) -> bool:
+    """Tells whether the bot sent MESSAGE (in a channel: posted it, as the channel)."""
+    if message.get("chat", {}).get("type") == "channel":
+        return "sender_chat" in message and "from" not in message
+    return bool(message.get("from", {}).get("id") == BOT_ID)
 
 
 def _public(message: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,8 @@ class RecordingRequest(BaseRequest):
         "sendPhoto",
         "sendMediaGroup",
         "sendDocument",
+        "sendPoll",
+        "stopPoll",
         "editMessageText",
         "editMessageCaption",
         "editMessageReplyMarkup",
@@ -142,6 +144,41 @@ class RecordingRequest(BaseRequest):
                 }
             ]
             return self._message(params, photo=photo, caption=params.get("caption"))
+        if endpoint == "sendPoll":
+            options = params.get("options") or []
+            poll = {
+                "id": f"poll-{next(self._ids)}",
+                "question": params.get("question", ""),
+                "options": [
+                    {
+                        "text": o.get("text") if isinstance(o, dict) else o,
+                        "voter_count": 0,
+                        "persistent_id": str(i),
+                    }
+                    for i, o in enumerate(options)
+                ],
+                "total_voter_count": 0,
+                "is_closed": False,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+                "allows_revoting": True,
+                "members_only": False,
+            }
+            return self._message(params, poll=poll)
+        if endpoint == "stopPoll":
+            return {
+                "id": "stopped",
+                "question": "",
+                "options": [],
+                "total_voter_count": 0,
+                "is_closed": True,
+                "is_anonymous": True,
+                "type": "regular",
+                "allows_multiple_answers": False,
+                "allows_revoting": True,
+                "members_only": False,
+            }
         if endpoint == "sendMediaGroup":
             return [self._message(params) for _ in params.get("media", [])]
         if endpoint == "getFile":

@@ -90,8 +90,9 @@ async def services(settings, db, clock) -> Services:
     from zoneinfo import ZoneInfo
 
     from bot.texts import Texts
+    from storage.uow import Store
 
-    return Services(settings, db, Texts(), clock, ZoneInfo(settings.timezone))
+    return Services(settings, Store(db), Texts(), clock, ZoneInfo(settings.timezone))
 
 
 async def test_without_a_cjk_font_a_chinese_summary_is_charted_in_english_by_unit_code(

@@ -137,3 +137,16 @@ def test_the_installed_command_refuses_a_broken_config_with_exit_2(tmp_path):
 def test_commands_are_a_table_of_name_to_function():
     assert set(cli.COMMANDS) >= {"run", "check-config", "import", "invite"}
     assert all(callable(command) for command in cli.COMMANDS.values())
+
+
+def test_check_config_names_published_staff_and_the_results_channel(tmp_path, capsys):
+    text = (DATA / "config.toml").read_text(encoding="utf-8")
+    worker = 'telegram_id = 101\nname = "李网格"\nrole = "grid_worker"\nunit = "G1"\n'
+    text = text.replace(worker, worker + "public = true\n") + "\n[echo]\nchannel = -1001234567890\n"
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    assert cli.main(["check-config", "--config", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "          - 李网格 (grid_worker, id 101); public on /grid" in lines
+    assert "          - 赵网格长 (grid_head, id 103)" in lines
+    assert any(line.startswith("回音壁 (results channel): -1001234567890") for line in lines)

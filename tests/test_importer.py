@@ -33,7 +33,7 @@ STAFF = """telegram_id,name,role,unit,categories
 async def services(settings, clock) -> AsyncIterator[Services]:
     opened = await open_services(settings, clock)
     yield opened
-    await opened.db.close()
+    await opened.store.close()
 
 
 def _csv(tmp_path: Path, text: str, name: str = "data.csv", encoding: str = "utf-8") -> Path:
@@ -43,13 +43,13 @@ def _csv(tmp_path: Path, text: str, name: str = "data.csv", encoding: str = "utf
 
 
 async def _count(services: Services, table: str) -> int:
-    row = await services.db.fetchone(f"SELECT count(*) FROM {table}")
+    row = await services.store.db.fetchone(f"SELECT count(*) FROM {table}")
     assert row is not None
     return int(row[0])
 
 
 async def _units(services: Services) -> dict[str, tuple]:
-    rows = await services.db.fetchall("SELECT code, name, level, parent, lat, lon FROM units")
+    rows = await services.store.db.fetchall("SELECT code, name, level, parent, lat, lon FROM units")
     return {row["code"]: tuple(row) for row in rows}
 
 
@@ -279,10 +279,10 @@ async def test_config_sync_at_start_up_keeps_csv_units_and_staff(settings, clock
         await importer.import_units(first, _csv(tmp_path, UNITS, "units.csv"))
         await importer.import_staff(first, _csv(tmp_path, STAFF, "staff.csv"))
         # As an older version might have left it: config unit B3 below the CSV unit G3.
-        async with first.db.transaction() as conn:
+        async with first.store.db.transaction() as conn:
             await upsert_units(conn, [Unit("B3", "3栋", "building", "G3", 30.61, 114.31)])
     finally:
-        await first.db.close()
+        await first.store.close()
 
     again = await open_services(settings, clock)
     try:
@@ -292,7 +292,7 @@ async def test_config_sync_at_start_up_keeps_csv_units_and_staff(settings, clock
         assert await again.people.staff(7002) is not None
         assert len(tree) == 8 + 4
     finally:
-        await again.db.close()
+        await again.store.close()
 
 
 def test_the_import_command_prints_a_one_line_summary(config_path, tmp_path, capsys):

@@ -190,3 +190,64 @@ def test_appraisal_defaults_match_the_example_and_bad_thresholds_name_their_key(
     path.write_text("[appraisal]\nweights = { speed = 10 }\n", encoding="utf-8")
     with pytest.raises(settings_module.ConfigError, match=r"appraisal\.weights"):
         settings_module.load(path)
+
+
+# 吹哨报到: the parties are checked at start-up, each mistake named by its key.
+PARTY = """
+[[parties]]
+code = "cg"
+zh = "城管"
+en = "City management"
+kind = "department"
+categories = ["litter"]
+units = ["S1"]
+members = [411]
+"""
+
+BAD_PARTIES = [
+    ("unknown unit", PARTY.replace('["S1"]', '["S9"]'), "parties.0.units", "'S9'"),
+    (
+        "unknown category",
+        PARTY.replace('["litter"]', '["noise"]'),
+        "parties.0.categories",
+        "'noise'",
+    ),
+    ("unknown kind", PARTY.replace('"department"', '"police"'), "parties.0.kind", ""),
+    ("no members", PARTY.replace("[411]", "[]"), "parties.0.members", ""),
+    ("duplicate code", PARTY + PARTY.replace("[411]", "[412]"), "parties.1.code", "'cg'"),
+    ("member twice", PARTY + PARTY.replace('"cg"', '"cg2"'), "parties.1.members", "'cg'"),
+    ("member not a partner", PARTY.replace("[411]", "[101]"), "parties.0.members", "partner"),
+    ("code with a colon", PARTY.replace('code = "cg"', 'code = "c:g"'), "parties.0.code", "':'"),
+    ("bad clock", '[callins]\nack = "soon"\n', "callins.ack", "'soon'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "key", "words"), BAD_PARTIES, ids=[b[0] for b in BAD_PARTIES]
+)
+def test_a_bad_party_is_refused_at_start_up_naming_its_key(tmp_path, case, extra, key, words):
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, GOOD + extra)
+
+    message = str(refused.value)
+    assert f": {key}: " in message and words in message and "\n" not in message
+
+
+def test_parties_are_optional_and_load_with_their_clocks(tmp_path):
+    assert _load(tmp_path, GOOD).parties == []
+    loaded = _load(tmp_path, GOOD + '[callins]\nack = "2h"\n' + PARTY)
+    assert [p.code for p in loaded.parties] == ["cg"]
+    assert (loaded.callins.ack, loaded.callins.done) == ("2h", "3d")
+
+
+def test_echo_is_off_by_default_and_contacts_are_checked(tmp_path):
+    assert settings_module.load(DATA / "config.toml").echo.channel is None
+    worker = 'telegram_id = 101\nname = "李网格"\nrole = "grid_worker"\nunit = "G1"\n'
+    published = worker + 'public = true\npublic_phone = "027-8288 1234"\n'
+    settings = _load(tmp_path, _edit(worker, published) + "\n[echo]\nchannel = -1001234\n")
+    assert settings.echo.channel == -1001234
+    assert [s.public_phone for s in settings.staff if s.public] == ["027-8288 1234"]
+    with pytest.raises(ConfigError, match=r"staff\.0\.public_phone"):
+        _load(tmp_path, _edit(worker, worker + 'public_phone = "call me"\n'))
+    with pytest.raises(ConfigError, match=r"echo\.channel"):
+        _load(tmp_path, GOOD + "\n[echo]\nchannel = 12345\n")  # a user id, not a channel

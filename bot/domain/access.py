@@ -9,12 +9,17 @@ so each check still lives in one place and is named here.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 
 from bot.domain import (
     activities,
+    broadcasts,
+    callins,
     care,
+    contacts,
     deadlines,
+    duplicates,
     groups,
     patrols,
     reports,
@@ -56,8 +61,20 @@ class Rule(StrEnum):
     STAFF_MANAGE = "staff_manage"  # /staff and /invite at all: admins, street and district staff
     STAFF_CHANGE = "staff_change"  # see, deactivate, move or re-role a staff member in one's scope
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
+    MONTHLY_FIGURES = "monthly_figures"  # /monthly: care staff, their unit or one below it
     APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
     LEDGER_EXPORT = "ledger_export"  # /export: a unit subtree's 台账; its own staff and above
+    CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
+    CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
+    BROADCAST_SEND = "broadcast_send"  # broadcast to a unit's residents and groups
+    POLL_CREATE = "poll_create"  # put a 议事会 poll to a unit's residents
+    POLL_VOTE = "poll_vote"  # vote in a poll (and ask for its result): the residents asked
+    CONTACT_PUBLISH = "contact_publish"  # set what /grid publishes about a staff member
+    REPORT_FOLLOW = "report_follow"  # "me too": follow someone else's open report
+    FOLLOWER_VERIFY = "follower_verify"  # a follower answers "is it solved?"
+    REPORT_MERGE = "report_merge"  # merge a duplicate: staff who may handle both reports
+    REJECT_ASK = "reject_ask"  # the holder asks the tier above to approve a 退单
+    REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
 
 
 Decision = Rule | None  # None: allowed
@@ -102,6 +119,33 @@ def ask_extension(staff: Staff | None, report: reports.Report) -> Decision:
 
 def decide_extension(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
     return _unless(deadlines.may_decide_extension(staff, report, tree), Rule.EXTENSION_DECIDE)
+
+
+def follow_report(user_id: int, report: reports.Report) -> Decision:
+    """Allows anyone but the report's own reporter (or whoever entered it) to say "me too"."""
+    return _unless(user_id not in (report.reporter_id, report.entered_by), Rule.REPORT_FOLLOW)
+
+
+def verify_as_follower(user_id: int, followers: Collection[int]) -> Decision:
+    """Allows the report's followers (as stored now) to answer "is it solved?"."""
+    return _unless(user_id in followers, Rule.FOLLOWER_VERIFY)
+
+
+def merge_reports(
+    staff: Staff | None, duplicate: reports.Report, survivor: reports.Report, tree: UnitTree
+) -> Decision:
+    """Allows staff who may handle both the duplicate and the report it merges into."""
+    return _unless(duplicates.may_merge(staff, duplicate, survivor, tree), Rule.REPORT_MERGE)
+
+
+def ask_reject(staff: Staff | None, report: reports.Report) -> Decision:
+    """Allows the holder (who could reject, were no approval needed) to ask for it."""
+    return _unless(deadlines.may_ask_extension(staff, report), Rule.REJECT_ASK)
+
+
+def decide_reject(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows staff of a unit above the holder, or an admin: the same deciders as 申请延期."""
+    return _unless(deadlines.may_decide_extension(staff, report, tree), Rule.REJECT_DECIDE)
 
 
 def manage_household(staff: Staff | None, household: care.Household, tree: UnitTree) -> Decision:
@@ -217,6 +261,11 @@ def place_staff(staff: Staff | None, role: Role, unit: str, tree: UnitTree) -> D
     return _unless(staffing.may_place(staff, role, unit, tree), Rule.STAFF_PLACE)
 
 
+def see_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows care staff to see the monthly figures of UNIT if they work at it or above."""
+    return _unless(care.covers(staff, unit, tree), Rule.MONTHLY_FIGURES)
+
+
 def view_appraisal(staff: Staff | None) -> Decision:
     """Allows grid-to-district staff and admins (their unit's figures), not partners."""
     allowed = staff is not None and staff.role is not Role.PARTNER
@@ -249,3 +298,37 @@ def sees_workers(staff: Staff, worker: Staff, tree: UnitTree) -> bool:
         and staff.unit in tree
         and tree.is_within(worker.unit, staff.unit)
     )
+
+
+def call_in(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows the holder of a report (whoever may act on it) to call parties in and to
+    withdraw them."""
+    return _unless(callins.may_call_in(staff, report, tree), Rule.CALLIN_CALL)
+
+
+def answer_callin(staff: Staff | None, party: callins.Party | None) -> Decision:
+    """Allows only the called party's members to 报到 and to report their part done."""
+    return _unless(callins.may_answer(staff, party), Rule.CALLIN_ANSWER)
+
+
+def send_broadcast(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to broadcast to its residents and
+    groups; partners reach nobody's residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.BROADCAST_SEND)
+
+
+def create_poll(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid staff at UNIT or above (admins: any unit) to put a poll to its residents."""
+    return _unless(broadcasts.may_reach(staff, unit, tree), Rule.POLL_CREATE)
+
+
+def vote_poll(user_id: int, asked: bool) -> Decision:
+    """Allows a vote only from a resident the poll's card was sent to (ASKED): a forged press
+    from anyone else is refused."""
+    return _unless(asked and user_id > 0, Rule.POLL_VOTE)
+
+
+def publish_contact(staff: Staff | None, target: Staff | None, tree: UnitTree) -> Decision:
+    """Allows admins, and a supervisor over TARGET (a higher role at TARGET's unit or above), to
+    set what /grid publishes about TARGET (公示)."""
+    return _unless(contacts.may_publish(staff, target, tree), Rule.CONTACT_PUBLISH)

@@ -12,6 +12,8 @@ class Category:
     en: str
     route_level: str | None = None  # handled from this level up (e.g. "community")
     urgent: bool = False  # clocks run on wall time, nags ignore quiet hours
+    merge_radius_m: int = 100  # 并单: open reports this close are offered as the same problem
+    reject_needs_approval: bool = False  # 退单 becomes a request to the tier above
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

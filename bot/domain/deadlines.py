@@ -154,8 +154,8 @@ RESTARTS = frozenset(
 def start(
     report: Report, window: Window, at: datetime, rules: Rules, *, urgent: bool, can_escalate: bool
 ) -> Report:
-    """Returns REPORT with WINDOW running from AT (any pending 申请延期 lapses)."""
-    extra = {k: v for k, v in report.extra.items() if k != "extension"}
+    """Returns REPORT with WINDOW running from AT (any pending 申请延期 or 退单 request lapses)."""
+    extra = {k: v for k, v in report.extra.items() if k not in ("extension", "reject_request")}
     if window is Window.VERIFY:
         due = at + rules.policy.verify_within
         timer = Timer(window, at, None, None, due)

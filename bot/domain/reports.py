@@ -19,6 +19,7 @@ class Status(StrEnum):
     CLOSED = "closed"  # 已办结, confirmed by the reporter
     CLOSED_UNVERIFIED = "closed_unverified"  # 已办结 (未评价): the reporter did not answer in time
     REJECTED = "rejected"  # 已退回
+    MERGED = "merged"  # 已并单: a duplicate, closed into another report its people now follow
 
     @property
     def is_open(self) -> bool:
@@ -26,7 +27,7 @@ class Status(StrEnum):
 
     @property
     def is_closed(self) -> bool:
-        return self in (Status.CLOSED, Status.CLOSED_UNVERIFIED, Status.REJECTED)
+        return self in (Status.CLOSED, Status.CLOSED_UNVERIFIED, Status.REJECTED, Status.MERGED)
 
 
 class Action(StrEnum):
@@ -47,6 +48,13 @@ class Action(StrEnum):
     ASK_EXTENSION = "ask_extension"  # 申请延期: the holder asks the tier above for more time
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # its holder left: routed again by the normal rules, to be accepted
+    # 并单 and 退单 approval (bot/domain/duplicates.py)
+    FOLLOW = "follow"  # a resident said "me too": they follow the report instead of a new one
+    MERGE = "merge"  # a duplicate closes into another report (the survivor)
+    MERGED_IN = "merged_in"  # the survivor took in a duplicate's reporter and followers
+    RATE = "rate"  # a follower's own answer to "is it solved?" (the status stays)
+    ASK_REJECT = "ask_reject"  # 退单 that needs the tier above's approval: the request
+    DECLINE_REJECT = "decline_reject"  # … declined: the holder keeps the report
 
 
 class RejectReason(StrEnum):
@@ -99,6 +107,19 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.ACCEPTED, Action.DENY_EXTENSION): Status.ACCEPTED,
     (Status.OPEN, Action.REASSIGN): Status.OPEN,
     (Status.ACCEPTED, Action.REASSIGN): Status.OPEN,
+    (Status.OPEN, Action.FOLLOW): Status.OPEN,
+    (Status.ACCEPTED, Action.FOLLOW): Status.ACCEPTED,
+    (Status.OPEN, Action.MERGE): Status.MERGED,
+    (Status.ACCEPTED, Action.MERGE): Status.MERGED,
+    (Status.OPEN, Action.MERGED_IN): Status.OPEN,
+    (Status.ACCEPTED, Action.MERGED_IN): Status.ACCEPTED,
+    (Status.RESOLVED, Action.RATE): Status.RESOLVED,
+    (Status.CLOSED, Action.RATE): Status.CLOSED,
+    (Status.CLOSED_UNVERIFIED, Action.RATE): Status.CLOSED_UNVERIFIED,
+    (Status.OPEN, Action.ASK_REJECT): Status.OPEN,
+    (Status.ACCEPTED, Action.ASK_REJECT): Status.ACCEPTED,
+    (Status.OPEN, Action.DECLINE_REJECT): Status.OPEN,
+    (Status.ACCEPTED, Action.DECLINE_REJECT): Status.ACCEPTED,
 }
 
 

@@ -322,7 +322,7 @@ def summary_command(
     from bot import settings as settings_module
     from bot.clock import clock_from_env
     from bot.settings import ConfigError
-    from storage.db import Database
+    from storage.uow import open_store
 
     settings = settings_module.load(config)
     path = settings.database_path()
@@ -331,11 +331,11 @@ def summary_command(
     clock = clock_from_env()
 
     async def run() -> tuple[str, bytes]:
-        db = await Database(path).open()
+        store = await open_store(path)
         try:
             services = Services(
                 settings=settings,
-                db=db,
+                store=store,
                 texts=Texts(settings.default_language),
                 clock=clock,
                 tz=ZoneInfo(settings.timezone),
@@ -348,7 +348,7 @@ def summary_command(
                 services, unit, wanted, lang or settings.default_language, now
             )
         finally:
-            await db.close()
+            await store.close()
 
     text, chart_bytes = asyncio.run(run())
     print(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.domain.activities import Activity, Reminder, Signup, SignupStatus, check_in_open
@@ -17,7 +18,7 @@ from bot.notices.volunteers import (
     when,
 )
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, plural_key
 from storage.outbox import Outgoing
 
 
@@ -95,6 +96,21 @@ async def member_card(
     else:
         row = [button(services.texts("activity.join", lang), "act", "join", activity.id)]
     return outgoing.card(chat_id, member_key(activity), text, markup=buttons.keyboard([row]))
+
+
+def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
+    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
+
+    async def promoted(volunteer_id: int) -> list[Outgoing]:
+        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
+        return [
+            outgoing.message(
+                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
+            ),
+            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
+        ]
+
+    return promoted
 
 
 def organiser_card(
@@ -179,4 +195,27 @@ async def reminder_messages(
             ),
         )
         for user_id in going
+    ]
+
+
+async def checked_in_messages(
+    services: Services,
+    activity: Activity,
+    volunteer_id: int,
+    *,
+    by: int,
+    signups: list[Signup],
+    points: int,
+    now: datetime,
+) -> list[Outgoing]:
+    """Returns BY's roster redrawn (SIGNUPS as they will be) and the volunteer's notice of the
+    POINTS they earned by being checked in."""
+    langs = await lang_of(services, [by, volunteer_id])
+    lang = langs[volunteer_id]
+    text = services.texts(
+        plural_key("activity.checked_in", points), lang, title=activity.title, points=points
+    )
+    return [
+        roster_card(services, activity, by, langs[by], signups, now),
+        outgoing.message(volunteer_id, text),
     ]

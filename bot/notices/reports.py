@@ -5,14 +5,17 @@ Every message here becomes an outbox row in the same transaction as the move (st
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from bot.domain.callins import CallIn
 from bot.domain.categories import Category
 from bot.domain.deadlines import Span, pending_extension
+from bot.domain.duplicates import pending_reject
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
-from bot.notices import outgoing
+from bot.notices import callin_lines, outgoing
 from bot.notices.buttons import button, keyboard
 from bot.services import Services
 from bot.texts import plural_key
@@ -37,10 +40,17 @@ class Cards:
         self.texts = services.texts
         self.tree = tree
         self.categories = {c.code: c for c in categories}
+        self.parties = callin_lines.party_book(services.settings)
+        self.callins: dict[int, list[CallIn]] = {}  # by report id, once know_callins read them
 
     @classmethod
     async def load(cls, services: Services) -> Cards:
         return cls(services, await services.units.tree(), await services.units.categories())
+
+    async def know_callins(self, report: Report) -> None:
+        """Reads REPORT's call-ins (吹哨), which its cards show."""
+        if report.id is not None:
+            self.callins[report.id] = await self.services.store.callins.of_report(report.id)
 
     # Pieces ------------------------------------------------------------------------------
 
@@ -102,6 +112,9 @@ class Cards:
             updated=self.when(report.updated_at or report.created_at),
             due=self.due(report),
         )
+        text += callin_lines.status_line(
+            self.texts, self.parties, self.callins.get(report.id or 0, []), lang
+        )
         return outgoing.card(chat, status_key(report), text)
 
     def work_card_text(self, report: Report, lang: str, reporter: Person | None) -> str:
@@ -110,7 +123,7 @@ class Cards:
         description = report.description
         if report.extra.get("erased"):  # the reporter erased their data, or retention did
             who = phone = description = self.texts("privacy.erased_marker", lang)
-        return self.texts(
+        text = self.texts(
             "card.work",
             lang,
             number=report.number,
@@ -124,6 +137,8 @@ class Cards:
             created=self.when(report.created_at),
             due=self.due(report),
         )
+        callins = self.callins.get(report.id or 0, [])
+        return text + callin_lines.work_lines(self.texts, self.parties, callins, lang, self.when)
 
     def work_buttons(self, report: Report, lang: str) -> dict:
         t = self.texts
@@ -152,8 +167,12 @@ class Cards:
             rows = []
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
             rows.append([button(t("extension.button", lang), "ext", "ask", report.id)])
+        if report.status.is_open and self.parties:  # 吹哨 (handlers/callins/picker.py)
+            rows.append([button(t("callin.button", lang), "callin", "pick", report.id)])
         if report.status.is_open:  # "find volunteers" (handlers/volunteers/report_help.py)
             rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
+        if report.status.is_open:  # 并单 (handlers/reports/merge.py)
+            rows.append([button(t("merge.button", lang), "merge", "pick", report.id)])
         return keyboard(rows)
 
     def work_card(
@@ -197,6 +216,7 @@ async def handlers_of(services: Services, report: Report) -> list[Staff]:
 async def messages_for(services: Services, report: Report, event: ReportEvent) -> list[Outgoing]:
     """Returns every message that EVENT on REPORT causes, in each recipient's language."""
     cards = await Cards.load(services)
+    await cards.know_callins(report)
     reporter_chat = report.reporter_id or report.entered_by
     reporter = await services.people.get(report.reporter_id) if report.reporter_id else None
     current = await handlers_of(services, report)
@@ -258,6 +278,9 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         status = cards.status_card(report, rlang)
         if status is not None:
             out.append(status)
+
+    # To the residents who follow it (并单): the reporter's news, never the reporter's words.
+    out.extend(await follower_messages(services, cards, report, event))
 
     # To the staff member who typed the move (after-photo, reason, note): it is done.
     actor = event.actor_id
@@ -446,4 +469,153 @@ async def decision_messages(
     answer = "extension.approved" if approved else "extension.denied"
     lang = langs.get(asker, default)
     out.append(outgoing.message(asker, services.texts(answer, lang, number=after.number, due=due)))
+    return out
+
+
+# 并单: what followers are told, and the 退单 request's cards --------------------------------------
+
+# A follower's notice for each move (the reporter's, where it reads right for someone who only
+# followed; a rating's thanks is the rater's alone).
+FOLLOWER_NOTICES: dict[Action, str] = {
+    **{a: k for a, k in REPORTER_NOTICES.items() if a is not Action.CONFIRM},
+    Action.CONFIRM: "merge.follower_closed",
+}
+
+
+def follower_card(cards: Cards, report: Report, chat_id: int, lang: str) -> Outgoing:
+    """Returns a follower's status card: the reporter's card, in the follower's own chat."""
+    card = cards.status_card(replace(report, reporter_id=chat_id), lang)
+    assert card is not None
+    return card
+
+
+def follower_buttons(services: Services, report: Report, lang: str) -> dict:
+    """Solved / not solved for a follower (follow:… — the reporter's buttons are report:…)."""
+    t = services.texts
+    return keyboard(
+        [
+            [
+                button(t("button.solved", lang), "follow", "solved", report.id),
+                button(t("button.unsolved", lang), "follow", "unsolved", report.id),
+            ]
+        ]
+    )
+
+
+async def follower_messages(
+    services: Services, cards: Cards, report: Report, event: ReportEvent
+) -> list[Outgoing]:
+    """Returns what EVENT tells each follower of REPORT: the notice the reporter gets (the
+    after-photo with solved / not solved on RESOLVE) and their status card."""
+    if report.id is None:
+        return []
+    followers = await services.store.followers.of(report.id)
+    if not followers:
+        return []
+    langs = await services.people.languages(f.user_id for f in followers)
+    default = services.settings.default_language
+    out: list[Outgoing] = []
+    for follower in followers:
+        chat, lang = follower.user_id, langs.get(follower.user_id, default)
+        action = event.action
+        if action is Action.FOLLOW and event.actor_id == chat:
+            out.append(cards.notice(chat, lang, "merge.followed", report))
+        elif action is Action.RESOLVE:
+            caption = services.texts(
+                "notice.resolved", lang, number=report.number, note=report.resolution_note or ""
+            )
+            markup = follower_buttons(services, report, lang)
+            if report.resolution_photo:
+                out.append(outgoing.photo(chat, report.resolution_photo, caption, markup=markup))
+            else:
+                out.append(outgoing.message(chat, caption, markup=markup))
+        elif action in FOLLOWER_NOTICES:
+            params: dict[str, object] = {}
+            if action is Action.REJECT:
+                params["reason"] = services.texts(f"reject.{report.reject_reason}", lang)
+                params["note"] = event.note or ""
+            if action in (Action.REFER_UP, Action.ESCALATE):
+                params["tier"] = cards.tier_label(report, lang)
+            if action is Action.ACCEPT:
+                params["by"] = services.texts(f"accepted_by.{report.tier.value}", lang)
+            out.append(cards.notice(chat, lang, FOLLOWER_NOTICES[action], report, **params))
+        out.append(follower_card(cards, report, chat, lang))
+    return out
+
+
+def reject_key(report: Report, request: int) -> str:
+    """The card key of REPORT's 退单 request number REQUEST (one card per decider)."""
+    return f"rejreq:{report.id}:{request}"
+
+
+async def reject_request_text(services: Services, cards: Cards, report: Report, lang: str) -> str:
+    """Returns the 退单 request card's text for REPORT's pending request."""
+    pending = pending_reject(report)
+    assert pending is not None
+    asker = await services.people.staff(int(pending["by"]))
+    return services.texts(
+        "merge.reject_request",
+        lang,
+        number=report.number,
+        tier=cards.tier_label(report, lang),
+        category=cards.category_name(report.category, lang),
+        place=cards.place(report),
+        who=asker.name if asker else "—",
+        reason=services.texts(f"reject.{pending['reason']}", lang),
+        note=pending.get("note", ""),
+    )
+
+
+async def reject_request_messages(
+    services: Services,
+    after: Report,
+    request: int,
+    deciders: list[Staff],
+    asker: Person,
+    deciders_unit: str,
+) -> list[Outgoing]:
+    """The 退单 request card (approve / decline) to each decider, and the asker's 'sent'."""
+    cards = await Cards.load(services)
+    langs = await services.people.languages(d.user_id for d in deciders)
+    messages = []
+    for decider in deciders:
+        lang = langs.get(decider.user_id, services.settings.default_language)
+        choices = [
+            button(services.texts("merge.reject_approve", lang), "rejreq", "ok", after.id, request),
+            button(services.texts("merge.reject_decline", lang), "rejreq", "no", after.id, request),
+        ]
+        text = await reject_request_text(services, cards, after, lang)
+        key = reject_key(after, request)
+        messages.append(outgoing.card(decider.user_id, key, text, markup=keyboard([choices])))
+    sent = services.texts("merge.reject_sent", asker.lang, number=after.number, unit=deciders_unit)
+    messages.append(outgoing.message(asker.user_id, sent))
+    return messages
+
+
+async def reject_decision_messages(
+    services: Services, before: Report, who: str, approved: bool, why: str
+) -> list[Outgoing]:
+    """Returns every decider's card, now without buttons, and (declined) the asker's answer;
+    an approved request's news goes out with the REJECT move itself."""
+    pending = pending_reject(before)
+    assert pending is not None
+    cards = await Cards.load(services)
+    key = reject_key(before, int(pending["n"]))
+    asker = int(pending["by"])
+    chats = await services.outbox.card_chats(key)
+    langs = await services.people.languages([asker, *chats])
+    default = services.settings.default_language
+    out = []
+    for chat in chats:
+        lang = langs.get(chat, default)
+        outcome = "merge.reject_decided_approved" if approved else "merge.reject_decided_declined"
+        text = await reject_request_text(services, cards, before, lang)
+        text += "\n\n" + services.texts(outcome, lang, who=who, why=why)
+        out.append(outgoing.card(chat, key, text))
+    lang = langs.get(asker, default)
+    if approved:
+        text = services.texts("merge.reject_approved", lang, number=before.number, who=who)
+    else:
+        text = services.texts("merge.reject_declined", lang, number=before.number, who=who, why=why)
+    out.append(outgoing.message(asker, text))
     return out

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.domain.people import Role, Staff
+from bot.domain.units import UnitTree
+from bot.notices import outgoing
 from storage.outbox import Outgoing
 
 # (command, text key, staff only) — the order is the menu's order.
@@ -20,6 +23,8 @@ COMMANDS = [
     ("my", "commands.my", False),
     ("me", "commands.me", False),
     ("tasks", "commands.tasks", True),
+    ("callin", "callin.command", True),
+    ("merge", "merge.command", True),
     ("visits", "care.command_visits", True),
     ("household", "care.command_household", True),
     ("households", "care.command_households", True),
@@ -37,6 +42,12 @@ COMMANDS = [
     ("staff", "staff.command_staff", True),
     ("invite", "staff.command_invite", True),
     ("audit", "audit.command", True),
+    ("broadcast", "broadcast.command", True),
+    ("poll", "poll.command", True),
+    ("mute", "broadcast.command_mute", False),
+    ("unmute", "broadcast.command_unmute", False),
+    ("grid", "contacts.command_grid", False),
+    ("contact", "contacts.command_contact", True),
     ("privacy", "privacy.command_privacy", False),
     ("delete_my_data", "privacy.command_delete", False),
     ("lang", "commands.lang", False),
@@ -65,3 +76,48 @@ def command_menu(texts: Callable[..., str], user_id: int, lang: str, *, staff: b
         "scope": {"type": "chat", "chat_id": user_id},
     }
     return Outgoing(user_id, "setMyCommands", params, collapse_key=f"menu:{user_id}")
+
+
+def admin_card_key(user_id: int) -> str:
+    """Returns the key of the /staff card in USER_ID's chat (edited in place as they go)."""
+    return f"staff-admin:{user_id}"
+
+
+def role_name(texts: Callable[..., str], role: Role, lang: str) -> str:
+    return texts(f"invite.roles.{role.value}", lang)
+
+
+def unit_label(tree: UnitTree, unit: str) -> str:
+    """Returns UNIT's full name with its code, as /staff shows it."""
+    return f"{tree.path_name(unit) or tree.get(unit).name} ({unit})" if unit in tree else unit
+
+
+def changed_messages(
+    texts: Callable[..., str],
+    tree: UnitTree,
+    *,
+    by: int,
+    by_lang: str,
+    after: Staff,
+    lang: str,
+) -> list[Outgoing]:
+    """Returns what a move or a new role tells: the manager's card, and the person moved."""
+    params = {"role": role_name(texts, after.role, lang), "unit": unit_label(tree, after.unit)}
+    mine = {"role": role_name(texts, after.role, by_lang), "unit": unit_label(tree, after.unit)}
+    return [
+        outgoing.card(
+            by, admin_card_key(by), texts("staff.changed", by_lang, name=after.name, **mine)
+        ),
+        outgoing.message(after.user_id, texts("staff.changed_you", lang, **params)),
+    ]
+
+
+def deactivated_messages(
+    texts: Callable[..., str], *, by: int, by_lang: str, target: Staff, lang: str
+) -> list[Outgoing]:
+    """Returns what a deactivation tells: the manager's card, and the person who leaves."""
+    done = texts("staff.off_done", by_lang, name=target.name)
+    return [
+        outgoing.card(by, admin_card_key(by), done),
+        outgoing.message(target.user_id, texts("staff.off_you", lang)),
+    ]

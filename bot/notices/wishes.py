@@ -7,6 +7,8 @@ the claim is theirs.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
     nearest_staff,
@@ -76,15 +78,7 @@ def review_card(
     by: str | None = None,
 ) -> Outgoing:
     """Returns the staff review card: approve / decline while pending, then who decided."""
-    text = services.texts(
-        "wish.review",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        text=wish.text,
-        contact=Raw(contact_text(services, wish, lang, tree)),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
+    text = contact_card_text(services, wish, "wish.review", lang, tree)
     if by:
         text += "\n" + services.texts("wish.decided_by", lang, name=by)
     markup = None
@@ -100,51 +94,10 @@ def review_card(
     return outgoing.card(chat_id, review_key(wish), text, markup=markup)
 
 
-def group_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns the group announcement (no personal data), edited as the wish moves."""
-    text = services.texts(
-        "wish.group",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        area=area(tree, wish.unit),
-        status=services.texts(f"wish.status_{wish.status.value}", lang),
-    )
-    markup = None
-    if wish.status is WishStatus.OPEN:
-        markup = buttons.keyboard(
-            [[button(services.texts("wish.view", lang), "wish", "view", wish.id)]]
-        )
-    return outgoing.card(chat_id, group_key(wish), text, markup=markup)
-
-
-def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns a volunteer's private offer: the wish without contact, a claim button while open."""
-    text = services.texts(
-        "wish.offer",
-        lang,
-        number=wish.number,
-        kind=kind_name(services, wish, lang),
-        area=area(tree, wish.unit),
-        text=wish.text,
-    )
-    markup = None
-    if wish.status is WishStatus.OPEN:
-        markup = buttons.keyboard(
-            [[button(services.texts("wish.claim", lang), "wish", "claim", wish.id)]]
-        )
-    elif wish.claimer_id == chat_id:
-        text += "\n\n" + services.texts("wish.offer_yours", lang)
-    else:
-        text += "\n\n" + services.texts("wish.offer_taken", lang)
-    return outgoing.card(chat_id, offer_key(wish), text, markup=markup)
-
-
-def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
-    """Returns the claimer's card: the wish with the resident's contact and what to do next."""
-    assert wish.claimer_id is not None
-    text = services.texts(
-        "wish.claimed_card",
+def contact_card_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree) -> str:
+    """Returns catalog KEY for the wish with its contact and status (staff, the claimer)."""
+    return services.texts(
+        key,
         lang,
         number=wish.number,
         kind=kind_name(services, wish, lang),
@@ -152,6 +105,43 @@ def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Out
         contact=Raw(contact_text(services, wish, lang, tree)),
         status=services.texts(f"wish.status_{wish.status.value}", lang),
     )
+
+
+def public_text(services: Services, wish: Wish, key: str, lang: str, tree: UnitTree, **more) -> str:
+    """Returns catalog KEY for the wish without personal data: number, kind and area (MORE)."""
+    kind, where = kind_name(services, wish, lang), area(tree, wish.unit)
+    return services.texts(key, lang, number=wish.number, kind=kind, area=where, **more)
+
+
+def while_open(services: Services, wish: Wish, label: str, verb: str, lang: str) -> dict | None:
+    """Returns the one button ("wish:VERB:<id>", catalog LABEL) a card shows while it is open."""
+    if wish.status is not WishStatus.OPEN:
+        return None
+    return buttons.keyboard([[button(services.texts(label, lang), "wish", verb, wish.id)]])
+
+
+def group_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the group announcement (no personal data), edited as the wish moves."""
+    status = services.texts(f"wish.status_{wish.status.value}", lang)
+    text = public_text(services, wish, "wish.group", lang, tree, status=status)
+    markup = while_open(services, wish, "wish.view", "view", lang)
+    return outgoing.card(chat_id, group_key(wish), text, markup=markup)
+
+
+def offer_card(services: Services, wish: Wish, chat_id: int, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns a volunteer's private offer: the wish without contact, a claim button while open."""
+    text = public_text(services, wish, "wish.offer", lang, tree, text=wish.text)
+    if wish.status is not WishStatus.OPEN:
+        mine = wish.claimer_id == chat_id
+        text += "\n\n" + services.texts("wish.offer_yours" if mine else "wish.offer_taken", lang)
+    markup = while_open(services, wish, "wish.claim", "claim", lang)
+    return outgoing.card(chat_id, offer_key(wish), text, markup=markup)
+
+
+def claim_card(services: Services, wish: Wish, lang: str, tree: UnitTree) -> Outgoing:
+    """Returns the claimer's card: the wish with the resident's contact and what to do next."""
+    assert wish.claimer_id is not None
+    text = contact_card_text(services, wish, "wish.claimed_card", lang, tree)
     markup = None
     if wish.status is WishStatus.CLAIMED:
         markup = buttons.keyboard(
@@ -264,3 +254,131 @@ async def released_messages(services: Services, after: Wish) -> list[Outgoing]:
         after.confirmer, services.texts("wish.released_notice", lang, number=after.number)
     )
     return [notice, *offers]
+
+
+async def under_review(services: Services, wish: Wish, lang: str, tree: UnitTree) -> str:
+    """Returns the poster's note that WISH waits for review, naming the unit whose staff get the
+    review card."""
+    reviewers = nearest_staff(wish.unit, tree, await services.people.all_staff())
+    if not reviewers:
+        return services.texts("wish.sent_for_review_staff", lang, number=wish.number)
+    unit = tree.get(reviewers[0].unit).name
+    return services.texts("wish.sent_for_review", lang, number=wish.number, unit=unit)
+
+
+async def posted_messages(services: Services, wish: Wish, by: int, card: str) -> list[Outgoing]:
+    """Returns what a new wish tells: the poster's summary card CARD turned into what happened
+    (announced to how many, or waiting for whose review), then the announcement or the review
+    cards."""
+    lang = (await lang_of(services, [by]))[by]
+    if wish.status is WishStatus.OPEN:
+        out, told = await announcement(services, wish)
+        key = plural_key("wish.announced", told)
+        note = services.texts(key, lang, number=wish.number, count=told)
+    else:
+        out = await review_messages(services, wish)
+        note = await under_review(services, wish, lang, await services.units.tree())
+    return [outgoing.card(by, card, note), *out]
+
+
+async def reviewed_messages(services: Services, wish: Wish, by: str) -> list[Outgoing]:
+    """Returns what a review tells: the review cards closed naming BY, the announcement of an
+    approved wish, and the poster's notice."""
+    messages = await review_messages(services, wish, by=by)
+    lang = (await lang_of(services, [wish.posted_by]))[wish.posted_by]
+    if wish.status is WishStatus.OPEN:
+        out, told = await announcement(services, wish)
+        messages += out
+        key = plural_key("wish.approved_notice", told)
+        note = services.texts(key, lang, number=wish.number, count=told)
+    else:
+        note = services.texts("wish.declined_notice", lang, number=wish.number)
+    messages.append(outgoing.message(wish.posted_by, note))
+    return messages
+
+
+async def finished_messages(services: Services, wish: Wish, note: str | None) -> list[Outgoing]:
+    """Returns what a finished wish tells: the claimer's card redrawn and their note that the
+    proof went off, the confirmer the proof photo with confirm / not done."""
+    assert wish.claimer_id is not None and wish.proof_photo is not None
+    tree = await services.units.tree()
+    langs = await lang_of(services, [wish.claimer_id, wish.confirmer])
+    mine, lang = langs[wish.claimer_id], langs[wish.confirmer]
+    caption = services.texts("wish.done_notice", lang, number=wish.number, note=note or "")
+    markup = buttons.keyboard(
+        [
+            [
+                button(services.texts("wish.confirm_done", lang), "wish", "confirm", wish.id),
+                button(services.texts("wish.not_done", lang), "wish", "redo", wish.id),
+            ]
+        ]
+    )
+    sent = services.texts("wish.proof_sent", mine, number=wish.number)
+    return [
+        claim_card(services, wish, mine, tree),
+        outgoing.message(wish.claimer_id, sent),
+        outgoing.photo(wish.confirmer, wish.proof_photo, caption, markup=markup),
+    ]
+
+
+async def redo_messages(services: Services, wish: Wish, by: int) -> list[Outgoing]:
+    """Returns what sending a wish back tells: BY that it went back, the claimer why, and the
+    claimer's card with its buttons again."""
+    assert wish.claimer_id is not None
+    tree = await services.units.tree()
+    langs = await lang_of(services, [by, wish.claimer_id])
+    lang = langs[wish.claimer_id]
+    return [
+        outgoing.message(by, services.texts("wish.redo_sent", langs[by], number=wish.number)),
+        outgoing.message(
+            wish.claimer_id, services.texts("wish.redo_notice", lang, number=wish.number)
+        ),
+        claim_card(services, wish, lang, tree),
+    ]
+
+
+async def thanks_messages(services: Services, wish: Wish, by: int) -> list[Outgoing]:
+    """Returns BY's note that the thanks went off and the claimer's notice with the thanks."""
+    assert wish.claimer_id is not None
+    langs = await lang_of(services, [by, wish.claimer_id])
+    text = services.texts(
+        "wish.thanks_notice", langs[wish.claimer_id], number=wish.number, text=wish.thanks or ""
+    )
+    return [
+        outgoing.message(by, services.texts("wish.thanks_sent", langs[by])),
+        outgoing.message(wish.claimer_id, text),
+    ]
+
+
+async def nag_messages(services: Services, wish: Wish, now: datetime) -> list[Outgoing]:
+    """Returns the nag to the staff over a wish left unclaimed (or claimed and not done): how
+    long, and who holds it."""
+    tree = await services.units.tree()
+    staff = nearest_staff(wish.unit, tree, await services.people.all_staff())
+    langs = await lang_of(services, [s.user_id for s in staff])
+    since = wish.claimed_at if wish.status is WishStatus.CLAIMED else wish.updated_at
+    hours = int((now - (since or wish.created_at)).total_seconds() // 3600)
+    key = "wish.nag_claimed" if wish.status is WishStatus.CLAIMED else "wish.nag_open"
+    claimer = await _volunteer_name(services, wish.claimer_id)
+    return [
+        outgoing.message(
+            s.user_id,
+            services.texts(
+                key,
+                langs[s.user_id],
+                number=wish.number,
+                kind=kind_name(services, wish, langs[s.user_id]),
+                area=area(tree, wish.unit),
+                hours=hours,
+                claimer=claimer,
+            ),
+        )
+        for s in staff
+    ]
+
+
+async def _volunteer_name(services: Services, user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    volunteer = await services.store.volunteers.get(user_id)
+    return volunteer.name if volunteer else str(user_id)

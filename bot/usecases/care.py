@@ -1,5 +1,7 @@
 """Care use cases: the 五必访 policy from the settings, logging a visit (with the report or wish
-it opens, in one commit) and confirming a volunteer's visit (with its points, in one commit)."""
+it opens, in one commit), confirming a volunteer's visit (with its points, in one commit),
+registering and changing a household (with who is told, in one commit each), and a unit's
+monthly figures."""
 
 from __future__ import annotations
 
@@ -10,22 +12,28 @@ from datetime import datetime, time
 from bot.domain import access, wishes
 from bot.domain import care as domain
 from bot.domain.care import (
+    Cadence,
     CareError,
     CarePolicy,
     Household,
+    HouseholdKind,
     Outcome,
     QuietHours,
     Visit,
     VisitorKind,
 )
-from bot.domain.people import Person
+from bot.domain.patrols import PatrolKind
+from bot.domain.people import Person, Role, Staff
 from bot.domain.points import PointKind
+from bot.domain.units import Tier, UnitTree
+from bot.domain.volunteers import subtree
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
-from bot.notices.care import reminder_messages, visit_messages
+from bot.notices.care import brief, day, reminder_messages, visit_messages
 from bot.notices.wishes import review_messages
 from bot.services import Services
 from bot.settings import quiet_hours
+from bot.texts import Raw
 from bot.usecases.reports import submit
 from bot.usecases.results import Done, Refused, refuse
 from storage.care import StaleHousehold
@@ -203,3 +211,322 @@ async def remind_visits(services: Services, now: datetime) -> int:
     if acted:
         log.info("care sweep: %d households acted on", acted)  # counts only, never who
     return acted
+
+
+# Households: who may visit, registering and changing one ---------------------------------------
+
+MAX_CANDIDATES = 20
+
+
+def scope(staff: Staff, tree: UnitTree) -> list[str]:
+    """Returns the units whose households STAFF manages (admins: the whole tree)."""
+    if staff.role is Role.ADMIN:
+        return [unit.code for unit in tree]
+    return subtree(staff.unit, tree) if staff.unit in tree else []
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Someone who may visit a household: care staff near it, or an approved volunteer."""
+
+    user_id: int
+    kind: VisitorKind
+    name: str
+
+
+async def visitor_candidates(services: Services, unit: str) -> list[Candidate]:
+    """Returns who may visit a household at UNIT: care staff from the unit up to its community,
+    then approved volunteers living in that community."""
+    tree = await services.units.tree()
+    chain = tree.chain(unit)
+    community = tree.unit_at_tier(unit, Tier.COMMUNITY)
+    stop = chain.index(community) if community in chain else len(chain) - 1
+    codes = [u.code for u in chain[: stop + 1]]
+    found: list[Candidate] = []
+    staff = await services.people.staff_at(codes)
+    for code in codes:
+        for s in staff:
+            if s.unit == code and domain.is_care_staff(s) and s.role is not Role.ADMIN:
+                found.append(Candidate(s.user_id, VisitorKind.STAFF, s.name))
+    area = subtree(community.code if community else unit, tree)
+    taken = {c.user_id for c in found}
+    volunteers = await services.store.volunteers.approved_in(area)
+    for volunteer in sorted(volunteers, key=lambda v: v.user_id):
+        if volunteer.user_id not in taken:
+            found.append(Candidate(volunteer.user_id, VisitorKind.VOLUNTEER, volunteer.name))
+    return found[:MAX_CANDIDATES]
+
+
+async def _candidate(services: Services, unit: str, user_id: int) -> Candidate | None:
+    return next((c for c in await visitor_candidates(services, unit) if c.user_id == user_id), None)
+
+
+async def _lang_of(services: Services, user_id: int) -> str:
+    langs = await services.people.languages([user_id])
+    return langs.get(user_id, services.settings.default_language)
+
+
+async def _told(services: Services, by: int, household: Household, key: str) -> list[Outgoing]:
+    """Returns BY's confirmation (KEY) and, unless BY visits it, the visitor's brief (never the
+    notes)."""
+    messages = [
+        outgoing.message(by, services.texts(key, await _lang_of(services, by), id=household.id))
+    ]
+    if household.visitor_id != by:
+        lang = await _lang_of(services, household.visitor_id)
+        text = brief(services.texts, await services.units.tree(), household, lang)
+        messages.append(
+            outgoing.message(
+                household.visitor_id, services.texts("care.assigned", lang, brief=Raw(text))
+            )
+        )
+    return messages
+
+
+async def register_household(
+    services: Services,
+    *,
+    by: int,
+    at: datetime,
+    kind: HouseholdKind,
+    unit: str,
+    label: str,
+    cadence: Cadence,
+    visitor_id: int,
+    notes: str,
+) -> Done[Household] | Refused:
+    """Registers a 五必访 household at UNIT, ends BY's draft, confirms to BY and tells its visitor
+    what they visit (without the notes), in one commit.
+
+    Refused: "common.not_allowed" (BY may not register at UNIT: recorded), "care.visitor_gone"
+    (VISITOR_ID may no longer visit there), a CareError key (with {limit}).
+    """
+    staff = await services.people.staff(by)
+    rule = access.register_household(staff, unit, await services.units.tree())
+    if rule is not None:
+        return await refuse(services, by, rule, f"unit:{unit}", "household:register", at=at)
+    visitor = await _candidate(services, unit, visitor_id)
+    if visitor is None:
+        return Refused("care.visitor_gone")
+    try:
+        household = domain.register(
+            kind=kind,
+            unit=unit,
+            label=label,
+            cadence=cadence,
+            visitor_id=visitor.user_id,
+            visitor_kind=visitor.kind,
+            notes=notes,
+            by=by,
+            at=at,
+            policy=care_policy(services),
+        )
+    except CareError as error:
+        return Refused(error.key, {"limit": domain.MAX_NOTES})
+    async with services.store.transaction() as tx:
+        stored = await tx.households.create(household, [], clear_draft_of=by)
+        await tx.outbox.send(await _told(services, by, stored, "care.registered"), at)
+    return Done(stored)
+
+
+async def household_to_manage(
+    services: Services, household_id: int | None, *, by: int, at: datetime, action: str
+) -> Done[Household] | Refused:
+    """Returns the household if BY may manage it now (access.manage_household) and it is active.
+
+    Refused: "common.not_allowed" (no such household, not staff; or the rule refused ACTION:
+    recorded), "care.inactive" ({id}).
+    """
+    household = await services.store.households.get(household_id) if household_id else None
+    staff = await services.people.staff(by)
+    if household is None or staff is None:
+        return Refused("common.not_allowed")
+    rule = access.manage_household(staff, household, await services.units.tree())
+    if rule is not None:
+        return await refuse(services, by, rule, f"household:{household.id}", action, at=at)
+    if not household.active:
+        return Refused("care.inactive", {"id": household.id})
+    return Done(household)
+
+
+async def _save(
+    services: Services,
+    before: Household,
+    after: Household,
+    *,
+    by: int,
+    at: datetime,
+    action: str,
+    messages: list[Outgoing],
+    data: dict | None = None,
+) -> Done[Household] | Refused:
+    try:
+        async with services.store.transaction() as tx:
+            stored = await tx.households.save(
+                before, after, action=action, actor_id=by, at=at, messages=messages, data=data
+            )
+    except StaleHousehold:
+        return Refused("care.stale")
+    return Done(stored)
+
+
+async def set_cadence(
+    services: Services, household_id: int, cadence: Cadence, *, by: int, at: datetime
+) -> Done[Household] | Refused:
+    """Puts the household on CADENCE (its next visit one cadence after the last) and tells BY
+    when it falls due, in one commit. Refused: see household_to_manage, "care.stale"."""
+    found = await household_to_manage(
+        services, household_id, by=by, at=at, action="household:setcad"
+    )
+    if isinstance(found, Refused):
+        return found
+    before = found.value
+    after = domain.change_cadence(before, cadence, care_policy(services))
+    lang = await _lang_of(services, by)
+    done = services.texts("care.cadence_set", lang, id=before.id, due=day(after.due_on))
+    return await _save(
+        services,
+        before,
+        after,
+        by=by,
+        at=at,
+        action="cadence",
+        messages=[outgoing.message(by, done)],
+    )
+
+
+async def set_visitor(
+    services: Services, household_id: int, visitor_id: int, *, by: int, at: datetime
+) -> Done[Household] | Refused:
+    """Gives the household another visitor (the ladder is kept), confirms to BY and tells the
+    new visitor what they visit, in one commit. Refused: see household_to_manage,
+    "care.visitor_gone", "care.stale"."""
+    found = await household_to_manage(
+        services, household_id, by=by, at=at, action="household:setvis"
+    )
+    if isinstance(found, Refused):
+        return found
+    before = found.value
+    visitor = await _candidate(services, before.unit, visitor_id)
+    if visitor is None:
+        return Refused("care.visitor_gone")
+    after = replace(before, visitor_id=visitor.user_id, visitor_kind=visitor.kind)
+    return await _save(
+        services,
+        before,
+        after,
+        by=by,
+        at=at,
+        action="visitor",
+        messages=await _told(services, by, after, "care.visitor_set"),
+        data={"from": before.visitor_id},
+    )
+
+
+async def stop_visits(
+    services: Services, household_id: int, *, by: int, at: datetime
+) -> Done[Household] | Refused:
+    """Stops visits to the household (moved away, passed away, no longer eligible) and tells BY
+    and its visitor, in one commit. Refused: see household_to_manage, "care.stale"."""
+    found = await household_to_manage(
+        services, household_id, by=by, at=at, action="household:offok"
+    )
+    if isinstance(found, Refused):
+        return found
+    before = found.value
+    after = replace(before, active=False, next_at=None)
+    text = services.texts("care.off", await _lang_of(services, by), id=before.id)
+    messages = [outgoing.message(by, text)]
+    if before.visitor_id != by:
+        lang = (await services.people.languages([before.visitor_id])).get(before.visitor_id, "zh")
+        text = services.texts("care.off_visitor", lang, id=before.id, label=before.label)
+        messages.append(outgoing.message(before.visitor_id, text))
+    return await _save(
+        services, before, after, by=by, at=at, action="deactivate", messages=messages
+    )
+
+
+# The monthly figures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KindVisits:
+    """One kind of household's visits in a month: logged, met in person, missed."""
+
+    kind: HouseholdKind
+    done: int
+    met: int
+    missed: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerPatrols:
+    """One worker's patrols in a month, per kind (staff who left since still count)."""
+
+    worker_id: int
+    name: str
+    kinds: dict[PatrolKind, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyFigures:
+    """A unit's month (its subtree's): reports opened and closed, visits, patrols."""
+
+    unit: str
+    month: tuple[int, int]
+    new: int
+    closed: int
+    visits: list[KindVisits]
+    patrols: list[WorkerPatrols]
+
+
+async def monthly_figures(
+    services: Services, unit: str, month: tuple[int, int], *, by: int, at: datetime
+) -> Done[MonthlyFigures] | Refused:
+    """Returns UNIT's figures for MONTH ((year, month), in the office's time zone) for BY.
+
+    Refused: "care.staff_only" (not care staff), "common.not_allowed" (UNIT above or beside
+    BY's own), both by their rule and recorded.
+    """
+    staff = await services.people.staff(by)
+    if (rule := access.care_staff(staff)) is not None:
+        return await refuse(services, by, rule, None, "/monthly", at=at, key="care.staff_only")
+    assert staff is not None
+    tree = await services.units.tree()
+    if (rule := access.see_figures(staff, unit, tree)) is not None:
+        return await refuse(services, by, rule, f"unit:{unit}", "/monthly", at=at)
+    units = scope(staff, tree) if unit == staff.unit else subtree(unit, tree)
+    start, end = domain.month_bounds(*month, services.tz)
+    new, closed = await services.store.figures.counts(units, start, end)
+    done = await services.store.households.visit_counts(units, start, end)
+    missed = await services.store.households.miss_counts(units, start, end)
+    visits = [
+        KindVisits(
+            kind,
+            sum(n for (k, _), n in done.items() if k == kind.value),
+            done.get((kind.value, Outcome.MET.value), 0),
+            missed.get(kind.value, 0),
+        )
+        for kind in HouseholdKind
+    ]
+    by_worker: dict[int, dict[PatrolKind, int]] = {}
+    for worker_id, kind, n in await services.store.patrols.counts(units, start, end):
+        by_worker.setdefault(worker_id, {})[PatrolKind(kind)] = n
+    patrols = []
+    for worker_id, kinds in sorted(by_worker.items(), key=lambda item: -sum(item[1].values())):
+        worker = await services.people.staff(worker_id) or await services.people.former(worker_id)
+        patrols.append(WorkerPatrols(worker_id, worker.name if worker else str(worker_id), kinds))
+    return Done(
+        MonthlyFigures(
+            unit,
+            month,
+            new,
+            closed,
+            [v for v in visits if v.done or v.missed],
+            patrols,
+        )
+    )

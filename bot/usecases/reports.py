@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from bot.domain import access, deadlines
+from bot.domain import access, deadlines, duplicates
 from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.deadlines import Do, ExtensionError, Span
@@ -37,6 +37,7 @@ from bot.notices.reports import (
 )
 from bot.services import Services
 from bot.texts import Raw
+from bot.usecases import echo
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
@@ -291,16 +292,44 @@ async def resolve(
     attempted: str = "message",
 ) -> Done[Report] | Refused:
     """办结: BY resolves the report with the required after-photo and a note (typed or sent:
-    ATTEMPTED names the input for /audit)."""
+    ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
+    has not finished (吹哨报到: bot/usecases/callins.py)."""
+    waits = await after_callins(services, report_id)
     return await move(
         services,
         report_id,
-        lambda report, staff: domain.resolve(report, staff, at, photo=photo, note=note),
+        waits(lambda r, s: domain.resolve(r, s, at, photo=photo, note=note)),
         by=by,
         at=at,
         clear_draft=clear_draft,
         attempted=attempted,
     )
+
+
+async def after_callins(
+    services: Services, report_id: int | None
+) -> Callable[[StaffMove], StaffMove]:
+    """Returns what makes a closing move wait for the parties called in (首问责任制): while a
+    call-in is live the move is refused with callin.parts_open.
+
+    The report's version is read before the call-ins: a call-in commits with a bump of that
+    version (storage/callins.py claim_report), so one made after this read makes the move
+    stale (worker.stale) instead of slipping past the check.
+    """
+    before = await services.reports.get(report_id) if report_id is not None else None
+    parts_open = await services.store.callins.live_count(report_id) if report_id else 0
+
+    def waits(make: StaffMove) -> StaffMove:
+        def guarded(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+            if parts_open:
+                raise MoveRefused("callin.parts_open")
+            if before is not None and report.version != before.version:
+                raise MoveRefused("worker.stale")
+            return make(report, staff)
+
+        return guarded
+
+    return waits
 
 
 MAX_TARGETS = 40  # staff offered for a transfer (Telegram allows 100 buttons per keyboard)
@@ -384,11 +413,24 @@ async def reject(
     note: str,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter."""
+    """退回: BY closes the report as not ours / duplicate / invalid, with a note to the reporter.
+
+    Refused (callin.parts_open) while a party called in has not finished, and with
+    merge.reject_needs_approval where the tier above must approve it first
+    (bot/usecases/duplicates.request_reject asks them)."""
+    waits = await after_callins(services, report_id)
+    tree, categories = await services.units.tree(), await services.units.categories()
+
+    def rejected(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        category = next((c for c in categories if c.code == report.category), None)
+        if duplicates.reject_needs_approval(category, staff, report, tree):
+            raise MoveRefused("merge.reject_needs_approval")
+        return domain.reject(report, staff, at, reason=reason, note=note)
+
     return await move(
         services,
         report_id,
-        lambda report, staff: domain.reject(report, staff, at, reason=reason, note=note),
+        waits(rejected),
         by=by,
         at=at,
         clear_draft=True,
@@ -466,15 +508,19 @@ async def verify(
     if stars is None or not 1 <= stars <= 5:
         return Refused("common.stale_button")
     rating = stars
-    return await _reporter_move(
-        services,
-        report_id,
-        lambda report: domain.confirm(report, by, at, stars=rating),
-        by=by,
-        at=at,
-        attempted="report:stars",
-        extra=extra,
-    )
+    async with services.store.transaction() as tx:
+        outcome = await _reporter_move(
+            services,
+            report_id,
+            lambda report: domain.confirm(report, by, at, stars=rating),
+            by=by,
+            at=at,
+            attempted="report:stars",
+            extra=extra,
+        )
+        if isinstance(outcome, Done):  # the 回音壁 posts it, de-identified (bot/usecases/echo.py)
+            await echo.schedule(tx, services, outcome.value, at)
+    return outcome
 
 
 async def reopen(

@@ -1,5 +1,6 @@
-"""When a staff member leaves or moves: the open reports and household visits they no longer
-cover go to someone else.
+"""Staff: enrolment by invite, deactivation, moves and role changes in chat, their command
+menus, and — when a staff member leaves or moves — handing the open reports and household
+visits they no longer cover to someone else.
 
 `hand_over` is the one use case for it, called right after a deactivation, a move or a role
 change (/staff) and by the staff_departed sweep (bot/jobs/staff.py), which finishes the job
@@ -15,22 +16,27 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain import access
 from bot.domain import reports as domain
 from bot.domain.care import VisitorKind
-from bot.domain.people import Role
+from bot.domain.people import Role, Staff
 from bot.domain.staffing import next_visitor, reroute, still_holds, still_visits
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.care import brief
-from bot.notices.staff import command_menu
+from bot.notices.residents import main_keyboard
+from bot.notices.staff import changed_messages, command_menu, deactivated_messages
 from bot.services import Services
-from bot.texts import Raw
+from bot.texts import Raw, Texts
 from bot.usecases.reports import save_move
+from bot.usecases.results import Done, Refused, refuse
 from storage.care import StaleHousehold
 from storage.outbox import Outgoing
-from storage.people import MenuTarget
+from storage.people import InviteError, MenuTarget
 from storage.reports import StaleReport
 
 log = logging.getLogger(__name__)
@@ -179,3 +185,149 @@ async def _refresh(services: Services, target: MenuTarget, at: datetime) -> bool
     if fingerprint == target.sent:
         return False
     return await services.people.queue_menu(target, fingerprint, menu, at)
+
+
+# Enrolment and changes -----------------------------------------------------------------------
+
+# What Telegram allows in a start parameter; anything else cannot be one of our tokens.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _where(texts: Texts, tree: UnitTree, staff: Staff, lang: str) -> dict[str, str]:
+    """Returns STAFF's role and unit, named in LANG (the parameters of the invite texts)."""
+    unit = staff.unit
+    if unit in tree:
+        unit = tree.path_name(unit) or tree.get(unit).name
+    return {"role": texts(f"invite.roles.{staff.role.value}", lang), "unit": unit}
+
+
+async def redeem_invite(
+    services: Services, token: str, *, by: int, name: str, lang: str, at: datetime
+) -> Done[Staff] | Refused:
+    """Enrols BY as staff from the single-use invite TOKEN, greets them (in LANG, with the
+    staff help and the main keyboard) and queues their command menu, in one commit.
+
+    Someone already staff is not re-enrolled (the link stays unused: it was probably meant for
+    somebody else, and a forwarded link must never move or demote a working member of staff).
+    Refused: "invite.already_staff" ({role}, {unit}), "invite.unknown", "invite.used",
+    "invite.expired".
+    """
+    tree = await services.units.tree()  # reloaded if units were imported since start-up
+    current = await services.people.staff(by)
+    if current is not None:
+        return Refused("invite.already_staff", _where(services.texts, tree, current, lang))
+    if not TOKEN.fullmatch(token):
+        return Refused("invite.unknown")
+    texts = services.texts
+    try:
+        async with services.store.transaction() as tx:
+            staff = await tx.people.redeem_invite(token, by, name, at)
+            text = texts(
+                "invite.welcome",
+                lang,
+                help=Raw(texts("common.help_staff", lang)),
+                name=staff.name,
+                **_where(texts, tree, staff, lang),
+            )
+            keyboard = main_keyboard(texts, lang)
+            await tx.outbox.send([outgoing.message(by, text, markup=keyboard)], at)
+            await refresh_menu(services, by, at=at)
+    except InviteError as refused:
+        return Refused(refused.key)
+    log.info("invite redeemed: %s at %s", staff.role.value, staff.unit)
+    return Done(staff)
+
+
+async def _changeable(
+    services: Services, user_id: int, *, by: int, at: datetime, action: str
+) -> tuple[Staff, Staff, UnitTree] | Refused:
+    """Returns (BY's staff record, USER_ID's, the tree) if BY may still change USER_ID now."""
+    actor = await services.people.staff(by)
+    target = f"staff:{user_id}"
+    if (rule := access.manage_staff(actor)) is not None:
+        return await refuse(services, by, rule, target, action, at=at, key="staff.not_allowed")
+    assert actor is not None
+    person = await services.people.staff(user_id)
+    if person is None:  # left meanwhile, or no such person
+        return Refused("staff.gone")
+    tree = await services.units.tree()
+    if (rule := access.change_staff(actor, person, tree)) is not None:
+        return await refuse(services, by, rule, target, action, at=at, key="staff.gone")
+    return actor, person, tree
+
+
+async def _lang(services: Services, user_id: int) -> str:
+    langs = await services.people.languages([user_id])
+    return langs.get(user_id, services.settings.default_language)
+
+
+async def deactivate_staff(
+    services: Services, user_id: int, *, by: int, at: datetime
+) -> Done[int] | Refused:
+    """BY deactivates staff member USER_ID: both are told and USER_ID's menu goes back to the
+    residents' in one commit; then what they held is handed over (hand_over, its own commits).
+    Returns how many reports and households moved.
+
+    Refused: "staff.not_allowed" / "staff.gone" (by the staff_manage / staff_change rules:
+    recorded), "staff.gone" (left meanwhile).
+    """
+    found = await _changeable(services, user_id, by=by, at=at, action="staff:offok")
+    if isinstance(found, Refused):
+        return found
+    _, person, _ = found
+    messages = deactivated_messages(
+        services.texts,
+        by=by,
+        by_lang=await _lang(services, by),
+        target=person,
+        lang=await _lang(services, user_id),
+    )
+    async with services.store.transaction() as tx:
+        if not await tx.people.deactivate(user_id, by, at, messages):
+            return Refused("staff.gone")
+        await refresh_menu(services, user_id, at=at)
+    return Done(await hand_over(services, user_id))
+
+
+async def change_staff(
+    services: Services,
+    user_id: int,
+    *,
+    by: int,
+    at: datetime,
+    unit: str | None = None,
+    role: Role | None = None,
+) -> Done[tuple[Staff, int]] | Refused:
+    """BY moves staff member USER_ID to UNIT and/or gives them ROLE: both are told and USER_ID's
+    menu follows in one commit; then what they no longer cover is handed over. Returns the
+    changed record and how many reports and households moved.
+
+    Refused: "staff.config_note" (listed in the config file: change them there),
+    "staff.role_not_allowed" / "staff.unit_not_allowed" (staff_place rule), or what the
+    staff_manage / staff_change rules refuse (recorded), "staff.gone".
+    """
+    action = "staff:setrole" if role is not None else "staffmove:unit"
+    found = await _changeable(services, user_id, by=by, at=at, action=action)
+    if isinstance(found, Refused):
+        return found
+    actor, before, tree = found
+    if await services.people.source_of(user_id) == "config":
+        return Refused("staff.config_note")
+    after = replace(before, unit=unit or before.unit, role=role or before.role)
+    if (rule := access.place_staff(actor, after.role, after.unit, tree)) is not None:
+        key = "staff.role_not_allowed" if role is not None else "staff.unit_not_allowed"
+        target = f"staff:{user_id}" if role is not None else f"unit:{after.unit}"
+        return await refuse(services, by, rule, target, action, at=at, key=key)
+    messages = changed_messages(
+        services.texts,
+        tree,
+        by=by,
+        by_lang=await _lang(services, by),
+        after=after,
+        lang=await _lang(services, user_id),
+    )
+    async with services.store.transaction() as tx:
+        if not await tx.people.change(before, after, by, at, messages):
+            return Refused("staff.gone")
+        await refresh_menu(services, user_id, at=at)
+    return Done((after, await hand_over(services, user_id)))

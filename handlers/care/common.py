@@ -8,25 +8,23 @@ from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import filters
+from telegram.ext import CallbackQueryHandler, filters
 
 from bot.context import GridContext
 from bot.domain import access
-from bot.domain import care as domain
 from bot.domain.access import Rule
 from bot.domain.care import (
     Cadence,
-    Household,
     VisitorKind,
 )
-from bot.domain.people import Person, Role, Staff
-from bot.domain.units import Tier, UnitTree
-from bot.domain.volunteers import subtree
+from bot.domain.people import Person, Staff
+from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard
-from bot.notices.care import brief
-from bot.texts import Raw
+from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.usecases import care as usecases
 from bot.usecases.results import Refused
+from handlers.kit import picker
+from handlers.kit.flows import NOWHERE, Place, person_of
 from handlers.kit.presses import press_of
 from handlers.kit.refusals import record
 from handlers.kit.reply import say
@@ -35,8 +33,6 @@ from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 HOUSEHOLD = "household"  # the noun of household buttons
-MAX_CANDIDATES = 20
-MAX_CHILDREN = 40
 # The picker's question for each flow that uses it.
 UNIT_PROMPTS = {"household": "care.ask_unit", "patrol": "patrol.ask_unit"}
 PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
@@ -64,6 +60,47 @@ async def run_press(update: Update, ctx: GridContext, verbs: Mapping[str, Verb])
     await verbs[press.verb](ctx, me, press)
 
 
+def presses(noun: str, verbs: Mapping[str, Verb]) -> CallbackQueryHandler:
+    """Returns the handler of NOUN's buttons: each runs its verb, which re-authorises on its own."""
+
+    async def on_press(update: Update, ctx: GridContext) -> None:
+        await run_press(update, ctx, verbs)
+
+    return CallbackQueryHandler(on_press, pattern=pattern(noun))
+
+
+async def ask_kind(
+    update: Update, ctx: GridContext, flow: str, kinds: Iterable[StrEnum], data: dict
+) -> None:
+    """/household, /patrol: care staff only; asks the kind (catalog <flow>.ask_kind and
+    <flow>.kind_<kind>, care.… for households) and starts FLOW's draft with DATA."""
+    me = await person_of(update, ctx)
+    if await care_staff(ctx, me, f"/{flow}") is None:
+        return
+    catalog = "care" if flow == HOUSEHOLD else flow
+    rows = [
+        [button(ctx.texts(f"{catalog}.kind_{kind.value}", me.lang), flow, "kind", kind.value)]
+        for kind in kinds
+    ]
+    text = ctx.texts(f"{catalog}.ask_kind", me.lang)
+    await ctx.drafts.put(
+        Draft(me.user_id, flow, "kind", data),
+        ctx.now(),
+        [outgoing.message(me.user_id, text, markup=keyboard(rows))],
+    )
+
+
+async def kind_chosen(
+    ctx: GridContext, me: Person, press: Press, flow: str, kinds: Iterable[StrEnum]
+) -> None:
+    """Takes the kind pressed and asks for the unit (handlers/kit/picker.py)."""
+    draft = await choice_at(ctx, me, flow, "kind", press, kinds)
+    if draft is None:
+        return
+    draft.data["kind"] = press.args[0]
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
+
+
 async def draft_at(ctx: GridContext, me: Person, flow: str, *steps: str) -> Draft | None:
     """Returns ME's draft if it is in FLOW at one of STEPS; else says the button is stale."""
     draft = await ctx.drafts.get(me.user_id)
@@ -87,22 +124,35 @@ async def choice_at(
     return draft
 
 
+async def not_allowed(
+    ctx: GridContext,
+    me: Person,
+    rule: Rule,
+    target: str | None,
+    action: str,
+    *,
+    key: str = "common.not_allowed",
+    end_flow: bool = False,
+) -> None:
+    """Tells ME (catalog KEY; with END_FLOW their conversation ends) and records that RULE
+    refused them ACTION on TARGET, for /audit."""
+    await say(ctx, me, key, end_flow=end_flow)
+    await record(ctx, me.user_id, rule, target, action)
+
+
 async def care_staff(ctx: GridContext, me: Person, action: str) -> Staff | None:
     """Returns ME's staff record if they do care work (access.care_staff); else tells them it
     is for staff and records the refusal of ACTION."""
     staff = await ctx.people.staff(me.user_id)
     if (refused := access.care_staff(staff)) is not None:
-        await say(ctx, me, "care.staff_only")
-        await record(ctx, me.user_id, refused, None, action)
+        await not_allowed(ctx, me, refused, None, action, key="care.staff_only")
         return None
     return staff
 
 
 def scope_of(staff: Staff, tree: UnitTree) -> list[str]:
     """Returns the units whose households STAFF manages (admins: the whole tree)."""
-    if staff.role is Role.ADMIN:
-        return [unit.code for unit in tree]
-    return subtree(staff.unit, tree) if staff.unit in tree else []
+    return usecases.scope(staff, tree)
 
 
 def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
@@ -110,65 +160,45 @@ def skip_markup(ctx: GridContext, me: Person, noun: str) -> dict:
     return keyboard([[button(ctx.texts("care.skip", me.lang), noun, "skip")]])
 
 
-# The unit picker (a walk down the tree from the staff member's own unit) ---------------------
+# The unit picker (handlers/kit/picker.py), from the staff member's own unit down --------------
 
 
-async def unit_prompt(ctx: GridContext, me: Person, noun: str, draft: Draft) -> Outgoing:
-    """Returns the picker message for the unit the DRAFT stands at."""
-    tree, lang = await ctx.units.tree(), me.lang
-    current, top = draft.data["unit"], draft.data["top"]
-    rows = [
-        [button(child.name, noun, "down", i)]
-        for i, child in enumerate(tree.children(current)[:MAX_CHILDREN])
-    ]
-    rows.append([button(ctx.texts("care.pick_here", lang), noun, "here")])
-    if current != top:
-        rows.append([button(ctx.texts("care.pick_up", lang), noun, "up")])
-    text = ctx.texts(UNIT_PROMPTS[noun], lang, place=tree.place_name(current))
-    return outgoing.message(me.user_id, text, markup=keyboard(rows))
+async def own_unit(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the reach of a care walk: the staff member's own unit (read on every press)."""
+    staff = await ctx.people.staff(me.user_id)
+    return staff.unit if staff is not None and access.care_staff(staff) is None else NOWHERE
 
 
-async def walk(ctx: GridContext, me: Person, draft: Draft, press: Press) -> str | None:
-    """Moves the DRAFT's picker for a down/up press; returns the chosen unit on 'here'."""
-    tree = await ctx.units.tree()
-    current, top = draft.data["unit"], draft.data["top"]
-    if press.verb == "here":
-        return current
-    if press.verb == "up":
-        parent = tree.get(current).parent if current in tree else None
-        draft.data["unit"] = parent if current != top and parent else top
-    else:
-        children = tree.children(current) if current in tree else []
-        index = press.int_arg(0)
-        if index is None or not 0 <= index < len(children):
-            await say(ctx, me, "common.stale_button")
-            return None
-        draft.data["unit"] = children[index].code
-    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, press.noun, draft)])
-    return None
+async def unit_question(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+) -> str:
+    where = tree.place_name(node) if node is not None else "—"
+    return ctx.texts(UNIT_PROMPTS[draft.flow], me.lang, place=where)
 
 
 # Who may choose a unit in a flow (access.register_household, access.log_patrol).
 MayPick = Callable[[Staff | None, str, UnitTree], Rule | None]
+# What the flow does next with the unit (in DRAFT.data["unit"]); MESSAGES join its commit.
+Then = Callable[[GridContext, Person, Draft, list[Outgoing]], Awaitable[None]]
 
 
-async def picked_unit(
-    ctx: GridContext, me: Person, flow: str, press: Press, may_pick: MayPick
-) -> tuple[Draft, str] | None:
-    """Walks FLOW's picker one press; returns the draft and the unit once ME chooses one that
-    MAY_PICK allows them (a unit they may not work at ends the flow, saying so)."""
-    draft = await draft_at(ctx, me, flow, "unit")
-    if draft is None:
-        return None
-    chosen = await walk(ctx, me, draft, press)
-    if chosen is None:
-        return None
-    refused = may_pick(await ctx.people.staff(me.user_id), chosen, await ctx.units.tree())
-    if refused is not None:
-        await say(ctx, me, "common.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{press.noun}:{press.verb}")
-        return None
-    return draft, chosen
+def unit_place(may_pick: MayPick, then: Then) -> Place:
+    """Returns how a care flow asks for its unit: a unit ME may not work at (MAY_PICK, read
+    again) ends the flow, saying so; else the flow goes on with THEN."""
+
+    async def done(
+        ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
+    ) -> None:
+        refused = may_pick(await ctx.people.staff(me.user_id), code, await ctx.units.tree())
+        if refused is not None:
+            await not_allowed(ctx, me, refused, f"unit:{code}", f"{draft.flow}:unit", end_flow=True)
+            return
+        draft.data["unit"] = code
+        await then(ctx, me, draft, messages)
+
+    return Place(
+        done=done, ask=unit_question, here="care.pick_here", up="care.pick_up", reach=own_unit
+    )
 
 
 # Choices shared by registering and editing a household --------------------------------------
@@ -184,25 +214,10 @@ def cadence_prompt(ctx: GridContext, me: Person, verb: str, *args: object) -> Ou
 
 
 async def candidates(ctx: GridContext, unit: str) -> list[tuple[int, VisitorKind, str]]:
-    """Returns who may visit a household at UNIT: care staff from the unit up to its community,
-    then approved volunteers living in that community."""
-    tree = await ctx.units.tree()
-    chain = tree.chain(unit)
-    community = tree.unit_at_tier(unit, Tier.COMMUNITY)
-    stop = chain.index(community) if community in chain else len(chain) - 1
-    codes = [u.code for u in chain[: stop + 1]]
-    found: list[tuple[int, VisitorKind, str]] = []
-    staff = await ctx.people.staff_at(codes)
-    for code in codes:
-        for s in staff:
-            if s.unit == code and domain.is_care_staff(s) and s.role is not Role.ADMIN:
-                found.append((s.user_id, VisitorKind.STAFF, s.name))
-    area = subtree(community.code if community else unit, tree)
-    taken = {user_id for user_id, _, _ in found}
-    for volunteer in sorted(await ctx.store.volunteers.approved_in(area), key=lambda v: v.user_id):
-        if volunteer.user_id not in taken:
-            found.append((volunteer.user_id, VisitorKind.VOLUNTEER, volunteer.name))
-    return found[:MAX_CANDIDATES]
+    """Returns who may visit a household at UNIT (bot/usecases/care.py visitor_candidates)."""
+    return [
+        (c.user_id, c.kind, c.name) for c in await usecases.visitor_candidates(ctx.services, unit)
+    ]
 
 
 async def visitor_prompt(ctx: GridContext, me: Person, unit: str, verb: str, *args: object):
@@ -223,19 +238,6 @@ async def chosen_visitor(
             return user_id, kind
     await say(ctx, me, "care.visitor_gone")
     return None
-
-
-async def tell_assigned(ctx: GridContext, me: Person, household: Household, key: str) -> None:
-    """Confirms to ME and tells the visitor what they visit (the brief only)."""
-    tree = await ctx.units.tree()
-    messages = [outgoing.message(me.user_id, ctx.texts(key, me.lang, id=household.id))]
-    if household.visitor_id != me.user_id:
-        lang = (await ctx.people.languages([household.visitor_id])).get(
-            household.visitor_id, ctx.services.settings.default_language
-        )
-        text = ctx.texts("care.assigned", lang, brief=Raw(brief(ctx.texts, tree, household, lang)))
-        messages.append(outgoing.message(household.visitor_id, text))
-    await ctx.outbox.send(messages, ctx.now())
 
 
 async def say_refused(

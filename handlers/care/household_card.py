@@ -3,35 +3,27 @@ at the unit or above only), cadence, visitor, stopping visits."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from telegram import Update
 
 from bot.context import GridContext
-from bot.domain import access
-from bot.domain import care as domain
 from bot.domain.care import Cadence, Household
 from bot.domain.people import Person, Staff
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard
-from bot.notices.care import brief, day, visitor_name_of
+from bot.notices.care import brief, visitor_name_of
 from bot.texts import Raw
-from bot.usecases.care import care_policy
+from bot.usecases import care as usecases
+from bot.usecases.results import Refused
 from handlers.care.common import (
     HOUSEHOLD,
     cadence_prompt,
     care_staff,
-    chosen_visitor,
     scope_of,
     store,
-    tell_assigned,
     visitor_prompt,
 )
 from handlers.kit.flows import person_of
-from handlers.kit.refusals import record
-from handlers.kit.reply import say
-from storage.care import StaleHousehold
-from storage.outbox import Outgoing
+from handlers.kit.reply import say, say_refused
 
 FLOW = HOUSEHOLD
 MAX_LISTED = 30
@@ -58,22 +50,19 @@ async def list_households(update: Update, ctx: GridContext) -> None:
 
 async def managed(ctx: GridContext, me: Person, press: Press) -> tuple[Staff, Household] | None:
     """Returns the household the press names if ME may manage it now; else says why not."""
-    household_id = press.int_arg(0)
-    household = await store(ctx).get(household_id) if household_id is not None else None
+    found = await usecases.household_to_manage(
+        ctx.services,
+        press.int_arg(0),
+        by=me.user_id,
+        at=ctx.now(),
+        action=f"{press.noun}:{press.verb}",
+    )
+    if isinstance(found, Refused):
+        await say_refused(ctx, me, found)
+        return None
     staff = await ctx.people.staff(me.user_id)
-    if household is None or staff is None:
-        await say(ctx, me, "common.not_allowed")
-        return None
-    if (refused := access.manage_household(staff, household, await ctx.units.tree())) is not None:
-        await say(ctx, me, "common.not_allowed")
-        await record(
-            ctx, me.user_id, refused, f"household:{household.id}", f"{press.noun}:{press.verb}"
-        )
-        return None
-    if not household.active:
-        await say(ctx, me, "care.inactive", id=household.id)
-        return None
-    return staff, household
+    assert staff is not None  # household_to_manage has just read them
+    return staff, found.value
 
 
 async def show(ctx: GridContext, me: Person, press: Press) -> None:
@@ -123,15 +112,16 @@ async def edit_cadence(ctx: GridContext, me: Person, press: Press) -> None:
 
 async def set_cadence(ctx: GridContext, me: Person, press: Press) -> None:
     """Changes the cadence: the next visit falls due one new cadence after the last visit."""
-    found = await managed(ctx, me, press)
-    if found is None or press.args[1:2] not in [(c.value,) for c in Cadence]:
-        if found is not None:
+    if press.args[1:2] not in [(c.value,) for c in Cadence]:
+        if await managed(ctx, me, press) is not None:
             await say(ctx, me, "common.stale_button")
         return
-    _, before = found
-    after = domain.change_cadence(before, Cadence(press.args[1]), care_policy(ctx.services))
-    done = ctx.texts("care.cadence_set", me.lang, id=before.id, due=day(after.due_on))
-    await save(ctx, me, before, after, "cadence", [outgoing.message(me.user_id, done)])
+    household_id = press.int_arg(0) or 0
+    done = await usecases.set_cadence(
+        ctx.services, household_id, Cadence(press.args[1]), by=me.user_id, at=ctx.now()
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
 
 
 async def edit_visitor(ctx: GridContext, me: Person, press: Press) -> None:
@@ -144,18 +134,17 @@ async def edit_visitor(ctx: GridContext, me: Person, press: Press) -> None:
 
 async def set_visitor(ctx: GridContext, me: Person, press: Press) -> None:
     """Assigns another visitor; the ladder is kept, the new visitor is told what they visit."""
-    found = await managed(ctx, me, press)
-    if found is None:
+    visitor = press.int_arg(1)
+    if visitor is None:  # no one named: the same answer as someone no longer on the list
+        if await managed(ctx, me, press) is not None:
+            await say(ctx, me, "care.visitor_gone")
         return
-    _, before = found
-    wanted = press.args[1] if len(press.args) > 1 else None
-    chosen = await chosen_visitor(ctx, me, before.unit, wanted)
-    if chosen is None:
-        return
-    after = replace(before, visitor_id=chosen[0], visitor_kind=chosen[1])
-    stored = await save(ctx, me, before, after, "visitor", [], data={"from": before.visitor_id})
-    if stored is not None:
-        await tell_assigned(ctx, me, stored, "care.visitor_set")
+    household_id = press.int_arg(0) or 0
+    done = await usecases.set_visitor(
+        ctx.services, household_id, visitor, by=me.user_id, at=ctx.now()
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
 
 
 async def ask_deactivate(ctx: GridContext, me: Person, press: Press) -> None:
@@ -170,41 +159,11 @@ async def ask_deactivate(ctx: GridContext, me: Person, press: Press) -> None:
 
 async def deactivate(ctx: GridContext, me: Person, press: Press) -> None:
     """Stops visits to the household (moved away, passed away, no longer eligible)."""
-    found = await managed(ctx, me, press)
-    if found is None:
-        return
-    _, before = found
-    after = replace(before, active=False, next_at=None)
-    messages = [outgoing.message(me.user_id, ctx.texts("care.off", me.lang, id=before.id))]
-    if before.visitor_id != me.user_id:
-        lang = (await ctx.people.languages([before.visitor_id])).get(before.visitor_id, "zh")
-        text = ctx.texts("care.off_visitor", lang, id=before.id, label=before.label)
-        messages.append(outgoing.message(before.visitor_id, text))
-    await save(ctx, me, before, after, "deactivate", messages)
-
-
-async def save(
-    ctx: GridContext,
-    me: Person,
-    before: Household,
-    after: Household,
-    action: str,
-    messages: list[Outgoing],
-    data: dict | None = None,
-) -> Household | None:
-    try:
-        return await store(ctx).save(
-            before,
-            after,
-            action=action,
-            actor_id=me.user_id,
-            at=ctx.now(),
-            messages=messages,
-            data=data,
-        )
-    except StaleHousehold:
-        await say(ctx, me, "care.stale")
-        return None
+    done = await usecases.stop_visits(
+        ctx.services, press.int_arg(0) or 0, by=me.user_id, at=ctx.now()
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
 
 
 MANAGE_VERBS = {

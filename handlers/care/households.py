@@ -9,7 +9,7 @@ here goes to private chats: nothing about a household ever reaches a group.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
@@ -18,34 +18,32 @@ from bot.domain.care import (
     Cadence,
     CareError,
     HouseholdKind,
-    VisitorKind,
 )
 from bot.domain.people import Person
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
-from bot.usecases.care import care_policy
+from bot.notices.buttons import Press
+from bot.usecases import care as usecases
+from bot.usecases.results import Refused
 from handlers.care.common import (
     GROUPS,
     HOUSEHOLD,
     PRIVATE,
+    ask_kind,
     cadence_prompt,
-    care_staff,
     choice_at,
     chosen_visitor,
     draft_at,
-    picked_unit,
-    run_press,
+    kind_chosen,
+    presses,
     skip_markup,
-    store,
-    tell_assigned,
-    unit_prompt,
+    unit_place,
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
-from handlers.kit.flows import StepCallback, person_of, text_of
-from handlers.kit.refusals import record
-from handlers.kit.reply import say
+from handlers.kit.flows import Place, StepCallback, person_of, text_of
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 
 FLOW = HOUSEHOLD
 
@@ -54,39 +52,17 @@ FLOW = HOUSEHOLD
 
 async def start_register(update: Update, ctx: GridContext) -> None:
     """/household: asks the kind of household, then walks through the rest."""
-    me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me, "/household")
-    if staff is None:
-        return
-    rows = [
-        [button(ctx.texts(f"care.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
-        for kind in HouseholdKind
-    ]
-    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit})
-    text = ctx.texts("care.ask_kind", me.lang)
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
-    )
+    await ask_kind(update, ctx, FLOW, HouseholdKind, {})
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await choice_at(ctx, me, FLOW, "kind", press, HouseholdKind)
-    if draft is None:
-        return
-    draft.data["kind"] = press.args[0]
-    draft.step = "unit"
-    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+    await kind_chosen(ctx, me, press, FLOW, HouseholdKind)
 
 
-async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, access.register_household)
-    if picked is None:
-        return
-    draft, chosen = picked
-    draft.data["unit"], draft.step = chosen, "label"
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))]
-    )
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
+    draft.step = "label"
+    ask = outgoing.message(me.user_id, ctx.texts("care.ask_label", me.lang))
+    await ctx.drafts.put(draft, ctx.now(), [*done, ask])
 
 
 async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -148,51 +124,31 @@ async def skip_notes(ctx: GridContext, me: Person, press: Press) -> None:
 
 async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: str) -> None:
     """Re-authorises, stores the household and tells its visitor (without the notes)."""
-    staff = await ctx.people.staff(me.user_id)
-    tree, data = await ctx.units.tree(), draft.data
-    if (refused := access.register_household(staff, data["unit"], tree)) is not None:
-        await say(ctx, me, "common.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{data['unit']}", "household:register")
-        return
-    if await chosen_visitor(ctx, me, data["unit"], str(data["visitor"])) is None:
-        return
-    try:
-        household = domain.register(
-            kind=HouseholdKind(data["kind"]),
-            unit=data["unit"],
-            label=data["label"],
-            cadence=Cadence(data["cadence"]),
-            visitor_id=int(data["visitor"]),
-            visitor_kind=VisitorKind(data["visitor_kind"]),
-            notes=notes,
-            by=me.user_id,
-            at=ctx.now(),
-            policy=care_policy(ctx.services),
-        )
-    except CareError as error:
-        await say(ctx, me, error.key, limit=domain.MAX_NOTES)
-        return
-    stored = await store(ctx).create(household, [], clear_draft_of=me.user_id)
-    await tell_assigned(ctx, me, stored, "care.registered")
+    data = draft.data
+    done = await usecases.register_household(
+        ctx.services,
+        by=me.user_id,
+        at=ctx.now(),
+        kind=HouseholdKind(data["kind"]),
+        unit=data["unit"],
+        label=data["label"],
+        cadence=Cadence(data["cadence"]),
+        visitor_id=int(data["visitor"]),
+        notes=notes,
+    )
+    if isinstance(done, Refused):  # a refusal by rule ends the flow; anything else may be fixed
+        await say_refused(ctx, me, done, end_flow=done.rule is not None)
 
 
 # Wiring --------------------------------------------------------------------------------------
 
 VERBS = {
     "kind": receive_kind,
-    "down": receive_unit,
-    "up": receive_unit,
-    "here": receive_unit,
     "cad": receive_cadence,
     "vis": receive_visitor,
     "skip": skip_notes,
     **MANAGE_VERBS,
 }
-
-
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the household button that was pressed; every verb re-authorises on its own."""
-    await run_press(update, ctx, VERBS)
 
 
 async def private_only(update: Update, ctx: GridContext) -> None:
@@ -211,7 +167,7 @@ def register(app: Application) -> None:
             ["household", "households", "visits", "patrol", "monthly"], private_only, filters=GROUPS
         )
     )
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    app.add_handler(presses(FLOW, VERBS))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
@@ -219,3 +175,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "label"): receive_label,
     (FLOW, "notes"): receive_notes,
 }
+
+# flow → how it asks for its unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place(access.register_household, unit_chosen)}

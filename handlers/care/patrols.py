@@ -4,7 +4,7 @@ report routed the usual way (handlers/reporting.submit), once."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access
@@ -12,25 +12,25 @@ from bot.domain import patrols as domain
 from bot.domain.patrols import Finding, Patrol, PatrolError, PatrolKind
 from bot.domain.people import Person
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press, button, keyboard
 from bot.usecases.patrols import log_patrol, report_finding
 from bot.usecases.results import Refused
 from handlers.care.common import (
     PRIVATE,
-    care_staff,
-    choice_at,
+    ask_kind,
     draft_at,
-    picked_unit,
-    run_press,
+    kind_chosen,
+    not_allowed,
+    presses,
     say_refused,
     skip_markup,
-    unit_prompt,
+    unit_place,
 )
-from handlers.kit.flows import StepCallback, person_of, text_of
+from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 from storage.patrols import Patrols
 
 FLOW = "patrol"
@@ -42,38 +42,19 @@ def patrols(ctx: GridContext) -> Patrols:
 
 async def start_patrol(update: Update, ctx: GridContext) -> None:
     """/patrol: asks the kind of round, then the unit, a note, photos and findings."""
-    me = await person_of(update, ctx)
-    staff = await care_staff(ctx, me, "/patrol")
-    if staff is None:
-        return
-    rows = [
-        [button(ctx.texts(f"patrol.kind_{kind.value}", me.lang), FLOW, "kind", kind.value)]
-        for kind in PatrolKind
-    ]
-    draft = Draft(me.user_id, FLOW, "kind", {"top": staff.unit, "unit": staff.unit, "photos": []})
-    text = ctx.texts("patrol.ask_kind", me.lang)
-    await ctx.drafts.put(
-        draft, ctx.now(), [outgoing.message(me.user_id, text, markup=keyboard(rows))]
-    )
+    await ask_kind(update, ctx, FLOW, PatrolKind, {"photos": []})
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    draft = await choice_at(ctx, me, FLOW, "kind", press, PatrolKind)
-    if draft is None:
-        return
-    draft.data["kind"], draft.step = press.args[0], "unit"
-    await ctx.drafts.put(draft, ctx.now(), [await unit_prompt(ctx, me, FLOW, draft)])
+    await kind_chosen(ctx, me, press, FLOW, PatrolKind)
 
 
-async def receive_unit(ctx: GridContext, me: Person, press: Press) -> None:
-    picked = await picked_unit(ctx, me, FLOW, press, access.log_patrol)
-    if picked is None:
-        return
-    draft, chosen = picked
-    draft.data["unit"], draft.step = chosen, "note"
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
+    draft.step = "note"
     skip = skip_markup(ctx, me, FLOW)
     text = ctx.texts("patrol.ask_note", me.lang, limit=domain.MAX_NOTE)
-    await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, text, markup=skip)])
+    ask = outgoing.message(me.user_id, text, markup=skip)
+    await ctx.drafts.put(draft, ctx.now(), [*done, ask])
 
 
 async def receive_note(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -198,8 +179,8 @@ async def finding_of(ctx: GridContext, me: Person, press: Press) -> tuple[Patrol
         await say(ctx, me, "common.not_allowed")
         return None
     if (refused := access.report_finding(staff, patrol, await ctx.units.tree())) is not None:
-        await say(ctx, me, "common.not_allowed")
-        await record(ctx, me.user_id, refused, f"patrol:{patrol.id}", f"{press.noun}:{press.verb}")
+        target, action = f"patrol:{patrol.id}", f"{press.noun}:{press.verb}"
+        await not_allowed(ctx, me, refused, target, action)
         return None
     if finding.report_id is not None:
         await say(ctx, me, "patrol.already_reported", number=f"R{finding.report_id:06d}")
@@ -237,9 +218,6 @@ async def open_report(ctx: GridContext, me: Person, press: Press) -> None:
 
 VERBS = {
     "kind": receive_kind,
-    "down": receive_unit,
-    "up": receive_unit,
-    "here": receive_unit,
     "skip": skip_note,
     "photos": photos_done,
     "done": save_patrol,
@@ -248,14 +226,9 @@ VERBS = {
 }
 
 
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the patrol button that was pressed; every verb re-authorises on its own."""
-    await run_press(update, ctx, VERBS)
-
-
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("patrol", start_patrol, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    app.add_handler(presses(FLOW, VERBS))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
@@ -264,3 +237,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "photos"): receive_photo,
     (FLOW, "findings"): receive_finding,
 }
+
+# flow → how it asks for its unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place(access.log_patrol, unit_chosen)}

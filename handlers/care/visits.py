@@ -8,7 +8,7 @@ visit is confirmed by staff; only that confirmation earns points.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain import access, wishes
@@ -18,7 +18,7 @@ from bot.domain.people import Person
 from bot.domain.volunteers import InvalidInput
 from bot.domain.wishes import clean_wish_text
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press, button, keyboard
 from bot.notices.care import brief
 from bot.texts import Raw
 from bot.usecases.care import NewReport, confirm_visit, log_visit
@@ -27,13 +27,13 @@ from handlers.care.common import (
     PRIVATE,
     choice_at,
     draft_at,
-    run_press,
+    not_allowed,
+    presses,
     say_refused,
     skip_markup,
     store,
 )
 from handlers.kit.flows import StepCallback, person_of, text_of
-from handlers.kit.refusals import record
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -80,8 +80,8 @@ async def loggable(
         await say(ctx, me, "common.not_allowed", end_flow=end_flow)
         return None
     if (refused := access.log_visit(me.user_id, staff, household, tree)) is not None:
-        await say(ctx, me, "common.not_allowed", end_flow=end_flow)
-        await record(ctx, me.user_id, refused, f"household:{household.id}", "visit:log")
+        target = f"household:{household.id}"
+        await not_allowed(ctx, me, refused, target, "visit:log", end_flow=end_flow)
         return None
     return household
 
@@ -299,14 +299,9 @@ VERBS = {
 }
 
 
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the visit button that was pressed; every verb re-authorises on its own."""
-    await run_press(update, ctx, VERBS)
-
-
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("visits", list_visits, filters=PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    app.add_handler(presses(FLOW, VERBS))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)

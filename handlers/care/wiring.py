@@ -9,7 +9,7 @@ from handlers.care import households, patrols, visits
 from handlers.kit.flows import Table
 
 FLOWS = Table.merge(
-    Table(steps=households.STEPS),
+    Table(steps=households.STEPS, places=households.PLACES),
     Table(steps=visits.STEPS),
-    Table(steps=patrols.STEPS),
+    Table(steps=patrols.STEPS, places=patrols.PLACES),
 )

@@ -2,32 +2,29 @@
 
 /bind [volunteers] [UNIT] binds the group to the sender's unit (or UNIT, at or below it) for
 weekly summaries, or as the unit's volunteer group; /unbind [volunteers] removes that binding.
-Only staff of the unit or above may do either (bot.domain.access.bind_group), and replacing or
-removing a binding needs the same right over the unit it was bound to.
+Only staff of the unit or above may do either (bot/usecases/groups.py checks
+bot.domain.access.bind_group), and replacing or removing a binding needs the same right over the
+unit it was bound to.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from telegram import Chat, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.context import GridContext
-from bot.domain import access
-from bot.domain.groups import Binding, Purpose
+from bot.domain.groups import Purpose
 from bot.domain.people import Person
-from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.texts import pick_language
-from handlers.kit.refusals import record
-from storage.groups import Groups
+from bot.usecases.groups import bind_group, follow_migration, unbind_group
+from bot.usecases.results import Refused
 
 # New messages only: CommandHandler also fires on edited messages by default.
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 VOLUNTEER_WORDS = {"volunteers", "volunteer", "志愿者", "志愿者群"}
-
-
-def groups(ctx: GridContext) -> Groups:
-    return ctx.store.groups
 
 
 def parse_args(args: list[str]) -> tuple[Purpose, str | None] | None:
@@ -53,17 +50,8 @@ async def _sender(update: Update, ctx: GridContext) -> tuple[Person | None, str]
     return me, lang
 
 
-async def _reply(ctx: GridContext, chat: Chat, lang: str, key: str, **params: object) -> None:
+async def _reply(ctx: GridContext, chat: Chat, lang: str, key: str, **params: Any) -> None:
     await ctx.outbox.send([outgoing.message(chat.id, ctx.texts(key, lang, **params))], ctx.now())
-
-
-async def _resolve_code(ctx: GridContext, code: str) -> tuple[UnitTree, str | None]:
-    """Returns the tree and CODE as the tree spells it (case-insensitive), or None if unknown."""
-    tree = await ctx.units.tree()
-    if code in tree:
-        return tree, code
-    matches = [unit.code for unit in tree if unit.code.lower() == code.lower()]
-    return tree, matches[0] if len(matches) == 1 else None
 
 
 async def bind(update: Update, ctx: GridContext) -> None:
@@ -82,37 +70,11 @@ async def bind(update: Update, ctx: GridContext) -> None:
     if me is None or me.staff is None:
         await _reply(ctx, chat, lang, "group.not_staff")
         return
-    tree, code = await _resolve_code(ctx, wanted or me.staff.unit)
-    if code is None:
-        await _reply(ctx, chat, lang, "group.unknown_unit", code=wanted)
-        return
-    if (refused := access.bind_group(me.staff, code, tree)) is not None:
-        await _reply(ctx, chat, lang, "group.not_allowed", unit=_name(tree, me.staff.unit))
-        await record(ctx, me.user_id, refused, f"unit:{code}", "/bind")
-        return
-    existing = await groups(ctx).binding(chat.id, purpose)
-    if existing is not None and (refused := access.bind_group(me.staff, existing.unit, tree)):
-        await _reply(ctx, chat, lang, "group.not_allowed_existing", unit=_name(tree, existing.unit))
-        await record(ctx, me.user_id, refused, f"unit:{existing.unit}", "/bind")
-        return
-    text = _bound_text(ctx, tree, purpose, code, lang)
-    if existing is not None and existing.unit != code:
-        text += " " + ctx.texts("group.rebound", lang, unit=_name(tree, existing.unit))
-    binding = Binding(chat.id, code, purpose, me.user_id, ctx.now(), lang)
-    await groups(ctx).bind(binding, [outgoing.message(chat.id, text)])
-
-
-def _bound_text(ctx: GridContext, tree: UnitTree, purpose: Purpose, code: str, lang: str) -> str:
-    if purpose is Purpose.VOLUNTEERS:
-        return ctx.texts("group.bound_volunteers", lang, unit=_name(tree, code))
-    config = ctx.services.settings.summaries
-    return ctx.texts(
-        "group.bound_summary",
-        lang,
-        unit=_name(tree, code),
-        weekday=ctx.texts(f"group.weekday_{config.weekday}", lang),
-        time=config.time,
+    done = await bind_group(
+        ctx.services, chat.id, purpose, wanted, by=me.user_id, at=ctx.now(), lang=lang
     )
+    if isinstance(done, Refused):
+        await _reply(ctx, chat, lang, done.key, **done.params)
 
 
 async def unbind(update: Update, ctx: GridContext) -> None:
@@ -127,22 +89,14 @@ async def unbind(update: Update, ctx: GridContext) -> None:
     if parsed is None or parsed[1] is not None:
         await _reply(ctx, chat, lang, "group.usage")
         return
-    purpose = parsed[0]
     if me is None or me.staff is None:
         await _reply(ctx, chat, lang, "group.not_staff")
         return
-    existing = await groups(ctx).binding(chat.id, purpose)
-    if existing is None:
-        await _reply(ctx, chat, lang, f"group.not_bound_{purpose.value}")
-        return
-    tree = await ctx.units.tree()
-    unit = _name(tree, existing.unit)
-    if (refused := access.bind_group(me.staff, existing.unit, tree)) is not None:
-        await _reply(ctx, chat, lang, "group.not_allowed_existing", unit=unit)
-        await record(ctx, me.user_id, refused, f"unit:{existing.unit}", "/unbind")
-        return
-    text = ctx.texts(f"group.unbound_{purpose.value}", lang, unit=unit)
-    await groups(ctx).unbind(chat.id, purpose, ctx.now(), [outgoing.message(chat.id, text)])
+    done = await unbind_group(
+        ctx.services, chat.id, parsed[0], by=me.user_id, at=ctx.now(), lang=lang
+    )
+    if isinstance(done, Refused):
+        await _reply(ctx, chat, lang, done.key, **done.params)
 
 
 async def migrated(update: Update, ctx: GridContext) -> None:
@@ -150,11 +104,7 @@ async def migrated(update: Update, ctx: GridContext) -> None:
     message = update.effective_message
     assert message is not None
     if message.migrate_to_chat_id is not None:
-        await groups(ctx).migrate(message.chat_id, message.migrate_to_chat_id)
-
-
-def _name(tree: UnitTree, code: str) -> str:
-    return tree.get(code).name if code in tree else code
+        await follow_migration(ctx.services, message.chat_id, message.migrate_to_chat_id)
 
 
 def register(app: Application) -> None:

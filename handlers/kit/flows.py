@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, Message, Update
 from telegram.ext import Application, MessageHandler, filters
 
 from bot.context import GridContext
 from bot.domain.people import Person
+from bot.domain.units import UnitTree
 from handlers.kit.reply import say
 from storage.drafts import Draft
 from storage.outbox import Outgoing
@@ -26,8 +27,38 @@ IdleCallback = Callable[[Update, GridContext, Person], Awaitable[bool]]
 # by default, and personal conversations never happen in groups.
 NEW_PRIVATE = filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE
 
-# What to do with the unit the place picker ended on, per flow (MESSAGES go into the same commit)
+# What to do with the unit the picker ended on, per flow (MESSAGES go into the same commit)
 PlaceDone = Callable[[GridContext, Person, Draft, str, list[Outgoing]], Awaitable[None]]
+# The question above the picker's buttons, standing at a unit (None: the top of the walk)
+PlaceAsk = Callable[[GridContext, Person, Draft, UnitTree, str | None], Awaitable[str]]
+# The unit the presser's walk is bounded by, read again on every press: None for the whole
+# tree, NOWHERE if they may no longer choose a unit at all
+PlaceReach = Callable[[GridContext, Person, Draft], Awaitable[str | None]]
+# Which units the presser may choose (the picker offers and takes only those)
+PlaceChoosable = Callable[[GridContext, Person, Draft], Awaitable[Callable[[str], bool]]]
+# More rows under the picker's own (the resident's 📍 by location)
+PlaceRows = Callable[[GridContext, Person, Draft, UnitTree], list[list[InlineKeyboardButton]]]
+NOWHERE = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """How a flow asks for a unit with the one picker (handlers/kit/picker.py) and what it does
+    with the unit chosen. HERE: the catalog key of the "choose this unit" button (with {name});
+    None: only units without children are chosen. UP: the catalog key of the "up" button.
+    SKIP: the walk passes over levels with a single child (a resident looking for a building).
+    HOME: the catalog key (with {place}) of a button that chooses the presser's registered unit.
+    REACH, CHOOSABLE: see their types; DONE re-authorises the unit all the same."""
+
+    done: PlaceDone
+    ask: PlaceAsk
+    here: str | None = None
+    up: str = "register.up"
+    reach: PlaceReach | None = None
+    choosable: PlaceChoosable | None = None
+    rows: PlaceRows | None = None
+    skip: bool = False
+    home: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,13 +69,13 @@ class Table:
 
     steps: Mapping[tuple[str, str], StepCallback] = field(default_factory=dict)
     idle: tuple[IdleCallback, ...] = ()
-    places: Mapping[str, PlaceDone] = field(default_factory=dict)
+    places: Mapping[str, Place] = field(default_factory=dict)
 
     @classmethod
     def merge(cls, *tables: Table) -> Table:
         """Returns one table of TABLES; a (flow, step) or place flow listed twice is an error."""
         steps: dict[tuple[str, str], StepCallback] = {}
-        places: dict[str, PlaceDone] = {}
+        places: dict[str, Place] = {}
         idle: list[IdleCallback] = []
         for table in tables:
             for key, callback in table.steps.items():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.notices import outgoing
+from bot.usecases.results import Refused
 from handlers.kit.presses import answer
 
 
@@ -44,3 +46,11 @@ async def tell(update: Update, ctx: GridContext, me: Person, key: str, **params:
     """Answers the press with a short notice in ME's language: why nothing happened (a forged,
     stale or refused press). Nothing is queued."""
     await answer(update, ctx.texts(key, me.lang, **params))
+
+
+async def say_refused(
+    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
+) -> None:
+    """Tells ME why a use case refused: its catalog key with its parameters (see `say`)."""
+    params: dict[str, Any] = dict(refused.params)
+    await say(ctx, me, refused.key, end_flow=end_flow, **params)

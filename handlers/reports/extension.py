@@ -20,14 +20,13 @@ from bot.domain.people import Person
 from bot.domain.reports import Report
 from bot.notices import outgoing
 from bot.notices import reports as notices
-from bot.notices.buttons import Press, button, keyboard, parse
+from bot.notices.buttons import Press, button, keyboard
 from bot.notices.reports import Cards
 from bot.usecases import reports
 from bot.usecases.results import Refused
 from handlers.kit.flows import StepCallback, person_of
-from handlers.kit.presses import answer
 from handlers.kit.reply import say
-from handlers.reports.worker_press import tell
+from handlers.reports.worker_press import report_pressed, tell
 from storage.drafts import Draft
 
 FLOW = "extension"
@@ -42,16 +41,10 @@ def span_label(ctx: GridContext, span: Span, lang: str) -> str:
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """ext:(ask|span|ok|no):<report id>[:<arg>] — answered first, then re-authorised."""
-    query = update.callback_query
-    assert query is not None
-    await answer(update)
-    me = await person_of(update, ctx)
-    press = parse(query.data)
-    report_id = press.int_arg(0) if press else None
-    report = await ctx.reports.get(report_id) if report_id is not None else None
-    if press is None or report is None:
-        await say(ctx, me, "extension.stale")
+    found = await report_pressed(update, ctx, "ext", tuple(VERBS), missing="extension.stale")
+    if found is None:
         return
+    me, press, report = found
     await VERBS[press.verb](ctx, me, report, press)
 
 

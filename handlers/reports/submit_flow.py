@@ -17,19 +17,22 @@ from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import button, keyboard, parse
+from bot.notices.buttons import button, keyboard
 from bot.usecases.reports import submit as submit_report
-from handlers.kit.flows import NEW_PRIVATE, IdleCallback, PlaceDone, StepCallback, person_of
+from handlers.kit.flows import NEW_PRIVATE, IdleCallback, Place, StepCallback, person_of
 from handlers.kit.image_files import photo_from_file
 from handlers.kit.limits import report_refused
+from handlers.kit.picker import renew
+from handlers.kit.presses import press_of
 from handlers.kit.reply import say
+from handlers.reports import me_too
 from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
 from handlers.residents.place import (
     answer,
+    ask,
+    location_row,
     main_keyboard,
-    pressed,
     receive_location,
-    renew,
     walk_messages,
 )
 from storage.drafts import Draft
@@ -242,33 +245,50 @@ STEP_OF = {
     "else": "place",
     "send": "confirm",
     "drop": "confirm",
+    "metoo": me_too.STEP,
+    "new": me_too.STEP,
 }
 
 
 # Where "start over / continue" may be answered: whatever step the draft waits at.
-ANY_STEP = ("kind", "contact", "photos", "category", "place", "walk", "locate", "confirm")
+ANY_STEP = (
+    "kind",
+    "contact",
+    "photos",
+    "category",
+    "place",
+    "walk",
+    "locate",
+    me_too.STEP,
+    "confirm",
+)
+# verb → the steps where a press of it counts (handlers/kit/presses.press_of)
+STEPS_OF = {**{verb: (step,) for verb, step in STEP_OF.items()}, "over": ANY_STEP, "keep": ANY_STEP}
 
 
 async def on_button(update: Update, ctx: GridContext) -> None:
     """newreport:<verb>:<nonce>[:<arg>] — a choice on the current prompt of the report."""
     assert update.callback_query is not None
-    press = parse(update.callback_query.data)
-    verb = press.verb if press else ""
-    steps = ANY_STEP if verb in ("over", "keep") else [STEP_OF.get(verb, "")]
-    found = await pressed(update, ctx, steps)
+    found = await press_of(
+        update, ctx, verbs=STEPS_OF, nonce=True, own_chat=True, answer_first=False
+    )
     if found is None:
         return
-    me, draft, press = found
+    me, press, draft = found
+    assert draft is not None
     arg = press.args[1] if len(press.args) > 1 else ""
     codes = {c.code for c in await ctx.units.categories()}
     fits = {"for": arg in ("self", "resident"), "cat": arg in codes}.get(press.verb, True)
+    fits = fits and me_too.fits(draft, press.verb, arg)
     await answer(update, None if fits else ctx.texts("common.stale_button", me.lang))
     if not fits:
         return
-    if press.verb in ("cat", "over", "keep"):  # the answered prompt loses its buttons
+    if press.verb in ("cat", "over", "keep", *me_too.VERBS):  # the prompt loses its buttons
         message = update.callback_query.message
         shown = _unbutton(me, message.message_id if message is not None else None)
-        if press.verb == "cat":
+        if press.verb in me_too.VERBS:
+            await me_too.VERBS[press.verb](ctx, me, draft, arg, done=shown)
+        elif press.verb == "cat":
             await choose(ctx, me, draft, press.verb, arg, done=shown)
         else:
             await again(ctx, me, draft, start_over=press.verb == "over", done=shown)
@@ -378,6 +398,7 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "kind"): receive_at_buttons,
     (FLOW, "category"): receive_at_buttons,
     (FLOW, "confirm"): receive_at_buttons,
+    (FLOW, me_too.STEP): receive_at_buttons,
     (FLOW, "place"): receive_location,
     (FLOW, "walk"): receive_location,
     (FLOW, "locate"): receive_location,
@@ -387,4 +408,6 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 IDLE: tuple[IdleCallback, ...] = (photo_starts_report,)
 
 # flow → what to do with the unit the place picker ended on
-PLACES: dict[str, PlaceDone] = {FLOW: place_chosen}
+PLACES: dict[str, Place] = {
+    FLOW: Place(done=place_chosen, ask=ask, here="register.whole", rows=location_row, skip=True)
+}

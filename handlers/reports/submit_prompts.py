@@ -13,7 +13,9 @@ from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import Cards
-from handlers.residents.place import renew, walk_messages
+from handlers.kit.picker import renew
+from handlers.reports import me_too
+from handlers.residents.place import walk_messages
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -33,6 +35,8 @@ def next_step(data: dict) -> str:
         return "category"
     if not data.get("unit"):
         return "place" if data.get("home") else "walk"
+    if me_too.wants_offer(data):  # 并单: open reports like it are offered first
+        return me_too.STEP
     return "confirm"
 
 
@@ -45,6 +49,8 @@ async def advance(
 ) -> list[Outgoing]:
     """Moves DRAFT to its next step and returns that step's prompt (one per album)."""
     draft.step = next_step(draft.data)
+    if draft.step == me_too.STEP and not await me_too.find(ctx, me, draft):
+        draft.step = next_step(draft.data)
     if draft.step == "walk":
         return [outgoing.message(me.user_id, note) for note in notes or []] + (
             await walk_messages(ctx, me, draft)
@@ -135,4 +141,5 @@ PROMPTS = {
     "category": ask_category,
     "place": ask_place,
     "confirm": summary,
+    me_too.STEP: me_too.offer,
 }

@@ -1,4 +1,5 @@
-"""The reporter's side of a resolved report: solved → 1–5 stars → optional comment, or reopen.
+"""The reporter's side of a resolved report: solved → (with a 回音壁: may we show your photos?)
+→ 1–5 stars → optional comment, or reopen.
 
 Only the reporter (for 代报, whoever entered it) may verify; every press is checked against
 the report as stored, so a forged, repeated or stale press changes nothing and says why.
@@ -15,31 +16,33 @@ from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Person
 from bot.domain.reports import Report, Status
+from bot.notices import echo as notices
 from bot.notices import outgoing
-from bot.notices.buttons import button, keyboard, parse
-from bot.usecases import reports
+from bot.notices.buttons import button, keyboard
+from bot.usecases import echo, reports
 from bot.usecases.results import Refused
 from handlers.kit.flows import StepCallback, offer_idle, person_of
+from handlers.kit.presses import answer
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
-from handlers.reports.worker_press import tell
-from handlers.residents.place import answer
+from handlers.reports.worker_press import report_pressed, tell
 from storage.drafts import Draft
+from storage.outbox import Outgoing
 
 FLOW = "comment"
 COMMENT_LIMIT = 500
-PATTERN = r"^report:(solved|unsolved|stars|nocomment):"
+PATTERN = r"^report:(solved|unsolved|photos|stars|nocomment):"
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
-    """report:(solved|unsolved|stars|nocomment):<id>[:<n>] — only the reporter may press."""
-    assert update.callback_query is not None
-    me, press = await person_of(update, ctx), parse(update.callback_query.data)
-    report_id = press.int_arg(0) if press else None
-    report = await ctx.reports.get(report_id) if report_id is not None else None
-    if press is None or report is None:
-        await answer(update, ctx.texts("common.not_allowed", me.lang))
+    """report:(solved|unsolved|photos|stars|nocomment):<id>[:<n>] — only the reporter may
+    press."""
+    found = await report_pressed(
+        update, ctx, "report", tuple(VERBS), missing="common.not_allowed", answer_first=False
+    )
+    if found is None:
         return
+    me, press, report = found
     if (refused := access.verify_report(me.user_id, report)) is not None:
         await deny(update, ctx, me, refused, f"report:{report.id}")
         return
@@ -55,6 +58,8 @@ async def why_not(
     """Returns why VERB cannot be pressed on REPORT now (shown on the button), or None."""
     if verb == "stars" and (stars is None or not 1 <= stars <= 5):
         return ctx.texts("common.stale_button", me.lang)
+    if verb == "photos" and stars not in (0, 1):
+        return ctx.texts("common.stale_button", me.lang)
     if verb == "nocomment":
         draft = await ctx.drafts.get(me.user_id)
         waiting = draft is not None and draft.flow == FLOW and draft.data["report"] == report.id
@@ -65,11 +70,42 @@ async def why_not(
     return None
 
 
-async def ask_stars(ctx: GridContext, me: Person, report: Report, _: int | None) -> None:
-    """Solved: asks for 1–5 stars; nothing changes until the stars are given."""
+def stars_question(ctx: GridContext, me: Person, report: Report) -> Outgoing:
     stars = [button("⭐" * n, "report", "stars", report.id, n) for n in range(1, 6)]
     markup = keyboard([stars[:3], stars[3:]])
-    await say(ctx, me, "verify.ask_stars", markup=markup, number=report.number)
+    text = ctx.texts("verify.ask_stars", me.lang, number=report.number)
+    return outgoing.message(me.user_id, text, markup=markup)
+
+
+async def ask_stars(ctx: GridContext, me: Person, report: Report, _: int | None) -> None:
+    """Solved: asks for 1–5 stars (first, with a 回音壁, whether its photos may be shown there);
+    nothing changes until the stars are given."""
+    if echo.is_on(ctx.services):
+        question = notices.consent_question(
+            ctx.texts, me.lang, me.user_id, report.id or 0, report.number
+        )
+    else:
+        question = stars_question(ctx, me, report)
+    await ctx.outbox.send([question], ctx.now())
+
+
+async def photos_answered(ctx: GridContext, me: Person, report: Report, allow: int | None) -> None:
+    """Records whether the 回音壁 may show the photos (default no), then asks for the stars."""
+    outcome = await echo.consent(
+        ctx.services,
+        report.id,
+        by=me.user_id,
+        at=ctx.now(),
+        allow=allow == 1,
+        extra=[
+            notices.consent_answered(
+                ctx.texts, me.lang, me.user_id, report.id or 0, report.number, allow=allow == 1
+            ),
+            stars_question(ctx, me, report),
+        ],
+    )
+    if isinstance(outcome, Refused):
+        await tell(ctx, me, outcome)
 
 
 async def rate(ctx: GridContext, me: Person, report: Report, stars: int | None) -> None:
@@ -103,6 +139,7 @@ async def skip_comment(ctx: GridContext, me: Person, report: Report, _: int | No
 VERBS: dict[str, Callable[[GridContext, Person, Report, int | None], Awaitable[None]]] = {
     "solved": ask_stars,
     "unsolved": reopen,
+    "photos": photos_answered,
     "stars": rate,
     "nocomment": skip_comment,
 }

@@ -6,11 +6,12 @@ its modules' STEPS, IDLE and PLACES here, never in bot/app.py."""
 from __future__ import annotations
 
 from handlers.kit.flows import Table
-from handlers.reports import extension, submit_flow, verify, worker_steps
+from handlers.reports import extension, reject_approval, submit_flow, verify, worker_steps
 
 FLOWS = Table.merge(
     Table(steps=submit_flow.STEPS, idle=submit_flow.IDLE, places=submit_flow.PLACES),
     Table(steps=verify.STEPS),
     Table(steps=worker_steps.STEPS),
     Table(steps=extension.STEPS),
+    Table(steps=reject_approval.STEPS),
 )

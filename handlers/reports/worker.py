@@ -89,7 +89,7 @@ async def transfer_to(ctx: GridContext, press: Pressed) -> None:
 
 async def choose_reject_reason(ctx: GridContext, press: Pressed) -> None:
     """退回: turns the card into the list of reasons (not ours / duplicate / invalid)."""
-    if not await allowed(ctx, press, Action.REJECT):
+    if not await allowed(ctx, press, Action.REJECT) or await worker_flows.parts_open(ctx, press):
         return
     report, lang = press.report, press.me.lang
     choices = [

@@ -14,10 +14,11 @@ from bot.domain import reports as domain
 from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, InvalidTransition, Report, Status
 from bot.notices import buttons, outgoing
+from bot.notices.buttons import Press
 from bot.notices.reports import Cards, work_key
 from bot.usecases import reports
 from bot.usecases.results import Done, Refused
-from handlers.kit.presses import press_of
+from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from storage.drafts import Draft
@@ -50,6 +51,33 @@ async def pressed(update: Update, ctx: GridContext, verbs: Collection[str]) -> P
         await tell(ctx, me, checked)
         return None
     return Pressed(me, checked.value.staff, checked.value.report, press.verb, press.args[1:])
+
+
+async def report_pressed(
+    update: Update,
+    ctx: GridContext,
+    noun: str,
+    verbs: Collection[str],
+    *,
+    missing: str,
+    answer_first: bool = True,
+) -> tuple[Person, Press, Report] | None:
+    """Returns the presser, the press and the report it names (its first argument) if the press
+    fits (handlers/kit/presses.press_of); a report that is not there is answered with MISSING.
+    Whether the presser may act on it is the caller's question."""
+    found = await press_of(update, ctx, noun=noun, verbs=verbs, answer_first=answer_first)
+    if found is None:
+        return None
+    me, press, _ = found
+    report_id = press.int_arg(0)
+    report = await ctx.reports.get(report_id) if report_id is not None else None
+    if report is None:
+        if answer_first:
+            await say(ctx, me, missing)
+        else:
+            await answer(update, ctx.texts(missing, me.lang))
+        return None
+    return me, press, report
 
 
 async def tell(ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False) -> None:
@@ -91,6 +119,7 @@ async def card_for(
 ) -> Outgoing:
     """Returns ME's worker card for REPORT; with CHOICES, the card shows them and a back button."""
     cards = await Cards.load(ctx.services)
+    await cards.know_callins(report)
     reporter = await ctx.people.get(report.reporter_id) if report.reporter_id else None
     if choices is None:
         return cards.work_card(report, me.user_id, me.lang, reporter)

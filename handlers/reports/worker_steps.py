@@ -6,14 +6,17 @@ re-authorised when the last input arrives.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Message, Update
 
 from bot.context import GridContext
 from bot.domain.people import Person
-from bot.domain.reports import Action, RejectReason
+from bot.domain.reports import Action, RejectReason, Report
 from bot.domain.routing import refer_target
 from bot.notices import outgoing
-from bot.usecases import reports
+from bot.usecases import callins, duplicates, echo, reports
+from bot.usecases.results import Done, Refused
 from handlers.kit.flows import StepCallback, dispatch, person_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.refusals import action_of
@@ -34,9 +37,21 @@ from storage.drafts import Draft
 
 async def start_resolve(ctx: GridContext, press: Pressed) -> None:
     """完成: asks for the after-photo, which is required (its caption may be the note)."""
-    if await allowed(ctx, press, Action.RESOLVE):
+    if await allowed(ctx, press, Action.RESOLVE) and not await parts_open(ctx, press):
         prompt = ctx.texts("resolve_flow.ask_photo", press.me.lang, number=press.report.number)
+        if echo.is_on(ctx.services):  # the note is the official reply the 回音壁 shows
+            prompt += "\n" + ctx.texts("echo.note_is_public", press.me.lang)
         await ask(ctx, press, "resolve", "photo", prompt)
+
+
+async def parts_open(ctx: GridContext, press: Pressed) -> bool:
+    """Tells the holder, and returns True, while parties called in (吹哨) have not finished:
+    the report is resolved or returned only after them (bot/usecases/reports.resolve checks
+    again when the move is made)."""
+    if not await callins.live_parts(ctx.services, press.report.id or 0):
+        return False
+    await say(ctx, press.me, "callin.parts_open", number=press.report.number)
+    return True
 
 
 async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, note: str) -> bool:
@@ -134,19 +149,7 @@ async def start_refer(ctx: GridContext, press: Pressed) -> None:
 
 async def receive_refer_reason(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the reason and refers the report to the next tier that has staff."""
-    me = await person_of(update, ctx)
-    reason = await read_note(update, ctx, me)
-    if reason is None:
-        return
-    outcome = await reports.refer_up(
-        ctx.services,
-        int(draft.data.get("report", 0)),
-        by=me.user_id,
-        at=ctx.now(),
-        reason=reason,
-        attempted=action_of(update),
-    )
-    await made(ctx, me, outcome, end_flow=True)
+    await with_note(update, ctx, draft, reports.refer_up, "reason")
 
 
 # Reject (退回) -------------------------------------------------------------------------------
@@ -164,24 +167,41 @@ async def start_reject_note(ctx: GridContext, press: Pressed) -> None:
     lang = press.me.lang
     label = ctx.texts(f"reject.{reason.value}", lang)
     prompt = ctx.texts("reject_flow.ask_note", lang, number=press.report.number, reason=label)
+    if await duplicates.reject_needs_approval(ctx.services, press.report, press.staff):
+        prompt += "\n\n" + ctx.texts("merge.reject_will_ask", lang)  # 退单 approval
     card = await card_for(ctx, press.report, press.me)
     await ask(ctx, press, "reject", "note", prompt, also=[card], reason=reason.value)
 
 
 async def receive_reject_note(update: Update, ctx: GridContext, draft: Draft) -> None:
     """Takes the note and returns the report to the reporter with the reason."""
+    reason = RejectReason(draft.data["reason"])
+    await with_note(update, ctx, draft, duplicates.reject_or_ask, "note", reason=reason)
+
+
+async def with_note(
+    update: Update,
+    ctx: GridContext,
+    draft: Draft,
+    move: Callable[..., Awaitable[Done[Report] | Refused]],
+    field: str,
+    **more: object,
+) -> None:
+    """Reads the typed note (asked again if unusable) and makes MOVE (a use case of
+    bot/usecases/reports.py) on the draft's report with it as FIELD; the flow ends."""
     me = await person_of(update, ctx)
     note = await read_note(update, ctx, me)
     if note is None:
         return
-    outcome = await reports.reject(
+    report_id = int(draft.data.get("report", 0))
+    outcome = await move(
         ctx.services,
-        int(draft.data.get("report", 0)),
+        report_id,
         by=me.user_id,
         at=ctx.now(),
-        reason=RejectReason(draft.data["reason"]),
-        note=note,
         attempted=action_of(update),
+        **{field: note},
+        **more,
     )
     await made(ctx, me, outcome, end_flow=True)
 

@@ -8,9 +8,10 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
-from bot.usecases.staff import refresh_menu
+from bot.usecases.residents import set_language
+from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, person_of
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from handlers.residents import profile as resident
 from handlers.staff import invite_links as invites
 from storage.faults import fault_kind
@@ -36,19 +37,11 @@ async def show_help(update: Update, ctx: GridContext) -> None:
 async def switch_language(update: Update, ctx: GridContext) -> None:
     """Switches between zh and en (or to the one named: /lang en)."""
     me = await person_of(update, ctx)
-    wanted = (ctx.args[0].lower() if ctx.args else "")[:2]
-    lang = wanted if wanted in ("zh", "en") else ("en" if me.lang == "zh" else "zh")
-    from dataclasses import replace
-
-    from bot.notices import outgoing
-
-    after = replace(me, lang=lang)
-    text = ctx.texts("common.language_set", lang)
-    markup = resident.main_keyboard(ctx, after)
-    await ctx.people.update(
-        me.user_id, ctx.now(), [outgoing.message(me.user_id, text, markup=markup)], lang=lang
+    done = await set_language(
+        ctx.services, me.user_id, ctx.args[0] if ctx.args else "", at=ctx.now()
     )
-    await refresh_menu(ctx.services, me.user_id, at=ctx.now())  # staff only: a menu of their own
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
 
 
 async def cancel(update: Update, ctx: GridContext) -> None:

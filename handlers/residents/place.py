@@ -1,33 +1,35 @@
 """Where a resident lives: walk the unit tree or share a location (/start, /me).
 
-The walk is shared with the report flow's place step: both keep it in the draft, and each flow
-says what happens to the chosen unit (PLACES, merged by bot/app.py into the flow table). Every
-button carries the nonce of the prompt it belongs to, so a press on an older prompt is stale.
+The walk is the one picker (handlers/kit/picker.py), shared with the report flow's place step;
+each flow says what happens to the chosen unit (PLACES, merged by bot/app.py into the flow
+table). Every button carries the nonce of the prompt it belongs to, so a press on an older
+prompt is stale.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
 from bot.domain.units import Unit, UnitTree
-from bot.notices import outgoing
+from bot.notices import outgoing, residents
 from bot.notices.buttons import Press, button, keyboard
-from handlers.kit.flows import PlaceDone, StepCallback, flows_of, offer_idle, person_of
+from bot.usecases.residents import set_place
+from bot.usecases.results import Refused
+from handlers.kit import picker
+from handlers.kit.flows import Place, StepCallback, flows_of, offer_idle, person_of
 from handlers.kit.presses import answer, press_of
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 FLOW = "register"
 LOCATION = "location"  # the consent a shared location needs first
 FAR_M = 2000  # a location farther than this from every building is not trusted
-PAGE = 12  # units per page of the walk (two per row)
 
 
 # Shared by every resident module ---------------------------------------------------------
@@ -35,10 +37,7 @@ PAGE = 12  # units per page of the walk (two per row)
 
 def main_keyboard(ctx: GridContext, me: Person) -> dict:
     """Returns the persistent reply keyboard: 随手拍 and my reports."""
-    t = ctx.texts
-    return outgoing.reply_keyboard(
-        [[t("resident.button_report", me.lang), t("resident.button_my", me.lang)]]
-    )
+    return residents.main_keyboard(ctx.texts, me.lang)
 
 
 def request_keyboard(label: str, kind: str) -> dict:
@@ -48,12 +47,6 @@ def request_keyboard(label: str, kind: str) -> dict:
         "resize_keyboard": True,
         "one_time_keyboard": True,
     }
-
-
-def renew(draft: Draft) -> str:
-    """Gives the draft's next prompt a fresh nonce (older prompts' buttons become stale)."""
-    draft.data["n"] = secrets.token_hex(3)
-    return str(draft.data["n"])
 
 
 async def pressed(
@@ -72,66 +65,32 @@ async def pressed(
     return me, draft, press
 
 
-# The walk --------------------------------------------------------------------------------
+# The walk (handlers/kit/picker.py) ---------------------------------------------------------
 
 
-def listing(tree: UnitTree, node: str | None) -> list[Unit]:
-    return tree.roots() if node is None else tree.children(node)
-
-
-def descend(tree: UnitTree, node: str | None) -> str | None:
-    """Returns NODE, or the first level below it that offers a real choice."""
-    units = listing(tree, node)
-    while len(units) == 1 and tree.children(units[0].code):
-        node = units[0].code
-        units = tree.children(node)
-    return node
-
-
-def ascend(tree: UnitTree, node: str) -> str | None:
-    """Returns the listing above NODE, skipping levels with a single child."""
-    top = descend(tree, None)
-    parent = tree.get(node).parent
-    while parent is not None and parent != top and len(tree.children(parent)) == 1:
-        parent = tree.get(parent).parent
-    return parent
-
-
-def walk_card(
-    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, page: int = 0
-) -> Outgoing:
-    """Returns the walk's inline menu, edited in place as the resident goes down the tree."""
-    t, lang, n = ctx.texts, me.lang, draft.data["n"]
-    node = draft.data.get("walk")
-    picks = [button(u.name, "place", "pick", n, i) for i, u in enumerate(listing(tree, node))]
-    shown = picks[page * PAGE : (page + 1) * PAGE]
-    rows = [shown[i : i + 2] for i in range(0, len(shown), 2)]
-    nav = [button("◀", "place", "page", n, page - 1)] if page > 0 else []
-    if (page + 1) * PAGE < len(picks):
-        nav.append(button("▶", "place", "page", n, page + 1))
-    extra = []
-    if node is not None and node != descend(tree, None):
-        extra.append(button(t("register.up", lang), "place", "up", n))
-    if node is not None and draft.flow != FLOW:
-        name = tree.get(node).name
-        extra.append(button(t("register.whole", lang, name=name), "place", "here", n))
-    gps = [button(t("register.by_location", lang), "place", "gps", n)] if tree.buildings() else []
-    # The greeting sits above the first menu only (so /start is one message, not two).
-    text = draft.data.pop("intro", "") + t(f"register.walk_{draft.flow}", lang)
+async def ask(ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None) -> str:
+    """Returns the walk's question; the greeting sits above the first one only (so /start is one
+    message, not two)."""
+    text = draft.data.pop("intro", "") + ctx.texts(f"register.walk_{draft.flow}", me.lang)
     if node is not None:
-        text += "\n" + t("register.walk_at", lang, place=tree.place_name(node))
-    markup = keyboard([*rows, nav, extra, gps])
-    return outgoing.card(me.user_id, draft.data["card"], text, markup=markup)
+        text += "\n" + ctx.texts("register.walk_at", me.lang, place=tree.place_name(node))
+    return text
+
+
+def location_row(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree
+) -> list[list[InlineKeyboardButton]]:
+    """Returns the row under the walk that finds the building by a shared location."""
+    if not tree.buildings():
+        return []
+    return [[button(ctx.texts("register.by_location", me.lang), "place", "gps", draft.data["n"])]]
 
 
 async def walk_messages(ctx: GridContext, me: Person, draft: Draft) -> list[Outgoing]:
     """Puts DRAFT at the top of a new walk and returns its menu."""
-    tree = await ctx.units.tree()
     for stale in ("near", "lat", "lon"):
         draft.data.pop(stale, None)
-    draft.step, draft.data["walk"] = "walk", descend(tree, None)
-    draft.data["card"] = f"walk:{renew(draft)}"
-    return [walk_card(ctx, me, draft, tree)]
+    return await picker.begin(ctx, me, draft)
 
 
 def location_request(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
@@ -170,77 +129,52 @@ async def start(ctx: GridContext, me: Person, *, intro: str = "", changing: bool
     await ctx.drafts.put(draft, ctx.now(), await walk_messages(ctx, me, draft))
 
 
-async def finish(ctx: GridContext, me: Person, draft: Draft, code: str) -> None:
-    """Ends the walk on CODE: the walk's card shows the choice, the flow takes it from there."""
-    tree = await ctx.units.tree()
-    text = ctx.texts("register.chosen", me.lang, place=tree.place_name(code))
-    done = [outgoing.card(me.user_id, draft.data["card"], text)]
-    await flows_of(ctx).places[draft.flow](ctx, me, draft, code, done)
-
-
 async def registered(
     ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
 ) -> None:
     """Stores the registered place and thanks the resident, in one commit."""
-    tree = await ctx.units.tree()
-    key = "register.changed" if draft.data.get("changing") else "register.done"
-    text = ctx.texts(key, me.lang, place=tree.place_name(code))
-    messages.append(outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me)))
-    await ctx.people.update(me.user_id, ctx.now(), messages, clear_draft=True, unit=code)
+    changing = bool(draft.data.get("changing"))
+    done = await set_place(
+        ctx.services, me.user_id, code, at=ctx.now(), changing=changing, shown=messages
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done, end_flow=True)
 
 
 # Buttons ---------------------------------------------------------------------------------
 
 
-def walk_move(tree: UnitTree, draft: Draft, press: Press) -> tuple[str, str | None, int] | None:
-    """Returns what a walk press does: ("finish", unit, _), ("walk", node, page), ("restart", …)
-    or ("gps", …).
-
-    None means the press does not fit the walk as it stands (forged or stale).
-    """
-    node, arg = draft.data.get("walk"), press.int_arg(1)
-    units = listing(tree, node) if draft.step == "walk" else []
-    if press.verb == "pick" and arg is not None and 0 <= arg < len(units):
-        code = units[arg].code
-        return ("walk", descend(tree, code), 0) if tree.children(code) else ("finish", code, 0)
-    if press.verb == "page" and arg is not None and 0 <= arg * PAGE < len(units):
-        return "walk", node, arg
-    if press.verb == "up" and node is not None and node != descend(tree, None):
-        return "walk", ascend(tree, node), 0
-    if press.verb == "here" and node is not None and draft.flow != FLOW:
-        return "finish", node, 0
+def location_move(tree: UnitTree, draft: Draft, press: Press) -> str | None:
+    """Returns what a location press does: "finish" (the building found), "restart" (walk the
+    tree instead) or "gps" (ask for the location); None if it does not fit (forged or stale)."""
     if press.verb == "yes" and draft.step == "locate" and draft.data.get("near") in tree:
-        return "finish", draft.data["near"], 0
+        return "finish"
     if press.verb == "tree" and draft.step == "locate":
-        return "restart", None, 0
-    if press.verb == "gps" and draft.step == "walk" and tree.buildings():
-        return "gps", node, 0
+        return "restart"
+    if press.verb == "gps" and draft.step == picker.STEP and tree.buildings():
+        return "gps"
     return None
 
 
 async def on_place(update: Update, ctx: GridContext) -> None:
-    """place:<verb>:<nonce>[:<arg>] — a step of the walk, or the answer to a located building."""
-    found = await pressed(update, ctx, ("walk", "locate"))
+    """place:(yes|tree|gps):<nonce> — the answer to a located building, or asking for the
+    location (the walk's own presses go to handlers/kit/picker.py)."""
+    found = await pressed(update, ctx, (picker.STEP, "locate"))
     if found is None:
         return
     me, draft, press = found
     tree = await ctx.units.tree()
-    move = walk_move(tree, draft, press)
-    await answer(update, None if move else ctx.texts("common.stale_button", me.lang))
-    if move is None:
-        return
-    action, code, page = move
+    action = location_move(tree, draft, press)
+    await answer(update, None if action else ctx.texts("common.stale_button", me.lang))
     if action == "finish":
-        assert code is not None
-        await finish(ctx, me, draft, code)
+        code = draft.data["near"]
+        text = ctx.texts("register.chosen", me.lang, place=tree.place_name(code))
+        done = [outgoing.card(me.user_id, draft.data["card"], text)]
+        await flows_of(ctx).places[draft.flow].done(ctx, me, draft, code, done)
     elif action == "restart":
         await ctx.drafts.put(draft, ctx.now(), await walk_messages(ctx, me, draft))
     elif action == "gps":
         await ctx.drafts.put(draft, ctx.now(), [await location_prompt(ctx, me, draft)])
-    else:
-        draft.data["walk"] = code
-        renew(draft)
-        await ctx.drafts.put(draft, ctx.now(), [walk_card(ctx, me, draft, tree, page)])
 
 
 # Messages --------------------------------------------------------------------------------
@@ -278,7 +212,7 @@ def confirm_nearest(
 ) -> Outgoing:
     """Puts DRAFT on confirming UNIT and returns the question (yes / choose manually)."""
     draft.step, draft.data["near"] = "locate", unit.code
-    draft.data["card"] = f"locate:{renew(draft)}"
+    draft.data["card"] = f"locate:{picker.renew(draft)}"
     place = tree.place_name(unit.code)
     text = ctx.texts("register.nearest", me.lang, place=place, metres=round(metres))
     n = draft.data["n"]
@@ -305,7 +239,7 @@ async def not_a_place(update: Update, ctx: GridContext, me: Person, draft: Draft
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(on_place, pattern=r"^place:"))
+    app.add_handler(CallbackQueryHandler(on_place, pattern=r"^place:(yes|tree|gps):"))
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
@@ -315,4 +249,4 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 }
 
 # flow → what to do with the unit the walk ended on
-PLACES: dict[str, PlaceDone] = {FLOW: registered}
+PLACES: dict[str, Place] = {FLOW: Place(done=registered, ask=ask, rows=location_row, skip=True)}

@@ -1,9 +1,9 @@
 """Privacy: /privacy (the notice), /delete_my_data (and its button under /me), consent to use a
 shared location, and staff erasing a 五必访 household with a reason.
 
-Erasure is in storage/privacy.py (table-driven, one commit); an erased volunteer's claimed
-wishes and coming sign-ups are handed on first, in that commit (handlers/volunteers/erasure.py).
-Its confirmation is the answer to the press, not an outbox row: a row to the person's chat
+Erasure is bot/usecases/privacy.py (one commit: an erased volunteer's claimed wishes and
+coming sign-ups are handed on first, then storage/privacy.py erases every table). Its
+confirmation is the answer to the press, not an outbox row: a row to the person's chat
 would carry the very id just erased.
 """
 
@@ -17,23 +17,20 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
-from bot.domain import care as care_domain
 from bot.domain import privacy as privacy_rules
 from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.texts import pick_language
-from handlers.care.common import store
+from bot.usecases.privacy import erase_household, erase_person, give_consent, household_to_erase
+from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, text_of
 from handlers.kit.presses import answer
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from handlers.residents.place import LOCATION, location_request, pressed
-from handlers.volunteers.erasure import loose_ends
 from storage.drafts import Draft
 
 HOUSEHOLD_FLOW = "hherase"
-REASON_MIN = 2
-REASON_MAX = 200
 
 
 def short_notice(ctx: GridContext, lang: str, *, staff: bool = False) -> str:
@@ -127,9 +124,10 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
         kept = outgoing.card(user.id, erase_card(nonce), ctx.texts("privacy.kept", lang))
         await ctx.outbox.send([kept], ctx.now())
         return
-    marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
-    now = ctx.now()
-    await ctx.services.privacy.erase(user.id, now, marker, loose_ends(ctx.services, user.id, now))
+    erased = await erase_person(ctx.services, user.id, at=ctx.now())
+    if isinstance(erased, Refused):  # became staff meanwhile
+        await answer(update, ctx.texts(erased.key, lang))
+        return
     with contextlib.suppress(TelegramError):
         await query.answer(ctx.texts("privacy.erased", lang), show_alert=True)
 
@@ -147,29 +145,16 @@ async def on_consent(update: Update, ctx: GridContext) -> None:
     await answer(update)
     if press.verb == "yes":
         prompt = location_request(ctx, me, draft)
-        await ctx.services.privacy.give_consent(me.user_id, LOCATION, ctx.now(), draft, [prompt])
+        given = await give_consent(
+            ctx.services, me.user_id, LOCATION, at=ctx.now(), draft=draft, messages=[prompt]
+        )
+        if isinstance(given, Refused):
+            await say_refused(ctx, me, given)
     else:
         await say(ctx, me, "privacy.location_declined")
 
 
 # Households (staff) ------------------------------------------------------------------------
-
-
-async def managed_household(ctx: GridContext, me: Person, household_id: int | None) -> int | None:
-    """Returns the household id if ME is staff who may manage it and it is not erased yet."""
-    household = await store(ctx).get(household_id) if household_id is not None else None
-    staff = await ctx.people.staff(me.user_id)
-    tree = await ctx.units.tree()
-    if household is None or household.id is None:
-        await say(ctx, me, "common.not_allowed")
-        return None
-    if not care_domain.may_manage(staff, household, tree):
-        await say(ctx, me, "common.not_allowed")
-        return None
-    if await ctx.services.privacy.household_erased(household.id):
-        await say(ctx, me, "privacy.household_already", id=household.id)
-        return None
-    return household.id
 
 
 async def on_household(update: Update, ctx: GridContext) -> None:
@@ -178,9 +163,11 @@ async def on_household(update: Update, ctx: GridContext) -> None:
     await answer(update)
     me, press = await person_of(update, ctx), parse(update.callback_query.data)
     target = press.int_arg(0) if press is not None and press.verb == "ask" else None
-    household_id = await managed_household(ctx, me, target)
-    if household_id is None:
+    found = await household_to_erase(ctx.services, target, by=me.user_id, at=ctx.now())
+    if isinstance(found, Refused):
+        await say_refused(ctx, me, found)
         return
+    household_id = found.value
     prompt = outgoing.message(
         me.user_id, ctx.texts("privacy.household_ask_reason", me.lang, id=household_id)
     )
@@ -192,25 +179,17 @@ async def receive_reason(update: Update, ctx: GridContext, draft: Draft) -> None
     """Erases the household with the typed reason (re-authorised: staff may have changed)."""
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
-    reason = (text_of(message) or "").strip()[:REASON_MAX]
-    if len(reason) < REASON_MIN:
-        await say(ctx, me, "privacy.household_reason_short", minimum=REASON_MIN)
-        return
-    household_id = await managed_household(ctx, me, draft.data.get("household"))
-    if household_id is None:
-        await ctx.drafts.clear(me.user_id, ctx.now())
-        return
-    done = ctx.texts("privacy.household_erased", me.lang, id=household_id, reason=reason)
-    marker = ctx.texts("privacy.erased_marker", ctx.services.settings.default_language)
-    await ctx.services.privacy.erase_household(
-        household_id,
-        me.user_id,
-        reason,
-        ctx.now(),
-        marker,
-        [outgoing.message(me.user_id, done)],
-        clear_draft_of=me.user_id,
+    erased = await erase_household(
+        ctx.services,
+        draft.data.get("household"),
+        by=me.user_id,
+        at=ctx.now(),
+        reason=text_of(message) or "",
     )
+    if isinstance(erased, Refused):
+        # A short reason may be typed again; anything else ends the question.
+        short = erased.key == "privacy.household_reason_short"
+        await say_refused(ctx, me, erased, end_flow=not short)
 
 
 def register(app: Application) -> None:

@@ -16,15 +16,16 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard, parse
 from bot.notices.reports import Cards
 from bot.texts import LANGUAGES, load_catalog
+from bot.usecases.residents import remove_phone, save_phone
+from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from handlers.reports import submit_flow as report_flow
 from handlers.residents import place as registration
 from handlers.residents.place import answer, request_keyboard
 from storage.drafts import Draft
 
-PHONE_LIMIT = 32
 SHOWN = 20  # reports listed by /my (one button each; Telegram allows 100)
 
 
@@ -95,11 +96,8 @@ async def on_me(update: Update, ctx: GridContext) -> None:
             markup=request_keyboard(label, "request_contact"),
         )
         await ctx.drafts.put(Draft(me.user_id, "phone", "contact"), ctx.now(), [prompt])
-    else:
-        text = ctx.texts("me.phone_removed", me.lang)
-        await ctx.people.update(
-            me.user_id, ctx.now(), [outgoing.message(me.user_id, text)], phone=None
-        )
+    elif isinstance(done := await remove_phone(ctx.services, me.user_id, at=ctx.now()), Refused):
+        await say_refused(ctx, me, done)
 
 
 async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> None:
@@ -109,13 +107,12 @@ async def receive_contact(update: Update, ctx: GridContext, draft: Draft) -> Non
     contact = message.contact
     if contact is None:
         await say(ctx, me, "me.use_contact_button")
-    elif contact.user_id != me.user_id:
-        await say(ctx, me, "me.not_own_contact")
-    else:
-        phone = contact.phone_number.replace(" ", "")[:PHONE_LIMIT]
-        text = ctx.texts("me.phone_saved", me.lang, phone=phone)
-        done = outgoing.message(me.user_id, text, markup=main_keyboard(ctx, me))
-        await ctx.people.update(me.user_id, ctx.now(), [done], clear_draft=True, phone=phone)
+        return
+    done = await save_phone(
+        ctx.services, me.user_id, contact.phone_number, owner=contact.user_id, at=ctx.now()
+    )
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
 
 
 # /my -------------------------------------------------------------------------------------
@@ -158,7 +155,9 @@ async def on_my(update: Update, ctx: GridContext) -> None:
         await deny(update, ctx, me, refused, f"report:{report.id}")
         return
     await answer(update)
-    card = (await Cards.load(ctx.services)).status_card(report, me.lang)
+    cards = await Cards.load(ctx.services)
+    await cards.know_callins(report)
+    card = cards.status_card(report, me.lang)
     if card is not None:
         await ctx.outbox.send_anew([card], ctx.now())
 

@@ -2,19 +2,19 @@
 
 Callbacks: "staff:page:<n>" the list; "staff:show:<id>" a person's card; "staff:off:<id>" asks,
 "staff:offok:<id>" deactivates; "staff:role:<id>" offers roles, "staff:setrole:<id>:<role>" sets
-one; "staff:move:<id>" starts a unit walk ("staffmv:walk|pick:<unit>", the target kept in a
-draft). Every press is re-authorised against the database by the named rules of
-bot/domain/access.py (staff_manage, staff_change, staff_place, which wrap bot/domain/staffing.py):
-the presser must still manage staff, the person must still be active and in their scope, and the
-new unit or role must be one they may give; a refusal is answered and recorded for /audit. The
-unit walk offers "choose here" only where a pick would be allowed. Staff listed in the config
-file are moved or re-roled in the file (the next start would undo a change made here); they can
-be deactivated here at once.
+one; "staff:move:<id>" starts a walk with the one unit picker (handlers/kit/picker.py; the
+person moving is kept in the draft). Every press is re-authorised against the database by the
+named rules of bot/domain/access.py (staff_manage, staff_change, staff_place, which wrap
+bot/domain/staffing.py): the presser must still manage staff, the person must still be active
+and in their scope, and the new unit or role must be one they may give; a refusal is answered
+and recorded for /audit. The walk offers "choose here" only where a pick would be allowed.
+Staff listed in the config file are moved or re-roled in the file (the next start would undo a
+change made here); they can be deactivated here at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -22,35 +22,38 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Person, Role, Staff
-from bot.domain.staffing import scope_of as walk_top
+from bot.domain.staffing import scope_of
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, parse
-from bot.usecases.staff import hand_over, refresh_menu
-from handlers.kit.flows import NEW_PRIVATE, person_of
-from handlers.kit.presses import answer
-from handlers.kit.refusals import deny
-from handlers.kit.reply import say
-from handlers.volunteers.common import walk_keyboard, walk_target
+from bot.notices import staff as staff_notices
+from bot.notices.buttons import Press, button, keyboard
+from bot.notices.staff import admin_card_key, unit_label
+from bot.usecases.results import Refused
+from bot.usecases.staff import change_staff, deactivate_staff
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, person_of
+from handlers.kit.presses import answer, press_of
+from handlers.kit.refusals import deny, record
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
 NOUN = "staff"
-WALK = "staffmv"  # the unit walk of a move; which person moves is kept in the draft
+OLD_WALK = "staffmv"  # the noun of the walk's buttons before the one picker
 FLOW = "staffmove"
 PAGE = 8
 
 
 def card_key(user_id: int) -> str:
-    return f"staff-admin:{user_id}"
+    return admin_card_key(user_id)
 
 
 def role_name(ctx: GridContext, role: Role, lang: str) -> str:
-    return ctx.texts(f"invite.roles.{role.value}", lang)
+    return staff_notices.role_name(ctx.texts, role, lang)
 
 
 def place(tree: UnitTree, unit: str) -> str:
-    return f"{tree.path_name(unit) or tree.get(unit).name} ({unit})" if unit in tree else unit
+    return unit_label(tree, unit)
 
 
 async def manager(
@@ -139,15 +142,13 @@ async def person_card(ctx: GridContext, me: Person, target: Staff) -> Outgoing:
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Handles every staff:… button after checking the presser and the person again."""
-    me = await person_of(update, ctx)
-    query = update.callback_query
-    press = parse(query.data if query else None)
-    uid = press.int_arg(0) if press is not None and press.verb in VERBS else None
+    found = await press_of(update, ctx, noun=NOUN, verbs=("page", *VERBS), answer_first=False)
+    if found is None:
+        return
+    me, press, _ = found
+    uid = press.int_arg(0) if press.verb in VERBS else None
     actor = await manager(update, ctx, me, f"staff:{uid}" if uid is not None else None)
     if actor is None:
-        return
-    if press is None or (press.verb != "page" and press.verb not in VERBS):
-        await answer(update, ctx.texts("common.stale_button", me.lang))
         return
     if press.verb == "page":
         await answer(update)
@@ -221,20 +222,11 @@ async def deactivate(
     ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press
 ) -> None:
     """Deactivates TARGET, tells them, and re-routes what they held (reports, households)."""
-    lang = (await ctx.people.languages([target.user_id])).get(
-        target.user_id, ctx.services.settings.default_language
-    )
-    done = ctx.texts("staff.off_done", me.lang, name=target.name)
-    messages = [
-        outgoing.card(me.user_id, card_key(me.user_id), done),
-        outgoing.message(target.user_id, ctx.texts("staff.off_you", lang)),
-    ]
-    if not await ctx.people.deactivate(target.user_id, me.user_id, ctx.now(), messages):
-        await say(ctx, me, "staff.gone")
+    done = await deactivate_staff(ctx.services, target.user_id, by=me.user_id, at=ctx.now())
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
         return
-    await refresh_menu(ctx.services, target.user_id, at=ctx.now())
-    moved = await hand_over(ctx.services, target.user_id)
-    await say(ctx, me, "staff.handed_over", name=target.name, count=moved)
+    await say(ctx, me, "staff.handed_over", name=target.name, count=done.value)
 
 
 async def ask_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press) -> None:
@@ -258,106 +250,104 @@ async def set_role(ctx: GridContext, me: Person, actor: Staff, target: Staff, pr
     """Gives TARGET the role pressed (on_press has checked it by the staff_place rule)."""
     role = role_of(press)
     assert role is not None
-    await change(ctx, me, target, replace(target, role=role))
+    await change(ctx, me, target, role=role)
 
 
 async def start_move(
     ctx: GridContext, me: Person, actor: Staff, target: Staff, press: Press
 ) -> None:
+    """Starts the walk to the unit TARGET moves to (handlers/kit/picker.py), on the list's card."""
     if await refused_config(ctx, me, target):
         return
-    draft = Draft(me.user_id, FLOW, "unit", {"uid": target.user_id, "at": None})
-    await ctx.drafts.put(draft, ctx.now(), [await walk_card(ctx, me, actor, draft, target)])
+    draft = Draft(me.user_id, FLOW, picker.STEP, {"uid": target.user_id})
+    walk = await picker.begin(ctx, me, draft, card_key=card_key(me.user_id))
+    await ctx.drafts.put(draft, ctx.now(), walk)
 
 
-async def walk_card(
-    ctx: GridContext, me: Person, actor: Staff, draft: Draft, target: Staff
-) -> Outgoing:
+async def moving(ctx: GridContext, me: Person, draft: Draft) -> tuple[Staff, Staff] | None:
+    """Returns ME (if they still manage staff) and the person moving, if still in their scope."""
+    actor = await ctx.people.staff(me.user_id)
+    target = await ctx.people.staff(int(draft.data["uid"]))
     tree = await ctx.units.tree()
-    at = draft.data.get("at")
+    if access.manage_staff(actor) or actor is None or target is None:
+        return None
+    return (actor, target) if access.change_staff(actor, target, tree) is None else None
 
-    def pickable(code: str) -> bool:
+
+async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit a move's walk is bounded by: the manager's own scope (admins: none)."""
+    found = await moving(ctx, me, draft)
+    return scope_of(found[0]) if found is not None else NOWHERE
+
+
+async def choosable(ctx: GridContext, me: Person, draft: Draft) -> Callable[[str], bool]:
+    """Returns where the person may be moved: not where they are, and only where the manager may
+    place their role (staff_place): "choose here" is offered only there."""
+    found, tree = await moving(ctx, me, draft), await ctx.units.tree()
+
+    def may(code: str) -> bool:
+        if found is None:
+            return False
+        actor, target = found
         return code != target.unit and access.place_staff(actor, target.role, code, tree) is None
 
-    markup = walk_keyboard(ctx, me.lang, tree, WALK, at, top=walk_top(actor), pickable=pickable)
-    text = ctx.texts("staff.ask_unit", me.lang, name=target.name, at=place(tree, at) if at else "—")
-    return outgoing.card(me.user_id, card_key(me.user_id), text, markup=markup)
+    return may
 
 
-async def on_walk(update: Update, ctx: GridContext) -> None:
-    """Walks the tree for a move; a pick moves the person if it is still allowed."""
-    me = await person_of(update, ctx)
-    query = update.callback_query
-    press = parse(query.data if query else None)
-    draft = await ctx.drafts.get(me.user_id)
-    actor = await manager(update, ctx, me)
-    if actor is None:
+async def unit_question(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+) -> str:
+    target = await ctx.people.staff(int(draft.data["uid"]))
+    name = target.name if target is not None else "—"
+    return ctx.texts("staff.ask_unit", me.lang, name=name, at=place(tree, node) if node else "—")
+
+
+async def moved_to(
+    ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
+) -> None:
+    """Moves the person to CODE if the manager still may (read again); else says why."""
+    actor = await ctx.people.staff(me.user_id)
+    if refused := access.manage_staff(actor):
+        await say(ctx, me, "staff.not_allowed", end_flow=True)
+        await record(ctx, me.user_id, refused, None, f"{FLOW}:unit")
         return
-    if press is None or draft is None or draft.flow != FLOW or press.verb not in ("walk", "pick"):
-        await answer(update, ctx.texts("common.stale_button", me.lang))
-        return
+    assert actor is not None
     tree = await ctx.units.tree()
     target = await ctx.people.staff(int(draft.data["uid"]))
     if target is None:
-        await ctx.drafts.clear(me.user_id, ctx.now())
-        await answer(update, ctx.texts("staff.gone", me.lang))
+        await say(ctx, me, "staff.gone", end_flow=True)
         return
     if refused := access.change_staff(actor, target, tree):
-        await ctx.drafts.clear(me.user_id, ctx.now())
-        await deny(update, ctx, me, refused, f"staff:{target.user_id}", "staff.gone")
+        await say(ctx, me, "staff.gone", end_flow=True)
+        await record(ctx, me.user_id, refused, f"staff:{target.user_id}", f"{FLOW}:unit")
         return
-    fits, code = walk_target(tree, press, walk_top(actor))
-    if refused := walk_refusal(actor, target, press.verb, fits, code, tree):
-        await deny(update, ctx, me, refused, f"unit:{code or '-'}", "staff.unit_not_allowed")
+    if refused := access.place_staff(actor, target.role, code, tree):
+        await say(ctx, me, "staff.unit_not_allowed")
+        await record(ctx, me.user_id, refused, f"unit:{code}", f"{FLOW}:unit")
         return
-    if press.verb == "pick" and code == target.unit:  # not offered: an old or forged press
-        await answer(update, ctx.texts("staff.unit_not_allowed", me.lang))
+    if code == target.unit:  # never offered: an old or forged press
+        await say(ctx, me, "staff.unit_not_allowed")
         return
-    await answer(update)
-    if press.verb == "walk":
-        draft = replace(draft, data={**draft.data, "at": code})
-        await ctx.drafts.put(draft, ctx.now(), [await walk_card(ctx, me, actor, draft, target)])
-        return
-    assert code is not None
     await ctx.drafts.clear(me.user_id, ctx.now())
-    await change(ctx, me, target, replace(target, unit=code))
+    await change(ctx, me, target, unit=code)
 
 
-def walk_refusal(
-    actor: Staff, target: Staff, verb: str, fits: bool, code: str | None, tree: UnitTree
-) -> access.Decision:
-    """Names the rule that refuses a step of a move's walk: walking outside ACTOR's subtree, or
-    picking a unit where ACTOR may not place TARGET (neither is offered: old or forged presses)."""
-    if not fits:
-        return access.Rule.STAFF_PLACE
-    if verb == "pick" and code is not None:
-        return access.place_staff(actor, target.role, code, tree)
-    return None
-
-
-async def change(ctx: GridContext, me: Person, before: Staff, after: Staff) -> None:
+async def change(
+    ctx: GridContext,
+    me: Person,
+    target: Staff,
+    *,
+    unit: str | None = None,
+    role: Role | None = None,
+) -> None:
     """Stores a move or a new role, tells both, and re-routes what the person no longer covers."""
-    if await refused_config(ctx, me, before):
-        return
-    tree = await ctx.units.tree()
-    lang = (await ctx.people.languages([after.user_id])).get(
-        after.user_id, ctx.services.settings.default_language
+    done = await change_staff(
+        ctx.services, target.user_id, by=me.user_id, at=ctx.now(), unit=unit, role=role
     )
-    params = {"role": role_name(ctx, after.role, lang), "unit": place(tree, after.unit)}
-    mine = {"role": role_name(ctx, after.role, me.lang), "unit": place(tree, after.unit)}
-    messages = [
-        outgoing.card(
-            me.user_id,
-            card_key(me.user_id),
-            ctx.texts("staff.changed", me.lang, name=after.name, **mine),
-        ),
-        outgoing.message(after.user_id, ctx.texts("staff.changed_you", lang, **params)),
-    ]
-    if not await ctx.people.change(before, after, me.user_id, ctx.now(), messages):
-        await say(ctx, me, "staff.gone")
+    if isinstance(done, Refused):
+        await say_refused(ctx, me, done)
         return
-    await refresh_menu(ctx.services, after.user_id, at=ctx.now())
-    moved = await hand_over(ctx.services, after.user_id)
+    after, moved = done.value
     if moved:
         await say(ctx, me, "staff.handed_over", name=after.name, count=moved)
 
@@ -383,4 +373,18 @@ VERBS = {
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("staff", list_command, filters=NEW_PRIVATE))
     app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^{NOUN}:"))
-    app.add_handler(CallbackQueryHandler(on_walk, pattern=rf"^{WALK}:"))
+    # the walk's buttons before the one picker: an old message's press is answered as stale
+    app.add_handler(CallbackQueryHandler(picker.on_press, pattern=rf"^{OLD_WALK}:"))
+
+
+# flow → how a move asks for the new unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {
+    FLOW: Place(
+        done=moved_to,
+        ask=unit_question,
+        here="volunteer.choose_here",
+        up="volunteer.go_up",
+        reach=reach,
+        choosable=choosable,
+    )
+}

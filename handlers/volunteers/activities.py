@@ -6,7 +6,7 @@ Taking part: "act:<verb>:<id>[:<volunteer>]" — view, join, leave, roster, in (
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -17,34 +17,34 @@ from bot.context import GridContext
 from bot.domain import access
 from bot.domain import activities as domain
 from bot.domain.access import Rule
-from bot.domain.activities import Activity, SignupStatus
+from bot.domain.activities import Activity
 from bot.domain.people import Person, Role, Staff
-from bot.domain.points import PointKind, value_of
 from bot.domain.volunteers import InvalidInput, reach_units, subtree
 from bot.notices import buttons, outgoing
 from bot.notices.activities import (
     activity_text,
-    announcement,
     member_card,
-    organiser_card,
     roster_card,
 )
 from bot.notices.buttons import button
-from bot.notices.volunteers import lang_of, skill_names
-from bot.services import Services
-from bot.texts import Raw, plural_key
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from bot.notices.volunteers import skill_names
+from bot.texts import Raw
+from bot.usecases.activities import check_in as check_in_volunteer
+from bot.usecases.activities import create_activity, sign_up, view_activity
+from bot.usecases.activities import leave as leave_activity
+from bot.usecases.activities import roster as roster_of
+from bot.usecases.results import Refused
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of
+from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused, tell
 from handlers.volunteers.common import (
-    answer,
-    parse_press,
-    press_at_step,
-    refuse,
+    render,
     skill_rows,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
     walk_top,
 )
 from storage.drafts import Draft
@@ -150,8 +150,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         )
         return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
     if draft.step == "unit":
-        top = walk_top(await organiser(ctx, me))
-        return unit_card(ctx, me, tree, NOUN, data, "activity.ask_unit", top=top)
+        return await unit_card(ctx, me, draft)
     activity = draft_activity(me, data, ctx)
     text = t(
         "activity.confirm", lang, details=Raw(activity_text(ctx.services, activity, lang, tree))
@@ -168,42 +167,35 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
 _STEP_OF = {
     "skill": "skills",
     "skills_done": "skills",
-    "walk": "unit",
-    "pick": "unit",
     "create": "confirm",
     "restart": "confirm",
 }
 
 
+_STEPS = {verb: (step,) for verb, step in _STEP_OF.items()}
+
+
 async def on_create_press(update: Update, ctx: GridContext) -> None:
-    me = await person_of(update, ctx)
-    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    found = await press_of(update, ctx, noun=NOUN, verbs=_STEPS, flow=FLOW, answer_first=False)
     if found is None:
         return
-    press, draft = found
+    me, press, draft = found
+    assert draft is not None
     staff = await organiser(ctx, me)
     if staff is None:
-        await refuse(update, ctx, me, "common.not_allowed")
+        await tell(update, ctx, me, "common.not_allowed")
         return
     arg = press.args[0] if press.args else ""
-    tree = await ctx.units.tree()
     if press.verb == "skill":
         codes = [o.code for o in ctx.services.settings.volunteers.skills]
         if arg not in codes:
-            await refuse(update, ctx, me, "common.stale_button")
+            await tell(update, ctx, me, "common.stale_button")
             return
         chosen = set(draft.data.get("skills", [])) ^ {arg}
         draft.data["skills"] = [c for c in codes if c in chosen]
         step_name = "skills"
     elif press.verb == "skills_done":
         step_name = "unit"
-    elif press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, walk_top(staff))
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        draft.data["at" if press.verb == "walk" else "unit"] = code
-        step_name = "unit" if press.verb == "walk" else "confirm"
     elif press.verb == "restart":
         await answer(update)
         await start(update, ctx)
@@ -219,120 +211,79 @@ async def on_create_press(update: Update, ctx: GridContext) -> None:
 
 async def create(ctx: GridContext, me: Person, draft: Draft) -> None:
     """Stores the activity and announces it to the unit's group and matching volunteers."""
-    services = ctx.services
-    activity = domain.schedule_reminders(draft_activity(me, draft.data, ctx), ctx.now())
-    if not activity.is_upcoming(ctx.now()):
-        await say(ctx, me, "activity.time_past")
-        return
-
-    async def messages(stored: Activity) -> list[Outgoing]:
-        out, told = await announcement(services, stored)
-        tree = await services.units.tree()
-        done = outgoing.card(
-            me.user_id,
-            draft.data["card"],
-            ctx.texts(
-                plural_key("activity.created", told), me.lang, number=stored.number, count=told
-            ),
-        )
-        return [done, organiser_card(services, stored, me.user_id, me.lang, tree), *out]
-
-    await services.store.activities.create(activity, messages, clear_draft_of=me.user_id)
+    data = draft.data
+    result = await create_activity(
+        ctx.services,
+        by=me.user_id,
+        at=ctx.now(),
+        title=data["title"],
+        starts_at=datetime.fromisoformat(data["when"]),
+        place=data["place"],
+        capacity=int(data["capacity"]),
+        unit=data.get("unit", ""),
+        skills=data.get("skills", []),
+        card=data["card"],
+    )
+    if isinstance(result, Refused):
+        await say_refused(ctx, me, result)
 
 
 # Taking part ---------------------------------------------------------------------------------
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
-    me = await person_of(update, ctx)
-    press = parse_press(update)
-    activities = ctx.services.store.activities
-    activity = await activities.get(press.int_arg(0) or 0) if press else None
-    if press is None or activity is None or press.verb not in ACTIONS:
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_of(update, ctx, noun="act", verbs=tuple(ACTIONS), answer_first=False)
+    if found is None:
+        return
+    me, press, _ = found
+    activity = await ctx.services.store.activities.get(press.int_arg(0) or 0)
+    if activity is None:
+        await tell(update, ctx, me, "common.stale_button")
         return
     await ACTIONS[press.verb](update, ctx, me, activity, press.args[1:])
 
 
 async def view(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    if (refused := access.join_activity(volunteer)) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
+    """Sends an approved volunteer the activity privately (pressed under a group post)."""
+    assert activity.id is not None  # loaded from the store
+    result = await view_activity(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Refused):
+        await tell(update, ctx, me, result.key, **result.params)
         return
     await answer(update, ctx.texts("wish.sent_privately", me.lang))
-    message = await member_card(ctx.services, activity, me.user_id, me.lang, read=True)
+    message = await member_card(ctx.services, result.value, me.user_id, me.lang, read=True)
     await ctx.outbox.send([message], ctx.now())
+
+
+# Said in the chat, as before the use cases: the press was answered before the race was lost.
+IN_CHAT = ("activity.already_signed", "activity.not_signed", "activity.not_going")
 
 
 async def join(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
     """Takes a place, or a waitlist place when full (decided inside one write transaction)."""
-    volunteer = await ctx.services.store.volunteers.get(me.user_id)
-    if (refused := access.join_activity(volunteer)) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}", "wish.volunteers_only")
-        return
-    if not activity.is_upcoming(ctx.now()):
-        await refuse(update, ctx, me, "activity.over")
-        return
-    await answer(update)
-    after = {
-        status: [
-            await member_card(ctx.services, activity, me.user_id, me.lang, assumed=status),
-            outgoing.message(
-                me.user_id,
-                ctx.texts(f"activity.joined_{status.value}", me.lang, title=activity.title),
-            ),
-        ]
-        for status in (SignupStatus.GOING, SignupStatus.WAITLIST)
-    }
-    got = await ctx.services.store.activities.sign_up(activity, me.user_id, ctx.now(), after)
-    if got is None:
-        await say(ctx, me, "activity.already_signed", title=activity.title)
+    assert activity.id is not None  # loaded from the store
+    result = await sign_up(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    await render(update, ctx, me, result, in_chat=IN_CHAT)
 
 
 async def leave(update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple) -> None:
     """Cancels the sign-up; the first on the waitlist moves up in the same commit."""
-    if not activity.is_upcoming(ctx.now()):
-        await refuse(update, ctx, me, "activity.over")
-        return
-    await answer(update)
-    services = ctx.services
-    mine = [
-        await member_card(services, activity, me.user_id, me.lang, assumed=SignupStatus.CANCELLED),
-        outgoing.message(me.user_id, ctx.texts("activity.left", me.lang, title=activity.title)),
-    ]
-
-    done, _moved = await services.store.activities.cancel(
-        activity, me.user_id, ctx.now(), mine, promotion(services, activity)
-    )
-    if not done:
-        await say(ctx, me, "activity.not_signed", title=activity.title)
-
-
-def promotion(services: Services, activity: Activity) -> Callable[[int], Awaitable[list[Outgoing]]]:
-    """Returns what tells a volunteer moved up from ACTIVITY's waitlist (their notice, card)."""
-
-    async def promoted(volunteer_id: int) -> list[Outgoing]:
-        lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
-        return [
-            outgoing.message(
-                volunteer_id, services.texts("activity.promoted", lang, title=activity.title)
-            ),
-            await member_card(services, activity, volunteer_id, lang, assumed=SignupStatus.GOING),
-        ]
-
-    return promoted
+    assert activity.id is not None  # loaded from the store
+    result = await leave_activity(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    await render(update, ctx, me, result, in_chat=IN_CHAT)
 
 
 async def roster(
     update: Update, ctx: GridContext, me: Person, activity: Activity, _: tuple
 ) -> None:
     """Shows the organiser the sign-ups with a check-in button for each one going."""
-    staff = await ctx.people.staff(me.user_id)
-    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+    assert activity.id is not None  # loaded from the store
+    result = await roster_of(ctx.services, activity.id, by=me.user_id, at=ctx.now())
+    if isinstance(result, Refused):
+        await tell(update, ctx, me, result.key, **result.params)
         return
     await answer(update)
-    signups = await ctx.services.store.activities.signups(activity.id or 0)
+    activity, signups = result.value
     message = roster_card(ctx.services, activity, me.user_id, me.lang, signups, ctx.now())
     await ctx.outbox.send([message], ctx.now())
 
@@ -341,37 +292,14 @@ async def check_in(
     update: Update, ctx: GridContext, me: Person, activity: Activity, args: tuple
 ) -> None:
     """Checks a volunteer in (organiser or staff over the unit), which awards the points."""
-    staff = await ctx.people.staff(me.user_id)
-    volunteer_id = int(args[0]) if args and args[0].isdigit() else None
-    if (refused := access.check_in(staff, activity, await ctx.units.tree())) is not None:
-        await deny(update, ctx, me, refused, f"activity:{activity.id}")
+    assert activity.id is not None  # loaded from the store
+    if not args or not args[0].isdigit():
+        await tell(update, ctx, me, "common.stale_button")
         return
-    if volunteer_id is None:
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    if not domain.check_in_open(activity, ctx.now()):
-        await refuse(update, ctx, me, "activity.check_in_not_open")
-        return
-    await answer(update)
-    services = ctx.services
-    activities = services.store.activities
-    points = value_of(PointKind.CHECKIN, services.settings.volunteers.points.model_dump())
-    signups = [
-        replace(s, status=SignupStatus.ATTENDED) if s.volunteer_id == volunteer_id else s
-        for s in await activities.signups(activity.id or 0)
-    ]
-    lang = (await lang_of(services, [volunteer_id]))[volunteer_id]
-    messages = [
-        roster_card(services, activity, me.user_id, me.lang, signups, ctx.now()),
-        outgoing.message(
-            volunteer_id,
-            services.texts(
-                plural_key("activity.checked_in", points), lang, title=activity.title, points=points
-            ),
-        ),
-    ]
-    if not await activities.check_in(activity, volunteer_id, ctx.now(), points, messages):
-        await say(ctx, me, "activity.not_going")
+    result = await check_in_volunteer(
+        ctx.services, activity.id, int(args[0]), by=me.user_id, at=ctx.now()
+    )
+    await render(update, ctx, me, result, in_chat=IN_CHAT)
 
 
 ACTIONS = {"view": view, "join": join, "leave": leave, "roster": roster, "in": check_in}
@@ -424,6 +352,23 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "place"): receive_place,
     (FLOW, "capacity"): receive_capacity,
     (FLOW, "skills"): receive_text_at_button_step,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
+}
+
+
+async def organiser_reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit an organiser's walk is bounded by (read again on every press)."""
+    staff = await organiser(ctx, me)
+    return walk_top(staff) if staff is not None else NOWHERE
+
+
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft) -> None:
+    draft = replace(draft, step="confirm")
+    await ctx.drafts.put(draft, ctx.now(), [await card(ctx, me, draft)])
+
+
+# flow → how it asks for the activity's unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {
+    FLOW: unit_place("activity.ask_unit", unit_chosen, reach=organiser_reach)
 }

@@ -1,18 +1,22 @@
-"""What the volunteer, wish, activity and points handlers (and their sweeps) share."""
+"""What the volunteer, wish, activity and points handlers share: skill toggles, rendering a use
+case's result on a press, typed text, and the unit-tree walk."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 
 from bot.context import GridContext
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
-from bot.notices import buttons, outgoing
-from bot.notices.buttons import Press
-from handlers.kit.flows import text_of
+from bot.notices import buttons
+from bot.usecases.results import Done, Refused
+from handlers.kit import picker
+from handlers.kit.flows import Place, PlaceReach, text_of
 from handlers.kit.presses import answer
+from handlers.kit.reply import say_refused, tell
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -35,32 +39,26 @@ def skill_rows(
     return rows
 
 
-async def refuse(update: Update, ctx: GridContext, me: Person, key: str, **params: object) -> None:
-    """Answers the press with why nothing happened (a forged, stale or unauthorised press)."""
-    await answer(update, ctx.texts(key, me.lang, **params))
-
-
-def parse_press(update: Update) -> Press | None:
-    query = update.callback_query
-    return buttons.parse(query.data if query else None)
-
-
-async def press_at_step(
-    update: Update, ctx: GridContext, me: Person, flow: str, step_of: Mapping[str, str]
-) -> tuple[Press, Draft] | None:
-    """Returns the press and ME's draft if the press's verb belongs to the step FLOW's draft is
-    at (STEP_OF: verb → step); else answers that the button is stale."""
-    press = parse_press(update)
-    draft = await ctx.drafts.get(me.user_id)
-    if (
-        press is None
-        or draft is None
-        or draft.flow != flow
-        or step_of.get(press.verb) != draft.step
-    ):
-        await refuse(update, ctx, me, "common.stale_button")
-        return None
-    return press, draft
+async def render(
+    update: Update,
+    ctx: GridContext,
+    me: Person,
+    result: Done[Any] | Refused,
+    *,
+    in_chat: Collection[str] = (),
+) -> bool:
+    """Answers the press with a use case's RESULT: bare when done; a refusal as a short notice,
+    or, for the keys IN_CHAT (a press that lost a race), in the chat where it stays. Returns
+    whether it was done."""
+    if isinstance(result, Done):
+        await answer(update)
+        return True
+    if result.key in in_chat:
+        await answer(update)
+        await say_refused(ctx, me, result)
+    else:
+        await tell(update, ctx, me, result.key, **result.params)
+    return False
 
 
 def typed(update: Update) -> str | None:
@@ -69,58 +67,7 @@ def typed(update: Update) -> str | None:
     return text_of(message) if message is not None else None
 
 
-def walk_keyboard(
-    ctx: GridContext,
-    lang: str,
-    tree: UnitTree,
-    noun: str,
-    at: str | None,
-    *,
-    top: str | None = None,
-    home: str | None = None,
-    pickable: Callable[[str], bool] | None = None,
-) -> dict:
-    """Returns buttons to walk the unit tree: open a child, choose this unit, go up, or home.
-
-    TOP (a staff member's unit) bounds the walk; HOME offers the user's registered place;
-    PICKABLE, when given, says which units may be chosen (no "choose here" where a pick would
-    be refused).
-    """
-    t = ctx.texts
-    rows = []
-    if home is not None and home in tree and (top is None or tree.is_within(home, top)):
-        rows.append(
-            [
-                buttons.button(
-                    t("volunteer.use_home", lang, place=tree.get(home).name), noun, "pick", home
-                )
-            ]
-        )
-    if at is None:
-        children = [tree.get(top)] if top is not None else tree.roots()
-    else:
-        children = tree.children(at)
-    if at is not None and (pickable is None or pickable(at)):
-        rows.append(
-            [
-                buttons.button(
-                    t("volunteer.choose_here", lang, name=tree.get(at).name), noun, "pick", at
-                )
-            ]
-        )
-    pairs = [buttons.button("📂 " + child.name, noun, "walk", child.code) for child in children]
-    rows.extend(pairs[i : i + 2] for i in range(0, min(len(pairs), 60), 2))
-    if at is not None and at != top:
-        parent = tree.get(at).parent
-        rows.append([buttons.button(t("volunteer.go_up", lang), noun, "walk", parent or "-")])
-    return buttons.keyboard(rows)
-
-
-def walk_allowed(tree: UnitTree, code: str | None, top: str | None) -> bool:
-    """Tells whether a walk may stand at CODE (None: the top) without leaving TOP's subtree."""
-    if code is None:
-        return True
-    return code in tree and (top is None or tree.is_within(code, top))
+# The unit step of the volunteer flows (handlers/kit/picker.py) -------------------------------
 
 
 def walk_top(staff: Staff | None) -> str | None:
@@ -128,27 +75,38 @@ def walk_top(staff: Staff | None) -> str | None:
     return staff.unit if staff is not None and staff.role is not Role.ADMIN else None
 
 
-def walk_target(tree: UnitTree, press: Press, top: str | None) -> tuple[bool, str | None]:
-    """Returns whether a "walk"/"pick" PRESS fits the walk bounded by TOP (a pick must name a
-    unit) and the unit it names (None: the top of the walk)."""
-    arg = press.args[0] if press.args else ""
-    code = None if arg == "-" else arg
-    fits = walk_allowed(tree, code, top) and not (press.verb == "pick" and code is None)
-    return fits, code
+# What the flow does next with the unit chosen (in DRAFT.data["unit"])
+Then = Callable[[GridContext, Person, Draft], Awaitable[None]]
 
 
-def unit_card(
-    ctx: GridContext,
-    me: Person,
-    tree: UnitTree,
-    noun: str,
-    data: dict,
-    key: str,
-    *,
-    top: str | None = None,
-    home: str | None = None,
-) -> Outgoing:
-    """Returns the DATA["card"] card asking (catalog KEY) for a unit, walking from DATA["at"]."""
-    where = tree.place_name(data["at"]) if data.get("at") else "—"
-    markup = walk_keyboard(ctx, me.lang, tree, noun, data.get("at"), top=top, home=home)
-    return outgoing.card(me.user_id, data["card"], ctx.texts(key, me.lang, at=where), markup=markup)
+def unit_place(
+    key: str, then: Then, *, reach: PlaceReach | None = None, home: bool = False
+) -> Place:
+    """Returns how a volunteer flow asks for its unit on its own card (catalog KEY with {at}):
+    "choose here" at every unit, HOME offers the registered place; THEN goes on."""
+
+    async def ask(
+        ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+    ) -> str:
+        return ctx.texts(key, me.lang, at=tree.place_name(node) if node else "—")
+
+    async def done(
+        ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
+    ) -> None:
+        draft.data["unit"] = code  # the flow's card turns into its next step: MESSAGES unneeded
+        await then(ctx, me, draft)
+
+    return Place(
+        done=done,
+        ask=ask,
+        here="volunteer.choose_here",
+        up="volunteer.go_up",
+        reach=reach,
+        home="volunteer.use_home" if home else None,
+    )
+
+
+async def unit_card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
+    """Puts DRAFT on its unit step (the walk, on the flow's card DATA["card"]) and returns it."""
+    [card] = await picker.begin(ctx, me, draft, card_key=draft.data["card"])
+    return card

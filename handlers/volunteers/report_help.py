@@ -19,19 +19,19 @@ from bot.domain.reports import Report
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
 from bot.notices.volunteers import (
-    area,
     availability_names,
-    lang_of,
     matching_volunteers,
     skill_names,
     team_name,
 )
 from bot.services import Services
 from bot.texts import Raw
-from handlers.kit.flows import person_of
+from bot.usecases.results import Done, Refused
+from bot.usecases.volunteers import answer_invitation, invite_volunteer
+from handlers.kit.presses import answer, press_of
 from handlers.kit.refusals import deny
-from handlers.kit.reply import say
-from handlers.volunteers.common import answer, parse_press, refuse
+from handlers.kit.reply import tell
+from handlers.volunteers.common import render
 from storage.outbox import Outgoing
 from storage.volunteers import Invite
 
@@ -47,7 +47,7 @@ async def authorised(
     """Returns the presser's staff record and the open report they may act on, else refuses."""
     report = await ctx.reports.get(report_id) if report_id is not None else None
     if report is None:
-        await refuse(update, ctx, me, "common.stale_button")
+        await tell(update, ctx, me, "common.stale_button")
         return None
     staff = await ctx.people.staff(me.user_id)
     refused = access.handle_report(staff, report, await ctx.units.tree())
@@ -55,29 +55,42 @@ async def authorised(
         await deny(update, ctx, me, refused or Rule.REPORT_HANDLE, f"report:{report.id}")
         return None
     if not report.status.is_open:
-        await refuse(update, ctx, me, "volunteer.report_not_open", number=report.number)
+        await tell(update, ctx, me, "volunteer.report_not_open", number=report.number)
         return None
     return staff, report
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
-    me = await person_of(update, ctx)
-    press = parse_press(update)
-    if press is None or press.verb not in ("list", "inv", "yes", "no"):
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    if press.verb in ("yes", "no"):
-        await reply(update, ctx, me, press.int_arg(0), press.verb == "yes")
-        return
-    found = await authorised(update, ctx, me, press.int_arg(0))
+    found = await press_of(update, ctx, noun="vfind", verbs=VERBS, answer_first=False)
     if found is None:
         return
-    staff, report = found
+    me, press, _ = found
+    first, second = press.int_arg(0), press.int_arg(1)
     if press.verb == "list":
-        await answer(update)
-        await ctx.outbox.send([await matches_card(ctx, me, report)], ctx.now())
+        await show_matches(update, ctx, me, first)
         return
-    await invite(update, ctx, me, staff, report, press.int_arg(1))
+    result: Done[Invite] | Refused = Refused("common.stale_button")  # an id missing: forged
+    if press.verb == "inv" and first is not None and second is not None:
+        result = await invite_volunteer(ctx.services, first, second, by=me.user_id, at=ctx.now())
+    elif press.verb in ("yes", "no") and first is not None:
+        accept = press.verb == "yes"
+        result = await answer_invitation(
+            ctx.services, first, by=me.user_id, at=ctx.now(), accept=accept
+        )
+    await render(update, ctx, me, result, in_chat=IN_CHAT)
+
+
+async def show_matches(update: Update, ctx: GridContext, me: Person, report_id: int | None) -> None:
+    """Shows the worker the volunteers who match the report, if they may act on it."""
+    found = await authorised(update, ctx, me, report_id)
+    if found is not None:
+        await answer(update)
+        await ctx.outbox.send([await matches_card(ctx, me, found[1])], ctx.now())
+
+
+VERBS = ("list", "inv", "yes", "no")
+# Said in the chat, as before the use cases: the press was answered before the race was lost.
+IN_CHAT = ("volunteer.already_invited",)
 
 
 async def matches_card(ctx: GridContext, me: Person, report: Report) -> Outgoing:
@@ -114,102 +127,6 @@ async def matches_card(ctx: GridContext, me: Person, report: Report) -> Outgoing
     return outgoing.card(
         me.user_id, f"report:{report.id}:volunteers", text, markup=buttons.keyboard(rows)
     )
-
-
-async def invite(
-    update: Update,
-    ctx: GridContext,
-    me: Person,
-    staff: Staff,
-    report: Report,
-    volunteer_id: int | None,
-) -> None:
-    services = ctx.services
-    volunteer = await services.store.volunteers.get(volunteer_id or 0)
-    if volunteer is None or not volunteer.is_approved:
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    await answer(update)
-    tree = await ctx.units.tree()
-    lang = (await lang_of(services, [volunteer.user_id]))[volunteer.user_id]
-    category = await ctx.units.category(report.category)
-
-    def build(made: Invite) -> list[Outgoing]:
-        text = services.texts(
-            "volunteer.invitation",
-            lang,
-            worker=staff.name,
-            number=report.number,
-            category=category.name(lang) if category else report.category,
-            area=area(tree, report.unit),
-            description=services.texts("privacy.erased_marker", lang)
-            if report.extra.get("erased")
-            else report.description,
-        )
-        markup = buttons.keyboard(
-            [
-                [
-                    button(services.texts("volunteer.accept", lang), "vfind", "yes", made.id),
-                    button(services.texts("volunteer.decline", lang), "vfind", "no", made.id),
-                ]
-            ]
-        )
-        told = services.texts("volunteer.invited", me.lang, name=volunteer.name)
-        return [
-            outgoing.card(volunteer.user_id, f"invite:{made.id}", text, markup=markup),
-            outgoing.message(me.user_id, told),
-        ]
-
-    made = await services.store.volunteers.invite(
-        report.id or 0, volunteer.user_id, me.user_id, ctx.now(), build
-    )
-    if made is None:
-        await say(ctx, me, "volunteer.already_invited", name=volunteer.name)
-
-
-async def reply(
-    update: Update, ctx: GridContext, me: Person, invite_id: int | None, accept: bool
-) -> None:
-    """Records the volunteer's answer and tells the worker who invited them."""
-    services = ctx.services
-    volunteers = services.store.volunteers
-    made = await volunteers.get_invite(invite_id or 0)
-    if made is None:
-        await refuse(update, ctx, me, "common.stale_button")
-        return
-    if (refused := access.answer_invite(me.user_id, made.volunteer_id)) is not None:
-        await deny(update, ctx, me, refused, f"invite:{made.id}")
-        return
-    if made.status != "invited":
-        await refuse(update, ctx, me, "volunteer.already_answered")
-        return
-    await answer(update)
-    report = await ctx.reports.get(made.report_id)
-    volunteer = await volunteers.get(me.user_id)
-    assert report is not None and volunteer is not None
-    tree = await ctx.units.tree()
-    worker = await ctx.people.staff(made.invited_by)
-    wlang = (await lang_of(services, [made.invited_by]))[made.invited_by]
-    verdict = "accepted" if accept else "declined"
-    to_worker = services.texts(
-        f"volunteer.invite_answer_{verdict}",
-        wlang,
-        name=volunteer.name,
-        phone=volunteer.phone or services.texts("volunteer.no_phone", wlang),
-        number=report.number,
-    )
-    mine = services.texts(
-        f"volunteer.you_{verdict}_invite",
-        me.lang,
-        number=report.number,
-        place=tree.place_name(report.unit),
-        worker=worker.name if worker else "",
-    )
-    messages = [outgoing.card(me.user_id, f"invite:{made.id}", mine)]
-    if worker is not None:  # a worker who has left since gets no volunteer's phone number
-        messages.append(outgoing.message(made.invited_by, to_worker))
-    if not await volunteers.answer_invite(made.id, accept, ctx.now(), messages):
-        await say(ctx, me, "volunteer.already_answered")
 
 
 def register(app: Application) -> None:

@@ -14,7 +14,6 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
-from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
     MAX_NOTE,
     MAX_WORK_UNIT,
@@ -27,21 +26,19 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import profile_fields, skill_names
+from bot.notices.volunteers import skill_names, summary
 from bot.texts import Raw
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
-from handlers.kit.reply import say
+from bot.usecases.volunteers import register as register_volunteer
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, Place, StepCallback, person_of
+from handlers.kit.presses import answer, press_of
+from handlers.kit.reply import say, tell
 from handlers.volunteers.common import (
-    answer,
-    parse_press,
-    press_at_step,
-    refuse,
     skill_rows,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
 )
-from handlers.volunteers.review import deciders, decision_messages
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -60,7 +57,7 @@ async def start(update: Update, ctx: GridContext) -> None:
         "volunteer.profile",
         me.lang,
         status=ctx.texts(f"volunteer.status_{existing.status.value}", me.lang),
-        summary=Raw(summary(ctx, me.lang, existing, await ctx.units.tree())),
+        summary=Raw(summary(ctx.services, me.lang, existing, await ctx.units.tree())),
     )
     markup = buttons.keyboard([[button(ctx.texts("volunteer.redo", me.lang), NOUN, "redo")]])
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=markup)], ctx.now())
@@ -71,16 +68,6 @@ async def begin(ctx: GridContext, me: Person) -> None:
     keyboard = outgoing.reply_keyboard([[me.name]], one_time=True) if me.name else None
     prompt = outgoing.message(me.user_id, ctx.texts("volunteer.ask_name", me.lang), markup=keyboard)
     await ctx.drafts.put(draft, ctx.now(), [prompt])
-
-
-def summary(ctx: GridContext, lang: str, v: Volunteer, tree: UnitTree) -> str:
-    party = (
-        ctx.texts("volunteer.party_yes_line", lang, work_unit=v.work_unit or "—")
-        if v.party_member
-        else ctx.texts("volunteer.party_no_line", lang)
-    )
-    fields = profile_fields(ctx.services, v, lang, tree)
-    return ctx.texts("volunteer.summary", lang, **fields, party=Raw(party))
 
 
 def from_draft(me: Person, data: dict) -> Volunteer:
@@ -146,7 +133,7 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         )
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        return unit_card(ctx, me, tree, NOUN, data, "volunteer.ask_unit", home=me.unit)
+        return await unit_card(ctx, me, draft)
     if draft.step == "party":
         rows = [
             [
@@ -158,7 +145,8 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
             me.user_id, data["card"], t("volunteer.ask_party", lang), markup=buttons.keyboard(rows)
         )
     # confirm
-    text = t("volunteer.confirm", lang, summary=Raw(summary(ctx, lang, from_draft(me, data), tree)))
+    details = summary(ctx.services, lang, from_draft(me, data), tree)
+    text = t("volunteer.confirm", lang, summary=Raw(details))
     rows = [
         [
             button(t("volunteer.submit", lang), NOUN, "submit"),
@@ -255,33 +243,35 @@ _STEP_OF = {
     "team": "team",
     "avail": "avail",
     "avail_done": "avail",
-    "walk": "unit",
-    "pick": "unit",
     "party": "party",
     "submit": "confirm",
     "restart": "confirm",
 }
 
 
+_STEPS = {verb: (step,) for verb, step in _STEP_OF.items()}
+
+
+async def on_redo(update: Update, ctx: GridContext) -> None:
+    """Starts the registration afresh (the button under a registered volunteer's profile)."""
+    found = await press_of(update, ctx, noun=NOUN, verbs=("redo",))
+    if found is not None:
+        await begin(ctx, found[0])
+
+
 async def on_press(update: Update, ctx: GridContext) -> None:
     """Handles a registration button, if it belongs to the step the user's draft is at."""
-    me = await person_of(update, ctx)
-    press = parse_press(update)
-    if press is not None and press.verb == "redo":
-        await answer(update)
-        await begin(ctx, me)
-        return
-    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    found = await press_of(update, ctx, noun=NOUN, verbs=_STEPS, flow=FLOW, answer_first=False)
     if found is None:
         return
-    press, draft = found
+    me, press, draft = found
+    assert draft is not None
     arg = press.args[0] if press.args else ""
     data = draft.data
     config = ctx.services.settings.volunteers
-    tree = await ctx.units.tree()
     if press.verb == "skill":
         if arg not in {o.code for o in config.skills}:
-            await refuse(update, ctx, me, "common.stale_button")
+            await tell(update, ctx, me, "common.stale_button")
             return
         chosen = set(data.get("skills", []))
         chosen.symmetric_difference_update({arg})
@@ -290,20 +280,20 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         await go(ctx, me, draft, "skills")
     elif press.verb == "skills_done":
         if not data.get("skills") and not data.get("note"):
-            await refuse(update, ctx, me, "volunteer.need_skill")
+            await tell(update, ctx, me, "volunteer.need_skill")
             return
         await answer(update)
         await go(ctx, me, draft, "team")
     elif press.verb == "team":
         if arg != "-" and arg not in {o.code for o in config.teams}:
-            await refuse(update, ctx, me, "common.stale_button")
+            await tell(update, ctx, me, "common.stale_button")
             return
         data["team"] = None if arg == "-" else arg
         await answer(update)
         await go(ctx, me, draft, "avail")
     elif press.verb == "avail":
         if arg not in {a.value for a in Availability}:
-            await refuse(update, ctx, me, "common.stale_button")
+            await tell(update, ctx, me, "common.stale_button")
             return
         chosen = set(data.get("avail", []))
         chosen.symmetric_difference_update({arg})
@@ -312,22 +302,10 @@ async def on_press(update: Update, ctx: GridContext) -> None:
         await go(ctx, me, draft, "avail")
     elif press.verb == "avail_done":
         if not data.get("avail"):
-            await refuse(update, ctx, me, "volunteer.need_availability")
+            await tell(update, ctx, me, "volunteer.need_availability")
             return
         await answer(update)
         await go(ctx, me, draft, "unit")
-    elif press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, None)
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        await answer(update)
-        if press.verb == "walk":
-            data["at"] = code
-            await go(ctx, me, draft, "unit")
-        else:
-            data["unit"] = code
-            await go(ctx, me, draft, "party")
     elif press.verb == "party":
         data["party"] = arg == "1"
         await answer(update)
@@ -347,24 +325,18 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 async def submit(ctx: GridContext, me: Person, draft: Draft) -> None:
     """Stores the registration as pending and asks community staff to decide, in one commit."""
-    volunteer = replace(from_draft(me, draft.data), created_at=ctx.now())
-    tree = await ctx.units.tree()
-    details = Raw(summary(ctx, me.lang, volunteer, tree))
-    reviewers = await deciders(ctx.services, volunteer)
-    if reviewers:  # named: the unit whose staff get the decision card
-        unit = tree.get(reviewers[0].unit).name
-        text = ctx.texts("volunteer.submitted", me.lang, unit=unit, summary=details)
-    else:
-        text = ctx.texts("volunteer.submitted_staff", me.lang, summary=details)
-    done = outgoing.card(me.user_id, draft.data["card"], text)
-    messages = [done, *await decision_messages(ctx.services, volunteer)]
-    await ctx.services.store.volunteers.register(
-        volunteer, ctx.now(), messages, clear_draft_of=me.user_id
+    await register_volunteer(
+        ctx.services,
+        from_draft(me, draft.data),
+        by=me.user_id,
+        at=ctx.now(),
+        card=draft.data["card"],
     )
 
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("volunteer", start, filters=NEW_PRIVATE))
+    app.add_handler(CallbackQueryHandler(on_redo, pattern=rf"^{NOUN}:redo(:|$)"))
     app.add_handler(CallbackQueryHandler(on_press, pattern=buttons.pattern(NOUN)))
 
 
@@ -376,7 +348,15 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "work_unit"): receive_work_unit,
     (FLOW, "team"): receive_text_at_button_step,
     (FLOW, "avail"): receive_text_at_button_step,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "party"): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
 }
+
+
+async def unit_chosen(ctx: GridContext, me: Person, draft: Draft) -> None:
+    await go(ctx, me, draft, "party")
+
+
+# flow → how it asks for the home unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place("volunteer.ask_unit", unit_chosen, home=True)}

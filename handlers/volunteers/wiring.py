@@ -23,8 +23,9 @@ def register(app: Application) -> None:
 
 
 FLOWS = Table.merge(
-    Table(steps=volunteer.STEPS),
-    Table(steps=wishes.STEPS),
+    Table(steps=volunteer.STEPS, places=volunteer.PLACES),
+    Table(steps=wishes.STEPS, places=wishes.PLACES),
     Table(steps=wish_claims.STEPS),
-    Table(steps=activities.STEPS),
+    Table(steps=activities.STEPS, places=activities.PLACES),
+    Table(steps=volunteer_staff.STEPS, places=volunteer_staff.PLACES),
 )

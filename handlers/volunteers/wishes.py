@@ -14,46 +14,37 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
-from bot.domain import access
 from bot.domain import wishes as domain
-from bot.domain.access import Rule
 from bot.domain.people import Person, Role, Staff
 from bot.domain.units import UnitTree
 from bot.domain.volunteers import (
     InvalidInput,
-    InvalidMove,
-    NotAllowed,
     clean_name,
     clean_phone,
-    may_manage,
-    nearest_staff,
     subtree,
 )
 from bot.domain.wishes import OTHER, Wish, WishStatus
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.volunteers import area, lang_of
-from bot.notices.wishes import announcement, kind_name, review_messages
+from bot.notices.volunteers import area
+from bot.notices.wishes import kind_name
 from bot.services import Services
-from bot.texts import Raw, plural_key
-from bot.usecases.wishes import policy
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of
+from bot.texts import Raw
+from bot.usecases.wishes import post_wish, review_wish
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, Place, StepCallback, person_of
 from handlers.kit.image_files import offers_photo, photo_in
-from handlers.kit.refusals import deny
-from handlers.kit.reply import say
+from handlers.kit.presses import answer, press_of
+from handlers.kit.reply import say, tell
 from handlers.volunteers.common import (
-    answer,
-    parse_press,
-    press_at_step,
-    refuse,
+    render,
     typed,
     unit_card,
-    walk_target,
+    unit_place,
     walk_top,
 )
 from storage.drafts import Draft
 from storage.outbox import Outgoing
-from storage.wishes import StaleWish
 
 FLOW = "wish"
 NOUN = "wishnew"
@@ -125,8 +116,7 @@ async def prompt(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         return outgoing.message(me.user_id, t("wish.ask_photo", lang), markup=keyboard)
     tree = await ctx.units.tree()
     if draft.step == "unit":
-        top = walk_top(await poster_staff(ctx, me))
-        return unit_card(ctx, me, tree, NOUN, data, "wish.ask_unit", top=top)
+        return await unit_card(ctx, me, draft)
     if draft.step == "kind":
         config = ctx.services.settings.volunteers
         options = [
@@ -244,29 +234,23 @@ async def receive_text_at_button_step(update: Update, ctx: GridContext, draft: D
 
 # Buttons of the posting flow -----------------------------------------------------------------
 
-_STEP_OF = {"walk": "unit", "pick": "unit", "kind": "kind", "post": "confirm", "restart": "confirm"}
+_STEP_OF = {"kind": "kind", "post": "confirm", "restart": "confirm"}
+
+
+_STEPS = {verb: (step,) for verb, step in _STEP_OF.items()}
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
-    me = await person_of(update, ctx)
-    found = await press_at_step(update, ctx, me, FLOW, _STEP_OF)
+    found = await press_of(update, ctx, noun=NOUN, verbs=_STEPS, flow=FLOW, answer_first=False)
     if found is None:
         return
-    press, draft = found
+    me, press, draft = found
+    assert draft is not None
     arg = press.args[0] if press.args else ""
-    tree = await ctx.units.tree()
-    if press.verb in ("walk", "pick"):
-        fits, code = walk_target(tree, press, walk_top(await poster_staff(ctx, me)))
-        if not fits:
-            await refuse(update, ctx, me, "common.stale_button")
-            return
-        await answer(update)
-        draft.data["at" if press.verb == "walk" else "unit"] = code
-        await advance(ctx, me, draft)
-    elif press.verb == "kind":
+    if press.verb == "kind":
         skills = {o.code for o in ctx.services.settings.volunteers.skills}
         if arg not in skills and arg != OTHER:
-            await refuse(update, ctx, me, "common.stale_button")
+            await tell(update, ctx, me, "common.stale_button")
             return
         await answer(update)
         draft.data["kind"] = arg
@@ -281,38 +265,20 @@ async def on_press(update: Update, ctx: GridContext) -> None:
 
 async def post(ctx: GridContext, me: Person, draft: Draft) -> None:
     """Stores the wish; staff's own wishes are approved at once, others go to staff for review."""
-    services = ctx.services
-    tree = await ctx.units.tree()
-    now = ctx.now()
-    wish, first = domain.post(draft_wish(me, draft.data, now), now)
-    events = [first]
-    staff = await poster_staff(ctx, me)
-    if staff is not None and may_manage(staff, wish.unit, tree):
-        wish, approved = domain.approve(wish, staff, now, tree, policy(services))
-        events.append(approved)
-
-    async def messages(stored: Wish) -> list[Outgoing]:
-        # One message for the poster: the summary card turns into what happened to the wish.
-        if stored.status is WishStatus.OPEN:
-            out, told = await announcement(services, stored)
-            note = ctx.texts(
-                plural_key("wish.announced", told), me.lang, number=stored.number, count=told
-            )
-        else:
-            out = await review_messages(services, stored)
-            note = await under_review(ctx, me, stored, tree)
-        return [outgoing.card(me.user_id, draft.data["card"], note), *out]
-
-    await services.store.wishes.create(wish, events, messages, clear_draft_of=me.user_id)
-
-
-async def under_review(ctx: GridContext, me: Person, wish: Wish, tree: UnitTree) -> str:
-    """Tells ME that WISH waits for review, naming the unit whose staff get the review card."""
-    reviewers = nearest_staff(wish.unit, tree, await ctx.services.people.all_staff())
-    if not reviewers:
-        return ctx.texts("wish.sent_for_review_staff", me.lang, number=wish.number)
-    unit = tree.get(reviewers[0].unit).name
-    return ctx.texts("wish.sent_for_review", me.lang, number=wish.number, unit=unit)
+    data = draft.data
+    await post_wish(
+        ctx.services,
+        by=me.user_id,
+        at=ctx.now(),
+        unit=data.get("unit", ""),
+        category=data.get("kind", OTHER),
+        text=data.get("text", ""),
+        contact_name=data.get("name") or "",
+        contact_phone=data.get("phone"),
+        photo=data.get("photo"),
+        for_someone=bool(data.get("staff")),
+        card=data["card"],
+    )
 
 
 # Review ------------------------------------------------------------------------------------
@@ -320,45 +286,14 @@ async def under_review(ctx: GridContext, me: Person, wish: Wish, tree: UnitTree)
 
 async def on_review(update: Update, ctx: GridContext) -> None:
     """Approves (and announces) or declines a pending wish; re-authorised on every press."""
-    me = await person_of(update, ctx)
-    press = parse_press(update)
-    wishes = ctx.services.store.wishes
-    wish = await wishes.get(press.int_arg(0) or 0) if press else None
-    staff = await ctx.people.staff(me.user_id)
-    tree = await ctx.units.tree()
-    if press is None or wish is None:
-        await refuse(update, ctx, me, "common.stale_button")
+    found = await press_of(update, ctx, noun="wish", verbs=("ok", "no"), answer_first=False)
+    if found is None:
         return
-    if (refused := access.review_wish(staff, wish, tree)) is not None or staff is None:
-        await deny(update, ctx, me, refused or Rule.WISH_REVIEW, f"wish:{wish.id}")
-        return
-    try:
-        if press.verb == "ok":
-            after, event = domain.approve(wish, staff, ctx.now(), tree, policy(ctx.services))
-        else:
-            after, event = domain.decline(wish, staff, ctx.now(), tree)
-    except NotAllowed:  # the rule above said yes; kept so the domain's own check stays honest
-        await refuse(update, ctx, me, "common.not_allowed")
-        return
-    except InvalidMove:
-        await refuse(update, ctx, me, "wish.already_reviewed")
-        return
-    await answer(update)
-    messages = await review_messages(ctx.services, after, by=staff.name)
-    poster_lang = (await lang_of(ctx.services, [wish.posted_by]))[wish.posted_by]
-    if after.status is WishStatus.OPEN:
-        out, told = await announcement(ctx.services, after)
-        messages += out
-        note = ctx.texts(
-            plural_key("wish.approved_notice", told), poster_lang, number=wish.number, count=told
-        )
-    else:
-        note = ctx.texts("wish.declined_notice", poster_lang, number=wish.number)
-    messages.append(outgoing.message(wish.posted_by, note))
-    try:
-        await wishes.save(after, event, messages, expect_version=wish.version)
-    except StaleWish:
-        await say(ctx, me, "wish.already_reviewed")
+    me, press, _ = found
+    result = await review_wish(
+        ctx.services, press.int_arg(0) or 0, by=me.user_id, at=ctx.now(), approve=press.verb == "ok"
+    )
+    await render(update, ctx, me, result)
 
 
 # /wishes -----------------------------------------------------------------------------------
@@ -414,7 +349,16 @@ STEPS: dict[tuple[str, str], StepCallback] = {
     (FLOW, "phone"): receive_phone,
     (FLOW, "text"): receive_text,
     (FLOW, "photo"): receive_photo,
-    (FLOW, "unit"): receive_text_at_button_step,
+    (FLOW, picker.STEP): receive_text_at_button_step,
     (FLOW, "kind"): receive_text_at_button_step,
     (FLOW, "confirm"): receive_text_at_button_step,
 }
+
+
+async def poster_reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns the unit a poster's walk is bounded by (read again on every press)."""
+    return walk_top(await poster_staff(ctx, me))
+
+
+# flow → how it asks for the wish's unit (handlers/kit/picker.py) and what it does with it
+PLACES: dict[str, Place] = {FLOW: unit_place("wish.ask_unit", advance, reach=poster_reach)}

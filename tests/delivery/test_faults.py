@@ -25,19 +25,21 @@ def faults_of(live: Live) -> Faults:
 
 
 async def inbox_rows(live: Live) -> list[tuple[str, int]]:
-    rows = await live.services.db.fetchall("SELECT state, attempts FROM inbox ORDER BY update_id")
+    rows = await live.services.store.db.fetchall(
+        "SELECT state, attempts FROM inbox ORDER BY update_id"
+    )
     return [(row["state"], row["attempts"]) for row in rows]
 
 
 async def queued_to(live: Live, chat_id: int) -> int:
-    row = await live.services.db.fetchone(
+    row = await live.services.store.db.fetchone(
         "SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (chat_id,)
     )
     return int(row[0]) if row else 0
 
 
 async def test_updates_are_not_confirmed_while_the_disk_is_full_and_stored_once_it_is_not(live):
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     disk.full = True
     resident = live.fake.user(RESIDENT)
     for word in ("一", "二", "三"):
@@ -61,7 +63,7 @@ async def test_updates_are_not_confirmed_while_the_disk_is_full_and_stored_once_
 async def test_a_handler_meeting_a_full_disk_neither_counts_an_attempt_nor_parks(live):
     live.fake.user(RESIDENT).send_text("/start")
     await live.services.inbox.store(live.fake.pending_updates(), live.clock())
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     disk.full = True
     p = Poller(live.app, live.services, timeout=1, faults=faults_of(live))
     for _ in range(MAX_ATTEMPTS + 1):
@@ -78,13 +80,13 @@ async def test_a_handler_meeting_a_full_disk_neither_counts_an_attempt_nor_parks
 
 
 async def test_the_processor_waits_out_a_lock_held_by_another_process_then_processes_once(live):
-    await short_busy_timeout(live.services.db)
+    await short_busy_timeout(live.services.store.db)
     for uid in (RESIDENT, RESIDENT_2):
         live.fake.user(uid).send_text("/start")
     await live.services.inbox.store(live.fake.pending_updates(), live.clock())
     faults = faults_of(live)
     p = Poller(live.app, live.services, timeout=1, faults=faults)
-    with locked(live.services.db.path):
+    with locked(live.services.store.db.path):
         task = asyncio.create_task(p.process_forever())
         await live.fake.wait_for(lambda: faults.kind == "locked", timeout=20, what="the lock")
         await asyncio.sleep(0.5)  # a few more tries against the lock
@@ -107,7 +109,7 @@ async def test_a_message_sent_whose_mark_could_not_be_committed_is_not_sent_agai
     await live.services.outbox.send(
         [Outgoing(RESIDENT, "sendMessage", {"text": "您的上报已受理"})], live.clock()
     )
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     sender = live.sender
     real_call = sender._call
 
@@ -125,7 +127,7 @@ async def test_a_message_sent_whose_mark_could_not_be_committed_is_not_sent_agai
     disk.full = False
     sender._call = real_call  # type: ignore[method-assign]
     await sender.drain_once()
-    row = await live.services.db.fetchone("SELECT state, message_id FROM outbox")
+    row = await live.services.store.db.fetchone("SELECT state, message_id FROM outbox")
     assert row["state"] == "sent" and row["message_id"] is not None
     live.advance(5)
     await sender.drain_all()
@@ -134,7 +136,7 @@ async def test_a_message_sent_whose_mark_could_not_be_committed_is_not_sent_agai
 
 async def test_the_sender_keeps_running_through_a_fault_and_sends_what_was_queued(live):
     live.fake.user(RESIDENT).send_text("/start")
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     await live.services.outbox.send(
         [Outgoing(RESIDENT, "sendMessage", {"text": "一"})], live.clock()
     )
@@ -157,7 +159,7 @@ async def test_the_sender_keeps_running_through_a_fault_and_sends_what_was_queue
 
 async def test_the_admin_chat_is_told_once_when_a_fault_starts_and_once_when_it_ends(live):
     live.fake.user(ADMIN).send_text("/start")
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     faults = faults_of(live)
     watcher = asyncio.create_task(faults.watch())
     try:
@@ -198,7 +200,7 @@ async def test_no_notice_is_owed_when_there_is_no_admin_chat(live):
 
 
 async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatch):
-    await short_busy_timeout(live.services.db)
+    await short_busy_timeout(live.services.store.db)
 
     async def touch(services: Services, now: datetime) -> int:
         await services.outbox.send([Outgoing(RESIDENT, "sendMessage", {"text": "提醒"})], now)
@@ -212,7 +214,7 @@ async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatc
 
     sweeps = [("touch", touch), ("count", count)]
     faults = faults_of(live)
-    with locked(live.services.db.path):
+    with locked(live.services.store.db.path):
         assert await jobs.run_sweeps(live.services, sweeps, faults) == {"touch": -1, "count": -1}
     assert faults.kind == "locked"
     assert ran == []  # the pass ended at the fault: the next pass does it
@@ -246,7 +248,7 @@ async def test_a_parked_update_is_reported_after_a_fault_that_stopped_its_notice
     p = Poller(live.app, live.services, timeout=1, faults=faults_of(live))
     for _ in range(MAX_ATTEMPTS - 1):
         assert await p.process_pending() == 1
-    disk = FullDisk(live.services.db)
+    disk = FullDisk(live.services.store.db)
     real_mark_failed = live.services.inbox.mark_failed
 
     async def mark_failed_then_fill(*args, **kwargs):

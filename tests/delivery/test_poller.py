@@ -18,7 +18,7 @@ def poller(live: Live) -> Poller:
 
 
 async def outbox_texts(live: Live, chat_id: int) -> list[str]:
-    rows = await live.services.db.fetchall(
+    rows = await live.services.store.db.fetchall(
         "SELECT payload FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
     )
     return [row["payload"] for row in rows]
@@ -75,7 +75,7 @@ async def test_a_failing_update_is_retried_first_then_parked_and_reported(live):
     p = poller(live)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         assert await p.process_pending() == 1  # stopped at the failure: /start waits
-        row = await live.services.db.fetchone(
+        row = await live.services.store.db.fetchone(
             "SELECT state, attempts FROM inbox WHERE update_id = ?", (boom["update_id"],)
         )
         assert row["attempts"] == attempt

@@ -102,7 +102,7 @@ async def test_a_full_disk_during_the_first_migrations_is_waited_out(
         starting.cancel()
     # Every refused attempt closed what it had opened: only the last one is open.
     assert events.count("open") == events.count("close") + 1 >= 4
-    row = await services.db.fetchone("SELECT COUNT(*) FROM units")
+    row = await services.store.db.fetchone("SELECT COUNT(*) FROM units")
     assert row[0] > 0  # the config sync ran
     assert app.bot_data["services"] is services
     await end_of_fault(app, faults, fake)

@@ -4,6 +4,7 @@ wrong unit, the wrong person and a stranger are refused by the rule's own name."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from bot.domain import access
 from bot.domain.access import Rule
 from bot.domain.activities import Activity
+from bot.domain.callins import Kind, Party
 from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
 from bot.domain.patrols import Patrol, PatrolKind
 from bot.domain.people import Role, Staff
@@ -65,6 +67,8 @@ REPORT = Report(
     assignee_id=WORKER_G1.user_id,
     id=1,
 )
+REPORT_B2 = replace(REPORT, unit="B2", id=2)
+REPORT_G2 = replace(REPORT, unit="B3", holder_unit="G2", assignee_id=WORKER_G2.user_id, id=3)
 HOUSEHOLD = Household(
     kind=HouseholdKind.EMPTY_NEST,
     unit="B1",
@@ -100,6 +104,23 @@ CLAIMED = Wish(
     status=WishStatus.CLAIMED,
     claimer_id=6001,
     id=13,
+)
+
+
+CITY = Party("cg", "城管", "City management", Kind.DEPARTMENT, (), ("S1",), (411,))
+CITY_MEMBER = Staff(411, "城管队员", Role.PARTNER, "S1")
+CLOSED = Report(
+    reporter_id=RESIDENT,
+    category="litter",
+    unit="B1",
+    description="垃圾",
+    photos=(),
+    created_at=NOW,
+    holder_unit="G1",
+    tier=Tier.GRID,
+    status=Status.CLOSED,
+    assignee_id=WORKER_G1.user_id,
+    id=2,
 )
 
 
@@ -312,6 +333,19 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.register_household(WORKER_G1, "B3", TREE),
         Rule.HOUSEHOLD_MANAGE,
     ),
+    ("figures: own grid", lambda: access.see_figures(WORKER_G1, "G1", TREE), None),
+    ("figures: anywhere (admin)", lambda: access.see_figures(ADMIN, "C2", TREE), None),
+    (
+        "figures: wrong unit (above)",
+        lambda: access.see_figures(WORKER_G1, "C1", TREE),
+        Rule.MONTHLY_FIGURES,
+    ),
+    (
+        "figures: wrong role (partner)",
+        lambda: access.see_figures(PARTNER, "C1", TREE),
+        Rule.MONTHLY_FIGURES,
+    ),
+    ("figures: stranger", lambda: access.see_figures(None, "G1", TREE), Rule.MONTHLY_FIGURES),
     ("staff: a worker", lambda: access.staff_only(WORKER_G1), None),
     ("staff: stranger", lambda: access.staff_only(None), Rule.STAFF_ONLY),
     ("admin: the admin", lambda: access.admin_only(ADMIN), None),
@@ -436,6 +470,184 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("export: partner", lambda: access.export_ledger(PARTNER, "C1", TREE), Rule.LEDGER_EXPORT),
     ("export: unknown unit", lambda: access.export_ledger(ADMIN, "NOPE", TREE), Rule.LEDGER_EXPORT),
     ("export: stranger", lambda: access.export_ledger(None, "G1", TREE), Rule.LEDGER_EXPORT),
+    # 吹哨: the holder calls parties in; only the party's members answer
+    ("call in: the holder", lambda: access.call_in(WORKER_G1, REPORT, TREE), None),
+    ("call in: the grid head above", lambda: access.call_in(HEAD_G1, REPORT, TREE), None),
+    ("call in: wrong unit", lambda: access.call_in(WORKER_G2, REPORT, TREE), Rule.CALLIN_CALL),
+    (
+        "call in: wrong role (a party's member)",
+        lambda: access.call_in(CITY_MEMBER, REPORT, TREE),
+        Rule.CALLIN_CALL,
+    ),
+    (
+        "call in: a closed report (its status is the use case's refusal)",
+        lambda: access.call_in(WORKER_G1, CLOSED, TREE),
+        None,
+    ),
+    ("call in: stranger", lambda: access.call_in(None, REPORT, TREE), Rule.CALLIN_CALL),
+    ("callin answer: a member", lambda: access.answer_callin(CITY_MEMBER, CITY), None),
+    (
+        "callin answer: wrong person (another party's member)",
+        lambda: access.answer_callin(PARTNER, CITY),
+        Rule.CALLIN_ANSWER,
+    ),
+    (
+        "callin answer: wrong role (the holder)",
+        lambda: access.answer_callin(WORKER_G1, CITY),
+        Rule.CALLIN_ANSWER,
+    ),
+    ("callin answer: stranger", lambda: access.answer_callin(None, CITY), Rule.CALLIN_ANSWER),
+    (
+        "callin answer: no such party",
+        lambda: access.answer_callin(CITY_MEMBER, None),
+        Rule.CALLIN_ANSWER,
+    ),
+    # broadcast_send / poll_create: grid staff at the unit or above; not partners, not another
+    # grid, not a stranger
+    ("broadcast: own grid's building", lambda: access.send_broadcast(WORKER_G1, "B1", TREE), None),
+    ("broadcast: admin anywhere", lambda: access.send_broadcast(ADMIN, "B4", TREE), None),
+    (
+        "broadcast: wrong unit (another grid)",
+        lambda: access.send_broadcast(WORKER_G1, "B3", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    (
+        "broadcast: wrong unit (above one's own)",
+        lambda: access.send_broadcast(COMMUNITY_C1, "S1", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    (
+        "broadcast: wrong role (partner)",
+        lambda: access.send_broadcast(PARTNER, "C1", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    ("broadcast: stranger", lambda: access.send_broadcast(None, "B1", TREE), Rule.BROADCAST_SEND),
+    ("poll: community's grid", lambda: access.create_poll(COMMUNITY_C1, "G2", TREE), None),
+    (
+        "poll: wrong unit (another community)",
+        lambda: access.create_poll(COMMUNITY_C2, "G1", TREE),
+        Rule.POLL_CREATE,
+    ),
+    (
+        "poll: wrong role (partner)",
+        lambda: access.create_poll(PARTNER, "C1", TREE),
+        Rule.POLL_CREATE,
+    ),
+    ("poll: unknown unit", lambda: access.create_poll(ADMIN, "NOPE", TREE), Rule.POLL_CREATE),
+    # poll_vote: only a resident the card was sent to
+    ("vote: asked", lambda: access.vote_poll(RESIDENT, True), None),
+    ("vote: wrong person (not asked)", lambda: access.vote_poll(STRANGER, False), Rule.POLL_VOTE),
+    (
+        "publish contact: grid head over its worker",
+        lambda: access.publish_contact(HEAD_G1, WORKER_G1, TREE),
+        None,
+    ),
+    (
+        "publish contact: community over a grid of it",
+        lambda: access.publish_contact(COMMUNITY_C1, HEAD_G1, TREE),
+        None,
+    ),
+    (
+        "publish contact: admin, themselves too",
+        lambda: access.publish_contact(ADMIN, ADMIN, TREE),
+        None,
+    ),
+    (
+        "publish contact: a peer",
+        lambda: access.publish_contact(WORKER_G2, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: another community",
+        lambda: access.publish_contact(COMMUNITY_C2, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: a worker over their head",
+        lambda: access.publish_contact(WORKER_G1, HEAD_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: themselves",
+        lambda: access.publish_contact(COMMUNITY_C1, COMMUNITY_C1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: a partner",
+        lambda: access.publish_contact(PARTNER, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: stranger",
+        lambda: access.publish_contact(None, WORKER_G1, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    (
+        "publish contact: someone who left",
+        lambda: access.publish_contact(ADMIN, None, TREE),
+        Rule.CONTACT_PUBLISH,
+    ),
+    # 并单: me too, followers' answers, merging; 退单 approval
+    ("follow: another resident", lambda: access.follow_report(OTHER_RESIDENT, REPORT), None),
+    (
+        "follow: wrong person (the reporter)",
+        lambda: access.follow_report(RESIDENT, REPORT),
+        Rule.REPORT_FOLLOW,
+    ),
+    ("follower verify: a follower", lambda: access.verify_as_follower(5002, [5002]), None),
+    (
+        "follower verify: wrong person",
+        lambda: access.verify_as_follower(STRANGER, [5002]),
+        Rule.FOLLOWER_VERIFY,
+    ),
+    (
+        "merge: the holder of both",
+        lambda: access.merge_reports(WORKER_G1, REPORT, REPORT_B2, TREE),
+        None,
+    ),
+    (
+        "merge: the grid head over both",
+        lambda: access.merge_reports(HEAD_G1, REPORT, REPORT_B2, TREE),
+        None,
+    ),
+    (
+        "merge: wrong unit (the survivor is another grid's)",
+        lambda: access.merge_reports(WORKER_G1, REPORT, REPORT_G2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    (
+        "merge: wrong role (partner)",
+        lambda: access.merge_reports(PARTNER, REPORT, REPORT_B2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    (
+        "merge: stranger",
+        lambda: access.merge_reports(None, REPORT, REPORT_B2, TREE),
+        Rule.REPORT_MERGE,
+    ),
+    ("reject ask: the holder", lambda: access.ask_reject(WORKER_G1, REPORT), None),
+    ("reject ask: wrong unit", lambda: access.ask_reject(WORKER_G2, REPORT), Rule.REJECT_ASK),
+    ("reject ask: stranger", lambda: access.ask_reject(None, REPORT), Rule.REJECT_ASK),
+    (
+        "reject decide: community above",
+        lambda: access.decide_reject(COMMUNITY_C1, REPORT, TREE),
+        None,
+    ),
+    (
+        "reject decide: wrong person (the holder)",
+        lambda: access.decide_reject(WORKER_G1, REPORT, TREE),
+        Rule.REJECT_DECIDE,
+    ),
+    (
+        "reject decide: wrong role (partner)",
+        lambda: access.decide_reject(PARTNER, REPORT, TREE),
+        Rule.REJECT_DECIDE,
+    ),
+    (
+        "reject decide: wrong unit",
+        lambda: access.decide_reject(COMMUNITY_C2, REPORT, TREE),
+        Rule.REJECT_DECIDE,
+    ),
 ]
 
 

@@ -120,6 +120,7 @@ def test_status_kinds():
         Status.CLOSED,
         Status.CLOSED_UNVERIFIED,
         Status.REJECTED,
+        Status.MERGED,
     }
 
 

@@ -101,6 +101,18 @@ class Drafts:
             await asyncio.sleep(0.01)
         raise AssertionError(f"{user_id} was never asked {step}\n{self.griddesk.log_tail()}")
 
+    async def asked_any(
+        self, user_id: int, steps: tuple[str, ...], not_nonce: str, timeout: float = 90
+    ) -> tuple[str, str]:
+        """Waits until USER_ID's draft is at one of STEPS with a new nonce; returns both."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = self.now.get(user_id)
+            if current is not None and current[0] in steps and current[1] != not_nonce:
+                return current
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{user_id} was never asked {steps}\n{self.griddesk.log_tail()}")
+
     async def register(self, user: FakeUser, path: tuple[int, ...] = (0, 0)) -> None:
         """Registers USER's home by tapping the walk's buttons at PATH (第一网格, 1栋)."""
         user.send_text("/start")
@@ -118,10 +130,14 @@ class Drafts:
         for step, data in (
             ("category", f"newreport:cat:{{n}}:{category}"),
             ("place", "newreport:home:{n}"),
-            ("confirm", "newreport:send:{n}"),
         ):
             nonce = await self.asked(user.id, step, nonce)
             await self.press(user, data.format(n=nonce))
+        step, nonce = await self.asked_any(user.id, ("dupes", "confirm"), nonce)
+        if step == "dupes":  # 并单: open reports like it are offered first; "mine is new"
+            await self.press(user, f"newreport:new:{nonce}")
+            nonce = await self.asked(user.id, "confirm", nonce)
+        await self.press(user, f"newreport:send:{nonce}")
         return nonce
 
     async def press(self, user: FakeUser, data: str) -> None:
@@ -137,3 +153,32 @@ async def register(player: Player, label: str = "第一网格", building: str = 
     player.send(player.user.send_text, "/start")
     await player.tap("place:pick:", label=label, timeout=30)
     await player.tap("place:pick:", label=building, timeout=30)
+
+
+STALE = "这个按钮已失效，请使用最新的消息。"
+
+
+async def forge_on_walk(player: Player, data: str, *, timeout: float = 30.0) -> None:
+    """Presses DATA ("place:<verb>:{n}[:<arg>]", {n} the nonce of the newest walk card of the
+    one unit picker) on that card, as a forging client would, and waits until the press is
+    answered as stale. The player's view is left as it was (their next tap still finds the card)."""
+
+    def card() -> tuple[int, str] | None:
+        for message in reversed(player.fake.chat(player.user.id).messages.values()):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button.get("callback_data", "").startswith("place:here:"):
+                        return message["message_id"], button["callback_data"]
+        return None
+
+    card_id, here = await player.fake.wait_for(card, timeout=timeout, what="a walk card")
+    before = len(player.fake.calls)
+    player.user.press_on(card_id, data.format(n=here.split(":")[2]))
+
+    def answered() -> bool:
+        return any(
+            c.method == "answerCallbackQuery" and c.params.get("text") == STALE
+            for c in player.fake.calls[before:]
+        )
+
+    await player.fake.wait_for(answered, timeout=timeout, what="the forged press answered stale")

@@ -24,12 +24,18 @@ async def report_many(fake: FakeBotApi, drafts: Drafts, user_id: int) -> None:
         nonce = await drafts.report(fake.user(user_id), f"{user_id}-{k} 楼道堆放杂物", nonce=nonce)
 
 
+# 并单: the offer of open reports like a resident's names other residents' case numbers.
+OFFER = "newreport:metoo:"
+
+
 def acknowledgements(fake: FakeBotApi) -> Counter[tuple[int, str, str]]:
     """Counts (chat, case number, text) over the messages sent to the residents that name a
     case (the submitted notice and the status card)."""
     seen: Counter[tuple[int, str, str]] = Counter()
     for call in fake.calls_of("sendMessage", ok=True):
         text = str(call.params.get("text", ""))
+        if OFFER in str(call.params.get("reply_markup", "")):
+            continue
         if call.chat_id in RESIDENTS:
             for number in set(re.findall(r"R\d{6}", text)):
                 seen[(call.chat_id, number, text)] += 1
@@ -105,7 +111,7 @@ async def test_a_kill_during_a_burst_of_500_reports_loses_and_doubles_nothing(
     queued = Counter(
         number
         for row in griddesk.rows("SELECT chat_id, payload FROM outbox")
-        if row["chat_id"] in RESIDENTS
+        if row["chat_id"] in RESIDENTS and OFFER not in row["payload"]
         for number in set(re.findall(r"R\d{6}", row["payload"]))
     )
     assert set(queued) == set(owner)

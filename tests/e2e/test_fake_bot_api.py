@@ -153,6 +153,28 @@ async def test_a_document_is_kept_with_its_name_and_bytes_and_can_be_sent_again(
         await bot.send_document(5001, "no-such-file")
 
 
+async def test_a_channel_takes_posts_from_an_administrator_with_the_right_to_post(fake, bot):
+    resident = fake.user(5001)
+    file_id = resident.send_photo("坏了")["message"]["photo"][-1]["file_id"]
+    channel = fake.channel(-1001234567890)
+    post = await bot.send_message(channel.id, "<b>回音壁</b>", parse_mode="HTML")
+    assert post.chat.type == "channel" and post.sender_chat is not None
+    assert post.sender_chat.id == channel.id and post.from_user is None
+    album = await bot.send_media_group(
+        channel.id, [InputMediaPhoto(file_id, caption="前"), InputMediaPhoto(file_id)]
+    )
+    assert [m.caption for m in album] == ["前", None] and album[0].sender_chat is not None
+    assert fake.texts(channel.id) == ["回音壁", "前"]
+    channel.can_post = False
+    with pytest.raises(BadRequest, match=r"(?i)administrator rights"):
+        await bot.send_message(channel.id, "x")
+    channel.member = False
+    with pytest.raises(Forbidden, match=r"(?i)not a member of the channel"):
+        await bot.send_message(channel.id, "x")
+    with pytest.raises(ValueError):
+        fake.channel(-42)
+
+
 async def test_edits_report_not_modified_and_not_found(fake, bot):
     fake.user(5001).send_text("/start")
     sent = await bot.send_message(5001, "状态：待接单", reply_markup=keyboard("a:b"))
@@ -248,3 +270,45 @@ async def test_the_fake_counts_sends_that_break_telegrams_limits(fake, bot):
     await bot.send_message(5001, "一")
     await bot.send_message(5001, "二")
     assert [kind for kind, _, _ in fake.violations] == ["1 per second per chat"]
+
+
+async def test_a_group_poll_counts_votes_sends_poll_updates_and_stops_once(fake, bot):
+    group = fake.group(-100777)
+    sent = await bot.send_poll(group.id, "装不装电梯？", ["装", "不装"])
+    assert sent.poll.is_anonymous and not sent.poll.is_closed
+    group.vote(5001, sent.poll.id, [0])
+    group.vote(5002, sent.poll.id, [0])
+    group.vote(5002, sent.poll.id, [1])  # a member may change a vote in a regular poll
+    updates = await bot.get_updates(allowed_updates=["poll"])
+    latest = updates[-1].poll
+    assert [o.voter_count for o in latest.options] == [1, 1] and latest.total_voter_count == 2
+    stopped = await bot.stop_poll(group.id, sent.message_id)
+    assert stopped.is_closed and [o.voter_count for o in stopped.options] == [1, 1]
+    final = (await bot.get_updates(offset=updates[-1].update_id + 1))[-1].poll
+    assert final.is_closed
+    assert group.vote(5003, sent.poll.id, [0]) is None  # a closed poll takes no votes
+    with pytest.raises(BadRequest, match="already been closed"):
+        await bot.stop_poll(group.id, sent.message_id)
+    with pytest.raises(BadRequest, match="poll to stop not found"):
+        await bot.stop_poll(group.id, 999)
+
+
+async def test_send_poll_refuses_what_telegram_refuses(fake, bot):
+    group = fake.group(-100778)
+    with pytest.raises(BadRequest, match="at least 2 option"):
+        await bot.send_poll(group.id, "问题", ["只有一个"])
+    with pytest.raises(BadRequest, match="question length"):
+        await bot.send_poll(group.id, "问" * 301, ["甲", "乙"])
+    with pytest.raises(BadRequest, match="options length"):
+        await bot.send_poll(group.id, "问题", ["甲" * 101, "乙"])
+    assert group.polls() == []
+
+
+async def test_send_document_reuses_a_file_id_without_an_upload(fake, bot):
+    user = fake.user(5001)
+    user.send_document("通知.pdf")
+    file_id = fake.chat(5001).messages[1]["document"]["file_id"]
+    sent = await bot.send_document(5001, file_id, caption="<b>通知</b>", parse_mode="HTML")
+    assert sent.document.file_id == file_id and sent.caption == "通知"
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
+        await bot.send_document(5001, "no-such-file")

@@ -43,7 +43,7 @@ STRANGER = 7777
 
 
 async def refusals(harness) -> list[tuple]:
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT user_id, action, rule, target FROM refusals ORDER BY id"
     )
     return [tuple(r) for r in rows]
@@ -114,14 +114,14 @@ async def test_a_volunteer_visitor_logs_but_another_volunteer_cannot(harness):
 
 async def test_forged_patrol_findings_are_refused_and_recorded(harness):
     await log_round(harness, WORKER_G1, [0])
-    [row] = await harness.services.db.fetchall("SELECT id FROM patrol_findings")
+    [row] = await harness.services.store.db.fetchall("SELECT id FROM patrol_findings")
     finding = row[0]
     await person(harness, STRANGER, "路人")
     for user in (WORKER_G2, PROPERTY, STRANGER):
         await press(harness, user, f"patrol:find:{finding}")
-    rows = await harness.services.db.fetchall("SELECT COUNT(*) FROM reports")
+    rows = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM reports")
     assert rows[0][0] == 0
-    [patrol] = await harness.services.db.fetchall("SELECT id FROM patrols")
+    [patrol] = await harness.services.store.db.fetchall("SELECT id FROM patrols")
     assert await refusals(harness) == [
         (user, "patrol:find", "patrol_finding", f"patrol:{patrol[0]}")
         for user in (WORKER_G2, PROPERTY, STRANGER)
@@ -201,15 +201,16 @@ async def test_forged_staff_presses_and_invites_are_refused_and_recorded(harness
     await press(harness, STREET, f"staff:setrole:{STAFF_NEWCOMER}:street")  # not below theirs
     await harness.send(updates.text(STREET, "/invite grid_worker D1"))  # above the street
     await press(harness, STREET, f"staff:move:{STAFF_NEWCOMER}")  # allowed: the walk starts
-    await press(harness, STREET, "staffmv:walk:D1")  # walking out of their subtree
-    await press(harness, STREET, "staffmv:pick:S1")  # their own unit, never offered
-    await press(harness, WORKER_G1, "staffmv:pick:G1")  # no manager, no draft
+    n = (await harness.services.drafts.get(STREET)).data["n"]
+    await press(harness, STREET, f"place:up:{n}")  # walking out of their subtree: stale
+    await press(harness, STREET, f"place:here:{n}")  # their own unit, never offered
+    await press(harness, WORKER_G1, f"place:here:{n}")  # no manager, no draft: stale
 
     for user_id in (WORKER_G2, ADMIN):
         assert await harness.services.people.staff(user_id) is not None
     newcomer = await harness.services.people.staff(STAFF_NEWCOMER)
     assert (newcomer.role, newcomer.unit) == (Role.GRID_WORKER, "G2")
-    [invites] = await harness.services.db.fetchall("SELECT COUNT(*) FROM invites")
+    [invites] = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM invites")
     assert invites[0] == 0
     assert "王网格" not in everything_sent_to(harness, WORKER_G1)
     assert "新同事" not in everything_sent_to(harness, STRANGER)
@@ -220,9 +221,7 @@ async def test_forged_staff_presses_and_invites_are_refused_and_recorded(harness
         (STREET, "staff:offok", "staff_change", f"staff:{ADMIN}"),
         (STREET, "staff:setrole", "staff_place", f"staff:{STAFF_NEWCOMER}"),
         (STREET, "/invite", "staff_place", "unit:D1"),
-        (STREET, "staffmv:walk", "staff_place", "unit:D1"),
-        (STREET, "staffmv:pick", "staff_place", "unit:S1"),
-        (WORKER_G1, "staffmv:pick", "staff_manage", None),
+        (STREET, "staffmove:unit", "staff_place", "unit:S1"),
     ]
     await harness.send(updates.text(ADMIN, "/audit"))
     audit = harness.last_text(ADMIN)

@@ -189,7 +189,7 @@ async def test_an_unverified_resolution_closes_apart_after_72_hours(harness):
 
 async def test_a_report_without_a_clock_gets_one_quietly(harness):
     report = await new_report(harness)
-    async with harness.services.db.transaction() as conn:
+    async with harness.services.store.db.transaction() as conn:
         await conn.execute(
             "UPDATE reports SET timer_window = NULL, next_action_at = ? WHERE id = ?",
             ("2026-11-24T02:00:00.000000+00:00", report.id),

@@ -54,7 +54,7 @@ async def test_a_restarted_bot_does_not_repeat_what_was_done_before_it_stopped(h
         assert await report_deadlines(restarted, harness.clock()) == 0
         assert await report_deadlines(restarted, harness.clock()) == 0
     finally:
-        await restarted.db.close()
+        await restarted.store.close()
     for report in reports:
         assert (await actions(harness, report)).count("escalate") == 1
 
@@ -70,7 +70,7 @@ async def test_two_instances_sweeping_at_once_escalate_each_report_once(harness,
             report_deadlines(harness.services, harness.clock()),
         )
     finally:
-        await other.db.close()
+        await other.store.close()
     assert sum(results) == 3
     counts = Counter()
     for report in reports:

@@ -36,6 +36,8 @@ NOT_A_RESIDENT = {
     "patrol_findings": "staff work",
     "erasures": "holds no person (a pseudonym's source, households' reasons)",
     "inbox": "scrubbed by payload (erase_person)",
+    "poll_groups": "anonymous native polls in group chats (counts only)",
+    "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
 }
 
 
@@ -173,8 +175,8 @@ async def test_each_kind_is_pruned_in_batches_of_at_most_batch_rows(db):
         ),
         (
             "SELECT id FROM reports INDEXED BY reports_retained WHERE deidentified_at IS NULL"
-            " AND status IN ('closed', 'closed_unverified', 'rejected') AND updated_at < ?"
-            " LIMIT 500",
+            " AND status IN ('closed', 'closed_unverified', 'rejected', 'merged')"
+            " AND updated_at < ? LIMIT 500",
             "reports_retained",
         ),
         (

@@ -53,7 +53,7 @@ async def test_deactivated_staff_are_invisible_to_routing_lists_and_permissions(
 
 async def test_a_staff_member_removed_from_the_config_is_deactivated_and_comes_back(tmp_path):
     clock = FakeClock()
-    await (await services_for(tmp_path, clock)).db.close()  # an earlier start, with them
+    await (await services_for(tmp_path, clock)).store.close()  # an earlier start, with them
     services = await services_for(tmp_path, clock, drop=(WORKER_G2,))
     try:
         assert await services.people.staff(WORKER_G2) is None
@@ -150,6 +150,6 @@ async def test_a_change_leaves_its_hand_over_pending_until_that_change_is_handed
         assert await people.pending_handovers() == []
         assert await people.pending_handover(WORKER_G2) is None
         # Other meta rows are not taken for markers.
-        assert await services.db.fetchone("SELECT 1 FROM meta WHERE key = 'units_version'")
+        assert await services.store.db.fetchone("SELECT 1 FROM meta WHERE key = 'units_version'")
     finally:
         await services.store.close()

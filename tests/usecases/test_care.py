@@ -8,20 +8,24 @@ from datetime import timedelta
 import pytest
 
 from bot.domain import care
+from bot.domain.access import Rule
 from bot.domain.care import Cadence, Household, HouseholdKind, Outcome, VisitorKind
+from bot.domain.patrols import PatrolKind
 from bot.domain.people import Person
 from bot.domain.reports import Report
 from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.services import Services
 from bot.usecases import care as usecases
 from bot.usecases.care import NewReport, care_policy, confirm_visit, log_visit, remind_visits
+from bot.usecases.patrols import log_patrol
 from bot.usecases.results import Done, Refused
 from storage.drafts import Draft
-from tests.conftest import COMMUNITY
+from tests.conftest import COMMUNITY, PROPERTY
 
 WORKER = 101  # grid worker of G1, which holds B1
 OTHER_GRID = 102  # grid worker of G2
 VOLUNTEER = 6001
+PARTNER = PROPERTY
 
 
 async def person(services: Services, user_id: int, name: str = "") -> Person:
@@ -213,3 +217,154 @@ async def test_the_care_sweep_reminds_a_due_visitor_once(services: Services):
     assert [row[0] for row in rows] == [WORKER]
     after = await services.store.households.get(home.id or 0)
     assert after is not None and after.version == home.version + 1
+
+
+# Registering and changing a household, the monthly figures -------------------------------------
+
+
+async def registered(services: Services, **changes) -> Done[Household] | Refused:
+    args = {
+        "by": COMMUNITY,
+        "at": services.clock(),
+        "kind": HouseholdKind.DISABILITY,
+        "unit": "B1",
+        "label": "2单元301",
+        "cadence": Cadence.MONTHLY,
+        "visitor_id": WORKER,
+        "notes": "轮椅，需上门",
+        **changes,
+    }
+    return await usecases.register_household(services, **args)
+
+
+async def outbox_to(services: Services, chat_id: int) -> list[str]:
+    rows = await services.store.db.fetchall(
+        "SELECT payload FROM outbox WHERE chat_id = ? ORDER BY id", (chat_id,)
+    )
+    return [row[0] for row in rows]
+
+
+async def test_a_household_is_registered_with_its_visitor_told_without_the_notes(
+    services: Services,
+):
+    await services.store.drafts.put(Draft(COMMUNITY, "household", "notes", {}), services.clock())
+
+    done = await registered(services)
+
+    assert isinstance(done, Done)
+    home = done.value
+    assert await services.store.households.get(home.id or 0) == home
+    assert (home.visitor_id, home.visitor_kind, home.notes) == (
+        WORKER,
+        VisitorKind.STAFF,
+        "轮椅，需上门",
+    )
+    assert await services.store.drafts.get(COMMUNITY) is None
+    assert len(await outbox_to(services, COMMUNITY)) == 1
+    [told] = await outbox_to(services, WORKER)
+    assert "2单元301" in told and "轮椅" not in told
+
+
+async def test_a_household_is_not_registered_outside_ones_units_or_for_a_visitor_gone(
+    services: Services,
+):
+    refused = await registered(services, by=OTHER_GRID, visitor_id=OTHER_GRID)
+    assert isinstance(refused, Refused) and refused.rule is Rule.HOUSEHOLD_MANAGE
+    [refusal] = await services.store.refusals.latest()
+    assert (refusal.user_id, refusal.action, refusal.target) == (
+        OTHER_GRID,
+        "household:register",
+        "unit:B1",
+    )
+    assert await registered(services, visitor_id=OTHER_GRID) == Refused("care.visitor_gone")
+    too_long = await registered(services, notes="长" * (care.MAX_NOTES + 1))
+    assert too_long == Refused("care.notes_too_long", {"limit": care.MAX_NOTES})
+    assert await count(services, "households") == 0
+    assert await count(services, "outbox") == 0
+
+
+async def test_staff_covering_a_household_change_its_cadence_and_visitor_and_stop_it(
+    services: Services,
+):
+    home = await household(services)
+    at = services.clock()
+
+    cadence = await usecases.set_cadence(
+        services, home.id or 0, Cadence.MONTHLY, by=COMMUNITY, at=at
+    )
+    assert isinstance(cadence, Done) and cadence.value.cadence is Cadence.MONTHLY
+    visitor = await usecases.set_visitor(services, home.id or 0, COMMUNITY, by=COMMUNITY, at=at)
+    assert isinstance(visitor, Done) and visitor.value.visitor_id == COMMUNITY
+    stopped = await usecases.stop_visits(services, home.id or 0, by=COMMUNITY, at=at)
+    assert isinstance(stopped, Done) and not stopped.value.active
+
+    after = await services.store.households.get(home.id or 0)
+    assert after == stopped.value
+    again = await usecases.stop_visits(services, home.id or 0, by=COMMUNITY, at=at)
+    assert again == Refused("care.inactive", {"id": home.id})
+    assert [e for e, _ in await services.store.households.events(home.id or 0)][-3:] == [
+        "cadence",
+        "visitor",
+        "deactivate",
+    ]
+
+
+async def test_a_household_is_not_changed_by_staff_of_another_grid(services: Services):
+    home = await household(services)
+    at = services.clock()
+
+    refused = await usecases.set_cadence(
+        services, home.id or 0, Cadence.MONTHLY, by=OTHER_GRID, at=at
+    )
+    assert isinstance(refused, Refused) and refused.rule is Rule.HOUSEHOLD_MANAGE
+    gone = await usecases.set_visitor(services, home.id or 0, 999, by=COMMUNITY, at=at)
+    assert gone == Refused("care.visitor_gone")
+    missing = await usecases.stop_visits(services, 999, by=COMMUNITY, at=at)
+    assert missing == Refused("common.not_allowed")
+    assert await services.store.households.get(home.id or 0) == home
+    assert await count(services, "outbox") == 0
+
+
+async def test_the_monthly_figures_count_a_units_visits_and_patrols(services: Services):
+    home = await household(services)
+    me = await person(services, WORKER)
+    at = services.clock()
+    await log_visit(services, home, by=me, at=at, outcome=Outcome.MET, wellbeing=4, note="")
+    await log_patrol(
+        services,
+        by=me,
+        unit="B1",
+        kind=PatrolKind.DOORKNOCK,
+        note="",
+        photos=[],
+        findings=[],
+        at=at,
+    )
+    local = at.astimezone(services.tz)
+
+    found = await usecases.monthly_figures(
+        services, "C1", (local.year, local.month), by=COMMUNITY, at=at
+    )
+
+    assert isinstance(found, Done)
+    figures = found.value
+    assert [(v.kind, v.done, v.met, v.missed) for v in figures.visits] == [
+        (HouseholdKind.EMPTY_NEST, 1, 1, 0)
+    ]
+    [patrols] = figures.patrols
+    assert (patrols.name, patrols.total, patrols.kinds) == ("李网格", 1, {PatrolKind.DOORKNOCK: 1})
+    empty = await usecases.monthly_figures(
+        services, "G2", (local.year, local.month), by=COMMUNITY, at=at
+    )
+    assert isinstance(empty, Done) and empty.value.visits == [] and empty.value.patrols == []
+
+
+async def test_the_monthly_figures_are_for_care_staff_at_the_unit_or_above(services: Services):
+    at = services.clock()
+    month = (2026, 11)
+
+    above = await usecases.monthly_figures(services, "C1", month, by=WORKER, at=at)
+    assert isinstance(above, Refused) and above.rule is Rule.MONTHLY_FIGURES
+    partner = await usecases.monthly_figures(services, "C1", month, by=PARTNER, at=at)
+    assert partner == Refused("care.staff_only", {}, Rule.CARE_STAFF)
+    assert [r.action for r in await services.store.refusals.latest()] == ["/monthly", "/monthly"]

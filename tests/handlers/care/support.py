@@ -66,7 +66,7 @@ def config_path(tmp_path: Path) -> Path:
 
 
 async def approve_volunteer(harness: Harness, user_id: int, unit: str, name: str) -> None:
-    volunteers = Volunteers(harness.services.db)
+    volunteers = Volunteers(harness.services.store.db)
     at = harness.clock()
     volunteer = Volunteer(user_id, name, unit, skills=("companion",))
     await volunteers.register(volunteer, at, [])
@@ -99,13 +99,26 @@ async def add_household(
         at=harness.clock(),
         policy=care_policy(harness.services),
     )
-    return await Households(harness.services.db).create(household, [], clear_draft_of=201)
+    return await Households(harness.services.store.db).create(household, [], clear_draft_of=201)
 
 
 def households(harness: Harness) -> Households:
-    return Households(harness.services.db)
+    return Households(harness.services.store.db)
 
 
 def everything_sent_to(harness: Harness, chat_id: int) -> str:
     """Returns every parameter of every call made to CHAT_ID, as one text (texts, buttons …)."""
     return "\n".join(repr(call.params) for call in harness.request.sent(chat_id=chat_id))
+
+
+async def choose_unit(harness: Harness, user_id: int, *path: int) -> None:
+    """Walks the unit picker (handlers/kit/picker.py) down by the child indices of PATH, then
+    chooses the unit it stands at (a unit without children is chosen by its own button)."""
+    from tests import updates
+
+    for index in path:
+        data = harness.button(user_id, "place:pick:").rsplit(":", 1)[0]
+        await harness.send(updates.press(user_id, f"{data}:{index}"))
+    draft = await harness.services.drafts.get(user_id)
+    if draft is not None and draft.step == "walk":
+        await harness.send(updates.press(user_id, harness.button(user_id, "place:here:")))

@@ -13,6 +13,7 @@ from tests.handlers.care.support import (
     VOLUNTEER_ELSEWHERE,
     add_household,
     approve_volunteer,
+    choose_unit,
     config_path,  # noqa: F401  (the office with a sibling community)
     everything_sent_to,
     households,
@@ -30,9 +31,7 @@ async def test_staff_register_a_household_and_its_visitor_is_told_without_the_no
     assert "请选择类型" in harness.last_text(COMMUNITY)
     await press(harness, COMMUNITY, harness.button(COMMUNITY, "household:kind:empty_nest"))
     assert "春晖社区" in harness.last_text(COMMUNITY)
-    await press(harness, COMMUNITY, "household:down:0")  # 第一网格
-    await press(harness, COMMUNITY, "household:down:0")  # 1栋
-    await press(harness, COMMUNITY, "household:here")
+    await choose_unit(harness, COMMUNITY, 0, 0)  # 第一网格, 1栋
     await harness.send(updates.text(COMMUNITY, "3单元502"))
     await press(harness, COMMUNITY, harness.button(COMMUNITY, "household:cad:monthly"))
     candidates = [label for label, _ in harness.buttons(COMMUNITY)]
@@ -69,7 +68,7 @@ async def test_a_resident_cannot_register_or_list_households(harness):
 async def test_a_bad_label_keeps_the_registration_on_the_same_step(harness):
     await harness.send(updates.text(HEAD_G1, "/household"))
     await press(harness, HEAD_G1, "household:kind:illness")
-    await press(harness, HEAD_G1, "household:here")
+    await choose_unit(harness, HEAD_G1)
     await harness.send(updates.text(HEAD_G1, "门" * 61))
     assert "最多 60 个字" in harness.last_text(HEAD_G1)
     draft = await harness.services.drafts.get(HEAD_G1)

@@ -49,7 +49,7 @@ async def patrol(harness, worker_id, unit, kind=PatrolKind.PATROL):
         findings=[],
         tree=tree,
     )
-    await Patrols(harness.services.db).create(logged, lambda p: [], clear_draft_of=worker_id)
+    await Patrols(harness.services.store.db).create(logged, lambda p: [], clear_draft_of=worker_id)
 
 
 async def visit(harness, household, outcome):

@@ -135,7 +135,7 @@ async def test_a_visit_missed_while_the_bot_was_down_escalates_exactly_once_afte
         for _ in range(3):
             await sweep(harness, restarted)
     finally:
-        await restarted.db.close()
+        await restarted.store.close()
     harness.clock.advance(days=3)
     await sweep(harness)
     assert count(harness, COMMUNITY, "五必访逾期上报") == 1
@@ -202,7 +202,7 @@ async def test_a_volunteers_visit_is_confirmed_by_staff_once(harness):
     assert confirmed.confirmed_by == WORKER_G1
     assert count(harness, VOLUNTEER, "已被工作人员核实，获得 5 积分") == 1
     assert "已核实过" in harness.last_text(HEAD_G1)
-    assert await Points(harness.services.db).balance(VOLUNTEER) == 5
+    assert await Points(harness.services.store.db).balance(VOLUNTEER) == 5
 
 
 async def test_a_staff_visit_earns_no_points_and_asks_nobody_to_confirm(harness):
@@ -215,7 +215,7 @@ async def test_a_staff_visit_earns_no_points_and_asks_nobody_to_confirm(harness)
     assert not any(data.startswith("visit:confirm") for _, data in harness.buttons(HEAD_G1))
     await press(harness, HEAD_G1, f"visit:confirm:{visit.id}")
     assert (await households(harness).visit(visit.id)).confirmed_at is None
-    assert await Points(harness.services.db).balance(WORKER_G1) == 0
+    assert await Points(harness.services.store.db).balance(WORKER_G1) == 0
     # Nobody home: try again within three days, not a week.
     assert (await households(harness).get(household.id)).due_on == date(2026, 11, 27)
 
@@ -233,7 +233,7 @@ async def test_a_wish_found_on_a_visit_goes_to_staff_review_with_the_visit(harne
 
     [visit] = await households(harness).visits_of(household.id)
     assert visit.needs and visit.wish_id is not None and visit.report_id is None
-    wish = await Wishes(harness.services.db).get(visit.wish_id)
+    wish = await Wishes(harness.services.store.db).get(visit.wish_id)
     assert (wish.status, wish.unit) == (WishStatus.PENDING, "B2")
     assert wish.text == "需要有人帮忙修理热水器"
     assert wish.posted_by == HEAD_G1 and wish.resident_id is None

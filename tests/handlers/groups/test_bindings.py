@@ -34,7 +34,7 @@ async def in_group(harness: Harness, user: int, text: str, *, lang: str = "zh-ha
 
 
 async def bound(harness: Harness, purpose: Purpose = Purpose.SUMMARY) -> str | None:
-    binding = await Groups(harness.services.db).binding(GROUP, purpose)
+    binding = await Groups(harness.services.store.db).binding(GROUP, purpose)
     return binding.unit if binding else None
 
 
@@ -94,7 +94,7 @@ async def test_bind_in_a_private_chat_explains_it_is_for_groups(harness):
     await harness.send(updates.text(COMMUNITY, "/bind"))
 
     assert "群聊" in harness.last_text(COMMUNITY)
-    assert await Groups(harness.services.db).bindings(COMMUNITY) == []
+    assert await Groups(harness.services.store.db).bindings(COMMUNITY) == []
 
 
 async def test_an_edited_bind_command_is_ignored(harness):
@@ -151,7 +151,7 @@ async def test_a_migration_notice_moves_the_bindings_to_the_supergroup(harness):
     await harness.send(payload)
 
     assert await bound(harness) is None
-    assert [b.unit for b in await Groups(harness.services.db).bindings(-1009999)] == ["C1"]
+    assert [b.unit for b in await Groups(harness.services.store.db).bindings(-1009999)] == ["C1"]
 
 
 # The weekly summary -------------------------------------------------------------------------
@@ -260,14 +260,14 @@ async def test_exactly_one_summary_per_group_and_week_across_passes_restarts_and
         )
         assert sorted(results) == [0, 2]
     finally:
-        await first.db.close()
-        await second.db.close()
+        await first.store.close()
+        await second.store.close()
 
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT iso_week, COUNT(*) AS n FROM summaries_sent GROUP BY iso_week ORDER BY iso_week"
     )
     assert [(r["iso_week"], r["n"]) for r in rows] == [("2026-W48", 2), ("2026-W49", 2)]
-    photos = await harness.services.db.fetchall(
+    photos = await harness.services.store.db.fetchall(
         "SELECT COUNT(*) AS n FROM outbox WHERE method = 'sendPhoto' AND chat_id = ?", (GROUP,)
     )
     assert photos[0]["n"] == 2
@@ -294,4 +294,4 @@ async def test_the_send_day_is_the_configured_iso_weekday(harness):
     assert await send_weekly_summaries(harness.services, harness.clock()) == 0
     harness.clock.now = local(11, 25, 9, 0)  # Wednesday 09:00: W47's summary is due
     assert await send_weekly_summaries(harness.services, harness.clock()) == 1
-    assert await Summaries(harness.services.db).sent_weeks(GROUP) == ["2026-W47"]
+    assert await Summaries(harness.services.store.db).sent_weeks(GROUP) == ["2026-W47"]

@@ -67,7 +67,7 @@ async def album(harness, user_id: int, count: int, group: str, **first: Any) -> 
 
 
 async def all_reports(harness) -> list[Report]:
-    rows = await harness.services.db.fetchall("SELECT id FROM reports ORDER BY id")
+    rows = await harness.services.store.db.fetchall("SELECT id FROM reports ORDER BY id")
     return [await harness.services.reports.get(row["id"]) for row in rows]
 
 

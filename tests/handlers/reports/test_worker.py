@@ -43,7 +43,7 @@ async def actions(harness, report: Report) -> list[str]:
 
 
 async def outbox_rows(harness) -> int:
-    row = await harness.services.db.fetchone("SELECT COUNT(*) FROM outbox")
+    row = await harness.services.store.db.fetchone("SELECT COUNT(*) FROM outbox")
     return int(row[0])
 
 
@@ -197,7 +197,7 @@ async def test_transfer_to_someone_who_is_not_a_valid_choice_changes_nothing(har
 
 
 async def card_message(harness, report: Report, chat_id: int) -> int:
-    row = await harness.services.db.fetchone(
+    row = await harness.services.store.db.fetchone(
         "SELECT message_id FROM cards WHERE key = ? AND chat_id = ?",
         (f"report:{report.id}:work", chat_id),
     )

@@ -46,7 +46,7 @@ def dump(rows: list, table: str) -> list[str]:
 
 async def snapshot(harness) -> list[str]:
     """Returns every row of every table in the database, as text."""
-    db = harness.services.db
+    db = harness.services.store.db
     tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
     out: list[str] = []
     for (name,) in tables:
@@ -67,8 +67,8 @@ async def figures(harness) -> tuple:
     tree = await services.units.tree()
     summaries = await build_summaries(services, [u.code for u in tree], week, harness.clock())
     start, end = week.start(services.tz), week.end(services.tz)
-    month = await ReportFigures(services.db).counts([u.code for u in tree], start, end)
-    points = await services.db.fetchall(
+    month = await ReportFigures(services.store.db).counts([u.code for u in tree], start, end)
+    points = await services.store.db.fetchall(
         "SELECT kind, ref, SUM(points) FROM points_ledger GROUP BY kind, ref ORDER BY 1, 2"
     )
     return repr(summaries), month, [tuple(r) for r in points]
@@ -110,8 +110,10 @@ async def resident_with_everything(harness) -> list[str]:
     await harness.send(updates.text(RESIDENT, VOLUNTEER_PHONE))
     for data in ("volreg:skill:repair", "volreg:skills_done", "volreg:team:red"):
         await press(harness, RESIDENT, data)
-    for data in ("volreg:avail:weekend", "volreg:avail_done", "volreg:pick:B1", "volreg:party:1"):
+    for data in ("volreg:avail:weekend", "volreg:avail_done"):
         await press(harness, RESIDENT, data)
+    await press(harness, RESIDENT, harness.button(RESIDENT, "place:home:"))  # 1栋
+    await press(harness, RESIDENT, "volreg:party:1")
     await harness.send(updates.text(RESIDENT, WORK_UNIT))
     await press(harness, RESIDENT, "volreg:submit")
     await press(harness, COMMUNITY, harness.button(COMMUNITY, f"vol:ok:{RESIDENT}"))
@@ -124,7 +126,7 @@ async def resident_with_everything(harness) -> list[str]:
     await press(harness, WORKER_G1, harness.button(WORKER_G1, "wish:ok:"))
     # And a message in a group chat.
     await harness.send(updates.text(RESIDENT, GROUP_TEXT, chat_id=GROUP))
-    rows = await services.db.fetchall("SELECT file_id FROM report_photos")
+    rows = await services.store.db.fetchall("SELECT file_id FROM report_photos")
     files = [r[0] for r in rows] + ["wxy-wish"]
     assert any(f.startswith("wxy-alb") for f in files)
     return files

@@ -18,7 +18,7 @@ from tests.handlers.reports.test_submit_flow import press, registered
 
 
 async def consent_rows(harness, user_id: int) -> list:
-    return await harness.services.db.fetchall(
+    return await harness.services.store.db.fetchall(
         "SELECT kind, given_at FROM consents WHERE user_id = ?", (user_id,)
     )
 
@@ -191,9 +191,11 @@ async def test_staff_erase_a_household_with_a_reason_and_the_figures_stay(harnes
     assert (
         after is not None and not after.active and after.notes == "" and after.label != "3单元502"
     )
-    [row] = await harness.services.db.fetchall("SELECT kind, ref, erased_by, reason FROM erasures")
+    [row] = await harness.services.store.db.fetchall(
+        "SELECT kind, ref, erased_by, reason FROM erasures"
+    )
     assert tuple(row) == ("household", household.id, WORKER_G1, "已搬离本社区")
-    events = await harness.services.db.fetchall("SELECT COUNT(*) FROM household_events")
+    events = await harness.services.store.db.fetchall("SELECT COUNT(*) FROM household_events")
     assert events[0][0] >= 1  # history (and the monthly figures over it) stays
     await press(harness, COMMUNITY, f"hherase:ask:{household.id}")
     assert "已经删除" in harness.last_text(COMMUNITY)
@@ -207,7 +209,7 @@ async def test_staff_who_may_not_manage_the_household_cannot_erase_it(harness):
         assert await harness.services.drafts.get(user) is None
     after = await households(harness).get(household.id)
     assert after == household and after.notes == NOTES
-    assert await harness.services.db.fetchall("SELECT * FROM erasures") == []
+    assert await harness.services.store.db.fetchall("SELECT * FROM erasures") == []
 
 
 # Retention ---------------------------------------------------------------------------------
@@ -222,7 +224,7 @@ async def test_the_retention_sweep_prunes_a_conversation_left_for_eight_days(har
 
     assert (await run_sweeps(harness.services, SWEEPS))["retention"] >= 3  # update, reply, draft
     assert await harness.services.drafts.get(RESIDENT) is None
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT payload FROM inbox UNION ALL SELECT payload FROM outbox"
     )
     assert rows and {r[0] for r in rows} == {"{}"}

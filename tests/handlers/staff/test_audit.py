@@ -10,7 +10,7 @@ from tests.conftest import ADMIN, COMMUNITY, RESIDENT
 
 
 async def test_an_admin_sees_counts_by_rule_and_the_latest_refusals_in_local_time(harness):
-    refusals = Refusals(harness.services.db)
+    refusals = Refusals(harness.services.store.db)
     now = harness.clock()
     old = now - timedelta(days=8)
     await refusals.record(Refusal(6003, "wish:claim", "wish_claim", "wish:1", old))
@@ -35,7 +35,9 @@ async def test_a_non_admin_asking_for_audit_is_refused_and_that_is_recorded(harn
     for user in (COMMUNITY, RESIDENT):
         await harness.send(updates.text(user, "/audit"))
         assert harness.last_text(user) == "您没有权限进行此操作。"
-    rows = await harness.services.db.fetchall("SELECT user_id, action, rule, target FROM refusals")
+    rows = await harness.services.store.db.fetchall(
+        "SELECT user_id, action, rule, target FROM refusals"
+    )
     assert [tuple(r) for r in rows] == [
         (COMMUNITY, "/audit", "admin_only", None),
         (RESIDENT, "/audit", "admin_only", None),

@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.people import Role
 from tests import updates
 from tests.conftest import ADMIN, RESIDENT, STREET, WORKER_G1
+from tests.handlers.kit.picking import choose_here, walk
 from tests.handlers.staff.test_staff_admin import NEWCOMER, enrol, press
 
 
@@ -62,9 +63,8 @@ async def test_a_moved_staff_member_gets_the_menu_refreshed(harness):
     await enrol(harness, Role.GRID_WORKER, "G1")
     await harness.send(updates.text(NEWCOMER, "/help"))  # a private chat the menu can go to
     await press(harness, STREET, f"staff:move:{NEWCOMER}")
-    for code in ("S1", "C1", "G2"):
-        await press(harness, STREET, f"staffmv:walk:{code}")
-    await press(harness, STREET, "staffmv:pick:G2")
+    await walk(harness, STREET, "春晖社区", "第二网格")
+    await choose_here(harness, STREET)
 
     assert (await harness.services.people.staff(NEWCOMER)).unit == "G2"
     [(scope, names)] = menus(harness, NEWCOMER)

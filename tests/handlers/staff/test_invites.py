@@ -21,7 +21,7 @@ async def _invite(
 
 
 async def _invite_rows(harness: Harness) -> list[tuple]:
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT token, used_by, used_at FROM invites ORDER BY token"
     )
     return [tuple(row) for row in rows]
@@ -133,7 +133,7 @@ async def test_an_invite_to_a_unit_imported_after_start_up_names_that_unit(harne
     from bot.domain.units import Unit
 
     await harness.services.units.tree()  # cached before the import, as in a running bot
-    other = type(harness.services.units)(harness.services.db)  # the CLI's own repository
+    other = type(harness.services.units)(harness.services.store.db)  # the CLI's own repository
     await other.import_units([Unit("G9", "第九网格", "grid", "C1")])
     token = await _invite(harness, unit="G9")
 
@@ -147,7 +147,7 @@ async def test_the_greeting_waits_in_the_outbox_for_the_sender(harness):
 
     await harness.send(updates.text(NEWCOMER, f"/start {token}"), deliver=False)
 
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT method, payload FROM outbox WHERE chat_id = ? AND state = 'pending' ORDER BY id",
         (NEWCOMER,),
     )

@@ -17,6 +17,7 @@ from bot.usecases.reports import save_move, submit
 from storage.care import Households
 from tests import updates
 from tests.conftest import ADMIN, COMMUNITY, HEAD_G1, RESIDENT, STREET, WORKER_G1, WORKER_G2
+from tests.handlers.kit.picking import choose_here, offers_here, stands_at, walk
 from tests.handlers.volunteers.support import answers
 
 NEWCOMER = 7001
@@ -113,7 +114,7 @@ async def test_someone_who_left_comes_back_with_a_new_invite(harness):
 
 
 async def test_a_leavers_households_go_to_the_nearest_care_staff(harness):
-    store = Households(harness.services.db)
+    store = Households(harness.services.store.db)
     household = register_household(
         kind=HouseholdKind.EMPTY_NEST,
         unit="B3",
@@ -142,10 +143,9 @@ async def test_the_street_moves_a_csv_staff_member_and_their_reports_stay_behind
     assert road.assignee_id == NEWCOMER
 
     await press(harness, STREET, f"staff:move:{NEWCOMER}")
-    for code in ("S1", "C1", "G2"):
-        await press(harness, STREET, f"staffmv:walk:{code}")
-    assert harness.button(STREET, "staffmv:pick:G2")
-    await press(harness, STREET, "staffmv:pick:G2")
+    await walk(harness, STREET, "春晖社区", "第二网格")
+    assert offers_here(harness, STREET)
+    await choose_here(harness, STREET)
 
     assert (await harness.services.people.staff(NEWCOMER)).unit == "G2"
     assert any("第二网格" in t and "岗位" in t for t in harness.texts_to(NEWCOMER))
@@ -157,8 +157,28 @@ async def test_the_street_moves_a_csv_staff_member_and_their_reports_stay_behind
 async def test_a_move_outside_the_managers_area_is_refused(harness):
     await enrol(harness)
     await press(harness, STREET, f"staff:move:{NEWCOMER}")
-    await press(harness, STREET, "staffmv:pick:S1")  # their own unit, not below it
-    await press(harness, STREET, "staffmv:pick:D1")  # above them (a forged press)
+    assert await stands_at(harness, STREET) == "S1" and not offers_here(harness, STREET)
+    n = (await harness.services.drafts.get(STREET)).data["n"]
+    await press(harness, STREET, f"place:here:{n}")  # their own unit, not below it (forged)
+    assert "不能把人员调整到这个单位" in harness.last_text(STREET)
+    await press(harness, STREET, f"place:up:{n}")  # above them (forged)
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    assert await stands_at(harness, STREET) == "S1"
+    await press(harness, STREET, "staffmv:pick:D1")  # a button of the walk before the picker
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    assert (await harness.services.people.staff(NEWCOMER)).unit == "G1"
+
+
+async def test_a_walk_follows_the_managers_reach_when_they_move_meanwhile(harness):
+    await enrol(harness)
+    await press(harness, STREET, f"staff:move:{NEWCOMER}")
+    await walk(harness, STREET, "春晖社区", "第二网格")
+    street = await harness.services.people.staff(STREET)
+    await harness.services.people.change(
+        street, replace(street, role=Role.GRID_HEAD), ADMIN, harness.clock()
+    )
+    await choose_here(harness, STREET)  # no longer manages staff: the reach is read again
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
     assert (await harness.services.people.staff(NEWCOMER)).unit == "G1"
 
 
@@ -239,7 +259,7 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
         update={"staff": [s for s in settings.staff if s.telegram_id != WORKER_G2]}
     )
     restarted = await open_services(without, harness.clock)
-    await restarted.db.close()
+    await restarted.store.close()
     assert await harness.services.people.staff(WORKER_G2) is None
 
     results = await run_sweeps(harness.services, SWEEPS)
@@ -255,33 +275,27 @@ async def test_a_worker_removed_from_the_config_hands_over_at_the_next_start(har
 
     # Added back to the file: active again, and routed to as before.
     restarted = await open_services(settings, harness.clock)
-    await restarted.db.close()
+    await restarted.store.close()
     assert (await new_report(harness, unit="B3")).assignee_id == WORKER_G2
-
-
-def picks(harness, chat_id: int) -> set[str]:
-    """Returns the units the last walk card to CHAT_ID offers to choose."""
-    return {d.split(":")[2] for _, d in harness.buttons(chat_id) if d.startswith("staffmv:pick:")}
 
 
 async def test_the_move_walk_offers_only_units_the_manager_may_choose(harness):
     await enrol(harness, Role.GRID_WORKER, "G1")
     await press(harness, STREET, f"staff:move:{NEWCOMER}")
-    await press(harness, STREET, "staffmv:walk:S1")
-    assert picks(harness, STREET) == set()  # the street's own unit: a peer's place
-    assert harness.button(STREET, "staffmv:walk:C1")
-    await press(harness, STREET, "staffmv:walk:C1")
-    assert picks(harness, STREET) == {"C1"}
-    await press(harness, STREET, "staffmv:walk:G1")
-    assert picks(harness, STREET) == set()  # where they already are
-    await press(harness, STREET, "staffmv:walk:G2")
-    assert picks(harness, STREET) == {"G2"}
+    assert await stands_at(harness, STREET) == "S1"
+    assert not offers_here(harness, STREET)  # the street's own unit: a peer's place
+    await walk(harness, STREET, "春晖社区")
+    assert offers_here(harness, STREET)
+    await walk(harness, STREET, "第一网格")
+    assert not offers_here(harness, STREET)  # where they already are
+    await walk(harness, STREET, "⬆️ 返回上一级", "第二网格")
+    assert offers_here(harness, STREET)
     # An admin may place anywhere but where the person already is.
     await press(harness, ADMIN, f"staff:move:{NEWCOMER}")
-    await press(harness, ADMIN, "staffmv:walk:D1")
-    assert picks(harness, ADMIN) == {"D1"}
-    await press(harness, ADMIN, "staffmv:walk:G1")
-    assert picks(harness, ADMIN) == set()
+    await walk(harness, ADMIN, "江岸区")
+    assert offers_here(harness, ADMIN)
+    await walk(harness, ADMIN, "青山街道", "春晖社区", "第一网格")
+    assert not offers_here(harness, ADMIN)
 
 
 async def test_a_move_saved_before_a_crash_is_handed_over_by_one_sweep_pass(harness):
@@ -333,7 +347,7 @@ async def test_a_worker_moved_in_the_config_file_hands_over_after_the_next_start
     )
     for _ in range(2):  # a second start with the same file changes nothing more
         restarted = await open_services(moved_in_file, harness.clock)
-        await restarted.db.close()
+        await restarted.store.close()
     assert (await harness.services.people.staff(WORKER_G2)).unit == "G1"
     events = await harness.services.people.staff_events(WORKER_G2)
     assert [(a, actor, d["to_unit"]) for a, actor, d in events] == [("move", None, "G1")]

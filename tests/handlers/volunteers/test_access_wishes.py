@@ -13,7 +13,7 @@ from tests.handlers.volunteers.test_wish_flow import PHONE, WISH_TEXT, posted_an
 
 
 async def refusals(harness) -> list[tuple]:
-    rows = await harness.services.db.fetchall(
+    rows = await harness.services.store.db.fetchall(
         "SELECT user_id, action, rule, target FROM refusals ORDER BY id"
     )
     return [tuple(r) for r in rows]

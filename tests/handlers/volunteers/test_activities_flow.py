@@ -6,6 +6,7 @@ from bot.domain.activities import SignupStatus
 from bot.jobs.volunteers import remind_activities
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G2
+from tests.handlers.kit.picking import choose_here
 from tests.handlers.volunteers.support import (
     GROUP,
     VOLUNTEER_A,
@@ -36,7 +37,7 @@ async def created(harness, capacity: str = "1") -> int:
     await harness.send(updates.text(COMMUNITY, capacity))
     await harness.send(updates.press(COMMUNITY, "actnew:skill:cleaning"))
     await harness.send(updates.press(COMMUNITY, "actnew:skills_done"))
-    await harness.send(updates.press(COMMUNITY, "actnew:pick:C1"))
+    await choose_here(harness, COMMUNITY)  # their own community, where the walk starts
     assert "09:00" in harness.last_text(COMMUNITY)
     await harness.send(updates.press(COMMUNITY, "actnew:create"))
     [activity] = await harness.services.store.activities.upcoming(harness.clock())
@@ -158,7 +159,7 @@ async def test_one_volunteer_told_is_said_in_the_singular(harness):
         await harness.send(updates.text(COMMUNITY, step))
     await harness.send(updates.press(COMMUNITY, "actnew:skill:medical"))
     await harness.send(updates.press(COMMUNITY, "actnew:skills_done"))
-    await harness.send(updates.press(COMMUNITY, "actnew:pick:C1"))
+    await choose_here(harness, COMMUNITY)  # their own community, where the walk starts
     await harness.send(updates.press(COMMUNITY, "actnew:create"))
     assert "is published; 1 volunteer was told." in all_text(harness, COMMUNITY)
     assert "volunteers were told" not in all_text(harness, COMMUNITY)

@@ -8,6 +8,7 @@ from bot.domain.activities import SignupStatus
 from bot.domain.wishes import WishAction, WishStatus
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, WORKER_G1
+from tests.handlers.kit.picking import choose_here
 from tests.handlers.residents.test_erasure import holds, snapshot
 from tests.handlers.volunteers.support import GROUP, VOLUNTEER_A, VOLUNTEER_B, all_text
 from tests.handlers.volunteers.test_wish_flow import posted_and_approved
@@ -24,7 +25,7 @@ async def full_activity(harness, title: str, starts: str) -> int:
     await harness.send(updates.text(COMMUNITY, "1"))
     await harness.send(updates.press(COMMUNITY, "actnew:skill:cleaning"))
     await harness.send(updates.press(COMMUNITY, "actnew:skills_done"))
-    await harness.send(updates.press(COMMUNITY, "actnew:pick:C1"))
+    await choose_here(harness, COMMUNITY)
     await harness.send(updates.press(COMMUNITY, "actnew:create"))
     found = await harness.services.store.activities.upcoming(harness.clock())
     return next(a.id for a in found if a.title == title)

@@ -23,7 +23,7 @@ from tests.handlers.volunteers.support import (
 
 async def test_points_shows_the_balance_and_history(harness):
     await volunteer(harness, VOLUNTEER_A, "志愿者甲", "B1")
-    async with harness.services.db.transaction() as conn:
+    async with harness.services.store.db.transaction() as conn:
         await award(conn, VOLUNTEER_A, PointKind.WISH, 7, 10, harness.clock())
         await award(conn, VOLUNTEER_A, PointKind.CHECKIN, 3, 5, harness.clock())
     await harness.send(updates.text(VOLUNTEER_A, "/points"))
@@ -40,7 +40,7 @@ async def test_the_monthly_leaderboard_goes_to_each_volunteer_group_exactly_once
     await volunteer(harness, VOLUNTEER_C, "王志愿", "B3")
     await bind_group(harness, "C1", GROUP)
     await bind_group(harness, "G2", GROUP - 1)
-    async with harness.services.db.transaction() as conn:  # November, in Shanghai time
+    async with harness.services.store.db.transaction() as conn:  # November, in Shanghai time
         await award(conn, VOLUNTEER_A, PointKind.WISH, 1, 10, harness.clock())
         await award(conn, VOLUNTEER_B, PointKind.WISH, 2, 20, harness.clock())
         await award(conn, VOLUNTEER_C, PointKind.CHECKIN, 3, 5, harness.clock())

@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.domain.volunteers import VolunteerStatus
 from tests import updates
 from tests.conftest import COMMUNITY, STREET, WORKER_G1
+from tests.handlers.kit.picking import choose_here, stands_at, walk
 from tests.handlers.volunteers.support import (
     VOLUNTEER_B,
     VOLUNTEER_C,
     all_text,
     answers,
-    button_data,
     person,
     volunteer,
 )
@@ -31,7 +31,7 @@ async def register_newcomer(harness) -> None:
     await harness.send(updates.press(NEWCOMER, "volreg:team:red"))
     await harness.send(updates.press(NEWCOMER, "volreg:avail:weekend"))
     await harness.send(updates.press(NEWCOMER, "volreg:avail_done"))
-    await harness.send(updates.press(NEWCOMER, "volreg:pick:B1"))
+    await harness.send(updates.press(NEWCOMER, harness.button(NEWCOMER, "place:home:")))  # 1栋
     await harness.send(updates.press(NEWCOMER, "volreg:party:1"))
     await harness.send(updates.text(NEWCOMER, "市自来水公司"))
     assert "市自来水公司" in harness.last_text(NEWCOMER)
@@ -108,14 +108,12 @@ async def test_the_home_unit_is_chosen_by_walking_the_tree(harness):
     from storage.drafts import Draft
 
     await harness.services.drafts.put(
-        Draft(NEWCOMER, "volunteer", "unit", draft_data), harness.clock()
+        Draft(NEWCOMER, "volunteer", "avail", draft_data), harness.clock()
     )
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:D1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:S1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:C1"))
-    await harness.send(updates.press(NEWCOMER, "volreg:walk:G2"))
-    assert button_data(harness, NEWCOMER, "volreg:walk:B3")
-    await harness.send(updates.press(NEWCOMER, "volreg:pick:B3"))
+    await harness.send(updates.press(NEWCOMER, "volreg:avail_done"))
+    await harness.send(updates.press(NEWCOMER, "volreg:walk:D1"))  # the walk before the picker
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    await walk(harness, NEWCOMER, "江岸区", "青山街道", "春晖社区", "第二网格", "3栋")
     draft = await harness.services.drafts.get(NEWCOMER)
     assert (draft.step, draft.data["unit"]) == ("party", "B3")
 
@@ -146,3 +144,34 @@ async def test_residents_cannot_list_volunteers(harness):
     await harness.send(updates.text(NEWCOMER, "/volunteers"))
     assert harness.last_text(NEWCOMER) == "此功能仅供工作人员使用。"
     assert STREET  # the street's staff see everything below S1 (covered by may_manage tests)
+
+
+async def test_staff_narrow_the_list_to_a_unit_with_the_one_picker(harness):
+    await volunteer(harness, VOLUNTEER_B, "王修理", "B2", skills=("repair",))
+    await volunteer(harness, VOLUNTEER_C, "赵护理", "B3", skills=("medical",))
+    await harness.send(updates.text(COMMUNITY, "/volunteers"))
+    await harness.send(updates.press(COMMUNITY, harness.button(COMMUNITY, "vols:fu:")))
+    assert await stands_at(harness, COMMUNITY) == "C1"  # the walk starts at their community
+    await walk(harness, COMMUNITY, "第二网格")
+    await choose_here(harness, COMMUNITY)
+    listing = harness.last_text(COMMUNITY)
+    assert "赵护理" in listing and "王修理" not in listing and "共 1 人" in listing
+    assert await harness.services.drafts.get(COMMUNITY) is None
+    # a building without volunteers is chosen by its press (a unit without children)
+    await harness.send(updates.press(COMMUNITY, harness.button(COMMUNITY, "vols:fu:")))
+    await walk(harness, COMMUNITY, "第一网格", "1栋")
+    assert "共 0 人" in harness.last_text(COMMUNITY)
+
+
+async def test_a_forged_press_beyond_the_workers_grid_does_not_widen_the_list(harness):
+    await volunteer(harness, VOLUNTEER_C, "赵护理", "B3", skills=("medical",))
+    await harness.send(updates.text(WORKER_G1, "/volunteers"))
+    await harness.send(updates.press(WORKER_G1, harness.button(WORKER_G1, "vols:fu:")))
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    assert not any(data.startswith("place:up:") for _, data in harness.buttons(WORKER_G1))
+    nonce = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    for data in (f"place:up:{nonce}", f"place:pick:{nonce}:5"):  # to 春晖社区; no such unit
+        await harness.send(updates.press(WORKER_G1, data))
+        assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    assert "赵护理" not in all_text(harness, WORKER_G1)

@@ -8,6 +8,7 @@ from bot.domain.wishes import WishStatus
 from bot.jobs.volunteers import nag_wishes
 from tests import updates
 from tests.conftest import COMMUNITY, HEAD_G1, RESIDENT, RESIDENT_2, WORKER_G1
+from tests.handlers.kit.picking import stands_at, walk
 from tests.handlers.volunteers.support import (
     GROUP,
     VOLUNTEER_A,
@@ -168,9 +169,7 @@ async def test_staff_post_for_a_resident_without_telegram_and_it_is_announced_at
     await harness.send(updates.text(COMMUNITY, "/wish"))
     await harness.send(updates.text(COMMUNITY, "赵爷爷"))
     await harness.send(updates.text(COMMUNITY, "13500003333"))
-    await harness.send(updates.press(COMMUNITY, "wishnew:walk:C1"))
-    await harness.send(updates.press(COMMUNITY, "wishnew:walk:G2"))
-    await harness.send(updates.press(COMMUNITY, "wishnew:pick:B3"))
+    await walk(harness, COMMUNITY, "第二网格", "3栋")
     await harness.send(updates.text(COMMUNITY, "想请人陪我去医院复查"))
     await harness.send(updates.text(COMMUNITY, "跳过"))
     await harness.send(updates.press(COMMUNITY, "wishnew:kind:medical"))
@@ -193,9 +192,14 @@ async def test_staff_cannot_walk_outside_their_area_when_posting(harness):
     await harness.send(updates.text(WORKER_G1, "/wish"))
     await harness.send(updates.text(WORKER_G1, "赵爷爷"))
     await harness.send(updates.text(WORKER_G1, "跳过"))
-    await harness.send(updates.press(WORKER_G1, "wishnew:pick:B3"))  # B3 lies in G2
+    assert await stands_at(harness, WORKER_G1) == "G1"
+    assert [label for label, _ in harness.buttons(WORKER_G1)][:2] == ["1栋", "2栋"]
+    n = (await harness.services.drafts.get(WORKER_G1)).data["n"]
+    await harness.send(updates.press(WORKER_G1, f"place:up:{n}"))  # above their grid (forged)
     assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
-    assert (await harness.services.drafts.get(WORKER_G1)).step == "unit"
+    await harness.send(updates.press(WORKER_G1, "wishnew:pick:B3"))  # B3 lies in G2 (old button)
+    assert answers(harness)[-1] == "这个按钮已失效，请使用最新的消息。"
+    assert await stands_at(harness, WORKER_G1) == "G1"
 
 
 async def test_an_unclaimed_wish_nags_the_grid_staff_once_per_window(harness):

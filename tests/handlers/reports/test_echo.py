@@ -1,0 +1,166 @@
+"""回音壁 through the real Application: the consent step in verify, and the channel post."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.domain import reports as domain
+from bot.domain.reports import Report, Status
+from bot.jobs.echo import post_echoes
+from bot.usecases.reports import save_move
+from tests.conftest import DATA, RESIDENT, WORKER_G1
+from tests.handlers.reports.test_submit_flow import (
+    DESCRIPTION,
+    last_answer,
+    press,
+    submitted_report,
+)
+
+CHANNEL = -1001234567890
+PHONE = "13912345678"
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    text = (DATA / "config.toml").read_text(encoding="utf-8")
+    path.write_text(text + f"\n[echo]\nchannel = {CHANNEL}\n", encoding="utf-8")
+    return path
+
+
+async def resolved(harness, note: str = "已清运，垃圾桶已清洗") -> Report:
+    report = await submitted_report(harness, RESIDENT)
+    services = harness.services
+    await services.people.update(RESIDENT, harness.clock(), phone=PHONE)
+    worker = await services.people.staff(WORKER_G1)
+    after, event = domain.resolve(report, worker, services.clock(), photo="after-1", note=note)
+    await save_move(services, report, after, event)
+    await harness.deliver()
+    found = await services.reports.get(report.id)
+    assert found is not None
+    return found
+
+
+async def sweep(harness) -> None:
+    await post_echoes(harness.services, harness.clock())
+    await harness.deliver()
+
+
+def channel_calls(harness) -> list:
+    return [c for c in harness.request.calls if int(c.params.get("chat_id", 0)) == CHANNEL]
+
+
+def dumped(calls: list) -> str:
+    return json.dumps([c.params for c in calls], ensure_ascii=False, default=str)
+
+
+async def test_solved_asks_about_photos_first_and_the_answer_no_posts_text_only(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:solved:{report.id}")
+    assert "回音壁" in harness.last_text(RESIDENT)
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:0"))
+    [edit] = harness.request.sent("editMessageText", RESIDENT)[-1:]
+    assert "照片不公示" in edit.params["text"] and not json.loads(
+        json.dumps(edit.params.get("reply_markup") or {})
+    ).get("inline_keyboard")  # the question shows the answer and loses its buttons
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:4"))
+    await sweep(harness)
+
+    [post] = channel_calls(harness)
+    assert post.method == "sendMessage"
+    text = post.params["text"]
+    assert report.number in text and "环境卫生" in text and "第一网格" in text
+    assert "已清运，垃圾桶已清洗" in text and "1栋" not in text
+    await sweep(harness)  # a second pass posts nothing more
+    assert len(channel_calls(harness)) == 1
+
+
+async def test_yes_posts_the_before_and_after_photos_as_one_album(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:solved:{report.id}")
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:1"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
+    await sweep(harness)
+
+    [post] = channel_calls(harness)
+    media = post.params["media"]
+    media = json.loads(media) if isinstance(media, str) else media
+    assert post.method == "sendMediaGroup" and len(media) == len(report.photos) + 1
+    assert report.number in media[0]["caption"]
+
+
+async def test_nothing_personal_reaches_the_channel_even_from_the_workers_note(harness):
+    note = f"已联系张三（{PHONE}）处理：{DESCRIPTION}"
+    report = await resolved(harness, note=note)
+    await press(harness, RESIDENT, f"report:solved:{report.id}")
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:0"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
+    await sweep(harness)
+
+    everything = dumped(channel_calls(harness))
+    assert channel_calls(harness)
+    for secret in ("张三", PHONE, DESCRIPTION, str(RESIDENT), "1栋", "B1", *report.photos):
+        assert secret not in everything, secret
+
+
+async def test_a_reporter_erased_before_the_post_gets_no_photos_but_the_case_is_posted(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:solved:{report.id}")
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:1"))
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
+    await harness.services.privacy.erase(RESIDENT, harness.clock(), "（已删除）")
+    await sweep(harness)
+
+    [post] = channel_calls(harness)
+    assert post.method == "sendMessage" and report.number in post.params["text"]
+
+
+async def test_an_old_stars_button_without_an_answer_means_no_photos(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:stars:{report.id}:5")
+    assert (await harness.services.reports.get(report.id)).status is Status.CLOSED
+    await sweep(harness)
+    [post] = channel_calls(harness)
+    assert post.method == "sendMessage"
+
+
+async def test_someone_else_cannot_answer_the_photo_question(harness):
+    report = await resolved(harness)
+    await press(harness, WORKER_G1, f"report:photos:{report.id}:1")
+    assert not await harness.services.store.echo.photos_allowed(report.id)
+    assert await harness.services.store.refusals.counts_since(harness.clock()) == {
+        "report_verify": 1
+    }
+
+
+async def test_a_reopened_case_is_never_posted(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:unsolved:{report.id}")
+    await press(harness, RESIDENT, f"report:photos:{report.id}:1")  # stale: not resolved now
+    await sweep(harness)
+    assert channel_calls(harness) == []
+
+
+async def test_the_worker_is_told_the_resolve_note_is_shown_publicly(harness):
+    report = await submitted_report(harness, RESIDENT)
+    await press(harness, WORKER_G1, f"report:accept:{report.id}")
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    assert "回音壁" in harness.last_text(WORKER_G1)
+
+
+async def test_an_answer_after_the_stars_or_a_forged_one_changes_nothing(harness):
+    report = await resolved(harness)
+    await press(harness, RESIDENT, f"report:photos:{report.id}:7")  # forged answer
+    assert await harness.services.store.echo.photos_allowed(report.id) is False
+    assert last_answer(harness)  # answered with why (a stale button)
+    await press(harness, RESIDENT, f"report:photos:{report.id}:0")
+    await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
+    await press(harness, RESIDENT, f"report:photos:{report.id}:1")  # an old button, too late
+    assert "已办结" in last_answer(harness)
+    assert await harness.services.store.echo.photos_allowed(report.id) is False
+    await sweep(harness)
+    [post] = channel_calls(harness)
+    assert post.method == "sendMessage"
