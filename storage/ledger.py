@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from bot.domain.appraisal import History
 from bot.domain.ledger import (
     ActivityRecord,
+    CallInRecord,
     CaseRecord,
     PatrolRecord,
     PointsRecord,
@@ -103,6 +104,26 @@ WHERE a.starts_at >= :start AND a.starts_at < :end
   AND a.starts_at >= :k AND (a.starts_at, a.id) > (:k, :i)
   AND {_IN_UNITS.format(col="a.unit")}
 ORDER BY a.starts_at, a.id LIMIT :page
+"""
+
+
+# Call-ins have no index on called_at: each page scans them (there are far fewer than reports).
+_CALLINS = f"""
+SELECT c.id, c.called_at AS k, c.report_id, r.unit, c.party, c.state, c.acked_at, c.done_at,
+       c.withdrawn_at, c.stage
+FROM callins c JOIN reports r ON r.id = c.report_id
+WHERE c.called_at >= :start AND c.called_at < :end
+  AND c.called_at >= :k AND (c.called_at, c.id) > (:k, :i)
+  AND {_IN_UNITS.format(col="r.unit")}
+ORDER BY c.called_at, c.id LIMIT :page
+"""
+
+
+# Only to tell whether a period has any poll (storage/polls.py rows_for reads them).
+_POLLS = f"""
+SELECT p.id FROM polls p
+WHERE p.created_at >= :start AND p.created_at < :end AND {_IN_UNITS.format(col="p.unit")}
+LIMIT :page
 """
 
 
@@ -281,10 +302,24 @@ class Ledgers:
             "i": 0,
             "page": 1,
         }
-        for sql in (_CASES, _VISITS, _PATROLS, _POINTS, _WISHES, _ACTIVITIES):
+        for sql in (_CASES, _CALLINS, _VISITS, _PATROLS, _POINTS, _WISHES, _ACTIVITIES, _POLLS):
             if await self.db.fetchall(sql, params):
                 return True
         return False
+
+    def callins(
+        self, start: datetime, end: datetime, units: Sequence[str] | None
+    ) -> AsyncIterator[list[CallInRecord]]:
+        """Yields pages of the 吹哨 call-ins made in [START, END) on cases at UNITS."""
+
+        def make(row: Any) -> CallInRecord:
+            return CallInRecord(
+                row["id"], _at(row["k"]), row["report_id"], row["unit"], row["party"],
+                row["state"], from_db(row["acked_at"]), from_db(row["done_at"]),
+                from_db(row["withdrawn_at"]), row["stage"],
+            )  # fmt: skip
+
+        return self._pages(_CALLINS, start, end, units, make)
 
     # Export requests ---------------------------------------------------------------------------
 

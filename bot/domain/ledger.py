@@ -207,3 +207,24 @@ class ActivityRecord:
     capacity: int
     going: int
     attended: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallInRecord:
+    """One 吹哨 call-in: which party, on which case, and when each step happened (no note,
+    no photo, no person)."""
+
+    id: int
+    called_at: datetime
+    report_id: int
+    unit: str
+    party: str
+    state: str
+    acked_at: datetime | None
+    done_at: datetime | None
+    withdrawn_at: datetime | None
+    stage: int  # 0 in time, 1 the party nagged, n ≥ 2 escalated n - 1 levels
+
+    @property
+    def case(self) -> str:
+        return f"R{self.report_id:06d}"

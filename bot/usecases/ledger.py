@@ -23,6 +23,7 @@ from bot.domain import access
 from bot.domain.categories import Category
 from bot.domain.ledger import (
     ActivityRecord,
+    CallInRecord,
     CaseRecord,
     PatrolRecord,
     Period,
@@ -40,6 +41,7 @@ from bot.texts import Texts
 from bot.usecases.results import Done, Refused, refuse
 from bot.xlsx import Cell, Sheet, workbook
 from storage.ledger import ExportRequest
+from storage.polls import PollRow
 from storage.uow import Store
 
 LEASE = timedelta(minutes=30)  # a crashed export is taken again after this
@@ -55,6 +57,7 @@ class Scope:
     end: datetime
     units: Sequence[str] | None
     as_of: datetime
+    roots: tuple[str, ...] = ()  # the units whose subtrees make UNITS (polls read by subtree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,7 @@ class Render:
     tree: UnitTree
     categories: dict[str, Category]
     as_of: datetime
+    parties: dict[str, str] = field(default_factory=dict)  # [[parties]] code → name
 
     def when(self, at: datetime | None) -> datetime | None:
         return at.astimezone(self.tz) if at is not None else None
@@ -182,6 +186,44 @@ WISH_COLUMNS = (
     Column("done", lambda w, r: r.when(w.done_at), 18),
 )
 
+CALLIN_COLUMNS = (
+    Column("callin", lambda c, r: c.id, 8),
+    Column("case", lambda c, r: c.case, 10),
+    Column("unit", lambda c, r: r.unit(c.unit), 14),
+    Column("party", lambda c, r: r.parties.get(c.party, c.party), 14),
+    Column("status", lambda c, r: r.label("callin.state", c.state), 12),
+    Column("called", lambda c, r: r.when(c.called_at), 18),
+    Column("acked", lambda c, r: r.when(c.acked_at), 18),
+    Column("done", lambda c, r: r.when(c.done_at), 18),
+    Column("withdrawn", lambda c, r: r.when(c.withdrawn_at), 18),
+    Column("overdue", lambda c, r: r.yes_no(c.stage > 0), 8),
+    Column("escalations", lambda c, r: max(0, c.stage - 1), 8),
+)
+
+
+def _poll_results(row: PollRow, r: Render) -> str:
+    """Returns each option with its votes, private and in the groups added: 同意 12；反对 3."""
+    tally = row.tally
+    parts = []
+    for index, option in enumerate(tally.options):
+        votes = tally.private[index] + (tally.native[index] if index < len(tally.native) else 0)
+        parts.append(r.texts("ledger.poll_option", r.lang, option=option, votes=votes))
+    return r.texts("ledger.poll_separator", r.lang).join(parts)
+
+
+POLL_COLUMNS = (
+    Column("poll", lambda p, r: p.poll.id, 8),
+    Column("unit", lambda p, r: r.unit(p.poll.unit), 14),
+    Column("question", lambda p, r: p.poll.question, 30),
+    Column("created", lambda p, r: r.when(p.poll.created_at), 18),
+    Column("closes", lambda p, r: r.when(p.poll.closes_at), 18),
+    Column("status", lambda p, r: r.label("ledger.poll_state", p.poll.state.value), 10),
+    Column("asked", lambda p, r: p.tally.eligible, 8),
+    Column("voters", lambda p, r: p.tally.voters, 8),
+    Column("group_voters", lambda p, r: p.tally.native_total, 8),
+    Column("results", _poll_results, 40),
+)
+
 ACTIVITY_COLUMNS = (
     Column("activity", lambda a, r: a.id, 8),
     Column("starts", lambda a, r: r.when(a.starts_at), 18),
@@ -196,6 +238,18 @@ ACTIVITY_COLUMNS = (
 
 def _cases(store: Store, s: Scope) -> AsyncIterator[list[CaseRecord]]:
     return store.ledgers.cases(s.start, s.end, s.units, s.as_of)
+
+
+def _callins(store: Store, s: Scope) -> AsyncIterator[list[CallInRecord]]:
+    return store.ledgers.callins(s.start, s.end, s.units)
+
+
+async def _polls(store: Store, s: Scope) -> AsyncIterator[list[PollRow]]:
+    # A unit's polls are few (a handful a month): each subtree's in one page.
+    for root in s.roots:
+        rows = await store.polls.rows_for(root, s.start, s.end)
+        if rows:
+            yield rows
 
 
 def _visits(store: Store, s: Scope) -> AsyncIterator[list[VisitRecord]]:
@@ -221,11 +275,13 @@ def _activities(store: Store, s: Scope) -> AsyncIterator[list[ActivityRecord]]:
 # The workbook's sheets, in order. A new sheet (call-ins, polls …) is one entry here.
 SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("cases", _cases, CASE_COLUMNS, prepare=_case),
+    SheetSpec("callins", _callins, CALLIN_COLUMNS),
     SheetSpec("visits", _visits, VISIT_COLUMNS),
     SheetSpec("patrols", _patrols, PATROL_COLUMNS),
     SheetSpec("points", _points, POINTS_COLUMNS),
     SheetSpec("wishes", _wishes, WISH_COLUMNS),
     SheetSpec("activities", _activities, ACTIVITY_COLUMNS),
+    SheetSpec("polls", _polls, POLL_COLUMNS),
 )
 
 
@@ -292,8 +348,11 @@ async def build(
     tree = await services.units.tree()
     categories = {c.code: c for c in await services.units.categories()}
     start, end = bounds(span, services.tz)
-    scope = Scope(start, end, scope_units(unit, tree), at)
-    render = Render(lang, services.tz, services.texts, tree, categories, at)
+    units = scope_units(unit, tree)
+    roots = tuple(u.code for u in tree.roots()) if units is None else (unit or "",)
+    scope = Scope(start, end, units, at, roots)
+    parties = {p.code: p.en if lang == "en" else p.zh for p in services.settings.parties}
+    render = Render(lang, services.tz, services.texts, tree, categories, at, parties)
     loop = asyncio.get_running_loop()
     counts: dict[str, int] = {}
     readers = [spec.read(services.store, scope) for spec in sheets]

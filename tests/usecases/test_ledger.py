@@ -85,7 +85,9 @@ async def test_the_cases_sheet_shows_the_period_both_ends_included_in_chinese(
     built = await ledger.build(services, "C1", NOVEMBER, "zh", at=clock())
     assert built is not None
     book = load_workbook(io.BytesIO(built.data), read_only=True)
-    assert book.sheetnames == ["案件", "五必访走访", "巡查", "志愿者积分", "微心愿", "志愿活动"]
+    assert book.sheetnames == [
+        "案件", "吹哨报到", "五必访走访", "巡查", "志愿者积分", "微心愿", "志愿活动", "议事会投票"
+    ]  # fmt: skip
     rows = sheet_rows(built.data, "案件")
     header = rows[0]
     assert header[:5] == ("案件编号", "类别", "单位", "状态", "上报时间")
@@ -254,7 +256,8 @@ async def test_the_other_sheets_show_names_from_the_catalogs(services: Services,
     built = await ledger.build(services, "C1", NOVEMBER, "zh", at=clock())
     assert built is not None
     assert built.counts == {
-        "cases": 0, "visits": 1, "patrols": 1, "points": 0, "wishes": 0, "activities": 0
+        "cases": 0, "callins": 0, "visits": 1, "patrols": 1, "points": 0, "wishes": 0,
+        "activities": 0, "polls": 0,
     }  # fmt: skip
     visits = sheet_rows(built.data, "五必访走访")
     row = dict(zip(visits[0], visits[1], strict=True))
@@ -266,3 +269,55 @@ async def test_the_other_sheets_show_names_from_the_catalogs(services: Services,
     row = dict(zip(patrols[0], patrols[1], strict=True))
     assert (row["巡查类型"], row["巡查人"], row["巡查人角色"]) == ("安全检查", "李网格", "网格员")
     assert "敲门无人" not in " ".join(every_cell(built.data))
+
+
+async def test_call_ins_and_polls_have_their_sheets_and_stay_in_the_subtree(
+    services: Services, clock: FakeClock
+):
+    ids = await november(services, clock)
+    stamp = local(2, 10).isoformat(timespec="microseconds")
+    later = local(2, 12).isoformat(timespec="microseconds")
+    async with services.store.db.transaction() as conn:
+        for report in (ids["first"], ids["other"]):  # at G1, at G2
+            await conn.execute(
+                "INSERT INTO callins (report_id, party, state, called_by, called_at, acked_by,"
+                " acked_at, note, stage) VALUES (?, 'cityops', 'acked', 101, ?, 601, ?,"
+                " '居民王阿姨说', 2)",
+                (report, stamp, later),
+            )
+        for unit, question in (("G1", "是否加装电梯"), ("G2", "是否增设车棚")):
+            await conn.execute(
+                "INSERT INTO polls (created_by, unit, question, options, state, created_at,"
+                " closes_at, residents) VALUES (201, ?, ?, '[\"同意\", \"反对\"]', 'closed',"
+                " ?, ?, 40)",
+                (unit, question, stamp, later),
+            )
+        await conn.execute(
+            "INSERT INTO poll_votes (poll_id, user_id, option, voted_at) VALUES (1, ?, 0, ?)",
+            (RESIDENT, later),
+        )
+    built = await ledger.build(services, "G1", NOVEMBER, "zh", at=clock())
+    assert built is not None
+    callins = sheet_rows(built.data, "吹哨报到")
+    assert len(callins) == 2  # the header and G1's call-in: G2's is outside
+    row = dict(zip(callins[0], callins[1], strict=True))
+    assert row["关联案件"] == f"R{ids['first']:06d}"
+    assert (row["协同部门"], row["状态"], row["曾超时"], row["上报层级数"]) == (
+        "cityops", "已报到，处置中", "是", 1
+    )  # fmt: skip
+    assert row["报到时间"] == datetime(2026, 11, 2, 12, 0)
+    polls = sheet_rows(built.data, "议事会投票")
+    assert len(polls) == 2
+    row = dict(zip(polls[0], polls[1], strict=True))
+    assert (row["议题"], row["状态"], row["发送居民数"], row["私聊投票人数"]) == (
+        "是否加装电梯", "已截止", 40, 1
+    )  # fmt: skip
+    assert row["结果"] == "同意 1；反对 0"
+    assert "王阿姨" not in " ".join(every_cell(built.data))
+    english = await ledger.build(services, None, NOVEMBER, "en", at=clock())
+    assert english is not None
+    assert len(sheet_rows(english.data, "Call-ins")) == 3
+    assert [row[2] for row in sheet_rows(english.data, "Polls")[1:]] == [
+        "是否加装电梯",
+        "是否增设车棚",
+    ]
