@@ -24,13 +24,22 @@ def text(services: Services, chat_id: int, lang: str, key: str, **params: object
 
 
 def period_prompt(
-    services: Services, chat_id: int, lang: str, unit_name: str, nonce: str
+    services: Services,
+    chat_id: int,
+    lang: str,
+    unit_name: str,
+    nonce: str,
+    *,
+    other_units: bool = False,
 ) -> Outgoing:
-    """Returns the question "which period?" with a button per offered period."""
+    """Returns the question "which period?" with a button per offered period (and "other
+    unit…" with OTHER_UNITS)."""
     t = services.texts
     rows = [
         [button(t(f"ledger.period_{key}", lang), "ledger", "period", nonce, key)] for key in PERIODS
     ]
+    if other_units:
+        rows.append([button(t("ledger.other_unit", lang), "ledger", "unit", nonce)])
     params: dict[str, object] = {
         "text": t("ledger.ask_period", lang, unit=unit_name),
         "parse_mode": "HTML",

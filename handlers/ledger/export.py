@@ -2,8 +2,10 @@
 
 /export asks the period (buttons: this month, last month, this quarter, last quarter, this
 year; or typed `YYYY-MM-DD YYYY-MM-DD`, both days included) for their own unit, or for UNIT
-below it. The use case re-authorises, refuses an empty period and records the export; the
-ledger sweep builds and sends it (bot/jobs/ledger.py), so the bot keeps answering meanwhile.
+below it; a supervisor (and an admin) also gets "other unit…", which walks the one unit picker
+(handlers/kit/picker.py) down from their unit and asks the period again for the unit chosen.
+The use case re-authorises, refuses an empty period and records the export; the ledger sweep
+builds and sends it (bot/jobs/ledger.py), so the bot keeps answering meanwhile.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import GridContext
 from bot.domain.ledger import PERIODS, Period, PeriodError, parse_period, period
-from bot.domain.people import Person
+from bot.domain.people import Person, Role
+from bot.domain.units import UnitTree
 from bot.notices import ledger as notices
 from bot.notices import outgoing
 from bot.notices.buttons import pattern
 from bot.usecases import ledger
 from bot.usecases.results import Refused
-from handlers.kit.flows import NEW_PRIVATE, StepCallback, person_of, text_of
+from handlers.kit import picker
+from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of, text_of
 from handlers.kit.presses import press_of
 from handlers.kit.reply import say
 from storage.drafts import Draft
@@ -45,24 +49,41 @@ async def start(update: Update, ctx: GridContext) -> None:
         params: dict[str, Any] = dict(result.params)
         await say(ctx, me, result.key, **params)
         return
+    draft = Draft(me.user_id, FLOW, "period", {"unit": result.value})
+    await ctx.drafts.put(draft, ctx.now(), [await _period_prompt(ctx, me, draft)])
+
+
+async def _period_prompt(ctx: GridContext, me: Person, draft: Draft) -> outgoing.Outgoing:
+    """Puts a new nonce on DRAFT and returns the period question for its unit (with "other
+    unit…" for staff who may export a unit below their own)."""
     tree = await ctx.units.tree()
-    nonce = secrets.token_hex(3)
-    draft = Draft(me.user_id, FLOW, "period", {"unit": result.value, "n": nonce})
-    prompt = notices.period_prompt(
-        ctx.services, me.user_id, me.lang, tree.get(result.value).name, nonce
+    draft.data["n"] = nonce = secrets.token_hex(3)
+    staff = await ctx.people.staff(me.user_id)
+    unit = str(draft.data["unit"])
+    others = staff is not None and (
+        staff.role is Role.ADMIN or (staff.role.is_supervisor and _has_below(staff.unit, tree))
     )
-    await ctx.drafts.put(draft, ctx.now(), [prompt])
+    return notices.period_prompt(
+        ctx.services, me.user_id, me.lang, tree.get(unit).name, nonce, other_units=others
+    )
+
+
+def _has_below(unit: str, tree: UnitTree) -> bool:
+    return unit in tree and bool(tree.children(unit))
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
     """ledger:period:<nonce>:<key>: one of the offered periods."""
     got = await press_of(
-        update, ctx, noun=FLOW, verbs={"period"}, flow=FLOW, steps=("period",), nonce=True
+        update, ctx, noun=FLOW, verbs={"period", "unit"}, flow=FLOW, steps=("period",), nonce=True
     )
     if got is None:
         return
     me, press, draft = got
     assert draft is not None
+    if press.verb == "unit":  # "other unit…": the one picker, from the presser's reach down
+        await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
+        return
     key = str(press.args[1]) if len(press.args) > 1 else ""
     if key not in PERIODS:
         await say(ctx, me, "common.stale_button")
@@ -103,7 +124,43 @@ async def in_group(update: Update, ctx: GridContext) -> None:
     await ctx.outbox.send([outgoing.message(chat.id, text)], ctx.now())
 
 
+# The unit picker (handlers/kit/picker.py) ---------------------------------------------------
+
+
+async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """Returns how far the walk goes: from the staff member's unit down (admins: the whole
+    tree); NOWHERE for anyone who may export nothing any more (read on every press)."""
+    staff = await ctx.people.staff(me.user_id)
+    if staff is None or staff.role is Role.PARTNER:
+        return NOWHERE
+    return None if staff.role is Role.ADMIN else staff.unit
+
+
+async def ask_unit(
+    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
+) -> str:
+    where = tree.place_name(node) if node is not None else "—"
+    return ctx.texts("ledger.ask_unit", me.lang, place=where)
+
+
+async def unit_chosen(
+    ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[outgoing.Outgoing]
+) -> None:
+    """Asks the period for the unit chosen, re-authorised (the walk's reach may be stale)."""
+    result = await ledger.offer(ctx.services, me.user_id, code, at=ctx.now())
+    if isinstance(result, Refused):
+        params: dict[str, Any] = dict(result.params)
+        refusal = outgoing.message(me.user_id, ctx.texts(result.key, me.lang, **params))
+        await ctx.drafts.clear(me.user_id, ctx.now(), [*messages, refusal])
+        return
+    draft.step, draft.data = "period", {"unit": result.value}
+    await ctx.drafts.put(draft, ctx.now(), [*messages, await _period_prompt(ctx, me, draft)])
+
+
 STEPS: dict[tuple[str, str], StepCallback] = {(FLOW, "period"): receive_period}
+PLACES: dict[str, Place] = {
+    FLOW: Place(done=unit_chosen, ask=ask_unit, here="ledger.pick_here", reach=reach)
+}
 
 
 def register(app: Application) -> None:

@@ -1,4 +1,5 @@
-"""The ledger's handlers: /export, its period buttons and the typed period step."""
+"""The ledger's handlers: /export, its period buttons, the typed period step and the unit picker's
+outcome."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from telegram.ext import Application
 from handlers.kit.flows import Table
 from handlers.ledger import export
 
-FLOWS = Table(steps=export.STEPS)
+FLOWS = Table(steps=export.STEPS, places=export.PLACES)
 
 
 def register(app: Application) -> None:

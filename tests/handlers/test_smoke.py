@@ -111,6 +111,7 @@ def test_every_draft_step_has_a_callback():
         "bcast",
         "pollnew",
         "volsunit",
+        "ledger",
     }
 
 

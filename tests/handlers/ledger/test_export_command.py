@@ -57,7 +57,7 @@ async def test_last_month_by_button_sends_the_communitys_workbook(harness):
     await harness.send(updates.text(COMMUNITY, "/export"))
     assert "春晖社区" in harness.last_text(COMMUNITY)
     labels = [label for label, _ in harness.buttons(COMMUNITY)]
-    assert labels == ["本月", "上月", "本季度", "上季度", "今年"]
+    assert labels == ["本月", "上月", "本季度", "上季度", "今年", "📂 其他单位…"]
     await harness.send(updates.press(COMMUNITY, harness.button(COMMUNITY, "ledger:period:")
                                      .rsplit(":", 1)[0] + ":last_month"))  # fmt: skip
     assert "2026-11-01 至 2026-11-30" in harness.last_text(COMMUNITY)
@@ -168,3 +168,24 @@ async def test_a_supervisor_exports_a_unit_below_and_a_forged_press_is_stale(har
     cases = list(load_workbook(io.BytesIO(data_bytes), read_only=True)["案件"].values)
     assert [row[0] for row in cases[1:]] == [f"R{at_g2.id:06d}"]  # not R{at_g1}: at G1
     assert at_g1 != at_g2.id
+
+
+async def test_a_supervisor_picks_a_unit_below_with_the_picker(harness):
+    await a_month(harness)
+    await harness.send(updates.text(WORKER_G1, "/export"))
+    assert "📂 其他单位…" not in [label for label, _ in harness.buttons(WORKER_G1)]  # a grid
+    await harness.send(updates.text(COMMUNITY, "/export"))
+    await harness.send(updates.press(COMMUNITY, harness.button(COMMUNITY, "ledger:unit:")))
+    walk = dict(harness.buttons(COMMUNITY))
+    assert "第一网格" in walk and "第二网格" in walk and "📒 导出 春晖社区" in walk
+    await harness.send(updates.press(COMMUNITY, walk["第二网格"]))
+    here = dict(harness.buttons(COMMUNITY))
+    await harness.send(updates.press(COMMUNITY, here["📒 导出 第二网格"]))
+    assert "第二网格" in harness.last_text(COMMUNITY)
+    await harness.send(updates.text(COMMUNITY, "2026-11-01 2026-11-30"))
+    assert "没有可导出的记录" in harness.last_text(COMMUNITY)  # the case is at 第一网格
+    await harness.send(updates.press(COMMUNITY, walk["第一网格"]))  # an old walk's button
+    assert await harness.services.store.db.fetchall("SELECT * FROM ledger_exports") == []
+    await harness.send(updates.text(COMMUNITY, "2026-11-01 2026-12-01"))
+    rows = await harness.services.store.db.fetchall("SELECT unit FROM ledger_exports")
+    assert [r["unit"] for r in rows] == []  # still 第二网格: nothing there in November either
