@@ -22,6 +22,7 @@ from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import echo as echo_jobs
+from bot.jobs import ledger as ledger_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
@@ -44,6 +45,7 @@ from handlers.contacts import wiring as contact_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits, picker
+from handlers.ledger import wiring as ledger_wiring
 from handlers.polls import create as poll_create
 from handlers.polls import vote as poll_vote
 from handlers.polls import wiring as poll_wiring
@@ -149,6 +151,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
+    ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
     contact_grid.register,  # /grid: who serves the resident's grid (公示)
     contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
@@ -168,6 +171,7 @@ FLOWS = flows.Table.merge(
     volunteer_wiring.FLOWS,
     staff_wiring.FLOWS,
     group_wiring.FLOWS,
+    ledger_wiring.FLOWS,
     callin_wiring.FLOWS,
     broadcast_wiring.FLOWS,
     poll_wiring.FLOWS,
@@ -190,6 +194,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
+    ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

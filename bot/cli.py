@@ -84,12 +84,33 @@ def _parser() -> argparse.ArgumentParser:
     save.add_argument("--config", required=True, help="TOML configuration file")
     save.add_argument("--to", required=True, type=Path, help="the backup file to write")
 
+    export = commands.add_parser(
+        "export", help="write a unit subtree's 台账 (cases, visits, …) to an XLSX file"
+    )
+    export.add_argument("--config", required=True, help="TOML configuration file")
+    export.add_argument("--unit", required=True, help="unit code; its subtree is exported")
+    export.add_argument(
+        "--from", dest="first", required=True, type=_day, help="first day, YYYY-MM-DD (included)"
+    )
+    export.add_argument(
+        "--to", dest="last", required=True, type=_day, help="last day, YYYY-MM-DD (included)"
+    )
+    export.add_argument("--out", required=True, type=Path, help="the .xlsx file to write")
+    export.add_argument("--lang", choices=("zh", "en"), help="headers; default: default_language")
+
     back = commands.add_parser(
         "restore", help="replace the database with a backup (the bot must be stopped)"
     )
     back.add_argument("--config", required=True, help="TOML configuration file")
     back.add_argument("--from", dest="source", required=True, type=Path, help="a backup file")
     return parser
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _iso_week(text: str) -> IsoWeek:
@@ -422,6 +443,63 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.domain.ledger import PeriodError, checked
+
+    settings = settings_module.load(args.config)
+    try:
+        span = checked(args.first, args.last)
+    except PeriodError as exc:
+        problem = {"ledger.reversed": "--to is before --from"}.get(exc.key, "period too long")
+        print(f"griddesk: {problem} (at most three years)", file=sys.stderr)
+        return CONFIG
+    lang = args.lang or settings.default_language
+
+    async def go() -> tuple[object, dict[str, int] | None]:
+        from bot.app import open_services
+        from bot.clock import clock_from_env
+        from bot.usecases import ledger
+
+        services = await open_services(settings, clock_from_env())
+        try:
+            tree = await services.units.tree()
+            if args.unit not in tree:
+                return "unknown", None
+            built = await ledger.build(services, args.unit, span, lang, at=services.clock())
+            if built is None:
+                return "empty", None
+            _write_private(args.out, built.data)
+            return "done", built.counts
+        finally:
+            await services.store.close()
+
+    outcome, counts = asyncio.run(go())
+    if outcome == "unknown":
+        print(f"griddesk: no unit with the code {args.unit!r}", file=sys.stderr)
+        return CONFIG
+    if counts is None:
+        print(
+            f"griddesk: nothing to export at {args.unit} from {span.first} to {span.last};"
+            " no file written",
+            file=sys.stderr,
+        )
+        return REFUSED
+    shown = ", ".join(f"{sheet} {n}" for sheet, n in counts.items())
+    print(f"{args.out}: {args.unit} {span.first} to {span.last} (both included): {shown}")
+    return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Writes DATA to PATH through a temporary file (no half-written ledger), mode 0600."""
+    import os
+
+    temporary = path.with_name(path.name + ".part")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    os.replace(temporary, path)
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from storage import backup
 
@@ -465,5 +543,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "invite": cmd_invite,
     "summary": cmd_summary,
     "backup": cmd_backup,
+    "export": cmd_export,
     "restore": cmd_restore,
 }

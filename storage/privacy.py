@@ -77,6 +77,8 @@ ERASURE: list[Rule] = [
     Rule("refusals", "user_id", Do.DELETE),
     Rule("consents", "user_id", Do.DELETE),
     Rule("drafts", "user_id", Do.DELETE),
+    # A 台账 export asked for in chat (storage/ledger.py): whom to send it to.
+    Rule("ledger_exports", "user_id", Do.DELETE),
     # The fingerprint of the command menu last queued for a staff member's chat (storage/people.py).
     Rule("meta", "key", Do.DELETE, where="key = 'staff_menu:' || :uid"),
     Rule("chats", "chat_id", Do.DELETE),

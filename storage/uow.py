@@ -27,6 +27,7 @@ from storage.echo import Echo
 from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
+from storage.ledger import Ledgers
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
 from storage.patrols import Patrols
@@ -66,6 +67,7 @@ class UnitOfWork:
     refusals: Refusals
     deadlines: Deadlines
     appraisals: Appraisals
+    ledgers: Ledgers
     callins: CallIns
     broadcasts: Broadcasts
     polls: Polls
@@ -98,6 +100,7 @@ class Store(UnitOfWork):
         self.refusals = Refusals(db)
         self.deadlines = Deadlines(db)
         self.appraisals = Appraisals(db)
+        self.ledgers = Ledgers(db)
         self.callins = CallIns(db)
         self.broadcasts = Broadcasts(db)
         self.polls = Polls(db)

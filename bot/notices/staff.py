@@ -31,6 +31,7 @@ COMMANDS = [
     ("patrol", "care.command_patrol", True),
     ("monthly", "care.command_monthly", True),
     ("appraisal", "appraisal.command", True),
+    ("export", "ledger.command", True),
     ("volunteer", "volunteer.command_volunteer", False),
     ("wish", "wish.command_wish", False),
     ("wishes", "wish.command_wishes", False),

@@ -449,6 +449,27 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("appraisal: street", lambda: access.view_appraisal(STREET_S1), None),
     ("appraisal: partner", lambda: access.view_appraisal(PARTNER), Rule.APPRAISAL_VIEW),
     ("appraisal: stranger", lambda: access.view_appraisal(None), Rule.APPRAISAL_VIEW),
+    ("export: own grid", lambda: access.export_ledger(WORKER_G1, "G1", TREE), None),
+    ("export: street below", lambda: access.export_ledger(STREET_S1, "G2", TREE), None),
+    ("export: admin anywhere", lambda: access.export_ledger(ADMIN, "C2", TREE), None),
+    (
+        "export: a colleague's grid",
+        lambda: access.export_ledger(WORKER_G1, "G2", TREE),
+        Rule.LEDGER_EXPORT,
+    ),
+    (
+        "export: another community",
+        lambda: access.export_ledger(COMMUNITY_C2, "G1", TREE),
+        Rule.LEDGER_EXPORT,
+    ),
+    (
+        "export: above one's unit",
+        lambda: access.export_ledger(COMMUNITY_C1, "S1", TREE),
+        Rule.LEDGER_EXPORT,
+    ),
+    ("export: partner", lambda: access.export_ledger(PARTNER, "C1", TREE), Rule.LEDGER_EXPORT),
+    ("export: unknown unit", lambda: access.export_ledger(ADMIN, "NOPE", TREE), Rule.LEDGER_EXPORT),
+    ("export: stranger", lambda: access.export_ledger(None, "G1", TREE), Rule.LEDGER_EXPORT),
     # 吹哨: the holder calls parties in; only the party's members answer
     ("call in: the holder", lambda: access.call_in(WORKER_G1, REPORT, TREE), None),
     ("call in: the grid head above", lambda: access.call_in(HEAD_G1, REPORT, TREE), None),

@@ -40,6 +40,7 @@ DRAFT_STEPS = {
     ("hherase", "reason"),
     ("household", "label"),
     ("household", "notes"),
+    ("ledger", "period"),
     ("patrol", "findings"),
     ("patrol", "note"),
     ("patrol", "photos"),
@@ -110,6 +111,7 @@ def test_every_draft_step_has_a_callback():
         "bcast",
         "pollnew",
         "volsunit",
+        "ledger",
     }
 
 

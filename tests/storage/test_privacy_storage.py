@@ -28,7 +28,7 @@ NOT_A_RESIDENT = {
     "group_bindings": "group chats; bound_by is staff",
     "summaries_sent": "group chats",
     "leaderboard_posts": "group chats",
-    "outbox_files": "chart images and 通报 spreadsheets (unit names and figures only)",
+    "outbox_files": "chart images, 通报 and 台账 spreadsheets (de-identified; sent to staff)",
     "appraisal_sent": "unit codes and months (the monthly posts' claims)",
     "activities": "organised by staff",
     "patrols": "staff work",
@@ -219,6 +219,21 @@ async def test_every_table_has_an_erasure_rule_or_a_reason_for_none(db):
     ruled = {rule.table for rule in ERASURE}
     assert tables - ruled - set(NOT_A_RESIDENT) == set()
     assert ruled <= tables and set(NOT_A_RESIDENT) <= tables
+
+
+async def test_erasing_someone_deletes_their_ledger_exports_and_keeps_others(db):
+    async with db.transaction() as conn:
+        for uid in (5001, 5002):
+            await conn.execute(
+                "INSERT INTO ledger_exports (user_id, unit, first_day, last_day, lang,"
+                " requested_at, due_at) VALUES (?, 'C1', '2026-11-01', '2026-11-30', 'zh', ?, ?)",
+                (uid, to_db(NOW), to_db(NOW)),
+            )
+    async with db.transaction() as conn:
+        erased = await erase_person(conn, 5001, NOW, "（已删除）")
+    assert erased.rows["ledger_exports"] == 1
+    left = await db.fetchall("SELECT user_id FROM ledger_exports")
+    assert [row["user_id"] for row in left] == [5002]
 
 
 async def test_erasing_someone_unknown_changes_nothing_but_the_log(db):
