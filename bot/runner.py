@@ -90,14 +90,16 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
         if web is not None:
             tasks.append(web.task)
         stopper = asyncio.create_task(stop.wait(), name="stop")
-        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        waiting = {stopper, *tasks}
+        while True:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not all(_webhook_set(task) for task in done):
+                break  # a signal, or a task that ended (a bug, a bad token)
         if web is not None:
             await web.stop()  # finishes the requests in flight (an update being stored)
         for task in [stopper, *tasks]:
             task.cancel()
         for task in done:
-            if task.get_name() == "setWebhook" and not task.cancelled() and not task.exception():
-                continue  # done: Telegram knows the URL; the web task receives the updates
             if task is not stopper and not task.cancelled() and task.exception():
                 log.error("%s stopped: %r", task.get_name(), task.exception())
                 status = 1
@@ -108,6 +110,11 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
         await shutdown(app)
     log.info("griddesk stopped")
     return status
+
+
+def _webhook_set(task: asyncio.Task[None]) -> bool:
+    """True for the setWebhook task once it succeeded: the web task receives the updates now."""
+    return task.get_name() == "setWebhook" and not task.cancelled() and not task.exception()
 
 
 class _Server(uvicorn.Server):
