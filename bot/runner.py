@@ -10,6 +10,7 @@ import socket
 import warnings
 from collections.abc import Generator
 from datetime import datetime, timedelta
+from typing import Any
 
 import uvicorn
 from telegram.error import InvalidToken, NetworkError, RetryAfter
@@ -112,7 +113,7 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
     return status
 
 
-def _webhook_set(task: asyncio.Task[None]) -> bool:
+def _webhook_set(task: asyncio.Task[Any]) -> bool:
     """True for the setWebhook task once it succeeded: the web task receives the updates now."""
     return task.get_name() == "setWebhook" and not task.cancelled() and not task.exception()
 
