@@ -139,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"griddesk: --webhook needs [web] listen and public_url in {args.config}",
             file=sys.stderr,
         )
-        return REFUSED
+        return CONFIG
     secrets = [token]
     if settings.telegram.proxy:  # a proxy URL may carry a password
         secrets.append(urlsplit(settings.telegram.proxy).password or "")
