@@ -67,7 +67,8 @@ async def reads(services: Any) -> dict[str, Any]:
         ("plan_state_tier", "SELECT status, tier, COUNT(*) FROM reports GROUP BY status, tier", ()),
         (
             "plan_overdue",
-            "SELECT COUNT(*) FROM reports WHERE due_at < ? AND status IN ('open', 'accepted')",
+            "SELECT COUNT(*) FROM reports INDEXED BY summary_reports_overdue"
+            " WHERE due_at < ? AND status IN ('open', 'accepted')",
             (NOW.isoformat(),),
         ),
     ):
@@ -148,7 +149,7 @@ async def run(source: Path, units: int, count: int, seconds: int) -> dict[str, A
             figures["metrics_scrape_ms_p99"] = 1000 * common.percentile(timings, 0.99)
             figures.update(await reads(services))
 
-            sock = socket.socket()
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sock.bind(("127.0.0.1", 0))
             sock.listen(128)
             sock.setblocking(False)

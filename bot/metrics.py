@@ -9,6 +9,7 @@ personal data: Bot API method names, outcomes, sweep names, report states and ti
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -45,6 +46,8 @@ class Prometheus(Metrics):
     """Counts into its own registry; render() is the /metrics body."""
 
     def __init__(self) -> None:
+        self.refreshing = asyncio.Lock()  # one gauge refresh at a time (handlers/web/metrics.py)
+        self.refreshed_at = float("-inf")  # time.monotonic() of the last refresh
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.updates_received = Counter(

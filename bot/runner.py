@@ -154,7 +154,9 @@ async def start_web(
     hook = await webhook_secrets(services) if webhook else None
     asgi = build_web(app, services, metrics, started=started, webhook=hook, wake=poller.wake.set)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP (else
+    # every response waits out the client's delayed ACK, ~40 ms)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), int(port)))

@@ -39,7 +39,9 @@ class WebState:
     async def overdue(self, now: datetime) -> int:
         """Open or accepted reports past their deadline."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*) FROM reports WHERE due_at < ? AND status IN ('open', 'accepted')",
+            # pinned: the planner otherwise prefers reports_status_tier and reads every open one
+            "SELECT COUNT(*) FROM reports INDEXED BY summary_reports_overdue"
+            " WHERE due_at < ? AND status IN ('open', 'accepted')",
             (to_db(now),),
         )
         return int(row[0]) if row else 0

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import build_web, webhook_secrets
 from bot.metrics import Prometheus
 from bot.usecases import reports
+from handlers.web import metrics as web_metrics
 from handlers.web.context import Webhook
 from tests import updates
 from tests.conftest import RESIDENT, Harness
@@ -119,6 +120,9 @@ async def test_metrics_count_reports_by_state_and_tier_and_the_overdue(site: Sit
     assert found[("griddesk_outbox_backlog", ())] >= 2  # the notices, not yet sent
     assert "楼道" not in response.text and str(RESIDENT) not in response.text
     site.harness.clock.advance(days=30)
+    cached = samples((await site.client.get("/metrics")).text)  # within FRESH_SECONDS: shared
+    assert cached[("griddesk_reports_overdue", ())] == 0
+    site.metrics.refreshed_at -= web_metrics.FRESH_SECONDS
     found = samples((await site.client.get("/metrics")).text)
     assert found[("griddesk_reports_overdue", ())] == 2
 
