@@ -74,7 +74,11 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
         app.bot_data["faults"] = faults
         app.bot_data["poller"] = poller
         app.bot_data["sender"] = sender
-        web = await start_web(app, services, poller, clock(), webhook=webhook)
+        try:
+            web = await start_web(app, services, poller, clock(), webhook=webhook)
+        except OSError as exc:  # the port is taken, the address is not this machine's
+            log.error("the web app cannot listen on %s: %s", services.settings.web.listen, exc)
+            return 1
         await app.start()  # the JobQueue starts here
         jobs.schedule(app, services.settings.sweep_interval)
         for start_hook in app.bot_data.get("on_start", []):

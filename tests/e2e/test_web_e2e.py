@@ -211,3 +211,18 @@ async def test_webhook_mode_end_to_end_then_back_to_polling(
         ) == "done",
         what="a polled update processed",
     )  # fmt: skip
+
+
+async def test_a_taken_port_stops_the_bot_with_status_1_and_says_why(
+    fake: FakeBotApi, griddesk: Griddesk
+) -> None:
+    base = web_on(griddesk)
+    port = int(base.rsplit(":", 1)[1])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen(1)
+        await griddesk.start(wait=False)
+        assert griddesk.process is not None
+        assert await asyncio.wait_for(griddesk.process.wait(), timeout=60) == 1
+    assert f"the web app cannot listen on 127.0.0.1:{port}" in griddesk.log_tail()
+    assert fake.calls_of("getUpdates") == []
