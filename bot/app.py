@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from starlette.applications import Starlette
 from telegram import BotCommand
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
@@ -27,6 +30,7 @@ from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
 from bot.jobs import volunteers as volunteer_jobs
+from bot.metrics import Prometheus
 from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
@@ -65,6 +69,11 @@ from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
+from handlers.web import health as web_health
+from handlers.web import metrics as web_metrics
+from handlers.web import server as web_server
+from handlers.web import webhook as web_webhook
+from handlers.web.context import Web, Webhook
 from storage import groups as group_rows
 from storage import points as point_rows
 from storage.outbox import ChatMoved
@@ -198,6 +207,13 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 
+# The web app's route groups, in order (handlers/web/server.py builds the app from them).
+WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
+    web_health.routes,  # /healthz /readyz
+    web_metrics.routes,  # /metrics
+    web_webhook.routes,  # /telegram/<secret path>, in webhook mode only
+)
+
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's
 # migration transaction (storage/outbox.py Outbox.migrate_chat).
 MIGRATION_HOOKS: tuple[ChatMoved, ...] = (group_rows.follow_migration, point_rows.follow_migration)
@@ -317,3 +333,28 @@ async def shutdown(app: Application) -> None:
     if services is not None:
         await services.store.close()
     await app.shutdown()
+
+
+async def webhook_secrets(services: Services) -> Webhook:
+    """Returns the webhook's secret path and token: the configured token, else ones generated
+    once and kept in the database (so a restart keeps the URL Telegram knows)."""
+    web = services.store.web
+    path = await web.secret("webhook_path", lambda: secrets.token_urlsafe(24))
+    token = services.settings.web.webhook_secret or await web.secret(
+        "webhook_secret", lambda: secrets.token_urlsafe(32)
+    )
+    return Webhook(path, token)
+
+
+def build_web(
+    app: Application,
+    services: Services,
+    metrics: Prometheus,
+    *,
+    started: datetime,
+    webhook: Webhook | None,
+    wake: Callable[[], None],
+) -> Starlette:
+    """Returns the web app (WEB_ROUTES) on SERVICES; bot/runner.py serves it with uvicorn."""
+    web = Web(services, app, metrics, started, webhook=webhook, wake=wake)
+    return web_server.build(web, WEB_ROUTES)

@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", required=True, help="TOML configuration file")
     run.add_argument("--api-url", help="Bot API server, e.g. http://127.0.0.1:8081 (self-hosted)")
     run.add_argument("--log-level", default="INFO")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook at [web] public_url (needs [web] listen), not polling",
+    )
 
     check = commands.add_parser(
         "check-config", help="validate the configuration and print the unit tree"
@@ -150,6 +155,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = settings_module.load(args.config)  # logs nothing; a bad file exits here
     token = settings_module.require_token(settings)
+    if args.webhook and not (settings.web.listen and settings.web.public_url):
+        print(
+            f"griddesk: --webhook needs [web] listen and public_url in {args.config}",
+            file=sys.stderr,
+        )
+        return CONFIG
     secrets = [token]
     if settings.telegram.proxy:  # a proxy URL may carry a password
         secrets.append(urlsplit(settings.telegram.proxy).password or "")
@@ -161,7 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger("httpx").setLevel(logging.WARNING)
     clock = clock_from_env()
     app = build_application(settings, token=token, api_url=args.api_url, clock=clock)
-    return asyncio.run(run(app, clock))
+    return asyncio.run(run(app, clock, webhook=args.webhook))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:

@@ -82,14 +82,28 @@ class Poller:
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except (NetworkError, Conflict) as exc:  # TimedOut is a NetworkError
+            except Conflict as exc:
+                if "webhook" in exc.message.lower():
+                    # Back to polling after webhook mode (griddesk run --webhook): Telegram keeps
+                    # the webhook, and pending updates, until told; they come by getUpdates next.
+                    log.info("a webhook is set; deleting it to poll (pending updates are kept)")
+                    with contextlib.suppress(NetworkError, Conflict):
+                        await self.application.bot.do_api_request(
+                            "deleteWebhook", api_kwargs={"drop_pending_updates": False}
+                        )
+                        continue
+                log.warning("getUpdates failed: %s; retrying in %.0f s", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            except NetworkError as exc:  # TimedOut is a NetworkError
                 log.warning("getUpdates failed: %s; retrying in %.0f s", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if updates:
                 try:
-                    await self.services.inbox.store(updates, self.services.clock())
+                    new = await self.services.inbox.store(updates, self.services.clock())
                 except Exception as exc:
                     if fault_kind(exc) is None:
                         raise
@@ -98,6 +112,7 @@ class Poller:
                     await asyncio.sleep(storing.next(exc))
                     continue
                 storing.reset()
+                self.services.metrics.received(new)
                 offset = max(u["update_id"] for u in updates) + 1
                 self.wake.set()
 
@@ -188,8 +203,10 @@ class Poller:
             raise StorageFault(kind, f"update {update_id} waits for the storage")
         if update_id not in self.failed:
             await self.services.inbox.mark_done(update_id, self.services.clock())
+            self.services.metrics.processed()
             return True
         self.failed.discard(update_id)
+        self.services.metrics.failed()
         error = self.application.bot_data.get("failed_errors", {}).pop(update_id, "error")
         parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
         if parked:

@@ -6,23 +6,30 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import warnings
+from collections.abc import Generator
+from datetime import datetime, timedelta
+from typing import Any
 
+import uvicorn
+from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot import jobs
-from bot.app import initialize, shutdown
+from bot.app import build_web, initialize, shutdown, webhook_secrets
 from bot.clock import Clock
 from bot.faults import Faults
-from bot.poller import Poller
+from bot.metrics import Prometheus
+from bot.poller import ALLOWED_UPDATES, Poller
 from bot.sender import Sender
 from bot.services import Services
 
 log = logging.getLogger(__name__)
 
 
-async def run(app: Application, clock: Clock) -> int:
+async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
     """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile.
 
     Returns the exit status: 0 after a signal, 1 when a task died (a bad token, a bug), so a
@@ -30,6 +37,9 @@ async def run(app: Application, clock: Clock) -> int:
     not end a task: they wait and retry (bot/faults.py). Nor does it end start-up: opening the
     database, its migrations and the config sync are retried until the fault clears or a
     signal arrives (then 0). A bug at start-up, or a restore in progress, is raised as before.
+
+    With [web] listen, the web app (handlers/web) is served in this event loop beside them; with
+    WEBHOOK, Telegram POSTs updates to it (setWebhook) instead of the poller fetching them.
     """
     # The poller and sender call do_api_request on purpose (raw dicts in, raw dicts out); PTB
     # would warn about that on every first call of each method.
@@ -64,18 +74,34 @@ async def run(app: Application, clock: Clock) -> int:
         app.bot_data["faults"] = faults
         app.bot_data["poller"] = poller
         app.bot_data["sender"] = sender
+        try:
+            web = await start_web(app, services, poller, clock(), webhook=webhook)
+        except OSError as exc:  # the port is taken, the address is not this machine's
+            log.error("the web app cannot listen on %s: %s", services.settings.web.listen, exc)
+            return 1
         await app.start()  # the JobQueue starts here
         jobs.schedule(app, services.settings.sweep_interval)
         for start_hook in app.bot_data.get("on_start", []):
             await start_hook(app)
         tasks = [
-            asyncio.create_task(poller.fetch_forever(), name="fetch"),
             asyncio.create_task(poller.process_forever(), name="process"),
             asyncio.create_task(sender.run(), name="send"),
             asyncio.create_task(faults.watch(), name="faults"),
         ]
+        if webhook:
+            tasks.append(asyncio.create_task(set_webhook(app, services), name="setWebhook"))
+        else:
+            tasks.append(asyncio.create_task(poller.fetch_forever(), name="fetch"))
+        if web is not None:
+            tasks.append(web.task)
         stopper = asyncio.create_task(stop.wait(), name="stop")
-        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        waiting = {stopper, *tasks}
+        while True:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not all(_webhook_set(task) for task in done):
+                break  # a signal, or a task that ended (a bug, a bad token)
+        if web is not None:
+            await web.stop()  # finishes the requests in flight (an update being stored)
         for task in [stopper, *tasks]:
             task.cancel()
         for task in done:
@@ -89,3 +115,95 @@ async def run(app: Application, clock: Clock) -> int:
         await shutdown(app)
     log.info("griddesk stopped")
     return status
+
+
+def _webhook_set(task: asyncio.Task[Any]) -> bool:
+    """True for the setWebhook task once it succeeded: the web task receives the updates now."""
+    return task.get_name() == "setWebhook" and not task.cancelled() and not task.exception()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: run() above owns SIGINT/SIGTERM and stops it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class WebTask:
+    """The web app served by uvicorn in this event loop."""
+
+    def __init__(self, server: _Server, sock: socket.socket):
+        self.server = server
+        self.task = asyncio.create_task(server.serve(sockets=[sock]), name="web")
+        self.sock = sock
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(self.task), timeout=10)
+        self.sock.close()
+
+
+async def start_web(
+    app: Application, services: Services, poller: Poller, started: datetime, *, webhook: bool
+) -> WebTask | None:
+    """Serves the web app when [web] listen is set; binds first, so a taken port fails here."""
+    settings = services.settings.web
+    if not settings.listen:
+        return None
+    host, _, port = settings.listen.rpartition(":")
+    metrics = Prometheus()
+    services.metrics = metrics
+    hook = await webhook_secrets(services) if webhook else None
+    asgi = build_web(app, services, metrics, started=started, webhook=hook, wake=poller.wake.set)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP (else
+    # every response waits out the client's delayed ACK, ~40 ms)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), int(port)))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.setblocking(False)
+    config = uvicorn.Config(
+        asgi, lifespan="off", log_level="warning", access_log=False, server_header=False
+    )
+    log.info("web app listening on http://%s", settings.listen)
+    return WebTask(_Server(config), sock)
+
+
+async def set_webhook(app: Application, services: Services) -> None:
+    """Tells Telegram to POST updates to the webhook URL with the secret token; retries until it
+    answers (a bad token ends the process)."""
+    hook = await webhook_secrets(services)
+    public = services.settings.web.public_url
+    assert public is not None  # bot/cli.py refuses --webhook without it
+    url = f"{public.rstrip('/')}/telegram/{hook.path}"
+    backoff = 1.0
+    while True:
+        try:
+            await app.bot.do_api_request(
+                "setWebhook",
+                api_kwargs={
+                    "url": url,
+                    "secret_token": hook.secret,
+                    "allowed_updates": ALLOWED_UPDATES,
+                },
+            )
+        except InvalidToken:
+            raise
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+            continue
+        except NetworkError as exc:
+            log.warning("setWebhook failed: %s; retrying in %.0f s", exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        log.info("webhook set: Telegram delivers updates to the web app")  # not the URL: a secret
+        return

@@ -281,27 +281,36 @@ class Sender:
         if current is not None:  # a newer card version may have collapsed in since `due`
             row = replace(row, params=current)
         self.pacer.restamp(row.chat_id, self.monotonic())
+        metrics = self.services.metrics
         try:
             result = await self._call(row)
         except RetryAfter as exc:
+            metrics.sent(row.method, "429")
             await self._flood(row, _seconds(exc.retry_after))
         except Forbidden as exc:
+            metrics.sent(row.method, "403")
             await self._unreachable(row, exc.message)
         except ChatMigrated as exc:
+            metrics.sent(row.method, "error")
             log.info("outbox row %s: group migrated to a supergroup; moving its queue", row.id)
             await outbox.migrate_chat(row.chat_id, exc.new_chat_id, self.services.clock())
             self._failed_chats.discard(row.chat_id)
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
+                metrics.sent(row.method, "ok")
                 await self._mark_sent(row, None)
                 return
+            metrics.sent(row.method, "error")
             log.warning("outbox row %s refused: %s", row.id, exc.message)
             await outbox.mark_failed(row, f"bad request: {exc.message}")
         except NetworkError as exc:  # timeouts, 5xx, refused connections
+            metrics.sent(row.method, "error")
             await self._network_failure(row, exc)
         except TelegramError as exc:  # 401/404 (token), 409 …: nothing a retry soon would fix
+            metrics.sent(row.method, "error")
             await self._network_failure(row, exc)
         else:
+            metrics.sent(row.method, "ok")
             self._failed_chats.clear()
             self._streak = 0
             await self._mark_sent(row, _message_id(result), _poll_id(result))

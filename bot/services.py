@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.texts import Texts
 from storage.drafts import Drafts
@@ -29,6 +30,8 @@ class Services:
     texts: Texts
     clock: Clock
     tz: ZoneInfo
+    # counters for /metrics; a no-op unless the web app is on (bot/runner.py sets it)
+    metrics: Metrics = field(default_factory=Metrics)
     reports: Reports = field(init=False)
     people: People = field(init=False)
     units: Units = field(init=False)

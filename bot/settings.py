@@ -450,6 +450,27 @@ class EchoSettings(_Strict):
     batch: int = Field(default=20, ge=1, le=200)  # cases posted per sweep pass
 
 
+class WebSettings(_Strict):
+    """[web]: the web app in the bot's process (handlers/web): health, metrics, webhook mode.
+
+    Off unless `listen` is set. Secrets it needs (the webhook's path and secret token) are
+    generated once and kept in the database unless configured here.
+    """
+
+    listen: str | None = Field(default=None, pattern=r"^[^\s:]+:[0-9]{1,5}$")  # "127.0.0.1:8080"
+    # the URL Telegram reaches the app at (webhook mode), e.g. https://bot.example.gov.cn;
+    # http://127.0.0.1:… is accepted for local use
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    # the webhook's X-Telegram-Bot-Api-Secret-Token; generated and kept in the database if unset
+    webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,256}$")
+    # /readyz answers 503 when the oldest unprocessed update waited longer than this (seconds)
+    ready_inbox_age: int = Field(default=120, ge=1)
+    # … or the oldest unsent message waited longer than this (seconds)
+    ready_outbox_age: int = Field(default=900, ge=1)
+    # … or the last sweep pass ended longer ago than this (seconds; 0: the sweep age is not checked)
+    ready_sweep_age: int = Field(default=600, ge=0)
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -474,6 +495,7 @@ class Settings(_Strict):
     broadcasts: BroadcastSettings = BroadcastSettings()
     polls: PollSettings = PollSettings()
     echo: EchoSettings = EchoSettings()
+    web: WebSettings = WebSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -40,6 +40,7 @@ from storage.reports import Reports
 from storage.summaries import Summaries
 from storage.units import Units
 from storage.volunteers import Volunteers
+from storage.web import WebState
 from storage.wishes import Wishes
 
 __all__ = ["ChatMoved", "Store", "UnitOfWork", "open_store"]
@@ -74,6 +75,7 @@ class UnitOfWork:
     echo: Echo
     contacts: Contacts
     followers: Followers
+    web: WebState
 
 
 class Store(UnitOfWork):
@@ -107,6 +109,7 @@ class Store(UnitOfWork):
         self.echo = Echo(db)
         self.contacts = Contacts(db)
         self.followers = Followers(db)
+        self.web = WebState(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

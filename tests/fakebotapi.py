@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 BOT_ID = 7000000001
@@ -269,7 +270,13 @@ METHOD_NAMES = [
     "getMyCommands",
     "deleteMessage",
     "sendChatAction",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
 ]
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # setWebhook's documented alphabet
 
 
 class FakeBotApi:
@@ -318,6 +325,14 @@ class FakeBotApi:
         self._down = False
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        # Webhook mode (setWebhook): updates are POSTed to the URL instead of held for getUpdates.
+        self.webhook: dict[str, Any] | None = None  # url, secret_token, max_connections
+        self.webhook_attempts: list[tuple[int, int]] = []  # (update_id, HTTP status; 0: no answer)
+        self.webhook_retry = 0.1  # first wait after a failed delivery (doubles, up to the max)
+        self.webhook_max_retry = 2.0
+        self._webhook_error: tuple[int, str] | None = None  # (date, message)
+        self._webhook_wake = asyncio.Event()
+        self._deliverer: asyncio.Task[None] | None = None
 
     # Lifecycle ------------------------------------------------------------------------------
 
@@ -351,6 +366,7 @@ class FakeBotApi:
         await self.stop()
 
     async def stop(self) -> None:
+        await self._stop_delivering()
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(None)
         if self._runner is not None:
@@ -617,7 +633,14 @@ class FakeBotApi:
             self.update_count += 1
             self._updates.append(update)
             self._new_update.set()
+            self._webhook_wake.set()
         return update
+
+    def deliver_again(self, update: dict[str, Any]) -> None:
+        """Queues UPDATE once more, as Telegram does when it did not see a delivery's answer."""
+        self._updates.append(update)
+        self._new_update.set()
+        self._webhook_wake.set()
 
     def pending_updates(self) -> list[dict[str, Any]]:
         """Returns the updates Telegram still holds (not confirmed by an offset)."""
@@ -674,6 +697,12 @@ class FakeBotApi:
         offset = _int_param(params, "offset", 0)
         limit = min(max(_int_param(params, "limit", 100) or 100, 1), 100)
         timeout = max(_int_param(params, "timeout", 0), 0)
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook"
+                " to delete the webhook first",
+            )
         allowed = _json_param(params, "allowed_updates")
         if isinstance(allowed, list):
             self._allowed_updates = [str(a) for a in allowed]
@@ -703,6 +732,107 @@ class FakeBotApi:
             if self._down:
                 raise _ClientGone
         return [u for u in itertools.islice(self._updates, limit)]
+
+    # Webhooks: https://core.telegram.org/bots/api#setwebhook. Like a self-hosted Bot API server
+    # (--local, what `griddesk run --api-url` talks to), any scheme, IP and port is accepted.
+
+    async def _api_setwebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:  # "Use an empty string to remove webhook integration"
+            return await self._api_deletewebhook(params)
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise bad_request("Bad Request: bad webhook: invalid webhook URL specified")
+        secret = params.get("secret_token")
+        if secret is not None and not SECRET_TOKEN.match(str(secret)):
+            raise bad_request("Bad Request: secret token contains unallowed characters")
+        max_connections = _int_param(params, "max_connections", 40)
+        if not 1 <= max_connections <= 100:
+            raise bad_request("Bad Request: bad webhook: invalid max_connections specified")
+        allowed = _json_param(params, "allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed]
+        if _truthy(params.get("drop_pending_updates")):
+            self._updates.clear()
+        if self.webhook is None or self.webhook["url"] != url:
+            self._webhook_error = None
+        self.webhook = {
+            "url": url,
+            "secret_token": None if secret is None else str(secret),
+            "max_connections": max_connections,
+        }
+        if self._deliverer is None or self._deliverer.done():
+            self._deliverer = asyncio.create_task(self._deliver_forever(), name="webhook")
+        self._webhook_wake.set()
+        return True
+
+    async def _api_deletewebhook(self, params: dict[str, Any]) -> Any:
+        if _truthy(params.get("drop_pending_updates")):
+            self._updates.clear()
+        self.webhook = None
+        self._webhook_error = None
+        await self._stop_delivering()
+        return True
+
+    async def _api_getwebhookinfo(self, params: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+        if self.webhook is not None:
+            info["max_connections"] = self.webhook["max_connections"]
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = list(self._allowed_updates)
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    async def _stop_delivering(self) -> None:
+        task, self._deliverer = self._deliverer, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_forever(self) -> None:
+        """POSTs the oldest pending update to the webhook until it answers 2xx, then the next;
+        a failure is retried after a wait that doubles (Telegram: "we will repeat the request")."""
+        wait = self.webhook_retry
+        async with aiohttp.ClientSession() as session:
+            while self.webhook is not None:
+                if not self._updates:
+                    self._webhook_wake.clear()
+                    await self._webhook_wake.wait()
+                    continue
+                hook, update = self.webhook, self._updates[0]
+                headers = {"Content-Type": "application/json"}
+                if hook["secret_token"] is not None:
+                    headers[SECRET_HEADER] = hook["secret_token"]
+                try:
+                    async with session.post(
+                        hook["url"],
+                        data=json.dumps(update, ensure_ascii=False).encode(),
+                        headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=10),
+                    ) as response:
+                        status, reason = response.status, response.reason or ""
+                        await response.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    status, reason = 0, type(exc).__name__
+                self.webhook_attempts.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    if self._updates and self._updates[0] is update:
+                        self._updates.popleft()
+                    wait = self.webhook_retry
+                    continue
+                self._webhook_error = (
+                    int(time.time()),
+                    f"Wrong response from the webhook: {status} {reason}"
+                    if status
+                    else "Connection refused",
+                )
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, self.webhook_max_retry)
 
     def _confirm(self, offset: int) -> None:
         if offset < 0:
@@ -1329,6 +1459,10 @@ def _canonical(name: str) -> str:
         if known.lower() == name.lower():
             return known
     return name
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _maybe_int(value: Any) -> int | None:

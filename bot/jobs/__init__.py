@@ -9,6 +9,7 @@ never acts twice. bot/app.py lists the sweeps, in order (SWEEPS), and schedules 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -36,9 +37,12 @@ async def run_sweeps(
     """
     now = services.clock()
     results: dict[str, int] = {}
+    metrics = services.metrics
     for name, function in sweeps:
+        started = time.perf_counter()
         try:
             results[name] = await function(services, now)
+            metrics.swept(name, time.perf_counter() - started)
         except Exception as exc:
             results[name] = -1
             if (kind := fault_kind(exc)) is None:
@@ -49,6 +53,10 @@ async def run_sweeps(
                 await faults.hit(exc, f"sweep {name}")
             results.update({other: -1 for other, _ in sweeps if other not in results})
             break
+    else:
+        metrics.pass_ended(
+            services.clock()
+        )  # /readyz: a pass that a fault cut short does not count
     return results
 
 

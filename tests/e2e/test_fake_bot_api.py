@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -26,7 +27,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from tests.fakebotapi import FakeBotApi, Fault
+from tests.fakebotapi import SECRET_HEADER, FakeBotApi, Fault
 
 
 @pytest.fixture
@@ -312,3 +313,97 @@ async def test_send_document_reuses_a_file_id_without_an_upload(fake, bot):
     assert sent.document.file_id == file_id and sent.caption == "通知"
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_document(5001, "no-such-file")
+
+
+class Receiver:
+    """A webhook endpoint that answers each delivery with the next status of STATUSES (then
+    200) and records the update ids and secret headers it was sent."""
+
+    def __init__(self, statuses: list[int]):
+        self.statuses = list(statuses)
+        self.got: list[tuple[int, str | None, int]] = []  # (update_id, secret header, status)
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        update = await request.json()
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.got.append((update["update_id"], request.headers.get(SECRET_HEADER), status))
+        return web.Response(status=status)
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/hook"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def test_a_webhook_gets_each_update_with_the_secret_and_get_updates_is_409(fake, bot):
+    async with Receiver([]) as receiver:
+        assert await bot.set_webhook(receiver.url, secret_token="s3cr_t-OK")
+        info = await bot.get_webhook_info()
+        assert info.url == receiver.url and info.pending_update_count == 0
+        with pytest.raises(Conflict, match="webhook is active"):
+            await bot.get_updates()
+        first = fake.user(5001).send_text("一")
+        second = fake.user(5001).send_text("二")
+        await fake.wait_for(lambda: len(receiver.got) == 2, timeout=5)
+        assert receiver.got == [
+            (first["update_id"], "s3cr_t-OK", 200),
+            (second["update_id"], "s3cr_t-OK", 200),
+        ]
+        assert (await bot.get_webhook_info()).pending_update_count == 0
+        assert await bot.delete_webhook()
+        assert (await bot.get_webhook_info()).url == ""
+        fake.user(5001).send_text("三")
+        assert [u.message.text for u in await bot.get_updates()] == ["三"]  # polling again
+        assert len(receiver.got) == 2
+
+
+async def test_a_webhook_that_fails_is_retried_with_the_error_shown(fake, bot):
+    fake.webhook_retry = 0.05
+    async with Receiver([500, 403]) as receiver:
+        await bot.set_webhook(receiver.url)
+        update = fake.user(5001).send_text("一")
+        await fake.wait_for(lambda: len(receiver.got) == 3, timeout=5)
+        assert [status for _, _, status in receiver.got] == [500, 403, 200]
+        assert {update_id for update_id, _, _ in receiver.got} == {update["update_id"]}
+        assert receiver.got[0][1] is None  # no secret_token set: no header
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 0
+        assert info.last_error_message == "Wrong response from the webhook: 403 Forbidden"
+        assert info.last_error_date is not None
+
+
+async def test_a_webhook_nobody_answers_keeps_its_updates_pending(fake, bot):
+    fake.webhook_retry = 0.05
+    async with Receiver([]) as receiver:
+        url = receiver.url
+    await bot.set_webhook(url)  # the receiver is gone: connections are refused
+    fake.user(5001).send_text("一")
+    await fake.wait_for(lambda: len(fake.webhook_attempts) >= 2, timeout=5)
+    info = await bot.get_webhook_info()
+    assert info.pending_update_count == 1
+    assert info.last_error_message == "Connection refused"
+    assert all(status == 0 for _, status in fake.webhook_attempts)
+    await bot.delete_webhook(drop_pending_updates=True)
+    assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def test_set_webhook_refuses_what_telegram_refuses(fake, bot):
+    with pytest.raises(BadRequest, match="secret token contains unallowed characters"):
+        await bot.set_webhook("http://127.0.0.1:1/hook", secret_token="has space")
+    with pytest.raises(BadRequest, match=r"(?i)invalid webhook url"):
+        await bot.set_webhook("ftp://example.org/hook")
+    with pytest.raises(BadRequest, match="max_connections"):
+        await bot.set_webhook("http://127.0.0.1:1/hook", max_connections=101)
+    assert (await bot.get_webhook_info()).url == ""

@@ -38,6 +38,7 @@ NOT_A_RESIDENT = {
     "inbox": "scrubbed by payload (erase_person)",
     "poll_groups": "anonymous native polls in group chats (counts only)",
     "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
+    "web_state": "the web app's generated secrets (webhook path and token)",
 }
 
 

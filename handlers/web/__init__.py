@@ -1,0 +1,1 @@
+"""The web edge: a Starlette app in the bot's process (server.py), built from route groups."""
