@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +28,7 @@ from handlers.web.context import Web
 
 PREFIX = "/open311/v2"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
+MAX_BODY = 64 * 1024  # a POSTed form larger than this is refused unread
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 # The HTTP status of each refusal; anything else is a 400.
@@ -136,6 +138,7 @@ async def service_definition(request: Request, services: Services, lang: str) ->
 
 async def request_list(request: Request, services: Services, lang: str) -> Reply:
     query = request.query_params
+    page = _int(query.get("page"), "page")
     result = await open311.list_requests(
         services,
         at=services.clock(),
@@ -144,7 +147,7 @@ async def request_list(request: Request, services: Services, lang: str) -> Reply
         states=_listed(query.get("status")),
         start=_date(query.get("start_date"), "start_date", services),
         end=_date(query.get("end_date"), "end_date", services),
-        page=_int(query.get("page"), "page") or 1,
+        page=1 if page is None else page,
         page_size=_int(query.get("page_size"), "page_size"),
     )
     if isinstance(result, Refused):
@@ -162,11 +165,7 @@ async def request_one(request: Request, services: Services, lang: str) -> Reply:
 
 
 async def file_request(request: Request, services: Services, lang: str) -> Reply:
-    try:
-        form = await request.form()
-    except Exception as error:  # a body that is not a form (or a broken multipart)
-        raise BadInput("open311.bad_body") from error
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    values = await _form(request)
     result = await open311.file_request(
         services,
         api_key=values.get("api_key") or request.query_params.get("api_key"),
@@ -194,6 +193,27 @@ def language_of(request: Request, default: str) -> str:
         if tag.startswith(("zh", "en")):
             return tag[:2]
     return default
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """Reads the spec's application/x-www-form-urlencoded body (at most MAX_BODY bytes; the first
+    of a repeated field). Parsed here, not by python-multipart: one content type and no files."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("", "application/x-www-form-urlencoded"):
+        raise BadInput("open311.bad_body")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise BadInput("open311.bad_body")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise BadInput("open311.bad_body") from None
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
 
 
 def _listed(value: str | None) -> tuple[str, ...]:
