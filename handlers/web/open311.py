@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
@@ -28,6 +29,7 @@ from handlers.web.context import Web
 
 PREFIX = "/open311/v2"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 MAX_BODY = 64 * 1024  # a POSTed form larger than this is refused unread
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
@@ -241,13 +243,17 @@ def _float(value: str | None, name: str) -> float | None:
 
 
 def _date(value: str | None, name: str, services: Services) -> datetime | None:
-    """Reads an ISO 8601 time; one without an offset is in the office's time zone."""
+    """Reads an ISO 8601 time (years 2000–2100); one without an offset is in the office's time
+    zone. A '+' of the offset sent unescaped arrives as a space and is read as the '+'."""
     if not value:
         return None
+    text = re.sub(r" (\d\d(:?\d\d)?)$", r"+\1", value.strip())
     try:
-        at = datetime.fromisoformat(value.strip().replace(" ", "+"))  # '+' sent unescaped
+        at = datetime.fromisoformat(text)
     except ValueError:
         raise BadInput("open311.bad_date", name=name) from None
+    if not 2000 <= at.year <= 2100:
+        raise BadInput("open311.bad_date", name=name)
     return at if at.tzinfo is not None else at.replace(tzinfo=services.tz)
 
 
@@ -295,9 +301,11 @@ def _request(request: open311.Request) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
+    """VALUE as XML text: booleans as the spec writes them, characters XML 1.0 cannot hold
+    (control characters a description may carry) left out."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else NOT_XML.sub("", str(value))
 
 
 def _element(tag: str, fields: Mapping[str, Any]) -> ET.Element:

@@ -176,6 +176,7 @@ async def test_a_post_without_a_form_body_is_a_clear_400(client: TestClient, ser
         ("page=0", "page must be between"),
         ("status=pending", "Unknown status"),
         ("start_date=yesterday", "start_date is not a valid ISO 8601"),
+        ("end_date=9999-12-31T23:59:59", "end_date is not a valid ISO 8601"),
         ("start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", "at most 90 days"),
         ("service_code=litter,unicorns", "Unknown service_code: unicorns"),
     ],
@@ -221,3 +222,38 @@ async def test_an_unknown_request_or_format_is_an_error_not_a_crash(client: Test
 
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
     assert csv.status_code == 400 and csv.json()[0]["code"] == 400
+
+
+async def test_a_description_with_control_characters_is_still_well_formed_xml(
+    client: TestClient, services: Services
+):
+    services.settings.open311.public_description = True
+    posted = client.post(f"{BASE}/requests.json", data=form(description="坑\x0b深\x01 <b>&"))
+
+    answer = client.get(f"{BASE}/requests/R000001.xml")
+
+    assert posted.status_code == 201
+    assert ET.fromstring(answer.content).findtext("request/description") == "坑深 <b>&"
+    assert (
+        client.get(f"{BASE}/requests/R000001.json").json()[0]["description"] == "坑\x0b深\x01 <b>&"
+    )
+
+
+async def test_a_local_time_with_a_space_before_the_clock_is_read_in_the_office_zone(
+    client: TestClient, services: Services
+):
+    await submit(
+        services,
+        reporter_id=RESIDENT,
+        entered_by=None,
+        category="road",
+        unit="B2",
+        description="…",
+        photos=[],
+    )  # at 2026-11-24 10:00 in Shanghai
+
+    after = client.get(f"{BASE}/requests.json", params={"start_date": "2026-11-24 10:00:01"})
+    at = client.get(f"{BASE}/requests.json", params={"start_date": "2026-11-24 10:00:00"})
+
+    assert after.json() == []
+    assert [r["service_request_id"] for r in at.json()] == ["R000001"]
