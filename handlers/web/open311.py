@@ -74,6 +74,7 @@ def routes(web: Web) -> list[BaseRoute]:
                 Route("/requests.{fmt}", _endpoint(services, request_list)),
                 Route("/requests.{fmt}", _endpoint(services, file_request), methods=["POST"]),
                 Route("/requests/{number}.{fmt}", _endpoint(services, request_one)),
+                Route("/{rest:path}", _unknown(services), methods=["GET", "POST"]),
             ],
         )
     ]
@@ -90,6 +91,15 @@ def _endpoint(services: Services, page: Page) -> Endpoint:
         except BadInput as bad:
             reply = errors(services, bad.refused, lang)
         return render(reply, fmt)
+
+    return endpoint
+
+
+def _unknown(services: Services) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        lang = language_of(request, services.settings.default_language)
+        fmt = "xml" if request.url.path.endswith(".xml") else "json"
+        return render(errors(services, Refused("open311.not_found"), lang), fmt)
 
     return endpoint
 
@@ -170,7 +180,7 @@ async def file_request(request: Request, services: Services, lang: str) -> Reply
     values = await _form(request)
     result = await open311.file_request(
         services,
-        api_key=values.get("api_key") or request.query_params.get("api_key"),
+        api_key=values.get("api_key"),  # never from the URL, where proxies log it
         service_code=values.get("service_code"),
         lat=_float(values.get("lat"), "lat"),
         lon=_float(values.get("long"), "long"),

@@ -156,6 +156,15 @@ async def test_a_bad_post_gets_the_spec_error_list_and_stores_nothing(
     assert await reports_stored(services) == 0
 
 
+async def test_a_key_in_the_url_is_not_taken(client: TestClient, services: Services):
+    fields = {k: v for k, v in form().items() if k != "api_key"}
+
+    answer = client.post(f"{BASE}/requests.json?api_key={KEY_C1}", data=fields)
+
+    assert answer.status_code == 403
+    assert await reports_stored(services) == 0
+
+
 async def test_a_post_without_a_form_body_is_a_clear_400(client: TestClient, services: Services):
     answer = client.post(
         f"{BASE}/requests.xml",
@@ -219,7 +228,10 @@ async def test_filters_and_paging_reach_the_list(client: TestClient, services: S
 async def test_an_unknown_request_or_format_is_an_error_not_a_crash(client: TestClient):
     missing = client.get(f"{BASE}/requests/R000042.json")
     csv = client.get(f"{BASE}/requests.csv")
+    nowhere = client.get(f"{BASE}/tokens/1.xml")
 
+    assert nowhere.status_code == 404
+    assert ET.fromstring(nowhere.content).findtext("error/code") == "404"
     assert missing.status_code == 404 and missing.json()[0]["code"] == 404
     assert csv.status_code == 400 and csv.json()[0]["code"] == 400
 
