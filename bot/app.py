@@ -71,6 +71,7 @@ from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from handlers.web import health as web_health
 from handlers.web import metrics as web_metrics
+from handlers.web import open311 as web_open311
 from handlers.web import server as web_server
 from handlers.web import webhook as web_webhook
 from handlers.web.context import Web, Webhook
@@ -212,6 +213,7 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_health.routes,  # /healthz /readyz
     web_metrics.routes,  # /metrics
     web_webhook.routes,  # /telegram/<secret path>, in webhook mode only
+    web_open311.routes,  # /open311/v2/… (GeoReport v2)
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

@@ -471,6 +471,26 @@ class WebSettings(_Strict):
     ready_sweep_age: int = Field(default=600, ge=0)
 
 
+class Open311Key(_Strict):
+    """One client of the Open311 API (a 12345 hotline): may file reports in UNIT's subtree."""
+
+    key: str = Field(min_length=16, max_length=200)  # the secret the client sends as api_key
+    name: str = Field(min_length=1, max_length=100)  # who holds it (recorded on each report)
+    unit: str  # the top of the subtree its reports may be placed in
+
+
+class Open311Settings(_Strict):
+    """Open311 GeoReport v2 under /open311/v2/ (handlers/web/open311.py); reads are public,
+    filing needs one of KEYS (none: nobody may file)."""
+
+    keys: list[Open311Key] = []
+    public_description: bool = False  # False: requests show the category name, not the text
+    page_size: int = Field(default=100, ge=1, le=1000)  # the cap on page_size (more: a 400)
+    days: int = Field(default=90, ge=1, le=3660)  # requests.json without dates: the last DAYS
+    description_max: int = Field(default=1000, ge=10, le=4000)  # characters in a POSTed description
+    far_m: int = Field(default=2000, ge=50, le=50_000)  # farther from every building: out of area
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -496,6 +516,7 @@ class Settings(_Strict):
     polls: PollSettings = PollSettings()
     echo: EchoSettings = EchoSettings()
     web: WebSettings = WebSettings()
+    open311: Open311Settings = Open311Settings()
 
     source: str = Field(default="", exclude=True)
 

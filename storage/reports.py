@@ -265,6 +265,32 @@ class Reports:
             found.extend(await self._with_photos(rows))
         return found
 
+    async def requested(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        categories: Sequence[str] = (),
+        statuses: Sequence[Status] = (),
+        limit: int,
+        offset: int = 0,
+    ) -> list[Report]:
+        """Returns one page of the reports made in [SINCE, UNTIL], of CATEGORIES and STATUSES
+        (empty: any), newest first (the Open311 requests list; reports_created orders it)."""
+        where, params = ["created_at >= ?", "created_at <= ?"], [to_db(since), to_db(until)]
+        if categories:
+            where.append(f"category IN ({','.join('?' * len(categories))})")
+            params.extend(categories)
+        if statuses:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params.extend(status.value for status in statuses)
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return await self._with_photos(rows)
+
     async def _with_photos(self, rows: Sequence[aiosqlite.Row]) -> list[Report]:
         if not rows:
             return []

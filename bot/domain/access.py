@@ -75,6 +75,7 @@ class Rule(StrEnum):
     REPORT_MERGE = "report_merge"  # merge a duplicate: staff who may handle both reports
     REJECT_ASK = "reject_ask"  # the holder asks the tier above to approve a 退单
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
+    OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
 
 
 Decision = Rule | None  # None: allowed
@@ -332,3 +333,10 @@ def publish_contact(staff: Staff | None, target: Staff | None, tree: UnitTree) -
     """Allows admins, and a supervisor over TARGET (a higher role at TARGET's unit or above), to
     set what /grid publishes about TARGET (公示)."""
     return _unless(contacts.may_publish(staff, target, tree), Rule.CONTACT_PUBLISH)
+
+
+def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows an Open311 key (KEY_UNIT: the top of its subtree; None: no valid key) to file a
+    report placed at UNIT only when UNIT lies in its subtree."""
+    allowed = key_unit is not None and key_unit in tree and unit in tree
+    return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)

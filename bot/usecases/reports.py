@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from bot.domain import access, deadlines, duplicates
 from bot.domain import reports as domain
@@ -61,6 +62,7 @@ async def submit(
     lat: float | None = None,
     lon: float | None = None,
     clear_draft_of: int | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Report:
     """Routes and stores a new report with its first event and every notice, in one commit.
 
@@ -83,6 +85,7 @@ async def submit(
             lat=lat,
             lon=lon,
             clear_draft_of=clear_draft_of,
+            extra=extra,
         )
 
 
@@ -100,6 +103,7 @@ async def _submit(
     lat: float | None,
     lon: float | None,
     clear_draft_of: int | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Report:
     now = services.clock()
     tree = await tx.units.tree()
@@ -126,6 +130,7 @@ async def _submit(
         contact=contact,
         lat=lat,
         lon=lon,
+        extra=dict(extra or {}),  # e.g. {"source": "open311"}: where it came from
     )
     event = domain.submit(report, actor_id=entered_by or reporter_id, at=now)
 

@@ -648,6 +648,19 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.decide_reject(COMMUNITY_C2, REPORT, TREE),
         Rule.REJECT_DECIDE,
     ),
+    ("open311: key of the community", lambda: access.open311_file("C1", "B1", TREE), None),
+    ("open311: key of the grid itself", lambda: access.open311_file("G1", "G1", TREE), None),
+    (
+        "open311: another community's key",
+        lambda: access.open311_file("C2", "B1", TREE),
+        Rule.OPEN311_FILE,
+    ),
+    ("open311: no key", lambda: access.open311_file(None, "B1", TREE), Rule.OPEN311_FILE),
+    (
+        "open311: a key whose unit is gone",
+        lambda: access.open311_file("C9", "B1", TREE),
+        Rule.OPEN311_FILE,
+    ),
 ]
 
 
