@@ -180,7 +180,8 @@ async def refresh_menus(services: Services, *, at: datetime) -> int:
 async def _refresh(services: Services, target: MenuTarget, at: datetime) -> bool:
     if not target.active and target.sent is None:
         return False  # never given a staff menu: the default one is already theirs
-    menu = command_menu(services.texts, target.user_id, target.lang, staff=target.active)
+    role = target.role if target.active else None
+    menu = command_menu(services.texts, target.user_id, target.lang, role=role)
     fingerprint = _fingerprint(menu)
     if fingerprint == target.sent:
         return False
