@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.usecases import callins, duplicates
 from bot.usecases.results import Done, Refused
 from tests.callin_office import PROPERTY_CO, add_parties
 from tests.conftest import COMMUNITY, RESIDENT_2, WORKER_G1
+from tests.handlers.residents.test_erasure import dump, holds
 from tests.usecases.test_callins import accepted_report, called, texts_to
 from tests.usecases.test_duplicates import follower_ids, new_report
 
@@ -108,3 +110,100 @@ async def test_a_return_request_is_not_sent_while_parties_called_in_still_work(s
 
     assert refused == Refused("callin.parts_open", {"number": report.number})
     assert "reject_request" not in (await services.reports.get(report.id)).extra
+
+
+# Erasure over issue 9's tables -------------------------------------------------------------
+
+PARTNER_NOTE = "已派保洁三人清运完毕"
+PARTNER_PHONE = "02788886666"
+PARTNER_PHOTO = "partner-after-photo"
+RESIDENT_NAME = "赵美兰"
+
+
+async def every_row(services: Services) -> list[str]:
+    db = services.store.db
+    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    out: list[str] = []
+    for (name,) in tables:
+        out += dump(await db.fetchall(f'SELECT * FROM "{name}"'), name)
+    return out
+
+
+async def test_a_resident_who_followed_voted_and_muted_and_a_partner_who_answered_leave_no_trace(
+    services, clock
+):
+    from bot.domain.people import Person
+    from bot.usecases import broadcasts, polls, privacy
+    from bot.usecases.reports import resolve
+    from tests.conftest import RESIDENT
+
+    now = clock()
+    await services.people.touch(RESIDENT, RESIDENT_NAME, "zh", now)
+    await services.people.update(RESIDENT, now, unit="B1")
+    await services.people.touch(PROPERTY_CO, "物业管家", "zh", now)
+    own = await new_report(services)  # RESIDENT reported …
+    followed = await new_report(services, reporter=RESIDENT_2)
+    assert isinstance(await duplicates.follow(services, followed.id, by=RESIDENT, at=now), Done)
+    held = await accepted_report(services, clock)  # … and the partner answers a call-in here
+    [prop] = await called(services, clock, held, ["wy"])
+    assert isinstance(await callins.acknowledge(services, prop.id, by=PROPERTY_CO, at=now), Done)
+    finished = await callins.finish(
+        services, prop.id, by=PROPERTY_CO, at=now, note=PARTNER_NOTE, photo=PARTNER_PHOTO
+    )
+    assert isinstance(finished, Done)
+    async with services.store.db.transaction() as conn:  # what /grid published about them
+        await conn.execute(
+            "INSERT INTO staff_contacts (user_id, public, public_phone, updated_by, updated_at)"
+            " VALUES (?, 1, ?, ?, '2026-01-01') ON CONFLICT (user_id) DO UPDATE SET public = 1,"
+            " public_phone = excluded.public_phone, updated_by = excluded.updated_by",
+            (PROPERTY_CO, PARTNER_PHONE, COMMUNITY),
+        )
+    # The followed report is resolved; the follower rates it. A poll asks them; they vote, mute.
+    accepted = await callins_free_accept(services, followed.id, clock)
+    assert isinstance(
+        await resolve(services, accepted.id, by=WORKER_G1, at=now, photo="p", note="好了"), Done
+    )
+    assert isinstance(
+        await duplicates.follower_answer(services, followed.id, by=RESIDENT, at=now, stars=4), Done
+    )
+    await services.people.touch(COMMUNITY, "陈社区", "zh", now)
+    poll = await polls.create(
+        services, by=Person(COMMUNITY, "陈社区", "zh"), unit="C1", question="装电梯吗？",
+        options=["装", "不装"], closes_at=now + timedelta(days=1), at=now,
+    )  # fmt: skip
+    assert isinstance(poll, Done) and poll.value.id is not None
+    voter = Person(RESIDENT, RESIDENT_NAME, "zh")
+    assert isinstance(await polls.vote(services, poll.value.id, 1, by=voter, at=now), Done)
+    await broadcasts.mute(services, RESIDENT, lang="zh", at=now)
+    strings = (RESIDENT_NAME, "物业管家", PARTNER_NOTE, PARTNER_PHONE, PARTNER_PHOTO)
+    before = await every_row(services)
+    for table in ("report_followers", "poll_votes", "broadcast_mutes", "callins", "callin_events"):
+        assert any(
+            r.startswith(f"{table}|") and holds(r, RESIDENT, strings) for r in before
+        ) or any(r.startswith(f"{table}|") and holds(r, PROPERTY_CO, strings) for r in before), (
+            table
+        )
+    assert own.reporter_id == RESIDENT
+
+    assert isinstance(await privacy.erase_person(services, RESIDENT, at=now), Done)
+    await services.people.deactivate(PROPERTY_CO, None, now)  # staff leave before erasure
+    assert isinstance(await privacy.erase_person(services, PROPERTY_CO, at=now), Done)
+
+    # A former staff member's staff record follows the office's rules (README: Erasure).
+    after = [r for r in await every_row(services) if not r.startswith(("staff|", "staff_events|"))]
+    left = {
+        row: holds(row, RESIDENT, strings) + holds(row, PROPERTY_CO, strings)
+        for row in after
+        if holds(row, RESIDENT, strings) or holds(row, PROPERTY_CO, strings)
+    }
+    assert left == {}
+    votes = await services.store.db.fetchall("SELECT option FROM poll_votes")
+    assert [r["option"] for r in votes] == [1]  # the vote still counts, pseudonymised
+
+
+async def callins_free_accept(services: Services, report_id: int, clock):
+    from bot.usecases.reports import accept
+
+    done = await accept(services, report_id, by=WORKER_G1, at=clock())
+    assert isinstance(done, Done), done
+    return done.value
