@@ -75,6 +75,13 @@ def commands(texts: Callable[..., str], lang: str, *, role: Role | None) -> list
     ]
 
 
+def help_key(staff: Staff | None) -> str:
+    """Returns the /help text for STAFF: a partner's own, other staff's, or a resident's."""
+    if staff is None:
+        return "common.help_resident"
+    return "common.help_partner" if staff.role is Role.PARTNER else "common.help_staff"
+
+
 def command_menu(
     texts: Callable[..., str], user_id: int, lang: str, *, role: Role | None
 ) -> Outgoing:

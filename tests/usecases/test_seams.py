@@ -207,3 +207,18 @@ async def callins_free_accept(services: Services, report_id: int, clock):
     done = await accept(services, report_id, by=WORKER_G1, at=clock())
     assert isinstance(done, Done), done
     return done.value
+
+
+async def test_a_follower_s_status_card_names_the_departments_called_in_as_the_reporter_s_does(
+    services, clock
+):
+    report = await accepted_report(services, clock)
+    assert isinstance(await duplicates.follow(services, report.id, by=RESIDENT_2, at=clock()), Done)
+
+    [prop] = await called(services, clock, report, ["wy"])
+
+    told = await texts_to(services, RESIDENT_2)
+    assert any("已吹哨：物业" in t for t in told)  # their card (pending: edited in place)
+    assert not any("楼道里堆满了杂物" in t for t in told)  # the reporter's words stay theirs
+    await callins.withdraw(services, prop.id, by=WORKER_G1, at=clock(), reason="不涉及")
+    assert not any("已吹哨" in t for t in await texts_to(services, RESIDENT_2))

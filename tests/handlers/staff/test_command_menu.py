@@ -131,3 +131,16 @@ async def test_staff_help_names_every_staff_command_of_the_menu(harness, lang):
     shown = harness.last_text(ADMIN)
     missing = [f"/{name}" for name, _, who in COMMANDS if who and f"/{name}" not in shown]
     assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_department_s_help_names_its_own_commands_and_none_it_would_be_refused(
+    harness, lang
+):
+    await harness.send(updates.text(PROPERTY, f"/lang {lang}"))
+    await harness.send(updates.text(PROPERTY, "/help"))
+    shown = harness.last_text(PROPERTY)
+    partner = Role.PARTNER
+    assert [f"/{n}" for n, _, who in COMMANDS if partner in who and f"/{n}" not in shown] == []
+    refused = [f"/{n} " for n, _, who in COMMANDS if who and partner not in who]
+    assert [name for name in refused if name in shown] == []
