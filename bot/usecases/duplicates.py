@@ -25,7 +25,7 @@ from bot.notices.reports import (
     reject_request_messages,
 )
 from bot.services import Services
-from bot.usecases import reports
+from bot.usecases import echo, reports
 from bot.usecases.reports import save_move
 from bot.usecases.results import Done, Refused, refuse
 from storage.outbox import Outgoing
@@ -171,6 +171,8 @@ async def follower_answer(
             stored = await save_move(
                 services, report, after, event, extra=[thanks] if solved else []
             )
+            if stored.status is Status.CLOSED:  # closed in the reporter's stead: the 回音壁
+                await echo.schedule(tx, services, stored, at)  # posts it (no photos: no consent)
     except (InvalidTransition, StaleReport):
         fresh = await services.reports.get(report.id)
         return Refused(

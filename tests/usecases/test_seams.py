@@ -222,3 +222,37 @@ async def test_a_follower_s_status_card_names_the_departments_called_in_as_the_r
     assert not any("楼道里堆满了杂物" in t for t in told)  # the reporter's words stay theirs
     await callins.withdraw(services, prop.id, by=WORKER_G1, at=clock(), reason="不涉及")
     assert not any("已吹哨" in t for t in await texts_to(services, RESIDENT_2))
+
+
+async def test_a_case_a_follower_closes_for_an_erased_reporter_reaches_the_echo_wall_without_photos(
+    services, clock
+):
+    from bot.domain import reports as domain
+    from bot.usecases import echo, privacy
+    from bot.usecases.reports import save_move
+    from tests.conftest import RESIDENT
+
+    channel = -1001234567890
+    services.settings.echo.channel = channel
+    await services.people.touch(RESIDENT, RESIDENT_NAME, "zh", clock())
+    await services.people.touch(RESIDENT_2, "关注者", "zh", clock())
+    report = await new_report(services)
+    assert isinstance(await duplicates.follow(services, report.id, by=RESIDENT_2, at=clock()), Done)
+    worker = await services.people.staff(WORKER_G1)
+    report = await services.reports.get(report.id)  # the follow moved its version on
+    after, event = domain.resolve(report, worker, clock(), photo="after-9", note="已清运")
+    resolved = await save_move(services, report, after, event)
+    assert isinstance(await privacy.erase_person(services, RESIDENT, at=clock()), Done)
+
+    closed = await duplicates.follower_answer(
+        services, resolved.id, by=RESIDENT_2, at=clock(), stars=5
+    )
+
+    assert isinstance(closed, Done) and closed.value.status is Status.CLOSED
+    assert await echo.post_due(services, at=clock()) == 1
+    posts = await services.store.db.fetchall(
+        "SELECT method, payload FROM outbox WHERE chat_id = ?", (channel,)
+    )
+    assert [p["method"] for p in posts] == ["sendMessage"]  # no photos: nobody agreed
+    assert "已清运" in posts[0]["payload"]
+    assert str(RESIDENT_2) not in posts[0]["payload"] and "关注者" not in posts[0]["payload"]
