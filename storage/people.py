@@ -154,6 +154,7 @@ class MenuTarget:
     lang: str
     active: bool  # active staff: the staff menu; else the residents' list
     sent: int | None  # fingerprint of the menu last queued, None if none was
+    role: Role | None = None  # their role (the menu lists what it may use)
 
 
 async def _mark_handover(conn: aiosqlite.Connection, user_id: int, event_id: int) -> None:
@@ -389,14 +390,16 @@ class People:
         a private chat), with the fingerprint of the command menu last queued for them."""
         where = "" if user_id is None else " AND s.user_id = ?"
         rows = await self.db.fetchall(
-            "SELECT s.user_id, p.lang, s.active, m.value AS sent FROM staff s"
+            "SELECT s.user_id, p.lang, s.active, s.role, m.value AS sent FROM staff s"
             " JOIN people p ON p.user_id = s.user_id"
             " LEFT JOIN meta m ON m.key = ? || s.user_id"
             f" WHERE p.lang != ''{where} ORDER BY s.user_id",
             (MENU, user_id) if user_id is not None else (MENU,),
         )
         return [
-            MenuTarget(row["user_id"], row["lang"], bool(row["active"]), row["sent"])
+            MenuTarget(
+                row["user_id"], row["lang"], bool(row["active"]), row["sent"], Role(row["role"])
+            )
             for row in rows
         ]
 

@@ -161,6 +161,11 @@ _TERMS: list[tuple[str, bool, str]] = [
         "files",
     ),
     ("SELECT note FROM report_events WHERE actor_id = :uid", False, "strings"),
+    # 吹哨报到: a party member's report of their part (the holder's card of it may be pending).
+    ("SELECT note FROM callins WHERE done_by = :uid", False, "strings"),
+    ("SELECT photo FROM callins WHERE done_by = :uid", False, "files"),
+    ("SELECT reason FROM callins WHERE withdrawn_by = :uid", False, "strings"),
+    ("SELECT note FROM callin_events WHERE actor_id = :uid", False, "strings"),
     (
         "SELECT text FROM wishes WHERE posted_by = :uid OR resident_id = :uid"
         " UNION ALL SELECT contact_name FROM wishes WHERE posted_by = :uid OR resident_id = :uid"
@@ -561,7 +566,14 @@ async def _deidentify_reports(
     await conn.execute(
         "DELETE FROM report_photos WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
     )
-    # 并单: who followed these reports goes with the reporter.
+    # 并单: who followed these reports goes with the reporter, and their own events (me too,
+    # their rating, not solved) lose the link to them as the reporter's do.
+    await conn.execute(
+        "UPDATE report_events SET actor_id = NULL, note = NULL"
+        " WHERE report_id IN (SELECT value FROM json_each(:ids)) AND actor_id IN"
+        " (SELECT f.user_id FROM report_followers f WHERE f.report_id = report_events.report_id)",
+        {"ids": ids},
+    )
     await conn.execute(
         "DELETE FROM report_followers WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
     )

@@ -20,6 +20,9 @@ from bot.domain.units import Unit, UnitTree
 CONCLUDED = frozenset({"resolved", "closed", "closed_unverified"})
 CLOSED = frozenset({"closed", "closed_unverified"})
 RUNNING = frozenset({"open", "accepted"})
+# Not a case of its own: 退回 (not ours, duplicate, invalid) and 并单 (merged into another report,
+# which carries its people and is judged itself), so neither counts for or against anyone.
+NOT_CASES = frozenset({"rejected", "merged"})
 SATISFIED_STARS = 4
 
 
@@ -54,7 +57,7 @@ class History:
 class Outcome:
     """What one report counts for in its period, judged as of the period's end."""
 
-    received: bool  # 立案: not rejected (退回)
+    received: bool  # 立案: neither rejected (退回) nor merged into another report (并单)
     respond_due: bool  # counted for 响应率: taken on, or its accept window is over
     responded: bool  # 及时响应: accepted (or resolved) within the window in force, never breached
     concluded: bool  # 办结: resolved, closed or closed unverified
@@ -84,7 +87,7 @@ def outcome(history: History, as_of: datetime) -> Outcome | None:
     if not steps or history.created_at > as_of:
         return None
     state = steps[-1].new
-    received = state != "rejected"
+    received = state not in NOT_CASES
     breached = False
     responded = resolved_on_time = False
     response_seen = resolve_seen = False

@@ -15,7 +15,7 @@ from bot.domain.reports import Report
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.callin_lines import names, party_name
-from bot.notices.reports import Cards, handlers_of
+from bot.notices.reports import Cards, follower_card, handlers_of
 from bot.services import Services
 from storage.outbox import Outgoing
 
@@ -108,7 +108,7 @@ class Notices:
 
     async def report_cards(self, *, reporter_too: bool) -> list[Outgoing]:
         """Returns the holders' worker cards (showing each party's state) and, with REPORTER_TOO,
-        the reporter's status card (naming the parties called in)."""
+        the reporter's and each follower's (并单) status card (naming the parties called in)."""
         report, cards = self.report, self.cards
         holders = await self.holders()
         reporter_chat = report.reporter_id or report.entered_by
@@ -121,6 +121,10 @@ class Notices:
             status = cards.status_card(report, self.lang(reporter_chat))
             if status is not None:
                 out.append(status)
+        if reporter_too and report.id is not None:
+            followers = [f.user_id for f in await self.services.store.followers.of(report.id)]
+            await self.learn(followers)
+            out += [follower_card(cards, report, chat, self.lang(chat)) for chat in followers]
         return out
 
     async def to_holders(self, key: str, callin: CallIn, **params: object) -> list[Outgoing]:

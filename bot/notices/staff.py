@@ -2,9 +2,9 @@
 
 Residents see the default menu (published at start-up, bot/app.py set_commands). A staff member
 gets a menu of their own in their private chat (BotCommandScopeChat) listing the staff commands
-too, in their language. It goes out as an outbox row like every other Bot API call, queued in the
-transaction of the change (invite redeemed, moved, deactivated, /lang), so it is durable and paced;
-the collapse key keeps only the newest pending menu per chat.
+their role may use, in their language. It goes out as an outbox row like every other Bot API
+call, queued in the transaction of the change (invite redeemed, moved, deactivated, /lang), so
+it is durable and paced; the collapse key keeps only the newest pending menu per chat.
 """
 
 from __future__ import annotations
@@ -16,63 +16,84 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from storage.outbox import Outgoing
 
-# (command, text key, staff only) — the order is the menu's order.
-COMMANDS = [
-    ("start", "commands.start", False),
-    ("report", "commands.report", False),
-    ("my", "commands.my", False),
-    ("me", "commands.me", False),
-    ("tasks", "commands.tasks", True),
-    ("callin", "callin.command", True),
-    ("merge", "merge.command", True),
-    ("visits", "care.command_visits", True),
-    ("household", "care.command_household", True),
-    ("households", "care.command_households", True),
-    ("patrol", "care.command_patrol", True),
-    ("monthly", "care.command_monthly", True),
-    ("appraisal", "appraisal.command", True),
-    ("export", "ledger.command", True),
-    ("volunteer", "volunteer.command_volunteer", False),
-    ("wish", "wish.command_wish", False),
-    ("wishes", "wish.command_wishes", False),
-    ("activities", "activity.command_activities", False),
-    ("points", "points.command_points", False),
-    ("volunteers", "volunteer.command_volunteers", True),
-    ("activity_new", "activity.command_new", True),
-    ("staff", "staff.command_staff", True),
-    ("invite", "staff.command_invite", True),
-    ("audit", "audit.command", True),
-    ("broadcast", "broadcast.command", True),
-    ("poll", "poll.command", True),
-    ("mute", "broadcast.command_mute", False),
-    ("unmute", "broadcast.command_unmute", False),
-    ("grid", "contacts.command_grid", False),
-    ("contact", "contacts.command_contact", True),
-    ("privacy", "privacy.command_privacy", False),
-    ("delete_my_data", "privacy.command_delete", False),
-    ("lang", "commands.lang", False),
-    ("cancel", "commands.cancel", False),
-    ("help", "commands.help", False),
+# Who sees a command in their menu: EVERYONE (residents and staff: the default menu), or the staff
+# roles that may use it (bot/domain/access.py is the rule; the menu only leaves out what a role
+# would be refused). EVERYONE is empty, so `not who` reads "not a staff command".
+EVERYONE: frozenset[Role] = frozenset()
+STAFF = frozenset(Role)
+NOT_PARTNERS = STAFF - {Role.PARTNER}  # care, figures, volunteers, activities, broadcasts, polls
+SUPERVISORS = frozenset(role for role in Role if role.is_supervisor)  # 公示 /contact
+MANAGERS = frozenset({Role.ADMIN, Role.STREET, Role.DISTRICT})  # /staff, /invite
+ADMINS = frozenset({Role.ADMIN})
+
+# (command, text key, who) — the order is the menu's order.
+COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
+    ("start", "commands.start", EVERYONE),
+    ("report", "commands.report", EVERYONE),
+    ("my", "commands.my", EVERYONE),
+    ("me", "commands.me", EVERYONE),
+    ("tasks", "commands.tasks", STAFF),
+    ("callin", "callin.command", STAFF),
+    ("merge", "merge.command", STAFF),
+    ("visits", "care.command_visits", NOT_PARTNERS),
+    ("household", "care.command_household", NOT_PARTNERS),
+    ("households", "care.command_households", NOT_PARTNERS),
+    ("patrol", "care.command_patrol", NOT_PARTNERS),
+    ("monthly", "care.command_monthly", NOT_PARTNERS),
+    ("appraisal", "appraisal.command", NOT_PARTNERS),
+    ("export", "ledger.command", NOT_PARTNERS),
+    ("volunteer", "volunteer.command_volunteer", EVERYONE),
+    ("wish", "wish.command_wish", EVERYONE),
+    ("wishes", "wish.command_wishes", EVERYONE),
+    ("activities", "activity.command_activities", EVERYONE),
+    ("points", "points.command_points", EVERYONE),
+    ("volunteers", "volunteer.command_volunteers", NOT_PARTNERS),
+    ("activity_new", "activity.command_new", NOT_PARTNERS),
+    ("staff", "staff.command_staff", MANAGERS),
+    ("invite", "staff.command_invite", MANAGERS),
+    ("audit", "audit.command", ADMINS),
+    ("broadcast", "broadcast.command", NOT_PARTNERS),
+    ("poll", "poll.command", NOT_PARTNERS),
+    ("mute", "broadcast.command_mute", EVERYONE),
+    ("unmute", "broadcast.command_unmute", EVERYONE),
+    ("grid", "contacts.command_grid", EVERYONE),
+    ("contact", "contacts.command_contact", SUPERVISORS),
+    ("privacy", "privacy.command_privacy", EVERYONE),
+    ("delete_my_data", "privacy.command_delete", EVERYONE),
+    ("lang", "commands.lang", EVERYONE),
+    ("cancel", "commands.cancel", EVERYONE),
+    ("help", "commands.help", EVERYONE),
 ]
 
 
-def commands(texts: Callable[..., str], lang: str, *, staff: bool) -> list[dict[str, str]]:
-    """Returns the BotCommand list a resident (or, with STAFF, a staff member) sees, in LANG."""
+def commands(texts: Callable[..., str], lang: str, *, role: Role | None) -> list[dict[str, str]]:
+    """Returns the BotCommand list a resident (ROLE None) or a staff member with ROLE sees, in
+    LANG: the residents' commands and those of the staff commands ROLE may use."""
     return [
         {"command": name, "description": texts(key, lang)}
-        for name, key, for_staff in COMMANDS
-        if staff or not for_staff
+        for name, key, who in COMMANDS
+        if not who or (role is not None and role in who)
     ]
 
 
-def command_menu(texts: Callable[..., str], user_id: int, lang: str, *, staff: bool) -> Outgoing:
-    """Returns the setMyCommands call that gives USER_ID's private chat its menu in LANG.
+def help_key(staff: Staff | None) -> str:
+    """Returns the /help text for STAFF: a partner's own, other staff's, or a resident's."""
+    if staff is None:
+        return "common.help_resident"
+    return "common.help_partner" if staff.role is Role.PARTNER else "common.help_staff"
+
+
+def command_menu(
+    texts: Callable[..., str], user_id: int, lang: str, *, role: Role | None
+) -> Outgoing:
+    """Returns the setMyCommands call that gives USER_ID's private chat its menu in LANG: that of
+    ROLE (None: no longer staff).
 
     Someone who stops being staff gets the resident list in their chat scope (which is what the
     default menu shows), so no staff command lingers there.
     """
     params = {
-        "commands": commands(texts, lang, staff=staff),
+        "commands": commands(texts, lang, role=role),
         "scope": {"type": "chat", "chat_id": user_id},
     }
     return Outgoing(user_id, "setMyCommands", params, collapse_key=f"menu:{user_id}")

@@ -25,7 +25,7 @@ from bot.notices.reports import (
     reject_request_messages,
 )
 from bot.services import Services
-from bot.usecases import reports
+from bot.usecases import echo, reports
 from bot.usecases.reports import save_move
 from bot.usecases.results import Done, Refused, refuse
 from storage.outbox import Outgoing
@@ -171,6 +171,8 @@ async def follower_answer(
             stored = await save_move(
                 services, report, after, event, extra=[thanks] if solved else []
             )
+            if stored.status is Status.CLOSED:  # closed in the reporter's stead: the 回音壁
+                await echo.schedule(tx, services, stored, at)  # posts it (no photos: no consent)
     except (InvalidTransition, StaleReport):
         fresh = await services.reports.get(report.id)
         return Refused(
@@ -246,7 +248,8 @@ async def merge(
 
     Refused: merge.not_found (with the number asked for), a refusal by access.merge_reports
     (recorded), merge.into_itself / already_merged / duplicate_closed / survivor_closed,
-    merge.stale (one of them moved meanwhile).
+    merge.parts_open (the duplicate has live call-ins), merge.stale (one of them moved
+    meanwhile).
     """
     duplicate = await services.reports.get(duplicate_id) if duplicate_id is not None else None
     survivor = await services.reports.get(survivor_id) if survivor_id is not None else None
@@ -270,6 +273,11 @@ async def merge(
             key="merge.not_allowed",
             **params,
         )
+    # A duplicate's live call-ins would leave parties working on a closed case: like 退回, the
+    # merge waits for them (read after the report: a call-in bumps its version, so one made
+    # meanwhile makes the merge stale).
+    if await services.store.callins.live_count(duplicate.id):
+        return Refused("merge.parts_open", params)
     try:
         async with services.store.transaction() as tx:
             people = await _people_of(services, duplicate)
@@ -404,7 +412,8 @@ async def request_reject(
     and ends BY's reject flow, in one commit.
 
     Refused: merge.reject_gone (moved on, or BY no longer holds it; a refusal by
-    access.ask_reject is recorded), merge.reject_nobody, merge.reject_already_pending.
+    access.ask_reject is recorded), callin.parts_open (parties called in are still at work),
+    merge.reject_nobody, merge.reject_already_pending.
     """
     report = await services.reports.get(report_id) if report_id is not None else None
     if report is None:
@@ -413,6 +422,8 @@ async def request_reject(
     staff, asker = await services.people.staff(by), await services.people.get(by)
     if not report.status.is_open or asker is None:
         return gone
+    if await services.store.callins.live_count(report.id or 0):
+        return Refused("callin.parts_open", {"number": report.number})
     if (rule := access.ask_reject(staff, report)) is not None or staff is None:
         await refuse(services, by, rule or Rule.REJECT_ASK, f"report:{report.id}", "message", at=at)
         return gone
@@ -451,7 +462,8 @@ async def decide_reject(
     """Approves (the REJECT happens, made by BY) or declines (with WHY; the holder keeps it)
     request REQUEST_ID, if BY may decide and it still waits; BY's flow ends in the same commit.
 
-    Refused: merge.reject_not_allowed (recorded), merge.reject_stale.
+    Refused: merge.reject_not_allowed (recorded), merge.reject_stale, merge.reject_parts_open
+    (an approval while parties called in are still at work; the request keeps waiting).
     """
     report = await services.reports.get(report_id) if report_id is not None else None
     stale = Refused("merge.reject_stale")
@@ -473,6 +485,9 @@ async def decide_reject(
     pending = duplicates.pending_reject(report)
     if request_id is None or pending is None or pending.get("n") != request_id:
         return stale
+    if approve and await services.store.callins.live_count(report.id or 0):
+        # called in after the request: 退回 waits for the parties, approved or not
+        return Refused("merge.reject_parts_open", {"number": report.number})
     try:
         if approve:
             after, event = duplicates.approve_reject(report, staff, at, request_id)

@@ -29,7 +29,7 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.care import brief
 from bot.notices.residents import main_keyboard
-from bot.notices.staff import changed_messages, command_menu, deactivated_messages
+from bot.notices.staff import changed_messages, command_menu, deactivated_messages, help_key
 from bot.services import Services
 from bot.texts import Raw, Texts
 from bot.usecases.reports import save_move
@@ -180,7 +180,8 @@ async def refresh_menus(services: Services, *, at: datetime) -> int:
 async def _refresh(services: Services, target: MenuTarget, at: datetime) -> bool:
     if not target.active and target.sent is None:
         return False  # never given a staff menu: the default one is already theirs
-    menu = command_menu(services.texts, target.user_id, target.lang, staff=target.active)
+    role = target.role if target.active else None
+    menu = command_menu(services.texts, target.user_id, target.lang, role=role)
     fingerprint = _fingerprint(menu)
     if fingerprint == target.sent:
         return False
@@ -225,7 +226,7 @@ async def redeem_invite(
             text = texts(
                 "invite.welcome",
                 lang,
-                help=Raw(texts("common.help_staff", lang)),
+                help=Raw(texts(help_key(staff), lang)),
                 name=staff.name,
                 **_where(texts, tree, staff, lang),
             )

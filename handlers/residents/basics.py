@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
+from bot.notices.staff import help_key
 from bot.usecases.residents import set_language
 from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, person_of
@@ -30,8 +31,7 @@ async def start(update: Update, ctx: GridContext) -> None:
 
 async def show_help(update: Update, ctx: GridContext) -> None:
     me = await person_of(update, ctx)
-    key = "common.help_staff" if me.is_staff else "common.help_resident"
-    await say(ctx, me, key)
+    await say(ctx, me, help_key(me.staff))
 
 
 async def switch_language(update: Update, ctx: GridContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bot.domain.people import Role
 from bot.notices.staff import command_menu
 
 STAFF_CHAT = 7001
@@ -19,8 +20,8 @@ async def test_a_staff_menu_is_delivered_for_their_chat_only_and_the_newest_wins
     assert [c["command"] for c in default[('{"type": "default"}', "")]].count("tasks") == 0
     texts = live.services.texts
     at = live.clock()
-    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "zh", staff=True)], at)
-    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "en", staff=True)], at)
+    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "zh", role=Role.ADMIN)], at)
+    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "en", role=Role.ADMIN)], at)
     await live.sender.drain_all()
 
     calls = [
@@ -34,7 +35,7 @@ async def test_a_staff_menu_is_delivered_for_their_chat_only_and_the_newest_wins
     assert {c["command"] for c in menu} >= {"staff", "invite", "report", "help"}
     assert live.fake.commands[('{"type": "default"}', "")] == default[('{"type": "default"}', "")]
 
-    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "zh", staff=False)], at)
+    await live.services.outbox.send([command_menu(texts, STAFF_CHAT, "zh", role=None)], at)
     await live.sender.drain_all()
     menu = live.fake.commands[(chat_scope(STAFF_CHAT), "")]
     assert "tasks" not in {c["command"] for c in menu}

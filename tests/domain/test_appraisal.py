@@ -128,6 +128,20 @@ CASES = [
     ),
     ("rejected: nobody took it on", [submit(), REJECTED], 2, "", None),
     (
+        "merged into another report after a breach: not a case, not held against the grid",
+        [submit(), ESCALATED, step("merge", "merged", 5, None)],
+        6,
+        "",
+        None,
+    ),
+    (
+        "merged after it was accepted: the survivor is judged, not the duplicate",
+        [submit(), ACCEPTED, step("merge", "merged", 2, None)],
+        3,
+        "",
+        WORKER,
+    ),
+    (
         "a later move is not seen",
         [submit(), ACCEPTED, RESOLVED, CONFIRMED_5],
         10,

@@ -276,3 +276,37 @@ async def test_an_erased_volunteer_visitor_leaves_no_id_in_households_or_their_h
     assert "6001" not in event[0] and json.loads(event[0])["from"] < 0
     [visit] = await db.fetchall("SELECT visitor_id, note, outcome FROM visits")
     assert visit[0] < 0 and (visit[1], visit[2]) == ("", "met")
+
+
+async def test_a_closed_report_s_followers_lose_their_link_with_the_reporter_after_case_years(db):
+    old = NOW - timedelta(days=3 * 365 + 1)
+    closed = await _report(db, status="closed", updated=old)
+    recent = await _report(db, status="closed", updated=NOW - timedelta(days=30))
+    async with db.transaction() as conn:
+        for report_id in (closed, recent):
+            await conn.execute(
+                "INSERT INTO report_followers (report_id, user_id, via, since, stars)"
+                " VALUES (?, 5002, 'me_too', ?, 4)",
+                (report_id, to_db(old)),
+            )
+            for action in ("follow", "rate"):
+                await conn.execute(
+                    "INSERT INTO report_events (report_id, action, new, actor_id, at, note)"
+                    " VALUES (?, ?, 'closed', 5002, ?, '楼下也一样')",
+                    (report_id, action, to_db(old)),
+                )
+
+    await Privacy(db).prune(NOW, POLICY)
+
+    rows = await db.fetchall(
+        "SELECT report_id, actor_id, note FROM report_events WHERE action IN ('follow', 'rate')"
+        " ORDER BY report_id, id"
+    )
+    assert [tuple(r) for r in rows] == [
+        (closed, None, None),
+        (closed, None, None),
+        (recent, 5002, "楼下也一样"),
+        (recent, 5002, "楼下也一样"),
+    ]
+    followers = await db.fetchall("SELECT report_id FROM report_followers")
+    assert [r[0] for r in followers] == [recent]

@@ -44,7 +44,7 @@ async def test_staff_who_talked_to_the_bot_get_their_menu_once(services: Service
     assert await refresh_menus(services, at=at) == 0  # unchanged: nothing queued again
     [(chat, first, names)] = await queued_menus(services)
     assert chat == WORKER_G1 and first == "开始 / 注册住址"
-    assert {"tasks", "staff", "help"} <= set(names)
+    assert {"tasks", "callin", "help"} <= set(names) and "staff" not in names  # a grid worker
 
 
 async def test_a_new_language_and_a_deactivation_each_queue_a_new_menu(services: Services):

@@ -171,3 +171,24 @@ async def test_a_party_member_gets_their_open_cards_again_with_callin_alone(harn
     assert harness.button(CITY, "callin:ack:") == f"callin:ack:{callin.id}"
     await harness.send(updates.text(WORKER_G2, "/callin"))  # not a party's member
     assert "用法" in harness.last_text(WORKER_G2)
+
+
+async def test_merging_a_case_with_a_party_still_called_in_is_refused_politely(harness):
+    report = await held_report(harness)
+    await pick_and_send(harness, report, "cg")
+    survivor = await submit(
+        harness.services,
+        reporter_id=RESIDENT,
+        entered_by=None,
+        category="litter",
+        unit="B1",
+        description="垃圾没人清",
+        photos=["before-2"],
+    )
+
+    await harness.send(updates.text(WORKER_G1, f"/merge {report.number} {survivor.number}"))
+
+    assert "还有吹哨部门未完成" in harness.last_text(WORKER_G1)
+    stored = await harness.services.reports.get(report.id)
+    assert stored is not None and stored.status is Status.ACCEPTED
+    assert [c.state for c in await callins_of(harness, report)] == [State.CALLED]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from bot.domain.people import Role
+from bot.notices.staff import COMMANDS
 from tests import updates
-from tests.conftest import ADMIN, RESIDENT, STREET, WORKER_G1
+from tests.conftest import ADMIN, HEAD_G1, PROPERTY, RESIDENT, STREET, WORKER_G1
 from tests.handlers.kit.picking import choose_here, walk
 from tests.handlers.staff.test_staff_admin import NEWCOMER, enrol, press
 
@@ -38,7 +41,8 @@ async def test_a_redeemed_invite_gives_the_new_staff_member_the_staff_menu(harne
 
     [(scope, names)] = menus(harness, NEWCOMER)
     assert scope == {"type": "chat", "chat_id": NEWCOMER}
-    assert {"tasks", "staff", "invite", "report", "help"} <= set(names)
+    assert {"tasks", "callin", "broadcast", "report", "grid", "mute", "help"} <= set(names)
+    assert not {"staff", "invite", "audit", "contact"} & set(names)  # a grid worker's menu
     assert descriptions(harness, NEWCOMER)["tasks"] == "我的待办（工作人员）"
     assert menus(harness, ADMIN) == []  # the inviter's menu does not change
 
@@ -98,3 +102,45 @@ async def test_staff_help_tells_how_to_bind_a_volunteer_group_in_both_languages(
 async def test_residents_help_does_not_mention_binding(harness):
     await harness.send(updates.text(RESIDENT, "/help"))
     assert "/bind" not in harness.last_text(RESIDENT)
+
+
+# Each role's menu lists the staff commands it may use and none it would be refused.
+ROLE_MENUS = [
+    (PROPERTY, {"tasks", "callin", "merge"}, {"broadcast", "poll", "appraisal", "visits", "staff"}),
+    (WORKER_G1, {"tasks", "callin", "broadcast", "poll", "appraisal"}, {"staff", "contact"}),
+    (HEAD_G1, {"tasks", "broadcast", "contact", "appraisal"}, {"staff", "invite", "audit"}),
+    (STREET, {"staff", "invite", "contact", "broadcast"}, {"audit"}),
+    (ADMIN, {"staff", "invite", "audit", "contact", "broadcast", "callin"}, set()),
+]
+
+
+@pytest.mark.parametrize(("user", "has", "lacks"), ROLE_MENUS, ids=lambda v: str(v))
+async def test_each_role_gets_the_commands_it_may_use(harness, user, has, lacks):
+    await harness.send(updates.text(user, "/lang zh"))
+
+    [(_, names)] = menus(harness, user)
+    assert has <= set(names)
+    assert not lacks & set(names)
+    assert {"report", "grid", "mute", "unmute", "help"} <= set(names)  # a resident's, too
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_staff_help_names_every_staff_command_of_the_menu(harness, lang):
+    await harness.send(updates.text(ADMIN, f"/lang {lang}"))
+    await harness.send(updates.text(ADMIN, "/help"))
+    shown = harness.last_text(ADMIN)
+    missing = [f"/{name}" for name, _, who in COMMANDS if who and f"/{name}" not in shown]
+    assert missing == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_department_s_help_names_its_own_commands_and_none_it_would_be_refused(
+    harness, lang
+):
+    await harness.send(updates.text(PROPERTY, f"/lang {lang}"))
+    await harness.send(updates.text(PROPERTY, "/help"))
+    shown = harness.last_text(PROPERTY)
+    partner = Role.PARTNER
+    assert [f"/{n}" for n, _, who in COMMANDS if partner in who and f"/{n}" not in shown] == []
+    refused = [f"/{n} " for n, _, who in COMMANDS if who and partner not in who]
+    assert [name for name in refused if name in shown] == []
