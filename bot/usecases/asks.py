@@ -5,7 +5,7 @@ request, and re-authorising a decider against the request still waiting."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,9 @@ from bot.domain.people import Staff
 from bot.domain.reports import Report, ReportEvent
 from bot.domain.units import UnitTree
 from bot.services import Services
-from bot.usecases.results import Refused, refuse
+from bot.usecases.results import Done, Refused, refuse
+from storage.outbox import Outgoing
+from storage.reports import StaleReport
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,16 @@ async def ask_above(
     services: Services,
     report: Report,
     make: Callable[[], tuple[Report, ReportEvent]],
+    messages: Callable[[Asking], Awaitable[list[Outgoing]]],
     *,
+    by: int,
     nobody: str,
-) -> Asking | Refused:
-    """Finds who decides on REPORT and makes the request (MAKE, the domain's ask). Refused:
-    NOBODY (no one above to decide) or the domain's AskError key, with the report's number."""
+    gone: Refused,
+) -> Done[Report] | Refused:
+    """Finds who decides on REPORT, makes BY's request (MAKE, the domain's ask) and stores it
+    with its MESSAGES (the cards to the deciders, the asker's 'sent'), ending BY's flow, in one
+    commit. Refused: NOBODY (no one above to decide) or the domain's AskError key, with the
+    report's number; GONE if the report changed meanwhile."""
     tree = await services.units.tree()
     deciders = deadlines.extension_deciders(report, tree, await services.people.all_staff())
     if not deciders:
@@ -52,7 +59,15 @@ async def ask_above(
     except AskError as refused:
         return Refused(refused.key, {"number": report.number})
     unit = tree.get(deciders[0].unit).name if deciders[0].unit in tree else ""
-    return Asking(after, event, deciders, unit)
+    out = await messages(Asking(after, event, deciders, unit))
+    try:
+        async with services.store.transaction():
+            stored = await services.reports.save(
+                after, event, out, expect_version=report.version, clear_draft_of=by
+            )
+    except StaleReport:
+        return gone
+    return Done(stored)
 
 
 async def decider_of(

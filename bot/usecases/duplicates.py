@@ -427,29 +427,17 @@ async def request_reject(
     if (rule := access.ask_reject(staff, report)) is not None or staff is None:
         await refuse(services, by, rule or Rule.REJECT_ASK, f"report:{report.id}", "message", at=at)
         return gone
-    asking = await ask_above(
+    return await ask_above(
         services,
         report,
         lambda: duplicates.ask_reject(report, staff, at, reason=reason, note=note),
+        lambda asking: reject_request_messages(
+            services, asking.after, asking.request, asking.deciders, asker, asking.unit
+        ),
+        by=by,
         nobody="merge.reject_nobody",
+        gone=gone,
     )
-    if isinstance(asking, Refused):
-        return asking
-    messages = await reject_request_messages(
-        services, asking.after, asking.request, asking.deciders, asker, asking.unit
-    )
-    try:
-        async with services.store.transaction():
-            stored = await services.reports.save(
-                asking.after,
-                asking.event,
-                messages,
-                expect_version=report.version,
-                clear_draft_of=by,
-            )
-    except StaleReport:
-        return gone
-    return Done(stored)
 
 
 async def decide_reject(

@@ -38,7 +38,7 @@ from bot.notices.reports import (
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases import echo
-from bot.usecases.asks import ask_above, decider_of
+from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
@@ -596,31 +596,28 @@ async def request_extension(
     staff, asker = await services.people.staff(by), await services.people.get(by)
     if await extension_refused(services, report, by=by, at=at) or staff is None or asker is None:
         return gone
-    asking = await ask_above(
+
+    async def messages(asking: Asking) -> list[Outgoing]:
+        new_due = _new_due(await Situation.load(services), asking.after, at)
+        return await request_messages(
+            services,
+            asking.after,
+            asking.request,
+            asking.deciders,
+            asker,
+            asking.unit,
+            new_due=new_due,
+        )
+
+    return await ask_above(
         services,
         report,
         lambda: deadlines.ask_extension(report, staff, at, span, reason),
+        messages,
+        by=by,
         nobody="extension.nobody",
+        gone=gone,
     )
-    if isinstance(asking, Refused):
-        return asking
-    new_due = _new_due(await Situation.load(services), asking.after, at)
-    messages = await request_messages(
-        services,
-        asking.after,
-        asking.request,
-        asking.deciders,
-        asker,
-        asking.unit,
-        new_due=new_due,
-    )
-    try:
-        stored = await services.reports.save(
-            asking.after, asking.event, messages, expect_version=report.version, clear_draft_of=by
-        )
-    except StaleReport:
-        return gone
-    return Done(stored)
 
 
 async def decide_extension(
