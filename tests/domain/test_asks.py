@@ -3,40 +3,23 @@ own slot and numbering, refuses a second waiting request and a decision on any o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from bot.domain.asks import Ask, AskError
 from bot.domain.deadlines import EXTENSION, ExtensionError
 from bot.domain.duplicates import REJECT, RejectRequestError
-from bot.domain.people import Role, Staff
 from bot.domain.reports import Action, Report
-from bot.domain.units import Tier
+from tests.domain.test_duplicates import COMMUNITY, NOW, WORKER, report
 
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-WORKER = Staff(101, "李", Role.GRID_WORKER, "G1")
-COMMUNITY = Staff(201, "陈", Role.COMMUNITY, "C1")
-REPORT = Report(
-    reporter_id=5001,
-    category="litter",
-    unit="B1",
-    description="垃圾",
-    photos=(),
-    created_at=NOW,
-    holder_unit="G1",
-    tier=Tier.GRID,
-    assignee_id=101,
-    id=1,
-)
+REPORT = report(1)
 ASKS = [
     pytest.param(EXTENSION, Action.ASK_EXTENSION, Action.DENY_EXTENSION, ExtensionError, id="延期"),
     pytest.param(REJECT, Action.ASK_REJECT, Action.DECLINE_REJECT, RejectRequestError, id="退单"),
 ]
 
 
-def asked(ask: Ask, action: Action, report: Report = REPORT) -> Report:
-    after, _ = ask.ask(report, WORKER, NOW, action, note="n", fields={"x": 1}, data={"y": 2})
+def asked(ask: Ask, action: Action, base: Report = REPORT) -> Report:
+    after, _ = ask.ask(base, WORKER, NOW, action, note="n", fields={"x": 1}, data={"y": 2})
     return after
 
 
