@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.domain.reports import Action, Report, ReportEvent, Status, Timer, Window
 from bot.domain.units import Tier
-from storage import outbox
+from storage import outbox, trails
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
@@ -103,20 +103,8 @@ def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
 
 async def insert_event(conn: aiosqlite.Connection, report_id: int, event: ReportEvent) -> None:
     """Appends EVENT to the report's history inside the caller's transaction."""
-    await conn.execute(
-        "INSERT INTO report_events (report_id, action, old, new, actor_id, at, note, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            report_id,
-            event.action.value,
-            event.old.value if event.old else None,
-            event.new.value,
-            event.actor_id,
-            to_db(event.at),
-            event.note,
-            json.dumps(event.data, ensure_ascii=False),
-        ),
-    )
+    data = json.dumps(event.data, ensure_ascii=False)
+    await trails.append(conn, "report_events", "report_id", report_id, event, data=data)
 
 
 _ANY: Any = object()
@@ -355,25 +343,18 @@ class Reports:
         return await self._with_photos(rows)
 
     async def events(self, report_id: int) -> list[ReportEvent]:
-        rows = await self.db.fetchall(
-            "SELECT action, old, new, actor_id, at, note, data FROM report_events"
-            " WHERE report_id = ? ORDER BY id",
-            (report_id,),
-        )
-        events = []
-        for row in rows:
-            at = from_db(row["at"])
-            assert at is not None
-            events.append(
-                ReportEvent(
-                    Action(row["action"]),
-                    Status(row["old"]) if row["old"] else None,
-                    Status(row["new"]),
-                    row["actor_id"],
-                    at,
-                    row["note"],
-                    json.loads(row["data"]),
-                    report_id,
-                )
+        return [
+            ReportEvent(
+                Action(row["action"]),
+                Status(row["old"]) if row["old"] else None,
+                Status(row["new"]),
+                row["actor_id"],
+                at,
+                row["note"],
+                json.loads(row["data"]),
+                report_id,
             )
-        return events
+            for row, at in await trails.read(
+                self.db, "report_events", "report_id", report_id, ("data",)
+            )
+        ]

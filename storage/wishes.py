@@ -9,7 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain.wishes import Wish, WishAction, WishEvent, WishStatus
-from storage import outbox
+from storage import outbox, trails
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
@@ -55,19 +55,7 @@ def _wish(row: aiosqlite.Row) -> Wish:
 
 
 async def _insert_event(conn: aiosqlite.Connection, wish_id: int, event: WishEvent) -> None:
-    await conn.execute(
-        "INSERT INTO wish_events (wish_id, action, old, new, actor_id, at, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            wish_id,
-            event.action.value,
-            event.old.value if event.old else None,
-            event.new.value,
-            event.actor_id,
-            to_db(event.at),
-            event.note,
-        ),
-    )
+    await trails.append(conn, "wish_events", "wish_id", wish_id, event)
 
 
 async def save_in(
@@ -248,24 +236,15 @@ class Wishes:
         return [_wish(row) for row in rows]
 
     async def events(self, wish_id: int) -> list[WishEvent]:
-        rows = await self.db.fetchall(
-            "SELECT action, old, new, actor_id, at, note FROM wish_events"
-            " WHERE wish_id = ? ORDER BY id",
-            (wish_id,),
-        )
-        out = []
-        for row in rows:
-            at = from_db(row["at"])
-            assert at is not None
-            out.append(
-                WishEvent(
-                    WishAction(row["action"]),
-                    WishStatus(row["old"]) if row["old"] else None,
-                    WishStatus(row["new"]),
-                    row["actor_id"],
-                    at,
-                    row["note"],
-                    wish_id,
-                )
+        return [
+            WishEvent(
+                WishAction(row["action"]),
+                WishStatus(row["old"]) if row["old"] else None,
+                WishStatus(row["new"]),
+                row["actor_id"],
+                at,
+                row["note"],
+                wish_id,
             )
-        return out
+            for row, at in await trails.read(self.db, "wish_events", "wish_id", wish_id)
+        ]

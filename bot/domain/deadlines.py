@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from bot.domain.asks import Ask, AskError
 from bot.domain.calendar import WorkCalendar
 from bot.domain.people import Role, Staff
 from bot.domain.reports import (
@@ -266,12 +267,8 @@ _REQUEST = re.compile(
 MAX_EXTENSION = {"d": 10.0, "h": 72.0}
 
 
-class ExtensionError(Exception):
+class ExtensionError(AskError):
     """The extension cannot be asked for or decided now (KEY names the catalog text)."""
-
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
 
 
 def parse_extension(text: str) -> Span | None:
@@ -287,10 +284,15 @@ def parse_extension(text: str) -> Span | None:
     return Span(amount, unit)
 
 
-def pending_extension(report: Report) -> dict | None:
-    """Returns the extension request waiting for a decision, if any."""
-    pending = report.extra.get("extension")
-    return pending if isinstance(pending, dict) else None
+# 申请延期 as the one ask to the tier above (bot/domain/asks.py)
+EXTENSION = Ask(
+    slot="extension",
+    counter="extensions_asked",
+    error=ExtensionError,
+    already="extension.already_pending",
+    stale="extension.stale",
+)
+pending_extension = EXTENSION.pending
 
 
 def may_ask_extension(staff: Staff | None, report: Report) -> bool:
@@ -334,25 +336,15 @@ def ask_extension(
         raise ExtensionError("extension.already_pending")
     if not may_ask_extension(by, report):
         raise ExtensionError("extension.not_holder")
-    number = int(report.extra.get("extensions_asked", 0)) + 1
-    request = {"n": number, "by": by.user_id, "span": str(span), "reason": reason}
-    extra = {**report.extra, "extension": request, "extensions_asked": number}
-    return move(
+    return EXTENSION.ask(
         report,
+        by,
+        at,
         Action.ASK_EXTENSION,
-        actor_id=by.user_id,
-        at=at,
         note=reason,
-        data={"request": number, "span": str(span)},
-        extra=extra,
+        fields={"span": str(span), "reason": reason},
+        data={"span": str(span)},
     )
-
-
-def _decided(report: Report, request: int) -> tuple[dict, dict]:
-    pending = pending_extension(report)
-    if pending is None or pending.get("n") != request:
-        raise ExtensionError("extension.stale")
-    return pending, {k: v for k, v in report.extra.items() if k != "extension"}
 
 
 def extended_due(
@@ -377,7 +369,7 @@ def approve_extension(
     The extra time is a fresh stretch of the window: a reminder at the policy's fraction of it,
     a nag at the new deadline, escalation the usual grace past it.
     """
-    pending, extra = _decided(report, request)
+    pending, extra = EXTENSION.decided(report, request)
     timer = report.timer
     if timer is None or report.due_at is None or timer.window is Window.VERIFY:
         raise InvalidTransition(report.status, Action.EXTEND)
@@ -411,12 +403,4 @@ def deny_extension(
     report: Report, by: Staff, at: datetime, request: int
 ) -> tuple[Report, ReportEvent]:
     """Returns the report without its pending request, and the denial's event."""
-    _, extra = _decided(report, request)
-    return move(
-        report,
-        Action.DENY_EXTENSION,
-        actor_id=by.user_id,
-        at=at,
-        data={"request": request},
-        extra=extra,
-    )
+    return EXTENSION.decline(report, by, at, request, Action.DENY_EXTENSION)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain import deadlines
+from bot.domain.asks import Ask, AskError
 from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Action, RejectReason, Report, ReportEvent, may_handle, move
@@ -199,51 +200,41 @@ def reject_needs_approval(
     return not deadlines.may_decide_extension(staff, report, tree)
 
 
-class RejectRequestError(Exception):
+class RejectRequestError(AskError):
     """The request cannot be made or decided now (KEY names the catalog text)."""
 
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
 
-
-def pending_reject(report: Report) -> dict | None:
-    """Returns the 退单 request waiting for a decision, if any."""
-    pending = report.extra.get("reject_request")
-    return pending if isinstance(pending, dict) else None
+# 退单 that needs approval as the one ask to the tier above (bot/domain/asks.py)
+REJECT = Ask(
+    slot="reject_request",
+    counter="rejects_asked",
+    error=RejectRequestError,
+    already="merge.reject_already_pending",
+    stale="merge.reject_stale",
+)
+pending_reject = REJECT.pending
 
 
 def ask_reject(
     report: Report, by: Staff, at: datetime, *, reason: RejectReason, note: str
 ) -> tuple[Report, ReportEvent]:
     """Returns REPORT with a pending 退单 request (ASK_REJECT); the holder keeps it meanwhile."""
-    if pending_reject(report) is not None:
-        raise RejectRequestError("merge.reject_already_pending")
-    number = int(report.extra.get("rejects_asked", 0)) + 1
-    request = {"n": number, "by": by.user_id, "reason": reason.value, "note": note}
-    return move(
+    return REJECT.ask(
         report,
+        by,
+        at,
         Action.ASK_REJECT,
-        actor_id=by.user_id,
-        at=at,
         note=note,
-        data={"request": number, "reason": reason.value},
-        extra={**report.extra, "reject_request": request, "rejects_asked": number},
+        fields={"reason": reason.value, "note": note},
+        data={"reason": reason.value},
     )
-
-
-def _decided(report: Report, request: int) -> tuple[dict, dict]:
-    pending = pending_reject(report)
-    if pending is None or pending.get("n") != request:
-        raise RejectRequestError("merge.reject_stale")
-    return pending, {k: v for k, v in report.extra.items() if k != "reject_request"}
 
 
 def approve_reject(
     report: Report, by: Staff, at: datetime, request: int
 ) -> tuple[Report, ReportEvent]:
     """Returns REPORT rejected with the requested reason and note, made by the approver BY."""
-    pending, extra = _decided(report, request)
+    pending, extra = REJECT.decided(report, request)
     return move(
         report,
         Action.REJECT,
@@ -260,13 +251,4 @@ def decline_reject(
     report: Report, by: Staff, at: datetime, request: int, *, why: str
 ) -> tuple[Report, ReportEvent]:
     """Returns REPORT without its pending request (DECLINE_REJECT, with the decider's reason)."""
-    _, extra = _decided(report, request)
-    return move(
-        report,
-        Action.DECLINE_REJECT,
-        actor_id=by.user_id,
-        at=at,
-        note=why,
-        data={"request": request},
-        extra=extra,
-    )
+    return REJECT.decline(report, by, at, request, Action.DECLINE_REJECT, note=why)

@@ -5,6 +5,7 @@ Every message here becomes an outbox row in the same transaction as the move (st
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -379,6 +380,57 @@ def span_label(services: Services, span: Span, lang: str) -> str:
     return services.texts(plural_key(f"extension.span_{span.unit}", amount), lang, n=amount)
 
 
+# A request to the tier above (申请延期, 退单 approval): its cards to the deciders ----------------
+
+# The request card's text in a language
+CardText = Callable[[str], Awaitable[str]]
+
+
+async def ask_cards(
+    services: Services,
+    deciders: list[Staff],
+    key: str,
+    text_of: CardText,
+    labels: tuple[str, str],
+    data: tuple[str, int | None, int],
+) -> list[Outgoing]:
+    """The request card KEY to each decider in their language, with an approve and a decline
+    button (catalog LABELS) pressing "<noun>:ok|no:<report id>:<request>" (DATA)."""
+    noun, report_id, request = data
+    langs = await services.people.languages(d.user_id for d in deciders)
+    messages = []
+    for decider in deciders:
+        lang = langs.get(decider.user_id, services.settings.default_language)
+        choices = [
+            button(services.texts(labels[0], lang), noun, "ok", report_id, request),
+            button(services.texts(labels[1], lang), noun, "no", report_id, request),
+        ]
+        text = await text_of(lang)
+        messages.append(outgoing.card(decider.user_id, key, text, markup=keyboard([choices])))
+    return messages
+
+
+async def decided_cards(
+    services: Services,
+    key: str,
+    asker: int,
+    text_of: CardText,
+    outcome: str,
+    **params: object,
+) -> tuple[list[Outgoing], str]:
+    """Every decider's request card KEY again, without buttons and with the decision (catalog
+    OUTCOME with PARAMS) under it; and the ASKER's language, for the caller's answer."""
+    chats = await services.outbox.card_chats(key)
+    langs = await services.people.languages([asker, *chats])
+    default = services.settings.default_language
+    out = []
+    for chat in chats:
+        lang = langs.get(chat, default)
+        text = await text_of(lang) + "\n\n" + services.texts(outcome, lang, **params)
+        out.append(outgoing.card(chat, key, text))
+    return out, langs.get(asker, default)
+
+
 def extension_key(report: Report, request: int) -> str:
     """The card key of REPORT's extension request number REQUEST (one card per decider)."""
     return f"extension:{report.id}:{request}"
@@ -419,17 +471,14 @@ async def request_messages(
 ) -> list[Outgoing]:
     """The request card (approve / deny) to each decider, and the asker's 'sent'."""
     cards = await Cards.load(services)
-    langs = await services.people.languages(d.user_id for d in deciders)
-    messages = []
-    for decider in deciders:
-        lang = langs.get(decider.user_id, services.settings.default_language)
-        choices = [
-            button(services.texts("extension.approve", lang), "ext", "ok", after.id, request),
-            button(services.texts("extension.deny", lang), "ext", "no", after.id, request),
-        ]
-        text = await request_text(services, cards, after, lang, new_due=new_due)
-        key = extension_key(after, request)
-        messages.append(outgoing.card(decider.user_id, key, text, markup=keyboard([choices])))
+    messages = await ask_cards(
+        services,
+        deciders,
+        extension_key(after, request),
+        lambda lang: request_text(services, cards, after, lang, new_due=new_due),
+        ("extension.approve", "extension.deny"),
+        ("ext", after.id, request),
+    )
     pending = pending_extension(after)
     assert pending is not None
     label = span_label(services, Span.parse(pending["span"]), asker.lang)
@@ -453,21 +502,18 @@ async def decision_messages(
     pending = pending_extension(before)
     assert pending is not None
     cards = await Cards.load(services)
-    key = extension_key(before, int(pending["n"]))
     asker = int(pending["by"])
-    chats = await services.outbox.card_chats(key)
-    langs = await services.people.languages([asker, *chats])
-    default = services.settings.default_language
     due = cards.when(after.due_at)
-    out = []
-    for chat in chats:
-        lang = langs.get(chat, default)
-        outcome = "extension.decided_approved" if approved else "extension.decided_denied"
-        text = await request_text(services, cards, before, lang, new_due=new_due)
-        text += "\n\n" + services.texts(outcome, lang, who=who, due=due)
-        out.append(outgoing.card(chat, key, text))
+    out, lang = await decided_cards(
+        services,
+        extension_key(before, int(pending["n"])),
+        asker,
+        lambda lang: request_text(services, cards, before, lang, new_due=new_due),
+        "extension.decided_approved" if approved else "extension.decided_denied",
+        who=who,
+        due=due,
+    )
     answer = "extension.approved" if approved else "extension.denied"
-    lang = langs.get(asker, default)
     out.append(outgoing.message(asker, services.texts(answer, lang, number=after.number, due=due)))
     return out
 
@@ -576,17 +622,14 @@ async def reject_request_messages(
 ) -> list[Outgoing]:
     """The 退单 request card (approve / decline) to each decider, and the asker's 'sent'."""
     cards = await Cards.load(services)
-    langs = await services.people.languages(d.user_id for d in deciders)
-    messages = []
-    for decider in deciders:
-        lang = langs.get(decider.user_id, services.settings.default_language)
-        choices = [
-            button(services.texts("merge.reject_approve", lang), "rejreq", "ok", after.id, request),
-            button(services.texts("merge.reject_decline", lang), "rejreq", "no", after.id, request),
-        ]
-        text = await reject_request_text(services, cards, after, lang)
-        key = reject_key(after, request)
-        messages.append(outgoing.card(decider.user_id, key, text, markup=keyboard([choices])))
+    messages = await ask_cards(
+        services,
+        deciders,
+        reject_key(after, request),
+        lambda lang: reject_request_text(services, cards, after, lang),
+        ("merge.reject_approve", "merge.reject_decline"),
+        ("rejreq", after.id, request),
+    )
     sent = services.texts("merge.reject_sent", asker.lang, number=after.number, unit=deciders_unit)
     messages.append(outgoing.message(asker.user_id, sent))
     return messages
@@ -600,19 +643,16 @@ async def reject_decision_messages(
     pending = pending_reject(before)
     assert pending is not None
     cards = await Cards.load(services)
-    key = reject_key(before, int(pending["n"]))
     asker = int(pending["by"])
-    chats = await services.outbox.card_chats(key)
-    langs = await services.people.languages([asker, *chats])
-    default = services.settings.default_language
-    out = []
-    for chat in chats:
-        lang = langs.get(chat, default)
-        outcome = "merge.reject_decided_approved" if approved else "merge.reject_decided_declined"
-        text = await reject_request_text(services, cards, before, lang)
-        text += "\n\n" + services.texts(outcome, lang, who=who, why=why)
-        out.append(outgoing.card(chat, key, text))
-    lang = langs.get(asker, default)
+    out, lang = await decided_cards(
+        services,
+        reject_key(before, int(pending["n"])),
+        asker,
+        lambda lang: reject_request_text(services, cards, before, lang),
+        "merge.reject_decided_approved" if approved else "merge.reject_decided_declined",
+        who=who,
+        why=why,
+    )
     if approved:
         text = services.texts("merge.reject_approved", lang, number=before.number, who=who)
     else:

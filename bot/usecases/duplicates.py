@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.domain import access, deadlines, duplicates
+from bot.domain import access, duplicates
 from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.categories import Category
@@ -26,6 +26,7 @@ from bot.notices.reports import (
 )
 from bot.services import Services
 from bot.usecases import echo, reports
+from bot.usecases.asks import ask_above, decider_of
 from bot.usecases.reports import save_move
 from bot.usecases.results import Done, Refused, refuse
 from storage.outbox import Outgoing
@@ -377,26 +378,36 @@ async def reject_decider_check(
 ) -> Done[Report] | Refused:
     """Re-checks that BY may decide REPORT_ID's 退单 request REQUEST_ID and that it still waits
     (before BY is asked why it is declined). Refused as `decide_reject`."""
-    report = await services.reports.get(report_id) if report_id is not None else None
-    if report is None:
-        return Refused("merge.reject_stale")
-    staff = await services.people.staff(by)
-    rule = access.decide_reject(staff, report, await services.units.tree())
-    if rule is not None or staff is None:
-        return await refuse(
-            services,
-            by,
-            rule or Rule.REJECT_DECIDE,
-            f"report:{report.id}",
-            "rejreq:no",
-            at=at,
-            key="merge.reject_not_allowed",
-            number=report.number,
-        )
-    pending = duplicates.pending_reject(report)
-    if request_id is None or pending is None or pending.get("n") != request_id:
-        return Refused("merge.reject_stale")
-    return Done(report)
+    decider = await _reject_decider(
+        services, report_id, request_id, by=by, at=at, attempted="rejreq:no"
+    )
+    if isinstance(decider, Refused):
+        return decider
+    return Done(decider[0])
+
+
+async def _reject_decider(
+    services: Services,
+    report_id: int | None,
+    request_id: int | None,
+    *,
+    by: int,
+    at: datetime,
+    attempted: str,
+) -> tuple[Report, Staff, int] | Refused:
+    return await decider_of(
+        services,
+        report_id,
+        request_id,
+        by=by,
+        at=at,
+        ask=duplicates.REJECT,
+        may_decide=access.decide_reject,
+        rule=Rule.REJECT_DECIDE,
+        attempted=attempted,
+        not_allowed="merge.reject_not_allowed",
+        params=lambda report: {"number": report.number},
+    )
 
 
 async def request_reject(
@@ -427,25 +438,17 @@ async def request_reject(
     if (rule := access.ask_reject(staff, report)) is not None or staff is None:
         await refuse(services, by, rule or Rule.REJECT_ASK, f"report:{report.id}", "message", at=at)
         return gone
-    tree = await services.units.tree()
-    deciders = deadlines.extension_deciders(report, tree, await services.people.all_staff())
-    if not deciders:
-        return Refused("merge.reject_nobody", {"number": report.number})
-    try:
-        after, event = duplicates.ask_reject(report, staff, at, reason=reason, note=note)
-    except RejectRequestError as refused:
-        return Refused(refused.key, {"number": report.number})
-    unit = tree.get(deciders[0].unit).name if deciders[0].unit in tree else ""
-    request = int(event.data["request"])
-    messages = await reject_request_messages(services, after, request, deciders, asker, unit)
-    try:
-        async with services.store.transaction():
-            stored = await services.reports.save(
-                after, event, messages, expect_version=report.version, clear_draft_of=by
-            )
-    except StaleReport:
-        return gone
-    return Done(stored)
+    return await ask_above(
+        services,
+        report,
+        lambda: duplicates.ask_reject(report, staff, at, reason=reason, note=note),
+        lambda asking: reject_request_messages(
+            services, asking.after, asking.request, asking.deciders, asker, asking.unit
+        ),
+        by=by,
+        nobody="merge.reject_nobody",
+        gone=gone,
+    )
 
 
 async def decide_reject(
@@ -465,26 +468,18 @@ async def decide_reject(
     Refused: merge.reject_not_allowed (recorded), merge.reject_stale, merge.reject_parts_open
     (an approval while parties called in are still at work; the request keeps waiting).
     """
-    report = await services.reports.get(report_id) if report_id is not None else None
-    stale = Refused("merge.reject_stale")
-    if report is None:
-        return stale
-    staff = await services.people.staff(by)
-    rule = access.decide_reject(staff, report, await services.units.tree())
-    if rule is not None or staff is None:
-        return await refuse(
-            services,
-            by,
-            rule or Rule.REJECT_DECIDE,
-            f"report:{report.id}",
-            attempted or ("rejreq:ok" if approve else "rejreq:no"),
-            at=at,
-            key="merge.reject_not_allowed",
-            number=report.number,
-        )
-    pending = duplicates.pending_reject(report)
-    if request_id is None or pending is None or pending.get("n") != request_id:
-        return stale
+    decider = await _reject_decider(
+        services,
+        report_id,
+        request_id,
+        by=by,
+        at=at,
+        attempted=attempted or ("rejreq:ok" if approve else "rejreq:no"),
+    )
+    if isinstance(decider, Refused):
+        return decider
+    report, staff, request_id = decider
+    stale = Refused(duplicates.REJECT.stale)
     if approve and await services.store.callins.live_count(report.id or 0):
         # called in after the request: 退回 waits for the parties, approved or not
         return Refused("merge.reject_parts_open", {"number": report.number})

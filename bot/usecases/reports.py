@@ -39,6 +39,7 @@ from bot.notices.reports import (
 from bot.services import Services
 from bot.texts import Raw
 from bot.usecases import echo
+from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
 from storage.deadlines import Due, Step
@@ -600,27 +601,28 @@ async def request_extension(
     staff, asker = await services.people.staff(by), await services.people.get(by)
     if await extension_refused(services, report, by=by, at=at) or staff is None or asker is None:
         return gone
-    tree = await services.units.tree()
-    deciders = deadlines.extension_deciders(report, tree, await services.people.all_staff())
-    if not deciders:
-        return Refused("extension.nobody", {"number": report.number})
-    try:
-        after, event = deadlines.ask_extension(report, staff, at, span, reason)
-    except ExtensionError as refused:
-        return Refused(refused.key, {"number": report.number})
-    unit = tree.get(deciders[0].unit).name if deciders[0].unit in tree else ""
-    new_due = _new_due(await Situation.load(services), after, at)
-    request = int(event.data["request"])
-    messages = await request_messages(
-        services, after, request, deciders, asker, unit, new_due=new_due
-    )
-    try:
-        stored = await services.reports.save(
-            after, event, messages, expect_version=report.version, clear_draft_of=by
+
+    async def messages(asking: Asking) -> list[Outgoing]:
+        new_due = _new_due(await Situation.load(services), asking.after, at)
+        return await request_messages(
+            services,
+            asking.after,
+            asking.request,
+            asking.deciders,
+            asker,
+            asking.unit,
+            new_due=new_due,
         )
-    except StaleReport:
-        return gone
-    return Done(stored)
+
+    return await ask_above(
+        services,
+        report,
+        lambda: deadlines.ask_extension(report, staff, at, span, reason),
+        messages,
+        by=by,
+        nobody="extension.nobody",
+        gone=gone,
+    )
 
 
 async def decide_extension(
@@ -634,27 +636,23 @@ async def decide_extension(
 ) -> Done[Report] | Refused:
     """Approves (EXTEND: the deadline moves) or denies request REQUEST_ID, if BY may decide and
     it still waits. Refused: extension.not_allowed (recorded), extension.stale."""
-    report = await services.reports.get(report_id) if report_id is not None else None
-    stale = Refused("extension.stale")
-    if report is None:
-        return stale
-    staff = await services.people.staff(by)
-    rule = access.decide_extension(staff, report, await services.units.tree())
-    if rule is not None or staff is None:
-        return await refuse(
-            services,
-            by,
-            rule or Rule.EXTENSION_DECIDE,
-            f"report:{report.id}",
-            "ext:ok" if approve else "ext:no",
-            at=at,
-            key="extension.not_allowed",
-            number=report.number,
-            status=report.status,
-        )
-    pending = deadlines.pending_extension(report)
-    if request_id is None or pending is None or pending.get("n") != request_id:
-        return stale
+    decider = await decider_of(
+        services,
+        report_id,
+        request_id,
+        by=by,
+        at=at,
+        ask=deadlines.EXTENSION,
+        may_decide=access.decide_extension,
+        rule=Rule.EXTENSION_DECIDE,
+        attempted="ext:ok" if approve else "ext:no",
+        not_allowed="extension.not_allowed",
+        params=lambda report: {"number": report.number, "status": report.status},
+    )
+    if isinstance(decider, Refused):
+        return decider
+    report, staff, request_id = decider
+    stale = Refused(deadlines.EXTENSION.stale)
     situation = await Situation.load(services)
     try:
         if approve:

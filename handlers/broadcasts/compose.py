@@ -8,27 +8,23 @@ the unit is re-authorised when chosen and the use case does it again on confirmi
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Message, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import broadcasts as domain
 from bot.domain.broadcasts import Audience, BroadcastError, Content, Kind
 from bot.domain.people import Person
-from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.broadcasts import preview
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press, button, keyboard
 from bot.usecases import broadcasts
 from bot.usecases.results import Refused
 from handlers.kit import picker
-from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of
-from handlers.kit.presses import press_of
-from handlers.kit.refusals import record
-from handlers.kit.reply import say
+from handlers.kit.compose import Composer
+from handlers.kit.flows import Place, StepCallback, person_of
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -44,14 +40,8 @@ STEPS_OF = {
 async def start(update: Update, ctx: GridContext) -> None:
     """/broadcast: asks for the text, photo or document to send (staff of a grid unit only)."""
     me = await person_of(update, ctx)
-    staff = await ctx.people.staff(me.user_id)
-    tree = await ctx.units.tree()
-    unit = staff.unit if staff is not None else ""
-    if (refused := access.send_broadcast(staff, unit, tree)) is not None:
-        await say(ctx, me, "broadcast.staff_only")
-        await record(ctx, me.user_id, refused, None, "/broadcast")
+    if not await COMPOSER.may_start(ctx, me):
         return
-    assert staff is not None
     draft = Draft(me.user_id, FLOW, "content", {})
     text = ctx.texts("broadcast.ask_content", me.lang, limit=domain.MAX_TEXT)
     await ctx.drafts.put(
@@ -104,29 +94,11 @@ def content_in(draft: Draft) -> Content:
     return Content(Kind(data["kind"]), data.get("text", ""), data.get("file"))
 
 
-async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
-    """Returns the unit the walk is bounded by: the staff member's own (read again on every
-    press); NOWHERE once they may no longer broadcast."""
-    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
-    if staff is None or access.send_broadcast(staff, staff.unit, tree) is not None:
-        return NOWHERE
-    return staff.unit
-
-
-async def ask_unit(
-    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
-) -> str:
-    return ctx.texts(ASK_UNIT, me.lang, place=tree.place_name(node) if node else "—")
-
-
 async def picked_unit(
     ctx: GridContext, me: Person, draft: Draft, chosen: str, messages: list[Outgoing]
 ) -> None:
     """The unit chosen (re-authorised): offers the audiences with how many each reaches."""
-    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
-    if (refused := access.send_broadcast(staff, chosen, tree)) is not None:
-        await say(ctx, me, "broadcast.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:unit")
+    if (tree := await COMPOSER.allowed_at(ctx, me, chosen)) is None:
         return
     both = await broadcasts.reach(ctx.services, chosen, Audience.BOTH)
     counts = {
@@ -207,27 +179,20 @@ VERBS = {
 }
 
 
-async def say_refused(
-    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
-) -> None:
-    """Tells ME why the use case refused (its catalog key with its parameters)."""
-    params: dict[str, Any] = dict(refused.params)
-    await say(ctx, me, refused.key, end_flow=end_flow, **params)
-
-
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the broadcast button pressed, if it fits where the presser's draft stands."""
-    pressed = await press_of(update, ctx, noun=FLOW, verbs=STEPS_OF, flow=FLOW)
-    if pressed is None:
-        return
-    me, press, draft = pressed
-    assert draft is not None
-    await VERBS[press.verb](ctx, me, press, draft)
+COMPOSER = Composer(
+    flow=FLOW,
+    command="broadcast",
+    rule=access.send_broadcast,
+    staff_only="broadcast.staff_only",
+    ask_unit_key=ASK_UNIT,
+    not_allowed="broadcast.not_allowed",
+    steps_of=STEPS_OF,
+    verbs=VERBS,
+)
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("broadcast", start, filters=NEW_PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    COMPOSER.register(app, start)
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
@@ -240,6 +205,4 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 
 
 # flow → how it asks for the unit (handlers/kit/picker.py) and what it does with it
-PLACES: dict[str, Place] = {
-    FLOW: Place(done=picked_unit, ask=ask_unit, here="picker.here", up="picker.up", reach=reach)
-}
+PLACES: dict[str, Place] = {FLOW: COMPOSER.place(picked_unit)}

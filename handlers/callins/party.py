@@ -7,7 +7,7 @@ photo-or-note step is a draft, so a restart keeps it.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.context import GridContext
 from bot.domain.callins import State
@@ -18,22 +18,13 @@ from bot.usecases import callins
 from bot.usecases.results import Refused
 from handlers.kit.flows import person_of
 from handlers.kit.image_files import offers_photo, photo_in
-from handlers.kit.presses import press_of
+from handlers.kit.presses import verb_presses
 from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from handlers.reports.worker_press import tell
 from storage.drafts import Draft
 
 FLOW = "callin"
-
-
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """callin:(ack|done):<callin id> — a party member's presses."""
-    found = await press_of(update, ctx, noun="callin", verbs=tuple(VERBS))
-    if found is None:
-        return
-    me, press, _ = found
-    await VERBS[press.verb](update, ctx, me, press)
 
 
 async def acknowledge(update: Update, ctx: GridContext, me: Person, press: Press) -> None:
@@ -101,4 +92,4 @@ STEPS = {(FLOW, "proof"): receive_proof}
 
 
 def register(app: Application) -> None:
-    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^callin:({'|'.join(VERBS)}):"))
+    app.add_handler(verb_presses("callin", VERBS))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
 from bot.domain.people import Person
@@ -20,7 +20,7 @@ from bot.usecases import callins
 from bot.usecases.callins import Choices
 from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, dispatch, person_of
-from handlers.kit.presses import press_of
+from handlers.kit.presses import verb_presses
 from handlers.kit.refusals import action_of
 from handlers.kit.reply import say
 from handlers.reports.worker_press import card_for, read_note, tell
@@ -70,15 +70,6 @@ async def show_picker(
         await ctx.outbox.send_anew([card], ctx.now())
     else:
         await ctx.drafts.put(draft, ctx.now(), [card])
-
-
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """callin:(pick|tog|send|three|wd):… — the holder's presses."""
-    found = await press_of(update, ctx, noun="callin", verbs=tuple(VERBS))
-    if found is None:
-        return
-    me, press, _ = found
-    await VERBS[press.verb](update, ctx, me, press)
 
 
 async def pick(update: Update, ctx: GridContext, me: Person, press: Press) -> None:
@@ -236,4 +227,4 @@ STEPS = {
 
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("callin", command, filters=NEW_PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=rf"^callin:({'|'.join(VERBS)}):"))
+    app.add_handler(verb_presses("callin", VERBS))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from enum import StrEnum
-from typing import Any
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, filters
@@ -22,7 +21,6 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard, pattern
 from bot.usecases import care as usecases
-from bot.usecases.results import Refused
 from handlers.kit import picker
 from handlers.kit.flows import NOWHERE, Place, person_of
 from handlers.kit.presses import press_of
@@ -238,11 +236,3 @@ async def chosen_visitor(
             return user_id, kind
     await say(ctx, me, "care.visitor_gone")
     return None
-
-
-async def say_refused(
-    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
-) -> None:
-    """Tells ME why a care use case refused (its catalog key with its parameters)."""
-    params: dict[str, Any] = dict(refused.params)
-    await say(ctx, me, refused.key, end_flow=end_flow, **params)

@@ -22,13 +22,12 @@ from handlers.care.common import (
     kind_chosen,
     not_allowed,
     presses,
-    say_refused,
     skip_markup,
     unit_place,
 )
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 from storage.patrols import Patrols

@@ -29,12 +29,11 @@ from handlers.care.common import (
     draft_at,
     not_allowed,
     presses,
-    say_refused,
     skip_markup,
     store,
 )
 from handlers.kit.flows import StepCallback, person_of, text_of
-from handlers.kit.reply import say
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 

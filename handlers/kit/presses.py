@@ -9,10 +9,11 @@ own chat. Whether the object it names may be touched is the use case's answer, n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from telegram import Update
 from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler
 
 from bot.context import GridContext
 from bot.domain import access
@@ -96,3 +97,21 @@ async def press_of(
             await answer(update, ctx.texts("common.stale_button", me.lang))
         return None
     return me, press, draft
+
+
+# What a verb does with a press that passed the guard
+PressVerb = Callable[[Update, GridContext, Person, Press], Awaitable[None]]
+
+
+def verb_presses(noun: str, verbs: Mapping[str, PressVerb]) -> CallbackQueryHandler:
+    """The handler of NOUN:<verb>:… presses for the verbs of VERBS: each press goes through
+    press_of, then VERBS[verb] runs it (and re-authorises through its use case)."""
+
+    async def on_press(update: Update, ctx: GridContext) -> None:
+        found = await press_of(update, ctx, noun=noun, verbs=tuple(verbs))
+        if found is None:
+            return
+        me, press, _ = found
+        await verbs[press.verb](update, ctx, me, press)
+
+    return CallbackQueryHandler(on_press, pattern=rf"^{noun}:({'|'.join(verbs)}):")

@@ -7,27 +7,24 @@ is chosen with the one picker (handlers/kit/picker.py), bounded by the staff mem
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain import polls as domain
 from bot.domain.people import Person
 from bot.domain.polls import PollError
-from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import Press, button, keyboard, pattern
+from bot.notices.buttons import Press, button, keyboard
 from bot.notices.polls import when
 from bot.usecases import polls
 from bot.usecases.results import Refused
 from handlers.kit import picker
-from handlers.kit.flows import NEW_PRIVATE, NOWHERE, Place, StepCallback, person_of, text_of
-from handlers.kit.presses import press_of
-from handlers.kit.refusals import record
-from handlers.kit.reply import say
+from handlers.kit.compose import Composer
+from handlers.kit.flows import Place, StepCallback, person_of, text_of
+from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
 from storage.outbox import Outgoing
 
@@ -49,13 +46,8 @@ def cancel_row(ctx: GridContext, me: Person) -> list:
 async def start(update: Update, ctx: GridContext) -> None:
     """/poll: asks for the question (staff of a grid unit only)."""
     me = await person_of(update, ctx)
-    staff = await ctx.people.staff(me.user_id)
-    tree = await ctx.units.tree()
-    if (refused := access.create_poll(staff, staff.unit if staff else "", tree)) is not None:
-        await say(ctx, me, "poll.staff_only")
-        await record(ctx, me.user_id, refused, None, "/poll")
+    if not await COMPOSER.may_start(ctx, me):
         return
-    assert staff is not None
     draft = Draft(me.user_id, FLOW, "question", {"options": []})
     text = ctx.texts("poll.ask_question", me.lang, limit=domain.MAX_QUESTION)
     markup = keyboard([cancel_row(ctx, me)])
@@ -143,29 +135,11 @@ async def options_done(ctx: GridContext, me: Person, press: Press, draft: Draft)
     await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
-async def reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
-    """Returns the unit the walk is bounded by: the staff member's own (read again on every
-    press); NOWHERE once they may no longer create polls."""
-    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
-    if staff is None or access.create_poll(staff, staff.unit, tree) is not None:
-        return NOWHERE
-    return staff.unit
-
-
-async def ask_unit(
-    ctx: GridContext, me: Person, draft: Draft, tree: UnitTree, node: str | None
-) -> str:
-    return ctx.texts(ASK_UNIT, me.lang, place=tree.place_name(node) if node else "—")
-
-
 async def picked_unit(
     ctx: GridContext, me: Person, draft: Draft, chosen: str, messages: list[Outgoing]
 ) -> None:
     """The unit chosen (re-authorised): asks when the poll closes."""
-    staff, tree = await ctx.people.staff(me.user_id), await ctx.units.tree()
-    if (refused := access.create_poll(staff, chosen, tree)) is not None:
-        await say(ctx, me, "poll.not_allowed", end_flow=True)
-        await record(ctx, me.user_id, refused, f"unit:{chosen}", f"{FLOW}:unit")
+    if await COMPOSER.allowed_at(ctx, me, chosen) is None:
         return
     draft.data["unit"], draft.step = chosen, "close"
     rows = [
@@ -270,27 +244,20 @@ VERBS = {
 }
 
 
-async def say_refused(
-    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
-) -> None:
-    """Tells ME why the use case refused (its catalog key with its parameters)."""
-    params: dict[str, Any] = dict(refused.params)
-    await say(ctx, me, refused.key, end_flow=end_flow, **params)
-
-
-async def on_press(update: Update, ctx: GridContext) -> None:
-    """Runs the poll-creation button pressed, if it fits where the presser's draft stands."""
-    pressed = await press_of(update, ctx, noun=FLOW, verbs=STEPS_OF, flow=FLOW)
-    if pressed is None:
-        return
-    me, press, draft = pressed
-    assert draft is not None
-    await VERBS[press.verb](ctx, me, press, draft)
+COMPOSER = Composer(
+    flow=FLOW,
+    command="poll",
+    rule=access.create_poll,
+    staff_only="poll.staff_only",
+    ask_unit_key=ASK_UNIT,
+    not_allowed="poll.not_allowed",
+    steps_of=STEPS_OF,
+    verbs=VERBS,
+)
 
 
 def register(app: Application) -> None:
-    app.add_handler(CommandHandler("poll", start, filters=NEW_PRIVATE))
-    app.add_handler(CallbackQueryHandler(on_press, pattern=pattern(FLOW)))
+    COMPOSER.register(app, start)
 
 
 # (flow, step) → what receives a message there (handlers/kit/flows.py dispatches by it)
@@ -304,6 +271,4 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 
 
 # flow → how it asks for the unit (handlers/kit/picker.py) and what it does with it
-PLACES: dict[str, Place] = {
-    FLOW: Place(done=picked_unit, ask=ask_unit, here="picker.here", up="picker.up", reach=reach)
-}
+PLACES: dict[str, Place] = {FLOW: COMPOSER.place(picked_unit)}

@@ -3,27 +3,16 @@ Telegram's poll updates with the counts of the groups' native (anonymous) polls.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, PollHandler
 
 from bot.context import GridContext
-from bot.domain.people import Person
 from bot.notices.buttons import pattern
 from bot.notices.polls import VOTE
 from bot.usecases import polls
 from bot.usecases.results import Refused
 from handlers.kit.presses import press_of
-from handlers.kit.reply import say
-
-
-async def say_refused(
-    ctx: GridContext, me: Person, refused: Refused, *, end_flow: bool = False
-) -> None:
-    """Tells ME why the use case refused (its catalog key with its parameters)."""
-    params: dict[str, Any] = dict(refused.params)
-    await say(ctx, me, refused.key, end_flow=end_flow, **params)
+from handlers.kit.reply import say, say_refused
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
