@@ -401,7 +401,10 @@ class Privacy:
                 WHERE claimer_id = :uid AND status = 'claimed') AS claimed,
               (SELECT COUNT(*) FROM signups s JOIN activities a ON a.id = s.activity_id
                 WHERE s.volunteer_id = :uid AND s.status IN ('going', 'waitlist')
-                AND a.starts_at > :now) AS signups
+                AND a.starts_at > :now) AS signups,
+              (SELECT COUNT(*) FROM report_followers WHERE user_id = :uid) AS followed,
+              (SELECT COUNT(*) FROM poll_votes WHERE user_id = :uid) AS votes,
+              (SELECT COUNT(*) FROM broadcast_mutes WHERE user_id = :uid) AS muted
             """,
             {"uid": uid, "now": to_db(now)},
         )
@@ -415,6 +418,9 @@ class Privacy:
             int(row["photos"]),
             int(row["claimed"]),
             int(row["signups"]),
+            int(row["followed"]),
+            int(row["votes"]),
+            bool(row["muted"]),
         )
 
     async def erase(self, uid: int, at: datetime, marker: str) -> Erased:

@@ -23,6 +23,9 @@ class Holdings:
     photos: int
     claimed: int = 0  # wishes they claimed and have not finished: offered again
     signups: int = 0  # places in activities not yet started: handed to the waitlist
+    followed: int = 0  # reports they follow (并单 "me too" or merged): the link is erased
+    votes: int = 0  # 议事会 poll votes: kept in the counts under an anonymous record
+    muted: bool = False  # they muted broadcasts: the setting goes with them
 
 
 def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
@@ -40,6 +43,12 @@ def erase_items(held: Holdings) -> list[tuple[str, dict[str, int]]]:
         items.append(("erasure.item_claimed", {"count": held.claimed}))
     if held.signups:
         items.append(("erasure.item_signups", {"count": held.signups}))
+    if held.followed:
+        items.append(("erasure.item_followed", {"count": held.followed}))
+    if held.votes:
+        items.append(("erasure.item_votes", {"count": held.votes}))
+    if held.muted:
+        items.append(("erasure.item_muted", {}))
     items.append(("privacy.item_raw", {}))
     return items
 

@@ -12,7 +12,17 @@ from bot.domain.privacy import Holdings, Retention, cutoffs, erase_items, may_er
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 NOTHING = Holdings(registered=False, phone=False, reports=0, wishes=0, volunteer=False, photos=0)
 EVERYTHING = Holdings(
-    True, True, reports=3, wishes=2, volunteer=True, photos=5, claimed=1, signups=2
+    True,
+    True,
+    reports=3,
+    wishes=2,
+    volunteer=True,
+    photos=5,
+    claimed=1,
+    signups=2,
+    followed=4,
+    votes=6,
+    muted=True,
 )
 
 
@@ -38,6 +48,9 @@ EVERYTHING = Holdings(
                 "privacy.item_volunteer",
                 "erasure.item_claimed",
                 "erasure.item_signups",
+                "erasure.item_followed",
+                "erasure.item_votes",
+                "erasure.item_muted",
                 "privacy.item_raw",
             ],
         ),
@@ -53,6 +66,8 @@ def test_erase_items_count_reports_photos_and_wishes():
     assert items["privacy.item_wishes"] == {"count": 2}
     assert items["erasure.item_claimed"] == {"count": 1}
     assert items["erasure.item_signups"] == {"count": 2}
+    assert items["erasure.item_followed"] == {"count": 4}
+    assert items["erasure.item_votes"] == {"count": 6}
 
 
 @pytest.mark.parametrize(

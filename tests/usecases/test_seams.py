@@ -133,6 +133,7 @@ async def test_a_resident_who_followed_voted_and_muted_and_a_partner_who_answere
     services, clock
 ):
     from bot.domain.people import Person
+    from bot.domain.privacy import erase_items
     from bot.usecases import broadcasts, polls, privacy
     from bot.usecases.reports import resolve
     from tests.conftest import RESIDENT
@@ -184,8 +185,16 @@ async def test_a_resident_who_followed_voted_and_muted_and_a_partner_who_answere
             table
         )
     assert own.reporter_id == RESIDENT
+    # /delete_my_data names each of them before anything is erased
+    held = await services.privacy.holdings(RESIDENT, now)
+    assert (held.followed, held.votes, held.muted) == (1, 1, True)
+    assert {"erasure.item_followed", "erasure.item_votes", "erasure.item_muted"} <= {
+        key for key, _ in erase_items(held)
+    }
 
     assert isinstance(await privacy.erase_person(services, RESIDENT, at=now), Done)
+    held = await services.privacy.holdings(RESIDENT, now)
+    assert (held.followed, held.votes, held.muted) == (0, 0, False)
     await services.people.deactivate(PROPERTY_CO, None, now)  # staff leave before erasure
     assert isinstance(await privacy.erase_person(services, PROPERTY_CO, at=now), Done)
 
