@@ -72,6 +72,7 @@ from handlers.volunteers import wiring as volunteer_wiring
 from handlers.web import health as web_health
 from handlers.web import metrics as web_metrics
 from handlers.web import open311 as web_open311
+from handlers.web import pages as web_pages
 from handlers.web import server as web_server
 from handlers.web import webhook as web_webhook
 from handlers.web.context import Web, Webhook
@@ -214,6 +215,7 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_metrics.routes,  # /metrics
     web_webhook.routes,  # /telegram/<secret path>, in webhook mode only
     web_open311.routes,  # /open311/v2/… (GeoReport v2)
+    web_pages.routes,  # /static/… (the dashboard's scripts, styles and vendored libraries)
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

@@ -469,6 +469,17 @@ class WebSettings(_Strict):
     ready_outbox_age: int = Field(default=900, ge=1)
     # … or the last sweep pass ended longer ago than this (seconds; 0: the sweep age is not checked)
     ready_sweep_age: int = Field(default=600, ge=0)
+    # the staff dashboard's map tiles, e.g. Tianditu or the office's own tile server
+    # ("https://t{s}.tianditu.gov.cn/…"); unset: the dashboard shows a plain list, no map
+    tiles_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    tiles_attribution: str = Field(default="", max_length=200)  # shown in the map's corner
+    tiles_subdomains: str = Field(default="", max_length=20)  # what {s} takes, e.g. "01234567"
+    # a login link sent by /web works once, for this many minutes
+    login_link_minutes: int = Field(default=10, ge=1, le=60)
+    # a dashboard session ends after this many hours without a request …
+    session_idle_hours: float = Field(default=8, gt=0, le=24 * 7)
+    # … and this many hours after login whatever happens
+    session_max_hours: float = Field(default=24, gt=0, le=24 * 30)
 
 
 class Open311Key(_Strict):

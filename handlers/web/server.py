@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from handlers.web import pages
 from handlers.web.context import Web
+from handlers.web.viewer import Forbidden
 
 RouteGroup = Callable[[Web], list[BaseRoute]]
 
@@ -17,6 +21,10 @@ def build(web: Web, groups: Iterable[RouteGroup]) -> Starlette:
     routes: list[BaseRoute] = []
     for group in groups:
         routes.extend(group(web))
-    app = Starlette(routes=routes)
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        return pages.forbidden(web, request, exc)
+
+    app = Starlette(routes=routes, exception_handlers={Forbidden: forbidden})
     app.state.web = web
     return app
