@@ -13,17 +13,7 @@
 
   function initData() {
     var hash = window.location.hash.replace(/^#/, "");
-    var value = new URLSearchParams(hash).get("tgWebAppData");
-    if (value) {
-      return value;
-    }
-    // After a reload Telegram keeps the launch parameters in sessionStorage only.
-    try {
-      var kept = JSON.parse(sessionStorage.getItem("__telegram__initParams") || "{}");
-      return kept.tgWebAppData || "";
-    } catch (e) {
-      return "";
-    }
+    return new URLSearchParams(hash).get("tgWebAppData") || "";
   }
 
   var data = initData();
