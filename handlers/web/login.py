@@ -8,6 +8,8 @@ here logs a token, a cookie or a name.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -19,7 +21,7 @@ from bot.usecases import weblogin
 from bot.usecases.results import Refused
 from handlers.web.context import Web
 from handlers.web.pages import language, render
-from handlers.web.viewer import LOGIN_PATH, Viewer, staff_only, viewer_of
+from handlers.web.viewer import LOGIN_PATH, Forbidden, Viewer, staff_only, viewer_of
 
 COOKIE = "griddesk_session"
 HOME = "/"
@@ -82,6 +84,17 @@ def _with_cookie(web: Web, response: Response, session: weblogin.NewSession) -> 
     return response
 
 
+def _foreign(web: Web, request: Request) -> bool:
+    """Tells whether a login POST came from another site's page (login CSRF: someone logging
+    the browser into their own session). Browsers send Origin on every cross-site POST."""
+    origin = request.headers.get("origin")
+    public = web.services.settings.web.public_url
+    if origin is None or not public:
+        return False
+    parts = urlsplit(public)
+    return origin != f"{parts.scheme}://{parts.netloc}"
+
+
 async def _field(request: Request, name: str) -> str:
     if int(request.headers.get("content-length") or 0) > MAX_FORM:
         return ""
@@ -111,6 +124,8 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def login(request: Request) -> Response:
         """Uses the link's token up and opens a session, or says which way the link is bad."""
+        if _foreign(web, request):
+            raise Forbidden("web.csrf")
         token = await _field(request, "t")
         done = await weblogin.login_with_link(services, token, at=services.clock())
         if isinstance(done, Refused):
@@ -132,7 +147,7 @@ def routes(web: Web) -> list[BaseRoute]:
 
     async def login_telegram(request: Request) -> Response:
         """Opens a session from a Mini App's initData; 403 with the reason if it is not good."""
-        raw = await _field(request, "init_data")
+        raw = "" if _foreign(web, request) else await _field(request, "init_data")
         done = await weblogin.login_with_init_data(services, raw, at=services.clock())
         if isinstance(done, Refused):
             text = services.texts(done.key, language(web, request))

@@ -209,3 +209,14 @@ async def test_the_login_page_without_a_token_says_to_send_web_to_the_bot(client
     assert page.status_code == 200 and "/web" in page.text and "<form" not in page.text
     english = client.get("/login", headers={"Accept-Language": "en"})
     assert "Send /web to the bot" in english.text
+
+
+async def test_a_login_post_from_another_site_is_refused_and_spends_nothing(
+    services: Services, client: TestClient
+):
+    token = await link_token(services, WORKER)
+    evil = client.post("/login", data={"t": token}, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "set-cookie" not in evil.headers
+    assert await count(services, "web_sessions") == 0
+    ours = client.post("/login", data={"t": token}, headers={"Origin": "http://127.0.0.1:8080"})
+    assert ours.status_code == 303

@@ -82,6 +82,10 @@ async def test_init_data_with_any_byte_changed_is_refused(
         "",
         "%%%",
     ]
+    cross_site = client.post(
+        "/login/telegram", data={"init_data": good}, headers={"Origin": "https://evil.example"}
+    )
+    assert cross_site.status_code == 403
     for raw in forged:
         response = client.post("/login/telegram", data={"init_data": raw})
         assert response.status_code == 403, raw
