@@ -66,10 +66,11 @@ from handlers.reports import (
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
-from handlers.staff import audit, invite_command, invite_links, manage
+from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from handlers.web import health as web_health
+from handlers.web import login as web_login
 from handlers.web import metrics as web_metrics
 from handlers.web import open311 as web_open311
 from handlers.web import pages as web_pages
@@ -161,6 +162,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     manage.register,  # /staff and staff:… buttons (old staffmv:… walk buttons: stale)
     invite_command.register,  # /invite ROLE UNIT
     audit.register,  # /audit: refused presses and commands, for admins
+    web_link.register,  # /web: a login link to the web dashboard, for staff
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
     ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
     contact_grid.register,  # /grid: who serves the resident's grid (公示)
@@ -216,6 +218,7 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_webhook.routes,  # /telegram/<secret path>, in webhook mode only
     web_open311.routes,  # /open311/v2/… (GeoReport v2)
     web_pages.routes,  # /static/… (the dashboard's scripts, styles and vendored libraries)
+    web_login.routes,  # /login /logout /app /login/telegram: staff sessions (and the Mini App)
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

@@ -77,6 +77,9 @@ ERASURE: list[Rule] = [
     Rule("refusals", "user_id", Do.DELETE),
     Rule("consents", "user_id", Do.DELETE),
     Rule("drafts", "user_id", Do.DELETE),
+    # The web dashboard's login links and sessions (storage/weblogin.py): whose they are.
+    Rule("web_links", "user_id", Do.DELETE),
+    Rule("web_sessions", "user_id", Do.DELETE),
     # A 台账 export asked for in chat (storage/ledger.py): whom to send it to.
     Rule("ledger_exports", "user_id", Do.DELETE),
     # The fingerprint of the command menu last queued for a staff member's chat (storage/people.py).

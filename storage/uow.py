@@ -41,6 +41,7 @@ from storage.summaries import Summaries
 from storage.units import Units
 from storage.volunteers import Volunteers
 from storage.web import WebState
+from storage.weblogin import WebLogins
 from storage.wishes import Wishes
 
 __all__ = ["ChatMoved", "Store", "UnitOfWork", "open_store"]
@@ -76,6 +77,7 @@ class UnitOfWork:
     contacts: Contacts
     followers: Followers
     web: WebState
+    weblogin: WebLogins
 
 
 class Store(UnitOfWork):
@@ -110,6 +112,7 @@ class Store(UnitOfWork):
         self.contacts = Contacts(db)
         self.followers = Followers(db)
         self.web = WebState(db)
+        self.weblogin = WebLogins(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

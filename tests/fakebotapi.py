@@ -1639,6 +1639,14 @@ def _check_inline_button(button: Any) -> None:
         raise bad_request(
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
+    if "web_app" in button:
+        url = (button["web_app"] or {}).get("url") if isinstance(button["web_app"], dict) else None
+        if not isinstance(url, str) or not url.startswith("https://"):
+            # Telegram opens Web Apps only over HTTPS and refuses the button otherwise.
+            raise bad_request(
+                f"inline keyboard button Web App URL '{url}' is invalid:"
+                " Only HTTPS links are allowed"
+            )
     data = button.get("callback_data")
     if "callback_data" in button and (
         not isinstance(data, str) or not 1 <= len(data.encode()) <= 64

@@ -76,6 +76,7 @@ class Rule(StrEnum):
     REJECT_ASK = "reject_ask"  # the holder asks the tier above to approve a 退单
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
+    WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
 
 
 Decision = Rule | None  # None: allowed
@@ -93,6 +94,11 @@ def staff_only(staff: Staff | None) -> Decision:
 def care_staff(staff: Staff | None) -> Decision:
     """Allows staff who do care work (grid to district, admins), not partners."""
     return _unless(care.is_care_staff(staff), Rule.CARE_STAFF)
+
+
+def web_login(staff: Staff | None) -> Decision:
+    """Allows active staff to get a dashboard login link or log in through the Mini App."""
+    return _unless(staff is not None, Rule.WEB_LOGIN)
 
 
 def admin_only(staff: Staff | None) -> Decision:

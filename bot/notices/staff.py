@@ -52,6 +52,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("staff", "staff.command_staff", MANAGERS),
     ("invite", "staff.command_invite", MANAGERS),
     ("audit", "audit.command", ADMINS),
+    ("web", "weblogin.command", STAFF),
     ("broadcast", "broadcast.command", NOT_PARTNERS),
     ("poll", "poll.command", NOT_PARTNERS),
     ("mute", "broadcast.command_mute", EVERYONE),

@@ -265,8 +265,9 @@ async def _lang(services: Services, user_id: int) -> str:
 async def deactivate_staff(
     services: Services, user_id: int, *, by: int, at: datetime
 ) -> Done[int] | Refused:
-    """BY deactivates staff member USER_ID: both are told and USER_ID's menu goes back to the
-    residents' in one commit; then what they held is handed over (hand_over, its own commits).
+    """BY deactivates staff member USER_ID: both are told, USER_ID's menu goes back to the
+    residents' and their web sessions and login links end, in one commit; then what they held
+    is handed over (hand_over, its own commits).
     Returns how many reports and households moved.
 
     Refused: "staff.not_allowed" / "staff.gone" (by the staff_manage / staff_change rules:
@@ -286,6 +287,7 @@ async def deactivate_staff(
     async with services.store.transaction() as tx:
         if not await tx.people.deactivate(user_id, by, at, messages):
             return Refused("staff.gone")
+        await tx.weblogin.end_all(user_id)  # their dashboard sessions and login links end now
         await refresh_menu(services, user_id, at=at)
     return Done(await hand_over(services, user_id))
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from handlers.web import pages
 from handlers.web.context import Web
+from handlers.web.login import Sessions
 from handlers.web.viewer import Forbidden
 
 RouteGroup = Callable[[Web], list[BaseRoute]]
 
 
 def build(web: Web, groups: Iterable[RouteGroup]) -> Starlette:
-    """Returns the app serving every route of GROUPS; `app.state.web` is WEB."""
+    """Returns the app serving every route of GROUPS, each request with its viewer (the session
+    middleware); `app.state.web` is WEB."""
     routes: list[BaseRoute] = []
     for group in groups:
         routes.extend(group(web))
@@ -25,6 +28,11 @@ def build(web: Web, groups: Iterable[RouteGroup]) -> Starlette:
     async def forbidden(request: Request, exc: Exception) -> Response:
         return pages.forbidden(web, request, exc)
 
-    app = Starlette(routes=routes, exception_handlers={Forbidden: forbidden})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={Forbidden: forbidden},
+        # every request: its session, if any, as request.state.viewer (handlers/web/login.py)
+        middleware=[Middleware(Sessions, web=web)],
+    )
     app.state.web = web
     return app

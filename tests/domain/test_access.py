@@ -348,6 +348,8 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("figures: stranger", lambda: access.see_figures(None, "G1", TREE), Rule.MONTHLY_FIGURES),
     ("staff: a worker", lambda: access.staff_only(WORKER_G1), None),
     ("staff: stranger", lambda: access.staff_only(None), Rule.STAFF_ONLY),
+    ("web login: a partner", lambda: access.web_login(PARTNER), None),
+    ("web login: a resident or former staff", lambda: access.web_login(None), Rule.WEB_LOGIN),
     ("admin: the admin", lambda: access.admin_only(ADMIN), None),
     ("admin: wrong role", lambda: access.admin_only(COMMUNITY_C1), Rule.ADMIN_ONLY),
     ("admin: stranger", lambda: access.admin_only(None), Rule.ADMIN_ONLY),

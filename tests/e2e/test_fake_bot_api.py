@@ -14,6 +14,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     InputMediaPhoto,
+    WebAppInfo,
 )
 from telegram.error import (
     BadRequest,
@@ -105,6 +106,21 @@ async def test_send_message_checks_html_length_and_button_data(fake, bot):
         await bot.send_message(5001, "<b> </b>", parse_mode="HTML")
     with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(5001, "x", reply_markup=keyboard("x" * 65))
+
+
+async def test_a_web_app_button_must_open_an_https_url(fake, bot):
+    fake.user(5001).send_text("/start")
+
+    def web_app(url: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton("打开", web_app=WebAppInfo(url))]])
+
+    with pytest.raises(
+        BadRequest, match=r"(?i)Web App URL 'http://127\.0\.0\.1:8080/app' is invalid"
+    ):
+        await bot.send_message(5001, "x", reply_markup=web_app("http://127.0.0.1:8080/app"))
+    sent = await bot.send_message(5001, "y", reply_markup=web_app("https://desk.example.cn/app"))
+    assert sent.reply_markup.inline_keyboard[0][0].web_app.url == "https://desk.example.cn/app"
+    assert fake.texts(5001) == ["y"]  # the refused one was never sent
 
 
 async def test_a_bot_cannot_write_first_or_to_a_user_who_blocked_it(fake, bot):
