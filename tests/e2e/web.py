@@ -1,0 +1,61 @@
+"""The web app on the real `griddesk run` process: a [web] section for the harness's config, and
+the login link a staff member asks the bot for with /web (not a test module)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+from tests.e2e.harness import Griddesk
+from tests.fakebotapi import FakeBotApi
+
+# handlers/web/login.py sends `<public_url>/login?t=<token>`: in the text, a text link or a button
+LOGIN_LINK = re.compile(r"https?://[^\s\"'<>]+/login\?t=[^\s\"'<>]+")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def web_on(griddesk: Griddesk, **keys: Any) -> str:
+    """Adds a [web] section to the bot's config (KEYS as TOML values: strings quoted by the
+    caller); returns the app's base URL, which is also its public_url."""
+    url = f"http://127.0.0.1:{free_port()}"
+    lines = ["", "[web]", f'listen = "{url.removeprefix("http://")}"', f'public_url = "{url}"']
+    lines += [f"{key} = {value}" for key, value in keys.items()]
+    with griddesk.config.open("a", encoding="utf-8") as config:
+        config.write("\n".join(lines) + "\n")
+    return url
+
+
+def links_in(message: dict[str, Any]) -> list[str]:
+    """Every URL a person could open from MESSAGE: in its text, its text links, its buttons."""
+    found = [str(message.get("text") or message.get("caption") or "")]
+    found += [str(e.get("url", "")) for e in message.get("entities") or []]
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+        for button in row:
+            found += [str(button.get("url", ""))]
+            found += [str((button.get(kind) or {}).get("url", "")) for kind in ("login_url",)]
+    return [link for text in found for link in LOGIN_LINK.findall(text)]
+
+
+async def login_link(fake: FakeBotApi, chat_id: int, *, timeout: float = 30.0) -> str:
+    """Sends /web as staff member CHAT_ID through the fake Bot API and returns the login link
+    from the bot's reply (the first one that arrived after the command)."""
+    before = fake.seq
+    fake.user(chat_id).send_text("/web")
+
+    def arrived() -> str | None:
+        for message in fake.bot_messages(chat_id):
+            if message.get("_seq", 0) > before:
+                links = links_in(message)
+                if links:
+                    return links[0]
+        return None
+
+    link: str = await fake.wait_for(arrived, timeout=timeout, what=f"a login link for {chat_id}")
+    return link
