@@ -10,7 +10,6 @@ import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from georeport import GeoReport
 from tests.conftest import WORKER_G1, WORKER_G2
 from tests.e2e.harness import Griddesk
 from tests.e2e.people import Player
-from tests.e2e.web import web_on
+from tests.e2e.web import serving
 from tests.fakebotapi import FakeBotApi
 from tests.open311_config import FAR_AWAY, KEY_C1, KEY_G2, NEAR_B1, add_open311
 
@@ -48,23 +47,11 @@ class Office:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def office(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Office]:
     """The bot with [web] and two Open311 keys (C1's hotline, G2's platform), polling the fake."""
-    folder: Path = tmp_path_factory.mktemp("open311")
-    async with FakeBotApi() as fake:
-        griddesk = Griddesk(fake, folder)
-        add_open311(griddesk.config)
-        base = web_on(griddesk)
-        try:
-            await griddesk.start()
-            for staff in (WORKER_G1, WORKER_G2):  # staff must have started the bot
-                fake.user(staff).send_text("/start")
-                await fake.wait_for(
-                    lambda s=staff: fake.texts(s), what=f"/start answered to {staff}"
-                )
-            yield Office(fake, griddesk, f"{base}/open311/v2")
-        finally:
-            await griddesk.close()
-            print(f"----- griddesk log ({griddesk.log_path}) -----")
-            print(griddesk.log_tail(200))
+    async with serving(tmp_path_factory.mktemp("open311"), config=add_open311) as site:
+        for staff in (WORKER_G1, WORKER_G2):  # staff must have started the bot
+            site.fake.user(staff).send_text("/start")
+            await site.fake.wait_for(lambda s=staff: site.fake.texts(s), what=f"{staff} started")
+        yield Office(site.fake, site.griddesk, f"{site.base}/open311/v2")
 
 
 def post(root: str, **fields: str | None) -> httpx.Response:

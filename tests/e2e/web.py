@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import Griddesk
@@ -59,3 +63,32 @@ async def login_link(fake: FakeBotApi, chat_id: int, *, timeout: float = 30.0) -
 
     link: str = await fake.wait_for(arrived, timeout=timeout, what=f"a login link for {chat_id}")
     return link
+
+
+@dataclass
+class Site:
+    """The real bot with its web app, polling a fake Bot API of its own."""
+
+    fake: FakeBotApi
+    griddesk: Griddesk
+    base: str  # the web app's address (and public_url), e.g. http://127.0.0.1:40123
+
+
+@asynccontextmanager
+async def serving(
+    folder: Path, *, config: Callable[[Path], object] = lambda _: None, **web: Any
+) -> AsyncIterator[Site]:
+    """Starts `griddesk run` in FOLDER with a [web] section (WEB: more of its keys, as TOML
+    values) after CONFIG(config path) has edited the test office's config; stops it on exit and
+    prints its log (pytest shows it when a test fails)."""
+    async with FakeBotApi() as fake:
+        griddesk = Griddesk(fake, folder)
+        config(griddesk.config)
+        base = web_on(griddesk, **web)
+        try:
+            await griddesk.start()
+            yield Site(fake, griddesk, base)
+        finally:
+            await griddesk.close()
+            print(f"----- griddesk log ({griddesk.log_path}) -----")
+            print(griddesk.log_tail(200))
