@@ -54,14 +54,20 @@ def has_real_glyphs(layout: Layout) -> bool:
     return abs(layout.width - em) <= 0.05 * em and layout.tofu < 0.8 * em
 
 
-async def log_in(page: Page, site: Site, staff_id: int) -> str:
-    """Asks the bot for STAFF_ID's login link with /web (through the fake Bot API), opens it in
-    PAGE (submitting the login page's form if it asks to confirm) and waits until the browser
-    has left /login; returns the link."""
-    link = await login_link(site.fake, staff_id)
+async def follow(page: Page, link: str) -> None:
+    """Opens a login LINK in PAGE as a person would, confirming on the login page if it asks
+    (a form posting to /login: link previews must not spend a single-use link)."""
     await page.goto(link)
     confirm = page.locator("form[action^='/login'] [type=submit]")
     if urlsplit(page.url).path == "/login" and await confirm.count():
         await confirm.first.click()
+        await page.wait_for_load_state()
+
+
+async def log_in(page: Page, site: Site, staff_id: int) -> str:
+    """Asks the bot for STAFF_ID's login link with /web (through the fake Bot API), follows it
+    in PAGE and waits until the browser has left /login; returns the link."""
+    link = await login_link(site.fake, staff_id)
+    await follow(page, link)
     await page.wait_for_url(lambda url: urlsplit(url).path != "/login")
     return link
