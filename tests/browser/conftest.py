@@ -25,29 +25,17 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from tests.browser.kit import CHROMIUM_ARGS, MISSING
 from tests.e2e.web import Site, serving
 
 HERE = Path(__file__).parent
-ARGS = [
-    "--no-sandbox",  # CI runs as root in a container without user namespaces
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def chromium() -> str:
     """Returns the path of Debian's chromium, or fails the test saying how to install it."""
     path = shutil.which("chromium")
     if path is None:
-        pytest.fail(
-            "chromium is not on PATH: the browser tests need Debian's package "
-            "(apt-get install chromium; .ci/run installs it as root)",
-            pytrace=False,
-        )
+        pytest.fail(f"chromium is not on PATH: {MISSING}", pytrace=False)
     return path
 
 
@@ -70,7 +58,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 async def browser() -> AsyncIterator[Browser]:
     """Headless chromium for the whole session."""
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium(), args=ARGS)
+        launched = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

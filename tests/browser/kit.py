@@ -10,6 +10,19 @@ from playwright.async_api import Page
 
 from tests.e2e.web import Site, login_link
 
+# Debian's chromium, headless on a closed network: every background connection it would try is
+# refused here, so it is told not to (Playwright cannot download a browser of its own here).
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root in a container without user namespaces
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MISSING = "the browser tests need Debian's package (apt-get install chromium; .ci/run installs it)"
+
 # Widths of the first element matching a selector's text, and of as many characters no font has
 # (U+0378 is unassigned: chromium draws each as a "tofu" box) in the same computed font.
 _MEASURE = """(selector) => {

@@ -76,11 +76,15 @@ class Site:
 
 @asynccontextmanager
 async def serving(
-    folder: Path, *, config: Callable[[Path], object] = lambda _: None, **web: Any
+    folder: Path,
+    *,
+    config: Callable[[Path], object] = lambda _: None,
+    show_log: bool = True,
+    **web: Any,
 ) -> AsyncIterator[Site]:
     """Starts `griddesk run` in FOLDER with a [web] section (WEB: more of its keys, as TOML
-    values) after CONFIG(config path) has edited the test office's config; stops it on exit and
-    prints its log (pytest shows it when a test fails)."""
+    values) after CONFIG(config path) has edited the test office's config; stops it on exit and,
+    with SHOW_LOG, prints its log (pytest shows it when a test fails)."""
     async with FakeBotApi() as fake:
         griddesk = Griddesk(fake, folder)
         config(griddesk.config)
@@ -90,5 +94,6 @@ async def serving(
             yield Site(fake, griddesk, base)
         finally:
             await griddesk.close()
-            print(f"----- griddesk log ({griddesk.log_path}) -----")
-            print(griddesk.log_tail(200))
+            if show_log:
+                print(f"----- griddesk log ({griddesk.log_path}) -----")
+                print(griddesk.log_tail(200))
