@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.harness import Griddesk
+from tests.e2e.people import Player
 from tests.fakebotapi import FakeBotApi
 
 # handlers/web/login.py sends `<public_url>/login?t=<token>`: in the text, a text link or a button
@@ -97,3 +98,53 @@ async def serving(
             if show_log:
                 print(f"----- griddesk log ({griddesk.log_path}) -----")
                 print(griddesk.log_tail(200))
+
+
+async def file_with_pin(
+    site: Site, resident: Player, lat: float, lon: float, *, text: str, category: str = "road"
+) -> int:
+    """RESIDENT (registered: people.register) files a photo report captioned TEXT whose place is
+    their shared location (LAT, LON), the pin the map and Open311 show; returns its id."""
+    user_id = resident.user.id
+    before = site.griddesk.scalar("SELECT COALESCE(MAX(id), 0) FROM reports")
+    consented = site.griddesk.scalar("SELECT 1 FROM consents WHERE user_id = ?", (user_id,))
+    resident.send(resident.user.send_photo, text)
+    await resident.tap("newreport:cat:", suffix=f":{category}")
+    await resident.tap("newreport:else:")
+    await resident.tap("place:gps:")
+    if not consented:  # asked once: a precise location is sensitive personal data
+        await resident.tap("consent:yes:")
+        await site.griddesk.wait_db(
+            lambda g: g.scalar("SELECT 1 FROM consents WHERE user_id = ?", (user_id,)),
+            what="the location consent recorded",
+        )
+    resident.send(resident.user.send_location, lat, lon)
+    await resident.tap("place:yes:")
+    offered = await site.fake.wait_for(
+        lambda: new_button(resident, ("newreport:new:", "newreport:send:")),
+        what="the confirmation (or 并单's similar reports)",
+    )
+    if offered.startswith("newreport:new:"):  # similar open reports offered first: mine is new
+        await resident.tap("newreport:new:")
+    await resident.tap("newreport:send:")
+    report_id: int = await site.griddesk.wait_db(
+        lambda g: g.scalar(
+            "SELECT id FROM reports WHERE id > ? AND reporter_id = ?", (before, user_id)
+        ),
+        what="the report with a pin stored",
+    )
+    return report_id
+
+
+def new_button(player: Player, prefixes: tuple[str, ...]) -> str | None:
+    """Returns the data of a button starting with one of PREFIXES on a message PLAYER has not
+    seen yet (new or edited since their last tap), newest first."""
+    for message in reversed(player.fake.chat(player.user.id).messages.values()):
+        if message.get("_seq", 0) <= player.seen or message.get("_deleted"):
+            continue
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                data = str(button.get("callback_data", ""))
+                if data.startswith(prefixes):
+                    return data
+    return None
