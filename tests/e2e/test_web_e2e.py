@@ -13,27 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from storage.outbox import Outgoing
 from tests.e2e.harness import ADMIN_CHAT, Griddesk
 from tests.e2e.people import Player
+from tests.e2e.web import web_on
 from tests.fakebotapi import SECRET_HEADER, FakeBotApi
 
 RESIDENT = 5001
 DESCRIPTION = "3号楼东侧垃圾桶满了三天没人清理"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def web_on(griddesk: Griddesk, **keys: Any) -> str:
-    """Adds a [web] section to the bot's config; returns the app's base URL."""
-    url = f"http://127.0.0.1:{free_port()}"
-    lines = ["", "[web]", f'listen = "{url.removeprefix("http://")}"', f'public_url = "{url}"']
-    lines += [f"{key} = {value}" for key, value in keys.items()]
-    with griddesk.config.open("a", encoding="utf-8") as config:
-        config.write("\n".join(lines) + "\n")
-    return url
 
 
 def metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
