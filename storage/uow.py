@@ -30,6 +30,7 @@ from storage.inbox import Inbox
 from storage.ledger import Ledgers
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
+from storage.overview import Overview
 from storage.patrols import Patrols
 from storage.people import People
 from storage.points import Points
@@ -76,6 +77,7 @@ class UnitOfWork:
     contacts: Contacts
     followers: Followers
     web: WebState
+    overview: Overview
 
 
 class Store(UnitOfWork):
@@ -110,6 +112,7 @@ class Store(UnitOfWork):
         self.contacts = Contacts(db)
         self.followers = Followers(db)
         self.web = WebState(db)
+        self.overview = Overview(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
