@@ -162,13 +162,14 @@ async def _judged(services: Services, when: Span, code: str, tree: UnitTree) -> 
 
 
 async def _weeks(services: Services, when: Span, code: str, tree: UnitTree) -> list[WeekBar]:
-    """(created, closed) at CODE's subtree per ISO week of WHEN, each clipped to the period."""
+    """(created, closed) at CODE's subtree per ISO week of WHEN up to its AS_OF (no weeks to
+    come), each clipped to the period."""
     tz = services.tz
     week = IsoWeek.containing(when.start, tz)
-    last = IsoWeek.containing(when.end - timedelta(microseconds=1), tz)
+    last = IsoWeek.containing(when.as_of - timedelta(microseconds=1), tz)
     bars = []
     while week <= last:
-        start, end = max(week.start(tz), when.start), min(week.end(tz), when.end)
+        start, end = max(week.start(tz), when.start), min(week.end(tz), when.as_of)
         counts = roll_up_counts(await services.store.summaries.week_counts(start, end), tree)
         new, closed = counts.get(code, (0, 0))
         first = start.astimezone(tz).date()

@@ -258,12 +258,15 @@ async def test_the_period_changes_what_is_counted(
     await finished_cases(services)
     login.user_id = COMMUNITY
 
+    month = client.get("/figures?period=month").text
     last_month = client.get("/figures?period=last_month").text
     ninety = client.get("/figures?period=90d").text
 
     assert figure(last_month, "received") == "0"
     assert figure(ninety, "received") == "4"
     assert 'aria-current="page">近 90 天' in ninety
+    assert "2026-W48 (2026-11-23 – 2026-11-24)" in month  # up to now (Tuesday): no weeks to come
+    assert "2026-W49" not in month and "2026-W44 (2026-11-01 – 2026-11-01)" in month
 
 
 async def test_figures_of_another_unit_or_for_a_partner_are_forbidden_and_bad_periods_400(
