@@ -92,7 +92,8 @@ async def _allowed(
     tree = await services.units.tree()
     code = unit or (staff.unit if staff is not None else "")
     if (rule := access.view_figures(staff, code, tree)) is not None:
-        return await refuse(services, by, rule, f"unit:{code}"[:64], action, at=at)
+        target = f"unit:{code}" if code in tree else None  # never record arbitrary input
+        return await refuse(services, by, rule, target, action, at=at)
     return code, tree
 
 

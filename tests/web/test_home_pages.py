@@ -286,8 +286,9 @@ async def test_figures_of_another_unit_or_for_a_partner_are_forbidden_and_bad_pe
     assert [r.status_code for r in (colleague, above, unknown, workbook, partner)] == [403] * 5
     assert "您没有权限" in colleague.text
     assert bad.status_code == 400 and "无法识别所选的统计时段" in bad.text
-    rules = await services.store.db.fetchall("SELECT rule FROM refusals ORDER BY id")
+    rules = await services.store.db.fetchall("SELECT rule, target FROM refusals ORDER BY id")
     assert [r[0] for r in rules] == ["figures_view"] * 5
+    assert [r[1] for r in rules] == ["unit:G2", "unit:C1", None, "unit:G2", "unit:C1"]
 
 
 async def test_the_xlsx_is_the_monthly_workbook_for_the_unit_and_period(
