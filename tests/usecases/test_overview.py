@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from bot.domain.overview import Scope, urgency
 from bot.domain.units import Tier
 from bot.services import Services
 from bot.usecases import reports
@@ -163,3 +164,22 @@ async def test_overdue_follows_the_clock_not_the_sweep(services: Services, clock
 
     assert (await seen(services, WORKER_G1)).counts.overdue == 1
     assert (await seen(services, WORKER_G1)).pins[0].overdue  # never swept: due_at is read
+
+
+async def test_storage_keeps_the_domains_order_of_urgency(services: Services, clock: FakeClock):
+    await file(services, "B1")
+    referred = int((await file(services, "B3"))[1:])
+    await reports.refer_up(services, referred, by=WORKER_G2, at=clock(), reason="需要社区协调")
+    clock.advance(hours=30)
+    await file(services, "B2", "safety")
+    await file(services, "B2")
+    clock.advance(days=2)
+    await file(services, "B1")
+    now = clock()
+
+    found = await services.store.overview.open_reports(Scope(None, None, 0), now, 100)
+
+    assert len(found) == 5
+    assert found == sorted(found, key=lambda r: urgency(r, now))
+    assert {r.tier for r in found} == {Tier.GRID, Tier.COMMUNITY}
+    assert any(r.overdue(now) for r in found) and not all(r.overdue(now) for r in found)
