@@ -69,8 +69,10 @@ from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
+from handlers.web import figures as web_figures
 from handlers.web import health as web_health
 from handlers.web import login as web_login
+from handlers.web import home as web_home
 from handlers.web import metrics as web_metrics
 from handlers.web import open311 as web_open311
 from handlers.web import pages as web_pages
@@ -219,6 +221,8 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_open311.routes,  # /open311/v2/… (GeoReport v2)
     web_pages.routes,  # /static/… (the dashboard's scripts, styles and vendored libraries)
     web_login.routes,  # /login /logout /app /login/telegram: staff sessions (and the Mini App)
+    web_home.routes,  # / (open cases by tier, the map or list) and /cases.geojson
+    web_figures.routes,  # /figures (unit figures with charts) and /figures.xlsx
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

@@ -30,6 +30,7 @@ from storage.inbox import Inbox
 from storage.ledger import Ledgers
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
+from storage.overview import Overview
 from storage.patrols import Patrols
 from storage.people import People
 from storage.points import Points
@@ -78,6 +79,7 @@ class UnitOfWork:
     followers: Followers
     web: WebState
     weblogin: WebLogins
+    overview: Overview
 
 
 class Store(UnitOfWork):
@@ -113,6 +115,7 @@ class Store(UnitOfWork):
         self.followers = Followers(db)
         self.web = WebState(db)
         self.weblogin = WebLogins(db)
+        self.overview = Overview(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

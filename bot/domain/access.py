@@ -63,6 +63,7 @@ class Rule(StrEnum):
     STAFF_PLACE = "staff_place"  # give a role at a unit (an invite, a move, a new role)
     MONTHLY_FIGURES = "monthly_figures"  # /monthly: care staff, their unit or one below it
     APPRAISAL_VIEW = "appraisal_view"  # /appraisal: a unit's figures; grid to district, admins
+    FIGURES_VIEW = "figures_view"  # the dashboard's /figures: a unit's, its own staff and above
     LEDGER_EXPORT = "ledger_export"  # /export: a unit subtree's 台账; its own staff and above
     CALLIN_CALL = "callin_call"  # 吹哨: the holder calls parties in, or withdraws one
     CALLIN_ANSWER = "callin_answer"  # 报到 and finish: members of the called party only
@@ -277,6 +278,18 @@ def view_appraisal(staff: Staff | None) -> Decision:
     """Allows grid-to-district staff and admins (their unit's figures), not partners."""
     allowed = staff is not None and staff.role is not Role.PARTNER
     return _unless(allowed, Rule.APPRAISAL_VIEW)
+
+
+def view_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows grid-to-district staff to see the figures of their own unit or one below it on the
+    dashboard (/figures), and admins any unit's; not partners (as /appraisal)."""
+    allowed = (
+        staff is not None
+        and staff.role is not Role.PARTNER
+        and unit in tree
+        and (staff.role is Role.ADMIN or (staff.unit in tree and tree.is_within(unit, staff.unit)))
+    )
+    return _unless(allowed, Rule.FIGURES_VIEW)
 
 
 def export_ledger(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:

@@ -147,6 +147,16 @@ class UnitTree:
                 return unit
         return None
 
+    def point(self, code: str) -> tuple[float, float] | None:
+        """Returns the coordinates of CODE, else of the nearest unit above it that has them (a
+        report's building's, else its grid's); None for an unknown code or none on the way."""
+        if code not in self._units:
+            return None
+        for unit in self.chain(code):
+            if unit.lat is not None and unit.lon is not None:
+                return unit.lat, unit.lon
+        return None
+
     def buildings(self) -> list[Unit]:
         return [u for u in self._units.values() if u.lat is not None and u.lon is not None]
 
@@ -159,6 +169,16 @@ class UnitTree:
             if best is None or metres < best[1]:
                 best = (unit, metres)
         return best
+
+
+def pin(
+    lat: float | None, lon: float | None, unit: str, tree: UnitTree
+) -> tuple[float, float] | None:
+    """Returns where a report at UNIT goes on a map: its own pin (LAT, LON), else its unit's
+    coordinates or the nearest unit's above (Open311's lat/long and the dashboard's map)."""
+    if lat is not None and lon is not None:
+        return lat, lon
+    return tree.point(unit)
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

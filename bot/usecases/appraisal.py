@@ -53,9 +53,9 @@ def formula(settings: Settings) -> Formula:
 
 @dataclass(slots=True)
 class MonthData:
-    """One month's figures for the whole office, judged as of AS_OF."""
+    """One month's figures for the whole office (or a unit subtree's), judged as of AS_OF."""
 
-    month: str
+    month: str  # the month, 2026-11 (`judge`: the period's label)
     start: datetime
     end: datetime
     as_of: datetime
@@ -101,16 +101,35 @@ async def month_figures(
         if data.tree is not tree:  # the tree changed since (a CSV import): roll up again
             data.tree, data.rolled = tree, roll_up(data.raw, tree)
         return data
-    data = MonthData(month, start, end, at, tree)
+    data = await judge(services, month, start, end, at=at, units=units, tree=tree)
+    if finished:
+        cache[month] = data
+        for old in sorted(cache)[:-KEEP_MONTHS]:
+            del cache[old]
+    return data
+
+
+async def judge(
+    services: Services,
+    label: str,
+    start: datetime,
+    end: datetime,
+    *,
+    at: datetime,
+    units: Sequence[str] | None = None,
+    tree: UnitTree | None = None,
+) -> MonthData:
+    """Returns the figures of the reports created in [START, END) (at UNITS only if given),
+    judged from their history as of AT: a month's (`month_figures`) or any other period's (the
+    dashboard's last 90 days), by the same rules. LABEL names the period (a month, 2026-11)."""
+    if tree is None:
+        tree = await services.units.tree()
+    data = MonthData(label, start, end, at, tree)
     places: dict[str, str] = {}
     async for chunk in services.store.appraisals.histories(start, end, at, units):
         # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
         await asyncio.to_thread(_count, data, chunk, places, services.tz)
     data.rolled = roll_up(data.raw, tree)
-    if finished:
-        cache[month] = data
-        for old in sorted(cache)[:-KEEP_MONTHS]:
-            del cache[old]
     return data
 
 

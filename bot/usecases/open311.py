@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from bot.domain import access
 from bot.domain.categories import Category
 from bot.domain.reports import Report, Status
-from bot.domain.units import UnitTree, distance_m
+from bot.domain.units import UnitTree, distance_m, pin
 from bot.services import Services
 from bot.settings import Open311Key
 from bot.texts import Raw
@@ -106,18 +106,6 @@ async def service_of(services: Services, code: str, *, lang: str) -> Done[Servic
 # Requests ---------------------------------------------------------------------------------------
 
 
-def _pin(report: Report, tree: UnitTree) -> tuple[float | None, float | None]:
-    """The report's pin, else the coordinates of its unit or the nearest unit above that has them
-    (its building's, else its grid's)."""
-    if report.lat is not None and report.lon is not None:
-        return report.lat, report.lon
-    if report.unit in tree:
-        for unit in tree.chain(report.unit):
-            if unit.lat is not None and unit.lon is not None:
-                return unit.lat, unit.lon
-    return None, None
-
-
 def _request(services: Services, report: Report, tree: UnitTree, names: dict[str, Category],
              lang: str) -> Request:  # fmt: skip
     public = services.settings.open311.public_description
@@ -128,7 +116,7 @@ def _request(services: Services, report: Report, tree: UnitTree, names: dict[str
         reply = {"status": notes, "reply": report.resolution_note}
         notes = text(services, "open311.status_with_reply", lang, reply)
     holder = tree.get(report.holder_unit).name if report.holder_unit in tree else ""
-    lat, lon = _pin(report, tree)
+    lat, lon = pin(report.lat, report.lon, report.unit, tree) or (None, None)
     tz = services.tz
     return Request(
         service_request_id=report.number,

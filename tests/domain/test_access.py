@@ -472,6 +472,27 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("export: partner", lambda: access.export_ledger(PARTNER, "C1", TREE), Rule.LEDGER_EXPORT),
     ("export: unknown unit", lambda: access.export_ledger(ADMIN, "NOPE", TREE), Rule.LEDGER_EXPORT),
     ("export: stranger", lambda: access.export_ledger(None, "G1", TREE), Rule.LEDGER_EXPORT),
+    ("figures: own grid", lambda: access.view_figures(WORKER_G1, "G1", TREE), None),
+    ("figures: street below", lambda: access.view_figures(STREET_S1, "G2", TREE), None),
+    ("figures: admin anywhere", lambda: access.view_figures(ADMIN, "C2", TREE), None),
+    (
+        "figures: a colleague's grid",
+        lambda: access.view_figures(WORKER_G1, "G2", TREE),
+        Rule.FIGURES_VIEW,
+    ),
+    (
+        "figures: another community",
+        lambda: access.view_figures(COMMUNITY_C2, "G1", TREE),
+        Rule.FIGURES_VIEW,
+    ),
+    (
+        "figures: above one's unit",
+        lambda: access.view_figures(COMMUNITY_C1, "S1", TREE),
+        Rule.FIGURES_VIEW,
+    ),
+    ("figures: partner", lambda: access.view_figures(PARTNER, "C1", TREE), Rule.FIGURES_VIEW),
+    ("figures: unknown unit", lambda: access.view_figures(ADMIN, "NOPE", TREE), Rule.FIGURES_VIEW),
+    ("figures: stranger", lambda: access.view_figures(None, "G1", TREE), Rule.FIGURES_VIEW),
     # 吹哨: the holder calls parties in; only the party's members answer
     ("call in: the holder", lambda: access.call_in(WORKER_G1, REPORT, TREE), None),
     ("call in: the grid head above", lambda: access.call_in(HEAD_G1, REPORT, TREE), None),
