@@ -71,8 +71,8 @@ from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from handlers.web import figures as web_figures
 from handlers.web import health as web_health
-from handlers.web import login as web_login
 from handlers.web import home as web_home
+from handlers.web import login as web_login
 from handlers.web import metrics as web_metrics
 from handlers.web import open311 as web_open311
 from handlers.web import pages as web_pages
