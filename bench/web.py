@@ -12,7 +12,8 @@ One harness for every web target (issue 10, "Measure"):
 - the web client: a second process, wrk (Debian's `wrk`, --latency) if it is on PATH, else a
   Python process with httpx (`--client python`); the figures say which; CONNECTIONS connections.
 
-For each target three phases of SECONDS each, back to back:
+For each target, after the client's 3-second warm-up (not counted), three phases of SECONDS
+each, back to back:
   C. the client alone (the bot idle)           → web p50 / p99 latency, requests/s
   A. the stream alone                          → the bot's updates handled/s, per-update latency
   B. the stream and the client at once         → both, and the ratios B/A (bot) and B/C (web).
@@ -415,6 +416,8 @@ async def run(source: Path, args: argparse.Namespace, client: str) -> dict[str, 
         config = write_config(folder, office(args.units), database=copied, extra=extra)
         offset = round((NOW - CLOCK_BEFORE_NOW - datetime.now(UTC)).total_seconds())
         async with fake_server() as fake:
+            for user_id, _, _, _ in office(args.units).staff:  # the staff have pressed Start
+                fake.user(user_id).chat.started = True
             bot = BotProcess(fake, config, folder / "griddesk.log")
             await bot.start(env={"GRIDDESK_CLOCK_OFFSET": str(offset)})
             try:
@@ -471,6 +474,7 @@ async def measure(
 ) -> dict[str, Any]:
     """Phases C (web alone), A (bot alone) and B (both) for one target; returns their figures."""
     seconds = args.seconds
+    await load(client, url, min(seconds, 3), args.connections, cookie)  # warm: not counted
     await settle(bot)
     web_alone = await load(client, url, seconds, args.connections, cookie)
 
