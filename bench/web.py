@@ -116,26 +116,43 @@ def parse_wrk(out: str) -> dict[str, float]:
 
 
 async def python_client(
-    url: str, seconds: float, connections: int, cookie: str | None
+    url: str, seconds: float, connections: int, cookie: str | None, rate: float = 0
 ) -> dict[str, float]:
-    """The fallback client (run in its own process): CONNECTIONS loops of GETs for SECONDS."""
+    """The fallback client (run in its own process): CONNECTIONS loops of GETs for SECONDS; with
+    RATE, one GET every 1/RATE s instead (open loop, at most CONNECTIONS in flight)."""
     latencies: list[float] = []
     bad = 0
     stop = time.perf_counter() + seconds
     cookies = {COOKIE: cookie} if cookie else None
 
-    async def loop(http: httpx.AsyncClient) -> None:
+    async def get(http: httpx.AsyncClient) -> None:
         nonlocal bad
+        started = time.perf_counter()
+        answer = await http.get(url)
+        latencies.append((time.perf_counter() - started) * 1000)
+        bad += answer.status_code != 200
+
+    async def loop(http: httpx.AsyncClient) -> None:
         while time.perf_counter() < stop:
-            started = time.perf_counter()
-            answer = await http.get(url)
-            latencies.append((time.perf_counter() - started) * 1000)
-            bad += answer.status_code != 200
+            await get(http)
+
+    async def paced(http: httpx.AsyncClient) -> None:
+        tasks = []
+        sent = 0
+        begun = time.perf_counter()
+        while time.perf_counter() < stop:
+            tasks.append(asyncio.create_task(get(http)))
+            sent += 1
+            await asyncio.sleep(max(0.0, begun + sent / rate - time.perf_counter()))
+        await asyncio.gather(*tasks)
 
     started = time.perf_counter()
     limits = httpx.Limits(max_connections=connections)
     async with httpx.AsyncClient(timeout=60, cookies=cookies, limits=limits) as http:
-        await asyncio.gather(*(loop(http) for _ in range(connections)))
+        if rate > 0:
+            await paced(http)
+        else:
+            await asyncio.gather(*(loop(http) for _ in range(connections)))
     elapsed = time.perf_counter() - started
     return {
         "rps": len(latencies) / elapsed,
@@ -148,14 +165,16 @@ async def python_client(
 
 
 async def load(
-    client: str, url: str, seconds: float, connections: int, cookie: str | None
+    client: str, url: str, seconds: float, connections: int, cookie: str | None, rate: float = 0
 ) -> dict[str, float]:
-    """Runs the client process against URL for SECONDS; returns its figures."""
+    """Runs the client process against URL for SECONDS (RATE requests/s, or as fast as it is
+    answered); returns its figures."""
     if client == "wrk":
         command = wrk_command(url, seconds, connections, cookie)
     else:
         command = [sys.executable, "-m", "bench.web", "--client-url", url, "--seconds",
-                   str(seconds), "--connections", str(connections)]  # fmt: skip
+                   str(seconds), "--connections", str(connections),
+                   "--web-rate", str(rate)]  # fmt: skip
         if cookie:
             command += ["--cookie", cookie]
     process = await asyncio.create_subprocess_exec(
@@ -407,6 +426,7 @@ async def run(source: Path, args: argparse.Namespace, client: str) -> dict[str, 
             "copy_s": time.perf_counter() - started,
             "client": "wrk" if client == "wrk" else "python httpx process",
             "connections": args.connections,
+            "web_rate_per_s": args.web_rate or "flood (as fast as answered)",
             "seconds_per_phase": args.seconds,
             "stream_rate_per_s": args.rate or "capacity (200 waiting)",
         }
@@ -474,16 +494,19 @@ async def measure(
 ) -> dict[str, Any]:
     """Phases C (web alone), A (bot alone) and B (both) for one target; returns their figures."""
     seconds = args.seconds
-    await load(client, url, min(seconds, 3), args.connections, cookie)  # warm: not counted
+    rate = args.web_rate
+    await load(client, url, min(seconds, 3), args.connections, cookie, rate)  # warm: not counted
     await settle(bot)
-    web_alone = await load(client, url, seconds, args.connections, cookie)
+    web_alone = await load(client, url, seconds, args.connections, cookie, rate)
 
     async def bot_phase(with_load: bool) -> tuple[dict[str, float], dict[str, float] | None]:
         await settle(bot)
         cpu = cpu_seconds(bot.pid)
         loading = None
         if with_load:
-            loading = asyncio.create_task(load(client, url, seconds, args.connections, cookie))
+            loading = asyncio.create_task(
+                load(client, url, seconds, args.connections, cookie, rate)
+            )
         chats = await stream.run(seconds)
         ended = datetime.now(UTC) + timedelta(seconds=offset)
         web = await loading if loading else None
@@ -548,6 +571,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rate", type=float, default=10, help="updates/s; 0: capacity")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--web-rate", type=float, default=0, help="web requests/s (the Python client); 0: flood"
+    )
     parser.add_argument("--cookie", help=f"a live {COOKIE} value for /cases (else one is made)")
     parser.add_argument("--staff", type=int, default=DISTRICT_STAFF, help="whose /cases session")
     parser.add_argument("--scrapes", type=int, default=10, help="/metrics scrapes, 1.1 s apart")
@@ -556,13 +582,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.client_url:  # the fallback client process
         result = asyncio.run(
-            python_client(args.client_url, args.seconds, args.connections, args.cookie)
+            python_client(
+                args.client_url, args.seconds, args.connections, args.cookie, args.web_rate
+            )
         )
         print(json.dumps(result))
         return
     client = args.client
     if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "python"
+        client = "wrk" if shutil.which("wrk") and not args.web_rate else "python"
+    if client == "wrk" and args.web_rate:
+        raise SystemExit("wrk cannot hold a rate: --web-rate needs --client python")
     common.show("machine", common.machine())
     source = database.ensure(args.db, args.reports, args.units, args.due)
     common.show("web under load", asyncio.run(run(source, args, client)))
