@@ -10,7 +10,8 @@ One harness for every web target (issue 10, "Measure"):
   residents' updates (`/start` from registered residents, each resident once, RATE per second,
   open loop); `--rate 0` keeps 200 updates waiting instead (the bot's capacity);
 - the web client: a second process, wrk (Debian's `wrk`, --latency) if it is on PATH, else a
-  Python process with httpx (`--client python`); the figures say which; CONNECTIONS connections.
+  Python process with httpx (`--client python`); the figures say which; CONNECTIONS connections,
+  as fast as they are answered (a flood), or WEB_RATE requests/s (`--web-rate`, the Python client).
 
 For each target, after the client's 3-second warm-up (not counted), three phases of SECONDS
 each, back to back:
