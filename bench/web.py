@@ -318,7 +318,8 @@ def processed(received: str, done: str, offset: int) -> tuple[datetime, datetime
 def create_session(db: Path, user_id: int, at: datetime) -> str:
     """Stores a dashboard session for USER_ID as handlers/web/login.py does and returns the
     cookie's value. The shape assumed is migration 0019's web_sessions: the SHA-256 (hex) of the
-    cookie value, user_id, csrf, created_at, seen_at (ISO UTC, as storage.db.to_db writes). The
+    cookie value, user_id, csrf, via ('link'), created_at, seen_at (ISO UTC, as storage.db.to_db
+    writes), as storage/weblogin.py add_session writes them on main. The
     columns are matched by name so a renamed key column still works; a table of another shape
     stops here with what it has."""
     cookie = secrets.token_urlsafe(32)
@@ -335,6 +336,8 @@ def create_session(db: Path, user_id: int, at: datetime) -> str:
                 values[name] = user_id
             elif name == "csrf":
                 values[name] = secrets.token_urlsafe(32)
+            elif name == "via":  # main's 0019: 'link' or 'miniapp'
+                values[name] = "link"
             elif name.endswith("_at") and notnull and default is None:
                 values[name] = to_db(at)
             elif notnull and default is None and name != "id":
