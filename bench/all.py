@@ -1,4 +1,4 @@
-"""Runs every benchmark in sequence, each in its own process, with modest sizes by default.
+"""Runs the benchmarks in sequence, each in its own process, with modest sizes by default.
 
     python -m bench.all          # ~2 minutes: 100,000-report database, scaled-down runs
     python -m bench.all --full   # the default sizes: ~25 minutes (+ 2.5 min for the 1M build)
@@ -31,6 +31,7 @@ RUNS: list[tuple[str, list[str], list[str], int, int]] = [
     ("bench.sweep", [*SMALL_DB, "--rounds", "1"], [], 1800, 600),
     ("bench.summaries", [*SMALL_DB, "--rounds", "1", "--groups", "20"], [], 1800, 600),
     ("bench.rss", [*SMALL_DB, "--groups", "10", "--settle", "10"], [], 1800, 600),
+    ("bench.web", [*SMALL_DB, "--seconds", "3", "--scrapes", "3"], [], 1800, 600),
 ]
 
 
