@@ -45,6 +45,10 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
         return
     config.option.numprocesses = WORKERS_PER_CPU * (os.cpu_count() or 1)
+    if config.option.maxschedchunk is None:
+        # One test at a time to whichever worker is free (each keeps one queued): the slow e2e
+        # tests, collected first under xdist, spread over the workers from the start.
+        config.option.maxschedchunk = 1
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
@@ -56,10 +60,16 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place."""
+    """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place.
+
+    On pytest-xdist workers the e2e tests come first (every worker sorts the same way), so the
+    longest tests start at once and the quick ones fill the gaps at the end.
+    """
     for item in items:
         if E2E in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: E2E not in item.path.parents)
 
 
 # Staff in tests/data/config.toml
