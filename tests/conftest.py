@@ -23,6 +23,7 @@ from tests.fakes import FakeClock, RecordingRequest
 
 DATA = Path(__file__).parent / "data"
 E2E = Path(__file__).parent / "e2e"
+BROWSER = Path(__file__).parent / "browser"  # real process + chromium: slow like e2e
 
 
 # Workers for a whole-suite run (`pytest`, `pytest -m "not e2e"`: no paths given, so testpaths).
@@ -62,14 +63,19 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place.
 
-    On pytest-xdist workers the e2e tests come first (every worker sorts the same way), so the
-    longest tests start at once and the quick ones fill the gaps at the end.
+    On pytest-xdist workers the tests of a real process come first (marked e2e, or under
+    tests/browser; every worker sorts the same way), so the longest tests start at once and the
+    quick ones fill the gaps at the end.
     """
     for item in items:
         if E2E in item.path.parents:
             item.add_marker(pytest.mark.e2e)
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        items.sort(key=lambda item: E2E not in item.path.parents)
+        items.sort(
+            key=lambda item: (
+                not (item.get_closest_marker("e2e") is not None or BROWSER in item.path.parents)
+            )
+        )
 
 
 # Staff in tests/data/config.toml
