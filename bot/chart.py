@@ -7,7 +7,8 @@ fonts-wqy-microhei, which .ci/run installs, or fonts-noto-cjk …). Without one 
 labelled in English and the unit by its code; the Chinese stays in the text message.
 
 The object API is used (no pyplot): nothing global is touched, so rendering in a worker thread
-is safe.
+is safe. matplotlib is imported when a chart is drawn, not when the bot starts (it is most of
+the start-up time of `griddesk run` and of every command).
 """
 
 from __future__ import annotations
@@ -18,16 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import MaxNLocator
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +76,9 @@ def cjk_font(configured: str | None = None) -> str | None:
     Looks at CONFIGURED, then the known file locations (so a font installed after matplotlib
     built its font cache is still found), then the fonts matplotlib knows by family name.
     """
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
+
     candidates = [configured] if configured else []
     candidates += list(CJK_FONT_FILES)
     known = {entry.name: entry.fname for entry in font_manager.fontManager.ttflist}
@@ -106,6 +100,11 @@ def render(bars: Sequence[Bar], labels: Labels, *, family: str | None = None) ->
 
     FAMILY must have every glyph the labels use (see `cjk_font`); without it, pass ASCII labels.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import MaxNLocator
+
     families = [family, "DejaVu Sans"] if family else ["DejaVu Sans"]
     text = FontProperties(family=families, size=11)
     title = FontProperties(family=families, size=14)

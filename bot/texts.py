@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import string
 import tomllib
@@ -21,7 +22,16 @@ def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
 
 
 def load_catalog(lang: str) -> dict[str, str]:
-    """Returns every key of LANG's catalog files (bot/locales/LANG/*.toml), flattened."""
+    """Returns every key of LANG's catalog files (bot/locales/LANG/*.toml), flattened.
+
+    The files are package data, so they are parsed once per process (building the Application
+    asks for them several times); each caller gets its own copy.
+    """
+    return dict(_parsed_catalog(lang))
+
+
+@functools.cache
+def _parsed_catalog(lang: str) -> dict[str, str]:
     catalog: dict[str, str] = {}
     folder = resources.files("bot") / "locales" / lang
     for file in sorted(folder.iterdir(), key=lambda f: f.name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,13 +23,59 @@ from tests.fakes import FakeClock, RecordingRequest
 
 DATA = Path(__file__).parent / "data"
 E2E = Path(__file__).parent / "e2e"
+BROWSER = Path(__file__).parent / "browser"  # real process + chromium: slow like e2e
+
+
+# Workers for a whole-suite run (`pytest`, `pytest -m "not e2e"`: no paths given, so testpaths).
+# The e2e tests mostly wait on the bot process, so two workers per core keep the cores busy.
+WORKERS_PER_CPU = 2
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Runs the whole suite on pytest-xdist workers unless told otherwise.
+
+    Only when no test paths are given: `pytest tests/x.py::test_y` stays one process, so it
+    starts at once and `--pdb` works. `-n N` (`-n 0`: one process) or `-p no:xdist` decide
+    explicitly; a worker never starts workers itself.
+    """
+    if not config.pluginmanager.has_plugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if config.option.numprocesses is not None or config.getoption("usepdb", False):
+        return
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return
+    config.option.numprocesses = WORKERS_PER_CPU * (os.cpu_count() or 1)
+    if config.option.maxschedchunk is None:
+        # One test at a time to whichever worker is free (each keeps one queued): the slow e2e
+        # tests, collected first under xdist, spread over the workers from the start.
+        config.option.maxschedchunk = 1
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """Names a set parameter by its sorted members: str() of a set of strings changes with the
+    hash seed, and pytest-xdist refuses workers that collected different test names."""
+    if isinstance(val, set | frozenset):
+        return repr(sorted(val, key=repr))
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place."""
+    """Marks every test under tests/e2e/ `e2e` (the real process: slow), in this one place.
+
+    On pytest-xdist workers the tests of a real process come first (marked e2e, or under
+    tests/browser; every worker sorts the same way), so the longest tests start at once and the
+    quick ones fill the gaps at the end.
+    """
     for item in items:
         if E2E in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(
+            key=lambda item: (
+                not (item.get_closest_marker("e2e") is not None or BROWSER in item.path.parents)
+            )
+        )
 
 
 # Staff in tests/data/config.toml
@@ -55,9 +102,30 @@ def settings(config_path: Path) -> Settings:
     return settings_module.load(config_path)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a database migrated once per session (per xdist worker) is kept; see `seeded`."""
+    return tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+
+
+async def seeded(template: Path, path: Path) -> Path:
+    """Copies the migrated TEMPLATE to PATH (unless PATH exists) and returns PATH.
+
+    Migrating costs ~20 ms of CPU and a commit per migration; a copy of a file migrated once by
+    the real code (Database.open) is the same database, so Database.open at PATH finds nothing to
+    migrate. A PATH whose folder is missing is left alone: the code under test says why.
+    """
+    if not template.exists():
+        database = await Database(template).open()
+        await database.close()
+    if not path.exists() and path.parent.is_dir():
+        shutil.copyfile(template, path)
+    return path
+
+
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database(tmp_path / "test.sqlite3").open()
+async def db(tmp_path: Path, migrated_template: Path) -> AsyncIterator[Database]:
+    database = await Database(await seeded(migrated_template, tmp_path / "test.sqlite3")).open()
     yield database
     await database.close()
 
@@ -68,9 +136,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def services(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
+async def services(
+    settings: Settings, clock: FakeClock, migrated_template: Path
+) -> AsyncIterator[Services]:
     """The services on a migrated SQLite file in tmp_path, with tests/data/config.toml's units,
     categories and staff loaded, and no Application: for use cases (tests/usecases/)."""
+    await seeded(migrated_template, settings.database_path())
     opened = await open_services(settings, clock)
     try:
         yield opened
@@ -138,7 +209,10 @@ class Harness:
 
 
 @pytest.fixture
-async def harness(settings: Settings, clock: FakeClock) -> AsyncIterator[Harness]:
+async def harness(
+    settings: Settings, clock: FakeClock, migrated_template: Path
+) -> AsyncIterator[Harness]:
+    await seeded(migrated_template, settings.database_path())
     request = RecordingRequest()
     app = build_application(settings, token=settings.telegram.token, request=request, clock=clock)
     await initialize(app)

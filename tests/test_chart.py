@@ -139,8 +139,8 @@ async def test_the_caption_names_the_weeks_and_fits_telegrams_limit(services):
 
 
 def test_a_configured_font_without_chinese_glyphs_is_not_used(tmp_path):
-    dejavu = next(
-        e.fname for e in chart.font_manager.fontManager.ttflist if e.name == "DejaVu Sans"
-    )
+    from matplotlib import font_manager
+
+    dejavu = next(e.fname for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans")
     assert not chart._has_glyphs(dejavu)
     assert not chart._has_glyphs(str(tmp_path / "missing.ttf"))

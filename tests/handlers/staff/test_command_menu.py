@@ -114,7 +114,9 @@ ROLE_MENUS = [
 ]
 
 
-@pytest.mark.parametrize(("user", "has", "lacks"), ROLE_MENUS, ids=lambda v: str(v))
+@pytest.mark.parametrize(
+    ("user", "has", "lacks"), ROLE_MENUS, ids=lambda v: str(sorted(v) if isinstance(v, set) else v)
+)
 async def test_each_role_gets_the_commands_it_may_use(harness, user, has, lacks):
     await harness.send(updates.text(user, "/lang zh"))
 
