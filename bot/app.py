@@ -69,6 +69,7 @@ from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
+from handlers.web import dashboard as web_dashboard
 from handlers.web import health as web_health
 from handlers.web import metrics as web_metrics
 from handlers.web import open311 as web_open311
@@ -216,6 +217,7 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_webhook.routes,  # /telegram/<secret path>, in webhook mode only
     web_open311.routes,  # /open311/v2/… (GeoReport v2)
     web_pages.routes,  # /static/… (the dashboard's scripts, styles and vendored libraries)
+    web_dashboard.routes,  # /cases, /cases/{number} (+ photos, actions): the case pages
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

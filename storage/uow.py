@@ -20,6 +20,7 @@ from storage.broadcasts import Broadcasts
 from storage.callins import CallIns
 from storage.care import Households
 from storage.contacts import Contacts
+from storage.dashboard import Dashboard
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
@@ -76,6 +77,7 @@ class UnitOfWork:
     contacts: Contacts
     followers: Followers
     web: WebState
+    dashboard: Dashboard
 
 
 class Store(UnitOfWork):
@@ -110,6 +112,7 @@ class Store(UnitOfWork):
         self.contacts = Contacts(db)
         self.followers = Followers(db)
         self.web = WebState(db)
+        self.dashboard = Dashboard(db, self.reports)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
