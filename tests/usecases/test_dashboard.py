@@ -34,8 +34,8 @@ async def sql(services: Services, statement: str, *params: object) -> None:
         await conn.execute(statement, params)
 
 
-async def listed(services: Services, by: int, filters: Filters = Filters(), page: int = 1):
-    outcome = await cases(services, by, filters, page, at=services.clock())
+async def listed(services: Services, by: int, filters: Filters | None = None, page: int = 1):
+    outcome = await cases(services, by, filters or Filters(), page, at=services.clock())
     assert isinstance(outcome, Done), outcome
     return [row.report.id for row in outcome.value.rows]
 
