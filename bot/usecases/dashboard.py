@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.domain import dashboard
+from bot.domain import access, dashboard, deadlines
 from bot.domain import reports as domain
 from bot.domain.categories import Category
 from bot.domain.people import Staff
@@ -29,7 +29,7 @@ COUNT_CAP = 1000  # the list says "1000+" beyond this rather than counting a mil
 STATES = ("open", "closed", "all", *(s.value for s in Status if s.value not in ("open", "closed")))
 NOT_FOUND = "dashboard.not_found"
 
-# What a page may offer, in the card's order (request_extension stays in chat: see README)
+# What a page may offer, in the card's order
 ACTIONS = (Action.ACCEPT, Action.TRANSFER, Action.REFER_UP, Action.RESOLVE)
 
 
@@ -177,6 +177,8 @@ async def case(services: Services, by: int, number: str) -> Done[CaseView] | Ref
     history = await services.reports.events(report.id or 0)
     staff_names = {s.user_id: s.name for s in await services.people.all_staff()}
     actions = frozenset(a for a in ACTIONS if _may(staff, report, tree, a))
+    if _may_ask_more_time(staff, report):
+        actions |= {Action.ASK_EXTENSION}
     targets = (
         await moves.transfer_targets(services, report, by=by) if Action.TRANSFER in actions else []
     )
@@ -207,6 +209,18 @@ def _may(staff: Staff, report: Report, tree: UnitTree, action: Action) -> bool:
     except InvalidTransition:
         return False
     return True
+
+
+def _may_ask_more_time(staff: Staff, report: Report) -> bool:
+    """申请延期 as reports.extension_refused decides it, without recording a refusal: the page
+    only asks whether to show the form; the use case re-checks (and records) when it is sent."""
+    return (
+        report.status.is_open
+        and report.due_at is not None
+        and report.timer is not None
+        and access.ask_extension(staff, report) is None
+        and deadlines.pending_extension(report) is None
+    )
 
 
 async def photo(services: Services, by: int, number: str, n: int) -> Done[str] | Refused:

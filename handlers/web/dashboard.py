@@ -16,11 +16,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.domain.deadlines import Span
 from bot.domain.reports import Action, Status
+from bot.notices.reports import span_label
 from bot.usecases import dashboard
 from bot.usecases import reports as moves
 from bot.usecases.dashboard import Filters
 from bot.usecases.results import Done, Refused
+from handlers.reports import extension
 from handlers.web.context import Web
 from handlers.web.pages import render
 from handlers.web.viewer import Viewer, staff_only, viewer_of
@@ -220,6 +223,10 @@ class Dashboard:
             category=category.name(viewer.lang) if category else view.report.category,
             flash=self.flashes.pop(viewer.session, None),
             Action=Action,
+            spans=[
+                (code, span_label(self.web.services, Span.parse(code), viewer.lang))
+                for code in extension.CHOICES
+            ],
             overdue=view.report.status.is_open
             and view.report.due_at is not None
             and view.report.due_at < self._now(),
@@ -289,6 +296,10 @@ class Dashboard:
                 outcome = await moves.refer_up(
                     services, report.id, by=by, at=at, reason=reason, attempted="web:refer_up"
                 )
+        elif verb == "extension":
+            outcome = await self._ask_more_time(
+                viewer, report.id, str(form.get("span", "")), str(form.get("reason", "")).strip()
+            )
         elif verb == "resolve":
             outcome = await dashboard.start_resolve(services, number, by=by, at=at)
         else:
@@ -299,6 +310,26 @@ class Dashboard:
             done = services.texts(f"dashboard.done.{verb}", viewer.lang, number=report.number)
             self._flash(viewer, "ok", done)
         return RedirectResponse(f"/cases/{report.number}", status_code=303)
+
+    async def _ask_more_time(
+        self, viewer: Viewer, report_id: int | None, span: str, reason: str
+    ) -> Done[Any] | Refused:
+        """申请延期 as the card's flow makes it: one of its durations and a typed reason."""
+        if span not in extension.CHOICES:
+            return Refused("dashboard.choose_span")
+        if not extension.REASON_MIN <= len(reason) <= extension.REASON_LIMIT:
+            return Refused(
+                "dashboard.extension_reason_needed",
+                {"min": extension.REASON_MIN, "limit": extension.REASON_LIMIT},
+            )
+        return await moves.request_extension(
+            self.web.services,
+            report_id,
+            by=viewer.staff.user_id,
+            at=self._now(),
+            span=Span.parse(span),
+            reason=reason,
+        )
 
     def _flash(self, viewer: Viewer, kind: str, text: str) -> None:
         self.flashes[viewer.session] = (kind, text)

@@ -282,3 +282,23 @@ async def test_resolve_in_the_page_starts_the_chat_flow_and_says_so(site: Site):
     assert "请到与机器人的对话中发送办结照片" in page.text
     await site.harness.deliver()
     assert made.number in site.harness.last_text(WORKER_G1)
+
+
+async def test_asking_for_more_time_in_the_page_sends_the_request_above(site: Site):
+    made = await report(site)
+    await accept(site.services, made.id, by=WORKER_G1, at=site.services.clock())
+    await site.as_(WORKER_G1)
+    page = await site.get(f"/cases/{made.number}")
+    assert f'action="/cases/{made.number}/extension"' in page.text
+    before = await queued_to(site, COMMUNITY)
+
+    await site.post(f"/cases/{made.number}/extension", {"span": "9d", "reason": "等配件"})
+    assert "请选择延期多久" in (await site.get(f"/cases/{made.number}")).text
+    await site.post(f"/cases/{made.number}/extension", {"span": "2d", "reason": "等配件"})
+    asked = await site.get(f"/cases/{made.number}")
+    stored = await site.services.reports.get(made.id)
+
+    assert "延期申请已提交" in asked.text
+    assert stored is not None and "extension" in stored.extra
+    assert await queued_to(site, COMMUNITY) > before  # the decider's card
+    assert f'action="/cases/{made.number}/extension"' not in asked.text  # one pending at a time
