@@ -18,6 +18,7 @@ from bot.usecases.reports import accept, submit
 from handlers.web import dashboard, pages, server
 from handlers.web.context import Web
 from handlers.web.viewer import Viewer
+from tests import updates
 from tests.conftest import COMMUNITY, PROPERTY, RESIDENT, WORKER_G1, WORKER_G2, Harness
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -302,3 +303,22 @@ async def test_asking_for_more_time_in_the_page_sends_the_request_above(site: Si
     assert stored is not None and "extension" in stored.extra
     assert await queued_to(site, COMMUNITY) > before  # the decider's card
     assert f'action="/cases/{made.number}/extension"' not in asked.text  # one pending at a time
+
+
+async def test_resolve_started_in_the_page_ends_with_the_after_photo_sent_in_chat(site: Site):
+    made = await report(site)
+    await accept(site.services, made.id, by=WORKER_G1, at=site.services.clock())
+    await site.as_(WORKER_G1)
+    await site.post(f"/cases/{made.number}/resolve")
+    await site.harness.deliver()
+    told_before = len(site.harness.texts_to(RESIDENT))
+
+    await site.harness.send(updates.photo(WORKER_G1, "after-1", caption="已清理干净"))
+    stored = await site.services.reports.get(made.id)
+    page = await site.get(f"/cases/{made.number}")
+
+    assert stored is not None and stored.status.value == "resolved"
+    assert stored.resolution_photo == "after-1"
+    assert len(site.harness.texts_to(RESIDENT)) > told_before  # the reporter is asked to confirm
+    assert f'src="/cases/{made.number}/photos/2"' in page.text  # the after-photo
+    assert "已清理干净" in page.text
