@@ -63,7 +63,7 @@ class PhotoCache:
 
 def content_type(content: bytes) -> str:
     """The image type of CONTENT by its first bytes (Telegram's photos are JPEG)."""
-    if content.startswith(b"\xff\xd8\xff"):
+    if content.startswith(b"\xff\xd8"):  # the JPEG start-of-image marker
         return "image/jpeg"
     if content.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"

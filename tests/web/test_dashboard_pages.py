@@ -14,6 +14,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.metrics import Prometheus
+from bot.services import Services
 from bot.usecases.reports import accept, submit
 from handlers.web import dashboard, pages, server
 from handlers.web.context import Web
@@ -38,9 +39,15 @@ class AsViewer:
 
 
 class Site:
-    def __init__(self, harness: Harness, client: httpx.AsyncClient, gate: AsViewer):
+    def __init__(
+        self,
+        harness: Harness,
+        client: httpx.AsyncClient,
+        gate: AsViewer,
+        services: Services | None = None,
+    ):
         self.harness, self.client, self.gate = harness, client, gate
-        self.services = harness.services
+        self.services = services or harness.services
 
     async def as_(self, user_id: int | None, lang: str = "zh") -> None:
         if user_id is None:
