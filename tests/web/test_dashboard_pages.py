@@ -329,3 +329,16 @@ async def test_resolve_started_in_the_page_ends_with_the_after_photo_sent_in_cha
     assert len(site.harness.texts_to(RESIDENT)) > told_before  # the reporter is asked to confirm
     assert f'src="/cases/{made.number}/photos/2"' in page.text  # the after-photo
     assert "已清理干净" in page.text
+
+
+async def test_the_pages_read_in_english_for_an_english_speaking_member(site: Site):
+    made = await report(site)
+    await site.as_(WORKER_G1, lang="en")
+    listed = await site.get("/cases")
+    page = await site.get(f"/cases/{made.number}")
+    bad = await site.get("/cases?state=lost")
+
+    assert "Cases" in listed.text and "Waiting to be accepted" in listed.text
+    assert "History" in page.text and "Accept" in page.text and "Reported" in page.text
+    assert bad.status_code == 400 and "The filter “state”" in bad.text
+    assert "案件列表" not in listed.text
