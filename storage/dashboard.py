@@ -15,13 +15,15 @@ from storage.reports import _COLUMNS, Reports
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """Which reports: placed or held at UNITS (None: anywhere) or assigned to ASSIGNEE, of
-    CATEGORIES (None: any), in STATUSES (empty: any), at TIER, due before DUE_BEFORE; URGENT
-    orders by deadline (open lists), else newest first."""
+    """Which reports: those assigned to ASSIGNEE, or placed or held at UNITS (None: anywhere)
+    and of CATEGORIES (None: any) — the viewer's scope (bot/domain/dashboard.py sees) —; then
+    of CATEGORY, in STATUSES (empty: any), at TIER, due before DUE_BEFORE. URGENT orders by
+    deadline (open lists), else newest first."""
 
     units: Sequence[str] | None
     assignee: int | None
     categories: Sequence[str] | None
+    category: str | None
     statuses: Sequence[str]
     tier: str | None
     due_before: datetime | None
@@ -30,25 +32,35 @@ class Query:
 
 # Beyond this many units, a scope is read in the list's order and filtered (`+unit` keeps the
 # planner off the unit indexes): a street's or district's area holds most reports, and gathering
-# them all through the unit indexes to sort them costs 0.5 s at 100,000 reports (bench/README).
+# them all through the unit indexes to sort them cost 0.5 s at 100,000 reports (a copy of the
+# bench database), read in order 1.4 ms.
 WIDE = 30
 
 
 def _where(query: Query) -> tuple[str, list[object]]:
     where: list[str] = []
     params: list[object] = []
+    area: list[str] = []
+    area_params: list[object] = []
+    plus = ""
     if query.units is not None:
         marks = ",".join("?" * len(query.units)) or "NULL"
         plus = "+" if len(query.units) > WIDE else ""
-        scope = f"{plus}unit IN ({marks}) OR {plus}holder_unit IN ({marks})"
-        params.extend([*query.units, *query.units])
+        area.append(f"{plus}unit IN ({marks}) OR {plus}holder_unit IN ({marks})")
+        area_params.extend([*query.units, *query.units])
+    if query.categories is not None:
+        area.append(f"category IN ({','.join('?' * len(query.categories)) or 'NULL'})")
+        area_params.extend(query.categories)
+    if area:
+        scope = " AND ".join(f"({term})" for term in area)
         if query.assignee is not None:
-            scope += f" OR {plus}assignee_id = ?"
+            scope = f"{plus}assignee_id = ? OR {scope if len(area) == 1 else f'({scope})'}"
             params.append(query.assignee)
         where.append(f"({scope})")
-    if query.categories is not None:
-        where.append(f"category IN ({','.join('?' * len(query.categories)) or 'NULL'})")
-        params.extend(query.categories)
+        params.extend(area_params)
+    if query.category is not None:
+        where.append("category = ?")
+        params.append(query.category)
     if query.statuses:
         # Written out, not bound: SQLite uses the partial index dashboard_open_due only for a
         # WHERE that names its own literals. The values are Status members, checked here.

@@ -110,11 +110,8 @@ async def cases(
         units = [u.code for u in tree if tree.is_within(u.code, filters.unit)]
         units = [u for u in units if area is None or u in area]
         assignee = None
-    categories: list[str] | None = sorted(kinds) if kinds is not None else None
-    if filters.category:
-        if filters.category not in {c.code for c in known}:
-            return Refused("dashboard.bad_filter", {"field": "category"})
-        categories = [filters.category]
+    if filters.category and filters.category not in {c.code for c in known}:
+        return Refused("dashboard.bad_filter", {"field": "category"})
     if filters.state not in STATES:
         return Refused("dashboard.bad_filter", {"field": "state"})
     if filters.tier and filters.tier not in {t.value for t in Tier}:
@@ -123,7 +120,8 @@ async def cases(
     query = Query(
         units=units,
         assignee=assignee,
-        categories=categories,
+        categories=sorted(kinds) if kinds is not None else None,
+        category=filters.category or None,
         statuses=statuses,
         tier=filters.tier or None,
         due_before=at if filters.overdue else None,

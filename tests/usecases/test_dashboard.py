@@ -65,6 +65,17 @@ async def test_a_report_assigned_to_a_worker_elsewhere_is_in_their_list(services
     assert await listed(services, WORKER_G1) == [g2.id]
 
 
+async def test_a_partner_lists_what_is_assigned_to_them_even_of_another_category(
+    services: Services,
+):
+    litter = await report(services, "B3", "litter")
+    await sql(services, "UPDATE reports SET assignee_id = ? WHERE id = ?", PROPERTY, litter.id)
+    prop = await report(services, "B1", "property")
+    assert set(await listed(services, PROPERTY)) == {litter.id, prop.id}
+    only = await listed(services, PROPERTY, Filters(category="property"))
+    assert only == [prop.id]
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
