@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.dashboard import Query, _open_and_wide, _where
+from storage.dashboard import Query, _pinned, _where
 from storage.reports import _COLUMNS
 
 MIGRATION = Path(__file__).parent.parent / "storage" / "migrations" / "0020_dashboard.sql"
@@ -73,14 +73,15 @@ def main() -> None:
             "community all": Query(community, 1, None, None, [], None, None, False),
             "partner open": Query(community, 1, ["property"], None, OPEN, None, None, True),
             "street open": Query(street, 1, None, None, OPEN, None, None, True),
+            "street accepted": Query(street, 1, None, None, ["accepted"], None, None, True),
             "district open": Query(district, 1, None, None, OPEN, None, None, True),
             "district all": Query(district, 1, None, None, [], None, None, False),
         }
         for name, query in cases.items():
             where, params = _where(query)
             order = "due_at, id" if query.urgent else "id DESC"
-            page = f"SELECT {_COLUMNS} FROM reports{where} ORDER BY {order} LIMIT 51"
-            pinned = " INDEXED BY dashboard_open_due" if _open_and_wide(query) else ""
+            pinned = _pinned(query)
+            page = f"SELECT {_COLUMNS} FROM reports{pinned}{where} ORDER BY {order} LIMIT 51"
             count = f"SELECT COUNT(*) FROM (SELECT 1 FROM reports{pinned}{where} LIMIT 1001)"
             plan = " | ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + page, params))
             print(
