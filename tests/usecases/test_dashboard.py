@@ -244,3 +244,13 @@ async def test_resolving_another_grids_report_from_the_page_is_refused(services:
     )
     assert isinstance(outcome, Refused) and outcome.key == "worker.not_allowed"
     assert await services.drafts.get(WORKER_G2) is None
+
+
+@pytest.mark.parametrize("state", ["open", "accepted"])
+async def test_an_admins_open_lists_read_the_deadline_index_and_still_filter(
+    services: Services, state: str
+):
+    waiting, taken = await report(services, "B1"), await report(services, "B3")
+    await accept(services, taken.id, by=WORKER_G2, at=services.clock())
+    expected = {"open": {waiting.id, taken.id}, "accepted": {taken.id}}[state]
+    assert set(await listed(services, ADMIN, Filters(state=state))) == expected
