@@ -69,6 +69,7 @@ from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
+from handlers.web import dashboard as web_dashboard
 from handlers.web import figures as web_figures
 from handlers.web import health as web_health
 from handlers.web import home as web_home
@@ -223,6 +224,7 @@ WEB_ROUTES: tuple[web_server.RouteGroup, ...] = (
     web_login.routes,  # /login /logout /app /login/telegram: staff sessions (and the Mini App)
     web_home.routes,  # / (open cases by tier, the map or list) and /cases.geojson
     web_figures.routes,  # /figures (unit figures with charts) and /figures.xlsx
+    web_dashboard.routes,  # /cases, /cases/{number} (+ photos, actions): the case pages
 )
 
 # Tables that hold chat ids and follow a group that became a supergroup, in the outbox's

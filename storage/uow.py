@@ -20,6 +20,7 @@ from storage.broadcasts import Broadcasts
 from storage.callins import CallIns
 from storage.care import Households
 from storage.contacts import Contacts
+from storage.dashboard import Dashboard
 from storage.db import Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
@@ -80,6 +81,7 @@ class UnitOfWork:
     web: WebState
     weblogin: WebLogins
     overview: Overview
+    dashboard: Dashboard
 
 
 class Store(UnitOfWork):
@@ -116,6 +118,7 @@ class Store(UnitOfWork):
         self.web = WebState(db)
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
+        self.dashboard = Dashboard(db, self.reports)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
