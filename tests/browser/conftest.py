@@ -105,5 +105,6 @@ async def site(tmp_path_factory: pytest.TempPathFactory, tiles: Tiles) -> AsyncI
     shared by the tests of one module (they must not interfere: each files what it needs and
     looks only at that)."""
     folder = tmp_path_factory.mktemp("site")
-    async with serving(folder, tiles_url=f'"{tiles.url}"', tiles_attribution='"测试底图"') as running:
+    keys = {"tiles_url": f'"{tiles.url}"', "tiles_attribution": '"测试底图"'}
+    async with serving(folder, **keys) as running:
         yield running
