@@ -80,6 +80,9 @@ async def test_the_map_draws_each_open_case_coloured_by_tier_on_the_office_tiles
     await page.wait_for_function(drawn)
     assert tiles.fetched, "the map drew no tile from tiles_url"
     assert "测试底图" in await page.inner_text(".leaflet-control-attribution")
+    # The counts' tier marks are dots drawn by the stylesheet: no colour-emoji font needed.
+    dot = page.locator(".count.tier-grid .tier-mark")
+    assert await dot.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(46, 125, 50)"
 
     # A marker's popup names its case and opens its page.
     await markers.first.click(force=True)
