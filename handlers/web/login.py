@@ -86,10 +86,16 @@ def _with_cookie(web: Web, response: Response, session: weblogin.NewSession) -> 
 
 def _foreign(web: Web, request: Request) -> bool:
     """Tells whether a login POST came from another site's page (login CSRF: someone logging
-    the browser into their own session). Browsers send Origin on every cross-site POST."""
+    the browser into their own session). Browsers say where a request comes from in
+    Sec-Fetch-Site; our pages send no Referer (Referrer-Policy: no-referrer), so a browser's
+    own form POST or fetch carries `Origin: null`, which tells nothing: only a real Origin
+    is compared with public_url (older browsers without Sec-Fetch-Site)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     public = web.services.settings.web.public_url
-    if origin is None or not public:
+    if origin is None or origin == "null" or not public:
         return False
     parts = urlsplit(public)
     return origin != f"{parts.scheme}://{parts.netloc}"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.browser.kit import CHROMIUM_ARGS, MISSING
+from tests.browser.tiles import Tiles, tile_server
 from tests.e2e.web import Site, serving
 
 HERE = Path(__file__).parent
@@ -68,6 +70,13 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     """A fresh browser profile in Chinese, as a community office's PC has it."""
+    async with profile(browser) as fresh:
+        yield fresh
+
+
+@asynccontextmanager
+async def profile(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """Another fresh profile in BROWSER (a second person at another PC), closed on exit."""
     fresh = await browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 800}
     )
@@ -84,8 +93,18 @@ async def page(context: BrowserContext) -> Page:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
-    """The real bot with its web app, shared by the tests of one module (they must not
-    interfere: each files what it needs and looks only at that)."""
-    async with serving(tmp_path_factory.mktemp("site")) as running:
+async def tiles() -> AsyncIterator[Tiles]:
+    """A map tile server on 127.0.0.1 (tests/browser/tiles.py): what the map fetched."""
+    async with tile_server() as served:
+        yield served
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def site(tmp_path_factory: pytest.TempPathFactory, tiles: Tiles) -> AsyncIterator[Site]:
+    """The real bot with its web app and the map's tiles from TILES (attribution 测试底图),
+    shared by the tests of one module (they must not interfere: each files what it needs and
+    looks only at that)."""
+    folder = tmp_path_factory.mktemp("site")
+    keys = {"tiles_url": f'"{tiles.url}"', "tiles_attribution": '"测试底图"'}
+    async with serving(folder, **keys) as running:
         yield running

@@ -39,11 +39,24 @@ DEMO = [
 ]
 
 
+async def refer(site: Site, player: Player, report_id: int, reason: str, tier: str) -> None:
+    """PLAYER refers REPORT_ID up from their card in chat, giving REASON; waits for TIER."""
+    await player.tap(f"report:refer:{report_id}", timeout=30)
+    player.send(player.user.send_text, reason)
+    await site.griddesk.wait_db(
+        lambda g: g.scalar("SELECT tier FROM reports WHERE id = ?", (report_id,)) == tier,
+        what=f"report {report_id} referred up to the {tier} tier",
+    )
+
+
 async def demo_reports(site: Site) -> None:
-    """Files DEMO through Open311; the grid worker of 第一网格 accepts the first in chat."""
-    for staff in (WORKER_G1, WORKER_G2):  # staff must have started the bot
+    """Files DEMO through Open311; in chat, the grid worker of 第一网格 accepts the first and
+    refers the second and third up to the community, whose secretary refers the second on to
+    the street: the map shows every tier's colour but the district's."""
+    for staff in (WORKER_G1, WORKER_G2, COMMUNITY):  # staff must have started the bot
         site.fake.user(staff).send_text("/start")
     worker = Player(site.fake, site.fake.user(WORKER_G1, "李网格"))
+    secretary = Player(site.fake, site.fake.user(COMMUNITY, "陈社区"))
     async with httpx.AsyncClient(base_url=f"{site.base}/open311/v2", timeout=10) as web:
         for code, lat, lon, text in DEMO:
             fields = {"api_key": KEY_C1, "service_code": code, "lat": lat, "long": lon}
@@ -55,6 +68,9 @@ async def demo_reports(site: Site) -> None:
         lambda g: g.scalar("SELECT status FROM reports WHERE id = ?", (first,)) == "accepted",
         what="the first demo report accepted",
     )
+    await refer(site, worker, first + 1, "路面塌陷需社区协调施工队", "community")
+    await refer(site, worker, first + 2, "电梯维保需物业与社区协调", "community")
+    await refer(site, secretary, first + 1, "需街道协调市政养护单位", "street")
 
 
 async def take(out: Path, *, staff: int, path: str) -> None:
@@ -86,6 +102,8 @@ async def take(out: Path, *, staff: int, path: str) -> None:
                 await log_in(page, site, staff)
                 await page.goto(f"{site.base}{path}")
                 await page.wait_for_load_state("networkidle")
+                if path == "/":  # the map has drawn its markers (map.js counts them)
+                    await page.locator("#map[data-markers]").wait_for(state="attached")
                 out.parent.mkdir(parents=True, exist_ok=True)
                 await page.screenshot(path=out)
             finally:

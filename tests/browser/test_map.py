@@ -1,175 +1,97 @@
-"""The home page's map in Debian's chromium (Playwright, headless): the real web app served by
-uvicorn, Leaflet and map.js from /static, tiles from a local tile server started here, and one
-circle marker per pin of /cases.geojson.
+"""The home page's map in chromium on the real process (issue 10 items 5 and 6): Leaflet and
+map.js from /static, tiles from the local tile server (conftest's `tiles`), one circle marker
+per open case of /cases.geojson, coloured by tier, each opening its case page.
 
-Until the login lands (handlers/web/login.py), a test middleware logs the street's member in.
-The browser fixture is this file's own until tests/browser/conftest.py provides the shared one.
+Two residents file in chat: one in 1栋 (第一网格) with a location pin, one in 3栋 (第二网格) at
+home without a pin (drawn at 3栋's coordinates). 周街道 (the street's member) sees both.
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-import struct
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+import pytest_asyncio
+from playwright.async_api import Page
 
-from bot.metrics import Prometheus
-from bot.services import Services
-from bot.usecases import reports
-from handlers.web import figures, home, pages, server
-from handlers.web.context import Web
-from handlers.web.viewer import Viewer
-from tests.conftest import RESIDENT, STREET
+from tests.browser.kit import log_in
+from tests.browser.tiles import Tiles
+from tests.conftest import RESIDENT, RESIDENT_2, STREET
+from tests.e2e.people import Player, register
+from tests.e2e.web import Site, file_with_pin, new_button
 
-playwright_api = pytest.importorskip("playwright.async_api")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+PIN = (30.60031, 114.30022)  # about 40 m from 1栋 (第一网格)
+PINNED = "1栋门口井盖松动"
+AT_HOME = "3栋楼道堆放杂物"
+GREEN = "#2e7d32"  # map.js's colour of the grid tier 🟢
 
 
-def png(width: int = 256, height: int = 256, rgb: tuple[int, int, int] = (222, 235, 247)) -> bytes:
-    """One plain tile: a PNG written by hand (no imaging library needed)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes(rgb) * width
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
+async def file_at_home(site: Site, resident: Player, text: str) -> int:
+    """RESIDENT (registered) files a photo report captioned TEXT at their home, no pin."""
+    user_id = resident.user.id
+    resident.send(resident.user.send_photo, text)
+    await resident.tap("newreport:cat:", suffix=":litter")
+    await resident.tap("newreport:home:")
+    offered = await site.fake.wait_for(
+        lambda: new_button(resident, ("newreport:new:", "newreport:send:")),
+        what="the confirmation (or 并单's similar reports)",
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-Serve = Callable[[Any], Awaitable[str]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
-    """Serves an ASGI app with uvicorn in this test's event loop; returns its base URL."""
-    servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
-
-    async def start(app: Any) -> str:
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-        running = uvicorn.Server(config)
-        task = asyncio.create_task(running.serve())
-        servers.append((running, task))
-        for _ in range(200):  # bounded: at most ~10 s
-            if running.started:
-                return f"http://127.0.0.1:{port}"
-            await asyncio.sleep(0.05)
-        raise AssertionError("uvicorn did not start")
-
-    yield start
-    for running, task in servers:
-        running.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as driver:
-        browser = await driver.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        try:
-            context = await browser.new_context(locale="zh-CN")
-            yield await context.new_page()
-        finally:
-            await browser.close()
-
-
-async def file(services: Services, unit: str, lat: float | None = None, lon: float | None = None):
-    return await reports.submit(
-        services,
-        reporter_id=RESIDENT,
-        entered_by=None,
-        category="litter",
-        unit=unit,
-        description="楼道堆放杂物",
-        photos=["p1"],
-        lat=lat,
-        lon=lon,
+    if offered.startswith("newreport:new:"):
+        await resident.tap("newreport:new:")
+    await resident.tap("newreport:send:")
+    report_id: int = await site.griddesk.wait_db(
+        lambda g: g.scalar("SELECT id FROM reports WHERE reporter_id = ?", (user_id,)),
+        what="the report at home stored",
     )
+    return report_id
 
 
-async def test_the_map_draws_one_marker_per_pin_on_the_office_tiles(
-    services: Services, serve: Serve, page: Any, tmp_path: Path
-):
-    tiles_asked: list[str] = []
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def numbers(site: Site) -> AsyncIterator[dict[str, str]]:
+    """Files the two reports; returns their case numbers by text."""
+    site.fake.user(STREET).send_text("/start")
+    first = Player(site.fake, site.fake.user(RESIDENT, "张三"))
+    await register(first)
+    pinned = await file_with_pin(site, first, *PIN, text=PINNED)
+    second = Player(site.fake, site.fake.user(RESIDENT_2, "李四"))
+    await register(second, "第二网格", "3栋")
+    at_home = await file_at_home(site, second, AT_HOME)
+    yield {PINNED: f"R{pinned:06d}", AT_HOME: f"R{at_home:06d}"}
 
-    async def tile(request: Request) -> Response:
-        tiles_asked.append(request.url.path)
-        return Response(png(), media_type="image/png")
 
-    tiles = await serve(Starlette(routes=[Route("/{z}/{x}/{y}.png", tile)]))
-    web_settings = services.settings.web.model_copy(
-        update={"tiles_url": tiles + "/{z}/{x}/{y}.png", "tiles_attribution": "测试底图"}
-    )
-    services.settings = services.settings.model_copy(update={"web": web_settings})
-    pinned = await file(services, "B1", 30.6050, 114.3050)
-    at_building = await file(services, "B3")
-    await file(services, "G2")  # no coordinates anywhere: listed as unplaced, not drawn
-    staff = await services.people.staff(STREET)
-    assert staff is not None
-
-    async def as_street(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        request.state.viewer = Viewer(staff, "zh", "tok", "s")
-        return await call_next(request)
-
-    app = server.build(
-        Web(services, None, Prometheus(), services.clock()),  # type: ignore[arg-type]
-        [pages.routes, home.routes, figures.routes],
-    )
-    app.add_middleware(BaseHTTPMiddleware, dispatch=as_street)
-    base = await serve(app)
+async def test_the_map_draws_each_open_case_coloured_by_tier_on_the_office_tiles(
+    site: Site, page: Page, tiles: Tiles, numbers: dict[str, str]
+) -> None:
     problems: list[str] = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    await log_in(page, site, STREET)
+    await page.goto(f"{site.base}/")
 
-    await page.goto(base + "/")
-    await page.wait_for_selector("#map[data-markers]", timeout=15_000)
-
+    await page.locator("#map[data-markers]").wait_for(state="attached")
     assert await page.get_attribute("#map", "data-markers") == "2"
-    assert await page.locator("path.leaflet-interactive").count() == 2
-    assert await page.locator("path.pin-grid").count() == 2
+    markers = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    assert await markers.count() == 2
+    assert await page.locator("path.pin-grid").count() == 2  # both still at the grid tier
+    assert {await m.get_attribute("fill") for m in await markers.all()} == {GREEN}
     drawn = "[...document.querySelectorAll('img.leaflet-tile')].some(i => i.naturalWidth > 0)"
-    await page.wait_for_function(drawn, timeout=15_000)
-    assert tiles_asked
+    await page.wait_for_function(drawn)
+    assert tiles.fetched, "the map drew no tile from tiles_url"
     assert "测试底图" in await page.inner_text(".leaflet-control-attribution")
-    assert "另有 1 件案件没有位置" in await page.inner_text("main")
+    # The counts' tier marks are dots drawn by the stylesheet: no colour-emoji font needed.
+    dot = page.locator(".count.tier-grid .tier-mark")
+    assert await dot.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(46, 125, 50)"
 
-    await page.locator("path.leaflet-interactive").first.click(force=True)
-    popup = page.locator(".leaflet-popup-content")
-    await popup.wait_for(timeout=10_000)
-    link = popup.locator("a")
-    href = await link.get_attribute("href")
-    assert href in (f"/cases/{pinned.number}", f"/cases/{at_building.number}")
-    assert "环境卫生" in await popup.inner_text()
-    # the browser asks for a favicon on its own; nothing else may fail
-    assert [p for p in problems if not p.endswith("/favicon.ico")] == []
-    await page.screenshot(path=str(tmp_path / "home.png"))  # to look at when it fails
+    # A marker's popup names its case and opens its page.
+    await markers.first.click(force=True)
+    link = page.locator(".leaflet-popup-content a")
+    number = (await link.inner_text()).strip()
+    assert number in numbers.values()
+    assert await link.get_attribute("href") == f"/cases/{number}"
+    await link.click()
+    await page.wait_for_url(f"{site.base}/cases/{number}")
+    text = next(t for t, n in numbers.items() if n == number)
+    await page.get_by_text(text).first.wait_for()
+    assert problems == []

@@ -35,7 +35,9 @@ async def site(fake: FakeBotApi, griddesk: Griddesk) -> AsyncIterator[Site]:
     await initialize(app)
     try:
         web = Web(app.bot_data["services"], app, Prometheus(), datetime.now(UTC))
-        gate = AsViewer(server.build(web, [pages.routes, dashboard.routes]))
+        served = server.build(web, [pages.routes, dashboard.routes])
+        served.user_middleware.clear()  # AsViewer stands in for the session middleware
+        gate = AsViewer(served)
         transport = httpx.ASGITransport(app=gate)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Site(None, client, gate, services=web.services)  # type: ignore[arg-type]

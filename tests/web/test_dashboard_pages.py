@@ -68,6 +68,7 @@ class Site:
 async def site(harness: Harness) -> AsyncIterator[Site]:
     web = Web(harness.services, harness.app, Prometheus(), harness.clock())
     app = server.build(web, [pages.routes, dashboard.routes])
+    app.user_middleware.clear()  # AsViewer stands in for the session middleware
     gate = AsViewer(app)
     transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -220,3 +220,21 @@ async def test_a_login_post_from_another_site_is_refused_and_spends_nothing(
     assert await count(services, "web_sessions") == 0
     ours = client.post("/login", data={"t": token}, headers={"Origin": "http://127.0.0.1:8080"})
     assert ours.status_code == 303
+
+
+async def test_a_login_post_is_judged_by_sec_fetch_site_since_our_pages_send_origin_null(
+    services: Services, client: TestClient
+):
+    # Referrer-Policy: no-referrer makes a browser send `Origin: null` on its own form POSTs;
+    # Sec-Fetch-Site says where the POST came from.
+    token = await link_token(services, WORKER)
+    for site in ("cross-site", "same-site"):
+        evil = client.post(
+            "/login", data={"t": token}, headers={"Origin": "null", "Sec-Fetch-Site": site}
+        )
+        assert evil.status_code == 403 and "set-cookie" not in evil.headers, site
+    assert await count(services, "web_sessions") == 0
+    ours = client.post(
+        "/login", data={"t": token}, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    )
+    assert ours.status_code == 303 and ours.headers["set-cookie"].startswith(f"{COOKIE}=")
