@@ -10,10 +10,8 @@ from collections.abc import Iterator
 
 import openpyxl
 import pytest
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.testclient import TestClient
+from starlette.types import Receive, Scope, Send
 
 from bot.domain.summary import IsoWeek
 from bot.jobs.summaries import local_summary
@@ -46,14 +44,16 @@ def client(services: Services, login: Login) -> Iterator[TestClient]:
     web = Web(services, None, Prometheus(), services.clock())  # type: ignore[arg-type]
     app = server.build(web, [pages.routes, home.routes, figures.routes])
 
-    async def as_viewer(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if login.user_id is not None:
+    async def as_viewer(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and login.user_id is not None:
             staff = await services.people.staff(login.user_id)
             assert staff is not None
-            request.state.viewer = Viewer(staff, "zh", "tok", "s")
-        return await call_next(request)
+            scope["state"]["viewer"] = Viewer(staff, "zh", "tok", "s")
+        await routes(scope, receive, send)
 
-    app.add_middleware(BaseHTTPMiddleware, dispatch=as_viewer)
+    # between the session middleware (no cookie: viewer None) and the routes
+    routes = app.router
+    app.router = as_viewer  # type: ignore[assignment]
     with TestClient(app, follow_redirects=False) as client:
         yield client
 
@@ -156,6 +156,25 @@ async def test_with_tiles_the_page_holds_a_map_fed_by_the_pins_and_no_inline_scr
     assert '<table class="open-cases"' not in html
     for path in ("/static/map.js", "/static/vendor/leaflet/leaflet.js", "/static/overview.css"):
         assert client.get(path).status_code == 200, path
+
+
+async def test_the_map_has_a_legend_in_words_and_the_counts_open_the_list_they_count(
+    client: TestClient, login: Login, services: Services
+):
+    await file(services, "B1")
+    with_tiles(services)
+    login.user_id = COMMUNITY
+
+    html = client.get("/").text
+    legend = html[html.index('<ul class="legend map-legend"') : html.index("</ul>")]
+
+    # without a colour-emoji font 🟢 is a box: each colour is named in words
+    for words in ("网格（绿）", "社区（黄）", "街道（蓝）", "区（红）", "黑色粗圈：已超期"):
+        assert words in legend, words
+    assert '<span class="swatch tier-street"></span>' in legend
+    assert '<a href="/cases?tier=grid" class="count tier-grid">' in html
+    assert '<a href="/cases?overdue=1" class="count overdue">' in html
+    assert "⏰ 已超期" in html and "已超时" not in html  # the word the case list uses
 
 
 async def test_the_geojson_holds_the_viewers_pins_only_without_personal_data(
