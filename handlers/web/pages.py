@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from bot.domain import access
 from bot.texts import pick_language
 from handlers.web.context import Web
 from handlers.web.viewer import Forbidden, viewer_of
@@ -66,15 +67,24 @@ def render(
 ) -> HTMLResponse:
     """Renders TEMPLATE for REQUEST's viewer. Templates get `t(key, **params)` (the catalog text
     in the viewer's language: parameters escaped, the catalog's own markup kept), `lang`,
-    `viewer` (None before login) and `csrf` (the session's token, "" before login)."""
+    `viewer` (None before login), `csrf` (the session's token, "" before login) ,
+    `nav_figures` (whether the nav links /figures) and `here` (the path, for the nav)."""
     lang = language(web, request)
     viewer = viewer_of(request)
 
     def t(key: str, **params: Any) -> Markup:
         return Markup(web.services.texts(key, lang, **params))
 
+    # the nav offers /figures only to whom it would show their own unit's (as /appraisal)
+    figures = viewer is not None and access.view_appraisal(viewer.staff) is None
     html = ENV.get_template(template).render(
-        t=t, lang=lang, viewer=viewer, csrf=viewer.csrf if viewer else "", **context
+        t=t,
+        lang=lang,
+        viewer=viewer,
+        csrf=viewer.csrf if viewer else "",
+        nav_figures=figures,
+        here=request.url.path,
+        **context,
     )
     return HTMLResponse(html, status_code=status, headers=headers(web))
 

@@ -323,3 +323,16 @@ async def test_the_xlsx_is_the_monthly_workbook_for_the_unit_and_period(
     book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
     cells = {str(c) for sheet in book.worksheets for row in sheet.values for c in row}
     assert {"G1", "第一网格", "G2", "第二网格"} <= cells  # 下级单位: each unit below C1
+
+
+@pytest.mark.parametrize(("who", "figures"), [(PROPERTY, False), (COMMUNITY, True)])
+def test_the_nav_marks_the_page_and_offers_figures_only_to_whom_it_shows_them(
+    client: TestClient, login: Login, who: int, figures: bool
+):
+    login.user_id = who
+    html = client.get("/").text
+
+    assert '<a href="/" aria-current="page">总览</a>' in html
+    assert '<a href="/cases">案件</a>' in html
+    assert ('href="/figures"' in html) is figures
+    assert (client.get("/figures").status_code == 200) is figures
