@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
@@ -93,6 +94,17 @@ def forbidden(web: Web, request: Request, exc: Exception) -> HTMLResponse:
     """The page for a request its viewer may not make (handlers/web/viewer.py Forbidden)."""
     assert isinstance(exc, Forbidden)
     return render(web, request, "error.html", status=403, key=exc.key, params=exc.params)
+
+
+def http_error(web: Web, request: Request, exc: Exception) -> Response:
+    """A wrong address (404) or method (405) in the pages' words for a browser (it asks for
+    text/html), Starlette's plain text for anything else (Open311 and API clients)."""
+    assert isinstance(exc, HTTPException)
+    known = exc.status_code in (404, 405)
+    if not known or "text/html" not in request.headers.get("accept", ""):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    key = f"web.http_{exc.status_code}"
+    return render(web, request, "error.html", status=exc.status_code, key=key, params={})
 
 
 def routes(web: Web) -> list[BaseRoute]:

@@ -415,3 +415,17 @@ async def test_a_transfer_needs_a_target_chosen_and_none_is_preselected(site: Si
     )
     assert "请选择转派给谁。" in after.text and 'class="notice error"' in after.text
     assert stored is not None and stored.assignee_id == WORKER_G1
+
+
+async def test_a_wrong_address_or_method_gets_a_page_in_the_members_words(site: Site):
+    made = await report(site)
+    await site.as_(WORKER_G1)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    lost = await site.get("/nowhere", headers=html)
+    opened = await site.get(f"/cases/{made.number}/accept", headers=html)  # a POST's address
+    api = await site.get("/nowhere", headers={"Accept": "application/json"})
+
+    assert lost.status_code == 404 and "没有这个页面。" in lost.text
+    assert "<title>无法打开 · 网格治理工作台</title>" in lost.text and 'href="/cases"' in lost.text
+    assert opened.status_code == 405 and "用页面上的按钮办理" in opened.text
+    assert api.status_code == 404 and api.text == "Not Found"  # API clients: plain text
