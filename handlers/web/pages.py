@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
-from starlette.requests import Request
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
