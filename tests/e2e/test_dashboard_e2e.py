@@ -21,7 +21,7 @@ from tests.e2e.harness import Griddesk
 from tests.e2e.people import Player
 from tests.e2e.test_web_e2e import RESIDENT, file_report, web_on
 from tests.fakebotapi import FakeBotApi
-from tests.web.test_dashboard_pages import Site, behind_sessions
+from tests.web.test_dashboard_pages import AsViewer, Site
 
 WORKER_G1 = 101
 
@@ -35,9 +35,10 @@ async def site(fake: FakeBotApi, griddesk: Griddesk) -> AsyncIterator[Site]:
     await initialize(app)
     try:
         web = Web(app.bot_data["services"], app, Prometheus(), datetime.now(UTC))
-        pages_app = server.build(web, [pages.routes, dashboard.routes])
-        gate = behind_sessions(pages_app)
-        transport = httpx.ASGITransport(app=pages_app)
+        served = server.build(web, [pages.routes, dashboard.routes])
+        served.user_middleware.clear()  # AsViewer stands in for the session middleware
+        gate = AsViewer(served)
+        transport = httpx.ASGITransport(app=gate)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield Site(None, client, gate, services=web.services)  # type: ignore[arg-type]
     finally:

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.metrics import Prometheus
@@ -37,14 +36,6 @@ class AsViewer:
         if scope["type"] == "http" and self.viewer is not None:
             scope.setdefault("state", {})["viewer"] = self.viewer
         await self.app(scope, receive, send)
-
-
-def behind_sessions(app: Starlette) -> AsViewer:
-    """Puts an AsViewer between APP's session middleware and its routes: the middleware sets
-    `viewer` to None for a request without a session cookie, so a gate outside it is undone."""
-    gate = AsViewer(app.router)
-    app.router = gate  # type: ignore[assignment]
-    return gate
 
 
 class Site:
@@ -77,8 +68,9 @@ class Site:
 async def site(harness: Harness) -> AsyncIterator[Site]:
     web = Web(harness.services, harness.app, Prometheus(), harness.clock())
     app = server.build(web, [pages.routes, dashboard.routes])
-    gate = behind_sessions(app)
-    transport = httpx.ASGITransport(app=app)
+    app.user_middleware.clear()  # AsViewer stands in for the session middleware
+    gate = AsViewer(app)
+    transport = httpx.ASGITransport(app=gate)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield Site(harness, client, gate)
 
