@@ -1,7 +1,7 @@
 """What a staff member sees on the dashboard (handlers/web): the reports of their own area.
 
 A member sees a report placed (`unit`) or held (`holder_unit`) within their area: their unit's
-subtree for supervisors (网格长 and up), their own unit for grid workers, everything for admins.
+subtree (a grid worker's grid with its buildings; a supervisor's whole unit), everything for admins.
 Partners (物业, departments) see only their categories in their unit's subtree. Anyone sees the
 reports assigned to them. What they may DO to a report is still bot/domain/reports.py may_handle,
 checked by the use case on every action.
@@ -18,9 +18,9 @@ def area(staff: Staff, tree: UnitTree) -> frozenset[str] | None:
     """The unit codes whose reports STAFF sees (placed or held there); None: every unit."""
     if staff.role is Role.ADMIN:
         return None
-    if staff.role.is_supervisor or staff.role is Role.PARTNER:
-        return frozenset(u.code for u in tree if tree.is_within(u.code, staff.unit))
-    return frozenset((staff.unit,))
+    # A grid's reports are placed at its buildings: the grid alone would hide a case from its own
+    # grid worker as soon as it left their hands (referred up, reassigned).
+    return frozenset(u.code for u in tree if tree.is_within(u.code, staff.unit))
 
 
 def categories(staff: Staff) -> frozenset[str] | None:

@@ -26,7 +26,14 @@ from storage.drafts import Draft
 PAGE = 50  # reports a page
 MAX_PAGE = 200  # deepest page: caps the OFFSET a request can make SQLite skip
 COUNT_CAP = 1000  # the list says "1000+" beyond this rather than counting a million rows
-STATES = ("open", "closed", "all", *(s.value for s in Status if s.value not in ("open", "closed")))
+# "open" is both a kind (待接单 and 处置中) and a status (待接单): the status alone is "waiting"
+STATES = (
+    "open",
+    "waiting",
+    "closed",
+    "all",
+    *(s.value for s in Status if s.value not in ("open", "closed")),
+)
 NOT_FOUND = "dashboard.not_found"
 
 # What a page may offer, in the card's order
@@ -138,6 +145,8 @@ async def cases(
 
 
 def _statuses(filters: Filters) -> list[str]:
+    if filters.state == "waiting":
+        return [Status.OPEN.value]
     if filters.overdue or filters.state == "open":
         return [s.value for s in Status if s.is_open]
     if filters.state == "closed":

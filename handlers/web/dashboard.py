@@ -153,6 +153,9 @@ class Dashboard:
         self, request: Request, template: str, filters: Filters, key: str, params: dict[str, Any]
     ) -> Response:
         viewer = self._viewer(request)
+        if "field" in params:  # the filter as the form labels it, not its query name
+            field = f"dashboard.filter.{params['field']}"
+            params = {**params, "field": self.web.services.texts(field, viewer.lang)}
         return render(
             self.web,
             request,
@@ -255,8 +258,12 @@ class Dashboard:
                 )
         elif verb == "refer_up":
             reason = str(form.get("reason", "")).strip()
-            if not reason or len(reason) > NOTE_LIMIT:
+            if not reason:
                 outcome = Refused("dashboard.reason_needed", {"limit": NOTE_LIMIT})
+            elif len(reason) > NOTE_LIMIT:
+                outcome = Refused(
+                    "dashboard.reason_too_long", {"length": len(reason), "limit": NOTE_LIMIT}
+                )
             else:
                 outcome = await moves.refer_up(
                     services, report.id, by=by, at=at, reason=reason, attempted="web:refer_up"

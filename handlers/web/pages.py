@@ -9,11 +9,13 @@ from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from bot.domain import access
 from bot.texts import pick_language
 from handlers.web.context import Web
 from handlers.web.viewer import Forbidden, viewer_of
@@ -66,15 +68,24 @@ def render(
 ) -> HTMLResponse:
     """Renders TEMPLATE for REQUEST's viewer. Templates get `t(key, **params)` (the catalog text
     in the viewer's language: parameters escaped, the catalog's own markup kept), `lang`,
-    `viewer` (None before login) and `csrf` (the session's token, "" before login)."""
+    `viewer` (None before login), `csrf` (the session's token, "" before login) ,
+    `nav_figures` (whether the nav links /figures) and `here` (the path, for the nav)."""
     lang = language(web, request)
     viewer = viewer_of(request)
 
     def t(key: str, **params: Any) -> Markup:
         return Markup(web.services.texts(key, lang, **params))
 
+    # the nav offers /figures only to whom it would show their own unit's (as /appraisal)
+    figures = viewer is not None and access.view_appraisal(viewer.staff) is None
     html = ENV.get_template(template).render(
-        t=t, lang=lang, viewer=viewer, csrf=viewer.csrf if viewer else "", **context
+        t=t,
+        lang=lang,
+        viewer=viewer,
+        csrf=viewer.csrf if viewer else "",
+        nav_figures=figures,
+        here=request.url.path,
+        **context,
     )
     return HTMLResponse(html, status_code=status, headers=headers(web))
 
@@ -83,6 +94,17 @@ def forbidden(web: Web, request: Request, exc: Exception) -> HTMLResponse:
     """The page for a request its viewer may not make (handlers/web/viewer.py Forbidden)."""
     assert isinstance(exc, Forbidden)
     return render(web, request, "error.html", status=403, key=exc.key, params=exc.params)
+
+
+def http_error(web: Web, request: Request, exc: Exception) -> Response:
+    """A wrong address (404) or method (405) in the pages' words for a browser (it asks for
+    text/html), Starlette's plain text for anything else (Open311 and API clients)."""
+    assert isinstance(exc, HTTPException)
+    known = exc.status_code in (404, 405)
+    if not known or "text/html" not in request.headers.get("accept", ""):
+        return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+    key = f"web.http_{exc.status_code}"
+    return render(web, request, "error.html", status=exc.status_code, key=key, params={})
 
 
 def routes(web: Web) -> list[BaseRoute]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,9 +29,12 @@ def build(web: Web, groups: Iterable[RouteGroup]) -> Starlette:
     async def forbidden(request: Request, exc: Exception) -> Response:
         return pages.forbidden(web, request, exc)
 
+    async def http_error(request: Request, exc: Exception) -> Response:
+        return pages.http_error(web, request, exc)
+
     app = Starlette(
         routes=routes,
-        exception_handlers={Forbidden: forbidden},
+        exception_handlers={Forbidden: forbidden, HTTPException: http_error},
         # every request: its session, if any, as request.state.viewer (handlers/web/login.py)
         middleware=[Middleware(Sessions, web=web)],
     )

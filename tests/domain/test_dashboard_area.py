@@ -18,6 +18,7 @@ TREE = UnitTree(
         Unit("C1", "春晖社区", "community", "S1"),
         Unit("G1", "1 号网格", "grid", "C1"),
         Unit("G2", "2 号网格", "grid", "C1"),
+        Unit("B1", "1 栋", "building", "G1"),
         Unit("C2", "东湖社区", "community", "S1"),
         Unit("G3", "3 号网格", "grid", "C2"),
     ]
@@ -44,6 +45,9 @@ def report(unit: str, holder: str, *, category: str = "garbage", assignee: int |
         (Staff(10, "w", Role.GRID_WORKER, "G1"), report("G1", "G1"), True),
         (Staff(10, "w", Role.GRID_WORKER, "G1"), report("G2", "G2"), False),
         (Staff(10, "w", Role.GRID_WORKER, "G1"), report("G2", "C1", assignee=10), True),
+        # a case at a building of one's grid, referred up to the community: still one's grid's
+        (Staff(10, "w", Role.GRID_WORKER, "G1"), report("B1", "C1"), True),
+        (Staff(10, "w", Role.GRID_WORKER, "G2"), report("B1", "G1"), False),
         (Staff(11, "c", Role.COMMUNITY, "C1"), report("G2", "G2"), True),
         (Staff(11, "c", Role.COMMUNITY, "C1"), report("G3", "G3"), False),
         (Staff(11, "c", Role.COMMUNITY, "C1"), report("G3", "C1"), True),  # held here
@@ -60,7 +64,7 @@ def test_sees(staff: Staff, case: Report, seen: bool) -> None:
 
 def test_area_and_categories() -> None:
     assert area(Staff(1, "a", Role.ADMIN, "D"), TREE) is None
-    assert area(Staff(1, "w", Role.GRID_WORKER, "G1"), TREE) == {"G1"}
-    assert area(Staff(1, "c", Role.COMMUNITY, "C1"), TREE) == {"C1", "G1", "G2"}
+    assert area(Staff(1, "w", Role.GRID_WORKER, "G1"), TREE) == {"G1", "B1"}
+    assert area(Staff(1, "c", Role.COMMUNITY, "C1"), TREE) == {"C1", "G1", "G2", "B1"}
     assert categories(Staff(1, "p", Role.PARTNER, "C1", ("water",))) == {"water"}
     assert categories(Staff(1, "c", Role.COMMUNITY, "C1")) is None

@@ -341,5 +341,83 @@ async def test_the_pages_read_in_english_for_an_english_speaking_member(site: Si
 
     assert "Cases" in listed.text and "Waiting to be accepted" in listed.text
     assert "History" in page.text and "Accept" in page.text and "Reported" in page.text
-    assert bad.status_code == 400 and "The filter “state”" in bad.text
+    assert bad.status_code == 400 and "The filter “State”" in bad.text
     assert "案件列表" not in listed.text
+
+
+async def test_a_bad_filter_is_named_as_the_form_labels_it(site: Site):
+    await site.as_(WORKER_G1)
+    page = await site.get("/cases?unit=G2")
+
+    assert page.status_code == 400
+    assert "筛选条件“单位”" in page.text and "“unit”" not in page.text
+
+
+async def test_a_refer_up_reason_too_long_is_refused_by_its_length_and_changes_nothing(
+    site: Site,
+):
+    made = await report(site)
+    await site.as_(WORKER_G1)
+    await site.post(f"/cases/{made.number}/refer_up", {"reason": "长" * 5000})
+    page = await site.get(f"/cases/{made.number}")
+    stored = await site.services.reports.get(made.id)
+
+    assert "上报原因太长（5000 字，最多 500 字），未上报" in page.text
+    assert stored is not None and stored.tier.value == "grid" and stored.holder_unit == "G1"
+
+
+async def test_waiting_lists_only_the_cases_no_one_has_accepted(site: Site):
+    waiting = await report(site, text="没人接的")
+    taken = await report(site, text="已接的")
+    await accept(site.services, taken.id, by=WORKER_G1, at=site.services.clock())
+    await site.as_(COMMUNITY)
+    page = await site.get("/cases?state=waiting")
+
+    assert page.status_code == 200 and '<option value="waiting" selected>待接单' in page.text
+    assert f">{waiting.number}<" in page.text and f">{taken.number}<" not in page.text
+
+
+async def test_a_grid_worker_still_sees_their_grids_case_after_referring_it_up(site: Site):
+    made = await report(site)  # placed at building B1 of grid G1
+    await accept(site.services, made.id, by=WORKER_G1, at=site.services.clock())
+    await site.as_(WORKER_G1)
+    await site.post(f"/cases/{made.number}/refer_up", {"reason": "需要社区协调"})
+    referred = await site.services.reports.get(made.id)
+    page = await site.get(f"/cases/{made.number}")
+    listed = await site.get("/cases")
+
+    assert (
+        referred is not None and referred.holder_unit == "C1" and referred.assignee_id != WORKER_G1
+    )
+    assert page.status_code == 200 and "上报上级" in page.text  # its history, no longer its actions
+    assert f">{made.number}<" in listed.text
+
+
+async def test_a_transfer_needs_a_target_chosen_and_none_is_preselected(site: Site):
+    made = await report(site)
+    await accept(site.services, made.id, by=WORKER_G1, at=site.services.clock())
+    await site.as_(WORKER_G1)
+    page = await site.get(f"/cases/{made.number}")
+    await site.post(f"/cases/{made.number}/transfer", {"to": ""})
+    after = await site.get(f"/cases/{made.number}")
+    stored = await site.services.reports.get(made.id)
+
+    assert (
+        '<select name="to" required>\n      <option value="">请选择转派给谁。</option>' in page.text
+    )
+    assert "请选择转派给谁。" in after.text and 'class="notice error"' in after.text
+    assert stored is not None and stored.assignee_id == WORKER_G1
+
+
+async def test_a_wrong_address_or_method_gets_a_page_in_the_members_words(site: Site):
+    made = await report(site)
+    await site.as_(WORKER_G1)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    lost = await site.get("/nowhere", headers=html)
+    opened = await site.get(f"/cases/{made.number}/accept", headers=html)  # a POST's address
+    api = await site.get("/nowhere", headers={"Accept": "application/json"})
+
+    assert lost.status_code == 404 and "没有这个页面。" in lost.text
+    assert "<title>无法打开 · 网格治理工作台</title>" in lost.text and 'href="/cases"' in lost.text
+    assert opened.status_code == 405 and "用页面上的按钮办理" in opened.text
+    assert api.status_code == 404 and api.text == "Not Found"  # API clients: plain text

@@ -159,6 +159,25 @@ async def test_with_tiles_the_page_holds_a_map_fed_by_the_pins_and_no_inline_scr
         assert client.get(path).status_code == 200, path
 
 
+async def test_the_map_has_a_legend_in_words_and_the_counts_open_the_list_they_count(
+    client: TestClient, login: Login, services: Services
+):
+    await file(services, "B1")
+    with_tiles(services)
+    login.user_id = COMMUNITY
+
+    html = client.get("/").text
+    legend = html[html.index('<ul class="legend map-legend"') : html.index("</ul>")]
+
+    # without a colour-emoji font 🟢 is a box: each colour is named in words
+    for words in ("网格（绿）", "社区（黄）", "街道（蓝）", "区（红）", "黑色粗圈：已超期"):
+        assert words in legend, words
+    assert '<span class="swatch tier-street"></span>' in legend
+    assert '<a href="/cases?tier=grid" class="count tier-grid">' in html
+    assert '<a href="/cases?overdue=1" class="count overdue">' in html
+    assert "已超期" in html and "已超时" not in html  # the word the case list uses
+
+
 async def test_the_geojson_holds_the_viewers_pins_only_without_personal_data(
     client: TestClient, login: Login, services: Services
 ):
@@ -305,3 +324,16 @@ async def test_the_xlsx_is_the_monthly_workbook_for_the_unit_and_period(
     book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
     cells = {str(c) for sheet in book.worksheets for row in sheet.values for c in row}
     assert {"G1", "第一网格", "G2", "第二网格"} <= cells  # 下级单位: each unit below C1
+
+
+@pytest.mark.parametrize(("who", "figures"), [(PROPERTY, False), (COMMUNITY, True)])
+def test_the_nav_marks_the_page_and_offers_figures_only_to_whom_it_shows_them(
+    client: TestClient, login: Login, who: int, figures: bool
+):
+    login.user_id = who
+    html = client.get("/").text
+
+    assert '<a href="/" aria-current="page">总览</a>' in html
+    assert '<a href="/cases">案件</a>' in html
+    assert ('href="/figures"' in html) is figures
+    assert (client.get("/figures").status_code == 200) is figures
