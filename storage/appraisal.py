@@ -1,8 +1,9 @@
 """Report histories for appraisal, read as of a period's end, and the monthly posts' claims.
 
 A period's histories are read a day of reports at a time (reports created that day, through
-summary_reports_created, and their events up to the period's end through
-report_events_report), so memory stays bounded whatever the month's size.
+summary_reports_created, or figures_reports_unit_created for a unit subtree, and their events
+up to the period's end through report_events_report), so memory stays bounded whatever the
+month's size.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 from storage.outbox_files import add_file
+from storage.summaries import scoped
 
 CHUNK = timedelta(days=1)
 
@@ -24,7 +26,7 @@ SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS creat
        e.action AS action, e.new AS new, e.actor_id AS actor_id, e.at AS at, e.due_at AS due_at,
        CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
        CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
-FROM reports r INDEXED BY summary_reports_created
+FROM reports r {created}
 JOIN report_events e ON e.report_id = r.id
 WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of {units}
 ORDER BY r.id, e.id
@@ -61,9 +63,8 @@ class Appraisals:
     ) -> AsyncIterator[list[History]]:
         """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
         only, if given), each with its events up to AS_OF."""
-        names = {f"u{i}": code for i, code in enumerate(units or ())}
-        where = f"AND r.unit IN ({', '.join(':' + n for n in names)})" if units else ""
-        sql = _HISTORIES.format(units=where)
+        scope, names = scoped(units or None)
+        sql = _HISTORIES.format(**scope)
         day = start
         while day < end:
             until = min(day + CHUNK, end)

@@ -27,8 +27,8 @@ WITH cohort AS MATERIALIZED (
     SELECT r.unit AS unit, r.category AS category,
            (SELECT e.new FROM report_events e
             WHERE e.report_id = r.id AND e.at <= :as_of ORDER BY e.id DESC LIMIT 1) AS state
-    FROM reports r INDEXED BY summary_reports_created
-    WHERE r.created_at >= :start AND r.created_at < :end
+    FROM reports r {created}
+    WHERE r.created_at >= :start AND r.created_at < :end {units}
 )
 SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
 """
@@ -39,7 +39,7 @@ SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
        (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
 FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
 WHERE e.at >= :start AND e.at < :end
-  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject')
+  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {units}
 GROUP BY e.report_id, e.action
 """
 
@@ -65,21 +65,37 @@ latest AS (
 SELECT r.unit AS unit, COUNT(*) AS n
 FROM latest l JOIN report_events e ON e.id = l.event JOIN reports r ON r.id = l.id
 WHERE e.new IN ('open', 'accepted')
-  AND (CASE WHEN e.due_at IS NULL THEN r.due_at ELSE NULLIF(e.due_at, '') END) < :as_of
+  AND (CASE WHEN e.due_at IS NULL THEN r.due_at ELSE NULLIF(e.due_at, '') END) < :as_of {units}
 GROUP BY r.unit
 """
 
 _NEW_BY_UNIT = """
-SELECT unit, COUNT(*) AS n FROM reports INDEXED BY summary_reports_created
-WHERE created_at >= :start AND created_at < :end GROUP BY unit
+SELECT r.unit AS unit, COUNT(*) AS n FROM reports r {created}
+WHERE r.created_at >= :start AND r.created_at < :end {units} GROUP BY r.unit
 """
 
 _CLOSED_BY_UNIT = """
 SELECT r.unit AS unit, COUNT(*) AS n
 FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire')
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {units}
 GROUP BY r.unit
 """
+
+
+def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit)
+    and their parameters for the reports at UNITS (None: the whole office, through
+    summary_reports_created). A scope is read through figures_reports_unit_created (0022), one
+    range per unit, so its cost follows its own reports, not the office's."""
+    if units is None:
+        return {"created": "INDEXED BY summary_reports_created", "units": ""}, {}
+    names = {f"u{i}": code for i, code in enumerate(units)}
+    listed = ", ".join(":" + name for name in names) or "NULL"
+    fragments = {
+        "created": "INDEXED BY figures_reports_unit_created",
+        "units": f"AND r.unit IN ({listed})",
+    }
+    return fragments, names
 
 
 class Summaries:
@@ -87,12 +103,18 @@ class Summaries:
         self.db = db
 
     async def week_tallies(
-        self, start: datetime, end: datetime, as_of: datetime
+        self,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        units: Sequence[str] | None = None,
     ) -> dict[str, Tally]:
-        """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF."""
+        """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF
+        (at UNITS only, if given: the same tallies those units have in the whole office's)."""
         tallies: dict[str, Tally] = {}
-        window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of)}
-        for row in await self.db.fetchall(_COHORT, window):
+        scope, names = scoped(units)
+        window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of), **names}
+        for row in await self.db.fetchall(_COHORT.format(**scope), window):
             tally = tallies.setdefault(row["unit"], Tally())
             n = row["n"]
             tally.new += n
@@ -101,7 +123,7 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        for row in await self.db.fetchall(_EVENTS, window):
+        for row in await self.db.fetchall(_EVENTS.format(**scope), window):
             tally = tallies.setdefault(row["unit"], Tally())
             action = row["action"]
             if action == "accept":
@@ -117,17 +139,22 @@ class Summaries:
                 tally.closed_unverified += 1
             elif action == "reject":
                 tally.rejected += 1
-        for row in await self.db.fetchall(_OVERDUE, {"as_of": to_db(as_of)}):
+        overdue = {"as_of": to_db(as_of), **names}
+        for row in await self.db.fetchall(_OVERDUE.format(**scope), overdue):
             tallies.setdefault(row["unit"], Tally()).overdue += row["n"]
         return tallies
 
-    async def week_counts(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-        """Returns (created, closed verified or not) per unit in [START, END), raw."""
-        window = {"start": to_db(start), "end": to_db(end)}
+    async def week_counts(
+        self, start: datetime, end: datetime, units: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Returns (created, closed verified or not) per unit in [START, END), raw (at UNITS
+        only, if given)."""
+        scope, names = scoped(units)
+        window = {"start": to_db(start), "end": to_db(end), **names}
         counts: dict[str, list[int]] = {}
-        for row in await self.db.fetchall(_NEW_BY_UNIT, window):
+        for row in await self.db.fetchall(_NEW_BY_UNIT.format(**scope), window):
             counts.setdefault(row["unit"], [0, 0])[0] += row["n"]
-        for row in await self.db.fetchall(_CLOSED_BY_UNIT, window):
+        for row in await self.db.fetchall(_CLOSED_BY_UNIT.format(**scope), window):
             counts.setdefault(row["unit"], [0, 0])[1] += row["n"]
         return {unit: (pair[0], pair[1]) for unit, pair in counts.items()}
 
