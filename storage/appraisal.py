@@ -8,6 +8,7 @@ month's size.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,40 @@ def _step(row: Any) -> Step:
     )
 
 
+def _histories(rows: Sequence[Any]) -> list[History]:
+    """Returns the histories in ROWS (_HISTORIES' columns, ordered by report and event).
+
+    Runs in a worker thread (a day of a big office is tens of thousands of rows, and updates
+    keep flowing on the event loop); columns are read by position, datetimes parsed once."""
+    parse = datetime.fromisoformat
+    histories: list[History] = []
+    steps: list[Step] = []
+    first: Any = None
+    for row in rows:
+        if first is None or row[0] != first[0]:
+            if first is not None:
+                histories.append(
+                    History(first[0], first[1], first[2], parse(first[3]), tuple(steps))
+                )
+            first, steps = row, []
+        due_text, stars, target = row[8], row[9], row[10]
+        steps.append(
+            Step(
+                action=row[4],
+                new=row[5],
+                actor_id=row[6],
+                at=parse(row[7]),
+                due=parse(due_text) if due_text else None,
+                due_known=due_text is not None,
+                stars=int(stars) if stars is not None else None,
+                to=int(target) if target is not None else None,
+            )
+        )
+    if first is not None:
+        histories.append(_history(first, steps))
+    return histories
+
+
 class Appraisals:
     def __init__(self, db: Database):
         self.db = db
@@ -71,15 +106,7 @@ class Appraisals:
             rows = await self.db.fetchall(
                 sql, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of), **names}
             )
-            chunk: list[History] = []
-            current: list[Any] = []
-            for row in rows:
-                if current and current[0]["id"] != row["id"]:
-                    chunk.append(_history(current))
-                    current = []
-                current.append(row)
-            if current:
-                chunk.append(_history(current))
+            chunk = await asyncio.to_thread(_histories, rows)
             yield chunk
             day = until
 
@@ -118,12 +145,5 @@ class Appraisals:
         return True
 
 
-def _history(rows: list[Any]) -> History:
-    first = rows[0]
-    return History(
-        report_id=first["id"],
-        unit=first["unit"],
-        category=first["category"],
-        created_at=from_db(first["created_at"]),  # type: ignore[arg-type]
-        steps=tuple(_step(row) for row in rows),
-    )
+def _history(first: Any, steps: list[Step]) -> History:
+    return History(first[0], first[1], first[2], datetime.fromisoformat(first[3]), tuple(steps))
