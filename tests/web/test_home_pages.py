@@ -1,5 +1,5 @@
 """handlers/web/home.py and handlers/web/figures.py through Starlette's TestClient on the services
-of a real SQLite file. Until the login's session middleware lands, a test middleware sets
+of a real SQLite file. A test middleware inside the login's session middleware sets
 `request.state.viewer` to the member the test chooses (none: logged out)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import openpyxl
 import pytest
+from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -53,7 +54,8 @@ def client(services: Services, login: Login) -> Iterator[TestClient]:
             request.state.viewer = Viewer(staff, "zh", "tok", "s")
         return await call_next(request)
 
-    app.add_middleware(BaseHTTPMiddleware, dispatch=as_viewer)
+    # Inside the session middleware (handlers/web/login.py), which would set no viewer.
+    app.user_middleware.append(Middleware(BaseHTTPMiddleware, dispatch=as_viewer))
     with TestClient(app, follow_redirects=False) as client:
         yield client
 
