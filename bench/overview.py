@@ -1,10 +1,17 @@
 """Benchmark: the dashboard's home page read model and the /figures use case on a big database.
 
 Times bot/usecases/overview.py home (counts by tier + the 2,000 most urgent pins) for the admin,
-a street and a grid worker, and bot/usecases/figures.py figures for each period, in-process on a
-copy of the bench database (read only; the clock at bench.populate.NOW).
+a street and a grid worker, and bot/usecases/figures.py figures for each period as the admin
+(the whole office), a street and a community, each twice (the second call of a finished period
+comes from the caches), in-process on a copy of the bench database (read only; the clock at
+bench.populate.NOW).
 
     python -m bench.overview  # builds /tmp/griddesk-bench-overview-100k.sqlite3 once
+    python -m bench.overview --figures-only --db /tmp/griddesk-bench-1m.sqlite3 --reports 1000000
+
+The old code's figures for comparison: run this file from an export of the old commit
+(`git archive OLD | tar -x -C DIR; cp bench/overview.py DIR/bench/; cd DIR; python -m
+bench.overview …`), as bench/README.md "13." did.
 """
 
 from __future__ import annotations

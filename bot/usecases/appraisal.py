@@ -82,7 +82,7 @@ KEEP_MONTHS = 3
 _SCOPED: WeakKeyDictionary[object, dict[tuple[str, tuple[str, ...]], MonthData]] = (
     WeakKeyDictionary()
 )
-KEEP_SCOPES = 64
+KEEP_SCOPES = 32
 
 
 async def month_figures(

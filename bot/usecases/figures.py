@@ -160,13 +160,14 @@ def _scope(code: str, tree: UnitTree) -> list[str] | None:
 _SUMMARIES: WeakKeyDictionary[
     object, dict[tuple[datetime, datetime, str], tuple[UnitTree, dict[str, Tally], list[WeekBar]]]
 ] = WeakKeyDictionary()
-KEEP_SUMMARIES = 64
+KEEP_SUMMARIES = 32
 
 
 async def _summary(
     services: Services, when: Span, code: str, tree: UnitTree
 ) -> tuple[dict[str, Tally], list[WeekBar]]:
-    """The weekly summary's tallies (rolled up) and weeks of CODE's subtree over WHEN."""
+    """The weekly summary's tallies (rolled up, of CODE and each unit below it) and the weeks of
+    CODE's subtree over WHEN."""
     finished = when.as_of >= when.end
     cache = _SUMMARIES.setdefault(services.store, {})
     key = (when.start, when.end, code)
@@ -175,7 +176,10 @@ async def _summary(
     raw = await services.store.summaries.week_tallies(
         when.start, when.end, when.as_of, _scope(code, tree)
     )
-    tallies = roll_up(raw, tree)
+    rolled = roll_up(raw, tree)
+    # Only what the page shows (every unit's rolled-up lists of hours would be tens of MB).
+    shown = [code, *(child.code for child in tree.children(code))]
+    tallies = {unit: rolled[unit] for unit in shown if unit in rolled}
     weeks = await _weeks(services, when, code, tree)
     if finished:
         cache[key] = (tree, tallies, weeks)
