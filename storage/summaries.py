@@ -39,9 +39,9 @@ SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category,
 _EVENTS = """
 SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
        (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
-FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
+{events}
 WHERE e.at >= :start AND e.at < :end
-  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {units}
+  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {reach}
 GROUP BY e.report_id, e.action
 """
 
@@ -78,10 +78,22 @@ WHERE r.created_at >= :start AND r.created_at < :end {units} GROUP BY r.unit
 
 _CLOSED_BY_UNIT = """
 SELECT r.unit AS unit, COUNT(*) AS n
-FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {units}
+{events}
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {reach}
 GROUP BY r.unit
 """
+
+
+# The events of a period: the whole office's through their time (summary_events_at); a unit
+# subtree's through its reports created before the period's end (0022) and each one's events
+# (report_events_report), instead of every event of the office's period.
+_WINDOW_EVENTS = (
+    "FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id"
+)
+_SCOPE_EVENTS = (
+    "FROM reports r INDEXED BY figures_reports_unit_created"
+    " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
+)
 
 
 def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
@@ -106,17 +118,26 @@ def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
 
 
 def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
-    """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit)
-    and their parameters for the reports at UNITS (None: the whole office, through
-    summary_reports_created). A scope is read through figures_reports_unit_created (0022), one
-    range per unit, so its cost follows its own reports, not the office's."""
+    """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit;
+    {events} and {reach}: where a period's events come from and their reports' filter) and
+    their parameters for the reports at UNITS (None: the whole office, through
+    summary_reports_created and summary_events_at). A scope is read through
+    figures_reports_unit_created (0022), one range per unit, so its cost follows its own
+    reports, not the office's."""
     if units is None:
-        return {"created": "INDEXED BY summary_reports_created", "units": ""}, {}
+        return {
+            "created": "INDEXED BY summary_reports_created",
+            "units": "",
+            "events": _WINDOW_EVENTS,
+            "reach": "",
+        }, {}
     names = {f"u{i}": code for i, code in enumerate(units)}
     listed = ", ".join(":" + name for name in names) or "NULL"
     fragments = {
         "created": "INDEXED BY figures_reports_unit_created",
         "units": f"AND r.unit IN ({listed})",
+        "events": _SCOPE_EVENTS,
+        "reach": f"AND r.unit IN ({listed}) AND r.created_at < :end",
     }
     return fragments, names
 
