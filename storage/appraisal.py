@@ -9,7 +9,7 @@ month's size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,7 +95,7 @@ class Appraisals:
         end: datetime,
         as_of: datetime,
         units: Sequence[str] | None = None,
-    ) -> AsyncGenerator[list[History]]:
+    ) -> AsyncIterator[list[History]]:
         """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
         only, if given), each with its events up to AS_OF."""
         scope, names = scoped(units or None)

@@ -140,18 +140,9 @@ async def judge(
         tree = await services.units.tree()
     data = MonthData(label, start, end, at, tree)
     places: dict[str, str] = {}
-    chunks = services.store.appraisals.histories(start, end, at, units)
-    # The next day is read while this one is judged (SQLite runs without the GIL).
-    ahead = asyncio.ensure_future(anext(chunks, None))
-    try:
-        while (chunk := await ahead) is not None:
-            ahead = asyncio.ensure_future(anext(chunks, None))
-            # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
-            await asyncio.to_thread(_count, data, chunk, places, services.tz)
-    finally:  # failed or cancelled: stop the read ahead and close the reader
-        ahead.cancel()
-        await asyncio.wait([ahead])
-        await chunks.aclose()
+    async for chunk in services.store.appraisals.histories(start, end, at, units):
+        # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
+        await asyncio.to_thread(_count, data, chunk, places, services.tz)
     data.rolled = roll_up(data.raw, tree)
     return data
 
