@@ -1,12 +1,14 @@
 """Report histories for appraisal, read as of a period's end, and the monthly posts' claims.
 
 A period's histories are read a day of reports at a time (reports created that day, through
-summary_reports_created, and their events up to the period's end through
-report_events_report), so memory stays bounded whatever the month's size.
+summary_reports_created, or figures_reports_unit_created for a unit subtree, and their events
+up to the period's end through report_events_report), so memory stays bounded whatever the
+month's size.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +18,7 @@ from storage import outbox
 from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 from storage.outbox_files import add_file
+from storage.summaries import scoped
 
 CHUNK = timedelta(days=1)
 
@@ -24,7 +27,7 @@ SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS creat
        e.action AS action, e.new AS new, e.actor_id AS actor_id, e.at AS at, e.due_at AS due_at,
        CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
        CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
-FROM reports r INDEXED BY summary_reports_created
+FROM reports r {created}
 JOIN report_events e ON e.report_id = r.id
 WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of {units}
 ORDER BY r.id, e.id
@@ -48,6 +51,40 @@ def _step(row: Any) -> Step:
     )
 
 
+def _histories(rows: Sequence[Any]) -> list[History]:
+    """Returns the histories in ROWS (_HISTORIES' columns, ordered by report and event).
+
+    Runs in a worker thread (a day of a big office is tens of thousands of rows, and updates
+    keep flowing on the event loop); columns are read by position, datetimes parsed once."""
+    parse = datetime.fromisoformat
+    histories: list[History] = []
+    steps: list[Step] = []
+    first: Any = None
+    for row in rows:
+        if first is None or row[0] != first[0]:
+            if first is not None:
+                histories.append(
+                    History(first[0], first[1], first[2], parse(first[3]), tuple(steps))
+                )
+            first, steps = row, []
+        due_text, stars, target = row[8], row[9], row[10]
+        steps.append(
+            Step(
+                action=row[4],
+                new=row[5],
+                actor_id=row[6],
+                at=parse(row[7]),
+                due=parse(due_text) if due_text else None,
+                due_known=due_text is not None,
+                stars=int(stars) if stars is not None else None,
+                to=int(target) if target is not None else None,
+            )
+        )
+    if first is not None:
+        histories.append(_history(first, steps))
+    return histories
+
+
 class Appraisals:
     def __init__(self, db: Database):
         self.db = db
@@ -61,24 +98,15 @@ class Appraisals:
     ) -> AsyncIterator[list[History]]:
         """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
         only, if given), each with its events up to AS_OF."""
-        names = {f"u{i}": code for i, code in enumerate(units or ())}
-        where = f"AND r.unit IN ({', '.join(':' + n for n in names)})" if units else ""
-        sql = _HISTORIES.format(units=where)
+        scope, names = scoped(units or None)
+        sql = _HISTORIES.format(**scope)
         day = start
         while day < end:
             until = min(day + CHUNK, end)
             rows = await self.db.fetchall(
                 sql, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of), **names}
             )
-            chunk: list[History] = []
-            current: list[Any] = []
-            for row in rows:
-                if current and current[0]["id"] != row["id"]:
-                    chunk.append(_history(current))
-                    current = []
-                current.append(row)
-            if current:
-                chunk.append(_history(current))
+            chunk = await asyncio.to_thread(_histories, rows)
             yield chunk
             day = until
 
@@ -117,12 +145,5 @@ class Appraisals:
         return True
 
 
-def _history(rows: list[Any]) -> History:
-    first = rows[0]
-    return History(
-        report_id=first["id"],
-        unit=first["unit"],
-        category=first["category"],
-        created_at=from_db(first["created_at"]),  # type: ignore[arg-type]
-        steps=tuple(_step(row) for row in rows),
-    )
+def _history(first: Any, steps: list[Step]) -> History:
+    return History(first[0], first[1], first[2], datetime.fromisoformat(first[3]), tuple(steps))

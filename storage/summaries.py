@@ -8,8 +8,10 @@ each unit's subtree happens in bot.domain.summary.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.domain.groups import Binding, Purpose
 from bot.domain.summary import IsoWeek, Tally
@@ -27,8 +29,8 @@ WITH cohort AS MATERIALIZED (
     SELECT r.unit AS unit, r.category AS category,
            (SELECT e.new FROM report_events e
             WHERE e.report_id = r.id AND e.at <= :as_of ORDER BY e.id DESC LIMIT 1) AS state
-    FROM reports r INDEXED BY summary_reports_created
-    WHERE r.created_at >= :start AND r.created_at < :end
+    FROM reports r {created}
+    WHERE r.created_at >= :start AND r.created_at < :end {units}
 )
 SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
 """
@@ -37,9 +39,9 @@ SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category,
 _EVENTS = """
 SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
        (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
-FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
+{events}
 WHERE e.at >= :start AND e.at < :end
-  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject')
+  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {reach}
 GROUP BY e.report_id, e.action
 """
 
@@ -65,21 +67,79 @@ latest AS (
 SELECT r.unit AS unit, COUNT(*) AS n
 FROM latest l JOIN report_events e ON e.id = l.event JOIN reports r ON r.id = l.id
 WHERE e.new IN ('open', 'accepted')
-  AND (CASE WHEN e.due_at IS NULL THEN r.due_at ELSE NULLIF(e.due_at, '') END) < :as_of
+  AND (CASE WHEN e.due_at IS NULL THEN r.due_at ELSE NULLIF(e.due_at, '') END) < :as_of {units}
 GROUP BY r.unit
 """
 
 _NEW_BY_UNIT = """
-SELECT unit, COUNT(*) AS n FROM reports INDEXED BY summary_reports_created
-WHERE created_at >= :start AND created_at < :end GROUP BY unit
+SELECT r.unit AS unit, COUNT(*) AS n FROM reports r {created}
+WHERE r.created_at >= :start AND r.created_at < :end {units} GROUP BY r.unit
 """
 
 _CLOSED_BY_UNIT = """
 SELECT r.unit AS unit, COUNT(*) AS n
-FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire')
+{events}
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {reach}
 GROUP BY r.unit
 """
+
+
+# The events of a period: the whole office's through their time (summary_events_at); a unit
+# subtree's through its reports created before the period's end (0022) and each one's events
+# (report_events_report), instead of every event of the office's period.
+_WINDOW_EVENTS = (
+    "FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id"
+)
+_SCOPE_EVENTS = (
+    "FROM reports r INDEXED BY figures_reports_unit_created"
+    " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
+)
+
+
+def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
+    """Adds _EVENTS' ROWS (unit, action, stars, hours) to TALLIES."""
+    for unit, action, stars, hours in rows:
+        tally = tallies.get(unit)
+        if tally is None:
+            tally = tallies[unit] = Tally()
+        if action == "accept":
+            tally.accept_hours.append(max(0.0, hours))
+        elif action == "resolve":
+            tally.resolved += 1
+            tally.resolve_hours.append(max(0.0, hours))
+        elif action == "confirm":
+            tally.closed += 1
+            if stars is not None:
+                tally.stars.append(int(stars))
+        elif action == "expire":
+            tally.closed_unverified += 1
+        elif action == "reject":
+            tally.rejected += 1
+
+
+def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit;
+    {events} and {reach}: where a period's events come from and their reports' filter) and
+    their parameters for the reports at UNITS (None: the whole office, through
+    summary_reports_created and summary_events_at). A scope is read through
+    figures_reports_unit_created (0022), one range per unit, so its cost follows its own
+    reports, not the office's."""
+    if units is None:
+        return {
+            "created": "INDEXED BY summary_reports_created",
+            "units": "",
+            "events": _WINDOW_EVENTS,
+            "reach": "",
+        }, {}
+    names = {f"u{i}": code for i, code in enumerate(units)}
+    listed = ", ".join(":" + name for name in names) or "NULL"
+    fragments = {
+        "created": "INDEXED BY figures_reports_unit_created",
+        "units": f"AND r.unit IN ({listed})",
+        "events": _SCOPE_EVENTS,
+        "reach": f"AND r.unit IN ({listed}) AND r.created_at < :end",
+    }
+    return fragments, names
 
 
 class Summaries:
@@ -87,12 +147,18 @@ class Summaries:
         self.db = db
 
     async def week_tallies(
-        self, start: datetime, end: datetime, as_of: datetime
+        self,
+        start: datetime,
+        end: datetime,
+        as_of: datetime,
+        units: Sequence[str] | None = None,
     ) -> dict[str, Tally]:
-        """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF."""
+        """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF
+        (at UNITS only, if given: the same tallies those units have in the whole office's)."""
         tallies: dict[str, Tally] = {}
-        window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of)}
-        for row in await self.db.fetchall(_COHORT, window):
+        scope, names = scoped(units)
+        window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of), **names}
+        for row in await self.db.fetchall(_COHORT.format(**scope), window):
             tally = tallies.setdefault(row["unit"], Tally())
             n = row["n"]
             tally.new += n
@@ -101,33 +167,26 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        for row in await self.db.fetchall(_EVENTS, window):
-            tally = tallies.setdefault(row["unit"], Tally())
-            action = row["action"]
-            if action == "accept":
-                tally.accept_hours.append(max(0.0, row["hours"]))
-            elif action == "resolve":
-                tally.resolved += 1
-                tally.resolve_hours.append(max(0.0, row["hours"]))
-            elif action == "confirm":
-                tally.closed += 1
-                if row["stars"] is not None:
-                    tally.stars.append(int(row["stars"]))
-            elif action == "expire":
-                tally.closed_unverified += 1
-            elif action == "reject":
-                tally.rejected += 1
-        for row in await self.db.fetchall(_OVERDUE, {"as_of": to_db(as_of)}):
+        events = await self.db.fetchall(_EVENTS.format(**scope), window)
+        # A row per report and kind: the whole office's 90 days are millions at 1,000,000
+        # reports, added up in a worker thread so the bot's event loop keeps running.
+        await asyncio.to_thread(_add_events, tallies, events)
+        overdue = {"as_of": to_db(as_of), **names}
+        for row in await self.db.fetchall(_OVERDUE.format(**scope), overdue):
             tallies.setdefault(row["unit"], Tally()).overdue += row["n"]
         return tallies
 
-    async def week_counts(self, start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-        """Returns (created, closed verified or not) per unit in [START, END), raw."""
-        window = {"start": to_db(start), "end": to_db(end)}
+    async def week_counts(
+        self, start: datetime, end: datetime, units: Sequence[str] | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Returns (created, closed verified or not) per unit in [START, END), raw (at UNITS
+        only, if given)."""
+        scope, names = scoped(units)
+        window = {"start": to_db(start), "end": to_db(end), **names}
         counts: dict[str, list[int]] = {}
-        for row in await self.db.fetchall(_NEW_BY_UNIT, window):
+        for row in await self.db.fetchall(_NEW_BY_UNIT.format(**scope), window):
             counts.setdefault(row["unit"], [0, 0])[0] += row["n"]
-        for row in await self.db.fetchall(_CLOSED_BY_UNIT, window):
+        for row in await self.db.fetchall(_CLOSED_BY_UNIT.format(**scope), window):
             counts.setdefault(row["unit"], [0, 0])[1] += row["n"]
         return {unit: (pair[0], pair[1]) for unit, pair in counts.items()}
 

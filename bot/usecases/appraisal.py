@@ -77,6 +77,12 @@ def as_of(services: Services, month: str, now: datetime) -> datetime:
 # open store has its own, dropped with it).
 _FINISHED: WeakKeyDictionary[object, dict[str, MonthData]] = WeakKeyDictionary()
 KEEP_MONTHS = 3
+# And finished months judged for one unit subtree ((month, its units) → figures), for the
+# dashboard's /figures of a street or community: at most KEEP_SCOPES, the oldest dropped.
+_SCOPED: WeakKeyDictionary[object, dict[tuple[str, tuple[str, ...]], MonthData]] = (
+    WeakKeyDictionary()
+)
+KEEP_SCOPES = 32
 
 
 async def month_figures(
@@ -94,10 +100,14 @@ async def month_figures(
     judged as of the month's end, so they cannot have changed)."""
     start, end = month_bounds(month, services.tz)
     tree = await services.units.tree()
-    finished = units is None and at >= end
+    closed = at >= end
+    finished = units is None and closed
     cache = _FINISHED.setdefault(services.store, {})
-    if reuse and finished and month in cache:
-        data = cache[month]
+    scoped = _SCOPED.setdefault(services.store, {})
+    key = (month, tuple(units or ()))
+    if reuse and closed and (month in cache or (not finished and key in scoped)):
+        # A subtree's figures are the whole office's at its units (/appraisal's rule).
+        data = cache[month] if month in cache else scoped[key]
         if data.tree is not tree:  # the tree changed since (a CSV import): roll up again
             data.tree, data.rolled = tree, roll_up(data.raw, tree)
         return data
@@ -106,6 +116,10 @@ async def month_figures(
         cache[month] = data
         for old in sorted(cache)[:-KEEP_MONTHS]:
             del cache[old]
+    elif closed and reuse:
+        scoped[key] = data
+        while len(scoped) > KEEP_SCOPES:
+            del scoped[next(iter(scoped))]  # the oldest first
     return data
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from weakref import WeakKeyDictionary
 
 from bot.domain import access
 from bot.domain.appraisal import Figures, month_key, previous_month
@@ -107,8 +108,7 @@ async def figures(
     code, tree = allowed
     when = span(period, at, services)
     data = await _judged(services, when, code, tree)
-    raw = await services.store.summaries.week_tallies(when.start, when.end, when.as_of)
-    tallies = roll_up(raw, tree)
+    tallies, weeks = await _summary(services, when, code, tree)
 
     def line(u: Unit) -> UnitFigures:
         return UnitFigures(u, data.rolled.get(u.code, Figures()), tallies.get(u.code, Tally()))
@@ -125,7 +125,7 @@ async def figures(
             unit=mine,
             below=[line(child) for child in tree.children(code)],
             categories=mine.figures.top_categories(len(mine.figures.categories)),
-            weeks=await _weeks(services, when, code, tree),
+            weeks=weeks,
             parent=parent,
         )
     )
@@ -149,9 +149,48 @@ async def workbook(
     return Done((f"figures-{code}-{label}.xlsx", body))
 
 
+def _scope(code: str, tree: UnitTree) -> list[str] | None:
+    """CODE's subtree, None for the top unit (the whole office)."""
+    return None if tree.get(code).parent is None else subtree(code, tree)
+
+
+# The weekly summary's side of a finished period ((start, end, unit) → its tallies and weeks,
+# with the tree they were rolled up on): judged as of the period's end, they cannot change.
+# Per store, like the appraisal's finished months; at most KEEP_SUMMARIES, the oldest dropped.
+_SUMMARIES: WeakKeyDictionary[
+    object, dict[tuple[datetime, datetime, str], tuple[UnitTree, dict[str, Tally], list[WeekBar]]]
+] = WeakKeyDictionary()
+KEEP_SUMMARIES = 32
+
+
+async def _summary(
+    services: Services, when: Span, code: str, tree: UnitTree
+) -> tuple[dict[str, Tally], list[WeekBar]]:
+    """The weekly summary's tallies (rolled up, of CODE and each unit below it) and the weeks of
+    CODE's subtree over WHEN."""
+    finished = when.as_of >= when.end
+    cache = _SUMMARIES.setdefault(services.store, {})
+    key = (when.start, when.end, code)
+    if finished and key in cache and cache[key][0] is tree:
+        return cache[key][1], cache[key][2]
+    raw = await services.store.summaries.week_tallies(
+        when.start, when.end, when.as_of, _scope(code, tree)
+    )
+    rolled = roll_up(raw, tree)
+    # Only what the page shows (every unit's rolled-up lists of hours would be tens of MB).
+    shown = [code, *(child.code for child in tree.children(code))]
+    tallies = {unit: rolled[unit] for unit in shown if unit in rolled}
+    weeks = await _weeks(services, when, code, tree)
+    if finished:
+        cache[key] = (tree, tallies, weeks)
+        while len(cache) > KEEP_SUMMARIES:
+            del cache[next(iter(cache))]
+    return tallies, weeks
+
+
 async def _judged(services: Services, when: Span, code: str, tree: UnitTree) -> appraisal.MonthData:
     """The appraisal's figures for WHEN over CODE's subtree (a month: /appraisal's own)."""
-    scope = None if tree.get(code).parent is None else subtree(code, tree)
+    scope = _scope(code, tree)
     if when.month is not None:
         return await appraisal.month_figures(
             services, when.month, at=when.as_of, units=scope, reuse=True
@@ -168,10 +207,12 @@ async def _weeks(services: Services, when: Span, code: str, tree: UnitTree) -> l
     tz = services.tz
     week = IsoWeek.containing(when.start, tz)
     last = IsoWeek.containing(when.as_of - timedelta(microseconds=1), tz)
+    scope = _scope(code, tree)
     bars = []
     while week <= last:
         start, end = max(week.start(tz), when.start), min(week.end(tz), when.as_of)
-        counts = roll_up_counts(await services.store.summaries.week_counts(start, end), tree)
+        raw = await services.store.summaries.week_counts(start, end, scope)
+        counts = roll_up_counts(raw, tree)
         new, closed = counts.get(code, (0, 0))
         first = start.astimezone(tz).date()
         final = (end - timedelta(microseconds=1)).astimezone(tz).date()

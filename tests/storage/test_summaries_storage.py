@@ -179,13 +179,18 @@ async def test_an_empty_week_has_no_tallies(stored):
         summary_sql._CLOSED_BY_UNIT,
     ],
 )
-async def test_every_summary_query_reads_through_an_index(stored, sql):
-    params = {"start": "a", "end": "b", "as_of": "c"}
-    rows = await stored.fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+@pytest.mark.parametrize("units", [None, ["C1", "G1"]])
+async def test_every_summary_query_reads_through_an_index(stored, sql, units):
+    fragments, names = summary_sql.scoped(units)
+    params = {"start": "a", "end": "b", "as_of": "c", **names}
+    rows = await stored.fetchall(f"EXPLAIN QUERY PLAN {sql.format(**fragments)}", params)
     plan = [row["detail"] for row in rows]
     full_scans = [line for line in plan if re.match(r"SCAN (r|e|reports|report_events)\b", line)]
     assert full_scans == [], plan
-    assert any("INDEX summary_" in line for line in plan), plan
+    if units and ("{created}" in sql or "{events}" in sql):  # one range of 0022 per unit
+        assert any("INDEX figures_reports_unit_created (unit=?" in line for line in plan), plan
+    else:
+        assert any("INDEX summary_" in line for line in plan), plan
 
 
 def binding(chat_id: int, unit: str, purpose: Purpose = Purpose.SUMMARY, **kw) -> Binding:
@@ -326,3 +331,17 @@ async def test_a_report_resolved_after_the_summarys_moment_still_counts_as_overd
     await Story(week47).move(r4, "resolve", local(23, 9, 30))
     raw = await Summaries(week47).week_tallies(W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 9))
     assert roll_up(raw, TREE)["C1"].overdue == 1
+
+
+async def test_a_subtrees_tallies_and_counts_are_the_whole_offices_at_its_units(week47):
+    summaries = Summaries(week47)
+    window = (W47.start(SHANGHAI), W47.end(SHANGHAI))
+    whole = await summaries.week_tallies(*window, local(23, 9))
+    c2 = await summaries.week_tallies(*window, local(23, 9), ["C2"])
+    c1 = await summaries.week_tallies(*window, local(23, 9), ["C1", "G1", "G2", "B1"])
+    counts = await summaries.week_counts(*window, ["C1", "G1", "G2", "B1"])
+
+    assert set(c2) == {"C2"} and c2["C2"] == whole["C2"]  # its overdue report included
+    assert c1 == {code: tally for code, tally in whole.items() if code != "C2"}
+    assert counts == {"B1": (1, 1), "G1": (2, 1), "G2": (3, 0)}
+    assert await summaries.week_tallies(*window, local(23, 9), ["S2"]) == {}

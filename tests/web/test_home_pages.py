@@ -1,5 +1,5 @@
 """handlers/web/home.py and handlers/web/figures.py through Starlette's TestClient on the services
-of a real SQLite file. Until the login's session middleware lands, a test middleware sets
+of a real SQLite file. A test middleware inside the login's session middleware sets
 `request.state.viewer` to the member the test chooses (none: logged out)."""
 
 from __future__ import annotations
