@@ -9,6 +9,12 @@ Open311 error list (JSON or XML), plain text for /metrics, JSON for /readyz, a p
 dashboard. The webhook, /healthz and /static are never held back: Telegram's updates must go in,
 and a supervisor must see the process alive.
 
+A refusal is answered after a pause of up to PAUSE seconds (a tarpit, as nginx's limit_req
+delays): a client that asks again as soon as it is answered would otherwise turn each of its
+connections into thousands of refusals a second, and answering those takes the event loop from
+the bot just as serving them did. At most PAUSED refusals wait at once; beyond, they are
+answered at once.
+
 Requests that pass read the database on a reader of their own (`own_reader`, storage/db.py
 reads_apart), so a slow page never queues the bot's reads.
 
@@ -22,7 +28,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -34,6 +40,9 @@ from bot.usecases.results import Refused
 from handlers.web import open311, pages
 from handlers.web.context import Web
 from storage.db import reads_apart
+
+PAUSE = 1.0  # seconds a refusal waits before it is answered (at most its Retry-After)
+PAUSED = 1024  # refusals waiting at once; more are answered without the pause
 
 Refuser = Callable[[Web, Request, int, str, int], Response]  # (…, status, key, seconds)
 
@@ -123,12 +132,21 @@ class Places:
 
 class Guard:
     """ASGI middleware: holds requests to the places and the public ones to their client's
-    bucket (see the module's docstring). CLOCK is monotonic seconds (tests pass their own)."""
+    bucket (see the module's docstring). CLOCK is monotonic seconds and PAUSE waits before a
+    refusal (tests pass their own)."""
 
-    def __init__(self, app: ASGIApp, web: Web, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        app: ASGIApp,
+        web: Web,
+        clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
         self.app = app
         self.web = web
         self.clock = clock
+        self.pause = pause
+        self.paused = 0
         settings = web.services.settings.web
         self.places = Places(settings.busy_limit, settings.busy_queue)
         self.buckets = Buckets(settings.public_rate, settings.public_burst)
@@ -166,6 +184,12 @@ class Guard:
         seconds: int,
     ) -> None:  # fmt: skip
         self.web.metrics.refused(status)
+        if self.paused < PAUSED:
+            self.paused += 1
+            try:
+                await self.pause(min(PAUSE, seconds))
+            finally:
+                self.paused -= 1
         response = group.refuse(self.web, Request(scope), status, key, seconds)
         response.headers["Retry-After"] = str(seconds)
         await response(scope, receive, send)

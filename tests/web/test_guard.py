@@ -53,7 +53,11 @@ class Site:
         routes = [Route("/held", held.page)]
         for group in (health.routes, metrics.routes, webhook.routes, open311.routes, pages.routes):
             routes += group(self.web)
-        self.guard = Guard(Starlette(routes=routes), self.web, clock=clock)
+        self.paused: list[float] = []  # the pause before each refusal, not waited here
+        self.guard = Guard(Starlette(routes=routes), self.web, clock=clock, pause=self.pause)
+
+    async def pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
 
     def client(self, address: str = "192.0.2.1") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.guard, client=(address, 40000))
@@ -131,6 +135,7 @@ async def test_beyond_them_a_dashboard_page_is_a_503_page_and_metrics_a_503_text
     assert scrape.status_code == 503 and scrape.headers["retry-after"] == "7"
     assert scrape.headers["content-type"].startswith("text/plain")
     assert (ready.status_code, ready.json()) == (503, {"status": "busy"})
+    assert busy.paused == [1.0, 1.0, 1.0]  # each refusal waited (at most 1 s) before its answer
     assert b'griddesk_web_refused_total{status="503"} 3.0' in busy.web.metrics.render()
 
 
@@ -194,6 +199,19 @@ async def test_a_client_over_its_rate_gets_429_with_retry_after_until_its_bucket
     assert another.status_code == 200
     assert still.status_code == 429 and still.headers["retry-after"] == "1"
     assert (again.status_code, after.status_code) == (200, 429)
+    assert site.paused == [1.0, 1.0, 1.0, 1.0, 1.0]  # over, over_xml, scrape, still, after
+
+
+async def test_past_the_paused_refusals_a_refusal_is_answered_at_once(
+    services, monkeypatch, held, ticks
+):
+    monkeypatch.setattr(guard, "PAUSED", 0)
+    use(services, monkeypatch, public_rate=0.001, public_burst=1)
+    site = Site(services, held, ticks)
+    async with site.client() as client:
+        answers = [(await client.get(SERVICES_JSON)).status_code for _ in range(3)]
+
+    assert answers == [200, 429, 429] and site.paused == []
 
 
 async def test_the_rate_limit_spares_staff_pages_filing_and_the_webhook(
@@ -243,7 +261,8 @@ async def test_with_no_bound_and_no_rate_nothing_is_held_back(services, monkeypa
 # Through server.build: the guard is in every app, and X-Forwarded-For counts only from a proxy
 
 
-def built(services: Services) -> httpx.AsyncClient:
+def built(services: Services, monkeypatch: pytest.MonkeyPatch) -> httpx.AsyncClient:
+    monkeypatch.setattr(guard, "PAUSE", 0.0)  # the real pause is asyncio.sleep here
     web = Web(services, None, Prometheus(), services.clock())  # type: ignore[arg-type]
     app = server.build(web, [health.routes, open311.routes])
     transport = httpx.ASGITransport(app=app, client=("10.0.0.5", 40000))
@@ -257,7 +276,7 @@ async def statuses(client: httpx.AsyncClient, forwarded_for: str, times: int) ->
 
 async def test_without_trusted_proxies_x_forwarded_for_is_ignored(services, monkeypatch):
     use(services, monkeypatch, public_rate=0.001, public_burst=1)
-    async with built(services) as client:
+    async with built(services, monkeypatch) as client:
         first = await statuses(client, "198.51.100.1", 2)
         forged = await statuses(client, "198.51.100.2", 1)  # a new address, made up
 
@@ -266,7 +285,7 @@ async def test_without_trusted_proxies_x_forwarded_for_is_ignored(services, monk
 
 async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate(services, monkeypatch):
     use(services, monkeypatch, public_rate=0.001, public_burst=1, trusted_proxies=["10.0.0.0/24"])
-    async with built(services) as client:
+    async with built(services, monkeypatch) as client:
         first = await statuses(client, "198.51.100.1", 2)
         second = await statuses(client, "198.51.100.2", 2)
         # what the client put before the proxy's own entry is not trusted
