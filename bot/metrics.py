@@ -41,6 +41,9 @@ class Metrics:
     def pass_ended(self, at: datetime) -> None:
         self.last_sweep = at
 
+    def refused(self, status: int) -> None:
+        """The web app's guard answered one request STATUS (429 or 503) unserved."""
+
 
 class Prometheus(Metrics):
     """Counts into its own registry; render() is the /metrics body."""
@@ -63,6 +66,12 @@ class Prometheus(Metrics):
             "griddesk_messages_sent",
             "Bot API calls made by the sender, by method and outcome",
             ["method", "outcome"],
+            registry=r,
+        )
+        self.web_refused = Counter(
+            "griddesk_web_refused",
+            "Web requests held back by the guard: 429 (a client over its rate), 503 (busy)",
+            ["status"],
             registry=r,
         )
         self.sweep_seconds = Histogram(
@@ -112,6 +121,9 @@ class Prometheus(Metrics):
 
     def swept(self, name: str, seconds: float) -> None:
         self.sweep_seconds.labels(name).observe(seconds)
+
+    def refused(self, status: int) -> None:
+        self.web_refused.labels(str(status)).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

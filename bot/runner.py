@@ -170,7 +170,14 @@ async def start_web(
     sock.listen(128)
     sock.setblocking(False)
     config = uvicorn.Config(
-        asgi, lifespan="off", log_level="warning", access_log=False, server_header=False
+        asgi,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        # X-Forwarded-For is honoured from [web] trusted_proxies only (handlers/web/server.py),
+        # never from whoever connects from 127.0.0.1 (uvicorn's default)
+        proxy_headers=False,
     )
     log.info("web app listening on http://%s", settings.listen)
     return WebTask(_Server(config), sock)

@@ -9,7 +9,15 @@ from datetime import UTC, date, time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 STAFF_ROLES = ("grid_worker", "grid_head", "community", "street", "district", "partner", "admin")
 
@@ -480,6 +488,24 @@ class WebSettings(_Strict):
     session_idle_hours: float = Field(default=8, gt=0, le=24 * 7)
     # … and this many hours after login whatever happens
     session_max_hours: float = Field(default=24, gt=0, le=24 * 30)
+    # web requests that may use the database at once (handlers/web/guard.py); 0: no bound. The
+    # webhook, /healthz and /static are never held back.
+    busy_limit: int = Field(default=2, ge=0, le=64)
+    # … requests waiting for one of those places; one more is answered 503 with Retry-After
+    busy_queue: int = Field(default=16, ge=0, le=10_000)
+    # the Retry-After (seconds) of that 503
+    busy_retry_after: int = Field(default=2, ge=1, le=3600)
+    # public requests (Open311 GETs, /metrics) per second per client address, on average; 0: no
+    # limit. More is answered 429 with Retry-After in the route's own format.
+    public_rate: float = Field(default=2.0, ge=0, le=10_000)
+    # … and how many a client may send at once above that average (a page-through, a refresh)
+    public_burst: int = Field(default=30, ge=1, le=100_000)
+    # reverse proxies in front of the app (addresses or networks, "10.0.0.0/8"): only a request
+    # from one of these has its client taken from X-Forwarded-For (else anyone picks an address)
+    trusted_proxies: list[IPvAnyNetwork] = []
+    # web reads on their own SQLite connection (WAL: readers beside the writer), so a long web
+    # query never queues the bot's reads behind it
+    own_reader: bool = True
 
 
 class Open311Key(_Strict):

@@ -7,8 +7,8 @@ import contextlib
 import contextvars
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,6 +25,21 @@ log = logging.getLogger(__name__)
 current_update: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "current_update", default=None
 )
+
+# True while a web request runs (handlers/web/guard.py): its reads go to a reader connection of
+# their own, so a long page query never holds the bot's reads up on the one reader thread (WAL
+# lets readers run beside each other and the writer; sqlite3 releases the GIL while SQLite works).
+_apart: contextvars.ContextVar[bool] = contextvars.ContextVar("apart", default=False)
+
+
+@contextmanager
+def reads_apart() -> Iterator[None]:
+    """Sends this context's reads outside a write transaction to the second reader."""
+    token = _apart.set(True)
+    try:
+        yield
+    finally:
+        _apart.reset(token)
 
 
 # The write transaction open in this task, if any: a transaction() inside it joins it instead of
@@ -53,12 +68,15 @@ class DatabaseBusy(Exception):
 
 
 class Database:
-    """One writer connection behind a lock (BEGIN IMMEDIATE) and one reader connection."""
+    """One writer connection behind a lock (BEGIN IMMEDIATE), one reader connection, and a second
+    reader for the web app's requests (reads_apart)."""
 
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._apart: aiosqlite.Connection | None = None  # opened at its first read
+        self._opening = asyncio.Lock()
         self._lock = asyncio.Lock()
         self.on_commit: list[Any] = []  # callables told after each commit (e.g. wake the sender)
         self._lock_file = DatabaseLock(self.path)
@@ -93,10 +111,10 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in (self._apart, self._reader, self._writer):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._apart = self._reader = self._writer = None
         self._lock_file.release()
 
     @asynccontextmanager
@@ -159,7 +177,16 @@ class Database:
         if joined is not None and joined[0] is asyncio.current_task():
             return list(await joined[1].execute_fetchall(sql, params))
         assert self._reader is not None, "database is not open"
-        return list(await self._reader.execute_fetchall(sql, params))
+        reader = await self._apart_reader() if _apart.get() else self._reader
+        return list(await reader.execute_fetchall(sql, params))
+
+    async def _apart_reader(self) -> aiosqlite.Connection:
+        """The web's reader, opened by its first read (most commands never serve the web)."""
+        if self._apart is None:
+            async with self._opening:
+                if self._apart is None:
+                    self._apart = await self._connect()
+        return self._apart
 
     async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
         rows = await self.fetchall(sql, params)
