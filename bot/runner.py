@@ -83,9 +83,10 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
         jobs.schedule(app, services.settings.sweep_interval)
         for start_hook in app.bot_data.get("on_start", []):
             await start_hook(app)
+        sending = asyncio.create_task(sender.run(), name="send")
         tasks = [
             asyncio.create_task(poller.process_forever(), name="process"),
-            asyncio.create_task(sender.run(), name="send"),
+            sending,
             asyncio.create_task(faults.watch(), name="faults"),
         ]
         if webhook:
@@ -100,8 +101,9 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
             done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if not all(_webhook_set(task) for task in done):
                 break  # a signal, or a task that ended (a bug, a bad token)
-        if web is not None:
-            await web.stop()  # finishes the requests in flight (an update being stored)
+        # The web app finishes the requests in flight (an update being stored); the sender the
+        # call in flight, recorded as sent, so a graceful stop never sends a message twice.
+        await asyncio.gather(*([web.stop()] if web is not None else []), sender.stop(sending))
         for task in [stopper, *tasks]:
             task.cancel()
         for task in done:

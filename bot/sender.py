@@ -18,7 +18,9 @@ What each answer does:
 
 A message whose call succeeded but whose success was not yet recorded when the process died is
 sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
-in flight can be affected, as rows are sent one at a time.
+in flight can be affected, as rows are sent one at a time. A graceful stop (SIGTERM, SIGINT:
+`stop`) is exactly once: it lets the call in flight be answered and recorded before the sender
+ends, and sends nothing after it; only a call still unanswered after STOP_GRACE seconds is cut.
 
 A storage fault (a locked database, a full disk) stops the pass and the sender retries after a
 backoff. A row whose call succeeded but whose "sent" mark could not be committed is kept in
@@ -72,6 +74,9 @@ MAX_ATTEMPTS = 8  # for timeouts and server errors, with backoff
 MAX_BACKOFF = 300.0  # seconds before one row is tried again
 MAX_PAUSE = 30.0  # seconds the whole sender waits while the Bot API is down
 IDLE_POLL = 0.5  # seconds between looks at the outbox when nothing woke the sender
+# seconds a stop waits for the call in flight to be answered and recorded (the Bot API answers
+# within a second; a call that hangs longer is cut, and its message may be sent again)
+STOP_GRACE = 10.0
 
 
 def is_group(chat_id: int) -> bool:
@@ -192,12 +197,13 @@ class Sender:
         self._failed_chats: set[int] = set()  # chats whose last call failed, since a success
         self._streak = 0  # calls failed in a row
         self._flooded: dict[int, float] = {}  # chat → until, for 429s
+        self._stopping = asyncio.Event()  # set by stop(): no call is started after it
         services.store.on_commit.append(self.wake.set)
 
     async def run(self) -> None:
-        """Sends forever; woken by each commit, otherwise looks twice a second."""
+        """Sends until stop(); woken by each commit, otherwise looks twice a second."""
         backoff = Backoff()
-        while True:
+        while not self._stopping.is_set():
             try:
                 wait = await self.drain_once()
                 backoff.reset()
@@ -211,12 +217,39 @@ class Sender:
                 else:
                     await self.faults.hit(exc, "sender")
                     # A commit (woken below) does not mean the fault is over: sleep it out.
-                    await asyncio.sleep(backoff.next(exc))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), backoff.next(exc))
                     continue
             if wait > 0:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), timeout=min(wait, IDLE_POLL))
+        if self._unrecorded:  # a storage fault held marks back: one last try before the exit
+            try:
+                await self.record_unrecorded()
+            except Exception as exc:
+                log.warning(
+                    "stopping with %s delivered message(s) not marked sent (%s): they are sent"
+                    " again after the restart",
+                    len(self._unrecorded),
+                    type(exc).__name__,
+                )
+
+    async def stop(self, task: asyncio.Task[None], grace: float = STOP_GRACE) -> None:
+        """Ends TASK (running run()) once the call in flight is answered and recorded.
+
+        Cancelling run() at any await would cut a call Telegram already carried out before its
+        "sent" mark commits, and the message would go out again after the restart. So the
+        sender starts no new call and TASK ends between two rows; after GRACE seconds (a call
+        that hangs) it is cancelled.
+        """
+        self._stopping.set()
+        self.wake.set()
+        if not task.done():
+            await asyncio.wait({task}, timeout=grace)
+        if not task.done():
+            log.warning("the sender did not finish its call within %.0f s; cutting it", grace)
+            task.cancel()
 
     async def drain_once(self) -> float:
         """Sends every row that may go now; returns the seconds until the next one may."""
@@ -230,6 +263,8 @@ class Sender:
         next_look = IDLE_POLL
         sent = 0
         for row in rows:
+            if self._stopping.is_set():
+                break
             if row.unreachable:
                 await self.services.outbox.mark_failed(row, "chat unreachable")
                 continue

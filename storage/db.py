@@ -111,11 +111,25 @@ class Database:
         return conn
 
     async def close(self) -> None:
-        for conn in (self._apart, self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
+        """Closes every connection and releases the lock, even if cancelled meanwhile.
+
+        A SIGTERM during a start-up held back by a fault cancels the attempt while it closes
+        what it opened: the other connection's thread would keep the process alive and the held
+        lock would refuse a restore. Whatever interrupted the close is raised once it is done.
+        """
+        connections = [c for c in (self._apart, self._reader, self._writer) if c is not None]
         self._apart = self._reader = self._writer = None
-        self._lock_file.release()
+        interrupted: BaseException | None = None
+        try:
+            for conn in connections:
+                try:
+                    await conn.close()  # aiosqlite stops its thread even when this is cancelled
+                except BaseException as exc:
+                    interrupted = interrupted or exc
+        finally:
+            self._lock_file.release()
+        if interrupted is not None:
+            raise interrupted
 
     @asynccontextmanager
     async def transaction(

@@ -80,7 +80,9 @@ async def test_a_months_reports_reach_the_streets_group_as_text_chart_and_workbo
         posted = len(fake.bot_messages(STREET_GROUP))
         await griddesk.start(GRIDDESK_CLOCK_OFFSET=offset_to(DECEMBER))  # nothing sent again
         await griddesk.wait_db(
-            lambda g: g.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") == 0,
+            lambda g: (
+                g.scalar("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')") == 0
+            ),
             what="the outbox drained",
         )
         # The community's staff ask for November in private; a mistyped month gets a hint.

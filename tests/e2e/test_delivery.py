@@ -7,9 +7,10 @@ from collections import Counter
 from storage.outbox import Outgoing
 from tests.e2e.harness import Griddesk
 from tests.e2e.people import Player
-from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi import FakeBotApi, Fault
 
 RESIDENT = 5001
+GROUP = -1001
 
 
 async def test_updates_sent_while_the_bot_is_down_are_processed_when_it_comes_back(
@@ -72,3 +73,26 @@ async def test_a_flood_during_a_broadcast_delays_it_but_loses_and_doubles_nothin
     assert griddesk.scalar("SELECT COUNT(*) FROM outbox WHERE state != 'sent'") == 0
     attempts = griddesk.rows("SELECT attempts FROM outbox")
     assert {row["attempts"] for row in attempts} == {1}  # a 429 is not a failed attempt
+
+
+async def test_a_message_in_flight_when_the_bot_is_stopped_is_recorded_and_never_sent_again(
+    fake: FakeBotApi, griddesk: Griddesk
+):
+    group = fake.group(GROUP)
+    await griddesk.start()
+    # Telegram carries the message out at once but answers 2 s later: SIGTERM lands in between.
+    fake.inject(Fault.slow(2, process_first=True), method="sendMessage", chat_id=GROUP)
+    await griddesk.queue([Outgoing(GROUP, "sendMessage", {"text": "停水通知"})])
+    await fake.wait_for(lambda: group.texts() == ["停水通知"], what="the message delivered")
+    assert await griddesk.stop() == 0
+    [(state, message_id)] = griddesk.rows(
+        "SELECT state, message_id FROM outbox WHERE chat_id = ?", (GROUP,)
+    )
+    assert state == "sent" and message_id == fake.bot_messages(GROUP)[0]["message_id"]
+
+    await griddesk.start()
+    await griddesk.queue([Outgoing(GROUP, "sendMessage", {"text": "恢复供水"})])
+    # Order is kept per chat: a resend of the first would arrive before the second.
+    await fake.wait_for(lambda: "恢复供水" in group.texts(), what="the next message")
+    assert group.texts() == ["停水通知", "恢复供水"]
+    assert len(fake.calls_of("sendMessage", chat_id=GROUP)) == 2

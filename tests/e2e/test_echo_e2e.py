@@ -136,6 +136,12 @@ async def test_verified_cases_reach_the_channel_de_identified_with_photos_only_i
     await griddesk.start()
     resident.send(resident.user.send_text, "/grid")
     await resident.wait_text("李网格")
+    await griddesk.wait_db(
+        lambda g: (
+            g.scalar("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')") == 0
+        ),
+        what="the outbox drained (a post sent again would be out by now)",
+    )
     assert len(fake.calls_of(chat_id=CHANNEL)) == 2
 
 
