@@ -270,6 +270,9 @@ async def test_the_figures_are_the_ones_the_chat_gives_for_the_same_data(
     assert re.search(r'data-unit="G1">.*?<td class="num">3</td>', html, re.S)
     assert '<svg viewBox="0 0 640' in html and 'role="img"' in html
     assert "<title" in html and "环境卫生: 4" in html
+    # both bar charts (units' rates, categories) are drawn, each bar a rect beside its value
+    assert 'id="rates-title"' in html and 'id="kinds-chart"' in html
+    assert html.count('<rect class="bar"') >= 3  # G1 and G2's rates, the one category
 
 
 async def test_the_period_changes_what_is_counted(
