@@ -2,8 +2,9 @@
 
 首问责任制: the report keeps its holder; each called party runs its own clock — 报到 (acknowledge)
 within `ack`, then finish its part within `done` — and the holder resolves only when every call-in
-is done or withdrawn. An overdue call-in nags the party once, then escalates to the holder and up
-the tiers, one level per `escalate_every`. Pure: time is passed in.
+is done or withdrawn. An overdue call-in nags the party once (not in quiet hours, unless the
+report is urgent), then escalates to the holder and up the tiers, one level per `escalate_every`.
+Pure: time is passed in.
 """
 
 from __future__ import annotations
@@ -231,11 +232,16 @@ class Overdue:
     next_at: datetime | None
 
 
-def overdue(callin: CallIn, now: datetime, rules: Rules, policy: Policy, *, levels: int) -> Overdue:
+def overdue(
+    callin: CallIn, now: datetime, rules: Rules, policy: Policy, *, levels: int, urgent: bool
+) -> Overdue:
     """Returns the one step due at NOW: after downtime the most advanced one, not a burst.
 
     LEVELS: how many escalation levels there are (the holder and each staffed tier above).
-    The steps fall at due_at, then every `escalate_every` of working time.
+    The steps fall at due_at, then every `escalate_every` of working time. The party's nag
+    keeps quiet hours as a report's nags do (bot/domain/deadlines.decide): unless the report is
+    URGENT, a nag due in quiet hours waits for their end (or for the escalation, if that comes
+    first); escalations, like a report's, are not held back.
     """
     assert callin.due_at is not None
     last = 1 + levels
@@ -246,6 +252,8 @@ def overdue(callin: CallIn, now: datetime, rules: Rules, policy: Policy, *, leve
         following = rules.add(at, policy.escalate_every, urgent=False)
     if stage <= callin.stage:  # already taken (a pass at the same moment)
         stage = callin.stage
+    elif stage == 1 and not urgent and rules.in_quiet_hours(now):  # the nag waits
+        return Overdue(callin.stage, min(rules.next_local(now, rules.policy.quiet_end), following))
     return Overdue(stage, following if stage < last else None)
 
 

@@ -388,6 +388,7 @@ async def nag_due(services: Services, now: datetime, *, limit: int = BATCH * 50)
     parties = parties_of(services)
     tree = await services.units.tree()
     all_staff = await services.people.all_staff()
+    urgent = frozenset(c.code for c in await services.units.categories() if c.urgent)
     acted = 0
     left = limit
     while left > 0:
@@ -401,7 +402,7 @@ async def nag_due(services: Services, now: datetime, *, limit: int = BATCH * 50)
         for callin in found:
             report = reports.get(callin.report_id)
             planned = await _plan(
-                services, callin, report, now, rules, policy, parties, tree, all_staff
+                services, callin, report, now, rules, policy, parties, tree, all_staff, urgent
             )
             if planned is not None:
                 steps.append(planned)
@@ -424,6 +425,7 @@ async def _plan(
     parties: dict[str, Party],
     tree: UnitTree,
     all_staff: list[Staff],
+    urgent: frozenset[str],
 ) -> tuple[CallIn, CallInEvent | None, list[Outgoing]] | None:
     """Returns CALLIN's step at NOW with its event and messages, bookkeeping only, or None."""
     if callin.next_at is None or callin.next_at > now:
@@ -432,8 +434,10 @@ async def _plan(
         after, event = domain.stop(callin, now)
         return after, event, []
     units = domain.escalation_units(report, tree, all_staff)
-    due = domain.overdue(callin, now, rules, policy, levels=1 + len(units))
-    if due.stage <= callin.stage:  # nothing new: only the next look moves
+    due = domain.overdue(
+        callin, now, rules, policy, levels=1 + len(units), urgent=report.category in urgent
+    )
+    if due.stage <= callin.stage:  # nothing new (or a nag waiting out quiet hours): the look moves
         return replace(callin, next_at=due.next_at), None, []
     after, event = domain.step(callin, due, now)
     notices = await Notices.load(services, report)

@@ -4,7 +4,7 @@ ladder (nag, then one level per interval; after downtime one step, the most adva
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import chinese_calendar
 import pytest
@@ -17,7 +17,7 @@ from bot.domain.deadlines import Rules, Span
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Report, Status
 from bot.domain.units import Tier, Unit, UnitTree
-from tests.domain.test_deadlines import SHANGHAI
+from tests.domain.test_deadlines import SHANGHAI, local
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai
 TREE = UnitTree(
@@ -165,9 +165,38 @@ def test_an_overdue_call_in_climbs_one_step_per_interval(late, stage, more):
     callin = called()
     assert callin.due_at is not None
     # due Tuesday 15:30 local; the intervals are 2 working hours
-    due = callins.overdue(callin, callin.due_at + late, RULES, POLICY, levels=2)
+    due = callins.overdue(callin, callin.due_at + late, RULES, POLICY, levels=2, urgent=False)
     assert due.stage == stage
     assert (due.next_at is not None) is more
+
+
+# Quiet hours 16:00-20:00 (a day-time setting), to see a nag wait for an escalation due sooner
+DAY_QUIET = Rules(DeadlinePolicy(quiet_start=time(16, 0), quiet_end=time(20, 0)), RULES.calendar)
+DAILY = Policy(Span(4, "h"), Span(1, "d"), Span(1, "d"))  # escalation one working day on
+
+
+@pytest.mark.parametrize(
+    ("now", "urgent", "rules", "policy", "stage", "next_at"),
+    [
+        # due Tuesday 15:30 local; with DAILY the escalation is Wednesday 15:30
+        ("2026-11-24 21:59", False, RULES, DAILY, 1, "2026-11-25 15:30"),  # before quiet hours
+        ("2026-11-24 23:00", False, RULES, DAILY, 0, "2026-11-25 07:30"),  # waits for their end
+        ("2026-11-25 03:00", False, RULES, DAILY, 0, "2026-11-25 07:30"),  # after midnight too
+        ("2026-11-25 07:30", False, RULES, DAILY, 1, "2026-11-25 15:30"),  # their end: the nag
+        ("2026-11-24 23:00", True, RULES, DAILY, 1, "2026-11-25 15:30"),  # urgent: no wait
+        # with POLICY the escalation (17:30) comes before quiet hours end (20:00)
+        ("2026-11-24 16:00", False, DAY_QUIET, POLICY, 0, "2026-11-24 17:30"),
+        ("2026-11-24 17:30", False, DAY_QUIET, POLICY, 2, "2026-11-25 10:30"),  # not held back
+    ],
+)
+def test_a_nag_due_in_quiet_hours_waits_for_their_end_unless_the_report_is_urgent(
+    now, urgent, rules, policy, stage, next_at
+):
+    callin = called()
+    assert callin.due_at == local("2026-11-24 15:30")
+    due = callins.overdue(callin, local(now), rules, policy, levels=2, urgent=urgent)
+    assert due.stage == stage
+    assert due.next_at == local(next_at)
 
 
 def test_escalation_goes_to_staffed_units_above_the_holder():

@@ -4,7 +4,9 @@ the resolve gate (首问责任制) and the overdue sweep."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -252,6 +254,38 @@ async def test_after_downtime_an_overdue_call_in_takes_one_step_not_a_burst(serv
     after = await services.store.callins.get(city.id)
     assert after.next_at is None  # the top of the tree: nothing more to escalate
     assert await callins.nag_due(services, clock.advance(days=30)) == 0
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(("category", "at_night"), [("litter", 0), ("safety", 1)])
+async def test_a_call_in_nag_keeps_quiet_hours_unless_the_report_is_urgent(
+    services, clock, category, at_night
+):
+    clock.now = datetime(2026, 11, 24, 11, 0, tzinfo=SHANGHAI)  # Tuesday 11:00
+    report = await accepted_report(services, clock, category=category)
+    (prop,) = await called(services, clock, report, ["wy"])
+    assert prop.due_at == datetime(2026, 11, 24, 16, 30, tzinfo=SHANGHAI)  # 4 working hours
+
+    # The sweep was down until 23:00 (quiet hours 22:00-07:30); the escalation is not due yet.
+    clock.now = datetime(2026, 11, 24, 23, 0, tzinfo=SHANGHAI)
+    assert await callins.nag_due(services, clock()) == at_night
+    nags = [t for t in await texts_to(services, PROPERTY_CO) if "已超时" in t]
+    assert len(nags) == at_night
+    if at_night:  # urgent: nagged now, as an urgent report's own nags are
+        return
+    waiting = await services.store.callins.get(prop.id)
+    assert waiting.stage == 0
+    assert waiting.next_at == datetime(2026, 11, 25, 7, 30, tzinfo=SHANGHAI)  # the due moves
+    assert [e.kind.value for e in await services.store.callins.events(prop.id)] == ["called"]
+
+    clock.now = waiting.next_at  # quiet hours end: the nag goes, once
+    assert await callins.nag_due(services, clock()) == 1
+    assert await callins.nag_due(services, clock.advance(minutes=1)) == 0
+    assert len([t for t in await texts_to(services, PROPERTY_CO) if "已超时" in t]) == 1
+    events = await services.store.callins.events(prop.id)
+    assert [e.kind.value for e in events] == ["called", "nagged"]
 
 
 async def test_the_sweep_stops_the_clock_of_a_call_in_whose_report_closed(services, clock):
