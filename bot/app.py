@@ -246,7 +246,7 @@ async def open_services(settings: Settings, clock: Clock) -> Services:
     Closes the database again if any of it fails (or is cancelled), so a retry after a storage
     fault (bot/faults.py) starts afresh and leaves no connection behind.
     """
-    store = await open_store(settings.database_path(), chat_moved=MIGRATION_HOOKS)
+    store = await open_store(settings.database_location(), chat_moved=MIGRATION_HOOKS)
     try:
         return await _load_config(settings, clock, store)
     except BaseException:

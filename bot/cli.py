@@ -441,10 +441,18 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return summary_command(args.config, args.unit, args.week, args.png, args.lang)
 
 
+_PG_BACKUP = (
+    "{config}: storage.url is a PostgreSQL server: griddesk backup and restore copy the SQLite"
+    " file; use PostgreSQL's own pg_dump / pg_restore (or its base backups) there"
+)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from storage import backup
 
     settings = settings_module.load(args.config)
+    if settings.uses_postgres():
+        raise ConfigError(_PG_BACKUP.format(config=args.config))
     result = backup.backup(settings.database_path(), args.to)
     print(
         f"{result.path}: {result.reports} reports, schema {result.version},"
@@ -515,6 +523,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from storage import backup
 
     settings = settings_module.load(args.config)
+    if settings.uses_postgres():
+        raise ConfigError(_PG_BACKUP.format(config=args.config))
     result = backup.restore(settings.database_path(), args.source, datetime.now())
     print(
         f"{result.path}: restored from {args.source} ({result.reports} reports, schema"

@@ -64,6 +64,16 @@ class TelegramSettings(_Strict):
 
 class StorageSettings(_Strict):
     path: str = "griddesk.sqlite3"
+    # A PostgreSQL server instead of the SQLite file (storage/pg.py), e.g.
+    # "postgresql://griddesk@db.example/griddesk"; empty: the file at `path`.
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _postgresql_url(cls, value: str) -> str:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (or be empty for the SQLite file)")
+        return value
 
 
 class ReportSettings(_Strict):
@@ -564,6 +574,13 @@ class Settings(_Strict):
             path = Path(self.source).resolve().parent / path
         return path
 
+    def database_location(self) -> str | Path:
+        """Returns the PostgreSQL URL when one is configured, else the SQLite file's path."""
+        return self.storage.url or self.database_path()
+
+    def uses_postgres(self) -> bool:
+        return bool(self.storage.url)
+
     def backup_dir(self) -> Path | None:
         """Returns the daily backups' folder (relative to the config file's), or None if off."""
         if not self.backup.dir:
@@ -598,6 +615,11 @@ def load(path: str | Path) -> Settings:
     _check_references(path, settings)
     _check_deadlines(path, settings)
     _check_parties(path, settings)
+    if settings.storage.url and settings.backup.dir:
+        raise ConfigError(
+            f"{path}: backup.dir: the daily backup copies the SQLite file; with storage.url"
+            " (PostgreSQL) back up with pg_dump or the server's base backups instead"
+        )
     return settings
 
 
@@ -618,6 +640,8 @@ def _apply_env(raw: dict) -> None:
         telegram["proxy"] = proxy
     if db := os.environ.get("GRIDDESK_DB"):
         raw.setdefault("storage", {})["path"] = db
+    if url := os.environ.get("GRIDDESK_DB_URL"):
+        raw.setdefault("storage", {})["url"] = url
 
 
 def _entry(raw: dict, loc: tuple) -> str:

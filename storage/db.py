@@ -67,9 +67,26 @@ class DatabaseBusy(Exception):
     """The database is being restored (`griddesk restore` holds its lock)."""
 
 
+def is_postgres(location: object) -> bool:
+    """True for a PostgreSQL URL (`[storage] url`), False for an SQLite file's path."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
 class Database:
     """One writer connection behind a lock (BEGIN IMMEDIATE), one reader connection, and a second
-    reader for the web app's requests (reads_apart)."""
+    reader for the web app's requests (reads_apart).
+
+    `Database(location)` with a PostgreSQL URL gives storage/pg.py's PgDatabase: the same
+    methods, the same SQL (said again by storage/dialect.py)."""
+
+    dialect = "sqlite"
+
+    def __new__(cls, location: str | Path) -> Database:
+        if cls is Database and is_postgres(location):
+            from storage.pg import PgDatabase
+
+            return super().__new__(PgDatabase)
+        return super().__new__(cls)
 
     def __init__(self, path: str | Path):
         self.path = str(path)

@@ -145,6 +145,6 @@ class Store(UnitOfWork):
         await self.db.close()
 
 
-async def open_store(path: str | Path, *, chat_moved: Sequence[ChatMoved] = ()) -> Store:
-    """Opens (and migrates) the database at PATH."""
-    return Store(await Database(path).open(), chat_moved=chat_moved)
+async def open_store(location: str | Path, *, chat_moved: Sequence[ChatMoved] = ()) -> Store:
+    """Opens (and migrates) the database at LOCATION: an SQLite file's path or a PostgreSQL URL."""
+    return Store(await Database(location).open(), chat_moved=chat_moved)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database, current_update
 from storage.uow import Store
+from tests import pgserver
 from tests.fakes import FakeClock, RecordingRequest
 
 DATA = Path(__file__).parent / "data"
@@ -50,6 +52,22 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         # One test at a time to whichever worker is free (each keeps one queued): the slow e2e
         # tests, collected first under xdist, spread over the workers from the start.
         config.option.maxschedchunk = 1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Names the folder of the run's PostgreSQL cluster (tests/pgserver.py), made by the first
+    test that needs one; workers inherit the name from the environment."""
+    if "GRIDDESK_TEST_PG_DIR" not in os.environ:
+        os.environ["GRIDDESK_TEST_PG_DIR"] = tempfile.mkdtemp(prefix="griddesk-pg-")
+        config.stash[_OWNS_PG] = True
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OWNS_PG, False):
+        pgserver.stop(Path(os.environ.pop("GRIDDESK_TEST_PG_DIR")))
+
+
+_OWNS_PG = pytest.StashKey[bool]()
 
 
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
@@ -90,6 +108,52 @@ RESIDENT = 5001
 RESIDENT_2 = 5002
 
 
+@pytest.fixture(scope="session")
+def pg_admin() -> str:
+    """The URL of the run's PostgreSQL server (its `postgres` database), started once."""
+    return pgserver.ensure(Path(os.environ["GRIDDESK_TEST_PG_DIR"]))
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin: str) -> Iterator[str]:
+    """A PostgreSQL database migrated once per worker; each test gets a copy (`pg_url`)."""
+    url = pgserver.create_database(pg_admin)
+
+    async def migrate() -> None:
+        await (await Database(url).open()).close()
+
+    import asyncio
+
+    asyncio.run(migrate())
+    name = url.partition("?")[0].rsplit("/", 1)[1]
+    yield name
+    pgserver.drop_database(pg_admin, url)
+
+
+@pytest.fixture
+def pg_url(pg_admin: str, pg_template: str) -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own, dropped after it."""
+    url = pgserver.create_database(pg_admin, template=pg_template)
+    yield url
+    pgserver.drop_database(pg_admin, url)
+
+
+@pytest.fixture
+def backend() -> str:
+    """Which database the `db`, `settings` and `services` fixtures use: "sqlite" (a file in
+    tmp_path) unless GRIDDESK_TEST_BACKEND says "postgresql"; tests/storage runs on both."""
+    return os.environ.get("GRIDDESK_TEST_BACKEND", "sqlite")
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh PostgreSQL database's URL when the backend is PostgreSQL, else ""."""
+    if backend != "postgresql":
+        return ""
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
@@ -98,8 +162,11 @@ def config_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(config_path: Path) -> Settings:
-    return settings_module.load(config_path)
+def settings(config_path: Path, database_url: str) -> Settings:
+    loaded = settings_module.load(config_path)
+    if database_url:
+        loaded.storage.url = database_url
+    return loaded
 
 
 @pytest.fixture(scope="session")
@@ -124,8 +191,11 @@ async def seeded(template: Path, path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, migrated_template: Path) -> AsyncIterator[Database]:
-    database = await Database(await seeded(migrated_template, tmp_path / "test.sqlite3")).open()
+async def db(
+    tmp_path: Path, migrated_template: Path, database_url: str
+) -> AsyncIterator[Database]:
+    location = database_url or await seeded(migrated_template, tmp_path / "test.sqlite3")
+    database = await Database(location).open()
     yield database
     await database.close()
 

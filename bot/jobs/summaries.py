@@ -325,8 +325,8 @@ def summary_command(
     from storage.uow import open_store
 
     settings = settings_module.load(config)
-    path = settings.database_path()
-    if not path.exists():
+    path = settings.database_location()
+    if not settings.uses_postgres() and not settings.database_path().exists():
         raise ConfigError(f"{config}: storage.path: no database at {path}")
     clock = clock_from_env()
 
