@@ -7,7 +7,6 @@ callins_next (migration 0011), so the sweep's cost follows what is due, not what
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -16,7 +15,7 @@ import aiosqlite
 
 from bot.domain.callins import CallIn, CallInEvent, Event, State
 from storage import outbox
-from storage.db import Database, from_db, to_db
+from storage.db import Database, IntegrityError, from_db, to_db
 from storage.outbox import Outgoing
 
 _COLUMNS = (
@@ -119,7 +118,7 @@ class CallIns:
                         to_db(callin.next_at),
                     ),
                 )
-            except sqlite3.IntegrityError as exc:
+            except IntegrityError as exc:
                 raise AlreadyIn(callin.party) from exc
             assert cursor.lastrowid is not None
             await _insert_event(conn, cursor.lastrowid, callin.report_id, event)

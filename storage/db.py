@@ -63,6 +63,12 @@ def from_db(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+# A constraint refused a write, on either backend: `except IntegrityError:` (storage/pg.py raises
+# a subclass for psycopg's). On PostgreSQL the transaction is then aborted: let it end (raise),
+# or write with ON CONFLICT instead.
+IntegrityError = sqlite3.IntegrityError
+
+
 class DatabaseBusy(Exception):
     """The database is being restored (`griddesk restore` holds its lock)."""
 

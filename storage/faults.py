@@ -7,6 +7,7 @@ fault clears, so callers wait and retry it rather than counting it as a failed a
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 # SQLite's primary result codes (https://sqlite.org/rescode.html) and the kind of fault each is.
 _KINDS = {
@@ -48,6 +49,23 @@ def fault_kind(exc: BaseException | None) -> str | None:
             for message, kind in _MESSAGES.items():
                 if message in text:
                     return kind
+        if (pg_kind := _postgres_kind(exc)) is not None:
+            return pg_kind
         exc = exc.__cause__  # not __context__: a bug raised while handling a fault is a bug
         seen += 1
+    return None
+
+
+def _postgres_kind(exc: BaseException) -> str | None:
+    """The fault kind of a psycopg error (only looked at once psycopg is loaded)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None or not isinstance(exc, psycopg.Error):
+        return None
+    errors = psycopg.errors
+    if isinstance(exc, errors.DiskFull | errors.OutOfMemory):
+        return "full"
+    if isinstance(exc, errors.LockNotAvailable | errors.DeadlockDetected | errors.QueryCanceled):
+        return "locked"
+    if isinstance(exc, psycopg.OperationalError | errors.AdminShutdown | errors.CannotConnectNow):
+        return "io"  # the server went away or cannot be reached: retry once it is back
     return None

@@ -85,6 +85,10 @@ class _FlagDumper(Dumper):
         return b"1" if obj else b"0"
 
 
+class PgIntegrityError(_db.IntegrityError):
+    """psycopg's IntegrityError as storage.db.IntegrityError, so repositories catch one type."""
+
+
 class PgCursor:
     """What a statement gives back, shaped as aiosqlite's cursor."""
 
@@ -151,7 +155,10 @@ class PgConn:
             text += " RETURNING id"
             wants_id = True
         async with self.raw.cursor() as cursor:
-            await cursor.execute(text, _params(params), prepare=None)
+            try:
+                await cursor.execute(text, _params(params), prepare=None)
+            except psycopg.IntegrityError as exc:
+                raise PgIntegrityError(str(exc)) from exc
             rows = await cursor.fetchall() if cursor.description is not None else []
             rowcount = cursor.rowcount
         lastrowid = rows[0][0] if wants_id and rows else None
@@ -162,7 +169,10 @@ class PgConn:
         if not batch:
             return PgCursor([], 0, None)
         async with self.raw.cursor() as cursor:
-            await cursor.executemany(to_postgres(sql), batch)
+            try:
+                await cursor.executemany(to_postgres(sql), batch)
+            except psycopg.IntegrityError as exc:
+                raise PgIntegrityError(str(exc)) from exc
             return PgCursor([], cursor.rowcount, None)
 
     async def execute_fetchall(self, sql: str, parameters: Any = ()) -> list[Any]:

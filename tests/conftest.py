@@ -191,9 +191,7 @@ async def seeded(template: Path, path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(
-    tmp_path: Path, migrated_template: Path, database_url: str
-) -> AsyncIterator[Database]:
+async def db(tmp_path: Path, migrated_template: Path, database_url: str) -> AsyncIterator[Database]:
     location = database_url or await seeded(migrated_template, tmp_path / "test.sqlite3")
     database = await Database(location).open()
     yield database
