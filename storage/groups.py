@@ -45,12 +45,20 @@ async def follow_migration(conn: aiosqlite.Connection, old: int, new: int) -> No
     Called by the sender inside its migration transaction. A binding NEW already has for the
     same purpose wins (someone bound the supergroup meanwhile).
     """
+    # A row whose key NEW already holds stays behind and is deleted (or kept, for a week's
+    # claim), as UPDATE OR IGNORE would: said with NOT EXISTS, the same on both backends.
     await conn.execute(
-        "UPDATE OR IGNORE group_bindings SET chat_id = ? WHERE chat_id = ?", (new, old)
+        "UPDATE group_bindings SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM group_bindings AS taken"
+        "  WHERE taken.chat_id = ? AND taken.purpose = group_bindings.purpose)",
+        (new, old, new),
     )
     await conn.execute("DELETE FROM group_bindings WHERE chat_id = ?", (old,))
     await conn.execute(
-        "UPDATE OR IGNORE summaries_sent SET chat_id = ? WHERE chat_id = ?", (new, old)
+        "UPDATE summaries_sent SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM summaries_sent AS taken"
+        "  WHERE taken.chat_id = ? AND taken.iso_week = summaries_sent.iso_week)",
+        (new, old, new),
     )
     await conn.execute("UPDATE outbox_files SET chat_id = ? WHERE chat_id = ?", (new, old))
 
