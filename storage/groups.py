@@ -83,11 +83,13 @@ class Groups:
         return binding_from_row(row) if row else None
 
     async def groups_for(self, unit: str, purpose: Purpose) -> list[Binding]:
-        """Returns the groups bound to UNIT and to its ancestors for PURPOSE, nearest unit first."""
+        """Returns the groups bound to UNIT and to its ancestors for PURPOSE, nearest unit first.
+        The chain starts from the units row (a binding's unit is one): a bare parameter there
+        would have another collation than units.code on PostgreSQL, which refuses the mix."""
         rows = await self.db.fetchall(
             f"""
             WITH RECURSIVE chain (code, depth) AS (
-                SELECT ?, 0
+                SELECT code, 0 FROM units WHERE code = ?
                 UNION ALL
                 SELECT units.parent, chain.depth + 1
                 FROM units JOIN chain ON units.code = chain.code
