@@ -1,5 +1,5 @@
-"""storage/groups.py's move of a group to its supergroup, on both backends: what the supergroup
-already holds wins, nothing of the old group stays bound."""
+"""storage/groups.py and storage/points.py follow a group to its supergroup, on both backends:
+what the supergroup already holds wins, nothing of the old group stays bound."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.domain.categories import Category
 from bot.domain.groups import Binding, Purpose
 from bot.domain.units import Unit
+from storage import points
 from storage.db import Database, to_db
 from storage.groups import Groups, follow_migration
 from storage.units import Units
@@ -44,4 +45,22 @@ async def test_moving_to_a_supergroup_keeps_what_the_supergroup_already_has(db: 
         (NEW, "2026-W46", "C1"),
         (NEW, "2026-W47", "C2"),
         (OLD, "2026-W47", "C1"),
+    ]
+
+
+async def test_a_supergroup_keeps_the_leaderboards_of_both_chats_once(db: Database):
+    async with db.transaction() as conn:
+        for chat, month in ((OLD, "2026-10"), (OLD, "2026-11"), (NEW, "2026-11")):
+            await conn.execute(
+                "INSERT INTO leaderboard_posts (chat_id, month, unit, sent_at) VALUES (?, ?, ?, ?)",
+                (chat, month, "C1" if chat == OLD else "C2", to_db(AT)),
+            )
+        await points.follow_migration(conn, OLD, NEW)
+    rows = await db.fetchall(
+        "SELECT chat_id, month, unit FROM leaderboard_posts ORDER BY month, chat_id"
+    )
+    assert [tuple(r) for r in rows] == [
+        (NEW, "2026-10", "C1"),
+        (NEW, "2026-11", "C2"),
+        (OLD, "2026-11", "C1"),
     ]
