@@ -78,7 +78,7 @@ def main() -> None:
             "district all": Query(district, 1, None, None, [], None, None, False),
         }
         for name, query in cases.items():
-            where, params = _where(query)
+            where, params = _where(query, "sqlite")
             order = "due_at, id" if query.urgent else "id DESC"
             pinned = _pinned(query)
             page = f"SELECT {_COLUMNS} FROM reports{pinned}{where} ORDER BY {order} LIMIT 51"

@@ -57,7 +57,7 @@ class Contacts:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE staff_contacts SET public = 0 WHERE source = 'config'"
-                " AND user_id NOT IN (SELECT value FROM json_each(?))",
+                " AND user_id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
                 (_ids(listed),),
             )
             for contact in listed:

@@ -37,7 +37,10 @@ class Query:
 WIDE = 30
 
 
-def _where(query: Query) -> tuple[str, list[object]]:
+def _where(query: Query, dialect: str) -> tuple[str, list[object]]:
+    """The WHERE of QUERY and its parameters. `+column` (SQLite's way to keep the planner off a
+    column's indexes) is written for SQLite only: PostgreSQL has no unary plus on text."""
+    hint = "+" if dialect == "sqlite" else ""
     where: list[str] = []
     params: list[object] = []
     area: list[str] = []
@@ -45,7 +48,7 @@ def _where(query: Query) -> tuple[str, list[object]]:
     plus = ""
     if query.units is not None:
         marks = ",".join("?" * len(query.units)) or "NULL"
-        plus = "+" if len(query.units) > WIDE else ""
+        plus = hint if len(query.units) > WIDE else ""
         area.append(f"{plus}unit IN ({marks}) OR {plus}holder_unit IN ({marks})")
         area_params.extend([*query.units, *query.units])
     if query.categories is not None:
@@ -72,9 +75,9 @@ def _where(query: Query) -> tuple[str, list[object]]:
         if _open_and_wide(query):
             where.append(f"status IN ({', '.join(repr(s) for s in OPEN)})")  # the index's own
             if list(query.statuses) != OPEN:
-                where.append(f"+status {chosen}")
+                where.append(f"{hint}status {chosen}")
         else:
-            where.append(f"+status {chosen}")
+            where.append(f"{hint}status {chosen}")
     if query.tier is not None:
         where.append("tier = ?")
         params.append(query.tier)
@@ -107,9 +110,11 @@ class Dashboard:
 
     async def page(self, query: Query, *, limit: int, offset: int) -> list[Report]:
         """Returns LIMIT reports of QUERY after OFFSET, most urgent or newest first."""
-        where, params = _where(query)
-        # Reports without a deadline (none at the top tier) come first: the index's order.
-        order = "due_at, id" if query.urgent else "id DESC"
+        where, params = _where(query, self.db.dialect)
+        # Reports without a deadline (none at the top tier) come first: the index's order on
+        # SQLite, where NULLs come first ascending; PostgreSQL must be told.
+        nulls = " NULLS FIRST" if self.db.dialect == "postgresql" else ""
+        order = f"due_at{nulls}, id" if query.urgent else "id DESC"
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM reports{_pinned(query)}{where} ORDER BY {order}"
             " LIMIT ? OFFSET ?",
@@ -119,9 +124,9 @@ class Dashboard:
 
     async def count(self, query: Query, *, cap: int) -> int:
         """Returns how many reports QUERY finds, counting no further than CAP."""
-        where, params = _where(query)
+        where, params = _where(query, self.db.dialect)
         row = await self.db.fetchone(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM reports{_pinned(query)}{where} LIMIT ?)",
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM reports{_pinned(query)}{where} LIMIT ?) AS found",
             (*params, cap),
         )
         return int(row[0]) if row else 0

@@ -22,7 +22,8 @@ Queries:
 Schemas (`ddl_to_postgres`, for migrations): the same, plus the column types: `INTEGER PRIMARY
 KEY [AUTOINCREMENT]` → an identity column, `INTEGER` → `BIGINT`, `REAL` → `DOUBLE PRECISION`,
 `BLOB` → `BYTEA`, `TEXT` → `TEXT COLLATE "C"` (times are ISO text compared as bytes, as SQLite
-compares them); `PRAGMA`s dropped; a trigger becomes a PL/pgSQL function and a row trigger.
+compares them); `PRAGMA`s dropped; a trigger becomes a PL/pgSQL function and a row trigger (a
+BEFORE one returns its row, so the row goes through as in SQLite).
 A migration PostgreSQL must say otherwise has a `NNNN_name.pg.sql` beside it (storage/pg.py).
 """
 
@@ -41,7 +42,8 @@ class NotPortable(ValueError):
 # Functions and forms with no same-meaning rewrite: the statement must say it portably.
 _SQLITE_ONLY = re.compile(
     r"\b(julianday|strftime|datetime|date|time|unixepoch|group_concat|ifnull|iif|instr|printf"
-    r"|typeof|total|glob|json_group_array|json_object|json_array_length|randomblob|zeroblob"
+    r"|typeof|total|glob|json_group_array|json_object|json_array_length|json_set|json_insert"
+    r"|json_replace|json_remove|json_patch|randomblob|zeroblob"
     r"|last_insert_rowid|changes|total_changes)\s*\(|\bUPDATE\s+OR\s+\w+|\bINSERT\s+OR\s+REPLACE"
     r"|\bREPLACE\s+INTO|\browid\b|\bPRAGMA\b|\bATTACH\b",
     re.IGNORECASE,
@@ -229,9 +231,13 @@ def _trigger(m: re.Match[str]) -> str:
     body = body.strip()
     if condition:
         body = f"IF {condition.strip()} THEN {body} END IF;"
+    # A BEFORE trigger's NULL would skip the row: SQLite's lets it through.
+    result = "NULL"
+    if when.upper() == "BEFORE":
+        result = "OLD" if event.upper() == "DELETE" else "NEW"
     return (
         f"CREATE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$"
-        f" BEGIN {body} RETURN NULL; END $$;\n"
+        f" BEGIN {body} RETURN {result}; END $$;\n"
         f"CREATE TRIGGER {name} {when} {event} ON {table}"
         f" FOR EACH ROW EXECUTE FUNCTION {name}_fn();"
     )

@@ -45,12 +45,20 @@ async def follow_migration(conn: aiosqlite.Connection, old: int, new: int) -> No
     Called by the sender inside its migration transaction. A binding NEW already has for the
     same purpose wins (someone bound the supergroup meanwhile).
     """
+    # A row whose key NEW already holds stays behind and is deleted (or kept, for a week's
+    # claim), as UPDATE OR IGNORE would: said with NOT EXISTS, the same on both backends.
     await conn.execute(
-        "UPDATE OR IGNORE group_bindings SET chat_id = ? WHERE chat_id = ?", (new, old)
+        "UPDATE group_bindings SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM group_bindings AS taken"
+        "  WHERE taken.chat_id = ? AND taken.purpose = group_bindings.purpose)",
+        (new, old, new),
     )
     await conn.execute("DELETE FROM group_bindings WHERE chat_id = ?", (old,))
     await conn.execute(
-        "UPDATE OR IGNORE summaries_sent SET chat_id = ? WHERE chat_id = ?", (new, old)
+        "UPDATE summaries_sent SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM summaries_sent AS taken"
+        "  WHERE taken.chat_id = ? AND taken.iso_week = summaries_sent.iso_week)",
+        (new, old, new),
     )
     await conn.execute("UPDATE outbox_files SET chat_id = ? WHERE chat_id = ?", (new, old))
 
@@ -75,11 +83,13 @@ class Groups:
         return binding_from_row(row) if row else None
 
     async def groups_for(self, unit: str, purpose: Purpose) -> list[Binding]:
-        """Returns the groups bound to UNIT and to its ancestors for PURPOSE, nearest unit first."""
+        """Returns the groups bound to UNIT and to its ancestors for PURPOSE, nearest unit first.
+        The chain starts from the units row (a binding's unit is one): a bare parameter there
+        would have another collation than units.code on PostgreSQL, which refuses the mix."""
         rows = await self.db.fetchall(
             f"""
             WITH RECURSIVE chain (code, depth) AS (
-                SELECT ?, 0
+                SELECT code, 0 FROM units WHERE code = ?
                 UNION ALL
                 SELECT units.parent, chain.depth + 1
                 FROM units JOIN chain ON units.code = chain.code

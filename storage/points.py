@@ -39,7 +39,10 @@ async def award(
 async def follow_migration(conn: aiosqlite.Connection, old: int, new: int) -> None:
     """Keeps a group's posted leaderboards when it becomes a supergroup (no second post)."""
     await conn.execute(
-        "UPDATE OR IGNORE leaderboard_posts SET chat_id = ? WHERE chat_id = ?", (new, old)
+        "UPDATE leaderboard_posts SET chat_id = ? WHERE chat_id = ? AND NOT EXISTS"
+        " (SELECT 1 FROM leaderboard_posts AS taken"
+        "  WHERE taken.chat_id = ? AND taken.month = leaderboard_posts.month)",
+        (new, old, new),
     )
 
 

@@ -40,11 +40,14 @@ class WebLogins:
                 "INSERT INTO web_links (hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 (hash_, user_id, to_db(at), to_db(expires)),
             )
+            # The new link is the newest whatever the clock says; of the others (ordered by
+            # time, then by hash: no insertion order on PostgreSQL) KEEP - 1 stay.
             await conn.execute(
-                "DELETE FROM web_links WHERE user_id = ? AND used_at IS NULL AND hash NOT IN"
-                " (SELECT hash FROM web_links WHERE user_id = ? AND used_at IS NULL"
-                "  ORDER BY created_at DESC, rowid DESC LIMIT ?)",
-                (user_id, user_id, keep),
+                "DELETE FROM web_links WHERE user_id = ? AND used_at IS NULL AND hash <> ?"
+                " AND hash NOT IN (SELECT hash FROM web_links"
+                "  WHERE user_id = ? AND used_at IS NULL AND hash <> ?"
+                "  ORDER BY created_at DESC, hash DESC LIMIT ?)",
+                (user_id, hash_, user_id, hash_, max(keep - 1, 0)),
             )
 
     async def consume_link(self, hash_: str, at: datetime) -> int | str:

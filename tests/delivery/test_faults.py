@@ -4,6 +4,7 @@ nothing is lost, counted as a failure or sent twice, and the admin chat is told 
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import datetime
 
 import pytest
@@ -18,6 +19,13 @@ from storage.outbox import Outgoing
 from tests.conftest import ADMIN, RESIDENT, RESIDENT_2
 from tests.delivery.conftest import Live
 from tests.storage_faults import FullDisk, locked, short_busy_timeout
+
+# These inject SQLite's own faults into its file and connection (tests/storage_faults.py): a
+# full disk, the file's lock held by another process. PostgreSQL's faults need their own.
+SQLITE_FILE_FAULTS = pytest.mark.skipif(
+    os.environ.get("GRIDDESK_TEST_BACKEND") == "postgresql",
+    reason="injects SQLite's file faults (tests/storage_faults.py)",
+)
 
 
 def faults_of(live: Live) -> Faults:
@@ -38,6 +46,7 @@ async def queued_to(live: Live, chat_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+@SQLITE_FILE_FAULTS
 async def test_updates_are_not_confirmed_while_the_disk_is_full_and_stored_once_it_is_not(live):
     disk = FullDisk(live.services.store.db)
     disk.full = True
@@ -60,6 +69,7 @@ async def test_updates_are_not_confirmed_while_the_disk_is_full_and_stored_once_
     assert await inbox_rows(live) == [("new", 0)] * 3
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_handler_meeting_a_full_disk_neither_counts_an_attempt_nor_parks(live):
     live.fake.user(RESIDENT).send_text("/start")
     await live.services.inbox.store(live.fake.pending_updates(), live.clock())
@@ -79,6 +89,7 @@ async def test_a_handler_meeting_a_full_disk_neither_counts_an_attempt_nor_parks
     assert await queued_to(live, ADMIN) == 0  # nothing parked
 
 
+@SQLITE_FILE_FAULTS
 async def test_the_processor_waits_out_a_lock_held_by_another_process_then_processes_once(live):
     await short_busy_timeout(live.services.store.db)
     for uid in (RESIDENT, RESIDENT_2):
@@ -104,6 +115,7 @@ async def test_the_processor_waits_out_a_lock_held_by_another_process_then_proce
     assert await queued_to(live, RESIDENT_2) == 1
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_message_sent_whose_mark_could_not_be_committed_is_not_sent_again(live):
     live.fake.user(RESIDENT).send_text("/start")
     await live.services.outbox.send(
@@ -134,6 +146,7 @@ async def test_a_message_sent_whose_mark_could_not_be_committed_is_not_sent_agai
     assert live.fake.texts(RESIDENT) == ["您的上报已受理"]  # once
 
 
+@SQLITE_FILE_FAULTS
 async def test_the_sender_keeps_running_through_a_fault_and_sends_what_was_queued(live):
     live.fake.user(RESIDENT).send_text("/start")
     disk = FullDisk(live.services.store.db)
@@ -157,6 +170,7 @@ async def test_the_sender_keeps_running_through_a_fault_and_sends_what_was_queue
         task.cancel()
 
 
+@SQLITE_FILE_FAULTS
 async def test_the_admin_chat_is_told_once_when_a_fault_starts_and_once_when_it_ends(live):
     live.fake.user(ADMIN).send_text("/start")
     disk = FullDisk(live.services.store.db)
@@ -199,6 +213,7 @@ async def test_no_notice_is_owed_when_there_is_no_admin_chat(live):
     assert await queued_to(live, ADMIN) == 0
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_sweep_meeting_a_lock_is_left_for_the_next_pass(live, monkeypatch):
     await short_busy_timeout(live.services.store.db)
 
@@ -238,6 +253,7 @@ def test_the_wait_after_a_fault_doubles_except_after_a_lock(errors, waits):
     assert backoff.next(StorageFault("full")) == 0.5
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_parked_update_is_reported_after_a_fault_that_stopped_its_notice(live):
     async def explode(update, ctx) -> None:
         raise RuntimeError("handler bug")

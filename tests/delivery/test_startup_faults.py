@@ -5,7 +5,9 @@ once when it ends, and start-up then completes. A bug or a restore in progress i
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from telegram.ext import Application
@@ -18,10 +20,18 @@ from bot.sender import Sender
 from bot.settings import Settings
 from storage.backup import DatabaseLock
 from storage.db import Database, DatabaseBusy
+from storage.pg import PgDatabase
 from tests.conftest import ADMIN
 from tests.fakebotapi import FakeBotApi
 from tests.fakes import FakeClock
 from tests.storage_faults import FullDiskFromOpen, locked, short_busy_timeouts
+
+# These inject SQLite's own faults into its file and connection (tests/storage_faults.py): a
+# full disk, the file's lock held by another process. PostgreSQL's faults need their own.
+SQLITE_FILE_FAULTS = pytest.mark.skipif(
+    os.environ.get("GRIDDESK_TEST_BACKEND") == "postgresql",
+    reason="injects SQLite's file faults (tests/storage_faults.py)",
+)
 
 
 @pytest.fixture
@@ -54,18 +64,19 @@ async def migrated(settings: Settings) -> None:
 def opened_and_closed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each Database open and close, to show a failed attempt leaves nothing open."""
     events: list[str] = []
-    real_open, real_close = Database.open, Database.close
+    for cls in (Database, PgDatabase):  # PostgreSQL's opens and closes its own way
+        real_open, real_close = cls.__dict__["open"], cls.__dict__["close"]
 
-    async def open_(db: Database) -> Database:
-        events.append("open")
-        return await real_open(db)
+        async def open_(db: Database, real_open: Any = real_open) -> Database:
+            events.append("open")
+            return await real_open(db)  # type: ignore[no-any-return]
 
-    async def close(db: Database) -> None:
-        events.append("close")
-        await real_close(db)
+        async def close(db: Database, real_close: Any = real_close) -> None:
+            events.append("close")
+            await real_close(db)
 
-    monkeypatch.setattr(Database, "open", open_)
-    monkeypatch.setattr(Database, "close", close)
+        monkeypatch.setattr(cls, "open", open_)
+        monkeypatch.setattr(cls, "close", close)
     return events
 
 
@@ -83,6 +94,7 @@ async def end_of_fault(app: Application, faults: Faults, fake: FakeBotApi) -> No
     await Sender(app.bot, app.bot_data["services"]).drain_all()
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_full_disk_during_the_first_migrations_is_waited_out(
     app, fake, settings, monkeypatch
 ):
@@ -110,6 +122,7 @@ async def test_a_full_disk_during_the_first_migrations_is_waited_out(
     assert len(notices) == 2 and "已恢复" in notices[1] and "磁盘已满" in notices[1]
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_lock_held_by_another_process_at_start_up_is_waited_out(
     app, fake, settings, monkeypatch
 ):
@@ -140,6 +153,7 @@ async def test_a_start_without_a_fault_sends_no_notice(app, fake, settings):
     assert admin_notices(fake) == []
 
 
+@SQLITE_FILE_FAULTS
 async def test_cancelling_a_start_held_back_by_a_fault_leaves_nothing_open(
     app, fake, settings, monkeypatch
 ):
@@ -170,6 +184,7 @@ async def test_a_bug_at_start_up_is_raised_not_waited_out(app, fake, settings, m
     assert admin_notices(fake) == []
 
 
+@SQLITE_FILE_FAULTS
 async def test_a_restore_in_progress_still_refuses_the_start(app, fake, settings):
     await migrated(settings)
     restore = DatabaseLock(settings.database_path())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.domain import reports as domain
 from bot.domain.privacy import Retention, cutoffs
 from bot.domain.reports import Report, Status
@@ -75,6 +77,7 @@ async def test_open_alike_finds_open_reports_of_the_category_in_the_unit_or_the_
     assert in_unit[0].photos == ("p1",)
 
 
+@pytest.mark.sqlite_only  # SQLite's query plan
 async def test_the_open_reports_of_a_category_are_found_through_their_partial_index(db):
     plan = await db.fetchall(
         "EXPLAIN QUERY PLAN SELECT id FROM reports"

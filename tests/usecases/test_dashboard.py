@@ -168,6 +168,12 @@ async def test_open_reports_come_most_urgent_first(services: Services):
     assert await listed(services, ADMIN) == [second.id, first.id]
 
 
+async def test_an_open_report_without_a_deadline_comes_before_those_with_one(services: Services):
+    first, second = await report(services), await report(services)
+    await sql(services, "UPDATE reports SET due_at = NULL WHERE id = ?", second.id)
+    assert await listed(services, ADMIN) == [second.id, first.id]
+
+
 @pytest.mark.parametrize(
     ("text", "number"), [("R000123", 123), ("r123", 123), ("123", 123), ("R0", None), ("x1", None)]
 )
