@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,7 +43,7 @@ from bot.usecases import echo
 from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
-from storage.deadlines import Due, Step
+from storage.deadlines import Due, Known, Step
 from storage.outbox import Outgoing
 from storage.reports import StaleReport
 from storage.uow import UnitOfWork
@@ -719,9 +720,22 @@ async def escalate_due(
     many reports per transaction: a second pass over the same moment finds nothing left to do.
     """
     situation = await Situation.load(services)
-    cards = await Cards.load(services)
-    audience = Audience(services)
     repo = services.store.deadlines
+    # Every read of the steps' messages is answered from the pass's staff and each batch's
+    # reads (storage/deadlines.Known): a few statements per batch, not a dozen per report.
+    known = Known(
+        services.store, situation.staff, situation.tree, await services.units.categories()
+    )
+    seen = copy.copy(services)
+    seen.store, seen.people, seen.units, seen.outbox = (
+        known.store,
+        known.people,
+        known.units,
+        known.outbox,
+    )
+    staff_people = await repo.around([], [s.user_id for s in situation.staff])
+    cards = await Cards.load(seen)
+    audience = Audience(seen)
     acted = 0
     left = limit
     while left > 0:
@@ -731,13 +745,15 @@ async def escalate_due(
             break
         left -= len(due)
         found = {r.id: r for r in await services.reports.get_many([d.report_id for d in due])}
+        named = {u for r in found.values() for u in (r.reporter_id, r.entered_by) if u}
+        ids = [d.report_id for d in due if d.report_id in found]
+        around = await repo.around(ids, sorted(named))
+        known.know(ids, around.and_people(staff_people))
         steps = []
         for item in due:
             report = found.get(item.report_id)
             step = (
-                await _plan(services, situation, cards, audience, item, report, now)
-                if report
-                else None
+                await _plan(seen, situation, cards, audience, item, report, now) if report else None
             )
             if step is not None:
                 steps.append(step)

@@ -68,6 +68,7 @@ async def count(db: Database, sql: str) -> int:
     return int(row[0])
 
 
+@pytest.mark.sqlite_only  # SQLite's plan (EXPLAIN QUERY PLAN)
 async def test_the_due_query_reads_only_the_partial_index(db, reports):
     for hours in range(50):
         await store(reports, new(timedelta(hours=hours)))
