@@ -54,6 +54,9 @@ class Step:
     after: Report
     event: ReportEvent | None = None
     messages: list[Outgoing] = field(default_factory=list)
+    # The report as read: only the columns that differ from it are written (an index whose
+    # columns are not set is not touched). None: every column.
+    before: Report | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,31 +180,55 @@ class Deadlines:
                 for step in steps
                 if now.get(step.due.report_id) == (step.version, to_db(step.due.next_at))
             ]
-            await conn.executemany(_UPDATE, [_update_values(step) for step in taken])
+            # One statement per set of changed columns (a reminder changes the timer alone).
+            groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+            for step in taken:
+                columns, values = _changed(step)
+                groups.setdefault(columns, []).append(values)
+            for columns, rows in groups.items():
+                sets = "".join(f"{column} = ?, " for column in columns)
+                await conn.executemany(
+                    f"UPDATE reports SET {sets}version = version + ?"
+                    " WHERE id = ? AND version = ? AND next_action_at = ?",
+                    rows,
+                )
             events = [step for step in taken if step.event is not None]
             await conn.executemany(_INSERT_EVENT, [_event_values(step) for step in events])
             await outbox.add_many(conn, [m for step in events for m in step.messages], at)
         return Applied(len(taken), len(events))
 
 
-# storage/reports.update_report's statement with its compare-and-set on next_action_at, and
-# storage/trails.append's for report_events: the same rows, written many at a time.
-_UPDATE = (
-    "UPDATE reports SET status = ?, holder_unit = ?, tier = ?, assignee_id = ?,"
-    " resolution_note = ?, resolution_photo = ?, reject_reason = ?, stars = ?,"
-    " comment = ?, updated_at = ?, due_at = ?, extra = ?,"
-    " timer_window = ?, timer_started_at = ?, remind_at = ?, breach_at = ?, next_action_at = ?,"
-    " nag_day = ?, nags = ?, version = version + ?"
-    " WHERE id = ? AND version = ? AND next_action_at = ?"
+# storage/reports.update_report's columns and storage/trails.append's for report_events, with
+# the event's deadline (what migration 0015's trigger would set: the report's after the step).
+_SET = (
+    "status",
+    "holder_unit",
+    "tier",
+    "assignee_id",
+    "resolution_note",
+    "resolution_photo",
+    "reject_reason",
+    "stars",
+    "comment",
+    "updated_at",
+    "due_at",
+    "extra",
+    "timer_window",
+    "timer_started_at",
+    "remind_at",
+    "breach_at",
+    "next_action_at",
+    "nag_day",
+    "nags",
 )
 _INSERT_EVENT = (
-    "INSERT INTO report_events (report_id, action, old, new, actor_id, at, note, data)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO report_events (report_id, action, old, new, actor_id, at, note, data, due_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
-def _update_values(step: Step) -> tuple[Any, ...]:
-    report = step.after
+def _row(report: Report) -> tuple[Any, ...]:
+    """Returns REPORT's values for _SET, as storage/reports.update_report writes them."""
     return (
         report.status.value,
         report.holder_unit,
@@ -216,6 +243,21 @@ def _update_values(step: Step) -> tuple[Any, ...]:
         to_db(report.due_at),
         json.dumps(report.extra, ensure_ascii=False),
         *_timer_values(report),
+    )
+
+
+def _changed(step: Step) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """Returns the columns STEP changes and the UPDATE's values (theirs, then the bump and the
+    compare-and-set's)."""
+    after = _row(step.after)
+    before = _row(step.before) if step.before is not None else None
+    picked = [
+        (column, value)
+        for i, (column, value) in enumerate(zip(_SET, after, strict=True))
+        if before is None or before[i] != value
+    ]
+    return tuple(column for column, _ in picked), (
+        *(value for _, value in picked),
         0 if step.event is None else 1,
         step.due.report_id,
         step.version,
@@ -235,6 +277,7 @@ def _event_values(step: Step) -> tuple[Any, ...]:
         to_db(event.at),
         event.note,
         json.dumps(event.data, ensure_ascii=False),
+        to_db(step.after.due_at) or "",
     )
 
 

@@ -783,7 +783,7 @@ async def _plan(
     )
     if decision is None:
         return None
-    step = Step(due, report.version, report)
+    step = Step(due, report.version, report, before=report)
     if decision.do is Do.STOP:
         return replace(step, after=replace(report, timer=None))
     if decision.do is Do.RESTART:
