@@ -37,12 +37,11 @@ SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category,
 
 # The first event of each kind per report in [start, end), with hours since submission.
 _EVENTS = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
-       (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
+SELECT r.unit AS unit, e.action AS action, r.stars AS stars, {hours} AS hours
 {events}
 WHERE e.at >= :start AND e.at < :end
   AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {reach}
-GROUP BY e.report_id, e.action
+GROUP BY r.id, e.action
 """
 
 # Reports open and past their deadline at :as_of, judged from their history as of then (the
@@ -94,6 +93,14 @@ _SCOPE_EVENTS = (
     "FROM reports r INDEXED BY figures_reports_unit_created"
     " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
 )
+
+# Hours from a report's submission to its first event of a kind: the times are ISO text, and each
+# backend has its own arithmetic on them.
+HOURS = {
+    "sqlite": "(julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0",
+    "postgresql": "EXTRACT(EPOCH FROM CAST(MIN(e.at) AS timestamptz)"
+    " - CAST(r.created_at AS timestamptz)) / 3600.0",
+}
 
 
 def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
@@ -167,7 +174,9 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        events = await self.db.fetchall(_EVENTS.format(**scope), window)
+        events = await self.db.fetchall(
+            _EVENTS.format(hours=HOURS[self.db.dialect], **scope), window
+        )
         # A row per report and kind: the whole office's 90 days are millions at 1,000,000
         # reports, added up in a worker thread so the bot's event loop keeps running.
         await asyncio.to_thread(_add_events, tallies, events)
