@@ -340,15 +340,17 @@ class _KnownPeople(People):
     def __init__(self, people: People, staff: Sequence[Staff]) -> None:
         super().__init__(people.db)
         self.by_id = {s.user_id: s for s in staff}
-        self.ordered = sorted(staff, key=lambda s: s.user_id)
+        self.by_unit: dict[str, list[Staff]] = {}
+        for person in sorted(staff, key=lambda s: s.user_id):
+            self.by_unit.setdefault(person.unit, []).append(person)
         self.around: Around | None = None
 
     async def staff(self, user_id: int) -> Staff | None:
         return self.by_id.get(user_id)
 
     async def staff_at(self, units: Iterable[str]) -> list[Staff]:
-        wanted = set(units)
-        return [s for s in self.ordered if s.unit in wanted]
+        found = [s for unit in set(units) for s in self.by_unit.get(unit, [])]
+        return sorted(found, key=lambda s: s.user_id)  # as People.staff_at orders them
 
     async def get(self, user_id: int) -> Person | None:
         if self.around is None or user_id not in self.around.asked:
