@@ -37,6 +37,7 @@ async def plans(db: Any, window: dict[str, str | None]) -> dict[str, str]:
     queries = {
         "cohort": sql._COHORT,
         "events": sql._EVENTS,
+        "outcomes": sql._OUTCOMES,
         "overdue": sql._OVERDUE,
         "new_by_unit": sql._NEW_BY_UNIT,
         "closed_by_unit": sql._CLOSED_BY_UNIT,

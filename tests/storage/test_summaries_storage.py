@@ -174,6 +174,7 @@ async def test_an_empty_week_has_no_tallies(stored):
     [
         summary_sql._COHORT,
         summary_sql._EVENTS,
+        summary_sql._OUTCOMES,
         summary_sql._OVERDUE,
         summary_sql._NEW_BY_UNIT,
         summary_sql._CLOSED_BY_UNIT,
