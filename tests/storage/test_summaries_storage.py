@@ -348,3 +348,19 @@ async def test_a_subtrees_tallies_and_counts_are_the_whole_offices_at_its_units(
     assert c1 == {code: tally for code, tally in whole.items() if code != "C2"}
     assert counts == {"B1": (1, 1), "G1": (2, 1), "G2": (3, 0)}
     assert await summaries.week_tallies(*window, local(23, 9), ["S2"]) == {}
+
+
+async def test_confirmations_with_the_same_stars_each_count(stored):
+    s = Story(stored)
+    for stars in (4, 4, 2):
+        report = await s.report("G2", "road", local(16, 9))
+        report = await s.move(report, "accept", local(16, 10))
+        report = await s.move(report, "resolve", local(17, 10))
+        await s.move(report, "confirm", local(18, 10), stars=stars)
+    expired = await s.report("G2", "road", local(16, 9))
+    expired = await s.move(expired, "resolve", local(17, 10))
+    await s.move(expired, "expire", local(20, 10))
+    raw = await Summaries(stored).week_tallies(W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 9))
+    g2 = raw["G2"]
+    assert (g2.closed, g2.closed_unverified, g2.resolved) == (3, 1, 4)
+    assert sorted(g2.stars) == [2, 4, 4]
