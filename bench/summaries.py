@@ -37,12 +37,15 @@ async def plans(db: Any, window: dict[str, str | None]) -> dict[str, str]:
     queries = {
         "cohort": sql._COHORT,
         "events": sql._EVENTS,
+        "outcomes": sql._OUTCOMES,
         "overdue": sql._OVERDUE,
         "new_by_unit": sql._NEW_BY_UNIT,
         "closed_by_unit": sql._CLOSED_BY_UNIT,
     }
+    scope, _ = sql.scoped(None)  # the whole office's statements, as the sweep runs them
     shown = {}
     for name, text in queries.items():
+        text = text.format(hours=sql.HOURS[db.dialect], **scope)
         params = {k: v for k, v in window.items() if f":{k}" in text}
         rows = await db.fetchall(f"EXPLAIN QUERY PLAN {text}", params)
         started = time.perf_counter()

@@ -95,6 +95,79 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
         )
 
 
+_INSERT = """
+INSERT INTO outbox (chat_id, method, payload, card_id, collapse_key, not_before,
+                    created_at, priority, batch)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (collapse_key) WHERE state = 'pending' AND collapse_key IS NOT NULL
+DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before
+"""
+
+
+async def add_many(conn: aiosqlite.Connection, messages: Sequence[Outgoing], at: datetime) -> None:
+    """Queues MESSAGES inside the caller's transaction as `add` does, in a few statements for
+    all of them (the deadline sweep's batches): the same rows, in the same order."""
+    if not messages:
+        return
+    pairs = sorted({(m.card, m.chat_id) for m in messages if m.card is not None})
+    cards: dict[tuple[str, int], int] = {}
+    if pairs:
+        await conn.executemany("INSERT OR IGNORE INTO cards (key, chat_id) VALUES (?, ?)", pairs)
+        keys = json.dumps(sorted({key for key, _ in pairs}), ensure_ascii=False)
+        async with conn.execute(
+            "SELECT id, key, chat_id FROM cards WHERE key IN (SELECT value FROM json_each(?))",
+            (keys,),
+        ) as cursor:
+            for row in await cursor.fetchall():
+                cards[(row[1], row[2])] = row[0]
+    # What each card's message shows now: the last row queued for (chat, card), as _shows_already.
+    last: dict[int, tuple[Any, ...]] = {}
+    if cards:
+        async with conn.execute(
+            "SELECT c.id, c.chat_id, c.message_id, o.method, o.payload, o.state FROM cards c"
+            " JOIN outbox o ON o.id = (SELECT MAX(x.id) FROM outbox x"
+            "                          WHERE x.chat_id = c.chat_id AND x.card_id = c.id)"
+            " WHERE c.id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+            (json.dumps(sorted(cards.values())),),
+        ) as cursor:
+            for row in await cursor.fetchall():
+                last[row[0]] = tuple(row)
+    rows = []
+    queued: set[int] = set()  # cards given a row in this call: theirs is the last one now
+    for message in messages:
+        card_id = None
+        collapse_key = message.collapse_key
+        payload = json.dumps(message.params, ensure_ascii=False)
+        if message.card is not None:
+            card_id = cards[(message.card, message.chat_id)]
+            collapse_key = collapse_key or f"card:{card_id}"
+            shown = last.get(card_id)
+            if (
+                card_id not in queued
+                and shown is not None
+                and shown[2] is not None
+                and shown[5] == "sent"
+                and shown[3] == message.method
+                and shown[4] == payload
+            ):
+                continue  # Telegram would answer "message is not modified"
+            queued.add(card_id)
+        rows.append(
+            (
+                message.chat_id,
+                message.method,
+                payload,
+                card_id,
+                collapse_key,
+                to_db(message.not_before),
+                to_db(at),
+                message.priority,
+                message.batch,
+            )
+        )
+    await conn.executemany(_INSERT, rows)
+
+
 async def _shows_already(
     conn: aiosqlite.Connection, message: Outgoing, card_id: int, payload: str
 ) -> bool:

@@ -35,14 +35,22 @@ WITH cohort AS MATERIALIZED (
 SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
 """
 
-# The first event of each kind per report in [start, end), with hours since submission.
+# The first accept and resolve per report in [start, end), with hours since submission (their
+# medians need every value: a row per report and kind).
 _EVENTS = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars,
-       (julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0 AS hours
+SELECT r.unit AS unit, e.action AS action, r.stars AS stars, {hours} AS hours
 {events}
-WHERE e.at >= :start AND e.at < :end
-  AND e.action IN ('accept', 'resolve', 'confirm', 'expire', 'reject') {reach}
-GROUP BY e.report_id, e.action
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('accept', 'resolve') {reach}
+GROUP BY r.id, e.action
+"""
+
+# The reports confirmed (with their stars), expired or rejected in [start, end), counted in SQL
+# per unit: what a row per report would add up to.
+_OUTCOMES = """
+SELECT r.unit AS unit, e.action AS action, r.stars AS stars, COUNT(DISTINCT r.id) AS n
+{events}
+WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire', 'reject') {reach}
+GROUP BY r.unit, e.action, r.stars
 """
 
 # Reports open and past their deadline at :as_of, judged from their history as of then (the
@@ -95,10 +103,18 @@ _SCOPE_EVENTS = (
     " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
 )
 
+# Hours from a report's submission to its first event of a kind: the times are ISO text, and each
+# backend has its own arithmetic on them.
+HOURS = {
+    "sqlite": "(julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0",
+    "postgresql": "EXTRACT(EPOCH FROM CAST(MIN(e.at) AS timestamptz)"
+    " - CAST(r.created_at AS timestamptz)) / 3600.0",
+}
+
 
 def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
     """Adds _EVENTS' ROWS (unit, action, stars, hours) to TALLIES."""
-    for unit, action, stars, hours in rows:
+    for unit, action, _stars, hours in rows:
         tally = tallies.get(unit)
         if tally is None:
             tally = tallies[unit] = Tally()
@@ -107,14 +123,20 @@ def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
         elif action == "resolve":
             tally.resolved += 1
             tally.resolve_hours.append(max(0.0, hours))
-        elif action == "confirm":
-            tally.closed += 1
+
+
+def _add_outcomes(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
+    """Adds _OUTCOMES' ROWS (unit, action, stars, reports) to TALLIES."""
+    for unit, action, stars, n in rows:
+        tally = tallies.setdefault(unit, Tally())
+        if action == "confirm":
+            tally.closed += n
             if stars is not None:
-                tally.stars.append(int(stars))
+                tally.stars.extend([int(stars)] * n)
         elif action == "expire":
-            tally.closed_unverified += 1
+            tally.closed_unverified += n
         elif action == "reject":
-            tally.rejected += 1
+            tally.rejected += n
 
 
 def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -167,10 +189,13 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        events = await self.db.fetchall(_EVENTS.format(**scope), window)
+        events = await self.db.fetchall(
+            _EVENTS.format(hours=HOURS[self.db.dialect], **scope), window
+        )
         # A row per report and kind: the whole office's 90 days are millions at 1,000,000
         # reports, added up in a worker thread so the bot's event loop keeps running.
         await asyncio.to_thread(_add_events, tallies, events)
+        _add_outcomes(tallies, await self.db.fetchall(_OUTCOMES.format(**scope), window))
         overdue = {"as_of": to_db(as_of), **names}
         for row in await self.db.fetchall(_OVERDUE.format(**scope), overdue):
             tallies.setdefault(row["unit"], Tally()).overdue += row["n"]

@@ -61,6 +61,12 @@ class Situation:
     urgent: frozenset[str]
     # Escalation targets by (holder unit, category), worked out once per pass, not per report.
     routes: dict[tuple[str, str], Route | None] = field(default_factory=dict)
+    # The staff by unit (in STAFF's order), so a route looks only at its unit's chain upwards.
+    by_unit: dict[str, list[Staff]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for person in self.staff:
+            self.by_unit.setdefault(person.unit, []).append(person)
 
     @classmethod
     async def load(cls, services: Services, *, along: str | None = None) -> Situation:
@@ -85,11 +91,14 @@ class Situation:
         """Returns where a breach sends REPORT: the next staffed tier up, or None at the top."""
         key = (report.holder_unit, report.category)
         if key not in self.routes:
-            self.routes[key] = (
-                refer_target(report.holder_unit, self.tree, self.staff, report.category)
-                if report.holder_unit in self.tree
-                else None
-            )
+            if report.holder_unit in self.tree:
+                # refer_target looks only at the units above the holder: their staff suffice.
+                chain = self.tree.chain(report.holder_unit)
+                staff = [s for unit in chain for s in self.by_unit.get(unit.code, [])]
+                route = refer_target(report.holder_unit, self.tree, staff, report.category)
+            else:
+                route = None
+            self.routes[key] = route
         return self.routes[key]
 
     def after_move(self, report: Report, event: ReportEvent) -> Report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,7 +43,7 @@ from bot.usecases import echo
 from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
-from storage.deadlines import Due, Step
+from storage.deadlines import Due, Known, Step
 from storage.outbox import Outgoing
 from storage.reports import StaleReport
 from storage.uow import UnitOfWork
@@ -718,36 +719,76 @@ async def escalate_due(
     compare-and-set (storage/deadlines.Deadlines.apply), each with its event and its messages,
     many reports per transaction: a second pass over the same moment finds nothing left to do.
     """
-    situation = await Situation.load(services)
-    cards = await Cards.load(services)
-    audience = Audience(services)
     repo = services.store.deadlines
+    due = await repo.due(now, min(BATCH, limit))
+    if not due:
+        return 0  # the pass every 30 s that finds nothing: one index read
+    pass_ = await _Pass.load(services)
     acted = 0
     left = limit
-    while left > 0:
-        batch = min(BATCH, left)
-        due = await repo.due(now, batch)
-        if not due:
-            break
+    while due:
         left -= len(due)
+        batch = len(due)
         found = {r.id: r for r in await services.reports.get_many([d.report_id for d in due])}
-        steps = []
-        for item in due:
-            report = found.get(item.report_id)
-            step = (
-                await _plan(services, situation, cards, audience, item, report, now)
-                if report
-                else None
-            )
-            if step is not None:
-                steps.append(step)
+        steps = await pass_.plan(due, found, now)
         applied = await repo.apply(steps, now)
         acted += applied.acted
-        if len(due) < batch or applied.written == 0:
+        if batch < BATCH or applied.written == 0 or left <= 0:
             break
+        due = await repo.due(now, min(BATCH, left))
     if acted:
         log.info("deadline sweep took %d steps", acted)
     return acted
+
+
+class _Pass:
+    """What one pass of the sweep reads once: the deadline situation, the cards, and a view of
+    the store that answers each batch's reads from one read per batch (storage/deadlines.Known):
+    a few statements per batch, not a dozen per report."""
+
+    def __init__(self, services: Services, situation: Situation, known: Known[Any]) -> None:
+        self.situation = situation
+        self.known = known
+        self.services = copy.copy(services)
+        self.services.store = known.store
+        self.services.people = known.people
+        self.services.units = known.units
+        self.services.outbox = known.outbox
+        self.staff_people: Any = None
+        self.cards: Cards | None = None
+        self.audience = Audience(self.services)
+
+    @classmethod
+    async def load(cls, services: Services) -> _Pass:
+        situation = await Situation.load(services)
+        categories = await services.units.categories()
+        known = Known(services.store, situation.staff, situation.tree, categories)
+        made = cls(services, situation, known)
+        repo = services.store.deadlines
+        made.staff_people = await repo.around([], [s.user_id for s in situation.staff])
+        made.cards = await Cards.load(made.services)
+        return made
+
+    async def plan(
+        self, due: list[Due], found: Mapping[int | None, Report], now: datetime
+    ) -> list[Step]:
+        """Returns the step each of DUE needs (its report in FOUND), its messages rendered."""
+        assert self.cards is not None
+        named = {u for r in found.values() for u in (r.reporter_id, r.entered_by) if u}
+        ids = [d.report_id for d in due if d.report_id in found]
+        around = await self.services.store.deadlines.around(ids, sorted(named))
+        self.known.know(ids, around.and_people(self.staff_people))
+        steps = []
+        for item in due:
+            report = found.get(item.report_id)
+            if report is None:
+                continue
+            step = await _plan(
+                self.services, self.situation, self.cards, self.audience, item, report, now
+            )
+            if step is not None:
+                steps.append(step)
+        return steps
 
 
 async def _plan(
@@ -767,7 +808,7 @@ async def _plan(
     )
     if decision is None:
         return None
-    step = Step(due, report.version, report)
+    step = Step(due, report.version, report, before=report)
     if decision.do is Do.STOP:
         return replace(step, after=replace(report, timer=None))
     if decision.do is Do.RESTART:

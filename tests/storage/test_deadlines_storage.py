@@ -14,9 +14,12 @@ import pytest
 from bot.domain import reports as domain
 from bot.domain.reports import Action, Report, Status, Timer, Window
 from bot.domain.units import Tier, Unit
+from storage import outbox
 from storage.db import Database, to_db
 from storage.deadlines import Deadlines, Step
+from storage.followers import Followers
 from storage.outbox import Outgoing
+from storage.people import People
 from storage.reports import Reports
 from storage.units import Units
 
@@ -68,6 +71,7 @@ async def count(db: Database, sql: str) -> int:
     return int(row[0])
 
 
+@pytest.mark.sqlite_only  # SQLite's plan (EXPLAIN QUERY PLAN)
 async def test_the_due_query_reads_only_the_partial_index(db, reports):
     for hours in range(50):
         await store(reports, new(timedelta(hours=hours)))
@@ -200,3 +204,91 @@ async def test_a_report_row_may_be_read_in_bulk(reports):
     found = await reports.get_many([ids[2], 999_999, ids[0]])
     assert [r.id for r in found] == [ids[0], ids[2]]
     assert found[0].photos == ("p1",) and found[0].status is Status.OPEN
+
+
+async def test_a_batch_writes_each_step_as_its_report_and_event_say(db, reports):
+    first, second, third = [await store(reports, new()) for _ in range(3)]
+    due = {d.report_id: d for d in await Deadlines(db).due(AT + timedelta(hours=2), 10)}
+    nagged = replace(nag_step(first, due[first.id]), before=first)
+    moved, event = domain.move(second, Action.ACCEPT, actor_id=101, at=AT + timedelta(hours=2))
+    moved = replace(moved, due_at=AT + timedelta(days=3), timer=None)
+    expired = Step(due[second.id], second.version, moved, event, [], before=second)
+    assert third.timer is not None
+    later = replace(third, timer=replace(third.timer, next_at=AT + timedelta(hours=9)))
+    deferred = Step(due[third.id], third.version, later, before=third)
+    applied = await Deadlines(db).apply([nagged, expired, deferred], AT)
+    assert (applied.written, applied.acted) == (3, 2)
+    for step, bump in ((nagged, 1), (expired, 1), (deferred, 0)):
+        stored = await reports.get(step.due.report_id)
+        assert stored == replace(step.after, version=step.version + bump)
+    rows = await db.fetchall(
+        "SELECT report_id, action, due_at FROM report_events WHERE action <> 'submit' ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [
+        (first.id, "nag", to_db(first.due_at)),  # the deadline in force, as 0015's trigger says
+        (second.id, "accept", to_db(AT + timedelta(days=3))),
+    ]
+
+
+async def test_a_batch_queues_the_rows_one_add_at_a_time_would(db, reports):
+    def messages(prefix: str) -> list[Outgoing]:
+        return [
+            Outgoing(101, "sendMessage", {"text": "提醒"}),
+            Outgoing(101, "sendMessage", {"text": "卡片"}, card=f"{prefix}:1"),
+            Outgoing(102, "sendMessage", {"text": "卡片"}, card=f"{prefix}:1"),
+            Outgoing(101, "sendMessage", {"text": "卡片二"}, card=f"{prefix}:1"),  # collapses
+            Outgoing(102, "sendMessage", {"text": "已显示"}, card=f"{prefix}:2"),
+        ]
+
+    async def queued(prefix: str) -> list[tuple]:
+        rows = await db.fetchall(
+            "SELECT o.chat_id, o.method, o.payload, c.key, o.state FROM outbox o"
+            " LEFT JOIN cards c ON c.id = o.card_id"
+            " WHERE c.key LIKE ? OR (o.card_id IS NULL AND o.created_at = ?) ORDER BY o.id",
+            (f"{prefix}:%", to_db(AT + timedelta(minutes=1 if prefix == "b" else 0))),
+        )
+        return [(r[0], r[1], r[2], (r[3] or "").split(":")[-1], r[4]) for r in rows]
+
+    for prefix, at in (("a", AT), ("b", AT + timedelta(minutes=1))):
+        # A card whose message already shows the text is not queued again (Telegram refuses).
+        async with db.transaction() as conn:
+            await outbox.add(
+                conn, [Outgoing(102, "sendMessage", {"text": "已显示"}, card=f"{prefix}:2")], at
+            )
+            await conn.execute(
+                "UPDATE outbox SET state = 'sent' WHERE card_id IN"
+                " (SELECT id FROM cards WHERE key = ?)",
+                (f"{prefix}:2",),
+            )
+            await conn.execute("UPDATE cards SET message_id = 7 WHERE key = ?", (f"{prefix}:2",))
+        async with db.transaction() as conn:
+            if prefix == "a":
+                await outbox.add(conn, messages(prefix), at)
+            else:
+                await outbox.add_many(conn, messages(prefix), at)
+    one_by_one, batched = await queued("a"), await queued("b")
+    assert batched == one_by_one
+    assert [(chat, text) for chat, _, text, _, _ in batched] == [
+        (102, '{"text": "已显示"}'),
+        (101, '{"text": "提醒"}'),
+        (101, '{"text": "卡片二"}'),
+        (102, '{"text": "卡片"}'),
+    ]
+
+
+async def test_a_batch_reads_what_each_report_read_alone_would(db, reports):
+    first, second = [await store(reports, new()) for _ in range(2)]
+    people = People(db)
+    for user_id, lang in ((5001, "en"), (101, "zh"), (7001, "en")):
+        await people.touch(user_id, f"u{user_id}", lang, AT)
+    await Followers(db).add(first.id, [7001, 7002], via="me_too", at=AT)
+    async with db.transaction() as conn:
+        await outbox.add(
+            conn, [Outgoing(101, "sendMessage", {"text": "卡"}, card=f"report:{first.id}:work")], AT
+        )
+    around = await Deadlines(db).around([first.id, second.id], [5001, 9999])
+    assert around.followers == {first.id: await Followers(db).of(first.id)}
+    assert around.card_chats == {f"report:{first.id}:work": [101]}
+    assert around.callins == {}
+    assert around.asked == {5001, 9999, 7001, 7002, 101}
+    assert {i: row.lang for i, row in around.people.items()} == await people.languages(around.asked)

@@ -174,16 +174,19 @@ async def test_an_empty_week_has_no_tallies(stored):
     [
         summary_sql._COHORT,
         summary_sql._EVENTS,
+        summary_sql._OUTCOMES,
         summary_sql._OVERDUE,
         summary_sql._NEW_BY_UNIT,
         summary_sql._CLOSED_BY_UNIT,
     ],
 )
 @pytest.mark.parametrize("units", [None, ["C1", "G1"]])
+@pytest.mark.sqlite_only  # SQLite's plans (EXPLAIN QUERY PLAN)
 async def test_every_summary_query_reads_through_an_index(stored, sql, units):
     fragments, names = summary_sql.scoped(units)
     params = {"start": "a", "end": "b", "as_of": "c", **names}
-    rows = await stored.fetchall(f"EXPLAIN QUERY PLAN {sql.format(**fragments)}", params)
+    text = sql.format(hours=summary_sql.HOURS["sqlite"], **fragments)
+    rows = await stored.fetchall(f"EXPLAIN QUERY PLAN {text}", params)
     plan = [row["detail"] for row in rows]
     full_scans = [line for line in plan if re.match(r"SCAN (r|e|reports|report_events)\b", line)]
     assert full_scans == [], plan
@@ -345,3 +348,19 @@ async def test_a_subtrees_tallies_and_counts_are_the_whole_offices_at_its_units(
     assert c1 == {code: tally for code, tally in whole.items() if code != "C2"}
     assert counts == {"B1": (1, 1), "G1": (2, 1), "G2": (3, 0)}
     assert await summaries.week_tallies(*window, local(23, 9), ["S2"]) == {}
+
+
+async def test_confirmations_with_the_same_stars_each_count(stored):
+    s = Story(stored)
+    for stars in (4, 4, 2):
+        report = await s.report("G2", "road", local(16, 9))
+        report = await s.move(report, "accept", local(16, 10))
+        report = await s.move(report, "resolve", local(17, 10))
+        await s.move(report, "confirm", local(18, 10), stars=stars)
+    expired = await s.report("G2", "road", local(16, 9))
+    expired = await s.move(expired, "resolve", local(17, 10))
+    await s.move(expired, "expire", local(20, 10))
+    raw = await Summaries(stored).week_tallies(W47.start(SHANGHAI), W47.end(SHANGHAI), local(23, 9))
+    g2 = raw["G2"]
+    assert (g2.closed, g2.closed_unverified, g2.resolved) == (3, 1, 4)
+    assert sorted(g2.stars) == [2, 4, 4]
