@@ -1,4 +1,5 @@
-"""Which errors are storage faults (wait and retry) and which are bugs, on SQLite's own errors."""
+"""Which errors are storage faults (wait and retry) and which are bugs, on SQLite's own errors
+and on a real PostgreSQL server's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from storage.db import Database
@@ -45,6 +47,7 @@ def real_error(tmp_path: Path, case: str) -> BaseException:
     raise AssertionError(f"{case} raised nothing")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("case", "kind"),
     [
@@ -105,6 +108,7 @@ def connection_threads() -> set[threading.Thread]:
     }
 
 
+@pytest.mark.sqlite_only
 async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
     path = tmp_path / "locked.sqlite3"
     before = connection_threads()
@@ -122,3 +126,28 @@ async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
     assert connection_threads() - before == set()
     db = await Database(path).open()  # the fault is gone: it opens
     await db.close()
+
+
+async def test_a_postgresql_server_gone_mid_use_is_an_io_fault(pg_admin: str, pg_url: str):
+    # The server ends the bot's sessions as a shutdown does (pg_terminate_backend sends the same
+    # "terminating connection due to administrator command"): the statement in flight and the
+    # next one on the dead connection are both I/O faults, to wait out, not bugs.
+    db = await Database(pg_url).open()
+    try:
+        name = pg_url.partition("?")[0].rsplit("/", 1)[1]
+        with psycopg.connect(pg_admin, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        with pytest.raises(psycopg.Error) as in_flight:
+            async with db.transaction(completes_update=False) as conn:
+                await conn.execute("INSERT INTO web_state (key, value) VALUES ('k', 'v')")
+        assert fault_kind(in_flight.value) == "io"
+        with pytest.raises(psycopg.Error) as after:
+            await db.fetchall("SELECT 1")
+        assert fault_kind(after.value) == "io"
+        assert fault_kind(chained(RuntimeError("wrapped"), after.value)) == "io"
+    finally:
+        await db.close()
