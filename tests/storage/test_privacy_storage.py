@@ -11,6 +11,7 @@ import pytest
 from bot.domain.privacy import Retention, cutoffs
 from storage.db import to_db
 from storage.privacy import ERASURE, Privacy, erase_person
+from tests.db_tables import table_names
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 POLICY = cutoffs(Retention(), NOW)
@@ -227,14 +228,7 @@ async def test_refused_presses_older_than_audit_days_go_in_batches_and_newer_one
 
 
 async def test_every_table_has_an_erasure_rule_or_a_reason_for_none(db):
-    if db.dialect == "postgresql":
-        listed = (
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-        )
-    else:
-        listed = "SELECT name FROM sqlite_master WHERE type = 'table'"
-    tables = {r[0] for r in await db.fetchall(listed)}
+    tables = set(await table_names(db))
     ruled = {rule.table for rule in ERASURE}
     reasons = set(NOT_A_RESIDENT) | set(NOT_A_RESIDENT_BY_BACKEND[db.dialect])
     assert tables - ruled - reasons == set()
