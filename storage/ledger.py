@@ -35,7 +35,8 @@ PAGE = 1000
 T = TypeVar("T")
 
 # The units filter every reader shares: :units is NULL (every unit) or a JSON list of codes.
-_IN_UNITS = "(:units IS NULL OR {col} IN (SELECT value FROM json_each(:units)))"
+# (Cast: PostgreSQL cannot tell a parameter's type from `IS NULL` alone.)
+_IN_UNITS = "(CAST(:units AS TEXT) IS NULL OR {col} IN (SELECT value FROM json_each(:units)))"
 
 _CASES = f"""
 SELECT r.id, r.unit, r.category, r.created_at, r.status, r.tier, r.holder_unit, r.stars,
@@ -54,7 +55,7 @@ SELECT e.report_id AS id, e.action AS action, e.new AS new, e.actor_id AS actor_
        CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
        CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
 FROM report_events e
-WHERE e.report_id IN (SELECT value FROM json_each(:ids)) AND e.at <= :as_of
+WHERE e.report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids)) AND e.at <= :as_of
 ORDER BY e.report_id, e.id
 """
 

@@ -39,23 +39,49 @@ class Do(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class JsonSet:
+    """COLUMN (a JSON object's text) with KEY set to VALUE (an SQL number), said for each
+    backend: SQLite's json_set has no PostgreSQL twin of that name."""
+
+    column: str
+    key: str
+    value: str
+
+    def sql(self, dialect: str) -> str:
+        if dialect == "postgresql":
+            return (
+                f"CAST(jsonb_set(CAST({self.column} AS jsonb), '{{{self.key}}}',"
+                f" to_jsonb({self.value})) AS TEXT)"
+            )
+        return f"json_set({self.column}, '$.{self.key}', {self.value})"
+
+
+def dialect_of(conn: Any) -> str:
+    """The backend CONN (a transaction's connection) talks to: "sqlite" or "postgresql"."""
+    named = getattr(conn, "dialect", None)
+    if isinstance(named, str):
+        return named
+    return "postgresql" if type(conn).__module__ == "storage.pg" else "sqlite"
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """Rows of TABLE where COLUMN = the person (or WHERE, with :uid) and what happens to them."""
 
     table: str
     column: str
     do: Do
-    wipe: tuple[tuple[str, str], ...] = ()  # (column, SQL value) set in the same rows
+    wipe: tuple[tuple[str, str | JsonSet], ...] = ()  # (column, SQL value) set in the same rows
     where: str | None = None
 
 
-_REPORT_TEXT = (
+_REPORT_TEXT: tuple[tuple[str, str | JsonSet], ...] = (
     ("description", "''"),
     ("contact", "NULL"),
     ("comment", "NULL"),
     ("lat", "NULL"),
     ("lon", "NULL"),
-    ("extra", "json_set(extra, '$.erased', 1)"),
+    ("extra", JsonSet("extra", "erased", "1")),
     ("deidentified_at", ":at"),
 )
 _WISH_TEXT = (
@@ -129,8 +155,8 @@ ERASURE: list[Rule] = [
         "household_events",
         "data",
         Do.WIPE,
-        (("data", "json_set(data, '$.from', :alias)"),),
-        where="json_extract(data, '$.from') = :uid",
+        (("data", JsonSet("data", "from", ":alias")),),
+        where="CAST(json_extract(data, '$.from') AS INTEGER) = :uid",
     ),
     # Broadcasts and polls (issue 9): a mute goes; votes keep counting under the pseudonym.
     Rule("broadcast_mutes", "user_id", Do.DELETE),
@@ -284,10 +310,11 @@ async def _scrub_inbox(conn: aiosqlite.Connection, terms: Terms, erased: Erased)
     Their texts, photos and contact arrive only in their own updates, which carry their id (as
     do replies to them), so the id and their phones find every row: a few needles for SQL."""
     needles = [str(terms.uid), *(t for t in terms.strings if t.lstrip("+").isdigit())]
-    clause = " OR ".join("instr(payload, ?) > 0" for _ in needles)
+    # Digits and "+" only: nothing in a needle is special to LIKE.
+    clause = " OR ".join("payload LIKE ?" for _ in needles)
     async with conn.execute(
         f"SELECT update_id, payload FROM inbox WHERE payload <> '{EMPTY}' AND ({clause})",
-        needles,
+        [f"%{needle}%" for needle in needles],
     ) as cursor:
         rows = list(await cursor.fetchall())
     matcher = terms.matcher()
@@ -335,6 +362,13 @@ async def _scrub_outbox(
     erased.rows["outbox scrubbed"] = len(emptied) + len(rewritten) + len(dropped)
 
 
+def _assignments(sets: Sequence[tuple[str, str | JsonSet]], dialect: str) -> str:
+    return ", ".join(
+        f"{column} = {value.sql(dialect) if isinstance(value, JsonSet) else value}"
+        for column, value in sets
+    )
+
+
 async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, at: datetime) -> int:
     where = rule.where or f"{rule.column} = :uid"
     params = {"uid": uid, "alias": alias, "at": to_db(at), "k": str(uid)}
@@ -346,8 +380,7 @@ async def _apply(conn: aiosqlite.Connection, rule: Rule, uid: int, alias: int, a
             sets.insert(0, (rule.column, "NULL"))
         elif rule.do is Do.PSEUDONYM:
             sets.insert(0, (rule.column, ":alias"))
-        assignments = ", ".join(f"{column} = {value}" for column, value in sets)
-        sql = f"UPDATE {rule.table} SET {assignments} WHERE {where}"
+        sql = f"UPDATE {rule.table} SET {_assignments(sets, dialect_of(conn))} WHERE {where}"
     cursor = await conn.execute(sql, params)
     return cursor.rowcount
 
@@ -573,18 +606,22 @@ async def _deidentify_reports(
         return 0
     ids = json.dumps([r[0] for r in rows])
     await conn.execute(
-        "DELETE FROM report_photos WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
+        "DELETE FROM report_photos"
+        " WHERE report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+        (ids,),
     )
     # 并单: who followed these reports goes with the reporter, and their own events (me too,
     # their rating, not solved) lose the link to them as the reporter's do.
     await conn.execute(
         "UPDATE report_events SET actor_id = NULL, note = NULL"
-        " WHERE report_id IN (SELECT value FROM json_each(:ids)) AND actor_id IN"
+        " WHERE report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids)) AND actor_id IN"
         " (SELECT f.user_id FROM report_followers f WHERE f.report_id = report_events.report_id)",
         {"ids": ids},
     )
     await conn.execute(
-        "DELETE FROM report_followers WHERE report_id IN (SELECT value FROM json_each(?))", (ids,)
+        "DELETE FROM report_followers"
+        " WHERE report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+        (ids,),
     )
     # The reporter's own events on the report lose their link to the reporter.
     await conn.executemany(
@@ -592,10 +629,10 @@ async def _deidentify_reports(
         " WHERE report_id = ? AND actor_id = ?",
         [(report_id, reporter) for report_id, reporter in rows if reporter is not None],
     )
-    sets = ", ".join(f"{c} = {v}" for c, v in _REPORT_TEXT)
+    sets = _assignments(_REPORT_TEXT, dialect_of(conn))
     cursor = await conn.execute(
         f"UPDATE reports SET reporter_id = NULL, {sets}"
-        " WHERE id IN (SELECT value FROM json_each(:ids))",
+        " WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids))",
         {"ids": ids, "at": to_db(now)},
     )
     return cursor.rowcount

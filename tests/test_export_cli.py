@@ -42,8 +42,10 @@ async def _fill(settings: Settings) -> list[int]:
 
 
 @pytest.fixture
-def filled(settings: Settings) -> tuple[Path, list[int]]:
+def filled(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[int]]:
     ids = asyncio.run(_fill(settings))
+    if settings.storage.url:  # the command reads the same PostgreSQL database
+        monkeypatch.setenv("GRIDDESK_DB_URL", settings.storage.url)
     return Path(settings.source), ids
 
 

@@ -17,6 +17,10 @@ from storage.backup import BackupError, DatabaseLock
 from storage.db import Database, DatabaseBusy, to_db
 from storage.units import Units
 
+# Backups are SQLite files (`griddesk backup` and `restore` refuse a PostgreSQL database: its
+# server's own tools back it up).
+pytestmark = pytest.mark.sqlite_only
+
 AT = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
 

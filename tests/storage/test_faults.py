@@ -1,17 +1,22 @@
-"""Which errors are storage faults (wait and retry) and which are bugs, on SQLite's own errors."""
+"""Which errors are storage faults (wait and retry) and which are bugs, on SQLite's own errors
+and on a real PostgreSQL server's."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from storage.db import Database
 from storage.faults import StorageFault, fault_kind
+from tests import pgserver
 from tests.storage_faults import locked
 
 
@@ -45,6 +50,7 @@ def real_error(tmp_path: Path, case: str) -> BaseException:
     raise AssertionError(f"{case} raised nothing")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("case", "kind"),
     [
@@ -105,6 +111,7 @@ def connection_threads() -> set[threading.Thread]:
     }
 
 
+@pytest.mark.sqlite_only
 async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
     path = tmp_path / "locked.sqlite3"
     before = connection_threads()
@@ -122,3 +129,57 @@ async def test_an_open_refused_by_a_lock_leaves_no_connection_behind(tmp_path):
     assert connection_threads() - before == set()
     db = await Database(path).open()  # the fault is gone: it opens
     await db.close()
+
+
+async def test_a_postgresql_server_gone_mid_use_is_an_io_fault(pg_admin: str, pg_url: str):
+    # The server ends the bot's sessions as a shutdown does (pg_terminate_backend sends the same
+    # "terminating connection due to administrator command"): the statement in flight and the
+    # next one on the dead connection are both I/O faults, to wait out, not bugs.
+    db = await Database(pg_url).open()
+    try:
+        name = pg_url.partition("?")[0].rsplit("/", 1)[1]
+        with psycopg.connect(pg_admin, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        with pytest.raises(psycopg.Error) as in_flight:
+            async with db.transaction(completes_update=False) as conn:
+                await conn.execute("INSERT INTO web_state (key, value) VALUES ('k', 'v')")
+        assert fault_kind(in_flight.value) == "io"
+        with pytest.raises(psycopg.Error) as after:
+            await db.fetchall("SELECT 1")
+        assert fault_kind(after.value) == "io"
+        assert fault_kind(chained(RuntimeError("wrapped"), after.value)) == "io"
+    finally:
+        await db.close()
+
+
+async def test_a_postgresql_server_stopped_mid_use_is_an_io_fault():
+    # A server of this test's own (the run's is shared), stopped at once under an open
+    # Database as a crash or `pg_ctl stop -m immediate` does: reads and writes fail as I/O
+    # faults until it is back.
+    if os.environ.get("GRIDDESK_TEST_PG_URL"):
+        pytest.skip("GRIDDESK_TEST_PG_URL names a shared server: this test must stop its own")
+    folder = Path(tempfile.mkdtemp(prefix="griddesk-pg-stop-"))
+    try:
+        url = pgserver.create_database(pgserver.ensure(folder))
+        db = await Database(url).open()
+        try:
+            assert await db.fetchall("SELECT 1") == [(1,)]
+            pgserver.stop(folder)
+            with pytest.raises(psycopg.Error) as read:
+                await db.fetchall("SELECT 1")
+            assert fault_kind(read.value) == "io"
+            with pytest.raises(psycopg.Error) as write:
+                async with db.transaction(completes_update=False) as conn:
+                    await conn.execute("INSERT INTO web_state (key, value) VALUES ('k', 'v')")
+            assert fault_kind(write.value) == "io"
+            with pytest.raises(psycopg.Error) as reopen:
+                await Database(url).open()
+            assert fault_kind(reopen.value) == "io"
+        finally:
+            await db.close()
+    finally:
+        pgserver.stop(folder)

@@ -1,4 +1,4 @@
-"""storage/ledger.py on a real SQLite file: pages keyed on (time, id) lose and repeat nothing
+"""storage/ledger.py on both backends: pages keyed on (time, id) lose and repeat nothing
 at ties, the period is [start, end), units filter, nothing personal is read; the export
 requests' claim and finish are compare-and-set."""
 
@@ -36,7 +36,7 @@ async def fill(db) -> None:
                    to_db(END), to_db(START - timedelta(microseconds=1))]  # fmt: skip
         for index, at in enumerate(moments):
             unit = "G2" if index == 3 else "G1"
-            await conn.execute(
+            cursor = await conn.execute(
                 "INSERT INTO reports (reporter_id, category, unit, description, contact, status,"
                 " holder_unit, tier, created_at, updated_at) VALUES (5001, 'litter', ?,"
                 " '王阿姨家门口', '13900000000', 'open', ?, 'grid', ?, ?)",
@@ -44,8 +44,8 @@ async def fill(db) -> None:
             )
             await conn.execute(
                 "INSERT INTO report_events (report_id, action, new, actor_id, at, note)"
-                " VALUES (last_insert_rowid(), 'submit', 'open', 5001, ?, '王阿姨')",
-                (at,),
+                " VALUES (?, 'submit', 'open', 5001, ?, '王阿姨')",
+                (cursor.lastrowid, at),
             )
         await conn.execute(
             "INSERT INTO households (kind, unit, label, cadence, visitor_id, visitor_kind, notes,"

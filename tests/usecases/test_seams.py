@@ -15,6 +15,7 @@ from bot.usecases import callins, duplicates
 from bot.usecases.results import Done, Refused
 from tests.callin_office import PROPERTY_CO, add_parties
 from tests.conftest import COMMUNITY, RESIDENT_2, WORKER_G1
+from tests.db_tables import table_names
 from tests.handlers.residents.test_erasure import dump, holds
 from tests.usecases.test_callins import accepted_report, called, texts_to
 from tests.usecases.test_duplicates import follower_ids, new_report
@@ -122,9 +123,8 @@ RESIDENT_NAME = "赵美兰"
 
 async def every_row(services: Services) -> list[str]:
     db = services.store.db
-    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
     out: list[str] = []
-    for (name,) in tables:
+    for name in await table_names(db):
         out += dump(await db.fetchall(f'SELECT * FROM "{name}"'), name)
     return out
 

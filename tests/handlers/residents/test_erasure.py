@@ -14,6 +14,7 @@ from bot.usecases.reports import save_move
 from storage.monthly import ReportFigures
 from tests import updates
 from tests.conftest import COMMUNITY, RESIDENT, RESIDENT_2, WORKER_G1
+from tests.db_tables import table_names
 from tests.handlers.reports.test_submit_flow import (
     album,
     all_reports,
@@ -47,9 +48,8 @@ def dump(rows: list, table: str) -> list[str]:
 async def snapshot(harness) -> list[str]:
     """Returns every row of every table in the database, as text."""
     db = harness.services.store.db
-    tables = await db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
     out: list[str] = []
-    for (name,) in tables:
+    for name in await table_names(db):
         out += dump(await db.fetchall(f'SELECT * FROM "{name}"'), name)
     return out
 
