@@ -15,7 +15,8 @@ Queries:
   `value` is text there, so a statement comparing it to a number casts it (`CAST(value AS BIGINT)`);
 - `json_extract(x, '$.key')` → `(CAST(x AS json) ->> 'key')`: text again;
 - `MAX(a, b)` / `MIN(a, b)` (SQLite's scalar forms) → `GREATEST` / `LEAST`;
-- `a IS ?` → `a IS NOT DISTINCT FROM %s` (SQLite's IS compares any two values);
+- `a IS ?` → `a IS NOT DISTINCT FROM %s` (SQLite's IS compares any two values); `? IS NULL` →
+  `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type);
 - `CAST(x AS INTEGER)` → `CAST(x AS BIGINT)` (SQLite integers are 64-bit; Telegram's ids need it);
 - `BEGIN IMMEDIATE` → `BEGIN`; `LIMIT -1` → `LIMIT ALL`.
 
@@ -163,6 +164,11 @@ _BEGIN = re.compile(r"^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE|DEFERRED)\b", re.IGNORECA
 _LIMIT_ALL = re.compile(r"\bLIMIT\s+-1\b", re.IGNORECASE)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _PARAM = re.compile(r"\?|(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+# PostgreSQL cannot tell a parameter's type from `? IS NULL` alone ("could not determine data
+# type"): any type says the same as text there.
+_PARAM_IS_NULL = re.compile(
+    r"(?<![:\w])(\?|:[A-Za-z_][A-Za-z0-9_]*)(\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE
+)
 
 
 def _is_param(m: re.Match[str]) -> str:
@@ -188,6 +194,7 @@ def to_postgres(sql: str) -> str:
     ignore = bool(_INSERT_OR_IGNORE.search(code))
     code = _INSERT_OR_IGNORE.sub("INSERT INTO", code)
     code = _IS_PARAM.sub(_is_param, _common(code, kept))
+    code = _PARAM_IS_NULL.sub(r"CAST(\1 AS TEXT)\2", code)
     code = code.replace("%", "%%")
     code = _PARAM.sub(lambda m: "%s" if m.group(0) == "?" else f"%({m.group(1)})s", code)
     code = code.rstrip().rstrip(";").rstrip()

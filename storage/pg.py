@@ -140,6 +140,8 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 class PgConn:
     """One psycopg connection seen through aiosqlite's methods."""
 
+    dialect = "postgresql"
+
     def __init__(self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str]):
         self.raw = raw
         self._identity = identity_tables

@@ -24,6 +24,13 @@ REWRITES = [
         "SELECT a FROM t WHERE n LIKE '100%' AND x = ?",
         "SELECT a FROM t WHERE n LIKE '100%%' AND x = %s",
     ),
+    # a parameter's type is unknown to PostgreSQL in `? IS NULL`: said as text
+    (
+        "SELECT a FROM t WHERE (? IS NULL OR a = ?) AND :u IS NOT NULL",
+        "SELECT a FROM t WHERE (CAST(%s AS TEXT) IS NULL OR a = %s)"
+        " AND CAST(%(u)s AS TEXT) IS NOT NULL",
+    ),
+    ("SELECT a FROM t WHERE b IS NULL", "SELECT a FROM t WHERE b IS NULL"),
     # INSERT OR IGNORE
     (
         "INSERT OR IGNORE INTO t (a) VALUES (?)",
