@@ -1,16 +1,22 @@
 """Benchmark 6: peak RSS of `griddesk run` with 1,000,000 reports stored, and of bench.populate.
 
-On a copy of the bench database (GROUPS summary groups bound to units), the real bot process
-runs against the fake Bot API server twice:
+On a copy of the bench database (GROUPS summary groups bound to units; October's monthly 通报
+and 红黄榜 recorded as sent, as an office running on 1 November has them), the real bot process
+runs against the fake Bot API server (once first, until start-up's one-off messages, the staff's
+command menus, are sent), then twice:
 1. with its clock two days before bench.populate.NOW (nothing due: the sweeps run every 10 s
-   and find nothing): RSS once it has been idle for SETTLE seconds;
+   and find nothing): RSS once it has been idle for SETTLE seconds, split into anonymous memory
+   (the heap: Python's objects, SQLite's page caches) and file-backed pages (code, libraries);
 2. with its clock moved to 09:05 on Monday 30 November 2026 (GRIDDESK_CLOCK_OFFSET): its first
    sweep pass takes the 10,000 due deadline steps and queues week 2026-W48's summary (a chart
    each) for every bound group; RSS once all of that is committed, and the peak (VmHWM).
+--appraisal adds a third run, idle clock but October's posts not recorded: the first pass judges
+October's ~480,000 reports and queues its 通报 (benchmark 9's work) — its peak.
+--rounds N repeats the runs on fresh copies and prints the medians (and every round's figures).
 Populate's peak RSS comes from when the database was built (kept next to it), or from a
 fresh build in a temporary file with --measure-populate.
 
-    python -m bench.rss                 # ~2–4 minutes once the database exists
+    python -m bench.rss                 # ~3 minutes per round once the database exists
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import json
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,10 +40,31 @@ from bench.process import BotProcess, fake_server, scalar
 from storage.db import to_db
 
 GROUP_BASE = -1_000_000_000_000
+UNSENT = "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
 DEADLINE_STEPS = (
     "SELECT COUNT(*) FROM report_events"
     " WHERE id > ? AND action IN ('remind', 'nag', 'escalate', 'expire')"
 )
+
+
+def settle_appraisal(path: Path, units: int, month: str = "2026-10") -> None:
+    """Records MONTH's 通报 and 红黄榜 as sent for every unit, as an office running on 1 November
+    would have: with no claims, the first sweep pass would judge October's ~480,000 reports
+    (benchmark 9's work, see --appraisal) and neither phase would measure what it says."""
+    rows = [
+        (code, month, kind, to_db(NOW - timedelta(days=29)))
+        for code, _, _, _ in office(units).units
+        for kind in ("report", "league")
+    ]
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.executemany(
+            "INSERT OR IGNORE INTO appraisal_sent (unit, month, kind, queued_at)"
+            " VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    finally:
+        conn.close()
 
 
 def bind_groups(path: Path, groups: int, units: int) -> list[int]:
@@ -70,11 +98,43 @@ async def sample(bot: BotProcess, until: Any, timeout: float) -> tuple[float, fl
     return time.monotonic() - started, highest
 
 
-async def run_once(source: Path, units: int, groups: int, settle: float) -> dict[str, Any]:
+def smaps(pid: int) -> dict[str, float]:
+    """Returns PID's resident memory by kind in MiB (/proc/PID/smaps_rollup): anonymous (heap,
+    stacks: Python's objects, SQLite's caches) and file-backed (code, shared libraries)."""
+    found: dict[str, float] = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            key, _, value = line.partition(":")
+            if key in ("Rss", "Anonymous"):
+                found[key] = int(value.split()[0]) / 1024
+    return {"anonymous_mb": found["Anonymous"], "file_mb": found["Rss"] - found["Anonymous"]}
+
+
+async def idle_figures(bot: BotProcess, settle: float) -> dict[str, float]:
+    """Waits SETTLE seconds once BOT polls; returns its RSS, peak and RSS by kind."""
+    await bot.wait_polling()
+    await asyncio.sleep(settle)
+    status = common.proc_status(bot.pid)
+    kinds = smaps(bot.pid)
+    return {
+        "rss_mb": status["VmRSS"],
+        "peak_rss_mb": status["VmHWM"],
+        "anonymous_mb": kinds["anonymous_mb"],
+        "file_backed_mb": kinds["file_mb"],
+    }
+
+
+async def run_once(
+    source: Path, units: int, groups: int, settle: float, appraisal: bool
+) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="griddesk-bench-rss-"))
     try:
         copied = database.working_copy(source, folder)
         chats = bind_groups(copied, groups, units)
+        if appraisal:  # a copy without October's claims, for the third run
+            owed = folder / "owed.sqlite3"
+            shutil.copyfile(copied, owed)
+        settle_appraisal(copied, units)
         due = scalar(copied, "SELECT COUNT(*) FROM reports WHERE next_action_at <= ?",
                      (to_db(NOW),))  # fmt: skip
         config = write_config(folder, office(units), database=copied, sweep_interval=10)
@@ -87,17 +147,30 @@ async def run_once(source: Path, units: int, groups: int, settle: float) -> dict
             people += range(RESIDENT_BASE, RESIDENT_BASE + RESIDENTS)
             for user_id in people:  # everyone the bot writes to has pressed Start
                 fake.user(user_id).chat.started = True
-            idle = BotProcess(fake, config, folder / "idle.log")
             quiet = (NOW - timedelta(days=2) - datetime.now(UTC)).total_seconds()
+            # A first start queues every staff member's command menu (1,001 setMyCommands, ~35 s
+            # at Telegram's pace): done once here, so the idle run is a restart of an office
+            # whose menus are set, as every start after the first is.
+            first = BotProcess(fake, config, folder / "first.log")
+            await first.start(env={"GRIDDESK_CLOCK_OFFSET": f"{quiet:.0f}"})
+            try:
+                await first.wait_polling()
+
+                def sent() -> bool:
+                    queued = scalar(copied, "SELECT COUNT(*) FROM outbox")
+                    return bool(queued) and not scalar(copied, UNSENT)
+
+                waited, _ = await sample(first, sent, timeout=600)
+                figures["first_start_seconds_until_outbox_sent"] = waited
+            finally:
+                await first.stop()
+            idle = BotProcess(fake, config, folder / "idle.log")
             await idle.start(env={"GRIDDESK_CLOCK_OFFSET": f"{quiet:.0f}"})
             try:
-                await idle.wait_polling()
-                await asyncio.sleep(settle)
-                status = common.proc_status(idle.pid)
-                figures["idle_rss_mb"] = status["VmRSS"]
-                figures["idle_peak_rss_mb"] = status["VmHWM"]
+                idled = await idle_figures(idle, settle)
             finally:
                 await idle.stop()
+            figures.update({f"idle_{key}": value for key, value in idled.items()})
 
             offset = (NOW + timedelta(minutes=65) - datetime.now(UTC)).total_seconds()
             busy = BotProcess(fake, config, folder / "busy.log")
@@ -124,6 +197,29 @@ async def run_once(source: Path, units: int, groups: int, settle: float) -> dict
                 )
             finally:
                 await busy.stop()
+
+            if appraisal:
+                owed_config = write_config(folder, office(units), database=owed, sweep_interval=10)
+                judge = BotProcess(fake, owed_config, folder / "appraisal.log")
+                await judge.start(env={"GRIDDESK_CLOCK_OFFSET": f"{quiet:.0f}"})
+                try:
+                    await judge.wait_polling()
+
+                    def posted() -> bool:
+                        return bool(scalar(owed, "SELECT COUNT(*) FROM appraisal_sent"))
+
+                    waited, highest = await sample(judge, posted, timeout=900)
+                    await asyncio.sleep(settle)
+                    status = common.proc_status(judge.pid)
+                    figures.update(
+                        {
+                            "appraisal_seconds_until_posted": waited,
+                            "appraisal_rss_after_mb": status["VmRSS"],
+                            "appraisal_peak_rss_mb": status["VmHWM"],
+                        }
+                    )
+                finally:
+                    await judge.stop()
         return figures
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -155,10 +251,25 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=50, help="summary groups bound")
     parser.add_argument("--settle", type=float, default=25.0, help="idle seconds before reading")
     parser.add_argument("--measure-populate", action="store_true", help="build a second time")
+    parser.add_argument("--rounds", type=int, default=1, help="fresh copies; medians printed")
+    parser.add_argument(
+        "--appraisal", action="store_true", help="also the October 通报 catch-up's peak"
+    )
     args = parser.parse_args()
     common.show("machine", common.machine())
     source = database.ensure(args.db, args.reports, args.units, args.due)
-    figures = asyncio.run(run_once(source, args.units, args.groups, args.settle))
+    rounds = []
+    for number in range(args.rounds):
+        rounds.append(
+            asyncio.run(run_once(source, args.units, args.groups, args.settle, args.appraisal))
+        )
+        if args.rounds > 1:
+            common.show(f"rss round {number + 1}", rounds[-1])
+    figures = {
+        key: statistics.median(r[key] for r in rounds) if isinstance(value, float) else value
+        for key, value in rounds[0].items()
+    }
+    figures["rounds"] = args.rounds
     figures.update(
         populate_figures(source, args.measure_populate, args.reports, args.units, args.due)
     )

@@ -16,13 +16,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
 import chinese_calendar
-import holidays
+
+if TYPE_CHECKING:
+    import holidays
 
 
 @functools.cache
 def _china(year: int) -> holidays.HolidayBase:
+    # Imported here: ~4 MB resident, and only the years chinese-calendar lacks need it.
+    import holidays
+
     return holidays.country_holidays("CN", years=year)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's getFile limit for bots
 MAX_PIXELS = 50_000_000  # more is a decompression bomb, not a phone photo (a 200 MP camera aside)
@@ -27,6 +29,9 @@ class NotAnImage(ValueError):
 
 def strip_image(data: bytes) -> bytes:
     """Returns DATA as a fresh JPEG without metadata; raises NotAnImage."""
+    # Imported here: Pillow is ~3 MB resident and only a file sent as a document needs it.
+    from PIL import Image, ImageOps
+
     if len(data) > MAX_BYTES:
         raise NotAnImage("too large")
     try:
@@ -53,6 +58,8 @@ def strip_image(data: bytes) -> bytes:
 
 def _rgb(image: Image.Image) -> Image.Image:
     """Returns IMAGE as plain RGB pixels; transparency becomes white."""
+    from PIL import Image
+
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGB", rgba.size, (255, 255, 255))

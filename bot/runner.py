@@ -10,9 +10,8 @@ import socket
 import warnings
 from collections.abc import Generator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from telegram.error import InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
@@ -25,6 +24,9 @@ from bot.metrics import Prometheus
 from bot.poller import ALLOWED_UPDATES, Poller
 from bot.sender import Sender
 from bot.services import Services
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
@@ -124,18 +126,22 @@ def _webhook_set(task: asyncio.Task[Any]) -> bool:
     return task.get_name() == "setWebhook" and not task.cancelled() and not task.exception()
 
 
-class _Server(uvicorn.Server):
+def _server(config: uvicorn.Config) -> uvicorn.Server:
     """uvicorn without its own signal handlers: run() above owns SIGINT/SIGTERM and stops it."""
+    import uvicorn
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Generator[None, None, None]:
+            yield
+
+    return Server(config)
 
 
 class WebTask:
     """The web app served by uvicorn in this event loop."""
 
-    def __init__(self, server: _Server, sock: socket.socket):
+    def __init__(self, server: uvicorn.Server, sock: socket.socket):
         self.server = server
         self.task = asyncio.create_task(server.serve(sockets=[sock]), name="web")
         self.sock = sock
@@ -171,6 +177,8 @@ async def start_web(
         raise
     sock.listen(128)
     sock.setblocking(False)
+    import uvicorn  # here: a bot without [web] listen never loads it (tests/test_imports.py)
+
     config = uvicorn.Config(
         asgi,
         lifespan="off",
@@ -182,7 +190,7 @@ async def start_web(
         proxy_headers=False,
     )
     log.info("web app listening on http://%s", settings.listen)
-    return WebTask(_Server(config), sock)
+    return WebTask(_server(config), sock)
 
 
 async def set_webhook(app: Application, services: Services) -> None:

@@ -3,11 +3,11 @@ under /static (every script, style and font served by the app itself: no CDN).""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import jinja2
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,13 +24,23 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-ENV = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=jinja2.select_autoescape(("html", "xml")),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+if TYPE_CHECKING:
+    import jinja2
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The templates' environment, made at the first page: Jinja2 stays out of a bot that
+    serves none (~2 MB resident, tests/test_imports.py)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(("html", "xml")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def language(web: Web, request: Request) -> str:
@@ -78,7 +88,8 @@ def render(
 
     # the nav offers /figures only to whom it would show their own unit's (as /appraisal)
     figures = viewer is not None and access.view_appraisal(viewer.staff) is None
-    html = ENV.get_template(template).render(
+    page = environment().get_template(template)
+    html = page.render(
         t=t,
         lang=lang,
         viewer=viewer,

@@ -10,7 +10,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from handlers.web import pages
 from handlers.web.context import Web
@@ -51,4 +50,6 @@ def _proxies(web: Web) -> list[Middleware]:
     proxies = web.services.settings.web.trusted_proxies
     if not proxies:
         return []
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # with uvicorn, rarely
+
     return [Middleware(ProxyHeadersMiddleware, trusted_hosts=[str(p) for p in proxies])]
