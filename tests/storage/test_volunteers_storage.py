@@ -89,11 +89,15 @@ async def test_a_stale_save_is_refused(stored):
         await wishes.save(released, event, [], expect_version=wish.version)
 
 
-async def test_due_nags_are_found_through_the_partial_index(stored):
+async def test_due_nags_are_found(stored):
     wishes = Wishes(stored)
     wish = await open_wish(stored)
     assert await wishes.due_nags(NOW) == []
     assert [w.id for w in await wishes.due_nags(NOW + timedelta(hours=49))] == [wish.id]
+
+
+@pytest.mark.sqlite_only
+async def test_due_nags_read_their_partial_index(stored):
     plan = await stored.fetchall(
         "EXPLAIN QUERY PLAN SELECT id FROM wishes WHERE status IN ('open', 'claimed')"
         " AND nag_at IS NOT NULL AND nag_at <= ? ORDER BY nag_at",
