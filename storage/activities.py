@@ -40,6 +40,16 @@ def _activity(row: aiosqlite.Row) -> Activity:
     )
 
 
+async def _hold_activity(conn: aiosqlite.Connection, activity_id: int) -> None:
+    """Makes the caller's transaction the only one changing ACTIVITY_ID's places until it ends.
+
+    SQLite's writer lock already lets one transaction write at a time; PostgreSQL's writers of
+    several processes run side by side, so the activity's row is locked (a write that leaves it
+    as it is) before its places are counted: two sign-ups for the last place, or two leavers
+    handing on places, then go one after the other and the second sees what the first did."""
+    await conn.execute("UPDATE activities SET capacity = capacity WHERE id = ?", (activity_id,))
+
+
 async def _holding(conn: aiosqlite.Connection, activity_id: int) -> int:
     async with conn.execute(
         "SELECT COUNT(*) FROM signups WHERE activity_id = ? AND status IN ('going', 'attended')",
@@ -59,6 +69,7 @@ async def cancel_in(
 ) -> tuple[bool, int | None]:
     """Activities.cancel inside CONN's commit (an erasure cancels a volunteer's sign-ups)."""
     assert activity.id is not None
+    await _hold_activity(conn, activity.id)
     async with conn.execute(
         "SELECT status FROM signups WHERE activity_id = ? AND volunteer_id = ?",
         (activity.id, volunteer_id),
@@ -195,11 +206,13 @@ class Activities:
     ) -> SignupStatus | None:
         """Takes a place if one is free, else a waitlist place; None if already signed up.
 
-        Counting and inserting happen in one write transaction (one writer at a time), so two
-        sign-ups for the last place never both get it.
+        Counting and inserting happen in one write transaction holding the activity
+        (_hold_activity), so two sign-ups for the last place never both get it, from one
+        process or several.
         """
         assert activity.id is not None
         async with self.db.transaction() as conn:
+            await _hold_activity(conn, activity.id)
             async with conn.execute(
                 "SELECT status FROM signups WHERE activity_id = ? AND volunteer_id = ?",
                 (activity.id, volunteer_id),

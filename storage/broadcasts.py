@@ -154,11 +154,11 @@ class Broadcasts:
         """Counts the broadcast's deliveries by outcome (403s apart from other failures)."""
         row = await self.db.fetchone(
             "SELECT COUNT(*) AS total,"
-            " COALESCE(SUM(state = 'sent'), 0) AS delivered,"
-            " COALESCE(SUM(state = 'failed' AND (error LIKE 'forbidden%'"
-            "   OR error = 'chat unreachable')), 0) AS blocked,"
-            " COALESCE(SUM(state = 'failed' AND NOT (error LIKE 'forbidden%'"
-            "   OR error = 'chat unreachable')), 0) AS failed"
+            " COUNT(*) FILTER (WHERE state = 'sent') AS delivered,"
+            " COUNT(*) FILTER (WHERE state = 'failed' AND (lower(error) LIKE 'forbidden%'"
+            "   OR error = 'chat unreachable')) AS blocked,"
+            " COUNT(*) FILTER (WHERE state = 'failed' AND NOT (lower(error) LIKE 'forbidden%'"
+            "   OR error = 'chat unreachable')) AS failed"
             " FROM outbox WHERE batch = ?",
             (batch_of(broadcast_id),),
         )
@@ -179,17 +179,15 @@ class Broadcasts:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE broadcasts SET progress_due = ?, delivered = ?, blocked = ?, failed = ?,"
-                " state = CASE WHEN ? IS NULL THEN 'done' ELSE state END,"
-                " done_at = CASE WHEN ? IS NULL THEN ? ELSE done_at END"
+                " state = COALESCE(?, state), done_at = COALESCE(?, done_at)"
                 " WHERE id = ? AND progress_due = ?",
                 (
                     to_db(next_due),
                     progress.delivered,
                     progress.blocked,
                     progress.failed,
-                    to_db(next_due),
-                    to_db(next_due),
-                    to_db(at),
+                    "done" if next_due is None else None,
+                    to_db(at) if next_due is None else None,
                     broadcast_id,
                     to_db(expect_due),
                 ),

@@ -15,7 +15,7 @@ import aiosqlite
 
 from bot.domain.callins import CallIn, CallInEvent, Event, State
 from storage import outbox
-from storage.db import Database, IntegrityError, from_db, to_db
+from storage.db import Database, from_db, to_db
 from storage.outbox import Outgoing
 
 _COLUMNS = (
@@ -101,25 +101,26 @@ class CallIns:
         self.db = db
 
     async def insert(self, callin: CallIn, event: CallInEvent) -> CallIn:
-        """Stores a new call-in with its first event; raises AlreadyIn (nothing written) if
-        its party is already in. Inside a unit of work it joins it."""
+        """Stores a new call-in with its first event; raises AlreadyIn (nothing written by it)
+        if its party is already in. Inside a unit of work it joins it: the unique index's
+        conflict writes nothing rather than failing the statement, so the transaction stays
+        usable on PostgreSQL too."""
         async with self.db.transaction() as conn:
-            try:
-                cursor = await conn.execute(
-                    "INSERT INTO callins (report_id, party, state, called_by, called_at,"
-                    " due_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        callin.report_id,
-                        callin.party,
-                        callin.state.value,
-                        callin.called_by,
-                        to_db(callin.called_at),
-                        to_db(callin.due_at),
-                        to_db(callin.next_at),
-                    ),
-                )
-            except IntegrityError as exc:
-                raise AlreadyIn(callin.party) from exc
+            cursor = await conn.execute(
+                "INSERT INTO callins (report_id, party, state, called_by, called_at,"
+                " due_at, next_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    callin.report_id,
+                    callin.party,
+                    callin.state.value,
+                    callin.called_by,
+                    to_db(callin.called_at),
+                    to_db(callin.due_at),
+                    to_db(callin.next_at),
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise AlreadyIn(callin.party)
             assert cursor.lastrowid is not None
             await _insert_event(conn, cursor.lastrowid, callin.report_id, event)
         return replace(callin, id=cursor.lastrowid)

@@ -284,19 +284,23 @@ class Polls:
 
     async def rows_for(self, unit: str, start: datetime, end: datetime) -> list[PollRow]:
         """Returns the polls put to UNIT or any unit below it that were created in [START, END)
-        (UTC instants), oldest first, each with its counts: what the 台账 export lists."""
+        (UTC instants), oldest first, each with its counts: what the 台账 export lists.
+
+        The walk starts from UNIT's children (a column): seeded with the bare parameter,
+        PostgreSQL refuses to mix its collation with the units' "C" one."""
         rows = await self.db.fetchall(
             f"""
             WITH RECURSIVE below (code) AS (
-                SELECT ?
+                SELECT code FROM units WHERE parent = ?
                 UNION ALL
                 SELECT units.code FROM units JOIN below ON units.parent = below.code
             )
             SELECT {_COLUMNS} FROM polls
-            WHERE unit IN (SELECT code FROM below) AND created_at >= ? AND created_at < ?
+            WHERE (unit = ? OR unit IN (SELECT code FROM below))
+            AND created_at >= ? AND created_at < ?
             ORDER BY created_at, id
             """,
-            (unit, to_db(start), to_db(end)),
+            (unit, unit, to_db(start), to_db(end)),
         )
         polls = [_poll(row) for row in rows]
         return [PollRow(poll, await self.tally(poll)) for poll in polls]

@@ -74,7 +74,11 @@ async def test_the_sweep_finds_only_call_ins_with_a_clock_due(db):
     await repo.save(replace(stopped, next_at=None), CallInEvent(Event.STOPPED, None, NOW))
 
     assert await repo.due(NOW, 10) == [due.id]
-    assert "callins_next" in " ".join(await repo.query_plan(NOW))
+
+
+@pytest.mark.sqlite_only
+async def test_the_sweep_reads_its_partial_index(db):
+    assert "callins_next" in " ".join(await CallIns(db).query_plan(NOW))
 
 
 async def test_erasing_a_party_member_removes_their_note_and_photo_and_keeps_the_steps(db):

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from bot.domain import wishes as domain
@@ -16,6 +17,7 @@ from bot.domain.units import Unit
 from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.domain.wishes import NagPolicy, Wish, WishStatus
 from storage.activities import Activities
+from storage.db import Database
 from storage.groups import Groups
 from storage.outbox import Outgoing
 from storage.points import Points, award
@@ -89,11 +91,15 @@ async def test_a_stale_save_is_refused(stored):
         await wishes.save(released, event, [], expect_version=wish.version)
 
 
-async def test_due_nags_are_found_through_the_partial_index(stored):
+async def test_due_nags_are_found(stored):
     wishes = Wishes(stored)
     wish = await open_wish(stored)
     assert await wishes.due_nags(NOW) == []
     assert [w.id for w in await wishes.due_nags(NOW + timedelta(hours=49))] == [wish.id]
+
+
+@pytest.mark.sqlite_only
+async def test_due_nags_read_their_partial_index(stored):
     plan = await stored.fetchall(
         "EXPLAIN QUERY PLAN SELECT id FROM wishes WHERE status IN ('open', 'claimed')"
         " AND nag_at IS NOT NULL AND nag_at <= ? ORDER BY nag_at",
@@ -150,6 +156,92 @@ async def test_concurrent_sign_ups_for_the_last_place_never_overbook(stored):
     assert (done, moved) == (True, waiting[0])  # the earliest on the waitlist moves up
     done, moved = await activities.cancel(activity, going[0], NOW, [], promoted)
     assert (done, moved) == (False, None)
+
+
+@pytest.fixture
+async def second_process(stored):
+    """Another process's Database on the same database as STORED (its own writer)."""
+    other = await Database(getattr(stored, "url", None) or stored.path).open()
+    yield other
+    await other.close()
+
+
+async def waits_or_ends(task: asyncio.Task, stored, backend: str) -> None:
+    """Returns once TASK (the second process's write) has ended or waits for a lock held by
+    the first. On SQLite it cannot get past BEGIN IMMEDIATE meanwhile: a few turns do."""
+    turns = 500 if backend == "postgresql" else 20
+    for _ in range(turns):  # bounded: at most 5 s
+        if task.done():
+            return
+        if backend == "postgresql":
+            async with await psycopg.AsyncConnection.connect(stored.url, autocommit=True) as c:
+                cursor = await c.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                row = await cursor.fetchone()
+            if row is not None and row[0] > 0:
+                return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_second_process_signing_up_for_the_last_place_waits_and_is_waitlisted(
+    stored, second_process, backend
+):
+    activities = Activities(stored)
+
+    async def none(_: Activity) -> list[Outgoing]:
+        return []
+
+    activity = await activities.create(
+        Activity("扫除", NOW + timedelta(days=2), "广场", 1, "C1", 201, created_at=NOW), none
+    )
+    empty = {SignupStatus.GOING: [], SignupStatus.WAITLIST: []}
+    async with stored.transaction():
+        assert await activities.sign_up(activity, 1, NOW, empty) is SignupStatus.GOING
+        other = asyncio.create_task(Activities(second_process).sign_up(activity, 2, NOW, empty))
+        await waits_or_ends(other, stored, backend)
+    assert await other is SignupStatus.WAITLIST
+    statuses = {s.volunteer_id: s.status for s in await activities.signups(activity.id)}
+    assert statuses == {1: SignupStatus.GOING, 2: SignupStatus.WAITLIST}
+
+
+async def test_two_processes_handing_on_places_at_once_move_up_two_waiting(
+    stored, second_process, backend
+):
+    activities = Activities(stored)
+
+    async def none(_: Activity) -> list[Outgoing]:
+        return []
+
+    async def promoted(user_id: int) -> list[Outgoing]:
+        return [note(user_id, "promoted")]
+
+    await Volunteers(stored).register(Volunteer(4, "v4", "B1"), NOW, [])
+    activity = await activities.create(
+        Activity("扫除", NOW + timedelta(days=2), "广场", 2, "C1", 201, created_at=NOW), none
+    )
+    empty = {SignupStatus.GOING: [], SignupStatus.WAITLIST: []}
+    for user_id in (1, 2, 3, 4):
+        await activities.sign_up(activity, user_id, NOW, empty)
+    async with stored.transaction():
+        assert await activities.cancel(activity, 1, NOW, [], promoted) == (True, 3)
+        other = asyncio.create_task(
+            Activities(second_process).cancel(activity, 2, NOW, [], promoted)
+        )
+        await waits_or_ends(other, stored, backend)
+    assert await other == (True, 4)
+    statuses = {s.volunteer_id: s.status for s in await activities.signups(activity.id)}
+    assert statuses == {
+        1: SignupStatus.CANCELLED,
+        2: SignupStatus.CANCELLED,
+        3: SignupStatus.GOING,
+        4: SignupStatus.GOING,
+    }
+    told = await stored.fetchall(
+        "SELECT chat_id FROM outbox WHERE payload LIKE '%promoted%' ORDER BY id"
+    )
+    assert [row["chat_id"] for row in told] == [3, 4]
 
 
 async def test_a_reminder_is_claimed_once(stored):
