@@ -88,6 +88,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if E2E in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+    if os.environ.get("GRIDDESK_TEST_BACKEND") == "postgresql":
+        # A test about SQLite's file or plans has nothing to say on PostgreSQL.
+        dropped = [item for item in items if item.get_closest_marker("sqlite_only")]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(
             key=lambda item: (

@@ -301,9 +301,8 @@ async def test_the_sweep_stops_the_clock_of_a_call_in_whose_report_closed(servic
     assert not any("已超时" in t for t in await texts_to(services, CITY))
 
 
-async def test_the_due_query_reads_the_partial_index(services, clock, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite's query plan")
+@pytest.mark.sqlite_only
+async def test_the_due_query_reads_the_partial_index(services, clock):
     plan = " ".join(await services.store.callins.query_plan(clock()))
     assert "callins_next" in plan
 
