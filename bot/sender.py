@@ -17,10 +17,12 @@ What each answer does:
   sender backs off, so an outage of minutes loses nothing and the outbox drains in order after.
 
 A message whose call succeeded but whose success was not yet recorded when the process died is
-sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
-in flight can be affected, as rows are sent one at a time. A graceful stop (SIGTERM, SIGINT:
-`stop`) is exactly once: it lets the call in flight be answered and recorded before the sender
-ends, and sends nothing after it; only a call still unanswered after STOP_GRACE seconds is cut.
+sent again after the restart (at least once): Telegram has no idempotency key. The "sent" marks
+of one pass (the rows the pacing lets go at once: at most 30) are committed together when the
+pass ends, so a kill can affect those rows of the pass in flight, no others. A graceful stop
+(SIGTERM, SIGINT: `stop`) is exactly once: it lets the call in flight be answered and the pass's
+marks be recorded before the sender ends, and sends nothing after it; only a call still
+unanswered after STOP_GRACE seconds is cut.
 
 A storage fault (a locked database, a full disk) stops the pass and the sender retries after a
 backoff. A row whose call succeeded but whose "sent" mark could not be committed is kept in
@@ -131,6 +133,15 @@ class Pacer:
                     delay = max(delay, sent_at + 60.0 - now)
         return delay
 
+    def room(self, now: float) -> int:
+        """Returns how many messages the overall limit lets start now (the sender fetches no
+        more rows than this)."""
+        if now < self.paused_until:
+            return 0
+        while self._recent and now - self._recent[0][0] >= WINDOW:
+            self._recent.popleft()
+        return max(0, GLOBAL_PER_SECOND - sum(w for _, w in self._recent))
+
     def delay(self, chat_id: int, amount: int, now: float) -> float:
         return max(self.global_delay(amount, now), self.chat_delay(chat_id, amount, now))
 
@@ -198,6 +209,7 @@ class Sender:
         self._streak = 0  # calls failed in a row
         self._flooded: dict[int, float] = {}  # chat → until, for 429s
         self._stopping = asyncio.Event()  # set by stop(): no call is started after it
+        self._record_now = True  # deliver records a success at once (False within a pass)
         services.store.on_commit.append(self.wake.set)
 
     async def run(self) -> None:
@@ -252,24 +264,29 @@ class Sender:
             task.cancel()
 
     async def drain_once(self) -> float:
-        """Sends every row that may go now; returns the seconds until the next one may."""
+        """Sends every row that may go now; returns the seconds until the next one may.
+
+        One pass: the rows the pacing allows now are fetched (no more), taken out of collapsing
+        in one commit, sent one at a time, and their "sent" marks committed together at the
+        end of the pass (one commit for the pass, not two per message).
+        """
         await self.record_unrecorded()
         now = self.monotonic()
         if now < self.pacer.paused_until:
             return self.pacer.paused_until - now
+        room = self.pacer.room(now)
+        if room <= 0:
+            return min(IDLE_POLL, max(self.pacer.global_delay(1, now), 0.01))
         rows = await self.services.outbox.due(
-            self.services.clock(), limit=4 * GLOBAL_PER_SECOND, exclude=self.pacer.held(now)
+            self.services.clock(), limit=room, exclude=self.pacer.held(now)
         )
         next_look = IDLE_POLL
-        sent = 0
+        going: list[OutboxRow] = []
         for row in rows:
-            if self._stopping.is_set():
-                break
             if row.unreachable:
                 await self.services.outbox.mark_failed(row, "chat unreachable")
                 continue
             amount = weight(row)
-            now = self.monotonic()
             wait = self.pacer.delay(row.chat_id, amount, now)
             if wait > 0:
                 next_look = min(next_look, wait)
@@ -277,9 +294,24 @@ class Sender:
                     break
                 continue
             self.pacer.record(row.chat_id, amount, now)
-            await self.deliver(row)
-            sent += 1
-        return 0.0 if sent else next_look
+            going.append(row)
+        if not going:
+            return next_look
+        outbox = self.services.outbox
+        current, flipped = await outbox.mark_sending_many([row.id for row in going])
+        tried = 0
+        try:
+            for row in going:
+                if self._stopping.is_set() or self.monotonic() < self.pacer.paused_until:
+                    break  # a stop, a bot-wide 429, an outage: the rest wait as they were
+                tried += 1
+                await self.deliver(row, current.get(row.id), record=False)
+        finally:
+            # Rows the pass did not get to go back to collapsing (a newer version of a card
+            # replaces them again), then the pass's "sent" marks commit together.
+            await outbox.unmark_sending(r.id for r in going[tried:] if r.id in flipped)
+            await self.record_unrecorded()
+        return 0.0
 
     async def drain_all(self, max_passes: int = 1000) -> None:
         """Sends until nothing is due, ignoring the pacing (tests and one-off commands)."""
@@ -295,26 +327,40 @@ class Sender:
                     await self.deliver(row)
 
     async def record_unrecorded(self) -> None:
-        """Commits the "sent" marks a storage fault held back (raises while it lasts)."""
-        for row_id, (row, at, message_id, ref) in list(self._unrecorded.items()):
-            await self.services.outbox.mark_sent(row, at, message_id, ref)
-            del self._unrecorded[row_id]
+        """Commits the "sent" marks held back (this pass's, or a storage fault's; raises while
+        the fault lasts), all in one commit."""
+        if not self._unrecorded:
+            return
+        await self.services.outbox.mark_sent_many(list(self._unrecorded.values()))
+        self._unrecorded.clear()
 
     async def _mark_sent(
         self, row: OutboxRow, message_id: int | None, result_ref: str | None = None
     ) -> None:
         """Records ROW as delivered; kept in memory until the mark commits."""
-        at = self.services.clock()
-        self._unrecorded[row.id] = (row, at, message_id, result_ref)
-        await self.services.outbox.mark_sent(row, at, message_id, result_ref)
-        del self._unrecorded[row.id]
+        self._unrecorded[row.id] = (row, self.services.clock(), message_id, result_ref)
+        if self._record_now:
+            await self.record_unrecorded()
 
-    async def deliver(self, row: OutboxRow) -> None:
-        """Makes one Bot API call for ROW and records the outcome."""
+    async def deliver(
+        self,
+        row: OutboxRow,
+        current: dict[str, Any] | None = None,
+        *,
+        record: bool = True,
+    ) -> None:
+        """Makes one Bot API call for ROW and records the outcome.
+
+        CURRENT: the row's parameters as mark_sending_many found them (the caller took it out of
+        collapsing); otherwise this does. RECORD False: a success is recorded by the caller's
+        record_unrecorded (one commit per pass); failures are recorded at once.
+        """
         outbox = self.services.outbox
-        current = await outbox.mark_sending(row.id)
+        if current is None:
+            current = await outbox.mark_sending(row.id)
         if current is not None:  # a newer card version may have collapsed in since `due`
             row = replace(row, params=current)
+        self._record_now = record
         self.pacer.restamp(row.chat_id, self.monotonic())
         metrics = self.services.metrics
         try:

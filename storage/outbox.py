@@ -135,7 +135,8 @@ async def clear_unreachable(
     """Marks CHAT_IDS reachable again (the user wrote to the bot: they unblocked it)."""
     await conn.execute(
         "UPDATE chats SET unreachable = NULL, updated_at = ?"
-        " WHERE unreachable IS NOT NULL AND chat_id IN (SELECT value FROM json_each(?))",
+        " WHERE unreachable IS NOT NULL"
+        " AND chat_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
         (to_db(at), json.dumps(sorted(set(chat_ids)))),
     )
 
@@ -193,7 +194,7 @@ class Outbox:
                 GROUP BY chat_id
             )
               AND (o.not_before IS NULL OR o.not_before <= :now)
-              AND o.chat_id NOT IN (SELECT value FROM json_each(:exclude))
+              AND o.chat_id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(:exclude))
             ORDER BY o.priority DESC, o.id
             LIMIT :limit
             """,
@@ -231,6 +232,64 @@ class Outbox:
             async with conn.execute("SELECT payload FROM outbox WHERE id = ?", (row_id,)) as cur:
                 found = await cur.fetchone()
         return json.loads(found[0]) if found is not None else None
+
+    async def mark_sending_many(
+        self, row_ids: list[int]
+    ) -> tuple[dict[int, dict[str, Any]], set[int]]:
+        """mark_sending for several rows in one commit (the sender's pass); returns each row's
+        parameters as they are now, and the ids it took out of collapsing (those that were
+        'pending': `unmark_sending` puts back the ones the pass did not get to)."""
+        if not row_ids:
+            return {}, set()
+        ids = json.dumps(row_ids)
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, payload, state FROM outbox"
+                " WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                (ids,),
+            ) as cur:
+                found = await cur.fetchall()
+            flipped = {int(row[0]) for row in found if row[2] == "pending"}
+            if flipped:
+                await conn.execute(
+                    "UPDATE outbox SET state = 'sending' WHERE state = 'pending'"
+                    " AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                    (json.dumps(sorted(flipped)),),
+                )
+        return {int(row[0]): json.loads(row[1]) for row in found}, flipped
+
+    async def unmark_sending(self, row_ids: Iterable[int]) -> None:
+        """Puts rows taken out of collapsing but not sent back to 'pending' (a pass cut short)."""
+        ids = sorted(set(row_ids))
+        if not ids:
+            return
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND error IS NULL"
+                " AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[OutboxRow, datetime, int | None, str | None]]
+    ) -> None:
+        """Records several delivered rows (row, sent at, message id, result ref) in one commit."""
+        if not sent:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+                " attempts = attempts + 1, result_ref = ?"
+                " WHERE id = ?",
+                [(to_db(at), message_id, ref, row.id) for row, at, message_id, ref in sent],
+            )
+            cards = [
+                (message_id, row.card_id)
+                for row, _, message_id, _ in sent
+                if row.card_id is not None and message_id is not None
+            ]
+            if cards:
+                await conn.executemany("UPDATE cards SET message_id = ? WHERE id = ?", cards)
 
     async def mark_sent(
         self, row: OutboxRow, at: datetime, message_id: int | None, result_ref: str | None = None

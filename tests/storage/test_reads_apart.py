@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from storage.db import Database, reads_apart
+
+# SQLite's connections and aiosqlite's threads (PostgreSQL's readers: storage/pg.py)
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_reads_apart_go_to_their_own_reader_and_see_what_was_committed(db: Database):
