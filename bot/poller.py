@@ -21,7 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -39,6 +43,11 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 BATCH = 100  # updates processed together in one batch (one commit) at most
+# How long a claim on pending updates holds (storage Inbox.claim): a batch takes well under a
+# second; after a crash another process (or this one restarted) takes the updates over then.
+LEASE = timedelta(seconds=15)
+# This process's name in the inbox's claims (several processes may share one PostgreSQL).
+PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 MAX_BACKOFF = 30.0
 # "poll": the counts of the native polls the bot sends to groups (议事会 polls).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll"]
@@ -52,10 +61,12 @@ class Poller:
         *,
         timeout: int = 30,
         faults: Faults | None = None,
+        owner: str = PROCESS_OWNER,
     ):
         self.application = application
         self.services = services
         self.timeout = timeout
+        self.owner = owner
         self.faults = faults or Faults(application.bot, services)
         self.wake = asyncio.Event()
         # Update ids whose handler raised; filled by the error handler
@@ -180,7 +191,12 @@ class Poller:
         Stops at a failure, so the failed update is tried again before any later one.
         """
         await self.report_unreported()
-        rows = await self.services.inbox.pending(BATCH)
+        try:
+            rows = await self.services.inbox.claim(self.owner, BATCH, LEASE, self.services.clock())
+        except Exception as exc:
+            if (kind := fault_kind(exc)) is not None:
+                raise StorageFault(kind, str(exc)) from exc
+            raise
         tried = 0
         at = 0
         while at < len(rows):

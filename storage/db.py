@@ -93,7 +93,8 @@ class Batch:
         if update_id in self.done:
             return
         await self.conn.execute(
-            "UPDATE inbox SET state = 'done', done_at = ? WHERE update_id = ? AND state = 'new'",
+            "UPDATE inbox SET state = 'done', done_at = ?, chat_id = NULL"
+            " WHERE update_id = ? AND state = 'new'",
             (self.at, update_id),
         )
         self.done.add(update_id)
@@ -358,7 +359,7 @@ class Database:
                 update_id = current_update.get() if completes_update else None
                 if update_id is not None:
                     await conn.execute(
-                        "UPDATE inbox SET state = 'done', done_at = ?"
+                        "UPDATE inbox SET state = 'done', done_at = ?, chat_id = NULL"
                         " WHERE update_id = ? AND state = 'new'",
                         (to_db(datetime.now(UTC)), update_id),
                     )
