@@ -292,6 +292,9 @@ class PgDatabase(_db.Database):
         with contextlib.suppress(Exception):
             await conn.raw.execute("ROLLBACK")
 
+    def _batch_conn(self, conn: Any) -> Any:
+        return conn  # psycopg's async calls do not hop threads
+
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[Any]:
         joined = _db._joined.get()
         if joined is not None and joined[0] is asyncio.current_task():
