@@ -155,18 +155,29 @@ class Pacer:
     def restamp(self, chat_id: int, now: float) -> None:
         """Moves the message just counted for CHAT_ID to NOW, when its call really starts.
 
-        A slow commit between counting and calling (fsync) would otherwise let the messages
-        counted after it arrive less than a second after it.
+        A slow commit between counting and calling (fsync), or the calls of a pass made one
+        after another after all were counted, would otherwise let the messages counted after it
+        arrive less than a second after it.
         """
         last = self._last.get(chat_id)
-        if last is None or not self._recent or self._recent[-1][0] != last:
+        if last is None or now <= last:
             return
-        amount = self._recent[-1][1]
-        self._recent[-1] = (now, amount)
+        for at in range(len(self._recent) - 1, -1, -1):
+            if self._recent[at][0] == last:
+                amount = self._recent[at][1]
+                del self._recent[at]
+                break
+        else:
+            return
+        # kept in time order (global_delay reads it oldest first)
+        place = len(self._recent)
+        while place > 0 and self._recent[place - 1][0] > now:
+            place -= 1
+        self._recent.insert(place, (now, amount))
         self._last[chat_id] = now
         window = self._group_minute.get(chat_id)
         if window and window[-1][0] == last:
-            window[-1] = (now, amount)
+            window[-1] = (now, window[-1][1])
 
     def hold(self, chat_id: int, until: float) -> None:
         self._held[chat_id] = max(self._held.get(chat_id, 0.0), until)
