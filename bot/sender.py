@@ -17,12 +17,11 @@ What each answer does:
   sender backs off, so an outage of minutes loses nothing and the outbox drains in order after.
 
 A message whose call succeeded but whose success was not yet recorded when the process died is
-sent again after the restart (at least once): Telegram has no idempotency key. The "sent" marks
-of one pass (the rows the pacing lets go at once: at most 30) are committed together when the
-pass ends, so a kill can affect those rows of the pass in flight, no others. A graceful stop
-(SIGTERM, SIGINT: `stop`) is exactly once: it lets the call in flight be answered and the pass's
-marks be recorded before the sender ends, and sends nothing after it; only a call still
-unanswered after STOP_GRACE seconds is cut.
+sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
+in flight can be affected, as rows are sent one at a time. A graceful stop
+(SIGTERM, SIGINT: `stop`) is exactly once: it lets the call in flight be answered and recorded
+before the sender ends, and sends nothing after it; only a call still unanswered after
+STOP_GRACE seconds is cut.
 
 A storage fault (a locked database, a full disk) stops the pass and the sender retries after a
 backoff. A row whose call succeeded but whose "sent" mark could not be committed is kept in
@@ -220,7 +219,6 @@ class Sender:
         self._streak = 0  # calls failed in a row
         self._flooded: dict[int, float] = {}  # chat → until, for 429s
         self._stopping = asyncio.Event()  # set by stop(): no call is started after it
-        self._record_now = True  # deliver records a success at once (False within a pass)
         services.store.on_commit.append(self.wake.set)
 
     async def run(self) -> None:
@@ -308,20 +306,12 @@ class Sender:
             going.append(row)
         if not going:
             return next_look
-        outbox = self.services.outbox
-        current, flipped = await outbox.mark_sending_many([row.id for row in going])
-        tried = 0
-        try:
-            for row in going:
-                if self._stopping.is_set() or self.monotonic() < self.pacer.paused_until:
-                    break  # a stop, a bot-wide 429, an outage: the rest wait as they were
-                tried += 1
-                await self.deliver(row, current.get(row.id), record=False)
-        finally:
-            # Rows the pass did not get to go back to collapsing (a newer version of a card
-            # replaces them again), then the pass's "sent" marks commit together.
-            await outbox.unmark_sending(r.id for r in going[tried:] if r.id in flipped)
-            await self.record_unrecorded()
+        for row in going:
+            if self._stopping.is_set() or self.monotonic() < self.pacer.paused_until:
+                break  # a stop, a bot-wide 429, an outage: the rest wait as they were
+            # One row in flight at a time, its 'sending' and 'sent' marks each committed around
+            # its call: a kill may send again only that one (tests/e2e/test_crash.py).
+            await self.deliver(row)
         return 0.0
 
     async def drain_all(self, max_passes: int = 1000) -> None:
@@ -350,28 +340,14 @@ class Sender:
     ) -> None:
         """Records ROW as delivered; kept in memory until the mark commits."""
         self._unrecorded[row.id] = (row, self.services.clock(), message_id, result_ref)
-        if self._record_now:
-            await self.record_unrecorded()
+        await self.record_unrecorded()
 
-    async def deliver(
-        self,
-        row: OutboxRow,
-        current: dict[str, Any] | None = None,
-        *,
-        record: bool = True,
-    ) -> None:
-        """Makes one Bot API call for ROW and records the outcome.
-
-        CURRENT: the row's parameters as mark_sending_many found them (the caller took it out of
-        collapsing); otherwise this does. RECORD False: a success is recorded by the caller's
-        record_unrecorded (one commit per pass); failures are recorded at once.
-        """
+    async def deliver(self, row: OutboxRow) -> None:
+        """Makes one Bot API call for ROW and records the outcome."""
         outbox = self.services.outbox
-        if current is None:
-            current = await outbox.mark_sending(row.id)
+        current = await outbox.mark_sending(row.id)
         if current is not None:  # a newer card version may have collapsed in since `due`
             row = replace(row, params=current)
-        self._record_now = record
         self.pacer.restamp(row.chat_id, self.monotonic())
         metrics = self.services.metrics
         try:

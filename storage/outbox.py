@@ -233,43 +233,6 @@ class Outbox:
                 found = await cur.fetchone()
         return json.loads(found[0]) if found is not None else None
 
-    async def mark_sending_many(
-        self, row_ids: list[int]
-    ) -> tuple[dict[int, dict[str, Any]], set[int]]:
-        """mark_sending for several rows in one commit (the sender's pass); returns each row's
-        parameters as they are now, and the ids it took out of collapsing (those that were
-        'pending': `unmark_sending` puts back the ones the pass did not get to)."""
-        if not row_ids:
-            return {}, set()
-        ids = json.dumps(row_ids)
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id, payload, state FROM outbox"
-                " WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
-                (ids,),
-            ) as cur:
-                found = await cur.fetchall()
-            flipped = {int(row[0]) for row in found if row[2] == "pending"}
-            if flipped:
-                await conn.execute(
-                    "UPDATE outbox SET state = 'sending' WHERE state = 'pending'"
-                    " AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
-                    (json.dumps(sorted(flipped)),),
-                )
-        return {int(row[0]): json.loads(row[1]) for row in found}, flipped
-
-    async def unmark_sending(self, row_ids: Iterable[int]) -> None:
-        """Puts rows taken out of collapsing but not sent back to 'pending' (a pass cut short)."""
-        ids = sorted(set(row_ids))
-        if not ids:
-            return
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND error IS NULL"
-                " AND id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
-                (json.dumps(ids),),
-            )
-
     async def mark_sent_many(
         self, sent: Sequence[tuple[OutboxRow, datetime, int | None, str | None]]
     ) -> None:

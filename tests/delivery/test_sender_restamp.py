@@ -41,16 +41,16 @@ def test_a_chat_counted_before_others_of_its_pass_is_restamped_too_and_the_windo
 
 async def test_a_slow_commit_before_a_call_does_not_let_the_next_message_crowd_it(live: Live):
     live.fake.user(RESIDENT).send_text("/start")
-    mark_sending = live.services.outbox.mark_sending_many
+    mark_sending = live.services.outbox.mark_sending
     slowed: list[int] = []
 
-    async def slow_commit(row_ids: list[int]) -> tuple[dict, set[int]]:
-        current = await mark_sending(row_ids)
+    async def slow_commit(row_id: int) -> dict | None:
+        current = await mark_sending(row_id)
         live.monotonic.now += 0.4
-        slowed.append(len(row_ids))
+        slowed.append(row_id)
         return current
 
-    live.services.outbox.mark_sending_many = slow_commit  # type: ignore[method-assign]
+    live.services.outbox.mark_sending = slow_commit  # type: ignore[method-assign]
     await live.services.outbox.send(
         [Outgoing(RESIDENT, "sendMessage", {"text": t}) for t in ("一", "二")], live.clock()
     )
@@ -62,4 +62,4 @@ async def test_a_slow_commit_before_a_call_does_not_let_the_next_message_crowd_i
     await live.sender.drain_once()
     assert live.fake.texts(RESIDENT) == ["一", "二"]
     assert live.fake.violations == []
-    assert slowed == [1, 1]  # the commit before each call really was slow
+    assert len(slowed) == 2  # the commit before each call really was slow
