@@ -83,7 +83,8 @@ async def test_a_kill_during_a_burst_of_500_reports_loses_and_doubles_nothing(
         burst.cancel()
     assert KILL_AFTER <= stored_at_kill < len(RESIDENTS) * REPORTS_EACH
     print(
-        f"{len(RESIDENTS) * REPORTS_EACH} reports ({fake.update_count} updates) in {time.monotonic() - started:.1f} s"
+        f"{len(RESIDENTS) * REPORTS_EACH} reports ({fake.update_count} updates)"
+        f" in {time.monotonic() - started:.1f} s"
         f" with a kill -9 after {stored_at_kill}; {len(acknowledged)} acknowledgements"
         f" delivered before it, {len(in_flight)} message in flight"
     )
