@@ -21,6 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -29,13 +34,20 @@ from telegram.ext import Application
 
 from bot.faults import Backoff, Faults
 from bot.services import Services
-from storage.db import current_update
+from storage.db import Batch, current_update
 from storage.faults import StorageFault, fault_kind
+from storage.inbox import InboxRow
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+BATCH = 100  # updates processed together in one batch (one commit) at most
+# How long a claim on pending updates holds (storage Inbox.claim): a batch takes well under a
+# second; after a crash another process (or this one restarted) takes the updates over then.
+LEASE = timedelta(seconds=15)
+# This process's name in the inbox's claims (several processes may share one PostgreSQL).
+PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 MAX_BACKOFF = 30.0
 # "poll": the counts of the native polls the bot sends to groups (议事会 polls).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll"]
@@ -49,10 +61,12 @@ class Poller:
         *,
         timeout: int = 30,
         faults: Faults | None = None,
+        owner: str = PROCESS_OWNER,
     ):
         self.application = application
         self.services = services
         self.timeout = timeout
+        self.owner = owner
         self.faults = faults or Faults(application.bot, services)
         self.wake = asyncio.Event()
         # Update ids whose handler raised; filled by the error handler
@@ -62,6 +76,7 @@ class Poller:
         self.faulted: dict[int, str] = application.bot_data.setdefault("faulted_updates", {})
         # Parked updates the admin chat is still to be told about (a fault stopped the notice).
         self.unreported: list[int] = []
+        self._deferred: set[asyncio.Task[None]] = set()  # button answers after a commit
 
     async def fetch_forever(self) -> None:
         """Long-polls Telegram and stores every update; never drops pending updates.
@@ -167,19 +182,127 @@ class Poller:
         await asyncio.sleep(backoff.next(exc))
 
     async def process_pending(self) -> int:
-        """Processes the stored updates in order; returns how many were tried.
+        """Processes the stored updates in order, in batches; returns how many were tried.
 
+        The updates pending together are processed in one batch (storage Batch: one write
+        transaction, one fsync'd commit, each update in a SAVEPOINT of its own). An update that
+        needs the network while it is processed (an image sent as a file: getFile, download,
+        upload) ends the batch before it and is processed alone, as its own transactions commit.
         Stops at a failure, so the failed update is tried again before any later one.
         """
         await self.report_unreported()
-        rows = await self.services.inbox.pending()
-        for tried, row in enumerate(rows, start=1):
-            if not await self.process_one(row.update_id, row.payload):
+        try:
+            rows = await self.services.inbox.claim(self.owner, BATCH, LEASE, self.services.clock())
+        except Exception as exc:
+            if (kind := fault_kind(exc)) is not None:
+                raise StorageFault(kind, str(exc)) from exc
+            raise
+        tried = 0
+        at = 0
+        while at < len(rows):
+            if needs_network(rows[at].payload):
+                tried += 1
+                if not await self.process_one(rows[at].update_id, rows[at].payload):
+                    return tried
+                at += 1
+                continue
+            run = []
+            while at < len(rows) and not needs_network(rows[at].payload):
+                run.append(rows[at])
+                at += 1
+            done, ok = await self.process_batch(run)
+            tried += done
+            if not ok:
                 return tried
-        return len(rows)
+        return tried
+
+    async def process_batch(self, rows: list[InboxRow]) -> tuple[int, bool]:
+        """Processes ROWS in one batch; returns (how many were tried, False if one failed).
+
+        A failed update is counted in the batch, which then commits and ends, so it is tried
+        again first. A storage fault rolls the whole batch back and raises StorageFault:
+        nothing is counted, and the same updates are processed again once it clears.
+        """
+        tried = 0
+        completed = 0
+        parked: int | None = None
+        failed = False
+        try:
+            async with self.services.store.batch() as batch:
+                for row in rows:
+                    tried += 1
+                    ok, parked_now = await self._in_batch(batch, row.update_id, row.payload)
+                    if not ok:
+                        failed = True
+                        parked = row.update_id if parked_now else None
+                        break
+                    completed += 1
+                deferred = list(batch.deferred)
+        except StorageFault:
+            raise
+        except Exception as exc:
+            if (kind := fault_kind(exc)) is not None:
+                raise StorageFault(kind, str(exc)) from exc
+            raise
+        for _ in range(completed):
+            self.services.metrics.processed()
+        if failed:
+            self.services.metrics.failed()
+        if deferred:
+            self._after_commit(deferred)
+        if parked is not None:
+            log.error("update %s parked after %s attempts", parked, MAX_ATTEMPTS)
+            self.unreported.append(parked)
+            await self.report_unreported()
+        return tried, not failed
+
+    def _after_commit(self, calls: list[Callable[[], Awaitable[None]]]) -> None:
+        """Makes the network calls the batch's handlers deferred (button answers), beside the
+        next batch: they never hold the processor up."""
+
+        async def make() -> None:
+            for result in await asyncio.gather(*(c() for c in calls), return_exceptions=True):
+                if isinstance(result, Exception):
+                    log.warning("a deferred Bot API call failed: %s", type(result).__name__)
+
+        task = asyncio.create_task(make())
+        self._deferred.add(task)
+        task.add_done_callback(self._deferred.discard)
+
+    async def _in_batch(
+        self, batch: Batch, update_id: int, payload: dict[str, Any]
+    ) -> tuple[bool, bool]:
+        """Processes one update inside BATCH, in its own savepoint; returns (ok, parked)."""
+        token = current_update.set(update_id)
+        try:
+            self.failed.discard(update_id)
+            self.faulted.pop(update_id, None)
+            async with batch.savepoint():
+                try:
+                    update = Update.de_json(payload, self.application.bot)
+                    await self.application.process_update(update)
+                except Exception as exc:  # de_json of a malformed update
+                    if (kind := fault_kind(exc)) is not None:
+                        raise StorageFault(kind, str(exc)) from exc
+                    log.exception("update %s could not be processed", update_id)
+                    self.failed.add(update_id)
+                    self.application.bot_data.setdefault("failed_errors", {})[update_id] = repr(exc)
+                if (kind := self.faulted.pop(update_id, None)) is not None:
+                    self.failed.discard(update_id)
+                    raise StorageFault(kind, f"update {update_id} waits for the storage")
+                if update_id not in self.failed:
+                    await batch.complete(update_id)
+                    return True, False
+                self.failed.discard(update_id)
+                error = self.application.bot_data.get("failed_errors", {}).pop(update_id, "error")
+                parked = await self.services.inbox.mark_failed(update_id, error, MAX_ATTEMPTS)
+                return False, parked
+        finally:
+            current_update.reset(token)
 
     async def process_one(self, update_id: int, payload: dict[str, Any]) -> bool:
-        """Processes one stored update; returns False if it failed (and was counted).
+        """Processes one stored update outside a batch; returns False if it failed (and was
+        counted).
 
         Raises StorageFault when a storage fault stopped it: nothing is counted, and the same
         update is to be processed again once the fault clears.
@@ -214,6 +337,19 @@ class Poller:
             self.unreported.append(update_id)
             await self.report_unreported()
         return False
+
+
+def needs_network(payload: dict[str, Any]) -> bool:
+    """True for an update whose handler calls the Bot API while it runs: an image sent as a
+    file (handlers/kit/image_files.py downloads it and uploads a stripped copy, whose file_id
+    the draft keeps). It is processed alone, outside a batch's open transaction."""
+    message = payload.get("message") or payload.get("edited_message")
+    if not isinstance(message, dict):
+        return False
+    document = message.get("document")
+    if not isinstance(document, dict) or "animation" in message:
+        return False
+    return str(document.get("mime_type") or "").startswith("image/")
 
 
 async def report_parked(services: Services, update_id: int) -> None:

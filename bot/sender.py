@@ -18,9 +18,10 @@ What each answer does:
 
 A message whose call succeeded but whose success was not yet recorded when the process died is
 sent again after the restart (at least once): Telegram has no idempotency key. Only the one row
-in flight can be affected, as rows are sent one at a time. A graceful stop (SIGTERM, SIGINT:
-`stop`) is exactly once: it lets the call in flight be answered and recorded before the sender
-ends, and sends nothing after it; only a call still unanswered after STOP_GRACE seconds is cut.
+in flight can be affected, as rows are sent one at a time. A graceful stop
+(SIGTERM, SIGINT: `stop`) is exactly once: it lets the call in flight be answered and recorded
+before the sender ends, and sends nothing after it; only a call still unanswered after
+STOP_GRACE seconds is cut.
 
 A storage fault (a locked database, a full disk) stops the pass and the sender retries after a
 backoff. A row whose call succeeded but whose "sent" mark could not be committed is kept in
@@ -131,6 +132,15 @@ class Pacer:
                     delay = max(delay, sent_at + 60.0 - now)
         return delay
 
+    def room(self, now: float) -> int:
+        """Returns how many messages the overall limit lets start now (the sender fetches no
+        more rows than this)."""
+        if now < self.paused_until:
+            return 0
+        while self._recent and now - self._recent[0][0] >= WINDOW:
+            self._recent.popleft()
+        return max(0, GLOBAL_PER_SECOND - sum(w for _, w in self._recent))
+
     def delay(self, chat_id: int, amount: int, now: float) -> float:
         return max(self.global_delay(amount, now), self.chat_delay(chat_id, amount, now))
 
@@ -144,18 +154,29 @@ class Pacer:
     def restamp(self, chat_id: int, now: float) -> None:
         """Moves the message just counted for CHAT_ID to NOW, when its call really starts.
 
-        A slow commit between counting and calling (fsync) would otherwise let the messages
-        counted after it arrive less than a second after it.
+        A slow commit between counting and calling (fsync), or the calls of a pass made one
+        after another after all were counted, would otherwise let the messages counted after it
+        arrive less than a second after it.
         """
         last = self._last.get(chat_id)
-        if last is None or not self._recent or self._recent[-1][0] != last:
+        if last is None or now <= last:
             return
-        amount = self._recent[-1][1]
-        self._recent[-1] = (now, amount)
+        for at in range(len(self._recent) - 1, -1, -1):
+            if self._recent[at][0] == last:
+                amount = self._recent[at][1]
+                del self._recent[at]
+                break
+        else:
+            return
+        # kept in time order (global_delay reads it oldest first)
+        place = len(self._recent)
+        while place > 0 and self._recent[place - 1][0] > now:
+            place -= 1
+        self._recent.insert(place, (now, amount))
         self._last[chat_id] = now
         window = self._group_minute.get(chat_id)
         if window and window[-1][0] == last:
-            window[-1] = (now, amount)
+            window[-1] = (now, window[-1][1])
 
     def hold(self, chat_id: int, until: float) -> None:
         self._held[chat_id] = max(self._held.get(chat_id, 0.0), until)
@@ -252,24 +273,29 @@ class Sender:
             task.cancel()
 
     async def drain_once(self) -> float:
-        """Sends every row that may go now; returns the seconds until the next one may."""
+        """Sends every row that may go now; returns the seconds until the next one may.
+
+        One pass: the rows the pacing allows now are fetched (no more), taken out of collapsing
+        in one commit, sent one at a time, and their "sent" marks committed together at the
+        end of the pass (one commit for the pass, not two per message).
+        """
         await self.record_unrecorded()
         now = self.monotonic()
         if now < self.pacer.paused_until:
             return self.pacer.paused_until - now
+        room = self.pacer.room(now)
+        if room <= 0:
+            return min(IDLE_POLL, max(self.pacer.global_delay(1, now), 0.01))
         rows = await self.services.outbox.due(
-            self.services.clock(), limit=4 * GLOBAL_PER_SECOND, exclude=self.pacer.held(now)
+            self.services.clock(), limit=room, exclude=self.pacer.held(now)
         )
         next_look = IDLE_POLL
-        sent = 0
+        going: list[OutboxRow] = []
         for row in rows:
-            if self._stopping.is_set():
-                break
             if row.unreachable:
                 await self.services.outbox.mark_failed(row, "chat unreachable")
                 continue
             amount = weight(row)
-            now = self.monotonic()
             wait = self.pacer.delay(row.chat_id, amount, now)
             if wait > 0:
                 next_look = min(next_look, wait)
@@ -277,9 +303,16 @@ class Sender:
                     break
                 continue
             self.pacer.record(row.chat_id, amount, now)
+            going.append(row)
+        if not going:
+            return next_look
+        for row in going:
+            if self._stopping.is_set() or self.monotonic() < self.pacer.paused_until:
+                break  # a stop, a bot-wide 429, an outage: the rest wait as they were
+            # One row in flight at a time, its 'sending' and 'sent' marks each committed around
+            # its call: a kill may send again only that one (tests/e2e/test_crash.py).
             await self.deliver(row)
-            sent += 1
-        return 0.0 if sent else next_look
+        return 0.0
 
     async def drain_all(self, max_passes: int = 1000) -> None:
         """Sends until nothing is due, ignoring the pacing (tests and one-off commands)."""
@@ -295,19 +328,19 @@ class Sender:
                     await self.deliver(row)
 
     async def record_unrecorded(self) -> None:
-        """Commits the "sent" marks a storage fault held back (raises while it lasts)."""
-        for row_id, (row, at, message_id, ref) in list(self._unrecorded.items()):
-            await self.services.outbox.mark_sent(row, at, message_id, ref)
-            del self._unrecorded[row_id]
+        """Commits the "sent" marks held back (this pass's, or a storage fault's; raises while
+        the fault lasts), all in one commit."""
+        if not self._unrecorded:
+            return
+        await self.services.outbox.mark_sent_many(list(self._unrecorded.values()))
+        self._unrecorded.clear()
 
     async def _mark_sent(
         self, row: OutboxRow, message_id: int | None, result_ref: str | None = None
     ) -> None:
         """Records ROW as delivered; kept in memory until the mark commits."""
-        at = self.services.clock()
-        self._unrecorded[row.id] = (row, at, message_id, result_ref)
-        await self.services.outbox.mark_sent(row, at, message_id, result_ref)
-        del self._unrecorded[row.id]
+        self._unrecorded[row.id] = (row, self.services.clock(), message_id, result_ref)
+        await self.record_unrecorded()
 
     async def deliver(self, row: OutboxRow) -> None:
         """Makes one Bot API call for ROW and records the outcome."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import Database, to_db
 from storage.outbox import clear_unreachable
+
+# The advisory lock PostgreSQL claims take (an arbitrary constant; migrations use another).
+CLAIM_LOCK = 7_405_311_023
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +34,15 @@ class Inbox:
         if not updates:
             return 0
         async with self.db.transaction(completes_update=False) as conn:
-            before = conn.total_changes
-            await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                [(u["update_id"], json.dumps(u, ensure_ascii=False), to_db(at)) for u in updates],
+            cursor = await conn.executemany(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at, chat_id)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (u["update_id"], json.dumps(u, ensure_ascii=False), to_db(at), chat_of(u))
+                    for u in updates
+                ],
             )
-            new = conn.total_changes - before
+            new = max(0, cursor.rowcount)  # the rows inserted (duplicates ignored)
             await clear_unreachable(conn, _reachable_chats(updates), at)
             return new
 
@@ -52,10 +58,68 @@ class Inbox:
         )
         return [InboxRow(r["update_id"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
+    async def claim(
+        self, owner: str, limit: int, lease: timedelta, now: datetime
+    ) -> list[InboxRow]:
+        """Claims for OWNER (a process) the next pending updates it may process, oldest first,
+        for LEASE; returns them.
+
+        Several processes may claim from one database: an update claimed by another owner whose
+        claim has not lapsed is left to it, and so is every later update of the same chat (a
+        chat's updates are processed in order); a lapsed claim (its process died) is taken
+        over, as are OWNER's own. On PostgreSQL claims are serialised by a transaction-scoped
+        advisory lock and rows being finished by another process's batch are skipped (FOR
+        UPDATE SKIP LOCKED); on SQLite one writer at a time does the same.
+        """
+        at, until = to_db(now), to_db(now + lease)
+        postgres = self.db.dialect == "postgresql"
+        claimable = (
+            "SELECT i.update_id FROM inbox i"
+            " WHERE i.state = 'new'"
+            "   AND (i.claimed_by IS NULL OR i.claimed_by = ? OR i.claimed_until < ?)"
+            "   AND NOT EXISTS (SELECT 1 FROM inbox e"
+            "     WHERE e.state = 'new' AND e.chat_id = i.chat_id"
+            "       AND e.update_id < i.update_id AND e.claimed_by <> ?"
+            "       AND e.claimed_until >= ?)"
+            " ORDER BY i.update_id LIMIT ?"
+        )
+        params = (owner, at, owner, at, limit)
+        if not await self.db.fetchall(claimable, params):
+            return []  # nothing to claim: no write (the poller looks often)
+        async with self.db.transaction(completes_update=False) as conn:
+            if postgres:
+                await conn.execute("SELECT pg_advisory_xact_lock(?)", (CLAIM_LOCK,))
+            sql = claimable + (" FOR UPDATE OF i SKIP LOCKED" if postgres else "")
+            async with conn.execute(sql, params) as cursor:
+                ids = [int(row[0]) for row in await cursor.fetchall()]
+            if not ids:
+                return []
+            marks = json.dumps(ids)
+            await conn.execute(
+                "UPDATE inbox SET claimed_by = ?, claimed_until = ?"
+                " WHERE update_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                (owner, until, marks),
+            )
+            async with conn.execute(
+                "SELECT update_id, payload, attempts FROM inbox"
+                " WHERE update_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
+                " ORDER BY update_id",
+                (marks,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+        return [InboxRow(r[0], json.loads(r[1]), r[2]) for r in rows]
+
     async def mark_done(self, update_id: int, at: datetime) -> None:
+        """Marks UPDATE_ID done unless its own transaction did already (then nothing is
+        written: the check is a read)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM inbox WHERE update_id = ? AND state = 'new'", (update_id,)
+        )
+        if row is None:
+            return
         async with self.db.transaction(completes_update=False) as conn:
             await conn.execute(
-                "UPDATE inbox SET state = 'done', done_at = ?"
+                "UPDATE inbox SET state = 'done', done_at = ?, chat_id = NULL"
                 " WHERE update_id = ? AND state = 'new'",
                 (to_db(at), update_id),
             )
@@ -94,9 +158,10 @@ class Inbox:
         async with self.db.transaction(completes_update=False) as conn:
             await conn.execute(
                 "UPDATE inbox SET attempts = attempts + 1, error = ?,"
-                " state = CASE WHEN attempts + 1 >= ? THEN 'parked' ELSE state END"
+                " state = CASE WHEN attempts + 1 >= ? THEN 'parked' ELSE state END,"
+                " chat_id = CASE WHEN attempts + 1 >= ? THEN NULL ELSE chat_id END"
                 " WHERE update_id = ? AND state = 'new'",
-                (error[:500], max_attempts, update_id),
+                (error[:500], max_attempts, max_attempts, update_id),
             )
             async with conn.execute(
                 "SELECT state FROM inbox WHERE update_id = ?", (update_id,)
@@ -120,3 +185,21 @@ def _reachable_chats(updates: list[dict[str, Any]]) -> set[int]:
         ):
             chats.add(int(member["chat"]["id"]))
     return chats
+
+
+def chat_of(update: dict[str, Any]) -> int | None:
+    """The chat UPDATE belongs to (its message's, its press's message's or its membership's),
+    None for one without a chat (a poll's counts): the unit of order of Inbox.claim."""
+    query = update.get("callback_query") or {}
+    message = (
+        update.get("message")
+        or update.get("edited_message")
+        or query.get("message")
+        or update.get("my_chat_member")
+    )
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if isinstance(chat, dict) and chat.get("id") is not None:
+        return int(chat["id"])
+    if query.get("from", {}).get("id") is not None:  # a press on an inline message: the user's
+        return int(query["from"]["id"])
+    return None

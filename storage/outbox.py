@@ -208,7 +208,8 @@ async def clear_unreachable(
     """Marks CHAT_IDS reachable again (the user wrote to the bot: they unblocked it)."""
     await conn.execute(
         "UPDATE chats SET unreachable = NULL, updated_at = ?"
-        " WHERE unreachable IS NOT NULL AND chat_id IN (SELECT value FROM json_each(?))",
+        " WHERE unreachable IS NOT NULL"
+        " AND chat_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
         (to_db(at), json.dumps(sorted(set(chat_ids)))),
     )
 
@@ -266,7 +267,7 @@ class Outbox:
                 GROUP BY chat_id
             )
               AND (o.not_before IS NULL OR o.not_before <= :now)
-              AND o.chat_id NOT IN (SELECT value FROM json_each(:exclude))
+              AND o.chat_id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(:exclude))
             ORDER BY o.priority DESC, o.id
             LIMIT :limit
             """,
@@ -304,6 +305,27 @@ class Outbox:
             async with conn.execute("SELECT payload FROM outbox WHERE id = ?", (row_id,)) as cur:
                 found = await cur.fetchone()
         return json.loads(found[0]) if found is not None else None
+
+    async def mark_sent_many(
+        self, sent: Sequence[tuple[OutboxRow, datetime, int | None, str | None]]
+    ) -> None:
+        """Records several delivered rows (row, sent at, message id, result ref) in one commit."""
+        if not sent:
+            return
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?,"
+                " attempts = attempts + 1, result_ref = ?"
+                " WHERE id = ?",
+                [(to_db(at), message_id, ref, row.id) for row, at, message_id, ref in sent],
+            )
+            cards = [
+                (message_id, row.card_id)
+                for row, _, message_id, _ in sent
+                if row.card_id is not None and message_id is not None
+            ]
+            if cards:
+                await conn.executemany("UPDATE cards SET message_id = ? WHERE id = ?", cards)
 
     async def mark_sent(
         self, row: OutboxRow, at: datetime, message_id: int | None, result_ref: str | None = None

@@ -22,8 +22,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import resources
@@ -280,35 +279,23 @@ class PgDatabase(_db.Database):
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    @asynccontextmanager
-    async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[Any]:
-        """As Database.transaction: BEGIN … COMMIT on the writer, joined by inner blocks."""
+    # The writer's transaction (Database.transaction and Database.batch use these).
+    def _writer_conn(self) -> Any:
         assert self._writer_pg is not None, "database is not open"
-        joined = _db._joined.get()
-        if joined is not None and joined[0] is asyncio.current_task():
-            yield joined[1]
-            return
-        async with self._lock:
-            conn = self._writer_pg
-            token = _db._joined.set((asyncio.current_task(), conn))  # type: ignore[arg-type]
-            try:
-                await conn.raw.execute("BEGIN")
-                yield conn
-                update_id = _db.current_update.get() if completes_update else None
-                if update_id is not None:
-                    await conn.execute(
-                        "UPDATE inbox SET state = 'done', done_at = ? WHERE update_id = ?",
-                        (now_text(), update_id),
-                    )
-                await conn.raw.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await conn.raw.execute("ROLLBACK")
-                raise
-            finally:
-                _db._joined.reset(token)
-        for callback in self.on_commit:
-            callback()
+        return self._writer_pg
+
+    async def _begin(self, conn: Any) -> None:
+        await conn.raw.execute("BEGIN")
+
+    async def _commit(self, conn: Any) -> None:
+        await conn.raw.execute("COMMIT")
+
+    async def _rollback(self, conn: Any) -> None:
+        with contextlib.suppress(Exception):
+            await conn.raw.execute("ROLLBACK")
+
+    def _batch_conn(self, conn: Any) -> Any:
+        return conn  # psycopg's async calls do not hop threads
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[Any]:
         joined = _db._joined.get()

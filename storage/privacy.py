@@ -324,7 +324,8 @@ async def _scrub_inbox(conn: aiosqlite.Connection, terms: Terms, erased: Erased)
         if terms.marks(row["payload"], _found(matcher, row["payload"]))[1]
     ]
     await conn.executemany(
-        f"UPDATE inbox SET payload = '{EMPTY}', error = NULL WHERE update_id = ?", hits
+        f"UPDATE inbox SET payload = '{EMPTY}', error = NULL, chat_id = NULL WHERE update_id = ?",
+        hits,
     )
     erased.rows["inbox"] = len(hits)
 

@@ -8,7 +8,7 @@ import aiosqlite
 
 from bot.domain.categories import Category
 from bot.domain.units import Unit, UnitTree
-from storage.db import Database
+from storage.db import Database, batch_generation
 
 
 async def upsert_units(conn: aiosqlite.Connection, units: Iterable[Unit]) -> int:
@@ -33,10 +33,19 @@ class Units:
         self._tree: UnitTree | None = None
         self._categories: list[Category] | None = None
         self._version: int | None = None
+        self._checked_in: int | None = None  # the batch whose first read checked the version
 
     async def _check_version(self) -> None:
-        """Drops the cache when units or categories changed, in this process or another."""
+        """Drops the cache when units or categories changed, in this process or another.
+
+        Inside a batch (the poller's group commit) the version is read once per batch: a
+        change by another process shows from the next batch on, one in this process through
+        `invalidate` at once."""
+        generation = batch_generation()
+        if generation is not None and generation == self._checked_in:
+            return
         row = await self.db.fetchone("SELECT value FROM meta WHERE key = 'units_version'")
+        self._checked_in = generation
         version = int(row[0]) if row else 0
         if version != self._version:
             self.invalidate()
@@ -121,3 +130,5 @@ class Units:
     def invalidate(self) -> None:
         self._tree = None
         self._categories = None
+        # read again by the next batch: what this one loads may yet be rolled back
+        self._version = None

@@ -21,7 +21,7 @@ from storage.callins import CallIns
 from storage.care import Households
 from storage.contacts import Contacts
 from storage.dashboard import Dashboard
-from storage.db import Database
+from storage.db import Batch, Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
 from storage.echo import Echo
@@ -126,6 +126,13 @@ class Store(UnitOfWork):
         raises. Never await the network inside. COMPLETES_UPDATE: see Database.transaction."""
         async with self.db.transaction(completes_update=completes_update):
             yield self  # the same repositories: their writes join this transaction
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[Batch]:
+        """Group commit (the poller): several updates in one write transaction, each in a
+        savepoint of its own; see Database.batch."""
+        async with self.db.batch() as batch:
+            yield batch
 
     @property
     def on_commit(self) -> list[Callable[[], None]]:

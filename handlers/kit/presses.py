@@ -19,19 +19,27 @@ from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Person
 from bot.notices.buttons import Press, parse
+from storage.db import after_commit
 from storage.drafts import Draft
 
 MAX_ANSWER = 190  # a callback answer shows at most 200 characters
 
 
-async def answer(update: Update, text: str | None = None) -> None:
-    """Answers the button press, with TEXT as a short notice (the one direct Bot API call a
-    handler makes; its errors are ignored: the press is handled all the same)."""
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answers the button press, with TEXT as a short notice (ALERT: a dialog the user
+    dismisses). The one direct Bot API call a handler makes: inside the poller's batch it is
+    made after the batch commits (no network inside an open transaction); its errors are
+    ignored: the press is handled all the same."""
     query = update.callback_query
     if query is None:
         return
-    with contextlib.suppress(TelegramError):
-        await query.answer(text[:MAX_ANSWER] if text else None)
+    notice = text[:MAX_ANSWER] if text else None
+
+    async def call() -> None:
+        with contextlib.suppress(TelegramError):
+            await query.answer(notice, show_alert=alert or None)
+
+    await after_commit(call)
 
 
 async def press_of(

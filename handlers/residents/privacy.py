@@ -9,11 +9,9 @@ would carry the very id just erased.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import GridContext
@@ -128,8 +126,7 @@ async def on_privacy(update: Update, ctx: GridContext) -> None:
     if isinstance(erased, Refused):  # became staff meanwhile
         await answer(update, ctx.texts(erased.key, lang))
         return
-    with contextlib.suppress(TelegramError):
-        await query.answer(ctx.texts("privacy.erased", lang), show_alert=True)
+    await answer(update, ctx.texts("privacy.erased", lang), alert=True)
 
 
 # Location consent --------------------------------------------------------------------------

@@ -94,3 +94,39 @@ async def test_an_update_in_progress_at_each_of_three_crashes_is_parked(live):
     assert len(await outbox_texts(live, ADMIN)) == 1
     await poller(live).recover()  # nothing pending: nothing charged, nobody told
     assert len(await outbox_texts(live, ADMIN)) == 1
+
+
+async def test_updates_pending_together_share_one_commit_and_a_press_is_answered_after_it(live):
+    from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler
+
+    from handlers.kit.presses import answer
+
+    resident = live.fake.user(RESIDENT)
+    resident.send_text("/start")
+    p = poller(live)
+    await live.services.inbox.store(live.fake.pending_updates(), live.clock())
+    assert await p.process_pending() == 1
+    await live.sender.drain_all()
+    message_id = live.fake.bot_messages(RESIDENT)[-1]["message_id"]
+    answered_while_handled: list[int] = []
+
+    async def on_press(update: Update, ctx: object) -> None:
+        await answer(update, "好")
+        answered_while_handled.append(len(live.fake.calls_of("answerCallbackQuery")))
+        raise ApplicationHandlerStop
+
+    live.app.add_handler(CallbackQueryHandler(on_press, pattern="^zz:"), group=-1)
+    for _ in range(3):
+        resident.press_on(message_id, "zz:go")
+    resident.send_text("/help")
+    commits: list[int] = []
+    live.services.store.on_commit.append(lambda: commits.append(1))
+    await live.services.inbox.store(live.fake.pending_updates(), live.clock())
+    commits.clear()  # the store's own
+    assert await p.process_pending() == 4
+    assert commits == [1, 1]  # the claim's, then ONE for the four updates
+    assert answered_while_handled == [0, 0, 0]  # no network inside the open transaction
+    await live.fake.wait_for(
+        lambda: len(live.fake.calls_of("answerCallbackQuery")) == 3, timeout=10, what="answers"
+    )
+    assert (await live.services.inbox.counts()) == {"done": 5}

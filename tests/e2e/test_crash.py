@@ -13,7 +13,7 @@ from tests.e2e.people import Drafts
 from tests.fakebotapi import FakeBotApi
 
 RESIDENTS = [6001 + i for i in range(25)]
-REPORTS_EACH = 20  # 500 in all
+REPORTS_EACH = 60  # 1,500 in all: the bot must still be busy when the first case number arrives
 KILL_AFTER = 200  # reports stored (and one acknowledged) when the bot is killed
 
 
@@ -83,7 +83,8 @@ async def test_a_kill_during_a_burst_of_500_reports_loses_and_doubles_nothing(
         burst.cancel()
     assert KILL_AFTER <= stored_at_kill < len(RESIDENTS) * REPORTS_EACH
     print(
-        f"500 reports ({fake.update_count} updates) in {time.monotonic() - started:.1f} s"
+        f"{len(RESIDENTS) * REPORTS_EACH} reports ({fake.update_count} updates)"
+        f" in {time.monotonic() - started:.1f} s"
         f" with a kill -9 after {stored_at_kill}; {len(acknowledged)} acknowledgements"
         f" delivered before it, {len(in_flight)} message in flight"
     )
