@@ -8,12 +8,7 @@ from typing import Any
 
 import pytest
 
-import pytest
-
 from storage.db import Database, reads_apart
-
-# SQLite's connections and aiosqlite's threads (PostgreSQL's readers: storage/pg.py)
-pytestmark = pytest.mark.sqlite_only
 
 
 def connections(db: Database) -> tuple[Any, Any, Any]:
