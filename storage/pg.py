@@ -140,9 +140,27 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 class PgConn:
     """One psycopg connection seen through aiosqlite's methods."""
 
-    def __init__(self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str]):
+    def __init__(
+        self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str], url: str = ""
+    ):
         self.raw = raw
         self._identity = identity_tables
+        self._url = url
+        self._reconnecting = asyncio.Lock()
+
+    async def alive(self) -> PgConn:
+        """Reconnects when the connection was lost (a server restart, a cut network).
+
+        psycopg marks a connection closed once a statement found it broken: that statement
+        raised OperationalError (a storage fault, "io": the caller backs off and retries), and
+        the next use comes here. A failed reconnect raises OperationalError in turn.
+        """
+        if self.raw.closed and self._url:
+            async with self._reconnecting:
+                if self.raw.closed:
+                    log.warning("the PostgreSQL connection was lost; reconnecting")
+                    self.raw = await _raw_connect(self._url)
+        return self
 
     def execute(self, sql: str, parameters: Any = ()) -> _Statement:
         return _Statement(self, sql, parameters)
@@ -191,11 +209,16 @@ def _params(params: Any) -> Any:
     return tuple(params)
 
 
-async def connect(url: str, identity: set[str]) -> PgConn:
+async def _raw_connect(url: str) -> psycopg.AsyncConnection[Any]:
     raw = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory)
     raw.adapters.register_dumper(bool, _FlagDumper)
     raw.adapters.register_loader("numeric", _NumberLoader)
-    return PgConn(raw, identity)
+    return raw
+
+
+async def connect(url: str, identity: set[str]) -> PgConn:
+    """A connection that reconnects on its next use once it was lost (PgConn.alive)."""
+    return PgConn(await _raw_connect(url), identity, url)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -287,7 +310,7 @@ class PgDatabase(_db.Database):
             yield joined[1]
             return
         async with self._lock:
-            conn = self._writer_pg
+            conn = await self._writer_pg.alive()
             token = _db._joined.set((asyncio.current_task(), conn))  # type: ignore[arg-type]
             try:
                 await conn.raw.execute("BEGIN")
@@ -320,7 +343,7 @@ class PgDatabase(_db.Database):
                     if self._apart_pg is None:
                         self._apart_pg = await connect(self.url, self._identity)
             reader = self._apart_pg
-        return await reader.execute_fetchall(sql, params)
+        return await (await reader.alive()).execute_fetchall(sql, params)
 
 
 def now_text() -> str:
