@@ -38,7 +38,7 @@ RETRY = 2.0  # seconds between two tries for a role another process holds, and b
 CHECK_TIMEOUT = 5.0  # seconds a check of the lock connection may take before it counts as lost
 # libpq's TCP keepalives on the lock connection: a peer that vanished without closing the
 # connection is noticed within about 10 s (ignored on a Unix socket, where a close is seen).
-KEEPALIVES = {
+KEEPALIVES: dict[str, Any] = {
     "keepalives": 1,
     "keepalives_idle": 4,
     "keepalives_interval": 2,

@@ -140,9 +140,7 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 class PgConn:
     """One psycopg connection seen through aiosqlite's methods."""
 
-    def __init__(
-        self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str], url: str = ""
-    ):
+    def __init__(self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str], url: str = ""):
         self.raw = raw
         self._identity = identity_tables
         self._url = url

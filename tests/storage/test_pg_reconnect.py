@@ -82,10 +82,10 @@ async def test_a_server_stopped_and_started_again_is_reconnected_to(own_server):
     try:
         await queue(db, "before")
         pg_ctl(folder, "-m", "fast", "-w", "stop")
-        with pytest.raises(Exception) as stopped:  # noqa: PT011: psycopg's own class varies
+        with pytest.raises(Exception) as stopped:  # psycopg's own class varies
             await queue(db, "while stopped")
         assert fault_kind(stopped.value) == "io"
-        with pytest.raises(Exception) as reading:  # noqa: PT011
+        with pytest.raises(Exception) as reading:
             await count(db)
         assert fault_kind(reading.value) == "io"
         options = (
