@@ -29,6 +29,8 @@ from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
 
+TAKEOVER_PAUSE = 1.2  # seconds a new sender waits on a shared database (> sender.WINDOW)
+
 
 async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
     """Runs until SIGINT/SIGTERM; pending updates and messages wait in the database meanwhile.
@@ -191,7 +193,14 @@ class SenderRole:
             with contextlib.suppress(ValueError):
                 self.services.store.on_commit.remove(self.sender.wake.set)
             self.sender = self._new()
-        return asyncio.create_task(self.sender.run(), name="sender")
+        return asyncio.create_task(self._run(), name="sender")
+
+    async def _run(self) -> None:
+        if self.services.settings.uses_postgres():
+            # Another instance may have sent until a moment ago: its last second of messages
+            # (Telegram's per-chat and bot-wide windows) is over before this one sends.
+            await asyncio.sleep(TAKEOVER_PAUSE)
+        await self.sender.run()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
         await self.sender.stop(task)
