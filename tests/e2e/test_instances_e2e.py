@@ -112,11 +112,13 @@ async def test_two_instances_share_the_work_and_the_survivor_of_a_kill_takes_ove
                     and g.scalar("SELECT COUNT(*) FROM inbox WHERE state = 'new'") == 0
                     and g.scalar(
                         "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
+                        " AND chat_id BETWEEN ? AND ?",
+                        (RESIDENTS[0], RESIDENTS[-1]),
                     )
                     == 0
                 ),
                 timeout=180,
-                what="every update processed and every message sent",
+                what="every update processed and every message to the residents sent",
             )
         finally:
             watcher.cancel()
