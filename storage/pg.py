@@ -11,7 +11,8 @@ makes it) and readers on their own autocommit connections, so a read is its own 
 processes may share one database: what they must not both do is claimed in SQL (storage/inbox.py)
 or led by one of them (storage/leader.py: getUpdates, the sender, the sweeps). A connection
 found broken (a server restart, a cut network) is opened again on its next use (PgConn.alive);
-the use that found it raised psycopg's OperationalError, a storage fault ("io") callers retry. Migrations are the same numbered list as SQLite's
+the use that found it raised psycopg's OperationalError, a storage fault ("io") callers retry.
+Migrations are the same numbered list as SQLite's
 (storage/migrations): `NNNN_name.sql` translated by dialect.ddl_to_postgres, or
 `NNNN_name.pg.sql` beside it where PostgreSQL needs its own text; the version is kept in
 `griddesk_schema`, and a migration runs under an advisory lock so two starting processes never
