@@ -22,6 +22,7 @@ from bot.importer import ImportRefused
 from bot.settings import ConfigError, Settings
 from storage.backup import BackupError
 from storage.db import DatabaseBusy
+from storage.migrate_db import MigrateRefused
 
 # Exit codes: 0 done, 1 the input was refused (a CSV row), 2 configuration or usage problem.
 REFUSED = 1
@@ -108,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     back.add_argument("--config", required=True, help="TOML configuration file")
     back.add_argument("--from", dest="source", required=True, type=Path, help="a backup file")
+
+    move = commands.add_parser(
+        "migrate-db",
+        help="copy the SQLite database into an empty PostgreSQL database (the bot stopped)",
+    )
+    move.add_argument("--config", required=True, help="TOML configuration file")
+    move.add_argument(
+        "--to", dest="target", required=True, help="postgresql://… of an empty database"
+    )
     return parser
 
 
@@ -142,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"… and {len(exc.problems) - len(shown)} more", file=sys.stderr)
         print(f"griddesk: {exc.path}: nothing was imported", file=sys.stderr)
         return REFUSED
-    except (BackupError, DatabaseBusy) as exc:
+    except (BackupError, DatabaseBusy, MigrateRefused) as exc:
         print(f"griddesk: {exc}", file=sys.stderr)
         return REFUSED
 
@@ -537,6 +547,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_db(args: argparse.Namespace) -> int:
+    """Copies [storage] path's SQLite file into the PostgreSQL database --to (all or nothing)."""
+    from storage.migrate_db import migrate_db
+
+    settings = settings_module.load(args.config)
+    source = settings.database_path()
+    result = asyncio.run(migrate_db(source, args.target))
+    width = max(len(table) for table in result.counts)
+    for table, rows in result.counts.items():
+        print(f"{table:<{width}}  {rows:>9} rows")
+    total = sum(result.counts.values())
+    print(
+        f"{source} → PostgreSQL: {len(result.counts)} tables, {total} rows, schema"
+        f" {result.version}, row counts equal on both sides ({result.seconds:.1f} s). Set"
+        " [storage] url (or GRIDDESK_DB_URL) to that database and start the bot."
+    )
+    return 0
+
+
 def undone_warning(undone: tuple[tuple[str, str], ...] | None) -> list[str]:
     """Returns the warning that a restore brought back data erased after the backup was taken."""
     if undone is None:
@@ -566,4 +595,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "export": cmd_export,
     "restore": cmd_restore,
+    "migrate-db": cmd_migrate_db,
 }

@@ -8,7 +8,7 @@ import logging
 import signal
 import socket
 import warnings
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,14 @@ from bot.metrics import Prometheus
 from bot.poller import ALLOWED_UPDATES, Poller
 from bot.sender import Sender
 from bot.services import Services
+from storage.leader import Leadership
 
 if TYPE_CHECKING:
     import uvicorn
 
 log = logging.getLogger(__name__)
+
+TAKEOVER_PAUSE = 1.2  # seconds a new sender waits on a shared database (> sender.WINDOW)
 
 
 async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
@@ -72,29 +75,32 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
         poller = Poller(
             app, services, timeout=services.settings.telegram.poll_timeout, faults=faults
         )
-        sender = Sender(app.bot, services, faults=faults)
         app.bot_data["faults"] = faults
         app.bot_data["poller"] = poller
-        app.bot_data["sender"] = sender
+        leadership = Leadership(services.settings.database_location())
+        sending = SenderRole(app, services, faults)
         try:
             web = await start_web(app, services, poller, clock(), webhook=webhook)
         except OSError as exc:  # the port is taken, the address is not this machine's
             log.error("the web app cannot listen on %s: %s", services.settings.web.listen, exc)
             return 1
         await app.start()  # the JobQueue starts here
-        jobs.schedule(app, services.settings.sweep_interval)
         for start_hook in app.bot_data.get("on_start", []):
             await start_hook(app)
-        sending = asyncio.create_task(sender.run(), name="send")
+        roles = [
+            Role("send", "sender", leadership, sending.start, sending.stop),
+            Role("sweeps", "sweeps", leadership, *_sweeps(app, services)),
+        ]
+        if not webhook:  # with a webhook every instance receives updates (stored once each)
+            roles.append(Role("fetch", "poller", leadership, *_fetching(poller)))
         tasks = [
             asyncio.create_task(poller.process_forever(), name="process"),
-            sending,
             asyncio.create_task(faults.watch(), name="faults"),
+            asyncio.create_task(leadership.run(), name="leadership"),
+            *(asyncio.create_task(role.run(), name=role.name) for role in roles),
         ]
         if webhook:
             tasks.append(asyncio.create_task(set_webhook(app, services), name="setWebhook"))
-        else:
-            tasks.append(asyncio.create_task(poller.fetch_forever(), name="fetch"))
         if web is not None:
             tasks.append(web.task)
         stopper = asyncio.create_task(stop.wait(), name="stop")
@@ -105,7 +111,9 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
                 break  # a signal, or a task that ended (a bug, a bad token)
         # The web app finishes the requests in flight (an update being stored); the sender the
         # call in flight, recorded as sent, so a graceful stop never sends a message twice.
-        await asyncio.gather(*([web.stop()] if web is not None else []), sender.stop(sending))
+        await asyncio.gather(
+            *([web.stop()] if web is not None else []), *(role.end() for role in roles)
+        )
         for task in [stopper, *tasks]:
             task.cancel()
         for task in done:
@@ -114,11 +122,134 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
                 status = 1
         with contextlib.suppress(BaseException):
             await asyncio.gather(*tasks, return_exceptions=True)
+        await leadership.close()  # the roles go to another instance at once
         await app.stop()
     finally:
         await shutdown(app)
     log.info("griddesk stopped")
     return status
+
+
+class Role:
+    """Runs a piece of work only while this process leads ROLE (storage/leader.py).
+
+    START begins the work as a task; STOP ends it (gracefully: the sender finishes its call in
+    flight and starts no other). When the role is lost (the lock connection dropped: another
+    instance may take it within seconds) the work is stopped at once and the role waited for
+    again. A term that raises ends run() with its exception, so the process exits as before
+    (a bad token, a bug); one that ends by itself ends run().
+    """
+
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        leadership: Leadership,
+        start: Callable[[], asyncio.Task[None]],
+        stop: Callable[[asyncio.Task[None]], Awaitable[None]],
+    ):
+        self.name, self.role, self.leadership = name, role, leadership
+        self._start, self._stop = start, stop
+        self.term: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        while True:
+            await self.leadership.acquire(self.role)
+            self.term = self._start()
+            lost = asyncio.create_task(self.leadership.lost(self.role))
+            try:
+                await asyncio.wait({self.term, lost}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                lost.cancel()
+            if self.term.done():
+                if not self.term.cancelled():
+                    self.term.result()  # raises what ended it
+                return
+            log.warning("no longer leading %s: stopping it", self.role)
+            await self._stop(self.term)
+            self.term = None
+
+    async def end(self) -> None:
+        """Stops the current term gracefully (a signal): run() then returns."""
+        if self.term is not None and not self.term.done():
+            await self._stop(self.term)
+
+
+class SenderRole:
+    """A Sender per term of leadership, in app.bot_data["sender"] (the handlers' uploads take
+    their turn in its pacing)."""
+
+    def __init__(self, app: Application, services: Services, faults: Faults):
+        self.app, self.services, self.faults = app, services, faults
+        self.sender = self._new()
+        self._terms = 0
+
+    def _new(self) -> Sender:
+        sender = Sender(self.app.bot, self.services, faults=self.faults)
+        self.app.bot_data["sender"] = sender
+        return sender
+
+    def start(self) -> asyncio.Task[None]:
+        self._terms += 1
+        if self._terms > 1:  # a stopped Sender stays stopped: the next term starts afresh
+            with contextlib.suppress(ValueError):
+                self.services.store.on_commit.remove(self.sender.wake.set)
+            self.sender = self._new()
+        return asyncio.create_task(self._run(), name="sender")
+
+    async def _run(self) -> None:
+        if self.services.settings.uses_postgres():
+            # Another instance may have sent until a moment ago: its last second of messages
+            # (Telegram's per-chat and bot-wide windows) is over before this one sends.
+            await asyncio.sleep(TAKEOVER_PAUSE)
+        await self.sender.run()
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        await self.sender.stop(task)
+        with contextlib.suppress(BaseException):
+            await task
+
+
+def _fetching(
+    poller: Poller,
+) -> tuple[Callable[[], asyncio.Task[None]], Callable[[asyncio.Task[None]], Awaitable[None]]]:
+    """getUpdates while leading "poller"; stopping cuts the long poll (what was stored stays;
+    what was not is not confirmed and comes again to the next leader)."""
+
+    def start() -> asyncio.Task[None]:
+        return asyncio.create_task(poller.fetch_forever(), name="getUpdates")
+
+    async def stop(task: asyncio.Task[None]) -> None:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+    return start, stop
+
+
+def _sweeps(
+    app: Application, services: Services
+) -> tuple[Callable[[], asyncio.Task[None]], Callable[[asyncio.Task[None]], Awaitable[None]]]:
+    """The sweeps on PTB's JobQueue while leading "sweeps" (a pass under way finishes: its
+    actions are compare-and-set)."""
+
+    def start() -> asyncio.Task[None]:
+        jobs.schedule(app, services.settings.sweep_interval)
+        return asyncio.create_task(_forever(), name="sweeping")
+
+    async def stop(task: asyncio.Task[None]) -> None:
+        assert app.job_queue is not None
+        for job in app.job_queue.get_jobs_by_name("sweeps"):
+            job.schedule_removal()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+    return start, stop
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
 
 
 def _webhook_set(task: asyncio.Task[Any]) -> bool:

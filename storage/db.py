@@ -436,7 +436,11 @@ async def migrate(conn: aiosqlite.Connection) -> int:
         row = await cursor.fetchone()
     version = int(row[0]) if row else 0
     files = sorted(
-        (f for f in resources.files("storage.migrations").iterdir() if f.name.endswith(".sql")),
+        (
+            f
+            for f in resources.files("storage.migrations").iterdir()
+            if f.name.endswith(".sql") and not f.name.endswith(".pg.sql")  # PostgreSQL's own
+        ),
         key=lambda f: f.name,
     )
     for file in files:

@@ -8,8 +8,11 @@ INSERT into a table with an identity `id` (the statement gets `RETURNING id`).
 
 Connections: one writer (transactions, one at a time in this process, as SQLite's writer lock
 makes it) and readers on their own autocommit connections, so a read is its own snapshot. Several
-processes may share one database: what they must not both do is claimed in SQL (storage/inbox.py,
-bot/sender.py's leader lock). Migrations are the same numbered list as SQLite's
+processes may share one database: what they must not both do is claimed in SQL (storage/inbox.py)
+or led by one of them (storage/leader.py: getUpdates, the sender, the sweeps). A connection
+found broken (a server restart, a cut network) is opened again on its next use (PgConn.alive);
+the use that found it raised psycopg's OperationalError, a storage fault ("io") callers retry.
+Migrations are the same numbered list as SQLite's
 (storage/migrations): `NNNN_name.sql` translated by dialect.ddl_to_postgres, or
 `NNNN_name.pg.sql` beside it where PostgreSQL needs its own text; the version is kept in
 `griddesk_schema`, and a migration runs under an advisory lock so two starting processes never
@@ -141,9 +144,25 @@ class PgConn:
 
     dialect = "postgresql"
 
-    def __init__(self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str]):
+    def __init__(self, raw: psycopg.AsyncConnection[Any], identity_tables: set[str], url: str = ""):
         self.raw = raw
         self._identity = identity_tables
+        self._url = url
+        self._reconnecting = asyncio.Lock()
+
+    async def alive(self) -> PgConn:
+        """Reconnects when the connection was lost (a server restart, a cut network).
+
+        psycopg marks a connection closed once a statement found it broken: that statement
+        raised OperationalError (a storage fault, "io": the caller backs off and retries), and
+        the next use comes here. A failed reconnect raises OperationalError in turn.
+        """
+        if self.raw.closed and self._url:
+            async with self._reconnecting:
+                if self.raw.closed:
+                    log.warning("the PostgreSQL connection was lost; reconnecting")
+                    self.raw = await _raw_connect(self._url)
+        return self
 
     def execute(self, sql: str, parameters: Any = ()) -> _Statement:
         return _Statement(self, sql, parameters)
@@ -192,11 +211,16 @@ def _params(params: Any) -> Any:
     return tuple(params)
 
 
-async def connect(url: str, identity: set[str]) -> PgConn:
+async def _raw_connect(url: str) -> psycopg.AsyncConnection[Any]:
     raw = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory)
     raw.adapters.register_dumper(bool, _FlagDumper)
     raw.adapters.register_loader("numeric", _NumberLoader)
-    return PgConn(raw, identity)
+    return raw
+
+
+async def connect(url: str, identity: set[str]) -> PgConn:
+    """A connection that reconnects on its next use once it was lost (PgConn.alive)."""
+    return PgConn(await _raw_connect(url), identity, url)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -285,6 +309,7 @@ class PgDatabase(_db.Database):
         return self._writer_pg
 
     async def _begin(self, conn: Any) -> None:
+        await conn.alive()  # the same PgConn, on a new connection if the old one was lost
         await conn.raw.execute("BEGIN")
 
     async def _commit(self, conn: Any) -> None:
@@ -309,7 +334,7 @@ class PgDatabase(_db.Database):
                     if self._apart_pg is None:
                         self._apart_pg = await connect(self.url, self._identity)
             reader = self._apart_pg
-        return await reader.execute_fetchall(sql, params)
+        return await (await reader.alive()).execute_fetchall(sql, params)
 
 
 def now_text() -> str:
