@@ -21,13 +21,14 @@ _OPEN = ", ".join(f"'{status.value}'" for status in OPEN)
 
 _SCOPE = """
     (assignee_id = :assignee OR (
-        (:all_units OR unit IN (SELECT value FROM json_each(:units))
-                    OR holder_unit IN (SELECT value FROM json_each(:units)))
-        AND (:all_categories OR category IN (SELECT value FROM json_each(:categories)))))
+        (:all_units <> 0 OR unit IN (SELECT value FROM json_each(:units))
+                         OR holder_unit IN (SELECT value FROM json_each(:units)))
+        AND (:all_categories <> 0
+             OR category IN (SELECT value FROM json_each(:categories)))))
 """
 
 _COUNTS = f"""
-SELECT tier, COUNT(*) AS n, COALESCE(SUM(due_at IS NOT NULL AND due_at < :now), 0) AS overdue
+SELECT tier, COUNT(*) AS n, COUNT(*) FILTER (WHERE due_at IS NOT NULL AND due_at < :now) AS overdue
 FROM reports INDEXED BY reports_status_tier
 WHERE status IN ({_OPEN}) AND {_SCOPE}
 GROUP BY tier
@@ -37,10 +38,10 @@ _PINS = f"""
 SELECT id, category, unit, tier, status, lat, lon, due_at
 FROM reports INDEXED BY reports_status_tier
 WHERE status IN ({_OPEN}) AND {_SCOPE}
-ORDER BY (due_at IS NOT NULL AND due_at < :now) DESC,
+ORDER BY CASE WHEN due_at IS NOT NULL AND due_at < :now THEN 1 ELSE 0 END DESC,
          CASE tier WHEN 'district' THEN 3 WHEN 'street' THEN 2 WHEN 'community' THEN 1 ELSE 0 END
              DESC,
-         due_at IS NULL, due_at, id
+         CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at, id
 LIMIT :limit
 """
 

@@ -65,6 +65,8 @@ async def _fill(settings: Settings) -> None:
 @pytest.fixture
 def filled(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     asyncio.run(_fill(settings))
+    if settings.storage.url:  # the command reads the same PostgreSQL database
+        monkeypatch.setenv("GRIDDESK_DB_URL", settings.storage.url)
     # The command reads the system clock: put it on Tuesday of W48.
     offset = (local(24, 10) - datetime.now(UTC)).total_seconds()
     monkeypatch.setenv("GRIDDESK_CLOCK_OFFSET", str(offset))
