@@ -275,9 +275,9 @@ class Sender:
     async def drain_once(self) -> float:
         """Sends every row that may go now; returns the seconds until the next one may.
 
-        One pass: the rows the pacing allows now are fetched (no more), taken out of collapsing
-        in one commit, sent one at a time, and their "sent" marks committed together at the
-        end of the pass (one commit for the pass, not two per message).
+        One pass: the rows the pacing allows now are fetched (no more) and sent one at a time;
+        each row's "sent" mark commits with the next row's "sending" (one commit per message,
+        and a kill leaves only the one row in flight to be sent again), the last with the pass.
         """
         await self.record_unrecorded()
         now = self.monotonic()
@@ -309,9 +309,10 @@ class Sender:
         for row in going:
             if self._stopping.is_set() or self.monotonic() < self.pacer.paused_until:
                 break  # a stop, a bot-wide 429, an outage: the rest wait as they were
-            # One row in flight at a time, its 'sending' and 'sent' marks each committed around
-            # its call: a kill may send again only that one (tests/e2e/test_crash.py).
+            # One row in flight at a time: a kill may send again only that one
+            # (tests/e2e/test_crash.py).
             await self.deliver(row)
+        await self.record_unrecorded()
         return 0.0
 
     async def drain_all(self, max_passes: int = 1000) -> None:
@@ -326,6 +327,7 @@ class Sender:
                     await self.services.outbox.mark_failed(row, "chat unreachable")
                 else:
                     await self.deliver(row)
+            await self.record_unrecorded()
 
     async def record_unrecorded(self) -> None:
         """Commits the "sent" marks held back (this pass's, or a storage fault's; raises while
@@ -338,14 +340,15 @@ class Sender:
     async def _mark_sent(
         self, row: OutboxRow, message_id: int | None, result_ref: str | None = None
     ) -> None:
-        """Records ROW as delivered; kept in memory until the mark commits."""
+        """Records ROW as delivered: kept in memory until the mark commits, with the next row's
+        'sending' (deliver) or at the end of the pass (record_unrecorded)."""
         self._unrecorded[row.id] = (row, self.services.clock(), message_id, result_ref)
-        await self.record_unrecorded()
 
     async def deliver(self, row: OutboxRow) -> None:
         """Makes one Bot API call for ROW and records the outcome."""
         outbox = self.services.outbox
-        current = await outbox.mark_sending(row.id)
+        current = await outbox.mark_sending(row.id, list(self._unrecorded.values()))
+        self._unrecorded.clear()  # committed with this row's 'sending'
         if current is not None:  # a newer card version may have collapsed in since `due`
             row = replace(row, params=current)
         self.pacer.restamp(row.chat_id, self.monotonic())

@@ -292,13 +292,20 @@ class Outbox:
             )
         return result
 
-    async def mark_sending(self, row_id: int) -> dict[str, Any] | None:
-        """Takes the row out of collapsing, so a newer version is queued behind it, not lost.
+    async def mark_sending(
+        self,
+        row_id: int,
+        sent: Sequence[tuple[OutboxRow, datetime, int | None, str | None]] = (),
+    ) -> dict[str, Any] | None:
+        """Takes the row out of collapsing, so a newer version is queued behind it, not lost;
+        in the same commit records SENT, the rows delivered before it (see mark_sent_many): one
+        commit per message, and still only the one row in flight is 'sending' at any moment.
 
         Returns the row's parameters as they are now: a newer version may have collapsed into
         the row after `due` read it (while the sender called Telegram for the rows ahead).
         """
         async with self.db.transaction() as conn:
+            await self.mark_sent_many(sent)
             await conn.execute(
                 "UPDATE outbox SET state = 'sending' WHERE id = ? AND state = 'pending'", (row_id,)
             )

@@ -7,6 +7,8 @@ a second after it, arrived less than a second after it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bot.sender import MARGIN, Pacer
@@ -44,8 +46,8 @@ async def test_a_slow_commit_before_a_call_does_not_let_the_next_message_crowd_i
     mark_sending = live.services.outbox.mark_sending
     slowed: list[int] = []
 
-    async def slow_commit(row_id: int) -> dict | None:
-        current = await mark_sending(row_id)
+    async def slow_commit(row_id: int, sent: Any = ()) -> dict | None:
+        current = await mark_sending(row_id, sent)
         live.monotonic.now += 0.4
         slowed.append(row_id)
         return current
