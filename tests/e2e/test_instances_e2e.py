@@ -24,11 +24,11 @@ from storage.dialect import to_postgres
 from storage.pg import _row_factory
 from tests.e2e.harness import REPO, Griddesk
 from tests.e2e.people import Drafts
-from tests.e2e.test_crash import OFFER, acknowledgements, report_many
+from tests.e2e.test_crash import OFFER, acknowledgements
 from tests.fakebotapi import FakeBotApi
 
 RESIDENTS = [6001 + i for i in range(25)]
-REPORTS_EACH = 20  # 500 in all (tests/e2e/test_crash.py's report_many)
+REPORTS_EACH = 20  # 500 in all (issue 11's number)
 KILL_AFTER = 100  # reports stored when the sender's leader is killed
 TAKEOVER = 10.0  # seconds within which the survivor must lead (issue 11)
 
@@ -71,6 +71,13 @@ class PgGriddesk(Griddesk):
             await asyncio.sleep(0.05)
 
 
+async def report_many(drafts: Drafts, user: Any) -> None:
+    """Files REPORTS_EACH reports as USER, one after the other."""
+    nonce = ""
+    for k in range(REPORTS_EACH):
+        nonce = await drafts.report(user, f"{user.id}-{k} 楼道堆放杂物", nonce=nonce)
+
+
 def sent_texts(fake: FakeBotApi, chat_id: int) -> list[str]:
     return [str(c.params.get("text", "")) for c in fake.calls_of("sendMessage", chat_id, ok=True)]
 
@@ -93,7 +100,7 @@ async def test_two_instances_share_the_work_and_the_survivor_of_a_kill_takes_ove
         assert "leading poller" not in second.log_text()
         assert "leading sender" not in second.log_text()
         started = time.monotonic()
-        burst = asyncio.gather(*(report_many(fake, drafts, uid) for uid in RESIDENTS))
+        burst = asyncio.gather(*(report_many(drafts, user) for user in residents))
         try:
             await first.wait_db(
                 lambda g: (
