@@ -219,7 +219,14 @@ async def test_two_instances_share_the_work_and_the_survivor_of_a_kill_takes_ove
                     (chat,),
                 )
             ]
-            delivered = sent_texts(fake, chat)
+            # a card's first version is a sendMessage too (its row's method is 'card')
+            cards = {
+                json.loads(row["payload"]).get("text", "")
+                for row in second.rows(
+                    "SELECT payload FROM outbox WHERE chat_id = ? AND method = 'card'", (chat,)
+                )
+            }
+            delivered = [t for t in sent_texts(fake, chat) if t not in cards]
             collapsed = [t for i, t in enumerate(delivered) if i == 0 or t != delivered[i - 1]]
             repeats += len(delivered) - len(collapsed)
             assert collapsed == queued_texts, chat
