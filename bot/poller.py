@@ -177,8 +177,9 @@ class Poller:
             backoff.reset()
             if not done:
                 self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+                with contextlib.suppress(TimeoutError):  # not wait_for: see storage/leader.py
+                    async with asyncio.timeout(1.0):
+                        await self.wake.wait()
 
     async def _fault(self, exc: Exception, backoff: Backoff) -> None:
         """Waits before retrying after a storage fault; re-raises anything else."""
