@@ -48,6 +48,9 @@ BATCH = 100  # updates processed together in one batch (one commit) at most
 LEASE = timedelta(seconds=15)
 # This process's name in the inbox's claims (several processes may share one PostgreSQL).
 PROCESS_OWNER = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+# The claims' owner on an SQLite file: one process owns the file, so a restarted process takes
+# its predecessor's claims as its own at once instead of waiting out their LEASE.
+FILE_OWNER = "file"
 MAX_BACKOFF = 30.0
 # "poll": the counts of the native polls the bot sends to groups (议事会 polls).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member", "poll"]
@@ -61,12 +64,13 @@ class Poller:
         *,
         timeout: int = 30,
         faults: Faults | None = None,
-        owner: str = PROCESS_OWNER,
+        owner: str | None = None,
     ):
         self.application = application
         self.services = services
         self.timeout = timeout
-        self.owner = owner
+        shared = services.settings.uses_postgres()
+        self.owner = owner or (PROCESS_OWNER if shared else FILE_OWNER)
         self.faults = faults or Faults(application.bot, services)
         self.wake = asyncio.Event()
         # Update ids whose handler raised; filled by the error handler
@@ -142,7 +146,9 @@ class Poller:
 
     async def recover(self) -> None:
         """Charges the update that was in progress when the process last stopped an attempt."""
-        parked = await self.services.inbox.charge_oldest(MAX_ATTEMPTS)
+        parked = await self.services.inbox.charge_oldest(
+            MAX_ATTEMPTS, self.owner, self.services.clock()
+        )
         if parked is not None:
             log.error("update %s parked: the process stopped %s times on it", parked, MAX_ATTEMPTS)
             self.unreported.append(parked)
@@ -171,8 +177,9 @@ class Poller:
             backoff.reset()
             if not done:
                 self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+                with contextlib.suppress(TimeoutError):  # not wait_for: see storage/leader.py
+                    async with asyncio.timeout(1.0):
+                        await self.wake.wait()
 
     async def _fault(self, exc: Exception, backoff: Backoff) -> None:
         """Waits before retrying after a storage fault; re-raises anything else."""
@@ -229,6 +236,15 @@ class Poller:
         failed = False
         try:
             async with self.services.store.batch() as batch:
+                ids = [row.update_id for row in rows]
+                held = await self.services.inbox.hold(
+                    batch.conn, self.owner, ids, LEASE, self.services.clock()
+                )
+                if len(held) < len(rows):  # a claim lapsed and another process took it over:
+                    # only the updates before the first lost one (each chat's order holds)
+                    lost = next(i for i, row in enumerate(rows) if row.update_id not in held)
+                    log.warning("%s updates claimed by another process meanwhile", len(rows) - lost)
+                    rows = rows[:lost]
                 for row in rows:
                     tried += 1
                     ok, parked_now = await self._in_batch(batch, row.update_id, row.payload)

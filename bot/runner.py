@@ -122,6 +122,9 @@ async def run(app: Application, clock: Clock, *, webhook: bool = False) -> int:
                 status = 1
         with contextlib.suppress(BaseException):
             await asyncio.gather(*tasks, return_exceptions=True)
+        if services.settings.uses_postgres():  # another instance takes them at once, not after
+            with contextlib.suppress(Exception):  # the lease (a fault: the lease then)
+                await services.inbox.release(poller.owner)
         await leadership.close()  # the roles go to another instance at once
         await app.stop()
     finally:

@@ -109,6 +109,46 @@ class Inbox:
                 rows = await cursor.fetchall()
         return [InboxRow(r[0], json.loads(r[1]), r[2]) for r in rows]
 
+    async def hold(
+        self, conn: Any, owner: str, ids: list[int], lease: timedelta, now: datetime
+    ) -> set[int]:
+        """Inside the transaction of CONN (a batch about to process IDS): returns those of IDS
+        still pending and claimed by OWNER, and keeps them OWNER's until the commit.
+
+        A claim that lapsed (a batch slower than the lease) may have been taken over by another
+        process meanwhile: that one processes those updates, not OWNER. On PostgreSQL the rows
+        kept are locked (FOR UPDATE) until the commit, so another process's claim skips them
+        (SKIP LOCKED), and their lease is renewed from NOW; on SQLite one process owns the file.
+        """
+        if not ids:
+            return set()
+        marks = json.dumps(ids)
+        postgres = self.db.dialect == "postgresql"
+        mine = (
+            "SELECT update_id FROM inbox"
+            " WHERE update_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))"
+            "   AND state = 'new' AND claimed_by = ?"
+        )
+        async with conn.execute(mine + (" FOR UPDATE" if postgres else ""), (marks, owner)) as cur:
+            held = {int(row[0]) for row in await cur.fetchall()}
+        if postgres and held:
+            await conn.execute(
+                "UPDATE inbox SET claimed_until = ?"
+                " WHERE update_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+                (to_db(now + lease), json.dumps(sorted(held))),
+            )
+        return held
+
+    async def release(self, owner: str) -> None:
+        """Gives OWNER's claims on pending updates up (a process stopping gracefully): another
+        process takes them at once instead of after the lease."""
+        async with self.db.transaction(completes_update=False) as conn:
+            await conn.execute(
+                "UPDATE inbox SET claimed_by = NULL, claimed_until = NULL"
+                " WHERE claimed_by = ? AND state = 'new'",
+                (owner,),
+            )
+
     async def mark_done(self, update_id: int, at: datetime) -> None:
         """Marks UPDATE_ID done unless its own transaction did already (then nothing is
         written: the check is a read)."""
@@ -124,12 +164,25 @@ class Inbox:
                 (to_db(at), update_id),
             )
 
-    async def charge_oldest(self, max_attempts: int) -> int | None:
+    async def charge_oldest(
+        self, max_attempts: int, owner: str | None = None, now: datetime | None = None
+    ) -> int | None:
         """Counts an attempt for the oldest pending update (the one in progress when the process
-        stopped, if any); returns its id when that parks it."""
+        stopped, if any); returns its id when that parks it.
+
+        With OWNER and NOW, an update another process holds a live claim on is left alone: it is
+        in progress there (several processes on one database), not stopped here."""
+        alive = ""
+        params: tuple[Any, ...] = ()
+        if owner is not None and now is not None:
+            alive = " AND (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)"
+            params = (owner, to_db(now))
         async with self.db.transaction(completes_update=False) as conn:
             async with conn.execute(
-                "SELECT update_id FROM inbox WHERE state = 'new' ORDER BY update_id LIMIT 1"
+                "SELECT update_id FROM inbox WHERE state = 'new'"
+                + alive
+                + " ORDER BY update_id LIMIT 1",
+                params,
             ) as cursor:
                 row = await cursor.fetchone()
             if row is None:

@@ -80,7 +80,10 @@ class Leadership:
         try:
             while True:
                 try:
-                    await asyncio.wait_for(self.check(), timeout=CHECK_TIMEOUT)
+                    # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+                    # cancellation that arrives as the check ends, and run() then never stops
+                    async with asyncio.timeout(CHECK_TIMEOUT):
+                        await self.check()
                 except Exception as exc:  # the server went away, a timeout, a refused login
                     if any(self.leads(role) for role in ROLES):
                         log.warning("lost the lock connection (%s): stepping down", exc)

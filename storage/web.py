@@ -11,6 +11,9 @@ from datetime import datetime
 from bot.domain.readiness import Backlog
 from storage.db import Database, from_db, to_db
 
+# web_state's key for the end of the last full sweep pass (ISO UTC).
+SWEEPS_PASS = "sweeps_pass"
+
 
 class WebState:
     def __init__(self, db: Database):
@@ -45,6 +48,15 @@ class WebState:
             (to_db(now),),
         )
         return int(row[0]) if row else 0
+
+    async def sweeps_passed(self, at: datetime) -> None:
+        """Records AT as the end of the last full sweep pass (the "sweeps" leader's, for the
+        /readyz of every instance on the database)."""
+        await self.put(SWEEPS_PASS, to_db(at))
+
+    async def last_sweeps_pass(self) -> datetime | None:
+        """When the last full sweep pass recorded ended, by whichever instance; None if never."""
+        return from_db(await self.get(SWEEPS_PASS))
 
     async def get(self, key: str) -> str | None:
         row = await self.db.fetchone("SELECT value FROM web_state WHERE key = ?", (key,))

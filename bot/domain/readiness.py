@@ -32,13 +32,19 @@ def readiness(
     last_sweep: datetime | None,
     started: datetime,
     limits: Limits,
+    recorded_sweep: datetime | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Returns (ready, the JSON body): not ready when a backlog or the last sweep is too old.
 
-    Before the first sweep pass ended, the sweep age counts from STARTED.
+    LAST_SWEEP is this process's last full pass; RECORDED_SWEEP the last one recorded in the
+    database by whichever instance leads "sweeps" (several instances on one PostgreSQL: a
+    follower sweeps nothing itself and is judged by the leader's passes). The newer counts;
+    before any pass ended, the sweep age counts from STARTED.
     """
     inbox_age = _age(now, inbox.oldest)
     outbox_age = _age(now, outbox.oldest)
+    passes = [t for t in (last_sweep, recorded_sweep) if t is not None]
+    last_sweep = max(passes) if passes else None
     sweep_age = _age(now, last_sweep or started)
     failing: list[str] = []
     if inbox_age is not None and inbox_age > limits.inbox_age:

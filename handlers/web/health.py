@@ -22,8 +22,12 @@ def routes(web: Web) -> list[BaseRoute]:
     async def readyz(request: Request) -> JSONResponse:
         store = web.services.store
         try:
-            inbox, outbox = await asyncio.wait_for(
-                asyncio.gather(store.web.inbox_backlog(), store.web.outbox_backlog()),
+            inbox, outbox, recorded_sweep = await asyncio.wait_for(
+                asyncio.gather(
+                    store.web.inbox_backlog(),
+                    store.web.outbox_backlog(),
+                    store.web.last_sweeps_pass(),
+                ),
                 timeout=web.read_timeout,
             )
         except Exception as exc:  # locked, gone, unreadable: not ready, whatever it is
@@ -38,6 +42,7 @@ def routes(web: Web) -> list[BaseRoute]:
             inbox=inbox,
             outbox=outbox,
             last_sweep=web.services.metrics.last_sweep,
+            recorded_sweep=recorded_sweep,
             started=web.started,
             limits=Limits(
                 settings.ready_inbox_age, settings.ready_outbox_age, settings.ready_sweep_age

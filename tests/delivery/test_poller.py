@@ -8,7 +8,7 @@ import pytest
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot.poller import MAX_ATTEMPTS, Poller
+from bot.poller import LEASE, MAX_ATTEMPTS, Poller
 from tests.conftest import ADMIN, RESIDENT
 from tests.delivery.conftest import Live
 
@@ -130,3 +130,22 @@ async def test_updates_pending_together_share_one_commit_and_a_press_is_answered
         lambda: len(live.fake.calls_of("answerCallbackQuery")) == 3, timeout=10, what="answers"
     )
     assert (await live.services.inbox.counts()) == {"done": 5}
+
+
+async def test_a_restarted_process_on_its_file_takes_the_updates_its_predecessor_claimed(
+    live, monkeypatch
+):
+    resident = live.fake.user(RESIDENT)
+    resident.send_text("/start")
+    dead = poller(live)
+    await live.services.inbox.store(await dead.fetch(None), live.clock())
+    # the process claimed the update and was killed before its batch committed
+    claimed = await live.services.inbox.claim(dead.owner, 10, LEASE, live.clock())
+    assert len(claimed) == 1
+    # the next process (another pid) on the same SQLite file goes on at once, not after the
+    # claim's lease
+    assert live.services.settings.uses_postgres() is False
+    monkeypatch.setattr("bot.poller.PROCESS_OWNER", "host:4242:abcdef")
+    assert await poller(live).process_pending() == 1
+    assert (await live.services.inbox.counts()) == {"done": 1}
+    assert len(await outbox_texts(live, RESIDENT)) == 1

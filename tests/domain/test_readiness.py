@@ -76,3 +76,38 @@ def test_ages_are_reported_in_seconds() -> None:
     assert body["inbox"]["oldest_age_seconds"] == 30
     assert body["outbox"]["oldest_age_seconds"] is None
     assert body["sweeps"] == {"last_pass_age_seconds": 7, "ran": True}
+
+
+# Several instances on one PostgreSQL: a follower sweeps nothing itself and is judged by the
+# "sweeps" leader's last pass as recorded in the database.
+RECORDED = [
+    # (name, own last pass, the recorded pass, started, ready)
+    ("a follower, the leader swept a minute ago", None, ago(60), ago(9999), True),
+    ("a follower, the leader's passes stalled", None, ago(601), ago(9999), False),
+    ("a follower, nothing recorded, long up", None, None, ago(601), False),
+    ("a follower, nothing recorded, just started", None, None, ago(5), True),
+    ("its own pass newer than the record", ago(10), ago(700), ago(9999), True),
+    ("a former leader, the new one swept since", ago(5000), ago(5), ago(9999), True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("own", "recorded", "started", "ready"),
+    [case[1:] for case in RECORDED],
+    ids=[case[0] for case in RECORDED],
+)
+def test_the_sweeps_are_judged_by_the_newest_pass_of_any_instance(
+    own: datetime | None, recorded: datetime | None, started: datetime, ready: bool
+) -> None:
+    verdict, body = readiness(
+        NOW,
+        inbox=EMPTY,
+        outbox=EMPTY,
+        last_sweep=own,
+        recorded_sweep=recorded,
+        started=started,
+        limits=LIMITS,
+    )
+    assert verdict is ready
+    assert body["failing"] == ([] if ready else ["sweeps"])
+    assert body["sweeps"]["ran"] is (own is not None or recorded is not None)

@@ -136,3 +136,55 @@ async def test_two_owners_claiming_at_once_on_postgresql_get_disjoint_sets_in_ch
     finally:
         await first.close()
         await second.close()
+
+
+async def held_in_a_batch(db: Database, owner: str, ids: list[int], now: datetime) -> set[int]:
+    async with db.batch() as batch:
+        return await Inbox(db).hold(batch.conn, owner, ids, LEASE, now)
+
+
+async def test_a_batch_holds_only_the_updates_still_claimed_by_its_owner(db: Database):
+    inbox = Inbox(db)
+    await inbox.store([text(1, 100), text(2, 200), text(3, 300)], NOW)
+    assert [r.update_id for r in await inbox.claim("slow", 3, LEASE, NOW)] == [1, 2, 3]
+    later = NOW + LEASE + timedelta(seconds=1)  # slow's claim lapsed: b took 1 and 2 over
+    assert [r.update_id for r in await inbox.claim("b", 2, LEASE, later)] == [1, 2]
+    await inbox.mark_done(2, later)
+    assert await held_in_a_batch(db, "slow", [1, 2, 3], later) == {3}
+    assert await held_in_a_batch(db, "b", [1, 2, 3], later) == {1}  # 2 is done
+    assert await held_in_a_batch(db, "b", [], later) == set()
+
+
+async def test_a_held_claim_is_renewed_on_postgresql(db: Database):
+    inbox = Inbox(db)
+    await inbox.store([text(1, 100)], NOW)
+    await inbox.claim("a", 1, LEASE, NOW)
+    later = NOW + LEASE - timedelta(seconds=1)
+    assert await held_in_a_batch(db, "a", [1], later) == {1}
+    after_lease = NOW + LEASE + timedelta(seconds=1)
+    # the lease counts from the batch's start on PostgreSQL (several processes); on SQLite one
+    # process owns the file and nobody else claims
+    taken = [r.update_id for r in await inbox.claim("b", 1, LEASE, after_lease)]
+    assert taken == ([] if db.dialect == "postgresql" else [1])
+
+
+async def test_released_claims_are_taken_at_once(db: Database):
+    inbox = Inbox(db)
+    await inbox.store([text(1, 100), text(2, 100)], NOW)
+    await inbox.claim("stopping", 2, LEASE, NOW)
+    assert await inbox.claim("b", 10, LEASE, NOW) == []
+    await inbox.release("stopping")
+    assert [r.update_id for r in await inbox.claim("b", 10, LEASE, NOW)] == [1, 2]
+
+
+async def test_a_start_does_not_charge_an_update_another_process_is_working_on(db: Database):
+    inbox = Inbox(db)
+    await inbox.store([text(1, 100), text(2, 200)], NOW)
+    await inbox.claim("alive", 1, LEASE, NOW)  # 1 is in progress elsewhere
+    assert await inbox.charge_oldest(3, "starting", NOW) is None
+    rows = await db.fetchall("SELECT update_id, attempts FROM inbox ORDER BY update_id")
+    assert [(r[0], r[1]) for r in rows] == [(1, 0), (2, 1)]
+    # once that claim lapsed (its process died), 1 is the one charged
+    await inbox.charge_oldest(3, "starting", NOW + LEASE + timedelta(seconds=1))
+    rows = await db.fetchall("SELECT update_id, attempts FROM inbox ORDER BY update_id")
+    assert [(r[0], r[1]) for r in rows] == [(1, 1), (2, 1)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -83,6 +84,26 @@ async def test_readyz_is_ready_then_503_when_the_inbox_backlog_grows_old(site: S
     response = await site.client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["inbox"]
+
+
+async def test_readyz_of_an_instance_that_does_not_sweep_follows_the_recorded_passes(
+    site: Site,
+) -> None:
+    # several instances on one PostgreSQL: this one does not lead "sweeps" and never ends a
+    # pass itself; the leader records each of its passes in the database
+    clock = site.harness.clock
+    clock.advance(seconds=601)  # past [web] ready_sweep_age (600 s) since the start
+    response = await site.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["sweeps"]
+    await site.harness.services.store.web.sweeps_passed(clock() - timedelta(seconds=30))
+    response = await site.client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert response.json()["sweeps"] == {"last_pass_age_seconds": 30, "ran": True}
+    clock.advance(seconds=571)  # the leader stalled: its last pass is 601 s old
+    response = await site.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["sweeps"]
 
 
 async def test_readyz_is_503_when_the_database_is_gone(site: Site) -> None:
