@@ -13,6 +13,16 @@ printed separately — the benchmark does not wait for it.
 
     python -m bench.backlog                       # 10,000 updates: about 2–3 minutes
     python -m bench.backlog --residents 1000      # 2,000 updates: about 40 s
+    python -m bench.backlog --postgresql --instances 1,2 --sqlite-too
+
+`--postgresql` (a throwaway durable cluster, bench.common.Postgres) or `--db-url URL` runs it on
+a fresh PostgreSQL database instead; `--instances 1,2` runs one process, then two started
+together on one database, in every round (one leads the poller — the only one calling
+getUpdates —, every one claims and processes updates from the inbox: bot/poller.py,
+storage/inbox.py `Inbox.claim`); `--sqlite-too` adds the SQLite run first. Figures per run:
+time to all done, updates/s, the bot's CPU per update (processes summed, and each process's),
+the server's CPU per update (the bench's own cluster only), how many updates each process
+claimed; then every run's ratios against the earlier runs of the same round.
 """
 
 from __future__ import annotations

@@ -21,6 +21,15 @@ Two runs, alternated and repeated (medians reported):
 
     python -m bench.pipeline                    # defaults below, about 5 minutes
     python -m bench.pipeline --quick            # one short round of each, about 40 s
+    python -m bench.pipeline --postgresql       # each round also on PostgreSQL, side by side
+    python -m bench.pipeline --db-url postgresql://…   # the same on a server of yours
+
+With `--postgresql` (a throwaway durable cluster, bench.common.Postgres) or `--db-url`, every
+round runs griddesk a second time on a fresh PostgreSQL database with the same residents, after
+the SQLite run and against the same echo run: the `pg_…` figures, the server's CPU per update
+(its processes, read from /proc: only for the cluster the bench started) added to the bot's in
+`pg_ms_cpu_per_update_total`, and `pg_vs_sqlite_…` the ratios within the round. The SQLite
+figures keep their names and meaning.
 """
 
 from __future__ import annotations
