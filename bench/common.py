@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -259,3 +260,119 @@ def show(title: str, figures: dict[str, Any]) -> None:
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {key}: {text}")
     print("JSON " + json.dumps({"benchmark": title, **figures}, ensure_ascii=False, default=str))
+
+
+# PostgreSQL for the benchmarks that compare backends ----------------------------------------
+
+
+class Postgres:
+    """A PostgreSQL server the benchmarks make fresh databases on (`fresh()`, `drop()`).
+
+    `--postgresql`: a throwaway cluster started in a temporary folder by tests/pgserver.py
+    `ensure` and restarted DURABLE (fsync, synchronous_commit and full_page_writes on: the
+    test cluster runs with them off, which would compare a durable SQLite commit with one that
+    never reaches the disk); `server_cpu()` then reads the CPU seconds of all its processes
+    (/proc: the postmaster with its reaped backends, and the live ones), which the figures add
+    to the bot's. `--db-url URL`: a server of yours (a role allowed CREATE DATABASE); its CPU
+    is not seen from here and the figures say so (`server_cpu()` is None).
+    """
+
+    def __init__(self, admin: str, folder: Any = None):
+        self.admin = admin
+        self.folder = folder
+        self.made: list[str] = []
+
+    @classmethod
+    def start(cls, *, durable: bool = True) -> Postgres:
+        import subprocess
+        import tempfile
+        from pathlib import Path
+
+        from tests import pgserver
+
+        folder = Path(tempfile.mkdtemp(prefix="griddesk-bench-pg-"))
+        admin = pgserver.ensure(folder)
+        if not (folder / "started").exists():  # GRIDDESK_TEST_PG_URL named a server instead
+            folder.rmdir()
+            return cls(admin)
+        if durable:
+            bindir = (folder / "started").read_text()
+            options = (
+                f"-c listen_addresses='' -c unix_socket_directories='{folder / 'socket'}' "
+                "-c port=5432 -c fsync=on -c synchronous_commit=on -c full_page_writes=on "
+                "-c max_connections=300 -c shared_buffers=64MB"
+            )
+            subprocess.run(
+                pgserver._as_owner([f"{bindir}/pg_ctl", "-D", str(folder / "data"), "-l",
+                                    str(folder / "log"), "-o", options, "-w", "restart"]),
+                check=True, capture_output=True,
+            )  # fmt: skip
+        return cls(admin, folder)
+
+    def fresh(self) -> str:
+        """Creates an empty database (griddesk migrates it at start); returns its URL."""
+        from tests import pgserver
+
+        url = pgserver.create_database(self.admin, name=f"bench_{len(self.made)}_{os.getpid()}")
+        self.made.append(url)
+        return url
+
+    def drop(self, url: str) -> None:
+        from tests import pgserver
+
+        pgserver.drop_database(self.admin, url)
+
+    def server_cpu(self) -> float | None:
+        """CPU seconds used so far by every process of the cluster this bench started."""
+        if self.folder is None:
+            return None
+        pid_file = self.folder / "data" / "postmaster.pid"
+        postmaster = int(pid_file.read_text().split()[0])
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            pid, parent = int(entry), int(fields[1])
+            if pid == postmaster:  # its own time and that of its children it reaped
+                total += sum(int(f) for f in fields[11:15])
+            elif parent == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    def close(self) -> None:
+        from tests import pgserver
+
+        for url in self.made:
+            with contextlib.suppress(Exception):
+                pgserver.drop_database(self.admin, url)
+        if self.folder is not None:
+            pgserver.stop(self.folder)
+
+
+def add_postgres_options(parser: Any) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--postgresql", action="store_true",
+        help="also on PostgreSQL: a throwaway durable cluster (tests/pgserver.py) in a temp folder",
+    )  # fmt: skip
+    group.add_argument(
+        "--db-url", default="",
+        help="also on PostgreSQL: the server at this postgresql:// URL (fresh databases on it)",
+    )  # fmt: skip
+
+
+def postgres_from(args: Any) -> Postgres | None:
+    """The PostgreSQL server the options name, started if asked; None for SQLite alone."""
+    if args.db_url:
+        if not args.db_url.startswith(("postgresql://", "postgres://")):
+            raise SystemExit("--db-url must start with postgresql://")
+        return Postgres(args.db_url)
+    if args.postgresql:
+        return Postgres.start()
+    return None

@@ -21,6 +21,15 @@ Two runs, alternated and repeated (medians reported):
 
     python -m bench.pipeline                    # defaults below, about 5 minutes
     python -m bench.pipeline --quick            # one short round of each, about 40 s
+    python -m bench.pipeline --postgresql       # each round also on PostgreSQL, side by side
+    python -m bench.pipeline --db-url postgresql://…   # the same on a server of yours
+
+With `--postgresql` (a throwaway durable cluster, bench.common.Postgres) or `--db-url`, every
+round runs griddesk a second time on a fresh PostgreSQL database with the same residents, after
+the SQLite run and against the same echo run: the `pg_…` figures, the server's CPU per update
+(its processes, read from /proc: only for the cluster the bench started) added to the bot's in
+`pg_ms_cpu_per_update_total`, and `pg_vs_sqlite_…` the ratios within the round. The SQLite
+figures keep their names and meaning.
 """
 
 from __future__ import annotations
@@ -230,15 +239,30 @@ async def griddesk_run(
     *,
     think: float,
     keep_chat_limits: bool,
+    postgres: common.Postgres | None = None,
 ) -> tuple[Residents, dict[str, float]]:
-    """Runs bot.runner.run against the stub while PLAY(residents) drives it; returns figures."""
+    """Runs bot.runner.run against the stub while PLAY(residents) drives it; returns figures.
+
+    On a fresh database of POSTGRES when given (else an SQLite file in FOLDER); figures["cpu"]
+    is this process's CPU, figures["server_cpu"] the PostgreSQL server's meanwhile (NaN when
+    not measurable: a server of --db-url)."""
     from bot import settings as settings_module
     from bot.app import build_application
     from bot.clock import system_clock
     from bot.runner import run
 
     config = write_config(folder, the_office, database=folder / "pipeline.sqlite3")
-    settings = settings_module.load(config)
+    url = postgres.fresh() if postgres is not None else ""
+    saved = os.environ.pop("GRIDDESK_DB_URL", None)
+    try:
+        if url:
+            os.environ["GRIDDESK_DB_URL"] = url  # what an operator sets ([storage] url)
+        settings = settings_module.load(config)
+    finally:
+        os.environ.pop("GRIDDESK_DB_URL", None)
+        if saved is not None:
+            os.environ["GRIDDESK_DB_URL"] = saved
+    assert settings.database_location() == (url or folder / "pipeline.sqlite3")
     stub = common.StubBotApi()
     app = build_application(settings, token=TOKEN, request=stub)
     players = Residents(stub, is_report_ack, think)
@@ -261,10 +285,15 @@ async def griddesk_run(
 
         async def drive() -> None:
             cpu = time.process_time()
+            server = postgres.server_cpu() if postgres is not None else 0.0
             try:
                 measured["played"] = float(await play(players))
             finally:
                 measured["cpu"] = time.process_time() - cpu
+                after = postgres.server_cpu() if postgres is not None else 0.0
+                measured["server_cpu"] = (
+                    after - server if after is not None and server is not None else float("nan")
+                )
                 measured["messages"] = float(sum(stub.calls[m] for m in common.MESSAGE_METHODS))
                 measured["reports_stored"] = float(await _count(services, "reports"))
                 measured["events_stored"] = float(await _count(services, "report_events"))
@@ -273,7 +302,12 @@ async def griddesk_run(
         application.bot_data["bench_driver"] = asyncio.create_task(drive())
 
     app.bot_data.setdefault("on_start", []).append(on_start)
-    await run(app, system_clock)
+    try:
+        await run(app, system_clock)
+    finally:
+        if url:
+            assert postgres is not None
+            postgres.drop(url)
     return players, measured
 
 
@@ -323,65 +357,100 @@ async def echo_run(play: Callable[[Residents], Any]) -> tuple[Residents, dict[st
 # Rounds ----------------------------------------------------------------------------------------
 
 
-def throughput_round(the_office: Office, reports: int, concurrency: int) -> dict[str, float]:
-    """One echo run and one griddesk run on the same update script; returns their figures."""
+def throughput_round(
+    the_office: Office, reports: int, concurrency: int, postgres: common.Postgres | None = None
+) -> dict[str, float]:
+    """One echo run and one griddesk run on the same update script; returns their figures.
+
+    With POSTGRES, a third run of griddesk on a fresh PostgreSQL database: its figures are the
+    `pg_…` ones, its CPU counts the bot process AND the server's processes (`pg_…_total`), and
+    `pg_vs_sqlite_…` compares it with the SQLite run of the same round."""
 
     def play(players: Residents) -> Any:
         return players.closed_loop(RESIDENT_BASE, reports, concurrency)
 
     echo, echo_figures = asyncio.run(echo_run(play))
-    folder = Path(tempfile.mkdtemp(prefix="griddesk-pipeline-"))
-    try:
-        grid, grid_figures = asyncio.run(
-            griddesk_run(the_office, folder, play, reports, think=0.0, keep_chat_limits=False)
-        )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    assert echo.figures.failed == 0 and grid.figures.failed == 0, "a conversation timed out"
-    assert grid_figures["reports_stored"] == reports, grid_figures
     echo_cpu = echo_figures["cpu"] / echo.figures.updates
-    grid_cpu = grid_figures["cpu"] / grid.figures.updates
-    return {
-        "reports_per_s": grid.figures.reports / grid_figures["played"],
-        "updates_per_s": grid.figures.updates / grid_figures["played"],
-        "ms_cpu_per_update": 1000 * grid_cpu,
-        "ms_wall_per_update": 1000 * grid_figures["played"] / grid.figures.updates,
-        "echo_updates_per_s": echo.figures.updates / echo_figures["seconds"],
-        "echo_ms_cpu_per_update": 1000 * echo_cpu,
-        "cost_ratio_cpu": grid_cpu / echo_cpu,
-        "cost_ratio_wall": (grid_figures["played"] / grid.figures.updates)
-        / (echo_figures["seconds"] / echo.figures.updates),
-        "messages_per_report": grid_figures["messages"] / reports,
-    }
+    echo_wall = echo_figures["seconds"] / echo.figures.updates
+    found: dict[str, float] = {}
+    for backend in ("sqlite", "postgresql") if postgres is not None else ("sqlite",):
+        folder = Path(tempfile.mkdtemp(prefix="griddesk-pipeline-"))
+        try:
+            grid, grid_figures = asyncio.run(
+                griddesk_run(the_office, folder, play, reports, think=0.0, keep_chat_limits=False,
+                             postgres=postgres if backend == "postgresql" else None)
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        assert echo.figures.failed == 0 and grid.figures.failed == 0, "a conversation timed out"
+        assert grid_figures["reports_stored"] == reports, grid_figures
+        updates = grid.figures.updates
+        grid_cpu = grid_figures["cpu"] / updates
+        wall = grid_figures["played"] / updates
+        figures = {
+            "reports_per_s": grid.figures.reports / grid_figures["played"],
+            "updates_per_s": updates / grid_figures["played"],
+            "ms_cpu_per_update": 1000 * grid_cpu,
+            "ms_wall_per_update": 1000 * wall,
+            "cost_ratio_cpu": grid_cpu / echo_cpu,
+            "cost_ratio_wall": wall / echo_wall,
+            "messages_per_report": grid_figures["messages"] / reports,
+        }
+        if backend == "sqlite":
+            found.update(figures)
+            found["echo_updates_per_s"] = echo.figures.updates / echo_figures["seconds"]
+            found["echo_ms_cpu_per_update"] = 1000 * echo_cpu
+            continue
+        total = grid_cpu + grid_figures["server_cpu"] / updates  # NaN: server not seen
+        figures["server_ms_cpu_per_update"] = 1000 * grid_figures["server_cpu"] / updates
+        figures["ms_cpu_per_update_total"] = 1000 * total
+        figures["cost_ratio_cpu_total"] = total / echo_cpu
+        found.update({f"pg_{key}": value for key, value in figures.items()})
+        found["pg_vs_sqlite_updates_per_s"] = figures["updates_per_s"] / found["updates_per_s"]
+        found["pg_vs_sqlite_cpu_total"] = 1000 * total / found["ms_cpu_per_update"]
+    return found
 
 
 def latency_round(
-    the_office: Office, rate: float, seconds: float, think: float, seed: int
+    the_office: Office,
+    rate: float,
+    seconds: float,
+    think: float,
+    seed: int,
+    postgres: common.Postgres | None = None,
 ) -> dict[str, float]:
-    """One open-loop griddesk run at RATE reports/s; returns the ack latencies."""
+    """One open-loop griddesk run at RATE reports/s; returns the ack latencies (`pg_…`: the
+    same arrivals on a fresh PostgreSQL database, when POSTGRES is given)."""
     expected = int(rate * seconds * 1.5) + 100
 
     def play(players: Residents) -> Any:
         return players.open_loop(RESIDENT_BASE, rate, seconds, seed)
 
-    folder = Path(tempfile.mkdtemp(prefix="griddesk-latency-"))
-    try:
-        grid, figures = asyncio.run(
-            griddesk_run(the_office, folder, play, expected, think=think, keep_chat_limits=True)
-        )
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    acks = grid.figures.acks
-    return {
-        "offered_reports": figures["played"],
-        "acked": grid.figures.reports,
-        "timed_out": grid.figures.failed,
-        "ack_p50_ms": 1000 * common.percentile(acks, 0.50),
-        "ack_p99_ms": 1000 * common.percentile(acks, 0.99),
-        "ack_max_ms": 1000 * max(acks, default=float("nan")),
-        "sent_to_ack_p50_ms": 1000 * common.percentile(grid.figures.arrival_acks, 0.50),
-        "messages_per_report": figures["messages"] / max(1, grid.figures.reports),
-    }
+    found: dict[str, float] = {}
+    for backend in ("sqlite", "postgresql") if postgres is not None else ("sqlite",):
+        folder = Path(tempfile.mkdtemp(prefix="griddesk-latency-"))
+        try:
+            grid, figures = asyncio.run(
+                griddesk_run(the_office, folder, play, expected, think=think,
+                             keep_chat_limits=True,
+                             postgres=postgres if backend == "postgresql" else None)
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        acks = grid.figures.acks
+        prefix = "pg_" if backend == "postgresql" else ""
+        found.update({
+            f"{prefix}offered_reports": figures["played"],
+            f"{prefix}acked": grid.figures.reports,
+            f"{prefix}timed_out": grid.figures.failed,
+            f"{prefix}ack_p50_ms": 1000 * common.percentile(acks, 0.50),
+            f"{prefix}ack_p99_ms": 1000 * common.percentile(acks, 0.99),
+            f"{prefix}ack_max_ms": 1000 * max(acks, default=float("nan")),
+            f"{prefix}sent_to_ack_p50_ms":
+                1000 * common.percentile(grid.figures.arrival_acks, 0.50),
+            f"{prefix}messages_per_report": figures["messages"] / max(1, grid.figures.reports),
+        })  # fmt: skip
+    return found
 
 
 def medians(rounds: list[dict[str, float]]) -> dict[str, float]:
@@ -399,22 +468,26 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="resident's reading time, s")
     parser.add_argument("--quick", action="store_true", help="one short round of each")
     parser.add_argument("--latency-only", action="store_true", help="skip the throughput runs")
+    parser.add_argument("--throughput-only", action="store_true", help="skip the latency runs")
+    common.add_postgres_options(parser)
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.reports, args.seconds = 1, 150, 2.0
     the_office = office(args.units)
     common.show("machine", common.machine())
-    throughput = []
-    latency = []
-    for number in range(args.rounds):
-        if not args.latency_only:
-            throughput.append(throughput_round(the_office, args.reports, args.concurrency))
-            common.show(f"pipeline throughput round {number + 1}", throughput[-1])
-        latency.append(latency_round(the_office, args.rate, args.seconds, args.think, number))
-        common.show(f"pipeline latency round {number + 1} at {args.rate:g}/s", latency[-1])
+    postgres = common.postgres_from(args)
+    try:
+        throughput, latency = rounds(the_office, args, postgres)
+    finally:
+        if postgres is not None:
+            postgres.close()
     summary = {f"throughput_{k}": v for k, v in medians(throughput).items()} if throughput else {}
-    summary.update({f"latency_{k}": v for k, v in medians(latency).items()})
-    summary["latency_offered_per_s"] = args.rate
+    summary.update({f"latency_{k}": v for k, v in medians(latency).items()} if latency else {})
+    if latency:
+        summary["latency_offered_per_s"] = args.rate
+    summary["postgresql"] = (
+        "" if postgres is None else "started, durable" if postgres.folder else "--db-url server"
+    )
     per_report = summary.get("throughput_messages_per_report")
     per_report = per_report or summary["latency_messages_per_report"]
     summary["telegram_cap_reports_per_s"] = 30 / per_report
@@ -425,6 +498,26 @@ def main() -> None:
     )
     summary["rounds"] = args.rounds
     common.show("pipeline (medians)", summary)
+
+
+def rounds(
+    the_office: Office, args: argparse.Namespace, postgres: common.Postgres | None
+) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Runs ARGS.rounds rounds of throughput and latency (each on both backends with POSTGRES)."""
+    throughput: list[dict[str, float]] = []
+    latency: list[dict[str, float]] = []
+    for number in range(args.rounds):
+        if not args.latency_only:
+            throughput.append(
+                throughput_round(the_office, args.reports, args.concurrency, postgres)
+            )
+            common.show(f"pipeline throughput round {number + 1}", throughput[-1])
+        if not args.throughput_only:
+            latency.append(
+                latency_round(the_office, args.rate, args.seconds, args.think, number, postgres)
+            )
+            common.show(f"pipeline latency round {number + 1} at {args.rate:g}/s", latency[-1])
+    return throughput, latency
 
 
 if __name__ == "__main__":

@@ -104,3 +104,47 @@ def scalar(database: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
 async def fake_server(**options: Any) -> Any:
     async with FakeBotApi(**options) as fake:
         yield fake
+
+
+class Reader:
+    """Reads one value at a time from the bench's database as an operator would: the SQLite
+    file (`scalar` above) or a PostgreSQL URL (the statement, written in SQLite's dialect, said
+    again by storage/dialect.py as the bot's own are)."""
+
+    def __init__(self, location: Path | str):
+        self.location = location
+        self._conn: Any = None
+
+    def scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        if isinstance(self.location, Path):
+            return scalar(self.location, sql, params)
+        import psycopg
+
+        from storage.dialect import to_postgres
+
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.location, autocommit=True)
+        try:
+            row = self._conn.execute(to_postgres(sql), params).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+        return row[0] if row else None
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if isinstance(self.location, Path):
+            conn = sqlite3.connect(self.location, timeout=30)
+            try:
+                return conn.execute(sql).fetchall()
+            finally:
+                conn.close()
+        import psycopg
+
+        from storage.dialect import to_postgres
+
+        with psycopg.connect(self.location, autocommit=True) as conn:
+            return [tuple(row) for row in conn.execute(to_postgres(sql)).fetchall()]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
