@@ -5,9 +5,10 @@ Every message here becomes an outbox row in the same transaction as the move (st
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.domain.callins import CallIn
 from bot.domain.categories import Category
@@ -23,6 +24,13 @@ from bot.texts import plural_key
 from storage.outbox import Outgoing
 
 TIER_ICON = {"grid": "🟢", "community": "🟡", "street": "🔵", "district": "🔴"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_minute(at: datetime, tz: tzinfo) -> str:
+    """Returns AT to the minute in TZ (remembered: a deadline pass shows the same few moments on
+    thousands of cards)."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def status_key(report: Report) -> str:
@@ -63,7 +71,7 @@ class Cards:
     def when(self, at: datetime | None) -> str:
         if at is None:
             return "—"
-        return at.astimezone(self.services.tz).strftime("%Y-%m-%d %H:%M")
+        return _local_minute(at, self.services.tz)
 
     def due(self, report: Report) -> str:
         """Returns the deadline to show: the running accept/resolve window's, else '—'.
