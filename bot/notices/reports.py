@@ -5,9 +5,10 @@ Every message here becomes an outbox row in the same transaction as the move (st
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from bot.domain.callins import CallIn
 from bot.domain.categories import Category
@@ -17,12 +18,19 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
 from bot.notices import callin_lines, outgoing
-from bot.notices.buttons import button, keyboard
+from bot.notices.buttons import button, key, keyboard
 from bot.services import Services
 from bot.texts import plural_key
 from storage.outbox import Outgoing
 
 TIER_ICON = {"grid": "🟢", "community": "🟡", "street": "🔵", "district": "🔴"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_minute(at: datetime, tz: tzinfo) -> str:
+    """Returns AT to the minute in TZ (remembered: a deadline pass shows the same few moments on
+    thousands of cards)."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def status_key(report: Report) -> str:
@@ -43,6 +51,10 @@ class Cards:
         self.categories = {c.code: c for c in categories}
         self.parties = callin_lines.party_book(services.settings)
         self.callins: dict[int, list[CallIn]] = {}  # by report id, once know_callins read them
+        # The last report's work card per (language, active): every holder reading one language
+        # gets the same text and buttons, rendered once (a report object is immutable).
+        self._rendered: tuple[Report | None, Person | None] = (None, None)
+        self._work: dict[tuple[str, bool], tuple[str, dict | None]] = {}
 
     @classmethod
     async def load(cls, services: Services) -> Cards:
@@ -52,13 +64,14 @@ class Cards:
         """Reads REPORT's call-ins (吹哨), which its cards show."""
         if report.id is not None:
             self.callins[report.id] = await self.services.store.callins.of_report(report.id)
+            self._rendered = (None, None)  # its cards show them
 
     # Pieces ------------------------------------------------------------------------------
 
     def when(self, at: datetime | None) -> str:
         if at is None:
             return "—"
-        return at.astimezone(self.services.tz).strftime("%Y-%m-%d %H:%M")
+        return _local_minute(at, self.services.tz)
 
     def due(self, report: Report) -> str:
         """Returns the deadline to show: the running accept/resolve window's, else '—'.
@@ -145,35 +158,35 @@ class Cards:
         t = self.texts
         if report.status is Status.OPEN:
             rows = [
-                [button(t("button.accept", lang), "report", "accept", report.id)],
+                [key(t("button.accept", lang), "report", "accept", report.id)],
                 [
-                    button(t("button.resolve", lang), "report", "resolve", report.id),
-                    button(t("button.transfer", lang), "report", "transfer", report.id),
+                    key(t("button.resolve", lang), "report", "resolve", report.id),
+                    key(t("button.transfer", lang), "report", "transfer", report.id),
                 ],
                 [
-                    button(t("button.refer", lang), "report", "refer", report.id),
-                    button(t("button.reject", lang), "report", "reject", report.id),
+                    key(t("button.refer", lang), "report", "refer", report.id),
+                    key(t("button.reject", lang), "report", "reject", report.id),
                 ],
             ]
         elif report.status is Status.ACCEPTED:
             rows = [
-                [button(t("button.resolve", lang), "report", "resolve", report.id)],
+                [key(t("button.resolve", lang), "report", "resolve", report.id)],
                 [
-                    button(t("button.transfer", lang), "report", "transfer", report.id),
-                    button(t("button.refer", lang), "report", "refer", report.id),
+                    key(t("button.transfer", lang), "report", "transfer", report.id),
+                    key(t("button.refer", lang), "report", "refer", report.id),
                 ],
-                [button(t("button.reject", lang), "report", "reject", report.id)],
+                [key(t("button.reject", lang), "report", "reject", report.id)],
             ]
         else:
             rows = []
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
-            rows.append([button(t("extension.button", lang), "ext", "ask", report.id)])
+            rows.append([key(t("extension.button", lang), "ext", "ask", report.id)])
         if report.status.is_open and self.parties:  # 吹哨 (handlers/callins/picker.py)
-            rows.append([button(t("callin.button", lang), "callin", "pick", report.id)])
+            rows.append([key(t("callin.button", lang), "callin", "pick", report.id)])
         if report.status.is_open:  # "find volunteers" (handlers/volunteers/report_help.py)
-            rows.append([button(t("volunteer.find", lang), "vfind", "list", report.id)])
+            rows.append([key(t("volunteer.find", lang), "vfind", "list", report.id)])
         if report.status.is_open:  # 并单 (handlers/reports/merge.py)
-            rows.append([button(t("merge.button", lang), "merge", "pick", report.id)])
+            rows.append([key(t("merge.button", lang), "merge", "pick", report.id)])
         return keyboard(rows)
 
     def work_card(
@@ -186,15 +199,23 @@ class Cards:
         active: bool = True,
     ) -> Outgoing:
         """Returns the card a worker acts from; an inactive one (moved on) has no buttons."""
-        text = self.work_card_text(report, lang, reporter)
-        if not active:
-            text += "\n\n" + self.texts(
-                "card.moved_on", lang, holder=self.holder_label(report, lang)
-            )
-        # A finished report has no buttons; its empty markup serialises to {}, which is not a
-        # keyboard, so pass None and let the card remove the old buttons explicitly.
-        markup = self.work_buttons(report, lang) if active else None
-        return outgoing.card(chat_id, work_key(report), text, markup=markup or None)
+        last, last_reporter = self._rendered
+        if last is not report or last_reporter is not reporter:
+            self._rendered = (report, reporter)
+            self._work = {}
+        rendered = self._work.get((lang, active))
+        if rendered is None:
+            text = self.work_card_text(report, lang, reporter)
+            if not active:
+                text += "\n\n" + self.texts(
+                    "card.moved_on", lang, holder=self.holder_label(report, lang)
+                )
+            # A finished report has no buttons; its empty markup serialises to {}, which is not
+            # a keyboard, so pass None and let the card remove the old buttons explicitly.
+            markup = self.work_buttons(report, lang) if active else None
+            rendered = self._work[(lang, active)] = (text, markup or None)
+        text, markup = rendered
+        return outgoing.card(chat_id, work_key(report), text, markup=markup)
 
     def notice(
         self, chat_id: int, lang: str, key: str, report: Report, **params: object
@@ -246,10 +267,8 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
             markup = keyboard(
                 [
                     [
-                        button(
-                            services.texts("button.solved", rlang), "report", "solved", report.id
-                        ),
-                        button(
+                        key(services.texts("button.solved", rlang), "report", "solved", report.id),
+                        key(
                             services.texts("button.unsolved", rlang),
                             "report",
                             "unsolved",

@@ -27,7 +27,7 @@ from bot.domain.routing import Route, refer_target, route
 from bot.domain.routing import transfer_targets as transfer_targets_of
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.buttons import button, keyboard
+from bot.notices.buttons import key, keyboard
 from bot.notices.reports import (
     TIER_ICON,
     Cards,
@@ -875,21 +875,27 @@ async def _nag_messages(
     kind = "remind" if do is Do.REMIND else "overdue"
     window = "accept" if timer.window is Window.ACCEPT else "resolve"
     out = []
+    rendered: dict[str, tuple[str, dict]] = {}  # by language: the same for every holder
     for staff, lang in await audience.of(report):
-        then = ""
-        if do is Do.NAG and up is not None and timer.breach_at is not None:
-            tier = f"{TIER_ICON[up.tier.value]} " + services.texts(f"tier.{up.tier.value}", lang)
-            then = services.texts(
-                "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
+        if lang not in rendered:
+            then = ""
+            if do is Do.NAG and up is not None and timer.breach_at is not None:
+                tier = f"{TIER_ICON[up.tier.value]} " + services.texts(
+                    f"tier.{up.tier.value}", lang
+                )
+                then = services.texts(
+                    "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
+                )
+            text = services.texts(
+                f"nag.{kind}_{window}",
+                lang,
+                number=report.number,
+                category=cards.category_name(report.category, lang),
+                due=cards.when(report.due_at),
+                then=Raw(then),
             )
-        text = services.texts(
-            f"nag.{kind}_{window}",
-            lang,
-            number=report.number,
-            category=cards.category_name(report.category, lang),
-            due=cards.when(report.due_at),
-            then=Raw(then),
-        )
-        show = button(services.texts("nag.show", lang), "report", "card", report.id)
-        out.append(outgoing.message(staff.user_id, text, markup=keyboard([[show]])))
+            show = key(services.texts("nag.show", lang), "report", "card", report.id)
+            rendered[lang] = (text, keyboard([[show]]))
+        text, markup = rendered[lang]
+        out.append(outgoing.message(staff.user_id, text, markup=markup))
     return out
