@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -223,8 +224,10 @@ async def connect(url: str, identity: set[str]) -> PgConn:
     return PgConn(await _raw_connect(url), identity, url)
 
 
+@functools.cache
 def _migrations() -> list[tuple[int, str, str]]:
-    """(number, name, PostgreSQL script) of every migration, in order."""
+    """(number, name, PostgreSQL script) of every migration, in order: read and translated once
+    per process (~0.15 s of CPU that every open paid, even with nothing to migrate)."""
     folder = resources.files("storage.migrations")
     names = {f.name for f in folder.iterdir()}
     out = []
