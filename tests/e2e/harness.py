@@ -47,6 +47,15 @@ def pg_admin() -> str:
     return pgserver.ensure(Path(os.environ["GRIDDESK_TEST_PG_DIR"]))
 
 
+CREATED: list[str] = []  # the PostgreSQL databases Griddesk made in this process
+
+
+def drop_created() -> None:
+    """Drops the databases Griddesk made (tests read them after stopping the bot)."""
+    while CREATED:
+        pgserver.drop_database(pg_admin(), CREATED.pop())
+
+
 def write_config(
     folder: Path, *, poll_timeout: int = 2, sweep_interval: int = 30, url: str = ""
 ) -> Path:
@@ -72,9 +81,9 @@ class Griddesk:
     def __init__(self, fake: FakeBotApi, folder: Path, *, url: str | None = None, **config: Any):
         self.fake = fake
         self.folder = folder
-        self._created = ""  # a database this harness made (dropped at close)
         if url is None and backend() == "postgresql":
-            url = self._created = pgserver.create_database(pg_admin())
+            url = pgserver.create_database(pg_admin())
+            CREATED.append(url)  # read after close too; dropped at the session's end
         self.url = url or ""
         self.config = write_config(folder, url=self.url, **config)
         self.db_path = folder / "e2e.sqlite3"
@@ -178,6 +187,17 @@ class Griddesk:
         except psycopg.errors.UndefinedTable:
             return []
 
+    def tables(self) -> list[str]:
+        """The names of the database's tables (on either backend)."""
+        if self.url:
+            sql = (
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            )
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return [str(row[0]) for row in self.rows(sql)]
+
     def scalar(self, sql: str, params: tuple = ()) -> Any:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
@@ -218,6 +238,3 @@ class Griddesk:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        if self._created:
-            pgserver.drop_database(pg_admin(), self._created)
-            self._created = ""
