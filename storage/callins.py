@@ -141,6 +141,13 @@ class CallIns:
         raises StaleCallIn (nothing written). Inside a unit of work it joins it."""
         assert callin.id is not None
         async with self.db.transaction() as conn:
+            # The report's row first, so two parties answering at once go one after the other
+            # and the second counts the first's answer ("all done" goes out once) when several
+            # instances write side by side (PostgreSQL). A write that leaves the row as it is:
+            # one text for both backends (SQLite's writer lock already orders them).
+            await conn.execute(
+                "UPDATE reports SET version = version WHERE id = ?", (callin.report_id,)
+            )
             if not await self._update(conn, callin):
                 raise StaleCallIn(callin.id)
             await _insert_event(conn, callin.id, callin.report_id, event)

@@ -337,17 +337,16 @@ class Ledgers:
         """Records an export for the ledger sweep and queues MESSAGES (the "preparing…" line)
         in one commit; None, writing nothing, if USER_ID has one waiting already."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT 1 FROM ledger_exports WHERE user_id = ? AND due_at IS NOT NULL",
-                (user_id,),
-            )
-            if await cursor.fetchone() is not None:
-                return None
+            # One waiting export per person is a unique index (migration 0029), not a look
+            # first: two instances asking at once would both have found none.
             cursor = await conn.execute(
                 "INSERT INTO ledger_exports (user_id, unit, first_day, last_day, lang,"
-                " requested_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " requested_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (user_id) WHERE due_at IS NOT NULL DO NOTHING",
                 (user_id, unit, first.isoformat(), last.isoformat(), lang, to_db(at), to_db(at)),
             )
+            if cursor.rowcount != 1:
+                return None
             await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
             await outbox.add(conn, list(messages), at)
             assert cursor.lastrowid is not None

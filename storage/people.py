@@ -469,10 +469,14 @@ class People:
             assert expires is not None
             if expires <= at:
                 raise InviteError("invite.expired")
-            await conn.execute(
+            # The read above may be older than another instance's redeeming of the same token
+            # (PostgreSQL, READ COMMITTED): the write re-checks and only one of them binds.
+            cursor = await conn.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ? AND used_by IS NULL",
                 (user_id, to_db(at), token),
             )
+            if cursor.rowcount != 1:
+                raise InviteError("invite.used")
             staff = Staff(user_id, row["name"] or name, Role(row["role"]), row["unit"])
             await upsert_staff(conn, [staff], "invite", at)
             if compose is not None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Griddesk
+from tests.e2e.harness import Griddesk, drop_created
 from tests.fakebotapi import FakeBotApi
+
+
+@pytest.fixture(scope="session", autouse=True)
+def created_databases() -> Iterator[None]:
+    """Drops, at the end, the PostgreSQL databases the harness made (GRIDDESK_TEST_BACKEND)."""
+    yield
+    drop_created()
 
 
 @pytest.fixture

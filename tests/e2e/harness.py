@@ -2,6 +2,12 @@
 
 Every wait is bounded (FakeBotApi.wait_for, Griddesk.wait_db); the bot's log goes to one file
 that the fixture prints at teardown (pytest shows it when a test fails).
+
+The database is the SQLite file e2e.sqlite3 in the test's folder, or, with
+GRIDDESK_TEST_BACKEND=postgresql (or an explicit `url`), a fresh PostgreSQL database of the
+run's cluster (tests/pgserver.py) written to the config as `[storage] url`. `rows` reads either
+(the harness's SQL is SQLite's, said again by storage/dialect.py); `location` is what
+`Database(...)` opens. A test about SQLite's file itself is marked `sqlite_only`.
 """
 
 from __future__ import annotations
@@ -17,8 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from storage.db import Database
+from storage.dialect import to_postgres
 from storage.outbox import Outbox, Outgoing
+from storage.pg import _row_factory
+from tests import pgserver
 from tests.fakebotapi import FakeBotApi
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,14 +37,37 @@ DATA = REPO / "tests" / "data"
 ADMIN_CHAT = 901
 
 
-def write_config(folder: Path, *, poll_timeout: int = 2, sweep_interval: int = 30) -> Path:
-    """Writes the test office's config with its database in FOLDER; returns its path."""
+def backend() -> str:
+    """Where the e2e processes keep their data: "sqlite" or "postgresql" (GRIDDESK_TEST_BACKEND)."""
+    return os.environ.get("GRIDDESK_TEST_BACKEND", "sqlite")
+
+
+def pg_admin() -> str:
+    """The admin URL of the run's PostgreSQL cluster (started once; tests/conftest.py names it)."""
+    return pgserver.ensure(Path(os.environ["GRIDDESK_TEST_PG_DIR"]))
+
+
+CREATED: list[str] = []  # the PostgreSQL databases Griddesk made in this process
+
+
+def drop_created() -> None:
+    """Drops the databases Griddesk made (tests read them after stopping the bot)."""
+    while CREATED:
+        pgserver.drop_database(pg_admin(), CREATED.pop())
+
+
+def write_config(
+    folder: Path, *, poll_timeout: int = 2, sweep_interval: int = 30, url: str = ""
+) -> Path:
+    """Writes the test office's config with its database in FOLDER (or at the PostgreSQL URL);
+    returns its path."""
     text = (DATA / "config.toml").read_text(encoding="utf-8")
     text = text.replace(
         'token = "123456:TEST-TOKEN"',
         f'token = "123456:TEST-TOKEN"\nadmin_chat_id = {ADMIN_CHAT}\npoll_timeout = {poll_timeout}',
     )
-    text = text.replace('path = "griddesk.sqlite3"', 'path = "e2e.sqlite3"')
+    storage = 'path = "e2e.sqlite3"' + (f'\nurl = "{url}"' if url else "")
+    text = text.replace('path = "griddesk.sqlite3"', storage)
     if "sweep_interval" not in text:
         text = f"sweep_interval = {sweep_interval}\n" + text
     path = folder / "config.toml"
@@ -44,11 +78,16 @@ def write_config(folder: Path, *, poll_timeout: int = 2, sweep_interval: int = 3
 class Griddesk:
     """Starts, stops and kills `python -m bot run` processes on one database."""
 
-    def __init__(self, fake: FakeBotApi, folder: Path, **config: Any):
+    def __init__(self, fake: FakeBotApi, folder: Path, *, url: str | None = None, **config: Any):
         self.fake = fake
         self.folder = folder
-        self.config = write_config(folder, **config)
+        if url is None and backend() == "postgresql":
+            url = pgserver.create_database(pg_admin())
+            CREATED.append(url)  # read after close too; dropped at the session's end
+        self.url = url or ""
+        self.config = write_config(folder, url=self.url, **config)
         self.db_path = folder / "e2e.sqlite3"
+        self._reader: psycopg.Connection[Any] | None = None
         self.log_path = folder / "griddesk.log"
         self.process: asyncio.subprocess.Process | None = None
         self.env_extra: dict[str, str] = {}
@@ -119,7 +158,14 @@ class Griddesk:
 
     # The database, read as an operator would -----------------------------------------------
 
-    def rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    @property
+    def location(self) -> str | Path:
+        """The database as `Database(...)` opens it: the PostgreSQL URL, else the file."""
+        return self.url or self.db_path
+
+    def rows(self, sql: str, params: tuple = ()) -> list[Any]:
+        if self.url:
+            return self._pg_rows(sql, params)
         if not self.db_path.exists():
             return []
         conn = sqlite3.connect(self.db_path, timeout=10)
@@ -132,6 +178,25 @@ class Griddesk:
             raise
         finally:
             conn.close()
+
+    def _pg_rows(self, sql: str, params: tuple) -> list[Any]:
+        if self._reader is None or self._reader.closed:  # one connection for the many reads
+            self._reader = psycopg.connect(self.url, autocommit=True, row_factory=_row_factory)
+        try:
+            return self._reader.execute(to_postgres(sql), params).fetchall()
+        except psycopg.errors.UndefinedTable:
+            return []
+
+    def tables(self) -> list[str]:
+        """The names of the database's tables (on either backend)."""
+        if self.url:
+            sql = (
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            )
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return [str(row[0]) for row in self.rows(sql)]
 
     def scalar(self, sql: str, params: tuple = ()) -> Any:
         rows = self.rows(sql, params)
@@ -160,7 +225,7 @@ class Griddesk:
         """Queues MESSAGES in the bot's outbox from outside the process (as a sweep would)."""
         from datetime import UTC, datetime
 
-        db = await Database(self.db_path).open()
+        db = await Database(self.location).open()
         try:
             await Outbox(db).send(messages, datetime.now(UTC))
         finally:
@@ -170,3 +235,6 @@ class Griddesk:
         with contextlib.suppress(Exception):
             await self.stop()
         await self.kill()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None

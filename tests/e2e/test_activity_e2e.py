@@ -50,7 +50,7 @@ async def test_an_activity_from_creation_to_check_in_through_the_chat(
         await fake.wait_for(lambda: all(u.texts() for u in (organiser, a, b)), what="hi")
         assert await bot.stop() == 0
         await seed(
-            bot.db_path,
+            bot.location,
             RESIDENT,
             "137",
             [(VOLUNTEER_A, "B1", "repair"), (VOLUNTEER_B, "B2", "repair")],

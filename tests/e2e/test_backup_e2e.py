@@ -8,10 +8,15 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from storage.backup import DatabaseLock
 from tests.e2e.harness import REPO, Griddesk
 from tests.e2e.people import Drafts
 from tests.fakebotapi import FakeBotApi
+
+# `griddesk backup`/`restore` copy the SQLite file (PostgreSQL: pg_dump).
+pytestmark = pytest.mark.sqlite_only
 
 RESIDENTS = [6101 + i for i in range(10)]
 REPORTS_EACH = 30  # 300 in all

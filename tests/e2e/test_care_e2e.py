@@ -19,7 +19,7 @@ WORKER_G1 = 101
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def register_household(path: Path) -> None:
+async def register_household(path: Path | str) -> None:
     db = await Database(path).open()
     try:
         household = care.register(
@@ -62,7 +62,7 @@ async def test_a_visit_missed_while_the_bot_was_down_escalates_exactly_once_afte
         assert await bot.stop() == 0
         # Community staff registered a weekly household in 1栋, visited by the grid worker
         # (the chat flow is covered by tests/handlers/care/test_households.py).
-        await register_household(bot.db_path)
+        await register_household(bot.location)
         assert bot.scalar("SELECT COUNT(*) FROM households") == 1
 
         # Down for three weeks: the reminder, due date, grace and nags all pass unseen.

@@ -20,7 +20,7 @@ DESCRIPTION = "小区北门的井盖松动了很危险"
 def leftovers(griddesk: Griddesk, strings: tuple[str, ...]) -> list[str]:
     """Returns every row of every table that holds RESIDENT's id as a number or a string."""
     found = []
-    for (table,) in griddesk.rows("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    for table in griddesk.tables():
         for row in griddesk.rows(f'SELECT * FROM "{table}"'):
             text = "|".join("" if isinstance(v, bytes) else str(v) for v in tuple(row))
             if re.search(rf"(?<!\d){RESIDENT}(?!\d)", text) or any(s in text for s in strings):

@@ -20,6 +20,9 @@ import pytest
 from tests.e2e.harness import ADMIN_CHAT, Griddesk
 from tests.fakebotapi import FakeBotApi
 
+# Faults of SQLite's file: a full disk under it, its writer lock held.
+pytestmark = pytest.mark.sqlite_only
+
 INJECT = Path(__file__).parent / "inject"  # sitecustomize.py: SQLITE_FULL from the driver
 BEFORE = 5101  # a resident whose /start is processed before the fault: the expected answer
 DURING = [5102 + i for i in range(20)]  # residents who write while the fault lasts

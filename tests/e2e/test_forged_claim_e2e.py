@@ -32,7 +32,7 @@ async def test_a_forged_claim_is_refused_and_the_resident_contact_goes_to_nobody
         )
         assert await bot.stop() == 0
         await seed(
-            bot.db_path, RESIDENT, PHONE, [(OFFERED, "B1", "repair"), (FORGER, "B3", "medical")]
+            bot.location, RESIDENT, PHONE, [(OFFERED, "B1", "repair"), (FORGER, "B3", "medical")]
         )
         await bot.start()
         await post_and_approve(

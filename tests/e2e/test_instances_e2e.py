@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from storage.dialect import to_postgres
 from storage.pg import _row_factory
@@ -39,7 +40,7 @@ class PgGriddesk(Griddesk):
 
     def __init__(self, fake: FakeBotApi, folder: Path, url: str, **config: Any):
         folder.mkdir(parents=True, exist_ok=True)
-        super().__init__(fake, folder, **config)
+        super().__init__(fake, folder, url="", **config)  # the URL comes from the environment
         self.url = url
         self.env_extra["GRIDDESK_DB_URL"] = url
         self._reader: psycopg.Connection[Any] | None = None
@@ -245,6 +246,7 @@ async def test_two_instances_share_the_work_and_the_survivor_of_a_kill_takes_ove
             print(f"----- {bot.folder.name} log -----\n{bot.log_tail(120)}")
 
 
+@pytest.mark.sqlite_only  # the office starts on its SQLite file (the griddesk fixture's)
 async def test_an_office_moved_by_migrate_db_runs_on_postgresql(
     fake: FakeBotApi, griddesk: Griddesk, tmp_path: Path, pg_url: str
 ):

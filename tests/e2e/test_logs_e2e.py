@@ -46,12 +46,10 @@ async def test_a_debug_log_holds_no_token_phone_name_or_text(fake: FakeBotApi, g
 
     log = griddesk.log_path.read_text(encoding="utf-8")
     # DEBUG was really on, for the libraries that dump content at DEBUG
-    for sign in (
-        "DEBUG aiosqlite",
-        "DEBUG telegram",
-        "httpx: HTTP Request",
-        "Calling Bot API endpoint",
-    ):
+    signs = ["DEBUG telegram", "httpx: HTTP Request", "Calling Bot API endpoint"]
+    if not griddesk.url:  # SQLite's driver logs statements at DEBUG; psycopg logs none
+        signs.append("DEBUG aiosqlite")
+    for sign in signs:
         assert sign in log, sign
     # the phone's head and tail too (a masked or cut phone still leaks); not 4 digits alone,
     # which a port, a pid or a timing in a DEBUG line can hold by chance

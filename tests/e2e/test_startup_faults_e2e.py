@@ -11,10 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from storage.db import Database
 from tests.e2e.harness import ADMIN_CHAT, Griddesk
 from tests.e2e.test_faults_e2e import INJECT, admin_texts, fill, on_folder, tmpfs
 from tests.fakebotapi import FakeBotApi
+
+# Faults of SQLite's file at start-up.
+pytestmark = pytest.mark.sqlite_only
 
 WAITING = [5201 + i for i in range(10)]  # residents who write while start-up waits
 # The lock is held until the test has seen the start notice (a lock shorter than SQLite's

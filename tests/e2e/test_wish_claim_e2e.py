@@ -27,7 +27,7 @@ async def test_two_volunteers_claim_the_same_wish_at_the_same_moment_and_exactly
         await fake.wait_for(lambda: all(u.texts() for u in (resident, worker, a, b)), what="hi")
         assert await bot.stop() == 0
         await seed(
-            bot.db_path,
+            bot.location,
             RESIDENT,
             PHONE,
             [(VOLUNTEER_A, "B1", "repair"), (VOLUNTEER_B, "B2", "repair")],

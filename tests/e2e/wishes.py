@@ -16,7 +16,7 @@ from tests.fakebotapi import FakeBotApi, FakeUser
 
 
 async def seed(
-    path: Path, resident: int, phone: str, volunteers: Iterable[tuple[int, str, str]]
+    path: Path | str, resident: int, phone: str, volunteers: Iterable[tuple[int, str, str]]
 ) -> None:
     """Gives RESIDENT a place and PHONE, and approves each (user id, unit, skill) volunteer."""
     db = await Database(path).open()
