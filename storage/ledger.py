@@ -337,7 +337,7 @@ class Ledgers:
         """Records an export for the ledger sweep and queues MESSAGES (the "preparing…" line)
         in one commit; None, writing nothing, if USER_ID has one waiting already."""
         async with self.db.transaction() as conn:
-            # One waiting export per person is a unique index (migration 0029), not a look
+            # One waiting export per person is a unique index (migration 0024), not a look
             # first: two instances asking at once would both have found none.
             cursor = await conn.execute(
                 "INSERT INTO ledger_exports (user_id, unit, first_day, last_day, lang,"
