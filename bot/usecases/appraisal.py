@@ -143,6 +143,7 @@ async def judge(
     async for chunk in services.store.appraisals.histories(start, end, at, units):
         # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
         await asyncio.to_thread(_count, data, chunk, places, services.tz)
+        del chunk  # before the next is read: one chunk of histories alive at a time
     data.rolled = roll_up(data.raw, tree)
     return data
 
