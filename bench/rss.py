@@ -88,13 +88,12 @@ def children_rss(pid: int) -> float:
     """Returns the summed VmRSS in MiB of PID's child processes (the chart process, bot/
     chart_process.py, while it runs), 0 without any."""
     total = 0.0
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listed:
-            children = [int(child) for child in listed.read().split()]
-        for child in children:
-            total += common.proc_status(child).get("VmRSS", 0.0)
-    except (OSError, ValueError):  # gone between the listing and the read
-        pass
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):  # a worker thread starts it
+        try:
+            for child in task.read_text(encoding="ascii").split():
+                total += common.proc_status(int(child)).get("VmRSS", 0.0)
+        except (OSError, ValueError, KeyError):  # gone between the listing and the read
+            continue
     return total
 
 
