@@ -84,18 +84,33 @@ def bind_groups(path: Path, groups: int, units: int) -> list[int]:
     return chats
 
 
-async def sample(bot: BotProcess, until: Any, timeout: float) -> tuple[float, float]:
-    """Samples the bot's RSS until UNTIL() is true; returns (seconds waited, highest VmRSS)."""
+def children_rss(pid: int) -> float:
+    """Returns the summed VmRSS in MiB of PID's child processes (the chart process, bot/
+    chart_process.py, while it runs), 0 without any."""
+    total = 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):  # a worker thread starts it
+        try:
+            for child in task.read_text(encoding="ascii").split():
+                total += common.proc_status(int(child)).get("VmRSS", 0.0)
+        except (OSError, ValueError, KeyError):  # gone between the listing and the read
+            continue
+    return total
+
+
+async def sample(bot: BotProcess, until: Any, timeout: float) -> tuple[float, float, float]:
+    """Samples the bot's RSS until UNTIL() is true; returns (seconds waited, highest VmRSS,
+    highest VmRSS of its child processes: the chart process, which draws outside the bot)."""
     started = time.monotonic()
-    highest = 0.0
+    highest = children = 0.0
     while time.monotonic() - started < timeout:
         if not bot.alive():
             raise RuntimeError(f"griddesk exited:\n{bot.tail()}")
         highest = max(highest, common.proc_status(bot.pid)["VmRSS"])
+        children = max(children, children_rss(bot.pid))
         if until():
             break
         await asyncio.sleep(0.5)
-    return time.monotonic() - started, highest
+    return time.monotonic() - started, highest, children
 
 
 def smaps(pid: int) -> dict[str, float]:
@@ -160,7 +175,7 @@ async def run_once(
                     queued = scalar(copied, "SELECT COUNT(*) FROM outbox")
                     return bool(queued) and not scalar(copied, UNSENT)
 
-                waited, _ = await sample(first, sent, timeout=600)
+                waited, _, _ = await sample(first, sent, timeout=600)
                 figures["first_start_seconds_until_outbox_sent"] = waited
             finally:
                 await first.stop()
@@ -183,7 +198,7 @@ async def run_once(
                     sent = scalar(copied, "SELECT COUNT(*) FROM summaries_sent")
                     return bool(steps >= due and sent >= groups)
 
-                waited, highest = await sample(busy, finished, timeout=900)
+                waited, highest, drawing = await sample(busy, finished, timeout=900)
                 status = common.proc_status(busy.pid)
                 figures.update(
                     {
@@ -193,6 +208,7 @@ async def run_once(
                         "after_sweep_and_summary_rss_mb": status["VmRSS"],
                         "highest_sampled_rss_mb": highest,
                         "peak_rss_mb": status["VmHWM"],
+                        "chart_process_highest_sampled_rss_mb": drawing,
                     }
                 )
             finally:
@@ -208,7 +224,7 @@ async def run_once(
                     def posted() -> bool:
                         return bool(scalar(owed, "SELECT COUNT(*) FROM appraisal_sent"))
 
-                    waited, highest = await sample(judge, posted, timeout=900)
+                    waited, _, drawing = await sample(judge, posted, timeout=900)
                     await asyncio.sleep(settle)
                     status = common.proc_status(judge.pid)
                     figures.update(
@@ -216,6 +232,7 @@ async def run_once(
                             "appraisal_seconds_until_posted": waited,
                             "appraisal_rss_after_mb": status["VmRSS"],
                             "appraisal_peak_rss_mb": status["VmHWM"],
+                            "appraisal_chart_process_highest_sampled_rss_mb": drawing,
                         }
                     )
                 finally:

@@ -1,7 +1,7 @@
 """The 通报's chart: 三率 of each sub-unit (or of the unit itself) as grouped bars, a PNG.
 
-matplotlib is imported when a chart is drawn, not when the bot starts (bot/chart.py's font
-look-up is reused: Chinese labels only with a font that has the glyphs).
+Drawn in the chart process (bot/chart_process.py), so matplotlib never loads in the bot;
+bot/chart.py's font look-up is reused: Chinese labels only with a font that has the glyphs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,28 @@ class Group:
 def render(
     groups: Sequence[Group], title: str, series: Sequence[str], *, family: str | None = None
 ) -> bytes:
-    """Returns a PNG of GROUPS' three rates in percent, the first MAX_BARS groups."""
+    """Returns a PNG of GROUPS' three rates in percent, the first MAX_BARS groups, drawn in the
+    chart process."""
+    from bot import chart_process
+    from bot.chart import font_file
+
+    shown = list(groups)[:MAX_BARS]
+    return bytes(
+        chart_process.call("appraisal", shown, title, list(series), family, font_file(family))
+    )
+
+
+def draw(
+    groups: Sequence[Group],
+    title: str,
+    series: Sequence[str],
+    family: str | None = None,
+    font: str | None = None,
+) -> bytes:
+    """`render` in this process (the chart process runs it): FONT is FAMILY's file."""
+    from bot.chart import register
+
+    register(font)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties

@@ -6,9 +6,9 @@ font that has them: the configured [summaries] font, else an installed CJK font 
 fonts-wqy-microhei, which .ci/run installs, or fonts-noto-cjk …). Without one the chart is
 labelled in English and the unit by its code; the Chinese stays in the text message.
 
-The object API is used (no pyplot): nothing global is touched, so rendering in a worker thread
-is safe. matplotlib is imported when a chart is drawn, not when the bot starts (it is most of
-the start-up time of `griddesk run` and of every command).
+`render` and `cjk_font` run in the chart process (bot/chart_process.py): matplotlib and numpy
+(~44 MB) never load in the bot; `draw` and `find_cjk_font` are what that process runs. The object
+API is used (no pyplot): nothing global is touched.
 """
 
 from __future__ import annotations
@@ -69,13 +69,53 @@ def _has_glyphs(path: str) -> bool:
         return False
 
 
+# The font files behind the families cjk_font found, for the chart process to register (a fresh
+# one after the last exited idle knows none).
+_FONT_FILES: dict[str, str] = {}
+
+
 @lru_cache(maxsize=8)
 def cjk_font(configured: str | None = None) -> str | None:
-    """Returns the family name of a usable font with Chinese glyphs, registering it, or None.
+    """Returns the family name of a usable font with Chinese glyphs, or None.
 
     Looks at CONFIGURED, then the known file locations (so a font installed after matplotlib
-    built its font cache is still found), then the fonts matplotlib knows by family name.
+    built its font cache is still found), then the fonts matplotlib knows by family name, in
+    the chart process.
     """
+    from bot import chart_process
+
+    found = chart_process.call("font", configured)
+    if found is not None:
+        name, path = found
+        _FONT_FILES[name] = path
+        log.info("chart labels use %s (%s)", name, path)
+        return str(name)
+    if configured:
+        log.warning("summaries.font %s has no Chinese glyphs or is missing", configured)
+    log.info("no font with Chinese glyphs found: charts are labelled in English")
+    return None
+
+
+def font_file(family: str | None) -> str | None:
+    """Returns the file of FAMILY as cjk_font found it (None: not one of those)."""
+    return _FONT_FILES.get(family) if family else None
+
+
+_REGISTERED: set[str] = set()
+
+
+def register(path: str | None) -> None:
+    """Adds the font file PATH to matplotlib's fonts, once per process (the chart process)."""
+    if path and path not in _REGISTERED:
+        from matplotlib import font_manager
+
+        font_manager.fontManager.addfont(path)
+        _REGISTERED.add(path)
+
+
+def find_cjk_font(configured: str | None = None) -> tuple[str, str] | None:
+    """Returns (family, file) of the first usable font with Chinese glyphs, registered with
+    matplotlib in this process, or None (`cjk_font`'s look-up, run in the chart process)."""
     from matplotlib import font_manager
     from matplotlib.font_manager import FontProperties
 
@@ -85,21 +125,27 @@ def cjk_font(configured: str | None = None) -> str | None:
     candidates += [known[family] for family in CJK_FAMILIES if family in known]
     for path in candidates:
         if path and Path(path).is_file() and _has_glyphs(path):
-            font_manager.fontManager.addfont(path)
-            name = FontProperties(fname=path).get_name()
-            log.info("chart labels use %s (%s)", name, path)
-            return name
-    if configured:
-        log.warning("summaries.font %s has no Chinese glyphs or is missing", configured)
-    log.info("no font with Chinese glyphs found: charts are labelled in English")
+            register(path)
+            return FontProperties(fname=path).get_name(), path
     return None
 
 
 def render(bars: Sequence[Bar], labels: Labels, *, family: str | None = None) -> bytes:
-    """Returns a PNG of grouped bars (created vs closed per week), labelled with LABELS.
+    """Returns a PNG of grouped bars (created vs closed per week), labelled with LABELS, drawn
+    in the chart process.
 
     FAMILY must have every glyph the labels use (see `cjk_font`); without it, pass ASCII labels.
     """
+    from bot import chart_process
+
+    return bytes(chart_process.call("summary", list(bars), labels, family, font_file(family)))
+
+
+def draw(
+    bars: Sequence[Bar], labels: Labels, family: str | None = None, font: str | None = None
+) -> bytes:
+    """`render` in this process (the chart process runs it): FONT is FAMILY's file."""
+    register(font)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties

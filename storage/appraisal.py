@@ -1,9 +1,11 @@
 """Report histories for appraisal, read as of a period's end, and the monthly posts' claims.
 
-A period's histories are read a day of reports at a time (reports created that day, through
-summary_reports_created, or figures_reports_unit_created for a unit subtree, and their events
-up to the period's end through report_events_report), so memory stays bounded whatever the
-month's size.
+A period's histories are read CHUNK of reports at a time (reports created in those hours,
+through summary_reports_created, or figures_reports_unit_created for a unit subtree, and their
+events up to the period's end through report_events_report), and one chunk's rows are alive at a
+time, so memory stays bounded whatever the month's size: on the bench's 1,000,000 reports a
+day's chunk was ~53,000 rows (~50 MB as rows), two of them alive at once, and the arenas they
+fragmented stayed with the bot after the monthly 通报 (bench/README.md section 6).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from storage.outbox import Outgoing
 from storage.outbox_files import add_file
 from storage.summaries import scoped
 
-CHUNK = timedelta(days=1)
+CHUNK = timedelta(hours=4)
 
 _HISTORIES = """
 SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS created_at,
@@ -96,8 +98,9 @@ class Appraisals:
         as_of: datetime,
         units: Sequence[str] | None = None,
     ) -> AsyncIterator[list[History]]:
-        """Yields, a day at a time, the histories of reports created in [START, END) (at UNITS
-        only, if given), each with its events up to AS_OF."""
+        """Yields, CHUNK at a time, the histories of reports created in [START, END) (at UNITS
+        only, if given), each with its events up to AS_OF. The caller drops each chunk before
+        asking for the next (`del`): only then is one chunk alive at a time."""
         scope, names = scoped(units or None)
         sql = _HISTORIES.format(**scope)
         day = start
@@ -107,7 +110,9 @@ class Appraisals:
                 sql, {"start": to_db(day), "end": to_db(until), "as_of": to_db(as_of), **names}
             )
             chunk = await asyncio.to_thread(_histories, rows)
+            del rows  # the rows are the bulk: gone before the next chunk's are read
             yield chunk
+            del chunk
             day = until
 
     async def claimed(self, month: str) -> set[tuple[str, str]]:

@@ -59,16 +59,18 @@ def test_the_chart_is_a_png_of_a_readable_size_in_english():
 def test_the_watch_does_see_a_missing_glyph(caplog):
     # Proves the next tests could fail: DejaVu Sans has no Chinese.
     with GlyphWatch(caplog) as watch:
-        chart.render(BARS, chart.Labels("春晖社区", "新增", "办结"), family=None)
+        chart.draw(BARS, chart.Labels("春晖社区", "新增", "办结"))
     assert watch.complaints
 
 
 def test_chinese_labels_use_a_font_that_has_them_without_complaint(caplog):
-    family = chart.cjk_font(None)
-    if family is None:
+    # Drawn in this process (the chart process's `draw`), where the watch sees matplotlib.
+    found = chart.find_cjk_font(None)
+    if found is None:
         pytest.skip("no CJK font installed (.ci/run installs fonts-wqy-microhei)")
+    family, path = found
     with GlyphWatch(caplog) as watch:
-        data = chart.render(BARS, chart.Labels("春晖社区 · 近 3 周", "新增", "办结"), family=family)
+        data = chart.draw(BARS, chart.Labels("春晖社区 · 近 3 周", "新增", "办结"), family, path)
     assert watch.complaints == []
     assert png_size(data) == (800, 420)
 
@@ -100,11 +102,10 @@ async def test_without_a_cjk_font_a_chinese_summary_is_charted_in_english_by_uni
 ):
     monkeypatch.setattr(chart, "cjk_font", lambda configured=None: None)
     seen: list[chart.Labels] = []
-    render = chart.render
 
-    def spy(bars, labels, *, family=None):
+    def spy(bars, labels, *, family=None):  # drawn here, where the watch sees matplotlib
         seen.append(labels)
-        return render(bars, labels, family=family)
+        return chart.draw(bars, labels, family)
 
     monkeypatch.setattr(chart, "render", spy)
     with GlyphWatch(caplog) as watch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from datetime import tzinfo as TzInfo
 from weakref import WeakKeyDictionary
 
@@ -113,13 +113,24 @@ async def month_figures(
         return data
     data = await judge(services, month, start, end, at=at, units=units, tree=tree)
     if finished:
-        cache[month] = data
+        cache[month] = _compact(data)
         for old in sorted(cache)[:-KEEP_MONTHS]:
             del cache[old]
     elif closed and reuse:
         scoped[key] = data
         while len(scoped) > KEEP_SCOPES:
             del scoped[next(iter(scoped))]  # the oldest first
+    return data
+
+
+def _compact(data: MonthData) -> MonthData:
+    """Returns DATA with equal sets of sighting days shared: a finished month is never counted
+    into again, and its ~7,000 sets of days (22 MB on the bench's office, most of them every
+    day of the month) are most of what _FINISHED keeps."""
+    shared: dict[frozenset[date], set[date]] = {}
+    days = data.sightings.days
+    for key, seen in days.items():
+        days[key] = shared.setdefault(frozenset(seen), seen)
     return data
 
 
@@ -140,15 +151,27 @@ async def judge(
         tree = await services.units.tree()
     data = MonthData(label, start, end, at, tree)
     places: dict[str, str] = {}
+    days: dict[date, date] = {}
     async for chunk in services.store.appraisals.histories(start, end, at, units):
         # Judged in a worker thread: a big month takes seconds, and updates keep flowing.
-        await asyncio.to_thread(_count, data, chunk, places, services.tz)
+        await asyncio.to_thread(_count, data, chunk, places, days, services.tz)
+        del chunk  # before the next is read: one chunk of histories alive at a time
     data.rolled = roll_up(data.raw, tree)
     return data
 
 
-def _count(data: MonthData, chunk: list[History], places: dict[str, str], tz: TzInfo) -> None:
-    """Adds each history of CHUNK to DATA (its unit, its worker, its place's sightings)."""
+def _count(
+    data: MonthData,
+    chunk: list[History],
+    places: dict[str, str],
+    days: dict[date, date],
+    tz: TzInfo,
+) -> None:
+    """Adds each history of CHUNK to DATA (its unit, its worker, its place's sightings).
+
+    PLACES caches each unit's grid; DAYS makes every sighting of a day the same date object (a
+    month's sightings hold ~7,000 sets of days on the bench's office: one object per day, not
+    one per set and day, in what _FINISHED keeps)."""
     for history in chunk:
         result = outcome(history, data.as_of)
         if result is None:
@@ -160,7 +183,8 @@ def _count(data: MonthData, chunk: list[History], places: dict[str, str], tz: Tz
             place = places.get(history.unit)
             if place is None:
                 place = places[history.unit] = place_of(history.unit, data.tree)
-            data.sightings.see(history.category, place, local_day(history.created_at, tz))
+            day = local_day(history.created_at, tz)
+            data.sightings.see(history.category, place, days.setdefault(day, day))
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,17 @@ async def test_a_months_post_is_claimed_once_with_its_files(stored: Database):
         "SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM outbox_files)"
     )
     assert tuple(counts) == (2, 2)
+
+
+async def test_histories_come_a_chunk_of_hours_at_a_time_each_report_once(stored: Database):
+    from storage.appraisal import CHUNK
+
+    edge = T0 + CHUNK  # the second chunk's first moment
+    times = [T0, edge - timedelta(microseconds=1), edge, edge + CHUNK - timedelta(seconds=1)]
+    made = [await new_report(stored, "G1", at, at + timedelta(hours=1)) for at in times]
+    repo = Appraisals(stored)
+    end = T0 + 3 * CHUNK
+    chunks = [[h.report_id for h in chunk] async for chunk in repo.histories(T0, end, end)]
+    assert len(chunks) == 3  # one per CHUNK of the period: one chunk's rows in memory at a time
+    assert chunks == [[made[0].id, made[1].id], [made[2].id, made[3].id], []]
+    assert timedelta(hours=6) >= CHUNK  # a day of the bench's office was ~53,000 rows at once

@@ -130,3 +130,31 @@ async def test_a_communitys_own_look_matches_the_whole_offices_figures(
     assert scoped.value.report.figures == whole.rolled["C1"]
     again = await show(services, COMMUNITY, "2026-11", at=clock.now)  # now from the whole month
     assert isinstance(again, Done) and again.value == scoped.value
+
+
+async def test_a_cached_month_shares_equal_sets_of_sighting_days_and_finds_the_same_hot_spots(
+    services: Services,
+):
+    from datetime import date
+
+    from bot.domain.appraisal import hot_spots
+    from bot.usecases.appraisal import MonthData, _compact
+
+    tree = await services.units.tree()
+    data = MonthData("2026-11", NOVEMBER_END, NOVEMBER_END, NOVEMBER_END, tree)
+    for category, place, day in [
+        ("litter", "G1", 3), ("litter", "G1", 20), ("road", "G2", 3), ("road", "G2", 20),
+        ("road", "G2", 20), ("litter", "G2", 20),
+    ]:  # fmt: skip
+        data.sightings.see(category, place, date(2026, 11, day))
+    days = data.sightings.days
+
+    def spots() -> list:
+        return hot_spots(data.sightings, ["G1", "G2"], min_reports=2, min_days=2, count=5)
+
+    before = spots()
+    assert days[("litter", "G1")] is not days[("road", "G2")]
+    _compact(data)
+    assert days[("litter", "G1")] is days[("road", "G2")]  # {3, 20}: one set
+    assert days[("litter", "G2")] == {date(2026, 11, 20)}
+    assert spots() == before and len(before) == 2

@@ -258,7 +258,9 @@ async def test_exactly_one_summary_per_group_and_week_across_passes_restarts_and
             send_weekly_summaries(first, harness.clock()),
             send_weekly_summaries(second, harness.clock()),
         )
-        assert sorted(results) == [0, 2]
+        # Between them, each group once (which instance claims which depends on how their
+        # charts interleave in the one chart process): the rows below show none was doubled.
+        assert sum(results) == 2
     finally:
         await first.store.close()
         await second.store.close()
