@@ -29,7 +29,7 @@ from storage.db import Database, from_db, to_db
 from storage.followers import Follower, Followers
 from storage.outbox import Outbox, Outgoing
 from storage.people import People
-from storage.reports import _timer_values
+from storage.reports import row_values
 from storage.units import Units
 
 # Index-only: the partial index holds next_action_at and the rowid (the report id).
@@ -227,30 +227,11 @@ _INSERT_EVENT = (
 )
 
 
-def _row(report: Report) -> tuple[Any, ...]:
-    """Returns REPORT's values for _SET, as storage/reports.update_report writes them."""
-    return (
-        report.status.value,
-        report.holder_unit,
-        report.tier.value,
-        report.assignee_id,
-        report.resolution_note,
-        report.resolution_photo,
-        report.reject_reason,
-        report.stars,
-        report.comment,
-        to_db(report.updated_at),
-        to_db(report.due_at),
-        json.dumps(report.extra, ensure_ascii=False),
-        *_timer_values(report),
-    )
-
-
 def _changed(step: Step) -> tuple[tuple[str, ...], tuple[Any, ...]]:
     """Returns the columns STEP changes and the UPDATE's values (theirs, then the bump and the
     compare-and-set's)."""
-    after = _row(step.after)
-    before = _row(step.before) if step.before is not None else None
+    after = row_values(step.after)
+    before = row_values(step.before) if step.before is not None else None
     picked = [
         (column, value)
         for i, (column, value) in enumerate(zip(_SET, after, strict=True))

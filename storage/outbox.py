@@ -73,26 +73,7 @@ async def add(conn: aiosqlite.Connection, messages: list[Outgoing], at: datetime
         payload = json.dumps(message.params, ensure_ascii=False)
         if card_id is not None and await _shows_already(conn, message, card_id, payload):
             continue  # Telegram would answer "message is not modified"
-        await conn.execute(
-            """
-            INSERT INTO outbox (chat_id, method, payload, card_id, collapse_key, not_before,
-                                created_at, priority, batch)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (collapse_key) WHERE state = 'pending' AND collapse_key IS NOT NULL
-            DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before
-            """,
-            (
-                message.chat_id,
-                message.method,
-                payload,
-                card_id,
-                collapse_key,
-                to_db(message.not_before),
-                to_db(at),
-                message.priority,
-                message.batch,
-            ),
-        )
+        await conn.execute(_INSERT, _values(message, payload, card_id, collapse_key, at))
 
 
 _INSERT = """
@@ -102,6 +83,23 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (collapse_key) WHERE state = 'pending' AND collapse_key IS NOT NULL
 DO UPDATE SET payload = excluded.payload, not_before = excluded.not_before
 """
+
+
+def _values(
+    message: Outgoing, payload: str, card_id: int | None, collapse_key: str | None, at: datetime
+) -> tuple[Any, ...]:
+    """One row of _INSERT."""
+    return (
+        message.chat_id,
+        message.method,
+        payload,
+        card_id,
+        collapse_key,
+        to_db(message.not_before),
+        to_db(at),
+        message.priority,
+        message.batch,
+    )
 
 
 async def add_many(conn: aiosqlite.Connection, messages: Sequence[Outgoing], at: datetime) -> None:
@@ -152,19 +150,7 @@ async def add_many(conn: aiosqlite.Connection, messages: Sequence[Outgoing], at:
             ):
                 continue  # Telegram would answer "message is not modified"
             queued.add(card_id)
-        rows.append(
-            (
-                message.chat_id,
-                message.method,
-                payload,
-                card_id,
-                collapse_key,
-                to_db(message.not_before),
-                to_db(at),
-                message.priority,
-                message.batch,
-            )
-        )
+        rows.append(_values(message, payload, card_id, collapse_key, at))
     await conn.executemany(_INSERT, rows)
 
 

@@ -69,6 +69,26 @@ def _timer_values(report: Report) -> tuple[Any, ...]:
     )
 
 
+def row_values(report: Report) -> tuple[Any, ...]:
+    """REPORT's values for the columns update_report sets, in its order (status … extra, the
+    timer); storage/deadlines.py writes a batch's reports with the same."""
+    return (
+        report.status.value,
+        report.holder_unit,
+        report.tier.value,
+        report.assignee_id,
+        report.resolution_note,
+        report.resolution_photo,
+        report.reject_reason,
+        report.stars,
+        report.comment,
+        to_db(report.updated_at),
+        to_db(report.due_at),
+        json.dumps(report.extra, ensure_ascii=False),
+        *_timer_values(report),
+    )
+
+
 def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
     created = from_db(row["created_at"])
     assert created is not None
@@ -131,19 +151,7 @@ async def update_report(
         " version = version + ?"
         " WHERE id = ? AND version = ?" + (" AND next_action_at IS ?" if check_next else ""),
         (
-            report.status.value,
-            report.holder_unit,
-            report.tier.value,
-            report.assignee_id,
-            report.resolution_note,
-            report.resolution_photo,
-            report.reject_reason,
-            report.stars,
-            report.comment,
-            to_db(report.updated_at),
-            to_db(report.due_at),
-            json.dumps(report.extra, ensure_ascii=False),
-            *_timer_values(report),
+            *row_values(report),
             1 if bump else 0,
             report.id,
             expect_version,
