@@ -54,12 +54,15 @@ async def test_a_leader_whose_connection_is_cut_steps_down_and_another_takes_ove
         async with running(second):
             await asyncio.sleep(0.2)
             assert not second.leads("sender")
-            # The server ends the leader's session, as when its process dies.
+            # The server ends the leader's session, as when its process dies. Only this test's
+            # database: the run's other tests hold the same advisory keys in theirs.
             with psycopg.connect(pg_url, autocommit=True) as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE application_name = 'griddesk leader' AND pid IN"
-                    " (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s)",
+                    " WHERE application_name = 'griddesk leader' AND datname = current_database()"
+                    " AND pid IN (SELECT pid FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND objid = %s AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database()))",
                     (KEYS["sender"] & 0xFFFFFFFF,),
                 )
             await asyncio.wait_for(first.lost("sender"), timeout=10)
