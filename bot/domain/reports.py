@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -169,7 +170,8 @@ class Report:
     lat: float | None = None
     lon: float | None = None
     resolution_note: str | None = None
-    resolution_photo: str | None = None
+    resolution_photo: str | None = None  # the first after-photo
+    more_after_photos: tuple[str, ...] = ()  # the resolver's further after-photos, in order
     reject_reason: str | None = None
     stars: int | None = None
     comment: str | None = None
@@ -184,6 +186,12 @@ class Report:
     def number(self) -> str:
         """Returns the case number residents quote, e.g. 'R000123'."""
         return f"R{self.id:06d}" if self.id is not None else "R??????"
+
+    @property
+    def after_photos(self) -> tuple[str, ...]:
+        """Returns every after-photo of the resolution, the first one first."""
+        first = (self.resolution_photo,) if self.resolution_photo else ()
+        return (*first, *self.more_after_photos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +246,16 @@ def accept(report: Report, by: Staff, at: datetime) -> tuple[Report, ReportEvent
 
 
 def resolve(
-    report: Report, by: Staff, at: datetime, *, photo: str, note: str
+    report: Report,
+    by: Staff,
+    at: datetime,
+    *,
+    photo: str,
+    note: str,
+    more_photos: Sequence[str] = (),
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report resolved with the required after-photo and a note."""
-    if not photo:
+    """Returns the report resolved with the required after-photo (and MORE_PHOTOS) and a note."""
+    if not photo or not all(more_photos):
         raise ValueError("an after-photo is required to resolve a report")
     return move(
         report,
@@ -252,7 +266,19 @@ def resolve(
         assignee_id=report.assignee_id or by.user_id,
         resolution_note=note,
         resolution_photo=photo,
+        more_after_photos=tuple(more_photos),
     )
+
+
+def add_after_photos(report: Report, by: Staff, photos: Sequence[str], limit: int) -> Report:
+    """Returns REPORT with PHOTOS added to its after-photos: the rest of the album its resolver
+    sent (an album arrives photo by photo, the first one resolving). Only the resolver, only while
+    it waits for the reporter, at most LIMIT after-photos in all (the rest are dropped)."""
+    if report.status is not Status.RESOLVED or report.assignee_id != by.user_id:
+        raise NotAllowed("only the resolver adds after-photos, before the reporter answers")
+    room = max(0, limit - len(report.after_photos))
+    fresh = [p for p in photos if p and p not in report.after_photos][:room]
+    return replace(report, more_after_photos=(*report.more_after_photos, *fresh))
 
 
 def transfer(

@@ -277,9 +277,10 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                     ]
                 ]
             )
-            if report.resolution_photo:
+            if report.resolution_photo and report.id is not None:  # beside the reporter's own
+                labels = before_after_labels(services, rlang)
                 out.append(
-                    outgoing.photo(reporter_chat, report.resolution_photo, caption, markup=markup)
+                    outgoing.before_after(reporter_chat, report.id, labels, caption, markup=markup)
                 )
             else:
                 out.append(outgoing.message(reporter_chat, caption, markup=markup))
@@ -564,6 +565,14 @@ def follower_buttons(services: Services, report: Report, lang: str) -> dict:
                 button(t("button.unsolved", lang), "follow", "unsolved", report.id),
             ]
         ]
+    )
+
+
+def before_after_labels(services: Services, lang: str) -> tuple[str, str]:
+    """The 处理前 / 处理后 labels of a before/after picture, in LANG."""
+    return (
+        services.texts("notice.photo_before", lang),
+        services.texts("notice.photo_after", lang),
     )
 
 

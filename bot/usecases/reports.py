@@ -295,22 +295,45 @@ async def resolve(
     at: datetime,
     photo: str,
     note: str,
+    more_photos: Sequence[str] = (),
     clear_draft: bool = True,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """办结: BY resolves the report with the required after-photo and a note (typed or sent:
+    """办结: BY resolves the report with the required after-photo(s) and a note (typed or sent:
     ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
     has not finished (吹哨报到: bot/usecases/callins.py)."""
     waits = await after_callins(services, report_id)
     return await move(
         services,
         report_id,
-        waits(lambda r, s: domain.resolve(r, s, at, photo=photo, note=note)),
+        waits(
+            lambda r, s: domain.resolve(r, s, at, photo=photo, note=note, more_photos=more_photos)
+        ),
         by=by,
         at=at,
         clear_draft=clear_draft,
         attempted=attempted,
     )
+
+
+async def add_after_photos(
+    services: Services, report_id: int, *, by: int, photos: Sequence[str]
+) -> Done[Report] | Refused:
+    """Adds the rest of an album to the after-photos of the report BY has just resolved (the
+    first photo resolved it). Refused (worker.not_allowed) once it is no longer BY's to add to:
+    the reporter answered, or someone else holds it."""
+    report = await services.reports.get(report_id)
+    staff = await services.people.staff(by)
+    if report is None or staff is None:
+        return Refused("worker.not_allowed", {"number": ""})
+    try:
+        after = domain.add_after_photos(report, staff, photos, services.settings.reports.max_photos)
+    except domain.NotAllowed:
+        return Refused("worker.not_allowed", {"number": report.number})
+    changed = after.more_after_photos != report.more_after_photos
+    if changed and not await services.reports.add_after_photos(after):
+        return Refused("worker.not_allowed", {"number": report.number})
+    return Done(after)
 
 
 async def after_callins(

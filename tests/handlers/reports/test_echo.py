@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.before_after import COLUMN, GAP, HEADER
 from bot.domain import reports as domain
 from bot.domain.reports import Report, Status
 from bot.jobs.echo import post_echoes
 from bot.usecases.reports import save_move
 from tests.conftest import DATA, RESIDENT, WORKER_G1
+from tests.images import colour_at, metadata, near, solid_jpeg
 from tests.handlers.reports.test_submit_flow import (
     DESCRIPTION,
     last_answer,
@@ -21,6 +23,7 @@ from tests.handlers.reports.test_submit_flow import (
 
 CHANNEL = -1001234567890
 PHONE = "13912345678"
+RED, GREEN = (200, 30, 30), (30, 160, 60)
 
 
 @pytest.fixture
@@ -78,18 +81,25 @@ async def test_solved_asks_about_photos_first_and_the_answer_no_posts_text_only(
     assert len(channel_calls(harness)) == 1
 
 
-async def test_yes_posts_the_before_and_after_photos_as_one_album(harness):
+async def test_yes_posts_the_before_and_after_photos_as_one_picture(harness):
     report = await resolved(harness)
+    for before in report.photos:
+        harness.request.files[before] = solid_jpeg(RED)
+    harness.request.files["after-1"] = solid_jpeg(GREEN)
     await press(harness, RESIDENT, f"report:solved:{report.id}")
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:1"))
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
     await sweep(harness)
 
     [post] = channel_calls(harness)
-    media = post.params["media"]
-    media = json.loads(media) if isinstance(media, str) else media
-    assert post.method == "sendMediaGroup" and len(media) == len(report.photos) + 1
-    assert report.number in media[0]["caption"]
+    assert post.method == "sendPhoto" and report.number in post.params["caption"]
+    picture = harness.request.files[post.params["photo"]]  # uploaded: composed by the sender
+    left = GAP + COLUMN // 2, HEADER + GAP + 50
+    right = 2 * GAP + COLUMN + COLUMN // 2, HEADER + GAP + 50
+    assert near(colour_at(picture, *left), RED) and near(colour_at(picture, *right), GREEN)
+    assert metadata(picture) == {}  # the photos' GPS positions are not in the picture
+    for photo in (*report.photos, "after-1"):
+        assert photo not in dumped(channel_calls(harness))
 
 
 async def test_nothing_personal_reaches_the_channel_even_from_the_workers_note(harness):
