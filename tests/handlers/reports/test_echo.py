@@ -13,13 +13,13 @@ from bot.domain.reports import Report, Status
 from bot.jobs.echo import post_echoes
 from bot.usecases.reports import save_move
 from tests.conftest import DATA, RESIDENT, WORKER_G1
-from tests.images import colour_at, metadata, near, solid_jpeg
 from tests.handlers.reports.test_submit_flow import (
     DESCRIPTION,
     last_answer,
     press,
     submitted_report,
 )
+from tests.images import colour_at, metadata, near, solid_jpeg
 
 CHANNEL = -1001234567890
 PHONE = "13912345678"
