@@ -253,8 +253,11 @@ def resolve(
     photo: str,
     note: str,
     more_photos: Sequence[str] = (),
+    album: bool = False,
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report resolved with the required after-photo (and MORE_PHOTOS) and a note."""
+    """Returns the report resolved with the required after-photo (and MORE_PHOTOS) and a note.
+    ALBUM: the photo is the first of an album whose rest is still arriving (add_after_photos),
+    so the reporter's notice waits for it."""
     if not photo or not all(more_photos):
         raise ValueError("an after-photo is required to resolve a report")
     return move(
@@ -263,6 +266,7 @@ def resolve(
         actor_id=by.user_id,
         at=at,
         note=note,
+        data={"album": True} if album else None,
         assignee_id=report.assignee_id or by.user_id,
         resolution_note=note,
         resolution_photo=photo,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from bot.domain.callins import CallIn
 from bot.domain.categories import Category
@@ -279,9 +279,12 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
             )
             if report.resolution_photo and report.id is not None:  # beside the reporter's own
                 labels = before_after_labels(services, rlang)
-                out.append(
-                    outgoing.before_after(reporter_chat, report.id, labels, caption, markup=markup)
+                notice = outgoing.before_after(
+                    reporter_chat, report.id, labels, caption, markup=markup
                 )
+                if event.data.get("album"):  # the rest of the album joins the picture first
+                    notice = replace(notice, not_before=event.at + AFTER_ALBUM_SETTLE)
+                out.append(notice)
             else:
                 out.append(outgoing.message(reporter_chat, caption, markup=markup))
         elif action in REPORTER_NOTICES:
@@ -566,6 +569,11 @@ def follower_buttons(services: Services, report: Report, lang: str) -> dict:
             ]
         ]
     )
+
+
+# An after-photo album's photos arrive as separate updates; the first resolves the case and the
+# rest join it (handlers/reports/worker_steps.receive_album_tail) while the notice waits this long.
+AFTER_ALBUM_SETTLE = timedelta(seconds=2)
 
 
 def before_after_labels(services: Services, lang: str) -> tuple[str, str]:

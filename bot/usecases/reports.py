@@ -296,6 +296,7 @@ async def resolve(
     photo: str,
     note: str,
     more_photos: Sequence[str] = (),
+    album: bool = False,
     clear_draft: bool = True,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
@@ -307,7 +308,9 @@ async def resolve(
         services,
         report_id,
         waits(
-            lambda r, s: domain.resolve(r, s, at, photo=photo, note=note, more_photos=more_photos)
+            lambda r, s: domain.resolve(
+                r, s, at, photo=photo, note=note, more_photos=more_photos, album=album
+            )
         ),
         by=by,
         at=at,

@@ -55,7 +55,13 @@ async def parts_open(ctx: GridContext, press: Pressed) -> bool:
 
 
 async def resolved(
-    update: Update, ctx: GridContext, draft: Draft, photos: list[str], note: str
+    update: Update,
+    ctx: GridContext,
+    draft: Draft,
+    photos: list[str],
+    note: str,
+    *,
+    album: bool = False,
 ) -> bool:
     """Resolves the draft's report (bot/usecases/reports.resolve); tells whether it moved."""
     me = await person_of(update, ctx)
@@ -67,6 +73,7 @@ async def resolved(
         photo=photos[0],
         note=note,
         more_photos=photos[1:],
+        album=album,
         attempted=action_of(update),
     )
     return await made(ctx, me, outcome, end_flow=True)
@@ -101,7 +108,7 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
         await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, prompt)])
         return
     report = int(draft.data.get("report", 0))
-    if await resolved(update, ctx, draft, [photo], note) and album:
+    if await resolved(update, ctx, draft, [photo], note, album=bool(album)) and album:
         await absorb_album(ctx, me, album, report)
 
 

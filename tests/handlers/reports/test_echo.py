@@ -11,6 +11,7 @@ from bot.before_after import COLUMN, GAP, HEADER
 from bot.domain import reports as domain
 from bot.domain.reports import Report, Status
 from bot.jobs.echo import post_echoes
+from bot.notices import outgoing
 from bot.usecases.reports import save_move
 from tests.conftest import DATA, RESIDENT, WORKER_G1
 from tests.handlers.reports.test_submit_flow import (
@@ -174,3 +175,31 @@ async def test_an_answer_after_the_stars_or_a_forged_one_changes_nothing(harness
     await sweep(harness)
     [post] = channel_calls(harness)
     assert post.method == "sendMessage"
+
+
+async def test_the_same_picture_sent_again_is_not_composed_again(harness):
+    report = await resolved(harness)
+    for before in report.photos:
+        harness.request.files[before] = solid_jpeg(RED)
+    harness.request.files["after-1"] = solid_jpeg(GREEN)
+    labels = ("处理前", "处理后")
+    rows = [outgoing.before_after(chat, report.id, labels, "R") for chat in (CHANNEL, RESIDENT)]
+    harness.request.clear()
+    await harness.services.outbox.send(rows, harness.clock())
+    await harness.deliver()
+
+    first, second = harness.request.sent("sendPhoto")
+    assert first.params["photo"].startswith("upload-")  # composed and uploaded once
+    assert second.params["photo"] == first.params["photo"]  # then sent by Telegram's file id
+    assert len(harness.request.sent("getFile")) == len(report.photos) + 1
+
+
+async def test_a_picture_that_cannot_be_composed_sends_the_after_photo(harness):
+    report = await resolved(harness)  # the fakes know none of its photos: nothing to download
+    harness.request.clear()
+    row = outgoing.before_after(CHANNEL, report.id, ("处理前", "处理后"), "R")
+    await harness.services.outbox.send([row], harness.clock())
+    await harness.deliver()
+
+    [photo] = harness.request.sent("sendPhoto")
+    assert photo.params["photo"] == "after-1"
