@@ -5,7 +5,7 @@ Each side is a column of its photos, upright, scaled to one width and stacked, u
 Pillow decodes and re-encodes the pixels only (no metadata survives, as in bot/images.py). The
 labels need a font with Chinese glyphs for Chinese: the configured [summaries] font, else one of
 the installed CJK fonts bot/chart.py knows; without one, a label that needs it is left out (the
-caption says which side is which).
+bands' colours still tell the sides apart: grey before, green after).
 """
 
 from __future__ import annotations
