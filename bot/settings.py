@@ -137,6 +137,9 @@ class CategoryConfig(_Strict):
     merge_radius_m: int = Field(default=100, ge=0, le=5000)
     # 退单 of this category needs the approval of the tier above the holder.
     reject_needs_approval: bool = False
+    # A resident may report it anonymously (the handler sees "anonymous resident"; the bot
+    # relays their questions and answers); false where the handler must know who reported.
+    anonymous: bool = True
 
     @field_validator("code")
     @classmethod

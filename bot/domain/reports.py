@@ -56,6 +56,9 @@ class Action(StrEnum):
     RATE = "rate"  # a follower's own answer to "is it solved?" (the status stays)
     ASK_REJECT = "ask_reject"  # 退单 that needs the tier above's approval: the request
     DECLINE_REJECT = "decline_reject"  # … declined: the holder keeps the report
+    # Anonymous reports: the bot relays the holder's question and the reporter's answer
+    ASK_REPORTER = "ask_reporter"
+    REPORTER_REPLY = "reporter_reply"
 
 
 class RejectReason(StrEnum):
@@ -117,6 +120,11 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.RESOLVED, Action.RATE): Status.RESOLVED,
     (Status.CLOSED, Action.RATE): Status.CLOSED,
     (Status.CLOSED_UNVERIFIED, Action.RATE): Status.CLOSED_UNVERIFIED,
+    (Status.OPEN, Action.ASK_REPORTER): Status.OPEN,
+    (Status.ACCEPTED, Action.ASK_REPORTER): Status.ACCEPTED,
+    (Status.OPEN, Action.REPORTER_REPLY): Status.OPEN,
+    (Status.ACCEPTED, Action.REPORTER_REPLY): Status.ACCEPTED,
+    (Status.RESOLVED, Action.REPORTER_REPLY): Status.RESOLVED,  # an answer that crossed 完成
     (Status.OPEN, Action.ASK_REJECT): Status.OPEN,
     (Status.ACCEPTED, Action.ASK_REJECT): Status.ACCEPTED,
     (Status.OPEN, Action.DECLINE_REJECT): Status.OPEN,
@@ -186,6 +194,12 @@ class Report:
     def number(self) -> str:
         """Returns the case number residents quote, e.g. 'R000123'."""
         return f"R{self.id:06d}" if self.id is not None else "R??????"
+
+    @property
+    def anonymous(self) -> bool:
+        """Tells whether the reporter chose not to share their identity with the handler: staff
+        see "anonymous resident" and reach them only through the bot (ask_reporter)."""
+        return bool(self.extra.get("anonymous"))
 
     @property
     def after_photos(self) -> tuple[str, ...]:
@@ -440,3 +454,25 @@ def may_verify(user_id: int, report: Report) -> bool:
     if report.reporter_id is None:
         return report.entered_by == user_id
     return report.reporter_id == user_id
+
+
+# Anonymous reports: questions and answers relayed by the bot --------------------------------
+
+
+RELAY_LIMIT = 500  # characters in a relayed question or answer
+
+
+def ask_reporter(report: Report, by: Staff, at: datetime, text: str) -> tuple[Report, ReportEvent]:
+    """Returns the event of BY's question to the anonymous reporter (the bot relays it)."""
+    if not report.anonymous or report.reporter_id is None:
+        raise NotAllowed("only an anonymous reporter is asked through the bot")
+    return move(report, Action.ASK_REPORTER, actor_id=by.user_id, at=at, note=text)
+
+
+def reporter_reply(
+    report: Report, by_user: int, at: datetime, text: str
+) -> tuple[Report, ReportEvent]:
+    """Returns the event of the anonymous reporter's answer (the bot relays it to the holder)."""
+    if not report.anonymous or report.reporter_id != by_user:
+        raise NotAllowed("only the anonymous reporter answers through the bot")
+    return move(report, Action.REPORTER_REPLY, actor_id=by_user, at=at, note=text)

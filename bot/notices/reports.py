@@ -135,6 +135,8 @@ class Cards:
         who = reporter.name if reporter and reporter.name else self.texts("card.anonymous", lang)
         phone = report.contact or (reporter.phone if reporter else None)
         description = report.description
+        if report.anonymous:  # the bot relays questions (bot/usecases/relay.py)
+            who, phone = self.texts("anonymous.reporter", lang), self.texts("anonymous.phone", lang)
         if report.extra.get("erased"):  # the reporter erased their data, or retention did
             who = phone = description = self.texts("privacy.erased_marker", lang)
         text = self.texts(
@@ -179,6 +181,8 @@ class Cards:
             ]
         else:
             rows = []
+        if report.status.is_open and report.anonymous:  # handlers/reports/relay.py
+            rows.append([key(t("anonymous.ask_button", lang), "report", "ask", report.id)])
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
             rows.append([key(t("extension.button", lang), "ext", "ask", report.id)])
         if report.status.is_open and self.parties:  # 吹哨 (handlers/callins/picker.py)

@@ -110,6 +110,10 @@ async def _submit(
     now = services.clock()
     tree = await tx.units.tree()
     category_info = await tx.units.category(category)
+    if (extra or {}).get("anonymous") and not (
+        reporter_id is not None and category_info is not None and category_info.anonymous
+    ):  # the flow offers it only then (handlers/reports/submit_prompts.may_be_anonymous)
+        raise ValueError("an anonymous report must be a resident's own, of a category allowing it")
     target = route(
         unit,
         category,
