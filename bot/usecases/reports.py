@@ -39,7 +39,7 @@ from bot.notices.reports import (
 )
 from bot.services import Services
 from bot.texts import Raw
-from bot.usecases import echo
+from bot.usecases import echo, mobile
 from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
@@ -165,9 +165,12 @@ async def save_move(
     """
     after = await with_deadline(services, after, event)  # the clock the new status runs
     messages = await messages_for(services, after, event) + list(extra)
-    return await services.reports.save(
-        after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
-    )
+    async with services.store.transaction() as tx:
+        stored = await tx.reports.save(
+            after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
+        )
+        await mobile.award_report(services, tx, stored, event)  # 流动网格员's points
+    return stored
 
 
 # A staff member's move on a report: re-authorised against the database, one commit -------------
