@@ -58,6 +58,7 @@ from handlers.reports import (
     followers,
     merge,
     reject_approval,
+    relay,
     submit_flow,
     tasks,
     verify,
@@ -155,6 +156,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     merge.register,  # /merge and merge:… buttons: 并单 by staff
     followers.register,  # follow:… buttons: a follower's answer once resolved
     reject_approval.register,  # rejreq:… buttons: 退单 that needs the tier above
+    relay.register,  # report:reply:… the anonymous reporter answers through the bot
     tasks.register,
     callin_wiring.register,  # /callin, callin:… buttons (吹哨报到)
     households.register,  # /household /households, household:… buttons; care commands in groups
@@ -275,6 +277,7 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
                 c.urgent,
                 merge_radius_m=c.merge_radius_m,
                 reject_needs_approval=c.reject_needs_approval,
+                anonymous=c.anonymous,
             )
             for c in settings.categories
         ],

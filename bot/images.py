@@ -50,13 +50,13 @@ def strip_image(data: bytes) -> bytes:
         raise NotAnImage(type(exc).__name__) from None
     upright = ImageOps.exif_transpose(image)  # the orientation tag goes with the rest
     upright.thumbnail((MAX_SIDE, MAX_SIDE))
-    pixels = _rgb(upright)
+    pixels = as_rgb(upright)
     out = io.BytesIO()
     pixels.save(out, "JPEG", quality=QUALITY, optimize=True)
     return out.getvalue()
 
 
-def _rgb(image: Image.Image) -> Image.Image:
+def as_rgb(image: Image.Image) -> Image.Image:
     """Returns IMAGE as plain RGB pixels; transparency becomes white."""
     from PIL import Image
 

@@ -52,6 +52,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.before_after import Pictures
 from bot.faults import Backoff, Faults
 from bot.services import Services
 from storage.faults import fault_kind
@@ -210,6 +211,7 @@ class Sender:
         self.services = services
         self.monotonic = monotonic
         self.faults = faults or Faults(bot, services)
+        self.pictures = Pictures(bot, services)  # before/after photos composed when sent
         # Rows delivered whose "sent" mark is not committed yet (a storage fault): row id →
         # (row, sent at, message id, result ref). Recorded before anything else is sent.
         self._unrecorded: dict[int, tuple[OutboxRow, datetime, int | None, str | None]] = {}
@@ -446,13 +448,16 @@ class Sender:
 
     async def _call(self, row: OutboxRow) -> Any:
         if row.method != CARD:
-            return await self.bot.do_api_request(
+            params, picture = await self.pictures.prepare(row.params)
+            result = await self.bot.do_api_request(
                 row.method,
                 api_kwargs={
                     "chat_id": row.chat_id,
-                    **_telegram_objects(await _with_files(self.services, row.params)),
+                    **_telegram_objects(await _with_files(self.services, params)),
                 },
             )
+            self.pictures.remember(picture, result)
+            return result
         if row.card_message_id is not None:
             try:
                 return await self.bot.do_api_request(

@@ -137,6 +137,9 @@ class CategoryConfig(_Strict):
     merge_radius_m: int = Field(default=100, ge=0, le=5000)
     # 退单 of this category needs the approval of the tier above the holder.
     reject_needs_approval: bool = False
+    # A resident may report it anonymously (the handler sees "anonymous resident"; the bot
+    # relays their questions and answers); false where the handler must know who reported.
+    anonymous: bool = True
 
     @field_validator("code")
     @classmethod
@@ -181,6 +184,7 @@ class PointValues(_Strict):
     wish: int = Field(default=10, ge=0)  # a 微心愿 confirmed by the resident
     checkin: int = Field(default=5, ge=0)  # checked in at an activity by its organiser
     visit: int = Field(default=5, ge=0)  # a confirmed 五必访 visit
+    report: int = Field(default=3, ge=0)  # a 流动网格员's report that staff resolved
 
 
 class VolunteerSettings(_Strict):
@@ -216,6 +220,10 @@ class VolunteerSettings(_Strict):
     leaderboard_day: int = Field(default=1, ge=1, le=28)  # of the month, for the month before
     leaderboard_hour: int = Field(default=9, ge=0, le=23)
     leaderboard_size: int = Field(default=10, ge=1, le=50)
+    # 流动网格员 (delivery riders, couriers …): the team whose approved members are mobile grid
+    # members: a report of theirs that staff resolve earns `points.report`, and they have a
+    # leaderboard of their own. Unset: nobody is.
+    mobile_team: str | None = None
 
     @field_validator("skills", "teams")
     @classmethod
@@ -224,6 +232,12 @@ class VolunteerSettings(_Strict):
         if len(codes) != len(set(codes)):
             raise ValueError("codes must be unique")
         return value
+
+    @model_validator(mode="after")
+    def _mobile_team_is_a_team(self) -> VolunteerSettings:
+        if self.mobile_team is not None and self.mobile_team not in {t.code for t in self.teams}:
+            raise ValueError(f"mobile_team {self.mobile_team!r} is not one of the teams")
+        return self
 
 
 def _check_span(value: str) -> str:

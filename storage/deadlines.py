@@ -207,6 +207,7 @@ _SET = (
     "assignee_id",
     "resolution_note",
     "resolution_photo",
+    "more_after_photos",
     "reject_reason",
     "stars",
     "comment",

@@ -103,6 +103,18 @@ class Points:
         )
         return [(row["volunteer_id"], row["name"], int(row["total"])) for row in rows]
 
+    async def members(self, units: Sequence[str], team: str | None) -> list[int]:
+        """Returns the approved volunteers of TEAM living in UNITS (none without a TEAM)."""
+        if team is None or not units:
+            return []
+        marks = ",".join("?" * len(units))
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM volunteers WHERE team = ? AND status = 'approved'"
+            f" AND unit IN ({marks})",
+            (team, *units),
+        )
+        return [row["user_id"] for row in rows]
+
     async def leaderboard_due(self, month: str) -> list[Binding]:
         """Returns the volunteer groups that have not had MONTH's leaderboard yet."""
         rows = await self.db.fetchall(

@@ -25,8 +25,8 @@ class StaleReport(Exception):
 
 _COLUMNS = (
     "id, reporter_id, entered_by, category, unit, description, lat, lon, contact, status,"
-    " holder_unit, tier, assignee_id, resolution_note, resolution_photo, reject_reason, stars,"
-    " comment, created_at, updated_at, due_at, version, extra,"
+    " holder_unit, tier, assignee_id, resolution_note, resolution_photo, more_after_photos,"
+    " reject_reason, stars, comment, created_at, updated_at, due_at, version, extra,"
     " timer_window, timer_started_at, remind_at, breach_at, next_action_at, nag_day, nags"
 )
 
@@ -79,6 +79,7 @@ def row_values(report: Report) -> tuple[Any, ...]:
         report.assignee_id,
         report.resolution_note,
         report.resolution_photo,
+        json.dumps(report.more_after_photos),
         report.reject_reason,
         report.stars,
         report.comment,
@@ -108,6 +109,7 @@ def _report(row: aiosqlite.Row, photos: Sequence[str]) -> Report:
         assignee_id=row["assignee_id"],
         resolution_note=row["resolution_note"],
         resolution_photo=row["resolution_photo"],
+        more_after_photos=tuple(json.loads(row["more_after_photos"])),
         reject_reason=row["reject_reason"],
         stars=row["stars"],
         comment=row["comment"],
@@ -146,7 +148,8 @@ async def update_report(
     check_next = expect_next_at is not _ANY
     cursor = await conn.execute(
         "UPDATE reports SET status = ?, holder_unit = ?, tier = ?, assignee_id = ?,"
-        " resolution_note = ?, resolution_photo = ?, reject_reason = ?, stars = ?,"
+        " resolution_note = ?, resolution_photo = ?, more_after_photos = ?, reject_reason = ?,"
+        " stars = ?,"
         f" comment = ?, updated_at = ?, due_at = ?, extra = ?, {_TIMER_SET},"
         " version = version + ?"
         " WHERE id = ? AND version = ?" + (" AND next_action_at IS ?" if check_next else ""),
@@ -242,6 +245,23 @@ class Reports:
             if clear_draft_of is not None:
                 await conn.execute("DELETE FROM drafts WHERE user_id = ?", (clear_draft_of,))
         return replace(report, version=expect_version + 1)
+
+    async def add_after_photos(self, report: Report) -> bool:
+        """Writes REPORT's further after-photos (the rest of its resolver's album) if it still
+        waits for the reporter with the same holder; tells whether it did. No version bump: no
+        card shows the photos, so none must go stale."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reports SET more_after_photos = ?"
+                " WHERE id = ? AND status = ? AND assignee_id = ?",
+                (
+                    json.dumps(report.more_after_photos),
+                    report.id,
+                    Status.RESOLVED.value,
+                    report.assignee_id,
+                ),
+            )
+        return cursor.rowcount == 1
 
     async def get(self, report_id: int) -> Report | None:
         row = await self.db.fetchone(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))

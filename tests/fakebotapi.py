@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import math
@@ -308,6 +309,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(100_000)
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self._photo_colours = itertools.count()
         self._media_groups = itertools.count(1)
         self._date = itertools.count(1_764_000_000)
         self._allowed_updates: list[str] | None = None
@@ -673,9 +675,11 @@ class FakeBotApi:
         return info
 
     def photo_sizes(self, size: int) -> list[dict[str, Any]]:
-        """Returns the PhotoSize list of a new photo (a thumbnail and the full size)."""
-        small = self.new_file(min(size, 2000))
-        full = self.new_file(size)
+        """Returns the PhotoSize list of a new photo (a thumbnail and the full size). Like
+        Telegram's, its files download as real JPEGs (small ones: one colour per photo)."""
+        number = next(self._photo_colours)
+        small = self.new_file(min(size, 2000), content=_jpeg(number, 90, 68))
+        full = self.new_file(size, content=_jpeg(number, 320, 240))
         return [
             {"file_id": small.file_id, "file_unique_id": small.file_unique_id, "width": 90,
              "height": 68, "file_size": small.file_size},
@@ -1788,3 +1792,13 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _jpeg(number: int, width: int, height: int) -> bytes:
+    """Returns a JPEG of WIDTH × HEIGHT in one colour that NUMBER picks (photos tell apart)."""
+    from PIL import Image
+
+    colour = ((number * 67) % 200 + 30, (number * 131) % 200 + 30, (number * 29) % 200 + 30)
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, "JPEG", quality=90)
+    return out.getvalue()

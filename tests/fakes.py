@@ -109,6 +109,10 @@ class RecordingRequest(BaseRequest):
         if self.errors.get(endpoint):
             status, body = self.errors[endpoint].pop(0)
             return status, json.dumps({"ok": False, "error_code": status, **body}).encode()
+        if endpoint == "getFile" and str(params.get("file_id")) not in self.files:
+            return 400, json.dumps(  # as Telegram answers for an id it never gave out
+                {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            ).encode()
         return 200, json.dumps({"ok": True, "result": self._result(endpoint, params)}).encode()
 
     def _message(self, params: dict[str, Any], **extra: Any) -> dict[str, Any]:

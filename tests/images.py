@@ -39,3 +39,26 @@ def metadata(data: bytes) -> dict[str, object]:
         if image.info.get(key):
             found[f"info.{key}"] = True
     return found
+
+
+def solid_jpeg(colour: tuple[int, int, int], width: int = 400, height: int = 300) -> bytes:
+    """Returns a plain JPEG of one COLOUR (with a GPS position, as a phone's photo of a home)."""
+    image = Image.new("RGB", (width, height), colour)
+    exif = Image.Exif()
+    exif[GPS_IFD] = GPS
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=95)
+    return out.getvalue()
+
+
+def colour_at(data: bytes, x: int, y: int) -> tuple[int, int, int]:
+    """Returns the colour of DATA's pixel at (X, Y)."""
+    with Image.open(io.BytesIO(data)) as image:
+        pixel = image.convert("RGB").getpixel((x, y))
+    assert isinstance(pixel, tuple)
+    return (int(pixel[0]), int(pixel[1]), int(pixel[2]))
+
+
+def near(colour: tuple[int, int, int], wanted: tuple[int, int, int], slack: int = 24) -> bool:
+    """Tells whether COLOUR is WANTED give or take JPEG's rounding."""
+    return all(abs(a - b) <= slack for a, b in zip(colour, wanted, strict=True))

@@ -41,6 +41,7 @@ class Rule(StrEnum):
     OWN_CHAT = "own_chat"  # one's own place and phone: pressed in one's own private chat only
     REPORT_HANDLE = "report_handle"  # a worker's buttons on a report
     REPORT_VERIFY = "report_verify"  # the reporter confirms, reopens and rates
+    REPORT_RELAY = "report_relay"  # an anonymous reporter answers the holder through the bot
     EXTENSION_ASK = "extension_ask"  # the holder asks for more time
     EXTENSION_DECIDE = "extension_decide"  # staff above the holder approve or deny it
     HOUSEHOLD_MANAGE = "household_manage"  # see a household's notes, edit, deactivate
@@ -119,6 +120,12 @@ def handle_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -
 def verify_report(user_id: int, report: reports.Report) -> Decision:
     """Allows the reporter (for 代报, whoever entered it) to confirm, reopen and rate."""
     return _unless(reports.may_verify(user_id, report), Rule.REPORT_VERIFY)
+
+
+def reply_to_holder(user_id: int, report: reports.Report) -> Decision:
+    """Allows only the anonymous reporter to answer the holder's questions through the bot."""
+    allowed = report.anonymous and report.reporter_id == user_id
+    return _unless(allowed, Rule.REPORT_RELAY)
 
 
 def ask_extension(staff: Staff | None, report: reports.Report) -> Decision:

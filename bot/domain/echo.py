@@ -38,7 +38,8 @@ class EchoPost:
     place: str
     reply: str | None
     stars: int | None
-    photos: tuple[str, ...]
+    photos: tuple[str, ...]  # what the reporter agreed to show, before and after
+    report_id: int | None = None
 
 
 def is_postable(report: Report) -> bool:
@@ -86,7 +87,7 @@ def compose(
     erased = bool(report.extra.get("erased"))
     photos: tuple[str, ...] = ()
     if photos_allowed and not erased:
-        candidates = (*report.photos, report.resolution_photo)
+        candidates = (*report.photos, *report.after_photos)
         photos = tuple(p for p in candidates if p and not p.startswith("doc:"))[:MAX_PHOTOS]
     unit = public_unit(tree, report.unit)
     place = tree.place_name(unit) if unit is not None else ""
@@ -99,4 +100,5 @@ def compose(
         reply=reply or None,
         stars=report.stars,
         photos=photos,
+        report_id=report.id,
     )

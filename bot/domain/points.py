@@ -19,6 +19,7 @@ class PointKind(StrEnum):
     WISH = "wish"  # ref: the wish id
     CHECKIN = "checkin"  # ref: the activity id
     VISIT = "visit"  # ref: the visit id (care)
+    REPORT = "report"  # ref: the report id (a 流动网格员's report that staff resolved)
 
 
 @dataclass(frozen=True, slots=True)

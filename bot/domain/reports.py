@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -55,6 +56,9 @@ class Action(StrEnum):
     RATE = "rate"  # a follower's own answer to "is it solved?" (the status stays)
     ASK_REJECT = "ask_reject"  # 退单 that needs the tier above's approval: the request
     DECLINE_REJECT = "decline_reject"  # … declined: the holder keeps the report
+    # Anonymous reports: the bot relays the holder's question and the reporter's answer
+    ASK_REPORTER = "ask_reporter"
+    REPORTER_REPLY = "reporter_reply"
 
 
 class RejectReason(StrEnum):
@@ -116,6 +120,11 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.RESOLVED, Action.RATE): Status.RESOLVED,
     (Status.CLOSED, Action.RATE): Status.CLOSED,
     (Status.CLOSED_UNVERIFIED, Action.RATE): Status.CLOSED_UNVERIFIED,
+    (Status.OPEN, Action.ASK_REPORTER): Status.OPEN,
+    (Status.ACCEPTED, Action.ASK_REPORTER): Status.ACCEPTED,
+    (Status.OPEN, Action.REPORTER_REPLY): Status.OPEN,
+    (Status.ACCEPTED, Action.REPORTER_REPLY): Status.ACCEPTED,
+    (Status.RESOLVED, Action.REPORTER_REPLY): Status.RESOLVED,  # an answer that crossed 完成
     (Status.OPEN, Action.ASK_REJECT): Status.OPEN,
     (Status.ACCEPTED, Action.ASK_REJECT): Status.ACCEPTED,
     (Status.OPEN, Action.DECLINE_REJECT): Status.OPEN,
@@ -169,7 +178,8 @@ class Report:
     lat: float | None = None
     lon: float | None = None
     resolution_note: str | None = None
-    resolution_photo: str | None = None
+    resolution_photo: str | None = None  # the first after-photo
+    more_after_photos: tuple[str, ...] = ()  # the resolver's further after-photos, in order
     reject_reason: str | None = None
     stars: int | None = None
     comment: str | None = None
@@ -184,6 +194,18 @@ class Report:
     def number(self) -> str:
         """Returns the case number residents quote, e.g. 'R000123'."""
         return f"R{self.id:06d}" if self.id is not None else "R??????"
+
+    @property
+    def anonymous(self) -> bool:
+        """Tells whether the reporter chose not to share their identity with the handler: staff
+        see "anonymous resident" and reach them only through the bot (ask_reporter)."""
+        return bool(self.extra.get("anonymous"))
+
+    @property
+    def after_photos(self) -> tuple[str, ...]:
+        """Returns every after-photo of the resolution, the first one first."""
+        first = (self.resolution_photo,) if self.resolution_photo else ()
+        return (*first, *self.more_after_photos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,10 +260,19 @@ def accept(report: Report, by: Staff, at: datetime) -> tuple[Report, ReportEvent
 
 
 def resolve(
-    report: Report, by: Staff, at: datetime, *, photo: str, note: str
+    report: Report,
+    by: Staff,
+    at: datetime,
+    *,
+    photo: str,
+    note: str,
+    more_photos: Sequence[str] = (),
+    album: bool = False,
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report resolved with the required after-photo and a note."""
-    if not photo:
+    """Returns the report resolved with the required after-photo (and MORE_PHOTOS) and a note.
+    ALBUM: the photo is the first of an album whose rest is still arriving (add_after_photos),
+    so the reporter's notice waits for it."""
+    if not photo or not all(more_photos):
         raise ValueError("an after-photo is required to resolve a report")
     return move(
         report,
@@ -249,10 +280,23 @@ def resolve(
         actor_id=by.user_id,
         at=at,
         note=note,
+        data={"album": True} if album else None,
         assignee_id=report.assignee_id or by.user_id,
         resolution_note=note,
         resolution_photo=photo,
+        more_after_photos=tuple(more_photos),
     )
+
+
+def add_after_photos(report: Report, by: Staff, photos: Sequence[str], limit: int) -> Report:
+    """Returns REPORT with PHOTOS added to its after-photos: the rest of the album its resolver
+    sent (an album arrives photo by photo, the first one resolving). Only the resolver, only while
+    it waits for the reporter, at most LIMIT after-photos in all (the rest are dropped)."""
+    if report.status is not Status.RESOLVED or report.assignee_id != by.user_id:
+        raise NotAllowed("only the resolver adds after-photos, before the reporter answers")
+    room = max(0, limit - len(report.after_photos))
+    fresh = [p for p in photos if p and p not in report.after_photos][:room]
+    return replace(report, more_after_photos=(*report.more_after_photos, *fresh))
 
 
 def transfer(
@@ -410,3 +454,25 @@ def may_verify(user_id: int, report: Report) -> bool:
     if report.reporter_id is None:
         return report.entered_by == user_id
     return report.reporter_id == user_id
+
+
+# Anonymous reports: questions and answers relayed by the bot --------------------------------
+
+
+RELAY_LIMIT = 500  # characters in a relayed question or answer
+
+
+def ask_reporter(report: Report, by: Staff, at: datetime, text: str) -> tuple[Report, ReportEvent]:
+    """Returns the event of BY's question to the anonymous reporter (the bot relays it)."""
+    if not report.anonymous or report.reporter_id is None:
+        raise NotAllowed("only an anonymous reporter is asked through the bot")
+    return move(report, Action.ASK_REPORTER, actor_id=by.user_id, at=at, note=text)
+
+
+def reporter_reply(
+    report: Report, by_user: int, at: datetime, text: str
+) -> tuple[Report, ReportEvent]:
+    """Returns the event of the anonymous reporter's answer (the bot relays it to the holder)."""
+    if not report.anonymous or report.reporter_id != by_user:
+        raise NotAllowed("only the anonymous reporter answers through the bot")
+    return move(report, Action.REPORTER_REPLY, actor_id=by_user, at=at, note=text)

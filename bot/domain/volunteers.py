@@ -236,3 +236,13 @@ def mask_name(name: str) -> str:
     if not name:
         return "*"
     return name[0] + "*" * max(1, min(len(name) - 1, 2))
+
+
+def is_mobile(volunteer: Volunteer | None, mobile_team: str | None) -> bool:
+    """Tells whether VOLUNTEER is an approved 流动网格员: a member of the office's mobile team."""
+    return (
+        volunteer is not None
+        and mobile_team is not None
+        and volunteer.is_approved
+        and volunteer.team == mobile_team
+    )

@@ -59,7 +59,11 @@ def post_messages(
         return [outgoing.message(channel, text)]
     fits = len(text) <= CAPTION
     caption = {"caption": text, "parse_mode": "HTML"} if fits else {}
-    if len(post.photos) == 1:
+    if post.report_id is not None:  # one picture: before and after side by side
+        labels = (texts("notice.photo_before", lang), texts("notice.photo_after", lang))
+        picture = outgoing.before_after_picture(post.report_id, labels)
+        messages = [Outgoing(channel, "sendPhoto", {"photo": picture, **caption})]
+    elif len(post.photos) == 1:
         messages = [Outgoing(channel, "sendPhoto", {"photo": post.photos[0], **caption})]
     else:
         media = [{"type": "photo", "media": file_id} for file_id in post.photos]

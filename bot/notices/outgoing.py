@@ -31,6 +31,37 @@ def photo(chat_id: int, file_id: str, caption: str, *, markup: dict | None = Non
     return Outgoing(chat_id, "sendPhoto", params)
 
 
+# A picture the sender composes when it sends the row (bot/before_after.py): the report's photos
+# before and after it was resolved, read from the report then, so the whole of the resolver's
+# album is in it. {"$before_after": {"report": id, "labels": [before, after]}} in place of a file.
+BEFORE_AFTER = "$before_after"
+
+
+def before_after_picture(report_id: int, labels: tuple[str, str]) -> dict[str, Any]:
+    """Returns the "photo" the sender composes of REPORT_ID's photos before and after."""
+    return {BEFORE_AFTER: {"report": report_id, "labels": list(labels)}}
+
+
+def before_after(
+    chat_id: int,
+    report_id: int,
+    labels: tuple[str, str],
+    caption: str,
+    *,
+    markup: dict | None = None,
+) -> Outgoing:
+    """Returns a photo message showing REPORT_ID's photos before and after, side by side, under
+    LABELS (the first after-photo alone when there is nothing to put beside it)."""
+    params: dict[str, Any] = {
+        "photo": before_after_picture(report_id, labels),
+        "caption": caption[:1024],
+        "parse_mode": "HTML",
+    }
+    if markup is not None:
+        params["reply_markup"] = markup
+    return Outgoing(chat_id, "sendPhoto", params)
+
+
 # A stored "photo" that arrived as an image file before such files were re-encoded (reports made
 # before issue 7): Telegram will not resend a document's file_id as a photo, so such ids carry
 # this prefix and go out as documents. New reports keep only re-encoded photos (image_files.py).

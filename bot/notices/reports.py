@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from bot.domain.callins import CallIn
 from bot.domain.categories import Category
@@ -135,6 +135,8 @@ class Cards:
         who = reporter.name if reporter and reporter.name else self.texts("card.anonymous", lang)
         phone = report.contact or (reporter.phone if reporter else None)
         description = report.description
+        if report.anonymous:  # the bot relays questions (bot/usecases/relay.py)
+            who, phone = self.texts("anonymous.reporter", lang), self.texts("anonymous.phone", lang)
         if report.extra.get("erased"):  # the reporter erased their data, or retention did
             who = phone = description = self.texts("privacy.erased_marker", lang)
         text = self.texts(
@@ -179,6 +181,8 @@ class Cards:
             ]
         else:
             rows = []
+        if report.status.is_open and report.anonymous:  # handlers/reports/relay.py
+            rows.append([key(t("anonymous.ask_button", lang), "report", "ask", report.id)])
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
             rows.append([key(t("extension.button", lang), "ext", "ask", report.id)])
         if report.status.is_open and self.parties:  # 吹哨 (handlers/callins/picker.py)
@@ -277,10 +281,14 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                     ]
                 ]
             )
-            if report.resolution_photo:
-                out.append(
-                    outgoing.photo(reporter_chat, report.resolution_photo, caption, markup=markup)
+            if report.resolution_photo and report.id is not None:  # beside the reporter's own
+                labels = before_after_labels(services, rlang)
+                notice = outgoing.before_after(
+                    reporter_chat, report.id, labels, caption, markup=markup
                 )
+                if event.data.get("album"):  # the rest of the album joins the picture first
+                    notice = replace(notice, not_before=event.at + AFTER_ALBUM_SETTLE)
+                out.append(notice)
             else:
                 out.append(outgoing.message(reporter_chat, caption, markup=markup))
         elif action in REPORTER_NOTICES:
@@ -564,6 +572,19 @@ def follower_buttons(services: Services, report: Report, lang: str) -> dict:
                 button(t("button.unsolved", lang), "follow", "unsolved", report.id),
             ]
         ]
+    )
+
+
+# An after-photo album's photos arrive as separate updates; the first resolves the case and the
+# rest join it (handlers/reports/worker_steps.receive_album_tail) while the notice waits this long.
+AFTER_ALBUM_SETTLE = timedelta(seconds=2)
+
+
+def before_after_labels(services: Services, lang: str) -> tuple[str, str]:
+    """The 处理前 / 处理后 labels of a before/after picture, in LANG."""
+    return (
+        services.texts("notice.photo_before", lang),
+        services.texts("notice.photo_after", lang),
     )
 
 

@@ -282,15 +282,21 @@ async def invite_answer_messages(
 
 
 def leaderboard_message(
-    services: Services, binding: Binding, month: str, table: list[Standing], tree: UnitTree
+    services: Services,
+    binding: Binding,
+    month: str,
+    table: list[Standing],
+    tree: UnitTree,
+    *,
+    key: str = "points.board",
 ) -> Outgoing:
-    """Returns the month's standings for a group (names masked)."""
+    """Returns the month's standings for a group (names masked), under the heading KEY."""
     lines = [
         services.texts("points.board_line", binding.lang, rank=s.rank, name=s.name, points=s.points)
         for s in table
     ]
     text = services.texts(
-        "points.board",
+        key,
         binding.lang,
         month=month,
         area=tree.get(binding.unit).name,

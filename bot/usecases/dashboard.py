@@ -75,7 +75,7 @@ class CaseView:
     place: str
     holder: str
     history: list[ReportEvent]
-    photos: int  # the resident's photos, then the after-photo (if any)
+    photos: int  # the resident's photos, then the after-photos (if any)
     actions: frozenset[Action]
     targets: list[Staff] = field(default_factory=list)  # whom a transfer may go to
     actors: dict[int, str] = field(default_factory=dict)  # staff names of the history's actors
@@ -192,7 +192,7 @@ async def case(services: Services, by: int, number: str) -> Done[CaseView] | Ref
     if not targets:
         actions -= {Action.TRANSFER}
     actors = {e.actor_id: staff_names[e.actor_id] for e in history if e.actor_id in staff_names}
-    photos = len(report.photos) + (1 if report.resolution_photo else 0)
+    photos = len(report.photos) + len(report.after_photos)
     holder = staff_names.get(report.assignee_id or 0) or path_name(tree, report.holder_unit)
     return Done(
         CaseView(
@@ -231,13 +231,13 @@ def _may_ask_more_time(staff: Staff, report: Report) -> bool:
 
 
 async def photo(services: Services, by: int, number: str, n: int) -> Done[str] | Refused:
-    """Returns the Telegram file id of photo N (from 1: the resident's, then the after-photo) of
+    """Returns the Telegram file id of photo N (from 1: the resident's, then the after-photos) of
     report NUMBER if BY sees it. Refused: dashboard.not_found."""
     seen = await _seen(services, by, number)
     if seen is None:
         return Refused(NOT_FOUND)
     report = seen[0]
-    files = [*report.photos, *([report.resolution_photo] if report.resolution_photo else [])]
+    files = [*report.photos, *report.after_photos]
     if not 1 <= n <= len(files):
         return Refused(NOT_FOUND)
     return Done(files[n - 1])

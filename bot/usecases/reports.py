@@ -39,7 +39,7 @@ from bot.notices.reports import (
 )
 from bot.services import Services
 from bot.texts import Raw
-from bot.usecases import echo
+from bot.usecases import echo, mobile
 from bot.usecases.asks import Asking, ask_above, decider_of
 from bot.usecases.deadlines import Situation, with_deadline
 from bot.usecases.results import Done, Refused, refuse
@@ -110,6 +110,10 @@ async def _submit(
     now = services.clock()
     tree = await tx.units.tree()
     category_info = await tx.units.category(category)
+    if (extra or {}).get("anonymous") and not (
+        reporter_id is not None and category_info is not None and category_info.anonymous
+    ):  # the flow offers it only then (handlers/reports/submit_prompts.may_be_anonymous)
+        raise ValueError("an anonymous report must be a resident's own, of a category allowing it")
     target = route(
         unit,
         category,
@@ -161,9 +165,12 @@ async def save_move(
     """
     after = await with_deadline(services, after, event)  # the clock the new status runs
     messages = await messages_for(services, after, event) + list(extra)
-    return await services.reports.save(
-        after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
-    )
+    async with services.store.transaction() as tx:
+        stored = await tx.reports.save(
+            after, event, messages, expect_version=before.version, clear_draft_of=clear_draft_of
+        )
+        await mobile.award_report(services, tx, stored, event)  # 流动网格员's points
+    return stored
 
 
 # A staff member's move on a report: re-authorised against the database, one commit -------------
@@ -295,22 +302,48 @@ async def resolve(
     at: datetime,
     photo: str,
     note: str,
+    more_photos: Sequence[str] = (),
+    album: bool = False,
     clear_draft: bool = True,
     attempted: str = "message",
 ) -> Done[Report] | Refused:
-    """办结: BY resolves the report with the required after-photo and a note (typed or sent:
+    """办结: BY resolves the report with the required after-photo(s) and a note (typed or sent:
     ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
     has not finished (吹哨报到: bot/usecases/callins.py)."""
     waits = await after_callins(services, report_id)
     return await move(
         services,
         report_id,
-        waits(lambda r, s: domain.resolve(r, s, at, photo=photo, note=note)),
+        waits(
+            lambda r, s: domain.resolve(
+                r, s, at, photo=photo, note=note, more_photos=more_photos, album=album
+            )
+        ),
         by=by,
         at=at,
         clear_draft=clear_draft,
         attempted=attempted,
     )
+
+
+async def add_after_photos(
+    services: Services, report_id: int, *, by: int, photos: Sequence[str]
+) -> Done[Report] | Refused:
+    """Adds the rest of an album to the after-photos of the report BY has just resolved (the
+    first photo resolved it). Refused (worker.not_allowed) once it is no longer BY's to add to:
+    the reporter answered, or someone else holds it."""
+    report = await services.reports.get(report_id)
+    staff = await services.people.staff(by)
+    if report is None or staff is None:
+        return Refused("worker.not_allowed", {"number": ""})
+    try:
+        after = domain.add_after_photos(report, staff, photos, services.settings.reports.max_photos)
+    except domain.NotAllowed:
+        return Refused("worker.not_allowed", {"number": report.number})
+    changed = after.more_after_photos != report.more_after_photos
+    if changed and not await services.reports.add_after_photos(after):
+        return Refused("worker.not_allowed", {"number": report.number})
+    return Done(after)
 
 
 async def after_callins(

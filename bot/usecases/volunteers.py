@@ -161,9 +161,24 @@ async def post_leaderboard(
     if binding.unit not in tree:
         return Refused("common.stale_button")
     start, end = month_bounds(month, services.tz)
-    totals = await services.store.points.totals(start, end, subtree(binding.unit, tree))
-    table = standings(totals, config.leaderboard_size)
-    messages = [leaderboard_message(services, binding, month, table, tree)] if table else []
+    units = subtree(binding.unit, tree)
+    totals = await services.store.points.totals(start, end, units)
+    mobile = set(await services.store.points.members(units, config.mobile_team))
+    boards = (  # the volunteers', then the 流动网格员's table of their own
+        (
+            "points.board",
+            standings([t for t in totals if t[0] not in mobile], config.leaderboard_size),
+        ),
+        (
+            "points.mobile_board",
+            standings([t for t in totals if t[0] in mobile], config.leaderboard_size),
+        ),
+    )
+    messages = [
+        leaderboard_message(services, binding, month, table, tree, key=key)
+        for key, table in boards
+        if table
+    ]
     async with services.store.transaction(completes_update=False) as tx:
         posted = await tx.points.post_leaderboard(
             binding.chat_id, binding.unit, month, at, messages

@@ -26,7 +26,7 @@ from handlers.kit.picker import renew
 from handlers.kit.presses import press_of
 from handlers.kit.reply import say
 from handlers.reports import me_too
-from handlers.reports.submit_prompts import CONTACT_LIMIT, advance
+from handlers.reports.submit_prompts import CONTACT_LIMIT, advance, may_be_anonymous
 from handlers.residents.place import (
     answer,
     ask,
@@ -245,6 +245,7 @@ STEP_OF = {
     "else": "place",
     "send": "confirm",
     "drop": "confirm",
+    "anon": "confirm",
     "metoo": me_too.STEP,
     "new": me_too.STEP,
 }
@@ -283,11 +284,13 @@ async def on_button(update: Update, ctx: GridContext) -> None:
     await answer(update, None if fits else ctx.texts("common.stale_button", me.lang))
     if not fits:
         return
-    if press.verb in ("cat", "over", "keep", *me_too.VERBS):  # the prompt loses its buttons
+    if press.verb in ("cat", "over", "keep", "anon", *me_too.VERBS):  # the prompt loses its buttons
         message = update.callback_query.message
         shown = _unbutton(me, message.message_id if message is not None else None)
         if press.verb in me_too.VERBS:
             await me_too.VERBS[press.verb](ctx, me, draft, arg, done=shown)
+        elif press.verb == "anon":
+            await toggle_anonymous(ctx, me, draft, done=shown)
         elif press.verb == "cat":
             await choose(ctx, me, draft, press.verb, arg, done=shown)
         else:
@@ -331,6 +334,16 @@ async def choose(
     await ctx.drafts.put(draft, ctx.now(), [*done, *await advance(ctx, me, draft)])
 
 
+async def toggle_anonymous(
+    ctx: GridContext, me: Person, draft: Draft, *, done: Sequence[Outgoing]
+) -> None:
+    """Turns "report anonymously" on or off; the summary is shown again with the choice."""
+    category = await ctx.units.category(draft.data.get("category") or "")
+    if may_be_anonymous(draft.data, category):
+        draft.data["anonymous"] = not draft.data.get("anonymous")
+    await ctx.drafts.put(draft, ctx.now(), [*done, *await advance(ctx, me, draft)])
+
+
 def _unbutton(me: Person, message_id: int | None) -> list[Outgoing]:
     """Removes the buttons of the prompt MESSAGE_ID once its choice is made (none if unknown)."""
     if message_id is None:
@@ -368,6 +381,14 @@ async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str
     if await report_refused(ctx, me):
         return
     data, proxy = draft.data, draft.data["for"] == "resident"
+    category = await ctx.units.category(data["category"])
+    if data.get("anonymous") and not may_be_anonymous(data, category):
+        data["anonymous"] = False  # the office turned it off meanwhile: the resident decides
+        note = ctx.texts("anonymous.no_longer", me.lang)
+        await ctx.drafts.put(
+            draft, ctx.now(), [outgoing.message(me.user_id, note), *await advance(ctx, me, draft)]
+        )
+        return
     await submit_report(
         ctx.services,
         reporter_id=None if proxy else me.user_id,
@@ -380,6 +401,7 @@ async def submit(ctx: GridContext, me: Person, draft: Draft, verb: str, arg: str
         lat=data.get("lat"),
         lon=data.get("lon"),
         clear_draft_of=me.user_id,
+        extra={"anonymous": True} if data.get("anonymous") else None,
     )
 
 

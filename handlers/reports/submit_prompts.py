@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.context import GridContext
+from bot.domain.categories import Category
 from bot.domain.people import Person
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
@@ -131,7 +132,18 @@ async def summary(ctx: GridContext, me: Person, draft: Draft, n: str) -> Prompt:
         [button(t("report_flow.submit", me.lang), "newreport", "send", n)],
         [button(t("report_flow.cancel", me.lang), "newreport", "drop", n)],
     ]
+    if may_be_anonymous(data, await ctx.units.category(data["category"])):
+        anonymous = bool(data.get("anonymous"))
+        text += "\n" + t("anonymous.summary_on" if anonymous else "anonymous.summary_off", me.lang)
+        toggle = t("anonymous.turn_off" if anonymous else "anonymous.turn_on", me.lang)
+        rows.insert(1, [button(toggle, "newreport", "anon", n)])
     return text, keyboard(rows)
+
+
+def may_be_anonymous(data: dict, category: Category | None) -> bool:
+    """Tells whether the report being composed may be anonymous: the resident's own (not 代报),
+    of a category the office allows it for."""
+    return data.get("for") == "self" and category is not None and category.anonymous
 
 
 PROMPTS = {

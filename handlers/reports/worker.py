@@ -16,11 +16,12 @@ from bot.domain.reports import Action, RejectReason
 from bot.notices.buttons import button
 from bot.usecases import reports
 from handlers.kit.reply import say
+from handlers.reports import relay
 from handlers.reports import worker_steps as worker_flows
 from handlers.reports.worker_press import Pressed, allowed, card_for, made, pressed
 
 # The resident side owns ^report:(solved|unsolved|stars|nocomment):
-PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card):"
+PATTERN = r"^report:(accept|resolve|transfer|transfer_to|refer|reject|reject_reason|card|ask):"
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:
@@ -119,6 +120,7 @@ VERBS: dict[str, Callable[[GridContext, Pressed], Awaitable[None]]] = {
     "reject": choose_reject_reason,
     "reject_reason": worker_flows.start_reject_note,
     "card": show_card,
+    "ask": relay.start_ask,  # anonymous reports: 💬 ask the resident
 }
 
 

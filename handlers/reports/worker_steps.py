@@ -54,7 +54,15 @@ async def parts_open(ctx: GridContext, press: Pressed) -> bool:
     return True
 
 
-async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, note: str) -> bool:
+async def resolved(
+    update: Update,
+    ctx: GridContext,
+    draft: Draft,
+    photos: list[str],
+    note: str,
+    *,
+    album: bool = False,
+) -> bool:
     """Resolves the draft's report (bot/usecases/reports.resolve); tells whether it moved."""
     me = await person_of(update, ctx)
     outcome = await reports.resolve(
@@ -62,8 +70,10 @@ async def resolved(update: Update, ctx: GridContext, draft: Draft, photo: str, n
         int(draft.data.get("report", 0)),
         by=me.user_id,
         at=ctx.now(),
-        photo=photo,
+        photo=photos[0],
         note=note,
+        more_photos=photos[1:],
+        album=album,
         attempted=action_of(update),
     )
     return await made(ctx, me, outcome, end_flow=True)
@@ -80,7 +90,8 @@ async def refuse_non_photo(ctx: GridContext, me: Person, message: Message) -> No
 
 
 async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) -> None:
-    """Takes the after-photo; resolves at once if its caption is the note, else asks for one."""
+    """Takes the first after-photo; resolves at once if its caption is the note, else asks for
+    one (more photos may come first: receive_resolve_note keeps them)."""
     me, message = await person_of(update, ctx), update.effective_message
     assert message is not None
     if not offers_photo(message):
@@ -91,38 +102,84 @@ async def receive_after_photo(update: Update, ctx: GridContext, draft: Draft) ->
         return
     album = message.media_group_id
     if not note or len(note) > NOTE_LIMIT:
-        draft.step, draft.data["photo"], draft.data["album"] = "note", photo, album
+        draft.step, draft.data["photos"], draft.data["album"] = "note", [photo], album
         key = "resolve_flow.ask_note" if not note else "resolve_flow.caption_too_long"
-        prompt = ctx.texts(key, me.lang, limit=NOTE_LIMIT)
+        prompt = ctx.texts(key, me.lang, limit=NOTE_LIMIT, most=max_after_photos(ctx))
         await ctx.drafts.put(draft, ctx.now(), [outgoing.message(me.user_id, prompt)])
         return
-    if await resolved(update, ctx, draft, photo, note) and album:
-        await absorb_album(ctx, me, album)
+    report = int(draft.data.get("report", 0))
+    if await resolved(update, ctx, draft, [photo], note, album=bool(album)) and album:
+        await absorb_album(ctx, me, album, report)
+
+
+def max_after_photos(ctx: GridContext) -> int:
+    return ctx.services.settings.reports.max_photos
+
+
+def draft_photos(draft: Draft) -> list[str]:
+    """The after-photos taken so far (a draft from before several were allowed holds one)."""
+    photos = draft.data.get("photos")
+    if isinstance(photos, list):
+        return [str(p) for p in photos]
+    return [str(draft.data["photo"])] if draft.data.get("photo") else []
 
 
 async def receive_resolve_note(update: Update, ctx: GridContext, draft: Draft) -> None:
-    """Takes the note and resolves; more photos of the same album are taken silently."""
+    """Takes the note and resolves. A photo sent before it is one more after-photo (the rest of
+    an album silently; another photo is acknowledged with the count), up to max_photos."""
     message = update.effective_message
     assert message is not None
-    album = draft.data.get("album")
-    if message.photo and album and message.media_group_id == album:
-        return
     me = await person_of(update, ctx)
+    if offers_photo(message):
+        await more_after_photo(ctx, me, message, draft)
+        return
     note = await read_note(update, ctx, me)
     if note is not None:
-        await resolved(update, ctx, draft, draft.data["photo"], note)
+        await resolved(update, ctx, draft, draft_photos(draft), note)
 
 
-async def absorb_album(ctx: GridContext, me: Person, album: str) -> None:
-    """Keeps the rest of an after-photo album (it arrives photo by photo) from starting a report."""
-    await ctx.drafts.put(Draft(me.user_id, "resolve", "album_tail", {"album": album}), ctx.now())
+async def more_after_photo(ctx: GridContext, me: Person, message: Message, draft: Draft) -> None:
+    photos, album = draft_photos(draft), draft.data.get("album")
+    same_album = bool(album) and message.media_group_id == album
+    if len(photos) >= max_after_photos(ctx):
+        if not same_album:  # an album says it once, not once per photo
+            await say(ctx, me, "resolve_flow.too_many_photos", most=max_after_photos(ctx))
+        return
+    photo = await photo_in(ctx, me, message)
+    if photo is None:  # an image file that could not be used; already said why
+        return
+    draft.data["photos"] = [*photos, photo]
+    draft.data.pop("photo", None)
+    draft.data["album"] = message.media_group_id or album
+    said = []
+    if not same_album:
+        text = ctx.texts(
+            "resolve_flow.photo_added", me.lang, count=len(photos) + 1, most=max_after_photos(ctx)
+        )
+        said.append(outgoing.message(me.user_id, text))
+    await ctx.drafts.put(draft, ctx.now(), said)
+
+
+async def absorb_album(ctx: GridContext, me: Person, album: str, report: int) -> None:
+    """Keeps the rest of an after-photo album (it arrives photo by photo) from starting a report:
+    each of its photos is added to the resolved report's after-photos."""
+    data = {"album": album, "report": report}
+    await ctx.drafts.put(Draft(me.user_id, "resolve", "album_tail", data), ctx.now())
 
 
 async def receive_album_tail(update: Update, ctx: GridContext, draft: Draft) -> None:
-    """Drops the rest of the after-photo album; anything else is handled as if no flow were on."""
+    """Adds the rest of the after-photo album to the report; anything else is handled as if no
+    flow were on."""
     message = update.effective_message
     assert message is not None
     if message.photo and message.media_group_id == draft.data.get("album"):
+        if draft.data.get("report"):
+            await reports.add_after_photos(
+                ctx.services,
+                int(draft.data["report"]),
+                by=draft.user_id,
+                photos=[message.photo[-1].file_id],
+            )
         return
     await ctx.drafts.clear(draft.user_id, ctx.now())
     await dispatch(update, ctx)

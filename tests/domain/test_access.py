@@ -163,6 +163,22 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.verify_report(WORKER_G1.user_id, REPORT),
         Rule.REPORT_VERIFY,
     ),
+    # report_relay: only an anonymous report's own reporter answers through the bot
+    (
+        "relay: the anonymous reporter",
+        lambda: access.reply_to_holder(RESIDENT, replace(REPORT, extra={"anonymous": True})),
+        None,
+    ),
+    (
+        "relay: someone else",
+        lambda: access.reply_to_holder(OTHER_RESIDENT, replace(REPORT, extra={"anonymous": True})),
+        Rule.REPORT_RELAY,
+    ),
+    (
+        "relay: a report that is not anonymous",
+        lambda: access.reply_to_holder(RESIDENT, REPORT),
+        Rule.REPORT_RELAY,
+    ),
     # extension: the holder asks, staff above decide
     ("ext ask: the holder", lambda: access.ask_extension(WORKER_G1, REPORT), None),
     ("ext ask: wrong unit", lambda: access.ask_extension(WORKER_G2, REPORT), Rule.EXTENSION_ASK),

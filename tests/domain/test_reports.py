@@ -280,3 +280,17 @@ def test_takes_unassigned(staff, expected):
 def test_may_verify(reporter, entered_by, user, expected):
     held = report(Status.RESOLVED, reporter_id=reporter, entered_by=entered_by)
     assert domain.may_verify(user, held) is expected
+
+
+def test_the_resolver_adds_the_rest_of_an_album_up_to_the_limit_and_nobody_else_does():
+    resolved, _ = domain.resolve(
+        report(Status.ACCEPTED), WORKER_G1, LATER, photo="a1", note="好了", more_photos=["a2"]
+    )
+    assert resolved.after_photos == ("a1", "a2")
+    more = domain.add_after_photos(resolved, WORKER_G1, ["a3", "a2", "a4"], limit=3)
+    assert more.after_photos == ("a1", "a2", "a3")  # a repeat is dropped, then the limit
+    with pytest.raises(domain.NotAllowed):
+        domain.add_after_photos(resolved, HEAD_G1, ["a5"], limit=5)  # not the resolver
+    confirmed, _ = domain.move(resolved, Action.CONFIRM, actor_id=1, at=LATER)
+    with pytest.raises(domain.NotAllowed):
+        domain.add_after_photos(confirmed, WORKER_G1, ["a5"], limit=5)  # the reporter answered

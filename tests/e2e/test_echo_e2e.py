@@ -4,11 +4,14 @@ personal; a resident asks /grid who serves their grid."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from bot.before_after import COLUMN, GAP, HEADER
 from tests.e2e.harness import Griddesk
 from tests.e2e.people import Player, register
 from tests.fakebotapi import FakeBotApi
@@ -115,12 +118,17 @@ async def test_verified_cases_reach_the_channel_de_identified_with_photos_only_i
     calls = fake.calls_of(chat_id=CHANNEL)
     assert [c.ok for c in calls] == [True, True]
     with_photos, without_photos = calls
-    assert with_photos.method == "sendMediaGroup" and without_photos.method == "sendMessage"
+    assert with_photos.method == "sendPhoto" and without_photos.method == "sendMessage"
     id_yes, before_yes, after_yes = cases["with photos"]
     id_no, before_no, after_no = cases["without photos"]
     posts = fake.bot_messages(CHANNEL)
-    shown = [p["photo"][-1]["file_id"] for p in posts if p.get("photo")]
-    assert shown == [*before_yes, after_yes]  # the album: before, before, after
+    [shown] = [p["photo"][-1]["file_id"] for p in posts if p.get("photo")]
+    assert shown not in (*before_yes, after_yes)  # one picture the bot composed and uploaded
+    with Image.open(io.BytesIO(fake.files[shown].content)) as picture:
+        assert picture.width == GAP + 2 * (COLUMN + GAP)  # before | after, side by side
+        before_column = picture.convert("RGB").getpixel((GAP + 5, HEADER + GAP + 5))
+        after_column = picture.convert("RGB").getpixel((2 * GAP + COLUMN + 5, HEADER + GAP + 5))
+    assert before_column != after_column
     assert f"R{id_yes:06d}" in posts[0]["caption"] and "第一网格" in posts[0]["caption"]
     assert f"R{id_no:06d}" in posts[-1]["text"] and "现场处理完毕" in posts[-1]["text"]
 

@@ -89,6 +89,8 @@ DRAFT_STEPS = {
     ("wish", "who"),
     ("wish_done", "photo"),
     ("wish_thanks", "text"),
+    ("relay", "ask"),
+    ("relay", "reply"),
 }
 
 

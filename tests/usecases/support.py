@@ -32,11 +32,14 @@ async def approved_volunteer(
     unit: str = "B1",
     *,
     status: VolunteerStatus = VolunteerStatus.APPROVED,
+    team: str | None = None,
 ) -> Volunteer:
-    """Registers USER_ID (a repairer living at UNIT, phone 139) straight in storage, approved
-    unless told otherwise."""
+    """Registers USER_ID (a repairer living at UNIT, phone 139, of TEAM) straight in storage,
+    approved unless told otherwise."""
     await services.people.touch(user_id, name, "zh", services.clock())
-    v = Volunteer(user_id, name, unit, skills=("repair",), availability=("weekend",), phone="139")
+    v = Volunteer(
+        user_id, name, unit, skills=("repair",), availability=("weekend",), phone="139", team=team
+    )
     await services.store.volunteers.register(v, services.clock(), [])
     if status is not VolunteerStatus.PENDING:
         decided = replace(v, status=status, decided_by=COMMUNITY)

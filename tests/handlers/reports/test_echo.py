@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.before_after import COLUMN, GAP, HEADER
 from bot.domain import reports as domain
 from bot.domain.reports import Report, Status
 from bot.jobs.echo import post_echoes
+from bot.notices import outgoing
 from bot.usecases.reports import save_move
 from tests.conftest import DATA, RESIDENT, WORKER_G1
 from tests.handlers.reports.test_submit_flow import (
@@ -18,9 +20,11 @@ from tests.handlers.reports.test_submit_flow import (
     press,
     submitted_report,
 )
+from tests.images import colour_at, metadata, near, solid_jpeg
 
 CHANNEL = -1001234567890
 PHONE = "13912345678"
+RED, GREEN = (200, 30, 30), (30, 160, 60)
 
 
 @pytest.fixture
@@ -78,18 +82,25 @@ async def test_solved_asks_about_photos_first_and_the_answer_no_posts_text_only(
     assert len(channel_calls(harness)) == 1
 
 
-async def test_yes_posts_the_before_and_after_photos_as_one_album(harness):
+async def test_yes_posts_the_before_and_after_photos_as_one_picture(harness):
     report = await resolved(harness)
+    for before in report.photos:
+        harness.request.files[before] = solid_jpeg(RED)
+    harness.request.files["after-1"] = solid_jpeg(GREEN)
     await press(harness, RESIDENT, f"report:solved:{report.id}")
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:photos:{report.id}:1"))
     await press(harness, RESIDENT, harness.button(RESIDENT, f"report:stars:{report.id}:5"))
     await sweep(harness)
 
     [post] = channel_calls(harness)
-    media = post.params["media"]
-    media = json.loads(media) if isinstance(media, str) else media
-    assert post.method == "sendMediaGroup" and len(media) == len(report.photos) + 1
-    assert report.number in media[0]["caption"]
+    assert post.method == "sendPhoto" and report.number in post.params["caption"]
+    picture = harness.request.files[post.params["photo"]]  # uploaded: composed by the sender
+    left = GAP + COLUMN // 2, HEADER + GAP + 50
+    right = 2 * GAP + COLUMN + COLUMN // 2, HEADER + GAP + 50
+    assert near(colour_at(picture, *left), RED) and near(colour_at(picture, *right), GREEN)
+    assert metadata(picture) == {}  # the photos' GPS positions are not in the picture
+    for photo in (*report.photos, "after-1"):
+        assert photo not in dumped(channel_calls(harness))
 
 
 async def test_nothing_personal_reaches_the_channel_even_from_the_workers_note(harness):
@@ -164,3 +175,31 @@ async def test_an_answer_after_the_stars_or_a_forged_one_changes_nothing(harness
     await sweep(harness)
     [post] = channel_calls(harness)
     assert post.method == "sendMessage"
+
+
+async def test_the_same_picture_sent_again_is_not_composed_again(harness):
+    report = await resolved(harness)
+    for before in report.photos:
+        harness.request.files[before] = solid_jpeg(RED)
+    harness.request.files["after-1"] = solid_jpeg(GREEN)
+    labels = ("处理前", "处理后")
+    rows = [outgoing.before_after(chat, report.id, labels, "R") for chat in (CHANNEL, RESIDENT)]
+    harness.request.clear()
+    await harness.services.outbox.send(rows, harness.clock())
+    await harness.deliver()
+
+    first, second = harness.request.sent("sendPhoto")
+    assert first.params["photo"].startswith("upload-")  # composed and uploaded once
+    assert second.params["photo"] == first.params["photo"]  # then sent by Telegram's file id
+    assert len(harness.request.sent("getFile")) == len(report.photos) + 1
+
+
+async def test_a_picture_that_cannot_be_composed_sends_the_after_photo(harness):
+    report = await resolved(harness)  # the fakes know none of its photos: nothing to download
+    harness.request.clear()
+    row = outgoing.before_after(CHANNEL, report.id, ("处理前", "处理后"), "R")
+    await harness.services.outbox.send([row], harness.clock())
+    await harness.deliver()
+
+    [photo] = harness.request.sent("sendPhoto")
+    assert photo.params["photo"] == "after-1"

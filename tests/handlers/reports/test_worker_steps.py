@@ -85,10 +85,53 @@ async def test_an_after_photo_album_resolves_once_and_does_not_start_a_new_repor
 
     after = await stored(harness, report)
     assert (after.status, after.resolution_photo) == (Status.RESOLVED, "a1")
+    assert after.after_photos == ("a1", "a2", "a3")  # the rest of the album joins it
     assert await actions(harness, report) == ["submit", "resolve"]
     assert await step_of(harness, WORKER_G1) == ("resolve", "album_tail")
     await harness.send(updates.text(WORKER_G1, "/cancel"))
     assert await step_of(harness, WORKER_G1) is None
+
+
+async def test_several_after_photos_before_the_note_each_acknowledged_up_to_the_limit(harness):
+    report = await new_report(harness)
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    await harness.send(updates.photo(WORKER_G1, "b1"))
+    assert "最多 5 张" in harness.last_text(WORKER_G1)
+    await harness.send(updates.photo(WORKER_G1, "b2"))
+    assert "已收到 2 张处置照片" in harness.last_text(WORKER_G1)
+    for name in ("b3", "b4", "b5"):
+        await harness.send(updates.photo(WORKER_G1, name))
+    await harness.send(updates.photo(WORKER_G1, "b6"))
+    assert "最多 5 张，这张未收下" in harness.last_text(WORKER_G1)
+    assert await step_of(harness, WORKER_G1) == ("resolve", "note")
+    await harness.send(updates.text(WORKER_G1, "已清理完毕"))
+
+    after = await stored(harness, report)
+    assert after.status is Status.RESOLVED
+    assert after.after_photos == ("b1", "b2", "b3", "b4", "b5")
+
+
+async def test_the_reporter_gets_one_picture_of_before_and_after(harness):
+    from bot.before_after import COLUMN, GAP
+    from tests.images import colour_at, near, solid_jpeg
+
+    report = await new_report(harness)
+    for photo in report.photos:
+        harness.request.files[photo] = solid_jpeg((200, 30, 30))
+    harness.request.files["c1"] = solid_jpeg((30, 160, 60))
+    harness.request.files["c2"] = solid_jpeg((40, 60, 200))
+    await press(harness, WORKER_G1, f"report:resolve:{report.id}")
+    await harness.send(updates.photo(WORKER_G1, "c1"))
+    await harness.send(updates.photo(WORKER_G1, "c2"))
+    harness.request.clear()
+    await harness.send(updates.text(WORKER_G1, "已清理完毕"))
+
+    [notice] = harness.request.sent("sendPhoto", RESIDENT)
+    assert "已清理完毕" in notice.params["caption"] and notice.params["reply_markup"]
+    picture = harness.request.files[notice.params["photo"]]  # an upload, not c1 or c2
+    assert near(colour_at(picture, GAP + 10, 100), (200, 30, 30))
+    assert near(colour_at(picture, 2 * GAP + COLUMN + 10, 100), (30, 160, 60))
+    assert len(harness.request.sent("getFile")) == len(report.photos) + 2
 
 
 async def test_a_restart_keeps_the_resolve_draft(harness, settings, clock):
