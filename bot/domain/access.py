@@ -175,8 +175,12 @@ def log_visit(
     return _unless(care.may_log(user_id, staff, household, tree), Rule.VISIT_LOG)
 
 
-def log_patrol(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
-    return _unless(patrols.may_patrol(staff, unit, tree), Rule.PATROL_LOG)
+def log_patrol(
+    staff: Staff | None, unit: str, tree: UnitTree, sent_to: Collection[str] = ()
+) -> Decision:
+    """Allows care staff at UNIT or above, and cadres sent down to a grid (SENT_TO) at or
+    above UNIT, to log a patrol of it."""
+    return _unless(patrols.may_patrol(staff, unit, tree, sent_to), Rule.PATROL_LOG)
 
 
 def report_finding(staff: Staff | None, patrol: patrols.Patrol, tree: UnitTree) -> Decision:
