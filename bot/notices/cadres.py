@@ -12,6 +12,8 @@ from bot.notices import outgoing
 from bot.texts import Raw, Texts
 from storage.outbox import Outgoing
 
+MONTH_LINES = 25  # cadres shown in /monthly's block, those behind first
+
 
 class CadreMonthLike(Protocol):
     """A cadre's month at a grid (bot/usecases/cadres.CadreMonth)."""
@@ -98,8 +100,12 @@ def month_item(texts: Texts, lang: str, duty: Duty, done: int, needed: int) -> s
     return texts(key, lang, duty=duty.name(lang), done=done, needed=needed, per=per)
 
 
-def month_block(texts: Texts, lang: str, figures: Sequence[CadreMonthLike]) -> str:
-    """Returns /monthly's 下沉干部 block: a line per cadre and grid with each duty's figures."""
+def month_block(
+    texts: Texts, lang: str, figures: Sequence[CadreMonthLike], limit: int = MONTH_LINES
+) -> str:
+    """Returns /monthly's 下沉干部 block: a line per cadre and grid with each duty's figures,
+    the first LIMIT of them (a message holds 4,096 characters) and how many more there are."""
+    shown, more = figures[:limit], len(figures) - limit
     lines = [
         texts(
             "cadres.monthly_line",
@@ -113,7 +119,9 @@ def month_block(texts: Texts, lang: str, figures: Sequence[CadreMonthLike]) -> s
                 or texts("cadres.no_duties", lang)
             ),
         )
-        for f in figures
+        for f in shown
     ]
+    if more > 0:
+        lines.append(texts("cadres.monthly_more", lang, count=more))
     body = "\n".join(lines) or texts("cadres.monthly_none", lang)
     return texts("cadres.monthly_title", lang) + "\n" + body

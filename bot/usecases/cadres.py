@@ -221,15 +221,24 @@ async def progress_of(
         if any(d.per is per for d in duties) and users:
             start, end = domain.period_bounds(per, at, services.tz)
             rows[per] = await services.store.cadres.patrol_counts(users, start, end)
-    found: dict[int, list[Progress]] = {}
+    by_worker = {per: _by_worker(found) for per, found in rows.items()}
+    progress: dict[int, list[Progress]] = {}
     for attachment in attachments:
         assert attachment.id is not None
         items = []
         for duty in domain.duties_of(attachment, duties):
-            mine = [(u, k, n) for w, u, k, n in rows.get(duty.per, []) if w == attachment.user_id]
+            mine = by_worker.get(duty.per, {}).get(attachment.user_id, [])
             items += domain.progress([duty], domain.counted(mine, attachment.unit, tree))
-        found[attachment.id] = items
-    return found
+        progress[attachment.id] = items
+    return progress
+
+
+def _by_worker(rows: Sequence[tuple[int, str, str, int]]) -> dict[int, list[tuple[str, str, int]]]:
+    """Returns ROWS (worker, unit, kind, count) as worker → [(unit, kind, count)]."""
+    grouped: dict[int, list[tuple[str, str, int]]] = {}
+    for worker, unit, kind, n in rows:
+        grouped.setdefault(worker, []).append((unit, kind, n))
+    return grouped
 
 
 async def my_duties(
@@ -336,11 +345,12 @@ async def month_figures(services: Services, unit: str, month: tuple[int, int]) -
     if not attachments:
         return []
     duties = configured_duties(services.settings)
-    rows = await services.store.cadres.patrol_counts([a.user_id for a in attachments], start, end)
+    rows = _by_worker(
+        await services.store.cadres.patrol_counts([a.user_id for a in attachments], start, end)
+    )
     figures = []
     for a in attachments:
-        mine = [(u, k, n) for w, u, k, n in rows if w == a.user_id]
-        kinds = domain.counted(mine, a.unit, tree)
+        kinds = domain.counted(rows.get(a.user_id, []), a.unit, tree)
         items = [
             (d, kinds.get(d.kind.value, 0), domain.month_needed(d, *month))
             for d in domain.duties_of(a, duties)
@@ -348,6 +358,8 @@ async def month_figures(services: Services, unit: str, month: tuple[int, int]) -
         figures.append(
             CadreMonth(await name_of(services, a.user_id), tree.place_name(a.unit), items)
         )
+    # Those behind first: what a secretary acts on (/monthly shows the first MONTH_LINES).
+    figures.sort(key=lambda f: (all(done >= needed for _, done, needed in f.items), f.place))
     return figures
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.patrols import Patrol, PatrolKind
+from bot.notices.cadres import month_block
 from bot.services import Services
 from bot.settings import CadreDuty, CadreMember, CadreSettings, Settings
 from bot.usecases import cadres
@@ -190,3 +191,11 @@ async def test_the_monthly_figures_count_each_cadres_patrols_against_the_months_
         ("safe", 1, 2),
     ]
     assert await cadres.month_figures(services, "C1", (2026, 9)) == []  # not yet sent down
+
+
+def test_the_monthly_block_shows_the_first_lines_and_how_many_more(services: Services):
+    duty = cadres.configured_duties(services.settings)[0]
+    figures = [cadres.CadreMonth(f"干部{i}", "第一网格", [(duty, 0, 4)]) for i in range(3)]
+    block = month_block(services.texts, "zh", figures, limit=2)
+    assert "干部1" in block and "干部2" not in block and "另有 1 人" in block
+    assert "本月无下沉干部" in month_block(services.texts, "zh", [])
