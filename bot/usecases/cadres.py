@@ -348,6 +348,7 @@ async def month_figures(services: Services, unit: str, month: tuple[int, int]) -
     rows = _by_worker(
         await services.store.cadres.patrol_counts([a.user_id for a in attachments], start, end)
     )
+    names = {s.user_id: s.name for s in await services.people.all_staff()}  # one read, not N
     figures = []
     for a in attachments:
         kinds = domain.counted(rows.get(a.user_id, []), a.unit, tree)
@@ -356,7 +357,11 @@ async def month_figures(services: Services, unit: str, month: tuple[int, int]) -
             for d in domain.duties_of(a, duties)
         ]
         figures.append(
-            CadreMonth(await name_of(services, a.user_id), tree.place_name(a.unit), items)
+            CadreMonth(
+                names.get(a.user_id) or await name_of(services, a.user_id),
+                tree.place_name(a.unit),
+                items,
+            )
         )
     # Those behind first: what a secretary acts on (/monthly shows the first MONTH_LINES).
     figures.sort(key=lambda f: (all(done >= needed for _, done, needed in f.items), f.place))
