@@ -22,6 +22,7 @@ from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
 from bot.jobs import broadcasts as broadcast_jobs
+from bot.jobs import cadres as cadre_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import echo as echo_jobs
@@ -35,11 +36,12 @@ from bot.notices.staff import COMMANDS
 from bot.services import Services
 from bot.settings import Settings
 from bot.texts import Texts
-from bot.usecases import contacts
+from bot.usecases import cadres, contacts
 from handlers.appraisal import wiring as appraisal_wiring
 from handlers.broadcasts import compose as broadcast_compose
 from handlers.broadcasts import mute as broadcast_mute
 from handlers.broadcasts import wiring as broadcast_wiring
+from handlers.cadres import wiring as cadre_wiring
 from handlers.callins import wiring as callin_wiring
 from handlers.care import households, monthly, patrols, visits
 from handlers.care import wiring as care_wiring
@@ -177,6 +179,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     broadcast_mute.register,  # /mute /unmute
     poll_create.register,  # /poll and its pollnew:… buttons
     poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
+    cadre_wiring.register,  # /cadres /duty and cadre:… buttons (下沉干部)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -194,6 +197,7 @@ FLOWS = flows.Table.merge(
     broadcast_wiring.FLOWS,
     poll_wiring.FLOWS,
     contact_wiring.FLOWS,
+    cadre_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -212,6 +216,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
+    ("cadres", cadre_jobs.weekly_reminders),  # 下沉干部: weekly reminders and heads' lists
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
@@ -292,6 +297,7 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
         now,
     )
     await contacts.sync_config(services, now)  # 公示: what the file publishes about its staff
+    await cadres.sync_config(services, now)  # 下沉干部 the file sends down ([[cadres.members]])
     # Staff removed from the file leave: the staff_departed sweep re-routes what they held.
     gone = await services.people.retire_config_staff((s.telegram_id for s in settings.staff), now)
     if gone:

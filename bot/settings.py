@@ -552,6 +552,61 @@ class Open311Settings(_Strict):
     far_m: int = Field(default=2000, ge=50, le=50_000)  # farther from every building: out of area
 
 
+class CadreDuty(_Strict):
+    """[[cadres.duties]]: a duty of the cadres sent down to grids, and its quota."""
+
+    code: str  # short and unique: it travels in buttons and is named by [[cadres.members]]
+    zh: str = Field(min_length=1, max_length=32)
+    en: str = Field(min_length=1, max_length=64)
+    kind: Literal["patrol", "doorknock", "safety"]  # the /patrol kind that counts toward it
+    count: int = Field(ge=1, le=100)  # patrols of that kind needed …
+    per: Literal["week", "month"] = "week"  # … each local week (from Monday) or month
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not value or len(value.encode()) > 16 or ":" in value or any(c.isspace() for c in value):
+            raise ValueError("duty code must be 1-16 bytes without ':' or spaces")
+        return value
+
+
+class CadreMember(_Strict):
+    """[[cadres.members]]: a member of staff sent down to a grid by the config file."""
+
+    telegram_id: int
+    grid: str  # the code of a unit of level "grid"
+    duties: list[str] = []  # duty codes; empty: every duty
+
+
+class CadreSettings(_Strict):
+    """[cadres]: 下沉干部 — staff sent down to grids with duties and quotas (/cadres, /duty)."""
+
+    remind: bool = True  # the weekly sweep reminds cadres behind and lists them to grid heads
+    weekday: int = Field(default=5, ge=1, le=7)  # local weekday it runs: 1 Monday … 7 Sunday
+    hour: int = Field(default=9, ge=0, le=23)  # local hour it runs
+    duties: list[CadreDuty] = []
+    members: list[CadreMember] = []
+
+    @model_validator(mode="after")
+    def _known_duties(self) -> CadreSettings:
+        codes = [duty.code for duty in self.duties]
+        if len(set(codes)) != len(codes):
+            raise ValueError("cadres.duties: a duty code is listed twice")
+        seen: set[tuple[int, str]] = set()
+        for member in self.members:
+            for code in member.duties:
+                if code not in codes:
+                    raise ValueError(
+                        f"cadres.members: {member.telegram_id} has unknown duty {code!r}"
+                    )
+            if (member.telegram_id, member.grid) in seen:
+                raise ValueError(
+                    f"cadres.members: {member.telegram_id} is listed twice for {member.grid!r}"
+                )
+            seen.add((member.telegram_id, member.grid))
+        return self
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -578,6 +633,7 @@ class Settings(_Strict):
     echo: EchoSettings = EchoSettings()
     web: WebSettings = WebSettings()
     open311: Open311Settings = Open311Settings()
+    cadres: CadreSettings = CadreSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -629,6 +685,7 @@ def load(path: str | Path) -> Settings:
     _check_references(path, settings)
     _check_deadlines(path, settings)
     _check_parties(path, settings)
+    _check_cadres(path, settings)
     if settings.storage.url and settings.backup.dir:
         raise ConfigError(
             f"{path}: backup.dir: the daily backup copies the SQLite file; with storage.url"
@@ -781,3 +838,13 @@ def _check_parties(path: Path, settings: Settings) -> None:
                     f" party {member_of[member]!r}"
                 )
             member_of[member] = party.code
+
+
+def _check_cadres(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming cadres.members.N.grid for a unit that is no grid."""
+    levels = {unit.code: unit.level for unit in settings.units}
+    for i, member in enumerate(settings.cadres.members):
+        if levels.get(member.grid) != "grid":
+            raise ConfigError(
+                f"{path}: cadres.members.{i}.grid: {member.grid!r} is not a unit of level 'grid'"
+            )

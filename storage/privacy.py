@@ -115,6 +115,11 @@ ERASURE: list[Rule] = [
     # 公示: what /grid published about a member of staff who left and asked for erasure.
     Rule("staff_contacts", "user_id", Do.DELETE),
     Rule("staff_contacts", "updated_by", Do.NULL),
+    # 下沉干部 (storage/cadres.py): where they were sent down and the sweep's reminder claims.
+    Rule("cadres", "user_id", Do.DELETE),
+    Rule("cadres", "attached_by", Do.NULL),
+    Rule("cadres", "detached_by", Do.NULL),
+    Rule("cadre_reminders", "user_id", Do.DELETE),
     Rule(
         "report_photos",
         "report_id",

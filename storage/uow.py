@@ -17,6 +17,7 @@ from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
 from storage.broadcasts import Broadcasts
+from storage.cadres import Cadres
 from storage.callins import CallIns
 from storage.care import Households
 from storage.contacts import Contacts
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    cadres: Cadres
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.cadres = Cadres(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

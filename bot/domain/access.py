@@ -15,6 +15,7 @@ from enum import StrEnum
 from bot.domain import (
     activities,
     broadcasts,
+    cadres,
     callins,
     care,
     contacts,
@@ -78,6 +79,7 @@ class Rule(StrEnum):
     REJECT_ASK = "reject_ask"  # the holder asks the tier above to approve a 退单
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
+    CADRE_MANAGE = "cadre_manage"  # 下沉干部: list, attach, detach a grid's cadres
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
 
 
@@ -180,8 +182,12 @@ def log_visit(
     return _unless(care.may_log(user_id, staff, household, tree), Rule.VISIT_LOG)
 
 
-def log_patrol(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
-    return _unless(patrols.may_patrol(staff, unit, tree), Rule.PATROL_LOG)
+def log_patrol(
+    staff: Staff | None, unit: str, tree: UnitTree, sent_to: Collection[str] = ()
+) -> Decision:
+    """Allows care staff at UNIT or above, and cadres sent down to a grid (SENT_TO) at or
+    above UNIT, to log a patrol of it."""
+    return _unless(patrols.may_patrol(staff, unit, tree, sent_to), Rule.PATROL_LOG)
 
 
 def report_finding(staff: Staff | None, patrol: patrols.Patrol, tree: UnitTree) -> Decision:
@@ -366,3 +372,9 @@ def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
     report placed at UNIT only when UNIT lies in its subtree."""
     allowed = key_unit is not None and key_unit in tree and unit in tree
     return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)
+
+
+def manage_cadres(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows community, street and district staff over the grid UNIT, and admins, to list,
+    attach and detach its 下沉干部; a grid's own workers and partners may not."""
+    return _unless(cadres.may_manage(staff, unit, tree), Rule.CADRE_MANAGE)

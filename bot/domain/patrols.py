@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -52,9 +53,18 @@ class Patrol:
     id: int | None = None
 
 
-def may_patrol(staff: Staff | None, unit: str, tree: UnitTree) -> bool:
-    """Tells whether STAFF may log a patrol of UNIT: care staff working at or above it."""
-    return is_care_staff(staff) and covers(staff, unit, tree)
+def may_patrol(
+    staff: Staff | None, unit: str, tree: UnitTree, sent_to: Collection[str] = ()
+) -> bool:
+    """Tells whether STAFF may log a patrol of UNIT: care staff working at or above it, or a
+    cadre sent down (下沉) to a grid in SENT_TO patrolling it or below (bot/domain/cadres.py)."""
+    if is_care_staff(staff) and covers(staff, unit, tree):
+        return True
+    return (
+        staff is not None
+        and unit in tree
+        and any(grid in tree and tree.is_within(unit, grid) for grid in sent_to)
+    )
 
 
 def may_report_finding(staff: Staff | None, patrol: Patrol, tree: UnitTree) -> bool:
@@ -91,9 +101,11 @@ def log(
     photos: list[str] | tuple[str, ...],
     findings: list[str] | tuple[str, ...],
     tree: UnitTree,
+    sent_to: Collection[str] = (),
 ) -> Patrol:
-    """Returns a new patrol by WORKER of UNIT; raises PatrolError on anything out of bounds."""
-    if not may_patrol(worker, unit, tree):
+    """Returns a new patrol by WORKER of UNIT; raises PatrolError on anything out of bounds.
+    SENT_TO: the grids WORKER is sent down to as a cadre."""
+    if not may_patrol(worker, unit, tree, sent_to):
         raise PatrolError("patrol.not_allowed")
     if len(photos) > MAX_PHOTOS:
         raise PatrolError("patrol.too_many_photos")

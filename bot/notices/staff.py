@@ -25,6 +25,9 @@ NOT_PARTNERS = STAFF - {Role.PARTNER}  # care, figures, volunteers, activities, 
 SUPERVISORS = frozenset(role for role in Role if role.is_supervisor)  # 公示 /contact
 MANAGERS = frozenset({Role.ADMIN, Role.STREET, Role.DISTRICT})  # /staff, /invite
 ADMINS = frozenset({Role.ADMIN})
+# 下沉干部: who arranges them (/cadres) and who can be one (/duty)
+CADRE_MANAGERS = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})
+CADRES = frozenset({Role.PARTNER, Role.COMMUNITY, Role.STREET, Role.DISTRICT})
 
 # (command, text key, who) — the order is the menu's order.
 COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
@@ -59,6 +62,8 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("unmute", "broadcast.command_unmute", EVERYONE),
     ("grid", "contacts.command_grid", EVERYONE),
     ("contact", "contacts.command_contact", SUPERVISORS),
+    ("cadres", "cadres.command_cadres", CADRE_MANAGERS),
+    ("duty", "cadres.command_duty", CADRES),
     ("privacy", "privacy.command_privacy", EVERYONE),
     ("delete_my_data", "privacy.command_delete", EVERYONE),
     ("lang", "commands.lang", EVERYONE),

@@ -61,7 +61,8 @@ async def log_patrol(
     PatrolError's key."""
     staff = await services.people.staff(by.user_id)
     tree = await services.units.tree()
-    if (rule := access.log_patrol(staff, unit, tree)) is not None or staff is None:
+    sent_to = [a.unit for a in await services.store.cadres.active_of(by.user_id)]  # 下沉干部
+    if (rule := access.log_patrol(staff, unit, tree, sent_to)) is not None or staff is None:
         return await refuse(
             services,
             by.user_id,
@@ -81,6 +82,7 @@ async def log_patrol(
             photos=list(photos),
             findings=list(findings),
             tree=tree,
+            sent_to=sent_to,
         )
     except PatrolError as error:
         return Refused(error.key)

@@ -68,12 +68,19 @@ def presses(noun: str, verbs: Mapping[str, Verb]) -> CallbackQueryHandler:
 
 
 async def ask_kind(
-    update: Update, ctx: GridContext, flow: str, kinds: Iterable[StrEnum], data: dict
+    update: Update,
+    ctx: GridContext,
+    flow: str,
+    kinds: Iterable[StrEnum],
+    data: dict,
+    *,
+    also: Callable[[GridContext, Person], Awaitable[bool]] | None = None,
 ) -> None:
-    """/household, /patrol: care staff only; asks the kind (catalog <flow>.ask_kind and
-    <flow>.kind_<kind>, care.… for households) and starts FLOW's draft with DATA."""
+    """/household, /patrol: care staff only (or those ALSO lets in); asks the kind (catalog
+    <flow>.ask_kind and <flow>.kind_<kind>, care.… for households) and starts FLOW's draft
+    with DATA."""
     me = await person_of(update, ctx)
-    if await care_staff(ctx, me, f"/{flow}") is None:
+    if (also is None or not await also(ctx, me)) and await care_staff(ctx, me, f"/{flow}") is None:
         return
     catalog = "care" if flow == HOUSEHOLD else flow
     rows = [

@@ -8,7 +8,10 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain import care as domain
 from bot.domain.patrols import PatrolKind
+from bot.notices import outgoing
+from bot.notices.cadres import month_block
 from bot.texts import Raw
+from bot.usecases import cadres
 from bot.usecases.care import MonthlyFigures, monthly_figures
 from bot.usecases.results import Refused
 from handlers.care.common import PRIVATE, care_staff
@@ -35,10 +38,9 @@ async def show_month(update: Update, ctx: GridContext) -> None:
         await say_refused(ctx, me, found)
         return
     figures, tree = found.value, await ctx.units.tree()
-    await say(
-        ctx,
-        me,
+    text = ctx.texts(
         "monthly.figures",
+        me.lang,
         place=tree.place_name(figures.unit),
         month=f"{month[0]:04d}-{month[1]:02d}",
         new=figures.new,
@@ -46,6 +48,10 @@ async def show_month(update: Update, ctx: GridContext) -> None:
         visits=Raw(visit_lines(ctx, me.lang, figures)),
         patrols=Raw(patrol_lines(ctx, me.lang, figures)),
     )
+    if ctx.services.settings.cadres.duties:  # 下沉干部: their quotas' figures (bot/usecases/cadres)
+        served = await cadres.month_figures(ctx.services, figures.unit, month)
+        text += "\n\n" + month_block(ctx.texts, me.lang, served)
+    await ctx.outbox.send([outgoing.message(me.user_id, text)], ctx.now())
 
 
 def visit_lines(ctx: GridContext, lang: str, figures: MonthlyFigures) -> str:

@@ -3,6 +3,8 @@ report routed the usual way (handlers/reporting.submit), once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler
 
@@ -25,7 +27,7 @@ from handlers.care.common import (
     skip_markup,
     unit_place,
 )
-from handlers.kit.flows import Place, StepCallback, person_of, text_of
+from handlers.kit.flows import NOWHERE, Place, StepCallback, person_of, text_of
 from handlers.kit.image_files import offers_photo, photo_in
 from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
@@ -40,8 +42,49 @@ def patrols(ctx: GridContext) -> Patrols:
 
 
 async def start_patrol(update: Update, ctx: GridContext) -> None:
-    """/patrol: asks the kind of round, then the unit, a note, photos and findings."""
-    await ask_kind(update, ctx, FLOW, PatrolKind, {"photos": []})
+    """/patrol: asks the kind of round, then the unit, a note, photos and findings. Care staff,
+    and cadres sent down to a grid (下沉干部, whose rounds count toward their duties)."""
+    await ask_kind(update, ctx, FLOW, PatrolKind, {"photos": []}, also=is_cadre)
+
+
+async def sent_to(ctx: GridContext, user_id: int) -> list[str]:
+    """Returns the grids USER_ID is sent down to as a cadre (bot/domain/cadres.py)."""
+    return [a.unit for a in await ctx.store.cadres.active_of(user_id)]
+
+
+async def is_cadre(ctx: GridContext, me: Person) -> bool:
+    return await ctx.people.staff(me.user_id) is not None and bool(await sent_to(ctx, me.user_id))
+
+
+async def patrol_reach(ctx: GridContext, me: Person, draft: Draft) -> str | None:
+    """The walk's top, read on every press: care staff's own unit; for a cadre the grid they are
+    sent down to (several: the lowest unit above them all)."""
+    staff = await ctx.people.staff(me.user_id)
+    if staff is not None and access.care_staff(staff) is None:
+        return staff.unit
+    grids = await sent_to(ctx, me.user_id) if staff is not None else []
+    tree = await ctx.units.tree()
+    grids = [g for g in grids if g in tree]
+    if not grids:
+        return NOWHERE
+    for unit in tree.chain(grids[0]):
+        if all(tree.is_within(g, unit.code) for g in grids):
+            return unit.code
+    return None  # grids in separate trees: the walk starts at the top
+
+
+async def patrol_unit_done(
+    ctx: GridContext, me: Person, draft: Draft, code: str, messages: list[Outgoing]
+) -> None:
+    """Goes on with the unit chosen if ME may patrol it (read again); else ends the flow."""
+    staff = await ctx.people.staff(me.user_id)
+    tree = await ctx.units.tree()
+    refused = access.log_patrol(staff, code, tree, await sent_to(ctx, me.user_id))
+    if refused is not None:
+        await not_allowed(ctx, me, refused, f"unit:{code}", f"{draft.flow}:unit", end_flow=True)
+        return
+    draft.data["unit"] = code
+    await unit_chosen(ctx, me, draft, messages)
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
@@ -238,4 +281,8 @@ STEPS: dict[tuple[str, str], StepCallback] = {
 }
 
 # flow → how it asks for its unit (handlers/kit/picker.py) and what it does with it
-PLACES: dict[str, Place] = {FLOW: unit_place(access.log_patrol, unit_chosen)}
+PLACES: dict[str, Place] = {
+    FLOW: replace(
+        unit_place(access.log_patrol, unit_chosen), done=patrol_unit_done, reach=patrol_reach
+    )
+}

@@ -232,6 +232,37 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("patrol: wrong unit", lambda: access.log_patrol(WORKER_G1, "B3", TREE), Rule.PATROL_LOG),
     ("patrol: wrong role", lambda: access.log_patrol(PARTNER, "B1", TREE), Rule.PATROL_LOG),
     ("patrol: stranger", lambda: access.log_patrol(None, "B1", TREE), Rule.PATROL_LOG),
+    # 下沉干部: a cadre patrols the grid they are sent down to, and only that
+    ("patrol: cadre in their grid", lambda: access.log_patrol(PARTNER, "B1", TREE, ["G1"]), None),
+    (
+        "patrol: cadre in another grid",
+        lambda: access.log_patrol(PARTNER, "B3", TREE, ["G1"]),
+        Rule.PATROL_LOG,
+    ),
+    (
+        "patrol: cadre who left",
+        lambda: access.log_patrol(None, "B1", TREE, ["G1"]),
+        Rule.PATROL_LOG,
+    ),
+    (
+        "cadres: community over its grid",
+        lambda: access.manage_cadres(COMMUNITY_C1, "G1", TREE),
+        None,
+    ),
+    ("cadres: street over a grid", lambda: access.manage_cadres(STREET_S1, "G3", TREE), None),
+    ("cadres: admin anywhere", lambda: access.manage_cadres(ADMIN, "G3", TREE), None),
+    (
+        "cadres: another community's grid",
+        lambda: access.manage_cadres(COMMUNITY_C2, "G1", TREE),
+        Rule.CADRE_MANAGE,
+    ),
+    (
+        "cadres: the grid's head",
+        lambda: access.manage_cadres(HEAD_G1, "G1", TREE),
+        Rule.CADRE_MANAGE,
+    ),
+    ("cadres: a partner", lambda: access.manage_cadres(PARTNER, "G1", TREE), Rule.CADRE_MANAGE),
+    ("cadres: stranger", lambda: access.manage_cadres(None, "G1", TREE), Rule.CADRE_MANAGE),
     ("finding: the patroller", lambda: access.report_finding(WORKER_G1, PATROL, TREE), None),
     (
         "finding: wrong unit",

@@ -114,6 +114,7 @@ def test_every_draft_step_has_a_callback():
         "pollnew",
         "volsunit",
         "ledger",
+        "cadres",
     }
 
 

@@ -39,6 +39,7 @@ NOT_A_RESIDENT = {
     "poll_groups": "anonymous native polls in group chats (counts only)",
     "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
     "web_state": "the web app's generated secrets (webhook path and token)",
+    "cadre_grid_lists": "grid codes and weeks (the 下沉干部 sweep's claims)",
 }
 # Each backend's own bookkeeping.
 NOT_A_RESIDENT_BY_BACKEND = {
