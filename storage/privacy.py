@@ -115,6 +115,10 @@ ERASURE: list[Rule] = [
     # 公示: what /grid published about a member of staff who left and asked for erasure.
     Rule("staff_contacts", "user_id", Do.DELETE),
     Rule("staff_contacts", "updated_by", Do.NULL),
+    # 1+1+1+N teams (storage/teams.py): a building's party member link, a helper's monthly reports.
+    Rule("building_contacts", "user_id", Do.DELETE),
+    Rule("building_contacts", "set_by", Do.NULL),
+    Rule("team_reports", "user_id", Do.DELETE),
     Rule(
         "report_photos",
         "report_id",

@@ -40,6 +40,7 @@ from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
 from storage.summaries import Summaries
+from storage.teams import Teams
 from storage.units import Units
 from storage.volunteers import Volunteers
 from storage.web import WebState
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    teams: Teams
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.teams = Teams(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:
