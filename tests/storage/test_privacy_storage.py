@@ -39,6 +39,7 @@ NOT_A_RESIDENT = {
     "poll_groups": "anonymous native polls in group chats (counts only)",
     "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
     "web_state": "the web app's generated secrets (webhook path and token)",
+    "team_digests": "grid codes and months (the monthly reports' missing lists' claims)",
 }
 # Each backend's own bookkeeping.
 NOT_A_RESIDENT_BY_BACKEND = {
