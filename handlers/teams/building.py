@@ -73,7 +73,7 @@ def team_card(ctx: GridContext, me: Person, team: Team, tree: UnitTree, *, links
                     )
                 ]
             )
-    return outgoing.card(me.user_id, card_key(me.user_id), text, markup=keyboard(rows))
+    return outgoing.card(me.user_id, card_key(me.user_id), text, markup=keyboard(rows) or None)
 
 
 def pick_card(
@@ -102,7 +102,7 @@ def pick_card(
         page=page + 1,
         pages=pages,
     )
-    return outgoing.card(me.user_id, card_key(me.user_id), text, markup=keyboard(rows))
+    return outgoing.card(me.user_id, card_key(me.user_id), text, markup=keyboard(rows) or None)
 
 
 async def show(ctx: GridContext, me: Person, building: str) -> None:

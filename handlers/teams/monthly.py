@@ -156,7 +156,9 @@ def reading_card(ctx: GridContext, me: Person, reading: Reading, page: int) -> O
     if page + 1 < pages:
         nav.append(button(t("staff.next", lang), NOUN, "page", reading.month, page + 1))
     text = "\n\n".join(blocks)
-    return outgoing.card(me.user_id, f"teamreports:{me.user_id}", text, markup=keyboard([nav]))
+    return outgoing.card(
+        me.user_id, f"teamreports:{me.user_id}", text, markup=keyboard([nav]) or None
+    )
 
 
 async def show_reports(ctx: GridContext, me: Person, month: str, page: int) -> None:
