@@ -19,7 +19,18 @@ from pydantic import (
     model_validator,
 )
 
-STAFF_ROLES = ("grid_worker", "grid_head", "community", "street", "district", "partner", "admin")
+STAFF_ROLES = (
+    "grid_worker",
+    "grid_head",
+    "community",
+    "street",
+    "district",
+    "partner",
+    "admin",
+    "part_time_worker",
+    "building_head",
+    "entrance_head",
+)
 
 
 class ConfigError(Exception):
