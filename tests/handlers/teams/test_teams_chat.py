@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests import updates
-from tests.conftest import COMMUNITY, DATA, HEAD_G1, RESIDENT, WORKER_G1
+from tests.conftest import ADMIN, COMMUNITY, DATA, HEAD_G1, RESIDENT, WORKER_G1
 from tests.handlers.reports.test_submit_flow import press, registered
 from tests.usecases.support import approved_volunteer
 from tests.usecases.test_teams import BUILDING_HEAD, PARTY, TEAM, _party
@@ -99,3 +99,11 @@ async def test_community_staff_link_a_party_member_from_building_and_grid_shows_
     assert "党员甲" not in await say(harness, RESIDENT, "/grid")
     await press(harness, COMMUNITY, "bldg:set:B1:notanumber")
     assert "失效" in harness.last_text(COMMUNITY)
+
+
+async def test_an_invite_puts_a_building_head_on_a_building_only(harness):
+    await harness.services.people.touch(ADMIN, "管理员", "zh", harness.clock())
+    refused = await say(harness, ADMIN, "/invite building_head G1")
+    assert "楼栋" in refused and "t.me" not in refused
+    created = await say(harness, ADMIN, "/invite 楼栋长 B1")
+    assert "t.me" in created
