@@ -97,7 +97,7 @@ def example_unit(actor: Staff | None, role: Role, tree: UnitTree) -> str | None:
 def still_holds(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
     """Tells whether STAFF (None: they left) still covers REPORT assigned to them: it is held at
     their unit or below it. A move elsewhere hands the report over like a departure."""
-    if staff is None:
+    if staff is None or staff.role.is_building_team:  # 楼栋长 / 单元长 hold no report
         return False
     if staff.role is Role.ADMIN or report.holder_unit == staff.unit:
         return True

@@ -15,6 +15,7 @@ from bot.services import Services
 from storage.outbox import Outgoing
 
 NOUN = "teamrep"
+LIST_MAX = 60  # names in one missing list
 
 
 def building_card_key(report: Report) -> str:
@@ -77,8 +78,10 @@ def missing_list(
             role=services.texts(f"invite.roles.{person.role.value}", lang),
             unit=tree.get(person.unit).name if person.unit in tree else person.unit,
         )
-        for person in missing
+        for person in missing[:LIST_MAX]
     ]
+    if len(missing) > LIST_MAX:  # a message holds 4096 characters
+        lines.append(services.texts("teams.and_more", lang, count=len(missing) - LIST_MAX))
     text = services.texts(
         "teams.missing",
         lang,

@@ -178,3 +178,12 @@ def test_months_are_read_in_the_forms_people_type(text, month):
 
 def test_the_missing_are_the_helpers_who_did_not_send():
     assert teams.missing([PART_G1, HEAD_E1, HEAD_B1], [4]) == [HEAD_E1, PART_G1]  # by unit
+
+
+def test_a_worker_made_building_head_no_longer_holds_their_reports():
+    from bot.domain.staffing import still_holds
+    from tests.domain.test_reports import report
+
+    held = report(holder_unit="B1", assignee_id=HEAD_B1.user_id)
+    assert still_holds(HEAD_B1, held, TREE) is False
+    assert still_holds(PART_G1, report(holder_unit="G1"), TREE) is True
