@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.notices.staff import COMMANDS
 from tests import updates
 from tests.conftest import ADMIN, COMMUNITY, DATA, HEAD_G1, RESIDENT, WORKER_G1
 from tests.handlers.reports.test_submit_flow import press, registered
+from tests.handlers.staff.test_command_menu import menus
 from tests.usecases.support import approved_volunteer
-from tests.usecases.test_teams import BUILDING_HEAD, PARTY, TEAM, _party
+from tests.usecases.test_teams import BUILDING_HEAD, PART_TIMER, PARTY, TEAM, _party
 
 
 @pytest.fixture
@@ -107,3 +109,20 @@ async def test_an_invite_puts_a_building_head_on_a_building_only(harness):
     assert "楼栋" in refused and "t.me" not in refused
     created = await say(harness, ADMIN, "/invite 楼栋长 B1")
     assert "t.me" in created
+
+
+@pytest.mark.parametrize("user", [BUILDING_HEAD, PART_TIMER])
+async def test_a_helpers_menu_and_help_name_their_own_commands_and_none_they_would_be_refused(
+    harness, user
+):
+    await harness.send(updates.text(user, "/lang zh"))
+    await harness.send(updates.text(user, "/help"))
+    shown = harness.last_text(user)
+    [(_, names)] = menus(harness, user)
+    role = (await harness.services.people.staff(user)).role
+    mine = [n for n, _, who in COMMANDS if role in who]
+    assert "teamreport" in mine and [f"/{n}" for n in mine if f"/{n}" not in shown] == []
+    assert set(mine) <= set(names)
+    for refused in ("web", "visits", "broadcast", "volunteers", "export", "appraisal", "building"):
+        assert refused not in names and f"/{refused} " not in shown
+    assert ("tasks" in names) is (user == PART_TIMER)
