@@ -57,6 +57,12 @@ async def begin(ctx: GridContext, me: Person) -> None:
     if isinstance(month, Refused):
         await say_refused(ctx, me, month)
         return
+    current = await ctx.drafts.get(me.user_id)
+    if current is not None and current.flow == FLOW and current.data.get("month") == month.value:
+        index = int(current.data.get("i", 0))  # a second press: the answers so far are kept
+        if index < len(_prompts(ctx)):
+            await ctx.outbox.send([question(ctx, me, index)], ctx.now())
+            return
     draft = Draft(me.user_id, FLOW, "answer", {"month": month.value, "i": 0, "answers": {}})
     intro = outgoing.message(
         me.user_id, ctx.texts("teams.intro", me.lang, month=month.value, total=len(_prompts(ctx)))

@@ -43,6 +43,8 @@ async def test_a_building_head_answers_the_monthly_questions_and_a_bad_number_is
     )
     assert "整数" in await say(harness, BUILDING_HEAD, "十二户")  # the step stays
     assert "2/4" in await say(harness, BUILDING_HEAD, "１２")
+    await press(harness, BUILDING_HEAD, "teamrep:start")  # the reminder pressed again midway
+    assert "2/4" in harness.last_text(BUILDING_HEAD)  # the answer so far is kept
     assert "3/4" in await say(harness, BUILDING_HEAD, "3号楼道堆物")
     assert "4/4" in await say(harness, BUILDING_HEAD, "1")
     receipt = await say(harness, BUILDING_HEAD, "无")
