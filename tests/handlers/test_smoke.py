@@ -89,6 +89,7 @@ DRAFT_STEPS = {
     ("wish", "who"),
     ("wish_done", "photo"),
     ("wish_thanks", "text"),
+    ("teamreport", "answer"),
 }
 
 
