@@ -30,6 +30,7 @@ from bot.jobs import ledger as ledger_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
+from bot.jobs import teams as team_jobs
 from bot.jobs import volunteers as volunteer_jobs
 from bot.metrics import Prometheus
 from bot.notices.staff import COMMANDS
@@ -71,6 +72,7 @@ from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
 from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
+from handlers.teams import wiring as team_wiring
 from handlers.volunteers import wiring as volunteer_wiring
 from handlers.web import dashboard as web_dashboard
 from handlers.web import figures as web_figures
@@ -174,6 +176,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
     contact_grid.register,  # /grid: who serves the resident's grid (公示)
     contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
+    team_wiring.register,  # /building /teamreport /teamreports, bldg:… teamrep:… (1+1+1+N)
     privacy.register,  # /privacy /delete_my_data, privacy: consent: hherase: buttons
     broadcast_compose.register,  # /broadcast and its bcast:… buttons
     broadcast_mute.register,  # /mute /unmute
@@ -198,6 +201,7 @@ FLOWS = flows.Table.merge(
     poll_wiring.FLOWS,
     contact_wiring.FLOWS,
     cadre_wiring.FLOWS,
+    team_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -213,6 +217,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("wish_nags", volunteer_jobs.nag_wishes),
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
+    ("team_reports", team_jobs.team_reports),  # 工作月汇报 reminders, missing lists to grid heads
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel

@@ -385,6 +385,7 @@ async def create_invite_link(
     """Stores a new invite and returns (its https://t.me link, when it expires, the unit's name)."""
     from bot.app import open_services
     from bot.clock import clock_from_env
+    from bot.domain.staffing import ROLE_LEVELS, fits_level
     from bot.usecases.staff import create_link
 
     if len(name) > 64:
@@ -396,6 +397,11 @@ async def create_invite_link(
         if unit not in tree:
             raise ConfigError(
                 f"--unit: unknown unit {unit!r} (neither in {settings.source} nor imported)"
+            )
+        if not fits_level(role, unit, tree):
+            raise ConfigError(
+                f"--unit: a {role.value} sits on a unit of level {ROLE_LEVELS[role]!r};"
+                f" {unit!r} is a {tree.get(unit).level!r}"
             )
         username = await bot_username(settings, api_url)
         link, expires = await create_link(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.domain.categories import Category
 from bot.domain.people import Role, Staff
+from bot.domain.staffing import ROLE_LEVELS, fits_level
 from bot.domain.units import Unit, UnitTree
 from bot.services import Services
 from bot.settings import Settings, check_unit_code
@@ -33,6 +34,7 @@ LEVEL_NAMES = {
     "社区": "community",
     "网格": "grid",
     "楼栋": "building",
+    "单元": "entrance",  # 单元 of a building; "unit" is the code's word for any tree node
 }
 ROLE_NAMES = {
     "网格员": Role.GRID_WORKER,
@@ -42,6 +44,9 @@ ROLE_NAMES = {
     "区": Role.DISTRICT,
     "协作单位": Role.PARTNER,
     "管理员": Role.ADMIN,
+    "兼职网格员": Role.PART_TIME,
+    "楼栋长": Role.BUILDING_HEAD,
+    "单元长": Role.ENTRANCE_HEAD,
 }
 # Full-width forms too: Chinese input methods type them.
 CATEGORY_SEPARATORS = re.compile(r"[;|；｜]")
@@ -281,6 +286,11 @@ def _staff_of(
             )
     if cells["unit"] and cells["unit"] not in tree:
         problems.append(f"unit {cells['unit']!r} is not in the database (import units first)")
+    elif role is not None and cells["unit"] and not fits_level(role, cells["unit"], tree):
+        problems.append(
+            f"a {role.value} sits on a unit of level {ROLE_LEVELS[role]!r};"
+            f" {cells['unit']!r} is a {tree.get(cells['unit']).level!r}"
+        )
     codes: list[str] = []
     for part in CATEGORY_SEPARATORS.split(cells["categories"]):
         name = part.strip()

@@ -19,7 +19,18 @@ from pydantic import (
     model_validator,
 )
 
-STAFF_ROLES = ("grid_worker", "grid_head", "community", "street", "district", "partner", "admin")
+STAFF_ROLES = (
+    "grid_worker",
+    "grid_head",
+    "community",
+    "street",
+    "district",
+    "partner",
+    "admin",
+    "part_time_worker",
+    "building_head",
+    "entrance_head",
+)
 
 
 class ConfigError(Exception):
@@ -114,7 +125,18 @@ PUBLIC_PHONE = r"^\+?[0-9][0-9 ()\-]{4,22}[0-9]$"
 class StaffConfig(_Strict):
     telegram_id: int
     name: str
-    role: Literal["grid_worker", "grid_head", "community", "street", "district", "partner", "admin"]
+    role: Literal[
+        "grid_worker",
+        "grid_head",
+        "community",
+        "street",
+        "district",
+        "partner",
+        "admin",
+        "part_time_worker",  # 兼职网格员
+        "building_head",  # 楼栋长: on a unit of level "building"
+        "entrance_head",  # 单元长: on a unit of level "entrance"
+    ]
     unit: str
     categories: list[str] = []
     # 公示 (/grid): shown to the residents of the grids this person serves only when public.
@@ -607,6 +629,46 @@ class CadreSettings(_Strict):
         return self
 
 
+class TeamPrompt(_Strict):
+    """One question of the 工作月汇报 (monthly report) the grid team's helpers answer in chat."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")
+    zh: str = Field(min_length=1, max_length=80)
+    en: str = Field(min_length=1, max_length=120)
+    kind: Literal["number", "text"] = "text"  # number: a whole number 0–100000
+
+
+def _default_prompts() -> list[TeamPrompt]:
+    return [
+        TeamPrompt(code="visits", zh="本月走访户数", en="Households visited", kind="number"),
+        TeamPrompt(code="problems", zh="发现的问题", en="Problems found"),
+        TeamPrompt(code="disputes", zh="调解纠纷（件）", en="Disputes mediated", kind="number"),
+        TeamPrompt(code="other", zh="其他情况", en="Anything else"),
+    ]
+
+
+class TeamSettings(_Strict):
+    """1+1+1+N grid teams (bot/domain/teams.py): building heads' cards, 一名党员一幢楼 and the
+    helpers' 工作月汇报 (monthly report)."""
+
+    building_cards: bool = True  # 楼栋长 / 单元长 get a card of each new report in their building
+    public_party_member: bool = False  # /grid (公示) names the building's linked party member
+    monthly_reports: bool = True  # helpers are reminded to send the 工作月汇报
+    report_day: int = Field(default=25, ge=1, le=28)  # local day of the month of the reminder
+    report_hour: int = Field(default=9, ge=0, le=23)  # local hour of the reminder
+    grace_days: int = Field(default=3, ge=0, le=27)  # then the missing go to the grid head
+    prompts: list[TeamPrompt] = Field(default_factory=_default_prompts, min_length=1, max_length=8)
+
+    @model_validator(mode="after")
+    def _fits_the_month(self) -> TeamSettings:
+        if self.report_day + self.grace_days > 28:
+            raise ValueError("report_day + grace_days must be at most 28 (every month has them)")
+        codes = [prompt.code for prompt in self.prompts]
+        if len(set(codes)) != len(codes):
+            raise ValueError("prompts: each code once")
+        return self
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -634,6 +696,8 @@ class Settings(_Strict):
     web: WebSettings = WebSettings()
     open311: Open311Settings = Open311Settings()
     cadres: CadreSettings = CadreSettings()
+
+    teams: TeamSettings = TeamSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -802,6 +866,13 @@ def _check_references(path: Path, settings: Settings) -> None:
         for code in staff.categories:
             if code not in categories:
                 raise ConfigError(f"{path}: staff.{i}.categories: unknown category {code!r}")
+        level_of_role = {"building_head": "building", "entrance_head": "entrance"}.get(staff.role)
+        level = next((u.level for u in settings.units if u.code == staff.unit), None)
+        if level_of_role is not None and level != level_of_role:
+            raise ConfigError(
+                f"{path}: staff.{i}.unit: a {staff.role} sits on a unit of level {level_of_role!r};"
+                f" {staff.unit!r} is a {level!r}"
+            )
 
 
 def _check_parties(path: Path, settings: Settings) -> None:

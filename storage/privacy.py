@@ -120,6 +120,10 @@ ERASURE: list[Rule] = [
     Rule("cadres", "attached_by", Do.NULL),
     Rule("cadres", "detached_by", Do.NULL),
     Rule("cadre_reminders", "user_id", Do.DELETE),
+    # 1+1+1+N teams (storage/teams.py): a building's party member link, a helper's monthly reports.
+    Rule("building_contacts", "user_id", Do.DELETE),
+    Rule("building_contacts", "set_by", Do.NULL),
+    Rule("team_reports", "user_id", Do.DELETE),
     Rule(
         "report_photos",
         "report_id",

@@ -41,6 +41,7 @@ from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
 from storage.summaries import Summaries
+from storage.teams import Teams
 from storage.units import Units
 from storage.volunteers import Volunteers
 from storage.web import WebState
@@ -85,6 +86,8 @@ class UnitOfWork:
     dashboard: Dashboard
     cadres: Cadres
 
+    teams: Teams
+
 
 class Store(UnitOfWork):
     """Repositories for reads (each one snapshot) and transaction() for writes."""
@@ -122,6 +125,8 @@ class Store(UnitOfWork):
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
         self.cadres = Cadres(db)
+
+        self.teams = Teams(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -223,6 +223,21 @@ async def test_staff_are_imported_with_their_categories(services, tmp_path):
     )
 
 
+async def test_the_grid_teams_roles_and_entrances_are_imported_by_their_chinese_names(
+    services, tmp_path
+):
+    units = UNITS + "E311,1单元,单元,B31,,\n"
+    await importer.import_units(services, _csv(tmp_path, units, "units.csv"))
+    staff = "telegram_id,name,role,unit,categories\n7101,钱楼长,楼栋长,B31,\n"
+    staff += "7102,孙单元长,单元长,E311,\n7103,李兼职,兼职网格员,G3,\n"
+    result = await importer.import_staff(services, _csv(tmp_path, staff, "staff.csv"))
+    assert result.new == 3
+    roles = {s.user_id: (s.role, s.unit) for s in await services.people.all_staff()}
+    assert roles[7101] == (Role.BUILDING_HEAD, "B31")
+    assert roles[7102] == (Role.ENTRANCE_HEAD, "E311")
+    assert roles[7103] == (Role.PART_TIME, "G3")
+
+
 async def test_importing_the_same_staff_twice_duplicates_nobody(services, tmp_path):
     await importer.import_units(services, _csv(tmp_path, UNITS, "units.csv"))
     path = _csv(tmp_path, STAFF, "staff.csv")
@@ -251,6 +266,12 @@ BAD_STAFF_ROWS = [
     ("missing name", "7009,,grid_worker,G1,", "name is empty"),
     ("duplicate id", "7001,又一人,grid_worker,G1,", "telegram_id 7001 is already on line 2"),
     ("changes configured staff", "101,李网格,grid_head,G1,", "defined in config.toml"),
+    (
+        "a building head off a building",
+        "7009,某人,楼栋长,G1,",
+        "sits on a unit of level 'building'",
+    ),
+    ("an entrance head on a building", "7009,某人,单元长,B1,", "level 'entrance'; 'B1' is a"),
 ]
 
 

@@ -55,7 +55,12 @@ BROKEN = [
         "staff.1.telegram_id",
         "twice",
     ),
-    ("bad role", _edit('role = "street"', 'role = "mayor"'), "staff.4.role", "'admin' (staff 301)"),
+    (
+        "bad role",
+        _edit('role = "street"', 'role = "mayor"'),
+        "staff.4.role",
+        "'entrance_head' (staff 301)",
+    ),
     (
         "non-numeric id",
         _edit("telegram_id = 102", 'telegram_id = "abc"'),

@@ -25,6 +25,7 @@ from bot.domain import (
     patrols,
     reports,
     staffing,
+    teams,
     volunteers,
 )
 from bot.domain.people import Role, Staff
@@ -81,6 +82,10 @@ class Rule(StrEnum):
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     CADRE_MANAGE = "cadre_manage"  # 下沉干部: list, attach, detach a grid's cadres
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    TEAM_VIEW = "team_view"  # /building: a building's team; the grid's staff and above
+    TEAM_LINK = "team_link"  # link or unlink a building's party member: community and above
+    TEAM_REPORT = "team_report"  # send a 工作月汇报: 兼职网格员, 楼栋长, 单元长
+    TEAM_REPORTS = "team_reports"  # read the helpers' monthly reports: grid head and above
 
 
 Decision = Rule | None  # None: allowed
@@ -101,8 +106,9 @@ def care_staff(staff: Staff | None) -> Decision:
 
 
 def web_login(staff: Staff | None) -> Decision:
-    """Allows active staff to get a dashboard login link or log in through the Mini App."""
-    return _unless(staff is not None, Rule.WEB_LOGIN)
+    """Allows active staff to get a dashboard login link or log in through the Mini App; not
+    the grid team's helpers (兼职网格员, 楼栋长, 单元长), whose cases come to them in chat."""
+    return _unless(staff is not None and not staff.role.is_helper, Rule.WEB_LOGIN)
 
 
 def admin_only(staff: Staff | None) -> Decision:
@@ -249,7 +255,8 @@ def act_as_confirmer(user_id: int, wish: Wish) -> Decision:
 
 
 def organise_activity(staff: Staff | None) -> Decision:
-    return _unless(staff is not None and staff.role is not Role.PARTNER, Rule.ACTIVITY_ORGANISE)
+    allowed = staff is not None and staff.role is not Role.PARTNER and not staff.role.is_helper
+    return _unless(allowed, Rule.ACTIVITY_ORGANISE)
 
 
 def join_activity(volunteer: Volunteer | None) -> Decision:
@@ -289,7 +296,7 @@ def see_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
 
 def view_appraisal(staff: Staff | None) -> Decision:
     """Allows grid-to-district staff and admins (their unit's figures), not partners."""
-    allowed = staff is not None and staff.role is not Role.PARTNER
+    allowed = staff is not None and staff.role is not Role.PARTNER and not staff.role.is_helper
     return _unless(allowed, Rule.APPRAISAL_VIEW)
 
 
@@ -299,6 +306,7 @@ def view_figures(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
     allowed = (
         staff is not None
         and staff.role is not Role.PARTNER
+        and not staff.role.is_helper
         and unit in tree
         and (staff.role is Role.ADMIN or (staff.unit in tree and tree.is_within(unit, staff.unit)))
     )
@@ -311,6 +319,7 @@ def export_ledger(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
     allowed = (
         staff is not None
         and staff.role is not Role.PARTNER
+        and not staff.role.is_helper
         and unit in tree
         and (
             staff.role is Role.ADMIN
@@ -378,3 +387,26 @@ def manage_cadres(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
     """Allows community, street and district staff over the grid UNIT, and admins, to list,
     attach and detach its 下沉干部; a grid's own workers and partners may not."""
     return _unless(cadres.may_manage(staff, unit, tree), Rule.CADRE_MANAGE)
+
+
+def view_team(staff: Staff | None, building: str, tree: UnitTree) -> Decision:
+    """Allows the grid's staff (grid worker, grid head) and staff above them to see BUILDING's
+    team (/building); not partners or the helpers themselves."""
+    return _unless(teams.may_view(staff, building, tree), Rule.TEAM_VIEW)
+
+
+def link_party_member(staff: Staff | None, building: str, tree: UnitTree) -> Decision:
+    """Allows community, street and district staff over BUILDING (admins: any) to link or unlink
+    its party member (一名党员一幢楼)."""
+    return _unless(teams.may_link(staff, building, tree), Rule.TEAM_LINK)
+
+
+def send_team_report(staff: Staff | None) -> Decision:
+    """Allows the grid team's helpers (兼职网格员, 楼栋长, 单元长) to send their 工作月汇报."""
+    return _unless(teams.may_report(staff), Rule.TEAM_REPORT)
+
+
+def read_team_reports(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows a grid head, and community staff and above, to read the monthly reports of the
+    helpers at UNIT (their own unit or below it; admins: any)."""
+    return _unless(teams.may_read_reports(staff, unit, tree), Rule.TEAM_REPORTS)

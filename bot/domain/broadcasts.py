@@ -79,7 +79,7 @@ def may_reach(staff: Staff | None, unit: str, tree: UnitTree) -> bool:
         return False
     if staff.role is Role.ADMIN:
         return True
-    if staff.role is Role.PARTNER:
+    if staff.role is Role.PARTNER or staff.role.is_helper:  # helpers reach no residents
         return False
     return tree.is_within(unit, staff.unit)
 

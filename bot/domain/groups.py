@@ -39,6 +39,6 @@ def may_bind(staff: Staff | None, unit: str, tree: UnitTree) -> bool:
         return False
     if staff.role is Role.ADMIN:
         return True
-    if staff.role is Role.PARTNER:
+    if staff.role is Role.PARTNER or staff.role.is_helper:  # helpers: no unit's groups
         return False
     return tree.is_within(unit, staff.unit)

@@ -16,11 +16,27 @@ class Role(StrEnum):
     DISTRICT = "district"  # 区
     PARTNER = "partner"  # 部门 / 物业 / 业委会, whistled in for their categories
     ADMIN = "admin"
+    # The grid team's helpers (1+1+1+N, bot/domain/teams.py):
+    PART_TIME = "part_time_worker"  # 兼职网格员: takes a grid's reports when it has no 网格员
+    BUILDING_HEAD = "building_head"  # 楼栋长, on a building unit: told of its new reports
+    ENTRANCE_HEAD = "entrance_head"  # 单元长, on an entrance unit (单元) below a building
 
     @property
     def is_supervisor(self) -> bool:
         """Tells whether this role may act on reports held below its own unit."""
         return self in (Role.GRID_HEAD, Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN)
+
+    @property
+    def is_helper(self) -> bool:
+        """Tells whether this role is one of the grid team's helpers (兼职网格员, 楼栋长, 单元长):
+        they act only on what is theirs (a part-time worker's own reports), never on a unit's
+        residents, households, volunteers, groups or figures."""
+        return self in (Role.PART_TIME, Role.BUILDING_HEAD, Role.ENTRANCE_HEAD)
+
+    @property
+    def is_building_team(self) -> bool:
+        """Tells whether this role is a 楼栋长 or 单元长: told of reports, never routed them."""
+        return self in (Role.BUILDING_HEAD, Role.ENTRANCE_HEAD)
 
 
 @dataclass(frozen=True, slots=True)

@@ -435,7 +435,7 @@ def takes_unassigned(staff: Staff, report: Report) -> bool:
         return False
     if staff.role is Role.PARTNER:
         return staff.handles(report.category)
-    return staff.role is not Role.ADMIN
+    return staff.role is not Role.ADMIN and not staff.role.is_building_team
 
 
 def may_handle(staff: Staff | None, report: Report, tree: UnitTree) -> bool:

@@ -9,7 +9,14 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import Tier, UnitTree
 
 # Roles that take reports held at a unit when nobody there handles the category specifically.
-_FRONT_LINE = (Role.GRID_WORKER, Role.GRID_HEAD, Role.COMMUNITY, Role.STREET, Role.DISTRICT)
+_FRONT_LINE = (
+    Role.GRID_WORKER,
+    Role.PART_TIME,
+    Role.GRID_HEAD,
+    Role.COMMUNITY,
+    Role.STREET,
+    Role.DISTRICT,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +37,14 @@ def route(
     """Returns who takes a report of CATEGORY placed at UNIT.
 
     At each unit from UNIT upwards: the staff member who handles CATEGORY there, else the unit's
-    grid worker. If nobody is found all the way up, the report is held unassigned at the nearest
-    unit that has any staff. START_LEVEL (a category's routing hint) skips units below that level.
+    grid worker, else (a grid without a full-time 网格员) its part-time grid worker (兼职网格员).
+    Building and entrance heads are never routed to. If nobody is found all the way up, the
+    report is held unassigned at the nearest unit that has any staff. START_LEVEL (a category's
+    routing hint) skips units below that level.
     """
     by_unit: dict[str, list[Staff]] = {}
     for person in sorted(staff, key=lambda s: s.user_id):
-        if person.role is not Role.ADMIN:
+        if person.role is not Role.ADMIN and not person.role.is_building_team:
             by_unit.setdefault(person.unit, []).append(person)
     chain = tree.chain(unit)
     if start_level is not None:
@@ -48,6 +57,7 @@ def route(
         if specialist:
             return Route(candidate.code, tree.tier_of(candidate.code), specialist[0])
         worker = [p for p in people if p.role is Role.GRID_WORKER]
+        worker = worker or [p for p in people if p.role is Role.PART_TIME]
         if worker:
             return Route(candidate.code, tree.tier_of(candidate.code), worker[0])
     for candidate in chain:
@@ -65,7 +75,7 @@ def refer_target(
     The next tier up whose unit has staff: its specialist for CATEGORY, else held unassigned
     there for its front-line staff. A tier whose unit has nobody (or only admins) is skipped.
     """
-    people = [p for p in staff if p.role is not Role.ADMIN]
+    people = [p for p in staff if p.role is not Role.ADMIN and not p.role.is_building_team]
     next_tier = tree.tier_of(holder_unit).above
     while next_tier is not None:
         target = tree.unit_at_tier(holder_unit, next_tier)
@@ -93,7 +103,7 @@ def transfer_targets(
     """Returns who a report held at HOLDER_UNIT may be transferred to (转派).
 
     Staff of the same unit first, then of its sibling units (same parent), in tree order;
-    never the presser, the current assignee or an admin.
+    never the presser, the current assignee, an admin or a building or entrance head.
     """
     parent = tree.get(holder_unit).parent
     siblings = [u.code for u in tree.children(parent)] if parent is not None else []
@@ -102,6 +112,9 @@ def transfer_targets(
     found = [
         p
         for p in staff
-        if p.unit in rank and p.role is not Role.ADMIN and p.user_id not in (presser, assignee)
+        if p.unit in rank
+        and p.role is not Role.ADMIN
+        and not p.role.is_building_team
+        and p.user_id not in (presser, assignee)
     ]
     return sorted(found, key=lambda p: (rank[p.unit], p.user_id))

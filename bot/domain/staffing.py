@@ -17,6 +17,9 @@ from bot.domain.units import UnitTree
 RANK = {
     Role.PARTNER: 0,
     Role.GRID_WORKER: 0,
+    Role.PART_TIME: 0,
+    Role.BUILDING_HEAD: 0,
+    Role.ENTRANCE_HEAD: 0,
     Role.GRID_HEAD: 1,
     Role.COMMUNITY: 2,
     Role.STREET: 3,
@@ -69,14 +72,24 @@ def may_change(actor: Staff | None, target: Staff | None, tree: UnitTree) -> boo
 
 def may_place(actor: Staff | None, role: Role, unit: str, tree: UnitTree) -> bool:
     """Tells whether ACTOR may put someone with ROLE at UNIT (an invite, a move, a new role)."""
-    return in_scope(actor, unit, tree) and role in roles_for(actor)
+    return in_scope(actor, unit, tree) and role in roles_for(actor) and fits_level(role, unit, tree)
+
+
+# Roles that sit on one level of the tree only: a 楼栋长 on a building, a 单元长 on an entrance.
+ROLE_LEVELS = {Role.BUILDING_HEAD: "building", Role.ENTRANCE_HEAD: "entrance"}
+
+
+def fits_level(role: Role, unit: str, tree: UnitTree) -> bool:
+    """Tells whether ROLE may sit at UNIT: building and entrance heads on their own level only."""
+    level = ROLE_LEVELS.get(role)
+    return level is None or (unit in tree and tree.get(unit).level == level)
 
 
 def example_unit(actor: Staff | None, role: Role, tree: UnitTree) -> str | None:
     """Returns a real unit code to show in ACTOR's /invite example: the first grid where they may
     place ROLE, else the first unit at all; None if there is none."""
     allowed = [unit for unit in tree if may_place(actor, role, unit.code, tree)]
-    grids = [unit for unit in allowed if unit.level == "grid"]
+    grids = [unit for unit in allowed if unit.level == ROLE_LEVELS.get(role, "grid")]
     first = next(iter(grids or allowed), None)
     return first.code if first is not None else None
 
@@ -84,7 +97,7 @@ def example_unit(actor: Staff | None, role: Role, tree: UnitTree) -> str | None:
 def still_holds(staff: Staff | None, report: Report, tree: UnitTree) -> bool:
     """Tells whether STAFF (None: they left) still covers REPORT assigned to them: it is held at
     their unit or below it. A move elsewhere hands the report over like a departure."""
-    if staff is None:
+    if staff is None or staff.role.is_building_team:  # 楼栋长 / 单元长 hold no report
         return False
     if staff.role is Role.ADMIN or report.holder_unit == staff.unit:
         return True

@@ -123,7 +123,7 @@ def may_manage(staff: Staff, unit: str, tree: UnitTree) -> bool:
     """Tells whether STAFF looks after UNIT (their own unit or below; partners never)."""
     if staff.role is Role.ADMIN:
         return True
-    if staff.role is Role.PARTNER:
+    if staff.role is Role.PARTNER or staff.role.is_helper:
         return False
     return unit in tree and staff.unit in tree and tree.is_within(unit, staff.unit)
 
@@ -139,6 +139,7 @@ def nearest_staff(
             for s in staff
             if s.unit == candidate.code
             and s.role not in (Role.ADMIN, Role.PARTNER)
+            and not s.role.is_helper
             and (not deciders_only or may_decide(s, unit, tree))
         ]
         if here:

@@ -21,7 +21,16 @@ from storage.outbox import Outgoing
 # would be refused). EVERYONE is empty, so `not who` reads "not a staff command".
 EVERYONE: frozenset[Role] = frozenset()
 STAFF = frozenset(Role)
-NOT_PARTNERS = STAFF - {Role.PARTNER}  # care, figures, volunteers, activities, broadcasts, polls
+# The grid team's helpers (兼职网格员, 楼栋长, 单元长): their own cases and monthly report only
+HELPERS = frozenset(role for role in Role if role.is_helper)
+BUILDING_TEAM = frozenset(role for role in Role if role.is_building_team)
+CASE_STAFF = STAFF - BUILDING_TEAM  # hold and act on reports
+# care, figures, volunteers, activities, broadcasts, polls, the dashboard
+NOT_PARTNERS = STAFF - {Role.PARTNER} - HELPERS
+# /building: the grid's staff and above see a building's team; community and above link its 党员
+GRID_STAFF = frozenset({Role.GRID_WORKER, Role.GRID_HEAD, Role.COMMUNITY, Role.STREET})
+GRID_STAFF |= {Role.DISTRICT, Role.ADMIN}
+TEAM_LEADS = frozenset({Role.GRID_HEAD, Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})
 SUPERVISORS = frozenset(role for role in Role if role.is_supervisor)  # 公示 /contact
 MANAGERS = frozenset({Role.ADMIN, Role.STREET, Role.DISTRICT})  # /staff, /invite
 ADMINS = frozenset({Role.ADMIN})
@@ -35,9 +44,9 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("report", "commands.report", EVERYONE),
     ("my", "commands.my", EVERYONE),
     ("me", "commands.me", EVERYONE),
-    ("tasks", "commands.tasks", STAFF),
-    ("callin", "callin.command", STAFF),
-    ("merge", "merge.command", STAFF),
+    ("tasks", "commands.tasks", CASE_STAFF),
+    ("callin", "callin.command", CASE_STAFF),
+    ("merge", "merge.command", CASE_STAFF),
     ("visits", "care.command_visits", NOT_PARTNERS),
     ("household", "care.command_household", NOT_PARTNERS),
     ("households", "care.command_households", NOT_PARTNERS),
@@ -55,7 +64,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("staff", "staff.command_staff", MANAGERS),
     ("invite", "staff.command_invite", MANAGERS),
     ("audit", "audit.command", ADMINS),
-    ("web", "weblogin.command", STAFF),
+    ("web", "weblogin.command", STAFF - HELPERS),
     ("broadcast", "broadcast.command", NOT_PARTNERS),
     ("poll", "poll.command", NOT_PARTNERS),
     ("mute", "broadcast.command_mute", EVERYONE),
@@ -64,6 +73,9 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("contact", "contacts.command_contact", SUPERVISORS),
     ("cadres", "cadres.command_cadres", CADRE_MANAGERS),
     ("duty", "cadres.command_duty", CADRES),
+    ("building", "teams.command_building", GRID_STAFF),
+    ("teamreport", "teams.command_teamreport", HELPERS),
+    ("teamreports", "teams.command_teamreports", TEAM_LEADS),
     ("privacy", "privacy.command_privacy", EVERYONE),
     ("delete_my_data", "privacy.command_delete", EVERYONE),
     ("lang", "commands.lang", EVERYONE),
@@ -83,9 +95,12 @@ def commands(texts: Callable[..., str], lang: str, *, role: Role | None) -> list
 
 
 def help_key(staff: Staff | None) -> str:
-    """Returns the /help text for STAFF: a partner's own, other staff's, or a resident's."""
+    """Returns the /help text for STAFF: a partner's or a helper's own, other staff's, or a
+    resident's."""
     if staff is None:
         return "common.help_resident"
+    if staff.role.is_helper:
+        return "teams.help_helper"
     return "common.help_partner" if staff.role is Role.PARTNER else "common.help_staff"
 
 

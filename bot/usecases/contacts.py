@@ -17,6 +17,7 @@ from bot.domain import contacts as domain
 from bot.domain.contacts import Contact, Listing
 from bot.domain.people import Staff
 from bot.domain.staffing import RANK
+from bot.domain.teams import BUILDING, at_level
 from bot.services import Services
 from bot.usecases.results import Done, Refused, refuse
 from storage.outbox import Outgoing
@@ -28,6 +29,7 @@ class Serving:
 
     place: str
     people: list[Listing]
+    party_member: str | None = None  # the building's (一名党员一幢楼), if [teams] publishes it
 
 
 async def serving(services: Services, user_id: int) -> Done[Serving] | Refused:
@@ -47,7 +49,13 @@ async def serving_at(services: Services, unit: str) -> Serving:
     staff = await services.people.staff_at(units)  # active staff only
     published = await services.store.contacts.public_at(units)
     place = grid or community or unit
-    return Serving(tree.place_name(place), domain.listing(staff, published, tree, place))
+    member = None
+    building = at_level(unit, tree, BUILDING)
+    if services.settings.teams.public_party_member and building is not None:
+        link = await services.store.teams.link_of(building)
+        member = link.name if link is not None and link.name else None
+    listed = domain.listing(staff, published, tree, place)
+    return Serving(tree.place_name(place), listed, member)
 
 
 async def publishable(services: Services, *, by: int, at: datetime) -> Done[list[Staff]] | Refused:

@@ -27,6 +27,7 @@ from bot.domain.routing import Route, refer_target, route
 from bot.domain.routing import transfer_targets as transfer_targets_of
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
+from bot.notices import teams as team_notices
 from bot.notices.buttons import key, keyboard
 from bot.notices.reports import (
     TIER_ICON,
@@ -114,11 +115,12 @@ async def _submit(
         reporter_id is not None and category_info is not None and category_info.anonymous
     ):  # the flow offers it only then (handlers/reports/submit_prompts.may_be_anonymous)
         raise ValueError("an anonymous report must be a resident's own, of a category allowing it")
+    along = await tx.people.along(tree, unit)
     target = route(
         unit,
         category,
         tree,
-        await tx.people.along(tree, unit),
+        along,
         start_level=category_info.route_level if category_info else None,
     )
     report = Report(
@@ -143,7 +145,12 @@ async def _submit(
     report = await with_deadline(services, report, event)  # the holder's accept clock
 
     stored = await tx.reports.insert(report, event)
-    await tx.outbox.send(await messages_for(services, stored, event), event.at)
+    await tx.outbox.send(
+        await messages_for(services, stored, event)
+        # 楼栋长 / 单元长: a card for information (1+1+1+N teams)
+        + await team_notices.building_cards(services, stored, tree, along),
+        event.at,
+    )
     if clear_draft_of is not None:
         await tx.drafts.clear(clear_draft_of, event.at)
     return stored

@@ -29,8 +29,10 @@ FLOW = "grid"
 def render(ctx: GridContext, me: Person, serving: Serving) -> str:
     """Returns the /grid answer: the place, then one block per published person."""
     t, lang = ctx.texts, me.lang
+    member = serving.party_member
+    extra = "\n\n" + t("teams.grid_party_member", lang, name=member) if member else ""
     if not serving.people:
-        return t("contacts.grid_none", lang, place=serving.place)
+        return t("contacts.grid_none", lang, place=serving.place) + extra
     blocks = [t("contacts.grid_title", lang, place=serving.place)]
     for person in serving.people:
         role = person.title or t(f"invite.roles.{person.role.value}", lang)
@@ -40,7 +42,7 @@ def render(ctx: GridContext, me: Person, serving: Serving) -> str:
         if person.public_phone:
             lines.append(t("contacts.grid_phone", lang, phone=person.public_phone))
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks) + extra
 
 
 async def show(update: Update, ctx: GridContext) -> None:

@@ -16,7 +16,7 @@ from telegram.ext import Application, CommandHandler
 from bot.context import GridContext
 from bot.domain import access
 from bot.domain.people import Role
-from bot.domain.staffing import example_unit, roles_for
+from bot.domain.staffing import ROLE_LEVELS, example_unit, fits_level, roles_for
 from bot.importer import ROLE_NAMES
 from bot.usecases.staff import create_link
 from handlers.kit.flows import NEW_PRIVATE, person_of
@@ -58,6 +58,10 @@ async def invite_command(update: Update, ctx: GridContext) -> None:
     unit, name = args[1], " ".join(args[2:])[:64]
     if unit not in tree:
         await say(ctx, me, "staff.invite_unknown_unit", unit=unit)
+        return
+    if not fits_level(role, unit, tree):  # 楼栋长 on a building, 单元长 on an entrance
+        level = ctx.texts(f"teams.level_{ROLE_LEVELS[role]}", me.lang)
+        await say(ctx, me, "teams.wrong_level", role=role_name(ctx, role, me.lang), level=level)
         return
     if refused := access.place_staff(actor, role, unit, tree):
         await deny(

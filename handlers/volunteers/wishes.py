@@ -60,7 +60,8 @@ ORDER = (
 
 async def poster_staff(ctx: GridContext, me: Person) -> Staff | None:
     staff = await ctx.people.staff(me.user_id)
-    return staff if staff is not None and staff.role is not Role.PARTNER else None
+    allowed = staff is not None and staff.role is not Role.PARTNER and not staff.role.is_helper
+    return staff if allowed else None
 
 
 async def start(update: Update, ctx: GridContext) -> None:

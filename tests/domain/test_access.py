@@ -35,6 +35,7 @@ TREE = UnitTree(
         Unit("B2", "2栋", "building", "G1"),
         Unit("B3", "3栋", "building", "G2"),
         Unit("B4", "4栋", "building", "G3"),
+        Unit("E1", "1单元", "entrance", "B1"),
     ]
 )
 RESIDENT, OTHER_RESIDENT, STRANGER = 5001, 5002, 7777
@@ -53,6 +54,9 @@ PARTNER = Staff(401, "物业", Role.PARTNER, "C1", ("property",))
 ADMIN = staff("admin", "D1", 901)
 STREET_S1 = staff("street", "S1", 301)
 DISTRICT_D1 = staff("district", "D1", 501)
+PART_G1 = staff("part_time_worker", "G1", 111)
+BHEAD_B1 = staff("building_head", "B1", 121)
+EHEAD_E1 = staff("entrance_head", "E1", 131)
 
 REPORT = Report(
     reporter_id=RESIDENT,
@@ -730,6 +734,102 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         "open311: a key whose unit is gone",
         lambda: access.open311_file("C9", "B1", TREE),
         Rule.OPEN311_FILE,
+    ),
+    # 1+1+1+N teams: the helpers (兼职网格员, 楼栋长, 单元长) and the rules about them
+    ("team view: the grid worker", lambda: access.view_team(WORKER_G1, "B1", TREE), None),
+    ("team view: community above", lambda: access.view_team(COMMUNITY_C1, "B1", TREE), None),
+    ("team view: wrong unit", lambda: access.view_team(WORKER_G2, "B1", TREE), Rule.TEAM_VIEW),
+    (
+        "team view: wrong role (partner)",
+        lambda: access.view_team(PARTNER, "B1", TREE),
+        Rule.TEAM_VIEW,
+    ),
+    ("team view: a building head", lambda: access.view_team(BHEAD_B1, "B1", TREE), Rule.TEAM_VIEW),
+    ("team view: stranger", lambda: access.view_team(None, "B1", TREE), Rule.TEAM_VIEW),
+    (
+        "team link: community above",
+        lambda: access.link_party_member(COMMUNITY_C1, "B1", TREE),
+        None,
+    ),
+    ("team link: admin", lambda: access.link_party_member(ADMIN, "B4", TREE), None),
+    (
+        "team link: wrong role (grid worker)",
+        lambda: access.link_party_member(WORKER_G1, "B1", TREE),
+        Rule.TEAM_LINK,
+    ),
+    (
+        "team link: wrong unit",
+        lambda: access.link_party_member(COMMUNITY_C2, "B1", TREE),
+        Rule.TEAM_LINK,
+    ),
+    ("team report: a building head", lambda: access.send_team_report(BHEAD_B1), None),
+    ("team report: a part-timer", lambda: access.send_team_report(PART_G1), None),
+    ("team report: an entrance head", lambda: access.send_team_report(EHEAD_E1), None),
+    ("team report: a grid worker", lambda: access.send_team_report(WORKER_G1), Rule.TEAM_REPORT),
+    ("team report: stranger", lambda: access.send_team_report(None), Rule.TEAM_REPORT),
+    ("team reports: the grid head", lambda: access.read_team_reports(HEAD_G1, "G1", TREE), None),
+    ("team reports: community", lambda: access.read_team_reports(COMMUNITY_C1, "C1", TREE), None),
+    (
+        "team reports: wrong role (grid worker)",
+        lambda: access.read_team_reports(WORKER_G1, "G1", TREE),
+        Rule.TEAM_REPORTS,
+    ),
+    (
+        "team reports: wrong role (building head)",
+        lambda: access.read_team_reports(BHEAD_B1, "B1", TREE),
+        Rule.TEAM_REPORTS,
+    ),
+    (
+        "team reports: wrong unit (another grid)",
+        lambda: access.read_team_reports(HEAD_G1, "G2", TREE),
+        Rule.TEAM_REPORTS,
+    ),
+    # Helpers are refused what grid staff may do: cases of others, residents, the dashboard.
+    (
+        "report: a building head in the building",
+        lambda: access.handle_report(
+            BHEAD_B1, replace(REPORT, assignee_id=None, holder_unit="B1"), TREE
+        ),
+        Rule.REPORT_HANDLE,
+    ),
+    (
+        "report: a part-timer takes an unassigned one at the grid",
+        lambda: access.handle_report(PART_G1, replace(REPORT, assignee_id=None), TREE),
+        None,
+    ),
+    ("web: a building head", lambda: access.web_login(BHEAD_B1), Rule.WEB_LOGIN),
+    ("web: a part-timer", lambda: access.web_login(PART_G1), Rule.WEB_LOGIN),
+    (
+        "broadcast: a building head",
+        lambda: access.send_broadcast(BHEAD_B1, "B1", TREE),
+        Rule.BROADCAST_SEND,
+    ),
+    ("group: a building head", lambda: access.bind_group(BHEAD_B1, "B1", TREE), Rule.GROUP_BIND),
+    (
+        "volunteers: a part-timer",
+        lambda: access.browse_volunteers(PART_G1, "B1", TREE),
+        Rule.VOLUNTEER_BROWSE,
+    ),
+    (
+        "activity: an entrance head",
+        lambda: access.organise_activity(EHEAD_E1),
+        Rule.ACTIVITY_ORGANISE,
+    ),
+    ("appraisal: a part-timer", lambda: access.view_appraisal(PART_G1), Rule.APPRAISAL_VIEW),
+    (
+        "figures: a building head",
+        lambda: access.view_figures(BHEAD_B1, "B1", TREE),
+        Rule.FIGURES_VIEW,
+    ),
+    (
+        "export: a building head",
+        lambda: access.export_ledger(BHEAD_B1, "B1", TREE),
+        Rule.LEDGER_EXPORT,
+    ),
+    (
+        "household: a part-timer",
+        lambda: access.manage_household(PART_G1, HOUSEHOLD, TREE),
+        Rule.HOUSEHOLD_MANAGE,
     ),
 ]
 

@@ -118,7 +118,15 @@ def test_the_invite_example_names_a_real_unit_the_manager_may_use(actor, role, e
 
 
 def test_roles_a_manager_may_give_are_below_their_own():
-    assert roles_for(STREET) == [Role.GRID_WORKER, Role.GRID_HEAD, Role.COMMUNITY, Role.PARTNER]
+    assert roles_for(STREET) == [
+        Role.GRID_WORKER,
+        Role.GRID_HEAD,
+        Role.COMMUNITY,
+        Role.PARTNER,
+        Role.PART_TIME,
+        Role.BUILDING_HEAD,
+        Role.ENTRANCE_HEAD,
+    ]
     assert roles_for(ADMIN) == list(Role)
     assert roles_for(WORKER_G1) == []
 

@@ -91,6 +91,7 @@ DRAFT_STEPS = {
     ("wish_thanks", "text"),
     ("relay", "ask"),
     ("relay", "reply"),
+    ("teamreport", "answer"),
 }
 
 

@@ -40,6 +40,7 @@ NOT_A_RESIDENT = {
     "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
     "web_state": "the web app's generated secrets (webhook path and token)",
     "cadre_grid_lists": "grid codes and weeks (the 下沉干部 sweep's claims)",
+    "team_digests": "grid codes and months (the monthly reports' missing lists' claims)",
 }
 # Each backend's own bookkeeping.
 NOT_A_RESIDENT_BY_BACKEND = {
