@@ -29,6 +29,7 @@ from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.ledger import Ledgers
+from storage.merchants import Merchants
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
 from storage.overview import Overview
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    merchants: Merchants
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.merchants = Merchants(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

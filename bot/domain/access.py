@@ -21,6 +21,7 @@ from bot.domain import (
     deadlines,
     duplicates,
     groups,
+    merchants,
     patrols,
     reports,
     staffing,
@@ -78,6 +79,8 @@ class Rule(StrEnum):
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    MERCHANT_MANAGE = "merchant_manage"  # 码上安全: list, approve, deactivate a unit's shops
+    MERCHANT_CHECK = "merchant_check"  # answer a shop's checklist: its owner only
 
 
 Decision = Rule | None  # None: allowed
@@ -359,3 +362,14 @@ def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
     report placed at UNIT only when UNIT lies in its subtree."""
     allowed = key_unit is not None and key_unit in tree and unit in tree
     return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)
+
+
+def manage_merchant(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows staff of the shop's grid or above (not partners) to list, approve, decline and
+    deactivate shops at UNIT (码上安全)."""
+    return _unless(merchants.may_manage(staff, unit, tree), Rule.MERCHANT_MANAGE)
+
+
+def check_merchant(user_id: int, owner_id: int) -> Decision:
+    """Allows only the shop's owner to start and answer its checklist."""
+    return _unless(user_id == owner_id, Rule.MERCHANT_CHECK)
