@@ -151,18 +151,26 @@ class Merchants:
         return _next_version(after, before)
 
     async def save_many(
-        self, moves: Sequence[tuple[Merchant, Merchant]], at: datetime
+        self,
+        moves: Sequence[tuple[Merchant, Merchant]],
+        at: datetime,
+        messages: Sequence[Sequence[Outgoing]] = (),
     ) -> list[Merchant]:
-        """Writes each (before, after) with compare-and-set inside the caller's transaction;
-        returns the ones written (a shop someone else changed meanwhile is left out)."""
+        """Writes each sweep step (before, after: its stage, reminders and next look) with
+        compare-and-set, and the MESSAGES of each step written (same order as MOVES), in one
+        commit (or the caller's); returns the shops written (one someone else changed
+        meanwhile is left out, with its messages)."""
         written = []
         async with self.db.transaction() as conn:
-            for before, after in moves:
+            for i, (before, after) in enumerate(moves):
                 cursor = await conn.execute(
-                    "UPDATE merchants SET stage = ?, next_at = ?, reminders = ?, updated_at = ?,"
-                    " version = version + 1 WHERE id = ? AND version = ?",
+                    "UPDATE merchants SET period = ?, stage = ?, opened_at = ?, next_at = ?,"
+                    " reminders = ?, updated_at = ?, version = version + 1"
+                    " WHERE id = ? AND version = ?",
                     (
+                        after.period,
                         after.stage.value if after.stage else None,
+                        to_db(after.opened_at),
                         to_db(after.next_at),
                         after.reminders,
                         to_db(at),
@@ -172,6 +180,8 @@ class Merchants:
                 )
                 if cursor.rowcount == 1:
                     written.append(_next_version(after, before))
+                    if i < len(messages):
+                        await outbox.add(conn, list(messages[i]), at)
         return written
 
     async def record_check(

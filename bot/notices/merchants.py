@@ -17,6 +17,7 @@ from storage.outbox import Outgoing
 
 NOUN = "merch"  # staff's buttons on a shop
 CHECK = "mchk"  # the owner's checklist buttons
+MISSED_LISTED = 15  # shops named in one missed-check message; the rest are counted
 
 
 async def langs(services: Services, user_ids: Iterable[int]) -> dict[int, str]:
@@ -199,7 +200,10 @@ def missed_message(
 ) -> Outgoing:
     """Returns one message to TO listing the shops whose check was missed (names and places;
     phones only reach staff)."""
-    lines = [describe(services, m, lang, tree, staff=True) for m in merchants]
+    lines = [describe(services, m, lang, tree, staff=True) for m in merchants[:MISSED_LISTED]]
+    if len(merchants) > MISSED_LISTED:  # a message holds at most 4096 characters
+        more = len(merchants) - MISSED_LISTED
+        lines.append(services.texts("merchant.missed_more", lang, more=more))
     text = services.texts(
         "merchant.missed", lang, count=len(merchants), lines=Raw("\n\n".join(lines))
     )

@@ -337,34 +337,32 @@ async def sweep(services: Services, now: datetime) -> int:
     decisions = [(m, domain.decide(m, now, rules)) for m in due]
     found_langs = await langs(services, {m.owner_id for m in due})
     acted = 0
-    quiet: list[tuple[Merchant, Merchant]] = []
+    steps: list[tuple[Merchant, Merchant]] = []  # checklists, reminders, quiet looks
+    said: list[list[Outgoing]] = []
     missed: dict[int, list[tuple[Merchant, Merchant]]] = {}
     tree = await services.units.tree()
     staff = await services.people.all_staff()
     by_id = {s.user_id: s for s in staff}
     for before, decision in decisions:
         after = decision.merchant
-        if decision.action is Action.DEFER:
-            quiet.append((before, after))
-            continue
         if decision.action is Action.ESCALATE:
             told = domain.responsible(before.unit, tree, staff)
             key = told[0].user_id if told else 0  # nobody to tell: recorded all the same
             missed.setdefault(key, []).append((before, after))
             continue
+        steps.append((before, after))
+        if decision.action is Action.DEFER:
+            said.append([])
+            continue
         lang = found_langs[before.owner_id]
         items = items_for(services, before.kind)
         reminder = after.reminders if decision.action is Action.REMIND else 0
-        message = checklist_message(services, after, lang, items, reminder=reminder)
-        try:
-            async with services.store.transaction(completes_update=False) as tx:
-                await tx.merchants.save(before, after, now, [message])
-            acted += 1
-        except StaleMerchant:
-            continue
-    if quiet:
+        said.append([checklist_message(services, after, lang, items, reminder=reminder)])
+    if steps:  # one commit for the pass; each shop still compare-and-set on its own row
         async with services.store.transaction(completes_update=False) as tx:
-            await tx.merchants.save_many(quiet, now)
+            written = await tx.merchants.save_many(steps, now, said)
+        spoken = {m.id for (m, _), words in zip(steps, said, strict=True) if words}
+        acted += sum(1 for m in written if m.id in spoken)
     for user_id, moves in missed.items():
         async with services.store.transaction(completes_update=False) as tx:
             written = await tx.merchants.save_many(moves, now)

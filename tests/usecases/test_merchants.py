@@ -217,3 +217,17 @@ async def test_staff_list_their_area_pending_first_and_deactivate_once(services:
     assert again == Refused("merchant.already_inactive", {"name": "甲便利店"})
     assert "停用" in (await sent_to(services, 5101))[-1]
     assert await merchants.sweep(services, services.clock()) == 0  # no checklist once stopped
+
+
+async def test_a_long_list_of_missed_checks_names_fifteen_and_counts_the_rest(services: Services):
+    from bot.domain.people import Role, Staff
+    from bot.notices.merchants import missed_message
+
+    shops = [
+        Merchant(owner_id=i, name=f"店{i:02d}", kind="food", unit="B1", id=i) for i in range(17)
+    ]
+    worker = Staff(WORKER_G1, "李网格", Role.GRID_WORKER, "G1")
+    message = missed_message(services, worker, "zh", shops, await services.units.tree())
+    text = message.params["text"]
+    assert "店14" in text and "店15" not in text and "另有 2 家" in text
+    assert len(text) < 4096
