@@ -275,48 +275,64 @@ async def submit_check(
     meanwhile: answer it again), "merchant.already_submitted". SHOWN (the summary card closed)
     goes into the same commit.
     """
-    opened = await open_check(services, merchant_id, period, by=by, at=at)
-    if isinstance(opened, Refused):
-        return opened
-    before, items = opened.value
-    if not domain.complete(items, answers):
-        return Refused("merchant.check_changed")
+    for _ in range(3):  # a sweep step on the shop meanwhile (a reminder): read it again
+        opened = await open_check(services, merchant_id, period, by=by, at=at)
+        if isinstance(opened, Refused):
+            return opened
+        before, items = opened.value
+        if not domain.complete(items, answers):
+            return Refused("merchant.check_changed")
+        try:
+            return Done(await _store_check(services, before, items, answers, by, at, shown))
+        except StaleMerchant:
+            continue
+    return Refused("merchant.already_submitted")
+
+
+async def _store_check(
+    services: Services,
+    before: Merchant,
+    items: Sequence[Item],
+    answers: Sequence[Answer],
+    by: int,
+    at: datetime,
+    shown: Sequence[Outgoing],
+) -> Submitted:
+    """Writes the check, its reports and its messages in one commit; raises StaleMerchant if
+    the shop changed since BEFORE was read (then nothing is written)."""
     failed = domain.failures(items, answers)
     after = domain.submitted(before, at, len(failed), policy(services))
     lang = (await langs(services, [by]))[by]
     default = services.settings.default_language
+    by_code = {item.code: item for item, _ in failed}
     stored: list[Answer] = []
     numbers: list[str] = []
-    try:
-        async with services.store.transaction() as tx:
-            by_code = {item.code: item for item, _ in failed}
-            for answer in answers:
-                item = by_code.get(answer.code)
-                if item is None or answer.ok:
-                    stored.append(answer)
-                    continue
-                # stored as the resident's own words are (rendered escaped wherever shown)
-                prefix = services.texts("merchant.report_prefix", default)
-                description = f"{prefix}{before.name}｜{item.name(default)}：{answer.note or ''}"
-                report = await submit(
-                    services,
-                    reporter_id=by,
-                    entered_by=by,
-                    category=item.category,
-                    unit=before.unit,
-                    description=description,
-                    photos=[answer.photo] if answer.photo else [],
-                    extra={"source": "merchant", "merchant": before.id},
-                )
-                numbers.append(report.number)
-                stored.append(replace(answer, report_id=report.id))
-            await tx.merchants.record_check(before, after, by=by, at=at, answers=stored)
-            receipt = submitted_message(services, before, lang, stored, numbers)
-            await tx.outbox.send([*shown, receipt], at)
-            await tx.drafts.clear(by, at)
-    except StaleMerchant:
-        return Refused("merchant.already_submitted")
-    return Done(Submitted(after, stored, numbers))
+    async with services.store.transaction() as tx:
+        for answer in answers:
+            item = by_code.get(answer.code)
+            if item is None or answer.ok:
+                stored.append(answer)
+                continue
+            # stored as the resident's own words are (rendered escaped wherever shown)
+            prefix = services.texts("merchant.report_prefix", default)
+            description = f"{prefix}{before.name}｜{item.name(default)}：{answer.note or ''}"
+            report = await submit(
+                services,
+                reporter_id=by,
+                entered_by=by,
+                category=item.category,
+                unit=before.unit,
+                description=description,
+                photos=[answer.photo] if answer.photo else [],
+                extra={"source": "merchant", "merchant": before.id},
+            )
+            numbers.append(report.number)
+            stored.append(replace(answer, report_id=report.id))
+        await tx.merchants.record_check(before, after, by=by, at=at, answers=stored)
+        receipt = submitted_message(services, before, lang, stored, numbers)
+        await tx.outbox.send([*shown, receipt], at)
+        await tx.drafts.clear(by, at)
+    return Submitted(after, stored, numbers)
 
 
 # The sweep ----------------------------------------------------------------------------------

@@ -183,7 +183,8 @@ async def _own_draft(update: Update, ctx: GridContext, me: Person, press: Press)
         await tell(update, ctx, me, "merchant.check_closed")
         return None
     if draft.data.get("n") != press.args[0]:
-        same_check = press.verb in ("ok", "bad") and (press.int_arg(1) or 0) < draft.data["i"]
+        item = press.int_arg(1)
+        same_check = press.verb in ("ok", "bad") and item is not None and item <= draft.data["i"]
         await tell(
             update, ctx, me, "merchant.answered_already" if same_check else "merchant.check_closed"
         )

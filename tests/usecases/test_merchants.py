@@ -231,3 +231,31 @@ async def test_a_long_list_of_missed_checks_names_fifteen_and_counts_the_rest(se
     text = message.params["text"]
     assert "店14" in text and "店15" not in text and "另有 2 家" in text
     assert len(text) < 4096
+
+
+async def test_a_reminder_landing_mid_submission_rolls_the_attempt_back_and_it_is_retried(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    from dataclasses import replace as changed
+
+    await approved(services, RESIDENT, "老王面馆")
+    await merchants.sweep(services, services.clock())
+    store_check = merchants._store_check
+    calls = []
+
+    async def reminded_first(services, before, *args):  # type: ignore[no-untyped-def]
+        calls.append(before.version)
+        if len(calls) == 1:  # the sweep moves the shop on between the read and the write
+            await services.store.merchants.save(
+                before, changed(before, reminders=1), services.clock()
+            )
+        return await store_check(services, before, *args)
+
+    monkeypatch.setattr(merchants, "_store_check", reminded_first)
+    done = await merchants.submit_check(
+        services, 1, "2026-11-23", ANSWERS, by=RESIDENT, at=services.clock()
+    )
+    assert isinstance(done, Done) and len(done.value.numbers) == 2
+    assert len(calls) == 2 and calls[1] == calls[0] + 1
+    assert await count(services, "SELECT COUNT(*) FROM reports") == 2  # the first try left none
+    assert await count(services, "SELECT COUNT(*) FROM merchant_checks") == 1
