@@ -115,10 +115,13 @@ async def register(
     return Done(stored)
 
 
-async def _managed(
+async def shop_to_manage(
     services: Services, merchant_id: int | None, *, by: int, at: datetime, action: str
 ) -> tuple[Merchant, Staff] | Refused:
-    """Returns the shop and BY's staff record if BY may manage it (access.manage_merchant)."""
+    """Returns the shop and BY's staff record if BY may manage it (access.manage_merchant).
+
+    Refused: "common.stale_button" (no such shop), "common.not_allowed" (recorded).
+    """
     merchant = await services.store.merchants.get(merchant_id) if merchant_id else None
     if merchant is None:
         return Refused("common.stale_button")
@@ -140,7 +143,7 @@ async def decide(
     Refused: "common.stale_button" (no such shop), "common.not_allowed" (recorded),
     "merchant.already_decided".
     """
-    found = await _managed(
+    found = await shop_to_manage(
         services, merchant_id, by=by, at=at, action="merch:ok" if approve else "merch:no"
     )
     if isinstance(found, Refused):
@@ -170,7 +173,7 @@ async def deactivate(
 ) -> Done[Merchant] | Refused:
     """Staff member BY stops the shop's checks (closed, moved away): BY and the owner are told,
     in one commit. Refused: see decide, "merchant.already_inactive", "common.stale_button"."""
-    found = await _managed(services, merchant_id, by=by, at=at, action="merch:offok")
+    found = await shop_to_manage(services, merchant_id, by=by, at=at, action="merch:offok")
     if isinstance(found, Refused):
         return found
     before, _ = found

@@ -18,7 +18,7 @@ from bot.notices import buttons, outgoing
 from bot.notices.buttons import Press, button
 from bot.notices.merchants import NOUN, describe
 from bot.texts import Raw
-from bot.usecases.merchants import PAGE, Page, deactivate, decide, listing
+from bot.usecases.merchants import PAGE, Page, deactivate, decide, listing, shop_to_manage
 from bot.usecases.results import Refused
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.presses import answer, press_of
@@ -116,11 +116,17 @@ async def on_shop(update: Update, ctx: GridContext) -> None:
 
 
 async def confirm_off(update: Update, ctx: GridContext, me: Person, press: Press) -> None:
-    merchant = await ctx.store.merchants.get(press.int_arg(0) or 0)
-    if merchant is None or merchant.status is not MerchantStatus.APPROVED:
+    found = await shop_to_manage(
+        ctx.services, press.int_arg(0), by=me.user_id, at=ctx.now(), action="merch:off"
+    )
+    if isinstance(found, Refused):
+        await tell(update, ctx, me, found.key, **found.params)
+        return
+    merchant = found[0]
+    if merchant.status is not MerchantStatus.APPROVED:
         await tell(update, ctx, me, "common.stale_button")
         return
-    await answer(update)  # who may deactivate is decided on the confirming press
+    await answer(update)  # the confirming press is authorised again by the use case
     markup = buttons.keyboard(
         [[button(ctx.texts("merchant.off_confirm", me.lang), NOUN, "offok", merchant.id)]]
     )

@@ -124,3 +124,20 @@ async def test_staff_page_through_their_areas_shops(harness):
     assert "仅供网格及以上工作人员" in harness.last_text(RESIDENT)
     await harness.send(updates.text(WORKER_G2, "/merchants"))
     assert "暂无登记商户" in harness.last_text(WORKER_G2)
+
+
+async def test_stopping_a_shop_is_confirmed_and_a_forged_press_learns_nothing(harness):
+    await register_shop(harness)
+    await press(harness, WORKER_G1, "merch:ok:1")
+    await press(harness, RESIDENT, "merch:off:1")  # forged by the owner: no confirm card
+    assert "老王面馆" not in (last_answer(harness) or "")
+    assert not any("确定停用" in text for text in harness.texts_to(RESIDENT))
+    await harness.send(updates.text(WORKER_G1, "/merchants"))
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "merch:off:1"))
+    assert "确定停用商户 #1「老王面馆」" in harness.last_text(WORKER_G1)
+    await press(harness, WORKER_G1, harness.button(WORKER_G1, "merch:offok:1"))
+    await press(harness, WORKER_G1, "merch:offok:1")  # a second press
+    assert last_answer(harness) == "「老王面馆」已经停用了。"
+    assert "已由网格停用" in harness.last_text(RESIDENT)
+    await harness.send(updates.text(RESIDENT, "/merchant"))
+    assert "已停用" in harness.last_text(RESIDENT)
