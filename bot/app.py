@@ -27,6 +27,7 @@ from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
 from bot.jobs import echo as echo_jobs
 from bot.jobs import ledger as ledger_jobs
+from bot.jobs import merchants as merchant_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
 from bot.jobs import staff as staff_jobs
@@ -53,6 +54,7 @@ from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits, picker
 from handlers.ledger import wiring as ledger_wiring
+from handlers.merchants import wiring as merchant_wiring
 from handlers.polls import create as poll_create
 from handlers.polls import vote as poll_vote
 from handlers.polls import wiring as poll_wiring
@@ -183,6 +185,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     poll_create.register,  # /poll and its pollnew:… buttons
     poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
     cadre_wiring.register,  # /cadres /duty and cadre:… buttons (下沉干部)
+    merchant_wiring.register,  # /merchant /merchants, mreg: mchk: merchs: merch: (码上安全)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -202,6 +205,7 @@ FLOWS = flows.Table.merge(
     contact_wiring.FLOWS,
     cadre_wiring.FLOWS,
     team_wiring.FLOWS,
+    merchant_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -223,6 +227,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("cadres", cadre_jobs.weekly_reminders),  # 下沉干部: weekly reminders and heads' lists
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
+    ("merchant_checks", merchant_jobs.merchant_checks),  # 码上安全 checklists, reminders, misses
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
 

@@ -669,6 +669,68 @@ class TeamSettings(_Strict):
         return self
 
 
+class MerchantKind(_Strict):
+    """A kind of shop (餐饮, 商超, 五金 …) with its names in both languages."""
+
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    zh: str = Field(min_length=1, max_length=16)
+    en: str = Field(min_length=1, max_length=32)
+
+
+class MerchantCheck(_Strict):
+    """One item of the 码上安全 checklist; a failed answer becomes a report of CATEGORY."""
+
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    zh: str = Field(min_length=1, max_length=100)
+    en: str = Field(min_length=1, max_length=200)
+    category: str  # the report category a problem with this item becomes
+    photo: bool = False  # the merchant must send a photo with the answer
+    kinds: list[str] = []  # the kinds of shop it applies to; empty: every kind
+
+
+class MerchantSettings(_Strict):
+    """码上安全: merchants' self-checks on a cadence; off until enabled with checks."""
+
+    enabled: bool = False
+    kinds: list[MerchantKind] = Field(
+        default_factory=lambda: [
+            MerchantKind(code="food", zh="餐饮", en="Restaurant"),
+            MerchantKind(code="retail", zh="商超", en="Shop / supermarket"),
+            MerchantKind(code="hardware", zh="五金", en="Hardware"),
+        ]
+    )
+    checks: list[MerchantCheck] = []
+    cadence: Literal["weekly", "monthly"] = "weekly"
+    weekday: int = Field(default=1, ge=1, le=7)  # weekly: 1 = Monday … 7 = Sunday
+    day: int = Field(default=1, ge=1, le=28)  # monthly: the day of the month
+    hour: int = Field(default=9, ge=0, le=23)  # local hour the checklist goes out
+    reminders: int = Field(default=2, ge=0, le=10)  # reminders while the check is not done
+    remind_every_hours: int = Field(default=24, ge=1, le=24 * 7)
+    grace_hours: int = Field(default=72, ge=1, le=24 * 27)  # then the grid worker is told
+    max_distance_m: int = Field(default=500, ge=10, le=20_000)  # a shared location this near
+
+    @model_validator(mode="after")
+    def _fits_the_cadence(self) -> MerchantSettings:
+        if self.cadence == "weekly" and self.grace_hours >= 24 * 7:
+            raise ValueError("grace_hours must be shorter than a week with a weekly cadence")
+        if self.reminders * self.remind_every_hours >= self.grace_hours:
+            raise ValueError("reminders × remind_every_hours must end before grace_hours")
+        codes = [kind.code for kind in self.kinds]
+        if len(set(codes)) != len(codes):
+            raise ValueError("kinds: a code is listed twice")
+        if len({check.code for check in self.checks}) != len(self.checks):
+            raise ValueError("checks: a code is listed twice")
+        for check in self.checks:
+            unknown = set(check.kinds) - set(codes)
+            if unknown:
+                raise ValueError(f"checks {check.code!r}: unknown kind {sorted(unknown)[0]!r}")
+        if self.enabled:
+            for kind in self.kinds:
+                if not any(not c.kinds or kind.code in c.kinds for c in self.checks):
+                    raise ValueError(f"kind {kind.code!r} has no check")
+        return self
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -698,6 +760,8 @@ class Settings(_Strict):
     cadres: CadreSettings = CadreSettings()
 
     teams: TeamSettings = TeamSettings()
+
+    merchants: MerchantSettings = MerchantSettings()
 
     source: str = Field(default="", exclude=True)
 
@@ -750,6 +814,8 @@ def load(path: str | Path) -> Settings:
     _check_deadlines(path, settings)
     _check_parties(path, settings)
     _check_cadres(path, settings)
+
+    _check_merchants(path, settings)
     if settings.storage.url and settings.backup.dir:
         raise ConfigError(
             f"{path}: backup.dir: the daily backup copies the SQLite file; with storage.url"
@@ -918,4 +984,14 @@ def _check_cadres(path: Path, settings: Settings) -> None:
         if levels.get(member.grid) != "grid":
             raise ConfigError(
                 f"{path}: cadres.members.{i}.grid: {member.grid!r} is not a unit of level 'grid'"
+            )
+
+
+def _check_merchants(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming merchants.checks.N.category for an unknown category."""
+    categories = {category.code for category in settings.categories}
+    for i, check in enumerate(settings.merchants.checks):
+        if check.category not in categories:
+            raise ConfigError(
+                f"{path}: merchants.checks.{i}.category: unknown category {check.category!r}"
             )

@@ -172,6 +172,23 @@ ERASURE: list[Rule] = [
     Rule("broadcasts", "created_by", Do.PSEUDONYM),
     Rule("polls", "created_by", Do.PSEUDONYM),
     Rule("poll_votes", "user_id", Do.PSEUDONYM),
+    # 码上安全 (migration 0032): a shop's owner goes with their phone, the shop's name (often
+    # the owner's own) and their words and photos in its checks; the shop stays, stopped, and
+    # its checks keep counting under the pseudonym.
+    Rule(
+        "merchant_check_items",
+        "check_id",
+        Do.WIPE,
+        (("note", "NULL"), ("photo", "NULL")),
+        where="check_id IN (SELECT id FROM merchant_checks WHERE by_id = :uid)",
+    ),
+    Rule("merchant_checks", "by_id", Do.PSEUDONYM),
+    Rule(
+        "merchants",
+        "owner_id",
+        Do.PSEUDONYM,
+        (("name", "''"), ("phone", "NULL"), ("status", "'inactive'"), ("next_at", "NULL")),
+    ),
     # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
     Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),

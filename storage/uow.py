@@ -30,6 +30,7 @@ from storage.followers import Followers
 from storage.groups import Groups
 from storage.inbox import Inbox
 from storage.ledger import Ledgers
+from storage.merchants import Merchants
 from storage.monthly import ReportFigures
 from storage.outbox import ChatMoved, Outbox
 from storage.overview import Overview
@@ -88,6 +89,8 @@ class UnitOfWork:
 
     teams: Teams
 
+    merchants: Merchants
+
 
 class Store(UnitOfWork):
     """Repositories for reads (each one snapshot) and transaction() for writes."""
@@ -127,6 +130,8 @@ class Store(UnitOfWork):
         self.cadres = Cadres(db)
 
         self.teams = Teams(db)
+
+        self.merchants = Merchants(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -256,3 +256,48 @@ def test_echo_is_off_by_default_and_contacts_are_checked(tmp_path):
         _load(tmp_path, _edit(worker, worker + 'public_phone = "call me"\n'))
     with pytest.raises(ConfigError, match=r"echo\.channel"):
         _load(tmp_path, GOOD + "\n[echo]\nchannel = 12345\n")  # a user id, not a channel
+
+
+# 码上安全: the checks are checked at start-up, each mistake named by its key.
+MERCHANT_CHECK = """
+[[categories]]
+code = "safety"
+zh = "安全隐患"
+en = "Safety hazard"
+
+[merchants]
+enabled = true
+{extra}
+
+[[merchants.checks]]
+code = "exits"
+zh = "安全出口畅通"
+en = "Exits clear"
+category = "{category}"
+{kinds}
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "category", "kinds", "words"),
+    [
+        ("", "fire", "", r"merchants\.checks\.0\.category: unknown category 'fire'"),
+        ("reminders = 3\ngrace_hours = 48", "safety", "", r"merchants: .*before grace_hours"),
+        ("grace_hours = 200", "safety", "", r"merchants: .*shorter than a week"),
+        ("", "safety", 'kinds = ["food"]', r"merchants: kind 'retail' has no check"),
+        ("", "safety", 'kinds = ["cafe"]', r"merchants: checks 'exits': unknown kind 'cafe'"),
+    ],
+)
+def test_a_bad_merchants_section_names_its_key(tmp_path, extra, category, kinds, words):
+    text = MERCHANT_CHECK.format(extra=extra, category=category, kinds=kinds)
+    with pytest.raises(settings_module.ConfigError, match=words):
+        _load(tmp_path, text)
+
+
+def test_merchant_checks_are_off_by_default_and_on_in_the_example():
+    from bot.settings import MerchantSettings
+
+    assert MerchantSettings().enabled is False and MerchantSettings().checks == []
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    merchants = settings_module.load(example).merchants
+    assert merchants.enabled and {c.category for c in merchants.checks} == {"safety"}

@@ -22,6 +22,7 @@ from bot.domain import (
     deadlines,
     duplicates,
     groups,
+    merchants,
     patrols,
     reports,
     staffing,
@@ -86,6 +87,9 @@ class Rule(StrEnum):
     TEAM_LINK = "team_link"  # link or unlink a building's party member: community and above
     TEAM_REPORT = "team_report"  # send a 工作月汇报: 兼职网格员, 楼栋长, 单元长
     TEAM_REPORTS = "team_reports"  # read the helpers' monthly reports: grid head and above
+
+    MERCHANT_MANAGE = "merchant_manage"  # 码上安全: list, approve, deactivate a unit's shops
+    MERCHANT_CHECK = "merchant_check"  # answer a shop's checklist: its owner only
 
 
 Decision = Rule | None  # None: allowed
@@ -410,3 +414,14 @@ def read_team_reports(staff: Staff | None, unit: str, tree: UnitTree) -> Decisio
     """Allows a grid head, and community staff and above, to read the monthly reports of the
     helpers at UNIT (their own unit or below it; admins: any)."""
     return _unless(teams.may_read_reports(staff, unit, tree), Rule.TEAM_REPORTS)
+
+
+def manage_merchant(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
+    """Allows staff of the shop's grid or above (not partners) to list, approve, decline and
+    deactivate shops at UNIT (码上安全)."""
+    return _unless(merchants.may_manage(staff, unit, tree), Rule.MERCHANT_MANAGE)
+
+
+def check_merchant(user_id: int, owner_id: int) -> Decision:
+    """Allows only the shop's owner to start and answer its checklist."""
+    return _unless(user_id == owner_id, Rule.MERCHANT_CHECK)

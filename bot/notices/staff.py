@@ -78,6 +78,8 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("teamreports", "teams.command_teamreports", TEAM_LEADS),
     ("privacy", "privacy.command_privacy", EVERYONE),
     ("delete_my_data", "privacy.command_delete", EVERYONE),
+    ("merchant", "merchant.command_merchant", EVERYONE),
+    ("merchants", "merchant.command_merchants", NOT_PARTNERS),
     ("lang", "commands.lang", EVERYONE),
     ("cancel", "commands.cancel", EVERYONE),
     ("help", "commands.help", EVERYONE),

@@ -729,6 +729,26 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.open311_file("C2", "B1", TREE),
         Rule.OPEN311_FILE,
     ),
+    # 码上安全 merchants
+    ("merchant: grid worker", lambda: access.manage_merchant(WORKER_G1, "B1", TREE), None),
+    ("merchant: community", lambda: access.manage_merchant(COMMUNITY_C1, "B3", TREE), None),
+    (
+        "merchant: another grid",
+        lambda: access.manage_merchant(WORKER_G2, "B1", TREE),
+        Rule.MERCHANT_MANAGE,
+    ),
+    (
+        "merchant: partner",
+        lambda: access.manage_merchant(PARTNER, "B1", TREE),
+        Rule.MERCHANT_MANAGE,
+    ),
+    ("merchant: stranger", lambda: access.manage_merchant(None, "B1", TREE), Rule.MERCHANT_MANAGE),
+    ("merchant check: owner", lambda: access.check_merchant(RESIDENT, RESIDENT), None),
+    (
+        "merchant check: someone else",
+        lambda: access.check_merchant(OTHER_RESIDENT, RESIDENT),
+        Rule.MERCHANT_CHECK,
+    ),
     ("open311: no key", lambda: access.open311_file(None, "B1", TREE), Rule.OPEN311_FILE),
     (
         "open311: a key whose unit is gone",

@@ -41,6 +41,16 @@ DRAFT_STEPS = {
     ("household", "label"),
     ("household", "notes"),
     ("ledger", "period"),
+    ("mcheck", "confirm"),
+    ("mcheck", "item"),
+    ("mcheck", "note"),
+    ("mcheck", "photo"),
+    ("merchant", "confirm"),
+    ("merchant", "kind"),
+    ("merchant", "name"),
+    ("merchant", "phone"),
+    ("merchant", "place"),
+    ("merchant", "walk"),
     ("patrol", "findings"),
     ("patrol", "note"),
     ("patrol", "photos"),
@@ -116,6 +126,7 @@ def test_every_draft_step_has_a_callback():
         "volsunit",
         "ledger",
         "cadres",
+        "merchant",
     }
 
 
