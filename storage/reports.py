@@ -341,6 +341,18 @@ class Reports:
         )
         return await self._with_photos(rows)
 
+    async def gated_at(self, units: Sequence[str], limit: int = 200) -> list[Report]:
+        """Returns the reports waiting for 核实 or 复查 held at UNITS, oldest first."""
+        if not units:
+            return []
+        marks = ",".join("?" * len(units))
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE status IN ('checking', 'reviewing')"
+            f" AND holder_unit IN ({marks}) ORDER BY id LIMIT ?",
+            (*units, limit),
+        )
+        return await self._with_photos(rows)
+
     async def held_by(self, user_id: int, after: int = 0, limit: int = 50) -> list[Report]:
         """Returns open reports assigned to USER_ID with ids over AFTER, oldest first."""
         rows = await self.db.fetchall(

@@ -17,6 +17,7 @@ from bot.domain import (
     broadcasts,
     callins,
     care,
+    checks,
     contacts,
     deadlines,
     duplicates,
@@ -78,6 +79,8 @@ class Rule(StrEnum):
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    REPORT_CHECK = "report_check"  # 核实: a verifier of the report's place confirms or dismisses
+    REPORT_REVIEW = "report_review"  # 复查: a reviewer above the holder, never the resolver
 
 
 Decision = Rule | None  # None: allowed
@@ -114,6 +117,16 @@ def own_chat(user_id: int, chat_id: int | None) -> Decision:
 def handle_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
     """Allows the report's assignee, staff taking it unassigned, and supervisors above it."""
     return _unless(reports.may_handle(staff, report, tree), Rule.REPORT_HANDLE)
+
+
+def check_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows a verifier of the report's place (checks.VERIFIER_ROLES) to make its 核实."""
+    return _unless(checks.may_check(staff, report, tree), Rule.REPORT_CHECK)
+
+
+def review_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows a reviewer at or above the holder, never the resolver or the holder, to 复查."""
+    return _unless(checks.may_review(staff, report, tree), Rule.REPORT_REVIEW)
 
 
 def verify_report(user_id: int, report: reports.Report) -> Decision:

@@ -14,6 +14,8 @@ class Category:
     urgent: bool = False  # clocks run on wall time, nags ignore quiet hours
     merge_radius_m: int = 100  # 并单: open reports this close are offered as the same problem
     reject_needs_approval: bool = False  # 退单 becomes a request to the tier above
+    verify: bool = False  # 核实: checked on site before dispatch (bot/domain/checks.py)
+    review: bool = False  # 复查: checked on site after resolve, by someone else
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

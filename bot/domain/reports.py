@@ -20,6 +20,14 @@ class Status(StrEnum):
     CLOSED_UNVERIFIED = "closed_unverified"  # 已办结 (未评价): the reporter did not answer in time
     REJECTED = "rejected"  # 已退回
     MERGED = "merged"  # 已并单: a duplicate, closed into another report its people now follow
+    # 核实 and 复查 (categories marked `verify` / `review`; bot/domain/checks.py)
+    CHECKING = "checking"  # 待核实: someone on site confirms it before it is dispatched
+    REVIEWING = "reviewing"  # 待复查: resolved; someone other than the resolver checks on site
+
+    @property
+    def is_gated(self) -> bool:
+        """Tells whether the report waits for an on-site check (核实 or 复查), not its holder."""
+        return self in (Status.CHECKING, Status.REVIEWING)
 
     @property
     def is_open(self) -> bool:
@@ -55,6 +63,13 @@ class Action(StrEnum):
     RATE = "rate"  # a follower's own answer to "is it solved?" (the status stays)
     ASK_REJECT = "ask_reject"  # 退单 that needs the tier above's approval: the request
     DECLINE_REJECT = "decline_reject"  # … declined: the holder keeps the report
+    # 核实 and 复查 (bot/domain/checks.py)
+    CHECK_CONFIRM = "check_confirm"  # 核实: confirmed on site; dispatched as a new report is
+    CHECK_DISMISS = "check_dismiss"  # 核实: not a problem; closed as rejected with a note
+    CHECK_LAPSE = "check_lapse"  # 核实 not done in time: dispatched unverified (the sweep)
+    REVIEW_PASS = "review_pass"  # 复查 passed: the reporter is asked to verify
+    REVIEW_FAIL = "review_fail"  # 复查 failed: back to the holder with a note, a new clock
+    REVIEW_ESCALATE = "review_escalate"  # 复查 not done in time: to the reviewers one level up
 
 
 class RejectReason(StrEnum):
@@ -120,6 +135,26 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.ACCEPTED, Action.ASK_REJECT): Status.ACCEPTED,
     (Status.OPEN, Action.DECLINE_REJECT): Status.OPEN,
     (Status.ACCEPTED, Action.DECLINE_REJECT): Status.ACCEPTED,
+    # 核实: the only ways out of CHECKING
+    (Status.CHECKING, Action.CHECK_CONFIRM): Status.OPEN,
+    (Status.CHECKING, Action.CHECK_DISMISS): Status.REJECTED,
+    (Status.CHECKING, Action.CHECK_LAPSE): Status.OPEN,
+    (Status.CHECKING, Action.REMIND): Status.CHECKING,
+    (Status.CHECKING, Action.NAG): Status.CHECKING,
+    # 复查: the only ways out of REVIEWING (RESOLVED is reached from it by REVIEW_PASS alone)
+    (Status.REVIEWING, Action.REVIEW_PASS): Status.RESOLVED,
+    (Status.REVIEWING, Action.REVIEW_FAIL): Status.ACCEPTED,
+    (Status.REVIEWING, Action.REVIEW_ESCALATE): Status.REVIEWING,
+    (Status.REVIEWING, Action.REMIND): Status.REVIEWING,
+    (Status.REVIEWING, Action.NAG): Status.REVIEWING,
+}
+
+# Where a move goes instead for a category that requires 核实 (a new report waits for its check)
+# or 复查 (a resolved report waits for its review): `move(..., gated=True)`.
+GATED: dict[tuple[Status | None, Action], Status] = {
+    (None, Action.SUBMIT): Status.CHECKING,
+    (Status.OPEN, Action.RESOLVE): Status.REVIEWING,
+    (Status.ACCEPTED, Action.RESOLVE): Status.REVIEWING,
 }
 
 
@@ -129,6 +164,8 @@ class Window(StrEnum):
     ACCEPT = "accept"
     RESOLVE = "resolve"
     VERIFY = "verify"
+    CHECK = "check"  # 核实 on site before dispatch
+    REVIEW = "review"  # 复查 on site after resolve
 
 
 # The window each status runs; other statuses run none.
@@ -136,6 +173,8 @@ WINDOW_OF = {
     Status.OPEN: Window.ACCEPT,
     Status.ACCEPTED: Window.RESOLVE,
     Status.RESOLVED: Window.VERIFY,
+    Status.CHECKING: Window.CHECK,
+    Status.REVIEWING: Window.REVIEW,
 }
 
 
@@ -206,10 +245,15 @@ def move(
     at: datetime,
     note: str | None = None,
     data: dict[str, Any] | None = None,
+    gated: bool = False,
     **changes: Any,
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report after ACTION and the event recording it; raises InvalidTransition."""
-    new_status = TRANSITIONS.get((report.status, action))
+    """Returns the report after ACTION and the event recording it; raises InvalidTransition.
+
+    GATED (a category that requires 核实 / 复查) takes the GATED move where there is one."""
+    new_status = (GATED if gated else {}).get((report.status, action)) or TRANSITIONS.get(
+        (report.status, action)
+    )
     if new_status is None:
         raise InvalidTransition(report.status, action)
     new = replace(report, status=new_status, updated_at=at, **changes)
@@ -220,11 +264,13 @@ def move(
 
 
 def submit(report: Report, *, actor_id: int | None, at: datetime) -> ReportEvent:
-    """Returns the first event of a new report."""
+    """Returns the first event of a new report (OPEN, or CHECKING where 核实 comes first)."""
+    if report.status not in (TRANSITIONS[(None, Action.SUBMIT)], GATED[(None, Action.SUBMIT)]):
+        raise InvalidTransition(report.status, Action.SUBMIT)
     return ReportEvent(
         Action.SUBMIT,
         None,
-        Status.OPEN,
+        report.status,
         actor_id,
         at,
         None,
@@ -238,20 +284,27 @@ def accept(report: Report, by: Staff, at: datetime) -> tuple[Report, ReportEvent
 
 
 def resolve(
-    report: Report, by: Staff, at: datetime, *, photo: str, note: str
+    report: Report, by: Staff, at: datetime, *, photo: str, note: str, review: bool = False
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report resolved with the required after-photo and a note."""
+    """Returns the report resolved with the required after-photo and a note; REVIEW (its
+    category requires 复查) makes it wait for the review instead of the reporter."""
     if not photo:
         raise ValueError("an after-photo is required to resolve a report")
+    extra = dict(report.extra)
+    if review:  # who may not review it (bot/domain/checks.py)
+        extra["resolver"] = by.user_id
+        extra.pop("review_at", None)
     return move(
         report,
         Action.RESOLVE,
         actor_id=by.user_id,
         at=at,
         note=note,
+        gated=review,
         assignee_id=report.assignee_id or by.user_id,
         resolution_note=note,
         resolution_photo=photo,
+        extra=extra,
     )
 
 

@@ -6,7 +6,14 @@ its modules' STEPS, IDLE and PLACES here, never in bot/app.py."""
 from __future__ import annotations
 
 from handlers.kit.flows import Table
-from handlers.reports import extension, reject_approval, submit_flow, verify, worker_steps
+from handlers.reports import (
+    checks,
+    extension,
+    reject_approval,
+    submit_flow,
+    verify,
+    worker_steps,
+)
 
 FLOWS = Table.merge(
     Table(steps=submit_flow.STEPS, idle=submit_flow.IDLE, places=submit_flow.PLACES),
@@ -14,4 +21,5 @@ FLOWS = Table.merge(
     Table(steps=worker_steps.STEPS),
     Table(steps=extension.STEPS),
     Table(steps=reject_approval.STEPS),
+    Table(steps=checks.STEPS),  # 核实 / 复查 notes
 )
