@@ -265,12 +265,11 @@ def move(
 
 def submit(report: Report, *, actor_id: int | None, at: datetime) -> ReportEvent:
     """Returns the first event of a new report (OPEN, or CHECKING where 核实 comes first)."""
-    if report.status not in (TRANSITIONS[(None, Action.SUBMIT)], GATED[(None, Action.SUBMIT)]):
-        raise InvalidTransition(report.status, Action.SUBMIT)
+    gated = report.status is GATED[(None, Action.SUBMIT)]
     return ReportEvent(
         Action.SUBMIT,
         None,
-        report.status,
+        GATED[(None, Action.SUBMIT)] if gated else TRANSITIONS[(None, Action.SUBMIT)],
         actor_id,
         at,
         None,
