@@ -347,6 +347,9 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                 if action in ARRIVAL_REASONS:
                     note = services.texts(ARRIVAL_REASONS[action], lang, note=note)
                 out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
+        elif action is Action.CHECK_LAPSE:  # the verifier holds it now: say it is theirs
+            note = services.texts(ARRIVAL_REASONS[action], lang, note="")
+            out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
         elif action in STAFF_NOTICES and staff.user_id != event.actor_id:
             out.append(
                 cards.notice(
