@@ -186,3 +186,39 @@ async def test_a_late_review_goes_to_the_reviewers_one_level_up_once(services: S
     assert await checks.waiting_for(services, WORKER_G1) == []
     assert [r.id for r in await checks.waiting_for(services, STREET)] == [report.id]
     assert [r.id for r in await checks.waiting_for(services, ADMIN)] == [report.id]
+
+
+async def test_the_ledger_figures_overview_and_weekly_tallies_take_the_new_statuses(
+    services: Services,
+):
+    from bot.domain.ledger import Period as LedgerPeriod
+    from bot.usecases import figures, ledger, overview
+    from bot.usecases.figures import Period
+
+    await flags(services, verify=True, review=True)
+    now = services.clock()
+    checking = await new_report(services)
+    dispatched = await new_report(services)
+    await checks.confirm_check(services, dispatched.id, by=WORKER_G1, at=now)
+    await resolve(services, dispatched.id, by=WORKER_G1, at=now, photo="after", note="好了")
+    dismissed = await new_report(services)
+    await checks.dismiss_check(services, dismissed.id, by=WORKER_G1, at=now, note="无此事")
+    assert (await services.reports.get(checking.id)).status is Status.CHECKING
+    assert (await services.reports.get(dispatched.id)).status is Status.REVIEWING
+
+    day = now.date()
+    built = await ledger.build(services, "C1", LedgerPeriod(day, day), "zh", at=now)
+    assert built is not None
+    from tests.usecases.test_ledger import sheet_rows
+
+    rows = sheet_rows(built.data, "案件")
+    status_at = rows[0].index("状态")
+    assert sorted(row[status_at] for row in rows[1:]) == sorted(["待核实", "待复查", "已退回"])
+    page = await figures.figures(services, by=COMMUNITY, unit=None, period=Period.MONTH, at=now)
+    assert isinstance(page, Done)
+    home = await overview.home(services, by=COMMUNITY, at=now, lang="zh")
+    assert isinstance(home, Done)
+    tallies = await services.store.summaries.week_tallies(
+        now - timedelta(days=1), now + timedelta(days=1), now + timedelta(days=1)
+    )
+    assert tallies
