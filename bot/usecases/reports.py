@@ -871,9 +871,10 @@ class Audience:
         self._known: dict[tuple[Any, ...], list[tuple[Staff, str]]] = {}
 
     async def of(self, report: Report) -> list[tuple[Staff, str]]:
-        # A report waiting for 核实 / 复查 goes to its verifiers or reviewers instead.
-        gated = (report.status, report.unit, str(report.extra.get("review_at")))
-        key = (report.assignee_id, report.holder_unit, report.category, *gated)
+        key: tuple[Any, ...] = (report.assignee_id, report.holder_unit, report.category)
+        if report.status.is_gated:  # 核实 / 复查: its verifiers or reviewers instead
+            extra = report.extra
+            key += (report.status, report.unit, extra.get("review_at"), extra.get("resolver"))
         if key not in self._known:
             staff = await handlers_of(self.services, report)
             langs = await self.services.people.languages(s.user_id for s in staff)

@@ -104,3 +104,18 @@ async def test_tasks_lists_the_checks_waiting_for_the_worker(harness):
     await harness.send(updates.text(WORKER_G1, "/tasks"))
     assert report.number in harness.last_text(WORKER_G1)
     assert "待核实" in harness.last_text(WORKER_G1)
+
+
+async def test_the_resolver_shown_the_card_again_gets_no_review_buttons(harness):
+    from bot.usecases import checks, reports
+
+    report = await new_report(harness)
+    now = harness.clock()
+    await checks.confirm_check(harness.services, report.id, by=WORKER_G1, at=now)
+    await reports.resolve(harness.services, report.id, by=WORKER_G1, at=now, photo="a", note="好")
+    await harness.deliver()
+    await press(harness, WORKER_G1, f"report:card:{report.id}")
+    assert "待复查" in harness.last_text(WORKER_G1)
+    assert not [d for _, d in harness.buttons(WORKER_G1) if d.startswith("review:")]
+    await press(harness, HEAD_G1, f"report:card:{report.id}")
+    assert harness.button(HEAD_G1, f"review:ok:{report.id}")
