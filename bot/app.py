@@ -58,6 +58,7 @@ from handlers.merchants import wiring as merchant_wiring
 from handlers.polls import create as poll_create
 from handlers.polls import vote as poll_vote
 from handlers.polls import wiring as poll_wiring
+from handlers.reports import checks as report_checks
 from handlers.reports import (
     extension,
     followers,
@@ -159,6 +160,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     verify.register,  # report:(solved|unsolved|stars|nocomment) before worker's report:
     worker.register,
     extension.register,  # ext:… buttons: 申请延期 and its approval
+    report_checks.register,  # check:… / review:… buttons: 核实 and 复查
     merge.register,  # /merge and merge:… buttons: 并单 by staff
     followers.register,  # follow:… buttons: a follower's answer once resolved
     reject_approval.register,  # rejreq:… buttons: 退单 that needs the tier above
@@ -293,6 +295,8 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
                 merge_radius_m=c.merge_radius_m,
                 reject_needs_approval=c.reject_needs_approval,
                 anonymous=c.anonymous,
+                verify=c.verify,
+                review=c.review,
             )
             for c in settings.categories
         ],

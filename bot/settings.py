@@ -162,6 +162,10 @@ class CategoryConfig(_Strict):
     # A resident may report it anonymously (the handler sees "anonymous resident"; the bot
     # relays their questions and answers); false where the handler must know who reported.
     anonymous: bool = True
+    # 核实: a new report waits for the grid worker of its place to confirm it on site.
+    verify: bool = False
+    # 复查: a resolved report waits for someone other than the resolver to check it on site.
+    review: bool = False
 
     @field_validator("code")
     @classmethod
@@ -302,8 +306,12 @@ class DeadlineSettings(_Strict):
     daily_nags: int = Field(default=3, ge=0, le=48)  # reminders and nags per report per day
     quiet_hours: str = "22:00-07:30"  # no nags (urgent categories excepted)
     verify_hours: float = Field(default=72, gt=0, le=24 * 60)  # then closed as unverified
+    # 核实 (categories marked verify): on site before dispatch, then dispatched unverified.
+    check_within: str = "4h"
+    # 复查 (categories marked review): on site after resolve, then to the reviewers above.
+    review_within: str = "1d"
 
-    @field_validator("nag_every")
+    @field_validator("nag_every", "check_within", "review_within")
     @classmethod
     def _nag_every_is_span(cls, value: str) -> str:
         return _check_span(value)

@@ -10,7 +10,15 @@ from typing import Any
 
 import aiosqlite
 
-from bot.domain.reports import Action, Report, ReportEvent, Status, Timer, Window
+from bot.domain.reports import (
+    AFTER_PHOTOS_OPEN,
+    Action,
+    Report,
+    ReportEvent,
+    Status,
+    Timer,
+    Window,
+)
 from bot.domain.units import Tier
 from storage import outbox, trails
 from storage.db import Database, from_db, to_db
@@ -253,11 +261,11 @@ class Reports:
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE reports SET more_after_photos = ?"
-                " WHERE id = ? AND status = ? AND assignee_id = ?",
+                " WHERE id = ? AND status IN (?, ?) AND assignee_id = ?",
                 (
                     json.dumps(report.more_after_photos),
                     report.id,
-                    Status.RESOLVED.value,
+                    *(status.value for status in AFTER_PHOTOS_OPEN),
                     report.assignee_id,
                 ),
             )
@@ -358,6 +366,18 @@ class Reports:
             f" (assignee_id = ? OR (assignee_id IS NULL AND holder_unit IN ({marks})))"
             " ORDER BY id LIMIT ?",
             (user_id, *units, limit),
+        )
+        return await self._with_photos(rows)
+
+    async def gated_at(self, units: Sequence[str], limit: int = 200) -> list[Report]:
+        """Returns the reports waiting for 核实 or 复查 held at UNITS, oldest first."""
+        if not units:
+            return []
+        marks = ",".join("?" * len(units))
+        rows = await self.db.fetchall(
+            f"SELECT {_COLUMNS} FROM reports WHERE status IN ('checking', 'reviewing')"
+            f" AND holder_unit IN ({marks}) ORDER BY id LIMIT ?",
+            (*units, limit),
         )
         return await self._with_photos(rows)
 

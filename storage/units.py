@@ -67,7 +67,8 @@ class Units:
         if self._categories is None:
             rows = await self.db.fetchall(
                 "SELECT code, name_zh, name_en, route_level, urgent, merge_radius_m,"
-                " reject_needs_approval, anonymous FROM categories ORDER BY position, code"
+                " reject_needs_approval, anonymous, verify, review FROM categories"
+                " ORDER BY position, code"
             )
             self._categories = [
                 Category(
@@ -79,6 +80,8 @@ class Units:
                     merge_radius_m=r["merge_radius_m"],
                     reject_needs_approval=bool(r["reject_needs_approval"]),
                     anonymous=bool(r["anonymous"]),
+                    verify=bool(r["verify"]),
+                    review=bool(r["review"]),
                 )
                 for r in rows
             ]
@@ -95,13 +98,14 @@ class Units:
             await upsert_units(conn, units)
             await conn.executemany(
                 "INSERT INTO categories (code, name_zh, name_en, route_level, urgent, position,"
-                " merge_radius_m, reject_needs_approval, anonymous)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                " merge_radius_m, reject_needs_approval, anonymous, verify, review)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
                 " name_zh = excluded.name_zh, name_en = excluded.name_en,"
                 " route_level = excluded.route_level, urgent = excluded.urgent,"
                 " position = excluded.position, merge_radius_m = excluded.merge_radius_m,"
                 " reject_needs_approval = excluded.reject_needs_approval,"
-                " anonymous = excluded.anonymous",
+                " anonymous = excluded.anonymous, verify = excluded.verify,"
+                " review = excluded.review",
                 [
                     (
                         c.code,
@@ -113,6 +117,8 @@ class Units:
                         c.merge_radius_m,
                         int(c.reject_needs_approval),
                         int(c.anonymous),
+                        int(c.verify),
+                        int(c.review),
                     )
                     for i, c in enumerate(categories)
                 ],

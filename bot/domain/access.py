@@ -18,6 +18,7 @@ from bot.domain import (
     cadres,
     callins,
     care,
+    checks,
     contacts,
     deadlines,
     duplicates,
@@ -91,6 +92,9 @@ class Rule(StrEnum):
     MERCHANT_MANAGE = "merchant_manage"  # 码上安全: list, approve, deactivate a unit's shops
     MERCHANT_CHECK = "merchant_check"  # answer a shop's checklist: its owner only
 
+    REPORT_CHECK = "report_check"  # 核实: a verifier of the report's place confirms or dismisses
+    REPORT_REVIEW = "report_review"  # 复查: a reviewer above the holder, never the resolver
+
 
 Decision = Rule | None  # None: allowed
 
@@ -127,6 +131,16 @@ def own_chat(user_id: int, chat_id: int | None) -> Decision:
 def handle_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
     """Allows the report's assignee, staff taking it unassigned, and supervisors above it."""
     return _unless(reports.may_handle(staff, report, tree), Rule.REPORT_HANDLE)
+
+
+def check_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows a verifier of the report's place (checks.VERIFIER_ROLES) to make its 核实."""
+    return _unless(checks.may_check(staff, report, tree), Rule.REPORT_CHECK)
+
+
+def review_report(staff: Staff | None, report: reports.Report, tree: UnitTree) -> Decision:
+    """Allows a reviewer at or above the holder, never the resolver or the holder, to 复查."""
+    return _unless(checks.may_review(staff, report, tree), Rule.REPORT_REVIEW)
 
 
 def verify_report(user_id: int, report: reports.Report) -> Decision:

@@ -15,6 +15,8 @@ class Category:
     merge_radius_m: int = 100  # 并单: open reports this close are offered as the same problem
     reject_needs_approval: bool = False  # 退单 becomes a request to the tier above
     anonymous: bool = True  # a resident may report it without sharing their identity
+    verify: bool = False  # 核实: checked on site before dispatch (bot/domain/checks.py)
+    review: bool = False  # 复查: checked on site after resolve, by someone else
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

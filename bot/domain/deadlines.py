@@ -1,11 +1,12 @@
 """Deadlines (限时办结): each tier's clock, the reminder, nags, escalation and 申请延期.
 
-A report's running window (accept while OPEN, resolve while ACCEPTED, verify while RESOLVED)
-has a deadline `due_at` and a `Timer`: a reminder at a fraction of the window, nags once it has
-passed (never in quiet hours, at most a daily budget), and escalation to the next tier when it
-is breached (a grace period past the deadline). Clocks run in working time (bot/domain/calendar)
-or, for urgent categories, in wall-clock time. The sweep asks `decide` what one thing to do now;
-after downtime that is the most advanced step that is due — never a burst of stale nags.
+A report's running window (accept while OPEN, resolve while ACCEPTED, verify while RESOLVED,
+核实 while CHECKING, 复查 while REVIEWING) has a deadline `due_at` and a `Timer`: a reminder at
+a fraction of the window, nags once it has passed (never in quiet hours, at most a daily
+budget), and escalation to the next tier when it is breached (a grace period past the
+deadline). Clocks run in working time (bot/domain/calendar) or, for urgent categories, in
+wall-clock time. The sweep asks `decide` what one thing to do now; after downtime that is the
+most advanced step that is due — never a burst of stale nags.
 
 Pure: time is passed in, nothing here reads the clock or the database.
 """
@@ -96,9 +97,15 @@ class Policy:
     quiet_start: time = time(22, 0)
     quiet_end: time = time(7, 30)
     verify_within: timedelta = timedelta(hours=72)  # wall-clock, then CLOSED_UNVERIFIED
+    check_within: Span = Span(4, "h")  # 核实 on site, then dispatched unverified
+    review_within: Span = Span(1, "d")  # 复查 on site, then to the reviewers one level up
 
     def span(self, category: str, tier: Tier, window: Window) -> Span:
         """Returns how long TIER has for WINDOW on a report of CATEGORY."""
+        if window is Window.CHECK:
+            return self.check_within
+        if window is Window.REVIEW:
+            return self.review_within
         windows = self.by_category.get(category, {}).get(tier) or self.windows[tier]
         return windows.accept if window is Window.ACCEPT else windows.resolve
 
@@ -148,6 +155,11 @@ RESTARTS = frozenset(
         Action.ESCALATE,
         Action.REOPEN,
         Action.REASSIGN,
+        Action.CHECK_CONFIRM,
+        Action.CHECK_LAPSE,
+        Action.REVIEW_PASS,
+        Action.REVIEW_FAIL,
+        Action.REVIEW_ESCALATE,
     }
 )
 
@@ -190,7 +202,8 @@ class Do(StrEnum):
 
     REMIND = "remind"  # tell the holder the deadline is near
     NAG = "nag"  # tell the holder the deadline has passed
-    ESCALATE = "escalate"  # breached: to the next tier, on a new clock
+    ESCALATE = "escalate"  # breached: to the next tier, on a new clock (核实: dispatched
+    # unverified; 复查: to the reviewers one level up)
     EXPIRE = "expire"  # the reporter did not verify in time: CLOSED_UNVERIFIED
     WAIT = "wait"  # quiet hours or the day's budget: look again at timer.next_at
     RESTART = "restart"  # no timer, or the wrong one: start the status's window now

@@ -16,7 +16,7 @@ from bot.domain.people import Staff
 from bot.domain.reports import Status
 from bot.domain.units import Tier, UnitTree
 
-OPEN = (Status.OPEN, Status.ACCEPTED)
+OPEN = (Status.OPEN, Status.ACCEPTED, Status.CHECKING, Status.REVIEWING)  # 核实 / 复查 are in hand
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,14 @@ class Status(StrEnum):
     CLOSED_UNVERIFIED = "closed_unverified"  # 已办结 (未评价): the reporter did not answer in time
     REJECTED = "rejected"  # 已退回
     MERGED = "merged"  # 已并单: a duplicate, closed into another report its people now follow
+    # 核实 and 复查 (categories marked `verify` / `review`; bot/domain/checks.py)
+    CHECKING = "checking"  # 待核实: someone on site confirms it before it is dispatched
+    REVIEWING = "reviewing"  # 待复查: resolved; someone other than the resolver checks on site
+
+    @property
+    def is_gated(self) -> bool:
+        """Tells whether the report waits for an on-site check (核实 or 复查), not its holder."""
+        return self in (Status.CHECKING, Status.REVIEWING)
 
     @property
     def is_open(self) -> bool:
@@ -59,6 +67,13 @@ class Action(StrEnum):
     # Anonymous reports: the bot relays the holder's question and the reporter's answer
     ASK_REPORTER = "ask_reporter"
     REPORTER_REPLY = "reporter_reply"
+    # 核实 and 复查 (bot/domain/checks.py)
+    CHECK_CONFIRM = "check_confirm"  # 核实: confirmed on site; dispatched as a new report is
+    CHECK_DISMISS = "check_dismiss"  # 核实: not a problem; closed as rejected with a note
+    CHECK_LAPSE = "check_lapse"  # 核实 not done in time: dispatched unverified (the sweep)
+    REVIEW_PASS = "review_pass"  # 复查 passed: the reporter is asked to verify
+    REVIEW_FAIL = "review_fail"  # 复查 failed: back to the holder with a note, a new clock
+    REVIEW_ESCALATE = "review_escalate"  # 复查 not done in time: to the reviewers one level up
 
 
 class RejectReason(StrEnum):
@@ -129,6 +144,26 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.ACCEPTED, Action.ASK_REJECT): Status.ACCEPTED,
     (Status.OPEN, Action.DECLINE_REJECT): Status.OPEN,
     (Status.ACCEPTED, Action.DECLINE_REJECT): Status.ACCEPTED,
+    # 核实: the only ways out of CHECKING
+    (Status.CHECKING, Action.CHECK_CONFIRM): Status.OPEN,
+    (Status.CHECKING, Action.CHECK_DISMISS): Status.REJECTED,
+    (Status.CHECKING, Action.CHECK_LAPSE): Status.OPEN,
+    (Status.CHECKING, Action.REMIND): Status.CHECKING,
+    (Status.CHECKING, Action.NAG): Status.CHECKING,
+    # 复查: the only ways out of REVIEWING (RESOLVED is reached from it by REVIEW_PASS alone)
+    (Status.REVIEWING, Action.REVIEW_PASS): Status.RESOLVED,
+    (Status.REVIEWING, Action.REVIEW_FAIL): Status.ACCEPTED,
+    (Status.REVIEWING, Action.REVIEW_ESCALATE): Status.REVIEWING,
+    (Status.REVIEWING, Action.REMIND): Status.REVIEWING,
+    (Status.REVIEWING, Action.NAG): Status.REVIEWING,
+}
+
+# Where a move goes instead for a category that requires 核实 (a new report waits for its check)
+# or 复查 (a resolved report waits for its review): `move(..., gated=True)`.
+GATED: dict[tuple[Status | None, Action], Status] = {
+    (None, Action.SUBMIT): Status.CHECKING,
+    (Status.OPEN, Action.RESOLVE): Status.REVIEWING,
+    (Status.ACCEPTED, Action.RESOLVE): Status.REVIEWING,
 }
 
 
@@ -138,6 +173,8 @@ class Window(StrEnum):
     ACCEPT = "accept"
     RESOLVE = "resolve"
     VERIFY = "verify"
+    CHECK = "check"  # 核实 on site before dispatch
+    REVIEW = "review"  # 复查 on site after resolve
 
 
 # The window each status runs; other statuses run none.
@@ -145,6 +182,8 @@ WINDOW_OF = {
     Status.OPEN: Window.ACCEPT,
     Status.ACCEPTED: Window.RESOLVE,
     Status.RESOLVED: Window.VERIFY,
+    Status.CHECKING: Window.CHECK,
+    Status.REVIEWING: Window.REVIEW,
 }
 
 
@@ -228,10 +267,15 @@ def move(
     at: datetime,
     note: str | None = None,
     data: dict[str, Any] | None = None,
+    gated: bool = False,
     **changes: Any,
 ) -> tuple[Report, ReportEvent]:
-    """Returns the report after ACTION and the event recording it; raises InvalidTransition."""
-    new_status = TRANSITIONS.get((report.status, action))
+    """Returns the report after ACTION and the event recording it; raises InvalidTransition.
+
+    GATED (a category that requires 核实 / 复查) takes the GATED move where there is one."""
+    new_status = (GATED if gated else {}).get((report.status, action)) or TRANSITIONS.get(
+        (report.status, action)
+    )
     if new_status is None:
         raise InvalidTransition(report.status, action)
     new = replace(report, status=new_status, updated_at=at, **changes)
@@ -242,11 +286,12 @@ def move(
 
 
 def submit(report: Report, *, actor_id: int | None, at: datetime) -> ReportEvent:
-    """Returns the first event of a new report."""
+    """Returns the first event of a new report (OPEN, or CHECKING where 核实 comes first)."""
+    gated = report.status is GATED[(None, Action.SUBMIT)]
     return ReportEvent(
         Action.SUBMIT,
         None,
-        Status.OPEN,
+        GATED[(None, Action.SUBMIT)] if gated else TRANSITIONS[(None, Action.SUBMIT)],
         actor_id,
         at,
         None,
@@ -268,12 +313,18 @@ def resolve(
     note: str,
     more_photos: Sequence[str] = (),
     album: bool = False,
+    review: bool = False,
 ) -> tuple[Report, ReportEvent]:
     """Returns the report resolved with the required after-photo (and MORE_PHOTOS) and a note.
     ALBUM: the photo is the first of an album whose rest is still arriving (add_after_photos),
-    so the reporter's notice waits for it."""
+    so the reporter's notice waits for it. REVIEW (its category requires 复查) makes it wait for
+    the review instead of the reporter."""
     if not photo or not all(more_photos):
         raise ValueError("an after-photo is required to resolve a report")
+    extra = dict(report.extra)
+    if review:  # who may not review it (bot/domain/checks.py)
+        extra["resolver"] = by.user_id
+        extra.pop("review_at", None)
     return move(
         report,
         Action.RESOLVE,
@@ -281,18 +332,24 @@ def resolve(
         at=at,
         note=note,
         data={"album": True} if album else None,
+        gated=review,
         assignee_id=report.assignee_id or by.user_id,
         resolution_note=note,
         resolution_photo=photo,
         more_after_photos=tuple(more_photos),
+        extra=extra,
     )
+
+
+# While its after-photos may still grow: waiting for the reporter, or for the 复查 before that.
+AFTER_PHOTOS_OPEN = (Status.RESOLVED, Status.REVIEWING)
 
 
 def add_after_photos(report: Report, by: Staff, photos: Sequence[str], limit: int) -> Report:
     """Returns REPORT with PHOTOS added to its after-photos: the rest of the album its resolver
     sent (an album arrives photo by photo, the first one resolving). Only the resolver, only while
     it waits for the reporter, at most LIMIT after-photos in all (the rest are dropped)."""
-    if report.status is not Status.RESOLVED or report.assignee_id != by.user_id:
+    if report.status not in AFTER_PHOTOS_OPEN or report.assignee_id != by.user_id:
         raise NotAllowed("only the resolver adds after-photos, before the reporter answers")
     room = max(0, limit - len(report.after_photos))
     fresh = [p for p in photos if p and p not in report.after_photos][:room]

@@ -18,6 +18,7 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, Report, ReportEvent, Status, takes_unassigned
 from bot.domain.units import UnitTree
 from bot.notices import callin_lines, outgoing
+from bot.notices import checks as checks_notices
 from bot.notices.buttons import button, key, keyboard
 from bot.services import Services
 from bot.texts import plural_key
@@ -78,7 +79,8 @@ class Cards:
 
         (A resolved report's clock is the reporter's time to verify, not a deadline to handle.)
         """
-        return self.when(report.due_at if report.status.is_open else None)
+        shown = report.status.is_open or report.status.is_gated  # 核实 / 复查 run clocks too
+        return self.when(report.due_at if shown else None)
 
     def category_name(self, code: str, lang: str) -> str:
         category = self.categories.get(code)
@@ -180,7 +182,7 @@ class Cards:
                 [key(t("button.reject", lang), "report", "reject", report.id)],
             ]
         else:
-            rows = []
+            rows = checks_notices.gated_buttons(t, report, lang)  # 核实 / 复查
         if report.status.is_open and report.anonymous:  # handlers/reports/relay.py
             rows.append([key(t("anonymous.ask_button", lang), "report", "ask", report.id)])
         if report.status.is_open:  # 申请延期 (handlers/reports/extension.py)
@@ -228,7 +230,10 @@ class Cards:
 
 
 async def handlers_of(services: Services, report: Report) -> list[Staff]:
-    """Returns who gets the worker card: the assignee, or every front-line staff at the unit."""
+    """Returns who gets the worker card: the assignee, or every front-line staff at the unit;
+    while the report waits for 核实 or 复查, its verifiers or reviewers."""
+    if report.status.is_gated:
+        return await checks_notices.checkers_of(services, report)
     if report.assignee_id is not None:
         staff = await services.people.staff(report.assignee_id)
         return [staff] if staff else []
@@ -264,7 +269,13 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
     if reporter_chat is not None:
         if action is Action.SUBMIT:
             out.append(cards.notice(reporter_chat, rlang, "notice.submitted", report))
-        elif action is Action.RESOLVE:
+            if report.status is Status.CHECKING:  # 核实 first
+                out.append(cards.notice(reporter_chat, rlang, "verify.submitted_checking", report))
+        elif action in checks_notices.REPORTER_NOTICES and report.status is not Status.RESOLVED:
+            note = event.note or ""
+            key_ = checks_notices.REPORTER_NOTICES[action]
+            out.append(cards.notice(reporter_chat, rlang, key_, report, note=note))
+        elif action in (Action.RESOLVE, Action.REVIEW_PASS):
             caption = services.texts(
                 "notice.resolved", rlang, number=report.number, note=report.resolution_note or ""
             )
@@ -315,7 +326,10 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
     if action in ACTOR_NOTICES and actor is not None and actor != reporter_chat:
         alang = lang_of(actor)
         tier = cards.tier_label(report, alang)
-        out.append(cards.notice(actor, alang, ACTOR_NOTICES[action], report, tier=tier))
+        said = ACTOR_NOTICES[action]
+        if action is Action.RESOLVE and report.status is Status.REVIEWING:
+            said = "verify.resolve_done_reviewing"  # 复查 comes before the reporter
+        out.append(cards.notice(actor, alang, said, report, tier=tier))
 
     # To the staff who now hold it: photos and a fresh card when it arrives with them.
     arrived = action in (
@@ -325,10 +339,15 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
         Action.ESCALATE,
         Action.REOPEN,
         Action.REASSIGN,
+        Action.CHECK_CONFIRM,
+        Action.CHECK_LAPSE,
     )
+    reviewing = report.status is Status.REVIEWING and action in checks_notices.TO_REVIEW
     for staff in current:
         lang = lang_of(staff.user_id)
-        if arrived and staff.user_id not in card_holders:
+        if reviewing and staff.user_id not in card_holders:  # 复查: before and after
+            out.extend(checks_notices.review_arrival(services, cards, report, staff.user_id, lang))
+        elif arrived and staff.user_id not in card_holders:
             if report.photos:
                 out.extend(outgoing.media(staff.user_id, report.photos))
             if action is not Action.SUBMIT:
@@ -336,6 +355,9 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
                 if action in ARRIVAL_REASONS:
                     note = services.texts(ARRIVAL_REASONS[action], lang, note=note)
                 out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
+        elif action is Action.CHECK_LAPSE:  # the verifier holds it now: say it is theirs
+            note = services.texts(ARRIVAL_REASONS[action], lang, note="")
+            out.append(cards.notice(staff.user_id, lang, "notice.arrived", report, note=note))
         elif action in STAFF_NOTICES and staff.user_id != event.actor_id:
             out.append(
                 cards.notice(
@@ -359,7 +381,7 @@ async def messages_for(services: Services, report: Report, event: ReportEvent) -
     return out
 
 
-REPORTER_NOTICES = {
+REPORTER_NOTICES: dict[Action, str] = {
     Action.ACCEPT: "notice.accepted",
     Action.TRANSFER: "notice.transferred",
     Action.REFER_UP: "notice.referred",
@@ -376,6 +398,7 @@ ACTOR_NOTICES = {
     Action.RESOLVE: "resolve_flow.done",
     Action.REFER_UP: "refer.done",
     Action.REJECT: "reject_flow.done",
+    **checks_notices.ACTOR_NOTICES,
 }
 
 # Why a report arrived with its new holders, when no person typed a note (catalog keys).
@@ -383,18 +406,21 @@ ARRIVAL_REASONS = {
     Action.ESCALATE: "deadline.arrived_escalated",
     Action.REOPEN: "deadline.arrived_reopened",
     Action.REASSIGN: "staff.arrived_reassigned",
+    **checks_notices.ARRIVAL_REASONS,
 }
 
 # To the earlier holders when the report leaves them without their doing.
 PREVIOUS_NOTICES = {
     Action.ESCALATE: "deadline.escalated_away",
     Action.REOPEN: "deadline.reopened_away",
+    **checks_notices.PREVIOUS_NOTICES,
 }
 
 STAFF_NOTICES = {
     Action.CONFIRM: "notice.staff_confirmed",
     Action.REOPEN: "notice.staff_reopened",
     Action.COMMENT: "notice.staff_comment",
+    **checks_notices.STAFF_NOTICES,
 }
 
 
@@ -606,7 +632,7 @@ async def follower_messages(
         action = event.action
         if action is Action.FOLLOW and event.actor_id == chat:
             out.append(cards.notice(chat, lang, "merge.followed", report))
-        elif action is Action.RESOLVE:
+        elif action in (Action.RESOLVE, Action.REVIEW_PASS) and report.status is Status.RESOLVED:
             caption = services.texts(
                 "notice.resolved", lang, number=report.number, note=report.resolution_note or ""
             )
@@ -615,6 +641,9 @@ async def follower_messages(
                 out.append(outgoing.photo(chat, report.resolution_photo, caption, markup=markup))
             else:
                 out.append(outgoing.message(chat, caption, markup=markup))
+        elif action in checks_notices.REPORTER_NOTICES and report.status is not Status.RESOLVED:
+            key_ = checks_notices.REPORTER_NOTICES[action]  # 核实 / 复查
+            out.append(cards.notice(chat, lang, key_, report, note=event.note or ""))
         elif action in FOLLOWER_NOTICES:
             params: dict[str, object] = {}
             if action is Action.REJECT:

@@ -7,12 +7,13 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot import calendar_sources
-from bot.domain import deadlines
+from bot.domain import checks, deadlines
 from bot.domain.calendar import Period, WorkCalendar
+from bot.domain.checks import review_start
 from bot.domain.deadlines import Policy, Rules, Span, Windows
-from bot.domain.people import Staff
-from bot.domain.reports import Report, ReportEvent
-from bot.domain.routing import Route, refer_target
+from bot.domain.people import Role, Staff
+from bot.domain.reports import Report, ReportEvent, Status
+from bot.domain.routing import Route, refer_target, route
 from bot.domain.units import Tier, UnitTree
 from bot.services import Services
 from bot.settings import Settings, TierWindowConfig, quiet_hours
@@ -39,6 +40,8 @@ def deadline_rules(settings: Settings) -> Rules:
         quiet_start=quiet_start,
         quiet_end=quiet_end,
         verify_within=timedelta(hours=d.verify_hours),
+        check_within=Span.parse(d.check_within),
+        review_within=Span.parse(d.review_within),
     )
     calendar = WorkCalendar(
         ZoneInfo(settings.timezone),
@@ -63,6 +66,8 @@ class Situation:
     routes: dict[tuple[str, str], Route | None] = field(default_factory=dict)
     # The staff by unit (in STAFF's order), so a route looks only at its unit's chain upwards.
     by_unit: dict[str, list[Staff]] = field(default_factory=dict)
+    # Each category's routing hint (a report dispatched after 核实 is routed as a new one).
+    route_levels: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for person in self.staff:
@@ -82,6 +87,7 @@ class Situation:
             tree,
             staff,
             frozenset(c.code for c in categories if c.urgent),
+            route_levels={c.code: c.route_level for c in categories},
         )
 
     def is_urgent(self, report: Report) -> bool:
@@ -101,13 +107,44 @@ class Situation:
             self.routes[key] = route
         return self.routes[key]
 
+    def dispatch(self, report: Report) -> Route:
+        """Returns where a report waiting for 核实 goes when it is dispatched: routing's answer."""
+        people = (
+            [s for unit in self.tree.chain(report.unit) for s in self.by_unit.get(unit.code, [])]
+            if report.unit in self.tree
+            else self.staff
+        )
+        level = self.route_levels.get(report.category)
+        return route(report.unit, report.category, self.tree, people, start_level=level)
+
+    def review_above(self, report: Report) -> str | None:
+        """Returns the unit a late 复查 goes to next (None at the top)."""
+        if report.holder_unit not in self.tree:
+            return None
+        staff = [
+            s
+            for unit in self.tree.chain(review_start(report))
+            for s in self.by_unit.get(unit.code, [])
+        ]
+        admins = [s for s in self.staff if s.role is Role.ADMIN]
+        return checks.review_above(report, self.tree, staff + [a for a in admins if a not in staff])
+
+    def can_escalate(self, report: Report) -> bool:
+        """Tells whether REPORT's clock has a step past its breach: the next tier, or for 核实
+        dispatching it unverified, or for 复查 the reviewers one level up."""
+        if report.status is Status.CHECKING:
+            return True
+        if report.status is Status.REVIEWING:
+            return self.review_above(report) is not None
+        return self.escalation(report) is not None
+
     def after_move(self, report: Report, event: ReportEvent) -> Report:
         return deadlines.after_move(
             report,
             event,
             self.rules,
             urgent=self.is_urgent(report),
-            can_escalate=self.escalation(report) is not None,
+            can_escalate=self.can_escalate(report),
         )
 
 

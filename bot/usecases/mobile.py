@@ -7,7 +7,7 @@ leaderboard shows them in a table of their own (bot/usecases/volunteers.post_lea
 from __future__ import annotations
 
 from bot.domain.points import PointKind
-from bot.domain.reports import Action, Report, ReportEvent
+from bot.domain.reports import Action, Report, ReportEvent, Status
 from bot.domain.volunteers import is_mobile
 from bot.services import Services
 from storage.uow import UnitOfWork
@@ -16,11 +16,13 @@ from storage.uow import UnitOfWork
 async def award_report(
     services: Services, tx: UnitOfWork, report: Report, event: ReportEvent
 ) -> None:
-    """Inside the resolve's transaction TX: awards the reporter of REPORT the report points if
-    they are an approved 流动网格员 (never for 代报, followers, or a report returned or merged:
-    only a resolve counts, and a second resolve after 👎 awards nothing more)."""
+    """Inside the resolve's (or the passed 复查's) transaction TX: awards the reporter of REPORT
+    the report points if they are an approved 流动网格员 (never for 代报, followers, or a report
+    returned or merged: only a resolve counts, and a second resolve after 👎 awards nothing)."""
     config = services.settings.volunteers
-    if event.action is not Action.RESOLVE or config.mobile_team is None:
+    if config.mobile_team is None or report.status is not Status.RESOLVED:
+        return  # resolved and, where its category requires 复查, reviewed
+    if event.action not in (Action.RESOLVE, Action.REVIEW_PASS):
         return
     if report.reporter_id is None or report.id is None:
         return

@@ -26,7 +26,8 @@ from bot.usecases import reports
 from bot.usecases.results import Done, Refused
 
 SOURCE = "open311"  # reports.extra["source"] of a report filed through Open311
-OPEN = (Status.OPEN, Status.ACCEPTED)
+# 核实 and 复查 are steps of an open request (its handling is not finished)
+OPEN = (Status.OPEN, Status.ACCEPTED, Status.CHECKING, Status.REVIEWING)
 CLOSED = tuple(status for status in Status if status not in OPEN)  # merged counts as closed
 STATES = {"open": OPEN, "closed": CLOSED}
 MAX_PAGE = 100_000  # a page beyond this is refused, not scanned for

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot.domain import access, deadlines, duplicates
+from bot.domain import access, checks, deadlines, duplicates
 from bot.domain import reports as domain
 from bot.domain.access import Rule
 from bot.domain.deadlines import Do, ExtensionError, Span
@@ -21,6 +21,7 @@ from bot.domain.reports import (
     RejectReason,
     Report,
     ReportEvent,
+    Status,
     Window,
 )
 from bot.domain.routing import Route, refer_target, route
@@ -140,6 +141,8 @@ async def _submit(
         lon=lon,
         extra=dict(extra or {}),  # e.g. {"source": "open311"}: where it came from
     )
+    if category_info and category_info.verify and checks.verifiers(report, tree, along):
+        report = checks.held_for_check(report, tree)  # 核实 before it is dispatched
     event = domain.submit(report, actor_id=entered_by or reporter_id, at=now)
 
     report = await with_deadline(services, report, event)  # the holder's accept clock
@@ -316,16 +319,28 @@ async def resolve(
 ) -> Done[Report] | Refused:
     """办结: BY resolves the report with the required after-photo(s) and a note (typed or sent:
     ATTEMPTED names the input for /audit). Refused (callin.parts_open) while a party called in
-    has not finished (吹哨报到: bot/usecases/callins.py)."""
+    has not finished (吹哨报到: bot/usecases/callins.py). A category that requires 复查 is
+    resolved into REVIEWING (bot/domain/checks.py): the reporter is asked only after review."""
     waits = await after_callins(services, report_id)
+    reviewed = {c.code for c in await services.units.categories() if c.review}  # 复查
+
+    def resolved(report: Report, staff: Staff) -> tuple[Report, ReportEvent]:
+        review = report.category in reviewed
+        return domain.resolve(
+            report,
+            staff,
+            at,
+            photo=photo,
+            note=note,
+            more_photos=more_photos,
+            album=album,
+            review=review,
+        )
+
     return await move(
         services,
         report_id,
-        waits(
-            lambda r, s: domain.resolve(
-                r, s, at, photo=photo, note=note, more_photos=more_photos, album=album
-            )
-        ),
+        waits(resolved),
         by=by,
         at=at,
         clear_draft=clear_draft,
@@ -843,8 +858,9 @@ async def _plan(
     """Returns the step REPORT needs at NOW (with its event and messages), or None."""
     up = situation.escalation(report)
     urgent = situation.is_urgent(report)
+    can_escalate = situation.can_escalate(report)
     decision = deadlines.decide(
-        report, now, situation.rules, urgent=urgent, can_escalate=up is not None
+        report, now, situation.rules, urgent=urgent, can_escalate=can_escalate
     )
     if decision is None:
         return None
@@ -854,7 +870,7 @@ async def _plan(
     if decision.do is Do.RESTART:
         window = WINDOW_OF[report.status]
         started = deadlines.start(
-            report, window, now, situation.rules, urgent=urgent, can_escalate=up is not None
+            report, window, now, situation.rules, urgent=urgent, can_escalate=can_escalate
         )
         return replace(step, after=started)
     if decision.do is Do.WAIT:
@@ -862,9 +878,16 @@ async def _plan(
     if decision.do in (Do.REMIND, Do.NAG):
         assert decision.timer is not None
         after, event = deadlines.reminder(report, decision.do, decision.timer, now)
-        messages = await _nag_messages(services, cards, audience, after, decision.do, up)
+        then = up if not report.status.is_gated else None
+        messages = await _nag_messages(services, cards, audience, after, decision.do, then)
         return replace(step, after=after, event=event, messages=messages)
-    if decision.do is Do.ESCALATE:
+    if decision.do is Do.ESCALATE and report.status is Status.CHECKING:
+        after, event = checks.lapse_check(report, now, situation.dispatch(report))
+    elif decision.do is Do.ESCALATE and report.status is Status.REVIEWING:
+        to_unit = situation.review_above(report)
+        assert to_unit is not None
+        after, event = checks.escalate_review(report, now, to_unit)
+    elif decision.do is Do.ESCALATE:
         assert up is not None
         after, event = domain.refer_up(
             report,
@@ -889,10 +912,13 @@ class Audience:
 
     def __init__(self, services: Services):
         self.services = services
-        self._known: dict[tuple[int | None, str, str], list[tuple[Staff, str]]] = {}
+        self._known: dict[tuple[Any, ...], list[tuple[Staff, str]]] = {}
 
     async def of(self, report: Report) -> list[tuple[Staff, str]]:
-        key = (report.assignee_id, report.holder_unit, report.category)
+        key: tuple[Any, ...] = (report.assignee_id, report.holder_unit, report.category)
+        if report.status.is_gated:  # 核实 / 复查: its verifiers or reviewers instead
+            extra = report.extra
+            key += (report.status, report.unit, extra.get("review_at"), extra.get("resolver"))
         if key not in self._known:
             staff = await handlers_of(self.services, report)
             langs = await self.services.people.languages(s.user_id for s in staff)
@@ -914,6 +940,9 @@ async def _nag_messages(
     assert timer is not None and report.due_at is not None
     kind = "remind" if do is Do.REMIND else "overdue"
     window = "accept" if timer.window is Window.ACCEPT else "resolve"
+    prefix = "nag."
+    if timer.window in (Window.CHECK, Window.REVIEW):  # 核实 / 复查 (bot/locales/*/verify.toml)
+        prefix, window = "verify.nag_", timer.window.value
     out = []
     rendered: dict[str, tuple[str, dict]] = {}  # by language: the same for every holder
     for staff, lang in await audience.of(report):
@@ -927,7 +956,7 @@ async def _nag_messages(
                     "nag.then_escalate", lang, at=cards.when(timer.breach_at), tier=tier
                 )
             text = services.texts(
-                f"nag.{kind}_{window}",
+                f"{prefix}{kind}_{window}",
                 lang,
                 number=report.number,
                 category=cards.category_name(report.category, lang),

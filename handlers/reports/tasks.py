@@ -14,7 +14,7 @@ from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.notices.reports import TIER_ICON, Cards
 from bot.texts import Texts
-from bot.usecases import reports
+from bot.usecases import checks, reports
 from handlers.kit.flows import NEW_PRIVATE, person_of
 from handlers.kit.refusals import deny
 from handlers.kit.reply import say
@@ -56,6 +56,8 @@ async def tasks(update: Update, ctx: GridContext) -> None:
         await deny(update, ctx, me, refused, None, "tasks.staff_only")
         return
     mine = await reports.open_reports_of(ctx.services, me.user_id)
+    waiting = await checks.waiting_for(ctx.services, me.user_id)  # 核实 / 复查 for them to make
+    mine = sorted({r.id: r for r in [*mine, *waiting]}.values(), key=lambda r: r.id or 0)
     if not mine:
         await say(ctx, me, "tasks.none")
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from handlers.kit.flows import Table
 from handlers.reports import (
+    checks,
     extension,
     reject_approval,
     relay,
@@ -22,4 +23,5 @@ FLOWS = Table.merge(
     Table(steps=extension.STEPS),
     Table(steps=reject_approval.STEPS),
     Table(steps=relay.STEPS),
+    Table(steps=checks.STEPS),  # 核实 / 复查 notes
 )

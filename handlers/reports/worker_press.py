@@ -15,7 +15,7 @@ from bot.domain.people import Person, Staff
 from bot.domain.reports import Action, InvalidTransition, Report, Status
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import Press
-from bot.notices.reports import Cards, work_key
+from bot.notices.reports import Cards, handlers_of, work_key
 from bot.usecases import reports
 from bot.usecases.results import Done, Refused
 from handlers.kit.presses import answer, press_of
@@ -121,6 +121,13 @@ async def card_for(
     cards = await Cards.load(ctx.services)
     await cards.know_callins(report)
     reporter = await ctx.people.get(report.reporter_id) if report.reporter_id else None
+    if (  # 核实 / 复查: the buttons are for whoever makes the check or the review
+        choices is None
+        and report.status.is_gated
+        and me.user_id not in {s.user_id for s in await handlers_of(ctx.services, report)}
+    ):
+        text = cards.work_card_text(report, me.lang, reporter)
+        return outgoing.card(me.user_id, work_key(report), text)
     if choices is None:
         return cards.work_card(report, me.user_id, me.lang, reporter)
     text = cards.work_card_text(report, me.lang, reporter)

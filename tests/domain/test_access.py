@@ -73,6 +73,8 @@ REPORT = Report(
 )
 REPORT_B2 = replace(REPORT, unit="B2", id=2)
 REPORT_G2 = replace(REPORT, unit="B3", holder_unit="G2", assignee_id=WORKER_G2.user_id, id=3)
+CHECKING = replace(REPORT, status=Status.CHECKING, assignee_id=None, id=4)
+REVIEWING = replace(REPORT, status=Status.REVIEWING, extra={"resolver": WORKER_G1.user_id}, id=5)
 HOUSEHOLD = Household(
     kind=HouseholdKind.EMPTY_NEST,
     unit="B1",
@@ -850,6 +852,48 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         "household: a part-timer",
         lambda: access.manage_household(PART_G1, HOUSEHOLD, TREE),
         Rule.HOUSEHOLD_MANAGE,
+    ),
+    # 核实: the grid worker of the report's place; 复查: above the holder, never the resolver
+    ("check: the grid's worker", lambda: access.check_report(WORKER_G1, CHECKING, TREE), None),
+    (
+        "check: another grid's worker",
+        lambda: access.check_report(WORKER_G2, CHECKING, TREE),
+        Rule.REPORT_CHECK,
+    ),
+    (
+        "check: wrong role (community)",
+        lambda: access.check_report(COMMUNITY_C1, CHECKING, TREE),
+        Rule.REPORT_CHECK,
+    ),
+    (
+        "check: not waiting for a check",
+        lambda: access.check_report(WORKER_G1, REPORT, TREE),
+        Rule.REPORT_CHECK,
+    ),
+    ("check: stranger", lambda: access.check_report(None, CHECKING, TREE), Rule.REPORT_CHECK),
+    ("review: the grid head", lambda: access.review_report(HEAD_G1, REVIEWING, TREE), None),
+    ("review: community above", lambda: access.review_report(COMMUNITY_C1, REVIEWING, TREE), None),
+    (
+        "review: the resolver (a supervisor)",
+        lambda: access.review_report(
+            HEAD_G1, replace(REVIEWING, extra={"resolver": HEAD_G1.user_id}), TREE
+        ),
+        Rule.REPORT_REVIEW,
+    ),
+    (
+        "review: the holder",
+        lambda: access.review_report(WORKER_G1, REVIEWING, TREE),
+        Rule.REPORT_REVIEW,
+    ),
+    (
+        "review: wrong unit",
+        lambda: access.review_report(COMMUNITY_C2, REVIEWING, TREE),
+        Rule.REPORT_REVIEW,
+    ),
+    (
+        "review: not waiting for a review",
+        lambda: access.review_report(HEAD_G1, REPORT, TREE),
+        Rule.REPORT_REVIEW,
     ),
 ]
 
