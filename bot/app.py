@@ -28,6 +28,7 @@ from bot.jobs import echo as echo_jobs
 from bot.jobs import ledger as ledger_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
+from bot.jobs import revisit as revisit_jobs
 from bot.jobs import staff as staff_jobs
 from bot.jobs import volunteers as volunteer_jobs
 from bot.metrics import Prometheus
@@ -66,6 +67,7 @@ from handlers.reports import (
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
+from handlers.revisit import wiring as revisit_wiring
 from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
 from handlers.volunteers import wiring as volunteer_wiring
@@ -175,6 +177,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     broadcast_mute.register,  # /mute /unmute
     poll_create.register,  # /poll and its pollnew:… buttons
     poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
+    revisit_wiring.register,  # /revisits and revisit:… presses (回访)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -192,6 +195,7 @@ FLOWS = flows.Table.merge(
     broadcast_wiring.FLOWS,
     poll_wiring.FLOWS,
     contact_wiring.FLOWS,
+    revisit_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -210,6 +214,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
+    ("revisits", revisit_jobs.revisits),  # 回访: cards, reminders, the street told
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )
@@ -275,6 +280,7 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
                 c.urgent,
                 merge_radius_m=c.merge_radius_m,
                 reject_needs_approval=c.reject_needs_approval,
+                revisit=c.revisit,
             )
             for c in settings.categories
         ],

@@ -137,6 +137,8 @@ class CategoryConfig(_Strict):
     merge_radius_m: int = Field(default=100, ge=0, le=5000)
     # 退单 of this category needs the approval of the tier above the holder.
     reject_needs_approval: bool = False
+    # 回访: a closed case of this category gets a follow-up call by community staff ([revisit]).
+    revisit: bool = False
 
     @field_validator("code")
     @classmethod
@@ -538,6 +540,22 @@ class Open311Settings(_Strict):
     far_m: int = Field(default=2000, ge=50, le=50_000)  # farther from every building: out of area
 
 
+class RevisitSettings(_Strict):
+    """回访 (follow-up calls) for categories marked `revisit`: who calls, the clock, the rule."""
+
+    # The level of the unit over the case whose staff call (the case's handlers never do); if
+    # nobody else is there, the staff of the unit above.
+    caller_level: str = "community"
+    # Days from the case's closing to the call (calendar days).
+    within_days: int = Field(default=3, ge=1, le=60)
+    # After the clock passes, the callers are reminded; this many days later the street (the
+    # unit above the callers') is told once.
+    street_after_days: int = Field(default=2, ge=1, le=60)
+    # "Not satisfied": "reopen" sends the case one tier up as the reporter's 👎 does; "count"
+    # only counts the answer (满意率).
+    unsatisfied: Literal["reopen", "count"] = "reopen"
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -564,6 +582,7 @@ class Settings(_Strict):
     echo: EchoSettings = EchoSettings()
     web: WebSettings = WebSettings()
     open311: Open311Settings = Open311Settings()
+    revisit: RevisitSettings = RevisitSettings()
 
     source: str = Field(default="", exclude=True)
 

@@ -67,7 +67,7 @@ class Units:
         if self._categories is None:
             rows = await self.db.fetchall(
                 "SELECT code, name_zh, name_en, route_level, urgent, merge_radius_m,"
-                " reject_needs_approval FROM categories ORDER BY position, code"
+                " reject_needs_approval, revisit FROM categories ORDER BY position, code"
             )
             self._categories = [
                 Category(
@@ -78,6 +78,7 @@ class Units:
                     bool(r["urgent"]),
                     merge_radius_m=r["merge_radius_m"],
                     reject_needs_approval=bool(r["reject_needs_approval"]),
+                    revisit=r["revisit"] != 0,
                 )
                 for r in rows
             ]
@@ -94,12 +95,13 @@ class Units:
             await upsert_units(conn, units)
             await conn.executemany(
                 "INSERT INTO categories (code, name_zh, name_en, route_level, urgent, position,"
-                " merge_radius_m, reject_needs_approval)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                " merge_radius_m, reject_needs_approval, revisit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
                 " name_zh = excluded.name_zh, name_en = excluded.name_en,"
                 " route_level = excluded.route_level, urgent = excluded.urgent,"
                 " position = excluded.position, merge_radius_m = excluded.merge_radius_m,"
-                " reject_needs_approval = excluded.reject_needs_approval",
+                " reject_needs_approval = excluded.reject_needs_approval,"
+                " revisit = excluded.revisit",
                 [
                     (
                         c.code,
@@ -110,6 +112,7 @@ class Units:
                         i,
                         c.merge_radius_m,
                         int(c.reject_needs_approval),
+                        int(c.revisit),
                     )
                     for i, c in enumerate(categories)
                 ],

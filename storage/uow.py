@@ -39,6 +39,7 @@ from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
+from storage.revisit import Revisits
 from storage.summaries import Summaries
 from storage.units import Units
 from storage.volunteers import Volunteers
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    revisits: Revisits
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.revisits = Revisits(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

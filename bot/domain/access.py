@@ -23,6 +23,7 @@ from bot.domain import (
     groups,
     patrols,
     reports,
+    revisit,
     staffing,
     volunteers,
 )
@@ -78,6 +79,7 @@ class Rule(StrEnum):
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    REVISIT_RECORD = "revisit_record"  # 回访: call and record the answer; never the handlers
 
 
 Decision = Rule | None  # None: allowed
@@ -359,3 +361,11 @@ def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
     report placed at UNIT only when UNIT lies in its subtree."""
     allowed = key_unit is not None and key_unit in tree and unit in tree
     return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)
+
+
+def record_revisit(
+    staff: Staff | None, unit: str, tree: UnitTree, handlers: frozenset[int]
+) -> Decision:
+    """Allows community staff and above over the case at UNIT (admins anywhere) to make the
+    回访 and record it; never one of the case's HANDLERS (who accepted or resolved it)."""
+    return _unless(revisit.may_record(staff, unit, tree, handlers), Rule.REVISIT_RECORD)

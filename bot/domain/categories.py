@@ -14,6 +14,7 @@ class Category:
     urgent: bool = False  # clocks run on wall time, nags ignore quiet hours
     merge_radius_m: int = 100  # 并单: open reports this close are offered as the same problem
     reject_needs_approval: bool = False  # 退单 becomes a request to the tier above
+    revisit: bool = False  # 回访: a closed case gets a follow-up call (bot/domain/revisit.py)
 
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

@@ -25,6 +25,7 @@ NOT_PARTNERS = STAFF - {Role.PARTNER}  # care, figures, volunteers, activities, 
 SUPERVISORS = frozenset(role for role in Role if role.is_supervisor)  # 公示 /contact
 MANAGERS = frozenset({Role.ADMIN, Role.STREET, Role.DISTRICT})  # /staff, /invite
 ADMINS = frozenset({Role.ADMIN})
+CALLERS = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})  # /revisits
 
 # (command, text key, who) — the order is the menu's order.
 COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
@@ -40,6 +41,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("households", "care.command_households", NOT_PARTNERS),
     ("patrol", "care.command_patrol", NOT_PARTNERS),
     ("monthly", "care.command_monthly", NOT_PARTNERS),
+    ("revisits", "revisit.command", CALLERS),
     ("appraisal", "appraisal.command", NOT_PARTNERS),
     ("export", "ledger.command", NOT_PARTNERS),
     ("volunteer", "volunteer.command_volunteer", EVERYONE),
