@@ -545,7 +545,7 @@ class RevisitSettings(_Strict):
 
     # The level of the unit over the case whose staff call (the case's handlers never do); if
     # nobody else is there, the staff of the unit above.
-    caller_level: str = "community"
+    caller_level: Literal["grid", "community", "street", "district"] = "community"
     # Days from the case's closing to the call (calendar days).
     within_days: int = Field(default=3, ge=1, le=60)
     # After the clock passes, the callers are reminded; this many days later the street (the
