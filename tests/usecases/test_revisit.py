@@ -239,3 +239,10 @@ async def test_the_list_pages_the_tasks_a_caller_may_make(services, clock):
     assert (len(first.value.items), len(second.value.items), first.value.total) == (8, 2, 10)
     refused = await revisit.waiting(services, by=WORKER_G1, at=clock(), page=0)
     assert isinstance(refused, Refused) and refused.key == "revisit.staff_only"
+
+
+async def test_the_reporter_s_not_solved_still_reopens_only_a_resolved_case(services, clock):
+    report_id = await closed_case(services, clock)
+    refused = await reports.reopen(services, report_id, by=RESIDENT, at=clock())
+    assert isinstance(refused, Refused) and refused.key == "verify.not_now"
+    assert (await services.reports.get(report_id)).status is Status.CLOSED
