@@ -23,8 +23,10 @@ CREATE TABLE revisits (
 CREATE INDEX revisits_report ON revisits (report_id);
 -- The sweep reads only this partial index.
 CREATE INDEX revisits_next ON revisits (next_at) WHERE next_at IS NOT NULL;
--- /revisits and the figures read the tasks still to be called.
+-- /revisits reads the tasks still to be called, oldest closing first …
 CREATE INDEX revisits_waiting ON revisits (closed_at) WHERE state <> 'answered';
+-- … and /monthly a month's closings.
+CREATE INDEX revisits_closed ON revisits (closed_at);
 
 -- The task is created in the closing transaction by every writer (the reporter's stars in
 -- storage/reports.py save, the verify expiry in storage/deadlines.py apply), as 0015's
