@@ -30,6 +30,7 @@ from bot.jobs import ledger as ledger_jobs
 from bot.jobs import merchants as merchant_jobs
 from bot.jobs import privacy as privacy_jobs
 from bot.jobs import reports as report_jobs
+from bot.jobs import revisit as revisit_jobs
 from bot.jobs import staff as staff_jobs
 from bot.jobs import teams as team_jobs
 from bot.jobs import volunteers as volunteer_jobs
@@ -73,6 +74,7 @@ from handlers.reports import (
 from handlers.reports import wiring as report_wiring
 from handlers.residents import basics, place, privacy, profile
 from handlers.residents import wiring as resident_wiring
+from handlers.revisit import wiring as revisit_wiring
 from handlers.staff import audit, invite_command, invite_links, manage, web_link
 from handlers.staff import wiring as staff_wiring
 from handlers.teams import wiring as team_wiring
@@ -188,6 +190,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
     cadre_wiring.register,  # /cadres /duty and cadre:… buttons (下沉干部)
     merchant_wiring.register,  # /merchant /merchants, mreg: mchk: merchs: merch: (码上安全)
+    revisit_wiring.register,  # /revisits and revisit:… presses (回访)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -208,6 +211,7 @@ FLOWS = flows.Table.merge(
     cadre_wiring.FLOWS,
     team_wiring.FLOWS,
     merchant_wiring.FLOWS,
+    revisit_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -228,6 +232,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("cadres", cadre_jobs.weekly_reminders),  # 下沉干部: weekly reminders and heads' lists
+    ("revisits", revisit_jobs.revisits),  # 回访: cards, reminders, the street told
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("merchant_checks", merchant_jobs.merchant_checks),  # 码上安全 checklists, reminders, misses
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
@@ -297,6 +302,7 @@ async def _load_config(settings: Settings, clock: Clock, store: Store) -> Servic
                 anonymous=c.anonymous,
                 verify=c.verify,
                 review=c.review,
+                revisit=c.revisit,
             )
             for c in settings.categories
         ],

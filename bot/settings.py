@@ -167,6 +167,9 @@ class CategoryConfig(_Strict):
     # 复查: a resolved report waits for someone other than the resolver to check it on site.
     review: bool = False
 
+    # 回访: a closed case of this category gets a follow-up call by community staff ([revisit]).
+    revisit: bool = False
+
     @field_validator("code")
     @classmethod
     def _code_is_short(cls, value: str) -> str:
@@ -739,6 +742,22 @@ class MerchantSettings(_Strict):
         return self
 
 
+class RevisitSettings(_Strict):
+    """回访 (follow-up calls) for categories marked `revisit`: who calls, the clock, the rule."""
+
+    # The level of the unit over the case whose staff call (the case's handlers never do); if
+    # nobody else is there, the staff of the unit above.
+    caller_level: Literal["grid", "community", "street", "district"] = "community"
+    # Days from the case's closing to the call (calendar days).
+    within_days: int = Field(default=3, ge=1, le=60)
+    # After the clock passes, the callers are reminded; this many days later the street (the
+    # unit above the callers') is told once.
+    street_after_days: int = Field(default=2, ge=1, le=60)
+    # "Not satisfied": "reopen" sends the case one tier up as the reporter's 👎 does; "count"
+    # only counts the answer (满意率).
+    unsatisfied: Literal["reopen", "count"] = "reopen"
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -770,6 +789,8 @@ class Settings(_Strict):
     teams: TeamSettings = TeamSettings()
 
     merchants: MerchantSettings = MerchantSettings()
+
+    revisit: RevisitSettings = RevisitSettings()
 
     source: str = Field(default="", exclude=True)
 

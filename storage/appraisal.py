@@ -28,7 +28,8 @@ _HISTORIES = """
 SELECT r.id AS id, r.unit AS unit, r.category AS category, r.created_at AS created_at,
        e.action AS action, e.new AS new, e.actor_id AS actor_id, e.at AS at, e.due_at AS due_at,
        CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
-       CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
+       CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target,
+       CASE e.action WHEN 'revisit_answer' THEN json_extract(e.data, '$.satisfied') END AS answer
 FROM reports r {created}
 JOIN report_events e ON e.report_id = r.id
 WHERE r.created_at >= :start AND r.created_at < :end AND e.at <= :as_of {units}
@@ -50,6 +51,7 @@ def _step(row: Any) -> Step:
         due_known=due_text is not None,
         stars=int(row["stars"]) if row["stars"] is not None else None,
         to=int(row["target"]) if row["target"] is not None else None,
+        satisfied=None if row["answer"] is None else int(row["answer"]) != 0,
     )
 
 
@@ -69,7 +71,7 @@ def _histories(rows: Sequence[Any]) -> list[History]:
                     History(first[0], first[1], first[2], parse(first[3]), tuple(steps))
                 )
             first, steps = row, []
-        due_text, stars, target = row[8], row[9], row[10]
+        due_text, stars, target, answer = row[8], row[9], row[10], row[11]
         steps.append(
             Step(
                 action=row[4],
@@ -80,6 +82,7 @@ def _histories(rows: Sequence[Any]) -> list[History]:
                 due_known=due_text is not None,
                 stars=int(stars) if stars is not None else None,
                 to=int(target) if target is not None else None,
+                satisfied=None if answer is None else int(answer) != 0,
             )
         )
     if first is not None:

@@ -53,7 +53,8 @@ _CASE_EVENTS = """
 SELECT e.report_id AS id, e.action AS action, e.new AS new, e.actor_id AS actor_id, e.at AS at,
        e.due_at AS due_at,
        CASE e.action WHEN 'confirm' THEN json_extract(e.data, '$.stars') END AS stars,
-       CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target
+       CASE e.action WHEN 'transfer' THEN json_extract(e.data, '$.to') END AS target,
+       CASE e.action WHEN 'revisit_answer' THEN json_extract(e.data, '$.satisfied') END AS answer
 FROM report_events e
 WHERE e.report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids)) AND e.at <= :as_of
 ORDER BY e.report_id, e.id

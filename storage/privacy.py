@@ -92,6 +92,10 @@ _WISH_TEXT = (
     ("thanks", "NULL"),
 )
 
+# 回访 tasks and events of the person's own reports
+_THEIR_REPORT = "report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)"
+_THEIR_REVISITS = _THEIR_REPORT + " AND note IS NOT NULL"
+
 # A card key naming the person's id as one of its colon-separated parts.
 _KEYED = "(key = :k OR key LIKE :k || ':%' OR key LIKE '%:' || :k OR key LIKE '%:' || :k || ':%')"
 
@@ -130,11 +134,23 @@ ERASURE: list[Rule] = [
         Do.DELETE,
         where="report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
     ),
+    # 回访 (migration 0029): what the resident said on the phone goes with their reports (before
+    # the reports lose the link that finds them); the answer itself keeps counting.
+    Rule("revisits", "note", Do.WIPE, (("note", "NULL"),), where=_THEIR_REVISITS),
+    Rule(
+        "report_events",
+        "note",
+        Do.WIPE,
+        (("note", "NULL"),),
+        where="action = 'revisit_answer' AND " + _THEIR_REPORT,
+    ),
     Rule("reports", "reporter_id", Do.NULL, _REPORT_TEXT),
     # 并单: whom they follow and their own rating go with them (the report's figures do not
     # count followers' ratings).
     Rule("report_followers", "user_id", Do.DELETE),
     Rule("report_events", "actor_id", Do.PSEUDONYM, (("note", "NULL"),)),
+    # … and a caller who is erased: their answers keep counting under the pseudonym.
+    Rule("revisits", "answered_by", Do.PSEUDONYM, (("note", "NULL"),)),
     # 吹哨报到 (migration 0011): what a party member wrote or photographed goes; the steps stay
     # (pseudonymised) so the ledger's figures keep counting.
     Rule("callins", "done_by", Do.PSEUDONYM, (("note", "NULL"), ("photo", "NULL"))),
@@ -216,6 +232,12 @@ _TERMS: list[tuple[str, bool, str]] = [
         "files",
     ),
     ("SELECT note FROM report_events WHERE actor_id = :uid", False, "strings"),
+    (
+        "SELECT note FROM revisits"
+        " WHERE report_id IN (SELECT id FROM reports WHERE reporter_id = :uid)",
+        False,
+        "strings",
+    ),
     # 吹哨报到: a party member's report of their part (the holder's card of it may be pending).
     ("SELECT note FROM callins WHERE done_by = :uid", False, "strings"),
     ("SELECT photo FROM callins WHERE done_by = :uid", False, "files"),
@@ -648,6 +670,17 @@ async def _deidentify_reports(
     await conn.execute(
         "DELETE FROM report_followers"
         " WHERE report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+        (ids,),
+    )
+    # 回访: what the resident said on the phone goes; the answer keeps counting.
+    await conn.execute(
+        "UPDATE revisits SET note = NULL"
+        " WHERE report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
+        (ids,),
+    )
+    await conn.execute(
+        "UPDATE report_events SET note = NULL WHERE action = 'revisit_answer'"
+        " AND report_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))",
         (ids,),
     )
     # The reporter's own events on the report lose their link to the reporter.

@@ -67,7 +67,7 @@ class Units:
         if self._categories is None:
             rows = await self.db.fetchall(
                 "SELECT code, name_zh, name_en, route_level, urgent, merge_radius_m,"
-                " reject_needs_approval, anonymous, verify, review FROM categories"
+                " reject_needs_approval, anonymous, verify, review, revisit FROM categories"
                 " ORDER BY position, code"
             )
             self._categories = [
@@ -82,6 +82,7 @@ class Units:
                     anonymous=bool(r["anonymous"]),
                     verify=bool(r["verify"]),
                     review=bool(r["review"]),
+                    revisit=bool(r["revisit"]),
                 )
                 for r in rows
             ]
@@ -98,14 +99,14 @@ class Units:
             await upsert_units(conn, units)
             await conn.executemany(
                 "INSERT INTO categories (code, name_zh, name_en, route_level, urgent, position,"
-                " merge_radius_m, reject_needs_approval, anonymous, verify, review)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
+                " merge_radius_m, reject_needs_approval, anonymous, verify, review, revisit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET"
                 " name_zh = excluded.name_zh, name_en = excluded.name_en,"
                 " route_level = excluded.route_level, urgent = excluded.urgent,"
                 " position = excluded.position, merge_radius_m = excluded.merge_radius_m,"
                 " reject_needs_approval = excluded.reject_needs_approval,"
                 " anonymous = excluded.anonymous, verify = excluded.verify,"
-                " review = excluded.review",
+                " review = excluded.review, revisit = excluded.revisit",
                 [
                     (
                         c.code,
@@ -119,6 +120,7 @@ class Units:
                         int(c.anonymous),
                         int(c.verify),
                         int(c.review),
+                        int(c.revisit),
                     )
                     for i, c in enumerate(categories)
                 ],

@@ -41,6 +41,7 @@ from storage.polls import Polls
 from storage.privacy import Privacy
 from storage.refusals import Refusals
 from storage.reports import Reports
+from storage.revisit import Revisits
 from storage.summaries import Summaries
 from storage.teams import Teams
 from storage.units import Units
@@ -91,6 +92,8 @@ class UnitOfWork:
 
     merchants: Merchants
 
+    revisits: Revisits
+
 
 class Store(UnitOfWork):
     """Repositories for reads (each one snapshot) and transaction() for writes."""
@@ -132,6 +135,8 @@ class Store(UnitOfWork):
         self.teams = Teams(db)
 
         self.merchants = Merchants(db)
+
+        self.revisits = Revisits(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

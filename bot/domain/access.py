@@ -26,6 +26,7 @@ from bot.domain import (
     merchants,
     patrols,
     reports,
+    revisit,
     staffing,
     teams,
     volunteers,
@@ -94,6 +95,8 @@ class Rule(StrEnum):
 
     REPORT_CHECK = "report_check"  # 核实: a verifier of the report's place confirms or dismisses
     REPORT_REVIEW = "report_review"  # 复查: a reviewer above the holder, never the resolver
+
+    REVISIT_RECORD = "revisit_record"  # 回访: call and record the answer; never the handlers
 
 
 Decision = Rule | None  # None: allowed
@@ -439,3 +442,11 @@ def manage_merchant(staff: Staff | None, unit: str, tree: UnitTree) -> Decision:
 def check_merchant(user_id: int, owner_id: int) -> Decision:
     """Allows only the shop's owner to start and answer its checklist."""
     return _unless(user_id == owner_id, Rule.MERCHANT_CHECK)
+
+
+def record_revisit(
+    staff: Staff | None, unit: str, tree: UnitTree, handlers: frozenset[int]
+) -> Decision:
+    """Allows community staff and above over the case at UNIT (admins anywhere) to make the
+    回访 and record it; never one of the case's HANDLERS (who accepted or resolved it)."""
+    return _unless(revisit.may_record(staff, unit, tree, handlers), Rule.REVISIT_RECORD)

@@ -42,6 +42,7 @@ class Step:
     due_known: bool = True
     stars: int | None = None  # a confirm's rating
     to: int | None = None  # a transfer's new assignee
+    satisfied: bool | None = None  # a 回访's answer (revisit_answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,14 @@ class Outcome:
     closed: bool  # 结案: closed, by the reporter or unverified in time
     due: bool  # 应结案: concluded, or its deadline has passed
     on_time: bool  # 按期: concluded, first resolved within its deadline, never breached before
-    rated: bool  # closed by the reporter with stars
-    satisfied: bool  # rated ≥ 4 stars
+    rated: bool  # closed by the reporter with stars, or answered a 回访
+    satisfied: bool  # rated ≥ 4 stars, or satisfied in the 回访 (the latest answer counts)
     overdue: bool  # breached a deadline (escalated for it) or running past it at the end
     worker: int | None  # 承办人: who took it on (last accept, else resolve, else transfer)
+    # 回访 (bot/domain/revisit.py) as of the end: its latest task answered yes, no, or waiting
+    revisit_yes: bool = False
+    revisit_no: bool = False
+    revisit_pending: bool = False
 
 
 def _before(steps: Sequence[Step], index: int) -> Step | None:
@@ -93,6 +98,8 @@ def outcome(history: History, as_of: datetime) -> Outcome | None:
     response_seen = resolve_seen = False
     worker_accept = worker_resolve = worker_transfer = None
     stars: int | None = None
+    answer: bool | None = None  # the latest 回访 answer, unless stars came after it
+    revisit: str | None = None  # the latest task: "pending", "yes" or "no"
     for index, step in enumerate(steps):
         previous = _before(steps, index)
         if step.action == "escalate":
@@ -111,10 +118,20 @@ def outcome(history: History, as_of: datetime) -> Outcome | None:
             worker_transfer = step.to
         elif step.action == "confirm":
             stars = step.stars
+            answer = None  # a new closing's stars replace an earlier 回访 answer
+        elif step.action == "revisit":
+            revisit = "pending"
+        elif step.action == "revisit_answer" and step.satisfied is not None:
+            answer = step.satisfied
+            revisit = "yes" if answer else "no"
     last = steps[-1]
     past_due = state in RUNNING and last.due_known and last.due is not None and last.due <= as_of
     concluded = state in CONCLUDED
-    rated = state == "closed" and stars is not None
+    if answer is not None:  # the 回访 replaces the stars (and rates a case closed unverified)
+        rated, satisfied = True, answer
+    else:
+        rated = state == "closed" and stars is not None
+        satisfied = rated and stars is not None and stars >= SATISFIED_STARS
     return Outcome(
         received=received,
         respond_due=received and (response_seen or breached or (state == "open" and past_due)),
@@ -124,9 +141,12 @@ def outcome(history: History, as_of: datetime) -> Outcome | None:
         due=received and (concluded or past_due or (state in RUNNING and breached)),
         on_time=concluded and resolved_on_time,
         rated=rated,
-        satisfied=rated and stars is not None and stars >= SATISFIED_STARS,
+        satisfied=satisfied,
         overdue=received and (breached or past_due),
         worker=worker_accept or worker_resolve or worker_transfer,
+        revisit_yes=revisit == "yes",
+        revisit_no=revisit == "no",
+        revisit_pending=revisit == "pending",
     )
 
 
@@ -152,6 +172,9 @@ class Figures:
     rated: int = 0
     satisfied: int = 0
     overdue: int = 0
+    revisit_yes: int = 0  # 回访: satisfied
+    revisit_no: int = 0  # … not satisfied
+    revisit_pending: int = 0  # … still to call
     categories: Counter[str] = field(default_factory=Counter)
 
     def count(self, result: Outcome, category: str) -> None:
@@ -166,6 +189,9 @@ class Figures:
         self.rated += result.rated
         self.satisfied += result.satisfied
         self.overdue += result.overdue
+        self.revisit_yes += result.revisit_yes
+        self.revisit_no += result.revisit_no
+        self.revisit_pending += result.revisit_pending
         if result.received:
             self.categories[category] += 1
 
@@ -190,7 +216,7 @@ class Figures:
 
     @property
     def satisfaction_rate(self) -> float | None:
-        """满意率 = 满意 (≥ 4 stars) / 评价."""
+        """满意率 = 满意 (≥ 4 stars, or satisfied in a 回访) / 评价."""
         return rate(self.satisfied, self.rated)
 
     @property
@@ -228,6 +254,9 @@ _COUNTS = (
     "rated",
     "satisfied",
     "overdue",
+    "revisit_yes",
+    "revisit_no",
+    "revisit_pending",
 )
 # The rates the score weighs, in the order they are shown.
 RATES = ("response", "resolution", "satisfaction", "on_time", "completion")

@@ -18,5 +18,7 @@ class Category:
     verify: bool = False  # 核实: checked on site before dispatch (bot/domain/checks.py)
     review: bool = False  # 复查: checked on site after resolve, by someone else
 
+    revisit: bool = False  # 回访: a closed case gets a follow-up call (bot/domain/revisit.py)
+
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh

@@ -75,6 +75,12 @@ class Action(StrEnum):
     REVIEW_FAIL = "review_fail"  # 复查 failed: back to the holder with a note, a new clock
     REVIEW_ESCALATE = "review_escalate"  # 复查 not done in time: to the reviewers one level up
 
+    # 回访 (bot/domain/revisit.py): the status stays; a "not satisfied" that reopens is a REOPEN
+    REVISIT = "revisit"  # the follow-up call's cards went to community staff
+    REVISIT_REMIND = "revisit_remind"  # its clock passed: the callers were reminded
+    REVISIT_OVERDUE = "revisit_overdue"  # … still not called: the street was told
+    REVISIT_ANSWER = "revisit_answer"  # the resident's answer recorded (satisfied or not, note)
+
 
 class RejectReason(StrEnum):
     NOT_OURS = "not_ours"
@@ -110,6 +116,9 @@ TRANSITIONS: dict[tuple[Status | None, Action], Status] = {
     (Status.RESOLVED, Action.CONFIRM): Status.CLOSED,
     # "Not solved" sends the report one tier up (or back to the top tier), to be taken again.
     (Status.RESOLVED, Action.REOPEN): Status.OPEN,
+    # … and so does "not satisfied" in a 回访 after closing (reopen(after_close=True) only).
+    (Status.CLOSED, Action.REOPEN): Status.OPEN,
+    (Status.CLOSED_UNVERIFIED, Action.REOPEN): Status.OPEN,
     (Status.CLOSED, Action.COMMENT): Status.CLOSED,
     (Status.OPEN, Action.ESCALATE): Status.OPEN,
     (Status.ACCEPTED, Action.ESCALATE): Status.OPEN,
@@ -447,26 +456,44 @@ def confirm(
 
 
 def reopen(
-    report: Report, by_user: int, at: datetime, *, up: Route | None, note: str | None = None
+    report: Report,
+    by_user: int,
+    at: datetime,
+    *,
+    up: Route | None,
+    note: str | None = None,
+    after_close: dict[str, Any] | None = None,
 ) -> tuple[Report, ReportEvent]:
     """Returns the report sent one tier up because the reporter says it is not solved.
 
     UP is where routing.refer_target sends it; at the top tier (UP is None) it stays with the
     unit and staff that hold it. Either way it waits to be taken again, on a new clock.
+    AFTER_CLOSE (the 回访's data, e.g. {"revisit": id}) lets a closed report be reopened: the
+    resident told the follow-up call it is not solved; without it only a resolved one reopens.
     """
+    if after_close is None and report.status is not Status.RESOLVED:
+        raise InvalidTransition(report.status, Action.REOPEN)
     target_unit = up.unit if up else report.holder_unit
     target_tier = up.tier if up else report.tier
     assignee = (up.assignee.user_id if up.assignee else None) if up else report.assignee_id
+    # the earlier rating no longer stands (its event keeps it); a new closing asks again
+    cleared: dict[str, Any] = {"stars": None, "comment": None} if after_close is not None else {}
     return move(
         report,
         Action.REOPEN,
         actor_id=by_user,
         at=at,
         note=note,
-        data={"from_unit": report.holder_unit, "to_unit": target_unit, "tier": target_tier.value},
+        data={
+            "from_unit": report.holder_unit,
+            "to_unit": target_unit,
+            "tier": target_tier.value,
+            **(after_close or {}),
+        },
         holder_unit=target_unit,
         tier=target_tier,
         assignee_id=assignee,
+        **cleared,
     )
 
 

@@ -59,7 +59,7 @@ def figure_lines(services: Services, lang: str, f: Figures) -> list[str]:
     def p(value: float | None) -> str:
         return percent(value, t, lang)
 
-    return [
+    lines = [
         t(
             "appraisal.counts",
             lang,
@@ -85,6 +85,17 @@ def figure_lines(services: Services, lang: str, f: Figures) -> list[str]:
             satisfaction=p(f.satisfaction_rate),
         ),
     ]
+    if f.revisit_yes or f.revisit_no or f.revisit_pending:  # 回访: only where there are any
+        lines.append(
+            t(
+                "revisit.figures",
+                lang,
+                yes=f.revisit_yes,
+                no=f.revisit_no,
+                waiting=f.revisit_pending,
+            )
+        )
+    return lines
 
 
 def _standing_line(services: Services, lang: str, s: Standing) -> str:

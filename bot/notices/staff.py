@@ -38,6 +38,8 @@ ADMINS = frozenset({Role.ADMIN})
 CADRE_MANAGERS = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})
 CADRES = frozenset({Role.PARTNER, Role.COMMUNITY, Role.STREET, Role.DISTRICT})
 
+CALLERS = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})  # /revisits
+
 # (command, text key, who) — the order is the menu's order.
 COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("start", "commands.start", EVERYONE),
@@ -52,6 +54,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("households", "care.command_households", NOT_PARTNERS),
     ("patrol", "care.command_patrol", NOT_PARTNERS),
     ("monthly", "care.command_monthly", NOT_PARTNERS),
+    ("revisits", "revisit.command", CALLERS),
     ("appraisal", "appraisal.command", NOT_PARTNERS),
     ("export", "ledger.command", NOT_PARTNERS),
     ("volunteer", "volunteer.command_volunteer", EVERYONE),

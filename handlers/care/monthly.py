@@ -11,7 +11,7 @@ from bot.domain.patrols import PatrolKind
 from bot.notices import outgoing
 from bot.notices.cadres import month_block
 from bot.texts import Raw
-from bot.usecases import cadres
+from bot.usecases import cadres, revisit
 from bot.usecases.care import MonthlyFigures, monthly_figures
 from bot.usecases.results import Refused
 from handlers.care.common import PRIVATE, care_staff
@@ -38,6 +38,11 @@ async def show_month(update: Update, ctx: GridContext) -> None:
         await say_refused(ctx, me, found)
         return
     figures, tree = found.value, await ctx.units.tree()
+    start, end = domain.month_bounds(*month, ctx.services.tz)
+    yes, no, waiting = await revisit.month_counts(ctx.services, figures.unit, start, end)
+    revisits = ""  # 回访: only where there are any
+    if yes or no or waiting:
+        revisits = ctx.texts("revisit.monthly_line", me.lang, yes=yes, no=no, waiting=waiting)
     text = ctx.texts(
         "monthly.figures",
         me.lang,
@@ -45,6 +50,7 @@ async def show_month(update: Update, ctx: GridContext) -> None:
         month=f"{month[0]:04d}-{month[1]:02d}",
         new=figures.new,
         closed=figures.closed,
+        revisits=Raw(revisits),
         visits=Raw(visit_lines(ctx, me.lang, figures)),
         patrols=Raw(patrol_lines(ctx, me.lang, figures)),
     )

@@ -752,6 +752,42 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         Rule.MERCHANT_CHECK,
     ),
     ("open311: no key", lambda: access.open311_file(None, "B1", TREE), Rule.OPEN311_FILE),
+    # 回访: community staff over the case (and above), never its handlers
+    (
+        "revisit: community over the case",
+        lambda: access.record_revisit(COMMUNITY_C1, "B1", TREE, frozenset({101})),
+        None,
+    ),
+    (
+        "revisit: street above",
+        lambda: access.record_revisit(STREET_S1, "B1", TREE, frozenset({101})),
+        None,
+    ),
+    (
+        "revisit: wrong person (the community member who resolved it)",
+        lambda: access.record_revisit(COMMUNITY_C1, "B1", TREE, frozenset({201})),
+        Rule.REVISIT_RECORD,
+    ),
+    (
+        "revisit: wrong role (the grid head)",
+        lambda: access.record_revisit(HEAD_G1, "B1", TREE, frozenset()),
+        Rule.REVISIT_RECORD,
+    ),
+    (
+        "revisit: wrong role (partner)",
+        lambda: access.record_revisit(PARTNER, "B1", TREE, frozenset()),
+        Rule.REVISIT_RECORD,
+    ),
+    (
+        "revisit: wrong unit (another community)",
+        lambda: access.record_revisit(COMMUNITY_C2, "B1", TREE, frozenset()),
+        Rule.REVISIT_RECORD,
+    ),
+    (
+        "revisit: stranger",
+        lambda: access.record_revisit(None, "B1", TREE, frozenset()),
+        Rule.REVISIT_RECORD,
+    ),
     (
         "open311: a key whose unit is gone",
         lambda: access.open311_file("C9", "B1", TREE),

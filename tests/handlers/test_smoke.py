@@ -29,6 +29,7 @@ DRAFT_STEPS = {
     ("callin", "pick"),
     ("callin", "proof"),
     ("callin", "withdraw"),
+    ("revisit", "note"),
     ("bcast", "audience"),
     ("bcast", "confirm"),
     ("bcast", "content"),
