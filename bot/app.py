@@ -21,6 +21,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import bookings as booking_jobs
 from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
@@ -37,6 +38,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from bot.usecases import contacts
 from handlers.appraisal import wiring as appraisal_wiring
+from handlers.bookings import wiring as booking_wiring
 from handlers.broadcasts import compose as broadcast_compose
 from handlers.broadcasts import mute as broadcast_mute
 from handlers.broadcasts import wiring as broadcast_wiring
@@ -175,6 +177,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     broadcast_mute.register,  # /mute /unmute
     poll_create.register,  # /poll and its pollnew:… buttons
     poll_vote.register,  # poll:vote / poll:notify on residents' cards; Telegram's poll updates
+    booking_wiring.register,  # /book /bookings, bknew:… and book:… buttons (预约办理)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -192,6 +195,7 @@ FLOWS = flows.Table.merge(
     broadcast_wiring.FLOWS,
     poll_wiring.FLOWS,
     contact_wiring.FLOWS,
+    booking_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -210,6 +214,8 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
+    ("booking_reminders", booking_jobs.remind_bookings),
+    ("booking_purposes", booking_jobs.forget_purposes),  # retention of what residents typed
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
+from storage.bookings import Bookings
 from storage.broadcasts import Broadcasts
 from storage.callins import CallIns
 from storage.care import Households
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    bookings: Bookings
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.bookings = Bookings(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    bookings,
     broadcasts,
     callins,
     care,
@@ -78,6 +79,8 @@ class Rule(StrEnum):
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    BOOKING_DECIDE = "booking_decide"  # confirm, move, decline a booking; record who came
+    BOOKING_OWN = "booking_own"  # cancel one's booking, accept or refuse a move: the booker only
 
 
 Decision = Rule | None  # None: allowed
@@ -359,3 +362,13 @@ def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
     report placed at UNIT only when UNIT lies in its subtree."""
     allowed = key_unit is not None and key_unit in tree and unit in tree
     return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)
+
+
+def decide_booking(staff: Staff | None, resource: bookings.Resource, tree: UnitTree) -> Decision:
+    """Allows the resource's listed staff (else its unit's staff and above, not partners)."""
+    return _unless(bookings.may_decide(staff, resource, tree), Rule.BOOKING_DECIDE)
+
+
+def own_booking(user_id: int, booking: bookings.Booking) -> Decision:
+    """Allows only the person who booked to cancel it or answer a move."""
+    return _unless(booking.user_id == user_id, Rule.BOOKING_OWN)
