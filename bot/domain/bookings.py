@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from itertools import pairwise
@@ -347,13 +347,3 @@ def nearby_first(resources: Sequence[Resource], home: str | None, tree: UnitTree
     chain = {u.code for u in tree.chain(home)} if home is not None and home in tree else set()
     near = [r for r in resources if r.unit in chain]
     return near + [r for r in resources if r.unit not in chain]
-
-
-@dataclass(frozen=True, slots=True)
-class DayPage:
-    """One page of the bookings of a day for staff."""
-
-    day: date
-    bookings: list[Booking] = field(default_factory=list)
-    page: int = 0
-    pages: int = 1

@@ -17,6 +17,12 @@ async def test_lang_switches_to_english_and_back(harness):
 # Every (flow, step) a draft can stand at today; a draft at a step with no callback would be
 # cleared as "a step that no longer exists" and the user would lose the conversation.
 DRAFT_STEPS = {
+    ("bkdecline", "reason"),
+    ("booking", "confirm"),
+    ("booking", "day"),
+    ("booking", "purpose"),
+    ("booking", "resource"),
+    ("booking", "slot"),
     ("activity", "capacity"),
     ("activity", "confirm"),
     ("activity", "place"),
