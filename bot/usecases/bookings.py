@@ -172,11 +172,15 @@ async def book(
     resource = resource_of(services, resource_code)
     if resource is None:
         return Refused("booking.unknown_resource")
+    limit = services.settings.bookings.purpose_max
     try:
-        purpose = domain.clean_purpose(purpose, services.settings.bookings.purpose_max)
+        purpose = domain.clean_purpose(purpose, limit)
+    except InvalidBooking as bad:
+        return Refused(bad.key, {"limit": limit})
+    try:
         domain.check_slot(resource, starts_at, at, services.tz, closed_days(services))
     except InvalidBooking as bad:
-        return Refused(bad.key, {"limit": services.settings.bookings.purpose_max})
+        return Refused(bad.key)
     status = BookingStatus.PENDING if resource.confirm else BookingStatus.CONFIRMED
     booking = Booking(
         resource=resource.code,
