@@ -70,10 +70,12 @@ async def list_command(update: Update, ctx: GridContext) -> None:
     now = ctx.now()
     today = now.astimezone(ctx.services.tz).date()
     listed = await bookings.day_page(ctx.services, today, 0, by=me.user_id, at=now)
+    own = await ctx.services.store.bookings.mine(me.user_id, now, limit=1)
     if isinstance(listed, Done):
         await ctx.outbox.send_anew([listed.value], now)
-        return
-    await ctx.outbox.send([await bookings.my_bookings(ctx.services, by=me.user_id, at=now)], now)
+    if own or not isinstance(listed, Done):  # staff who booked something see theirs too
+        mine = await bookings.my_bookings(ctx.services, by=me.user_id, at=now)
+        await ctx.outbox.send([mine], now)
 
 
 async def on_press(update: Update, ctx: GridContext) -> None:

@@ -222,7 +222,7 @@ async def test_the_sweep_reminds_a_day_and_an_hour_before_once_and_not_in_quiet_
     clock.now = local(24, 15, 1).astimezone(UTC)
     assert await remind_bookings(services, clock()) == 1
     assert await remind_bookings(services, clock()) == 0
-    assert "明天" in (await sent_to(services, RESIDENT))[-1]
+    assert "/bookings 取消" in (await sent_to(services, RESIDENT))[-1]
     clock.now = local(24, 23).astimezone(UTC)  # quiet hours: nothing, even when due
     assert await remind_bookings(services, clock()) == 0
     clock.now = local(25, 14, 30).astimezone(UTC)
