@@ -433,14 +433,16 @@ async def mark(
 ) -> Done[Booking] | Refused:
     """Staff BY record whether the booker came, once the slot has started; once only.
 
-    Refused: as confirm, "booking.not_started" (too early or not confirmed),
-    "booking.marked" (recorded already)."""
+    Refused: as confirm, "booking.not_open" (not confirmed), "booking.not_started" (too
+    early), "booking.marked" (recorded already)."""
     got = await as_staff(services, booking_id, by=by, at=at, action="came" if came else "noshow")
     if isinstance(got, Refused):
         return got
     booking, resource = got.value
     if booking.attendance is not None:
         return Refused("booking.marked", {"number": booking.number})
+    if booking.status is not BookingStatus.CONFIRMED:
+        return Refused("booking.not_open")
     if not domain.may_mark(booking, at):
         return Refused("booking.not_started")
     new = replace(booking, attendance=Attendance.CAME if came else Attendance.NO_SHOW)

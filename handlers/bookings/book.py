@@ -29,7 +29,13 @@ from storage.outbox import Outgoing
 FLOW = "booking"
 NOUN = "bknew"
 # Refusals after which choosing another slot makes sense: the day's slots are shown again.
-CHOOSE_AGAIN = ("booking.full", "booking.past", "booking.outside_hours", "booking.holiday")
+CHOOSE_AGAIN = (
+    "booking.full",
+    "booking.past",
+    "booking.outside_hours",
+    "booking.holiday",
+    "booking.too_far",
+)
 
 
 def _day(text: str) -> date | None:
@@ -159,7 +165,9 @@ async def on_press(update: Update, ctx: GridContext) -> None:
             return
         data["resource"], step = arg, "day"
     elif press.verb == "day":
-        if _day(arg) is None:
+        resource = bookings.resource_of(ctx.services, data.get("resource", ""))
+        day = _day(arg)
+        if resource is None or day not in bookings.open_days(ctx.services, resource, ctx.now()):
             await say(ctx, me, "common.stale_button")
             return
         data["day"], step = arg, "slot"
