@@ -21,6 +21,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import UnitTree
 from bot.jobs import Sweep, backup, summaries
 from bot.jobs import appraisal as appraisal_jobs
+from bot.jobs import bookings as booking_jobs
 from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import cadres as cadre_jobs
 from bot.jobs import callins as callin_jobs
@@ -41,6 +42,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from bot.usecases import cadres, contacts
 from handlers.appraisal import wiring as appraisal_wiring
+from handlers.bookings import wiring as booking_wiring
 from handlers.broadcasts import compose as broadcast_compose
 from handlers.broadcasts import mute as broadcast_mute
 from handlers.broadcasts import wiring as broadcast_wiring
@@ -191,6 +193,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     cadre_wiring.register,  # /cadres /duty and cadre:… buttons (下沉干部)
     merchant_wiring.register,  # /merchant /merchants, mreg: mchk: merchs: merch: (码上安全)
     revisit_wiring.register,  # /revisits and revisit:… presses (回访)
+    booking_wiring.register,  # /book /bookings, bknew:… and book:… buttons (预约办理)
     flows.register,  # last: any other private message goes to the user's current step
 )
 
@@ -212,6 +215,7 @@ FLOWS = flows.Table.merge(
     team_wiring.FLOWS,
     merchant_wiring.FLOWS,
     revisit_wiring.FLOWS,
+    booking_wiring.FLOWS,
 )
 
 # The sweeps of one pass, in order (bot/jobs/__init__.py runs them).
@@ -233,6 +237,8 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel
     ("cadres", cadre_jobs.weekly_reminders),  # 下沉干部: weekly reminders and heads' lists
     ("revisits", revisit_jobs.revisits),  # 回访: cards, reminders, the street told
+    ("booking_reminders", booking_jobs.remind_bookings),
+    ("booking_purposes", booking_jobs.forget_purposes),  # retention of what residents typed
     ("ledger", ledger_jobs.exports),  # 台账 exports asked in chat, built in a worker thread
     ("merchant_checks", merchant_jobs.merchant_checks),  # 码上安全 checklists, reminders, misses
     ("backup", backup.daily_backup),  # last: never delays the other sweeps of a pass

@@ -758,6 +758,43 @@ class RevisitSettings(_Strict):
     unsatisfied: Literal["reopen", "count"] = "reopen"
 
 
+class ResourceConfig(_Strict):
+    """[[resources]]: a community venue (场馆) or an in-person service (预约办理) residents book.
+
+    HOURS lists when slots start, per weekday: "mon-fri 09:00-12:00,14:00-17:30", "sat 09:00-12:00"
+    (days mon tue wed thu fri sat sun, a range or one day; periods as [calendar] working_hours).
+    The office's holidays ([calendar], then the holiday libraries) close every resource.
+    """
+
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")
+    zh: str = Field(min_length=1, max_length=32)
+    en: str = Field(min_length=1, max_length=64)
+    kind: Literal["venue", "service"] = "venue"
+    unit: str  # the community (or any unit) that owns it; its staff confirm by default
+    capacity: int = Field(default=1, ge=1, le=500)  # people (or parties) per slot
+    slot_minutes: int = Field(default=60, ge=10, le=480)
+    hours: list[str] = Field(default=["mon-fri 09:00-12:00,14:00-17:30"], min_length=1)
+    days_ahead: int = Field(default=14, ge=1, le=90)  # how far ahead one may book
+    confirm: bool = True  # False: a booking is confirmed at once
+    staff: list[int] = []  # telegram ids of who confirm; empty: the staff of `unit`
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_are_valid(cls, value: list[str]) -> list[str]:
+        from bot.domain.bookings import parse_hours
+
+        parse_hours(value)  # raises ValueError naming the bad entry
+        return value
+
+
+class BookingSettings(_Strict):
+    """[bookings]: how residents book [[resources]] (预约办理 / 找场馆)."""
+
+    days_shown: int = Field(default=7, ge=1, le=14)  # day buttons: the next N open days
+    purpose_max: int = Field(default=60, ge=10, le=200)  # characters of the stated purpose
+    purpose_days: int = Field(default=180, ge=7, le=3650)  # the purpose is wiped after the slot
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -791,6 +828,9 @@ class Settings(_Strict):
     merchants: MerchantSettings = MerchantSettings()
 
     revisit: RevisitSettings = RevisitSettings()
+
+    bookings: BookingSettings = BookingSettings()
+    resources: list[ResourceConfig] = []
 
     source: str = Field(default="", exclude=True)
 
@@ -845,6 +885,8 @@ def load(path: str | Path) -> Settings:
     _check_cadres(path, settings)
 
     _check_merchants(path, settings)
+
+    _check_resources(path, settings)
     if settings.storage.url and settings.backup.dir:
         raise ConfigError(
             f"{path}: backup.dir: the daily backup copies the SQLite file; with storage.url"
@@ -1024,3 +1066,18 @@ def _check_merchants(path: Path, settings: Settings) -> None:
             raise ConfigError(
                 f"{path}: merchants.checks.{i}.category: unknown category {check.category!r}"
             )
+
+
+def _check_resources(path: Path, settings: Settings) -> None:
+    """Raises ConfigError naming resources.N.KEY for a duplicate code or an unknown unit."""
+    units = {unit.code for unit in settings.units}
+    seen: dict[str, int] = {}
+    for i, resource in enumerate(settings.resources):
+        if resource.code in seen:
+            raise ConfigError(
+                f"{path}: resources.{i}.code: duplicate code {resource.code!r}"
+                f" (also resources.{seen[resource.code]})"
+            )
+        seen[resource.code] = i
+        if resource.unit not in units:
+            raise ConfigError(f"{path}: resources.{i}.unit: unknown unit {resource.unit!r}")

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from bot.domain.appraisal import History
 from bot.domain.ledger import (
     ActivityRecord,
+    BookingRecord,
     CallInRecord,
     CaseRecord,
     PatrolRecord,
@@ -106,6 +107,15 @@ WHERE a.starts_at >= :start AND a.starts_at < :end
   AND a.starts_at >= :k AND (a.starts_at, a.id) > (:k, :i)
   AND {_IN_UNITS.format(col="a.unit")}
 ORDER BY a.starts_at, a.id LIMIT :page
+"""
+
+_BOOKINGS = f"""
+SELECT b.id, b.starts_at AS k, b.unit, b.resource, b.status, b.attendance, b.created_at
+FROM bookings b INDEXED BY bookings_starts
+WHERE b.starts_at >= :start AND b.starts_at < :end
+  AND b.starts_at >= :k AND (b.starts_at, b.id) > (:k, :i)
+  AND {_IN_UNITS.format(col="b.unit")}
+ORDER BY b.starts_at, b.id LIMIT :page
 """
 
 
@@ -294,6 +304,19 @@ class Ledgers:
 
         return self._pages(_ACTIVITIES, start, end, units, make)
 
+    def bookings(
+        self, start: datetime, end: datetime, units: Sequence[str] | None
+    ) -> AsyncIterator[list[BookingRecord]]:
+        """Yields pages of the bookings whose slot starts in [START, END) at UNITS."""
+
+        def make(row: Any) -> BookingRecord:
+            return BookingRecord(
+                row["id"], _at(row["k"]), row["unit"], row["resource"], row["status"],
+                row["attendance"], _at(row["created_at"]),
+            )  # fmt: skip
+
+        return self._pages(_BOOKINGS, start, end, units, make)
+
     async def any_rows(self, start: datetime, end: datetime, units: Sequence[str] | None) -> bool:
         """Tells whether any sheet has a row in [START, END) at UNITS."""
         params = {
@@ -304,7 +327,17 @@ class Ledgers:
             "i": 0,
             "page": 1,
         }
-        for sql in (_CASES, _CALLINS, _VISITS, _PATROLS, _POINTS, _WISHES, _ACTIVITIES, _POLLS):
+        for sql in (
+            _CASES,
+            _CALLINS,
+            _VISITS,
+            _PATROLS,
+            _POINTS,
+            _WISHES,
+            _ACTIVITIES,
+            _POLLS,
+            _BOOKINGS,
+        ):
             if await self.db.fetchall(sql, params):
                 return True
         return False

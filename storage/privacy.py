@@ -99,6 +99,11 @@ _THEIR_REVISITS = _THEIR_REPORT + " AND note IS NOT NULL"
 # A card key naming the person's id as one of its colon-separated parts.
 _KEYED = "(key = :k OR key LIKE :k || ':%' OR key LIKE '%:' || :k OR key LIKE '%:' || :k || ':%')"
 
+# A booking of the person's that still holds a place ahead (an erasure cancels it).
+_COMING_BOOKING = (
+    "b.user_id = :uid AND b.status IN ('pending', 'confirmed', 'moved') AND b.starts_at > :at"
+)
+
 # Every table that can hold a resident, in the order the rules run (photos before the reports
 # that find them; cards after the outbox rows that point at them). Another part adds its table
 # with one line.
@@ -205,6 +210,33 @@ ERASURE: list[Rule] = [
         Do.PSEUDONYM,
         (("name", "''"), ("phone", "NULL"), ("status", "'inactive'"), ("next_at", "NULL")),
     ),
+    # Bookings (migration 0031): the person's coming bookings are cancelled and their places
+    # freed (the counts first, while the bookings still name them); every booking keeps
+    # counting under the pseudonym, without the purpose they typed.
+    Rule(
+        "booking_slots",
+        "taken",
+        Do.WIPE,
+        (
+            (
+                "taken",
+                f"taken - (SELECT COUNT(*) FROM bookings b WHERE {_COMING_BOOKING}"
+                " AND b.resource = booking_slots.resource"
+                " AND b.starts_at = booking_slots.starts_at)",
+            ),
+        ),
+        where=f"(resource, starts_at) IN (SELECT b.resource, b.starts_at FROM bookings b"
+        f" WHERE {_COMING_BOOKING})",
+    ),
+    Rule(
+        "bookings",
+        "status",
+        Do.WIPE,
+        (("status", "'cancelled'"), ("remind_day_at", "NULL"), ("remind_hour_at", "NULL")),
+        where=f"id IN (SELECT b.id FROM bookings b WHERE {_COMING_BOOKING})",
+    ),
+    Rule("bookings", "user_id", Do.PSEUDONYM, (("purpose", "''"),)),
+    Rule("bookings", "decided_by", Do.PSEUDONYM),
     # Cards about the person in other chats (e.g. staff's card "volunteer:<id>:decide").
     Rule("outbox", "card_id", Do.NULL, where=f"card_id IN (SELECT id FROM cards WHERE {_KEYED})"),
     Rule("outbox", "chat_id", Do.DELETE),
@@ -256,6 +288,7 @@ _TERMS: list[tuple[str, bool, str]] = [
     ("SELECT proof_photo FROM wishes WHERE claimer_id = :uid", False, "files"),
     ("SELECT note FROM wish_events WHERE actor_id = :uid", False, "strings"),
     ("SELECT note FROM visits WHERE visitor_id = :uid", False, "strings"),
+    ("SELECT purpose FROM bookings WHERE user_id = :uid", False, "strings"),
     (
         "SELECT json_extract(data, '$.description') FROM drafts WHERE user_id = :uid",
         False,

@@ -16,6 +16,7 @@ from pathlib import Path
 from storage import outbox_files
 from storage.activities import Activities
 from storage.appraisal import Appraisals
+from storage.bookings import Bookings
 from storage.broadcasts import Broadcasts
 from storage.cadres import Cadres
 from storage.callins import CallIns
@@ -94,6 +95,8 @@ class UnitOfWork:
 
     revisits: Revisits
 
+    bookings: Bookings
+
 
 class Store(UnitOfWork):
     """Repositories for reads (each one snapshot) and transaction() for writes."""
@@ -137,6 +140,8 @@ class Store(UnitOfWork):
         self.merchants = Merchants(db)
 
         self.revisits = Revisits(db)
+
+        self.bookings = Bookings(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -301,3 +301,38 @@ def test_merchant_checks_are_off_by_default_and_on_in_the_example():
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     merchants = settings_module.load(example).merchants
     assert merchants.enabled and {c.category for c in merchants.checks} == {"safety"}
+
+
+RESOURCE = """
+[[resources]]
+code = "room"
+zh = "活动室"
+en = "Room"
+unit = "C1"
+hours = ["mon-fri 09:00-12:00,14:00-17:30", "sat 09:00-12:00"]
+"""
+
+BAD_RESOURCES = [
+    ("unknown unit", RESOURCE.replace('"C1"', '"C9"'), "resources.0.unit", "'C9'"),
+    ("duplicate code", RESOURCE + RESOURCE, "resources.1.code", "'room'"),
+    ("bad day", RESOURCE.replace('"sat ', '"sa '), "resources.0.hours", "'sa 09:00-12:00'"),
+    ("overlap", RESOURCE.replace("14:00", "11:00"), "resources.0.hours", "overlap"),
+    ("no capacity", RESOURCE + "capacity = 0\n", "resources.0.capacity", ""),
+    ("code with a colon", RESOURCE.replace('"room"', '"r:m"'), "resources.0.code", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "key", "words"), BAD_RESOURCES, ids=[b[0] for b in BAD_RESOURCES]
+)
+def test_a_bad_resource_is_refused_at_start_up_naming_its_key(tmp_path, case, extra, key, words):
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, GOOD + extra)
+    message = str(refused.value)
+    assert f": {key}: " in message and words in message and "\n" not in message
+
+
+def test_bookings_are_off_without_resources_and_resources_load_with_defaults(tmp_path):
+    assert _load(tmp_path, GOOD).resources == []
+    [room] = _load(tmp_path, GOOD + RESOURCE).resources
+    assert (room.capacity, room.slot_minutes, room.days_ahead, room.confirm) == (1, 60, 14, True)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.domain import (
     activities,
+    bookings,
     broadcasts,
     cadres,
     callins,
@@ -97,6 +98,9 @@ class Rule(StrEnum):
     REPORT_REVIEW = "report_review"  # 复查: a reviewer above the holder, never the resolver
 
     REVISIT_RECORD = "revisit_record"  # 回访: call and record the answer; never the handlers
+
+    BOOKING_DECIDE = "booking_decide"  # confirm, move, decline a booking; record who came
+    BOOKING_OWN = "booking_own"  # cancel one's booking, accept or refuse a move: the booker only
 
 
 Decision = Rule | None  # None: allowed
@@ -450,3 +454,13 @@ def record_revisit(
     """Allows community staff and above over the case at UNIT (admins anywhere) to make the
     回访 and record it; never one of the case's HANDLERS (who accepted or resolved it)."""
     return _unless(revisit.may_record(staff, unit, tree, handlers), Rule.REVISIT_RECORD)
+
+
+def decide_booking(staff: Staff | None, resource: bookings.Resource, tree: UnitTree) -> Decision:
+    """Allows the resource's listed staff (else its unit's staff and above, not partners)."""
+    return _unless(bookings.may_decide(staff, resource, tree), Rule.BOOKING_DECIDE)
+
+
+def own_booking(user_id: int, booking: bookings.Booking) -> Decision:
+    """Allows only the person who booked to cancel it or answer a move."""
+    return _unless(booking.user_id == user_id, Rule.BOOKING_OWN)

@@ -228,3 +228,21 @@ class CallInRecord:
     @property
     def case(self) -> str:
         return f"R{self.report_id:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRecord:
+    """One booking (预约) of a resource: its slot, state and whether the person came (no person,
+    no purpose)."""
+
+    id: int
+    starts_at: datetime
+    unit: str
+    resource: str
+    status: str
+    attendance: str | None
+    created_at: datetime
+
+    @property
+    def number(self) -> str:
+        return f"Y{self.id:06d}"

@@ -72,6 +72,8 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("poll", "poll.command", NOT_PARTNERS),
     ("mute", "broadcast.command_mute", EVERYONE),
     ("unmute", "broadcast.command_unmute", EVERYONE),
+    ("book", "booking.command_book", EVERYONE),
+    ("bookings", "booking.command_bookings", EVERYONE),
     ("grid", "contacts.command_grid", EVERYONE),
     ("contact", "contacts.command_contact", SUPERVISORS),
     ("cadres", "cadres.command_cadres", CADRE_MANAGERS),

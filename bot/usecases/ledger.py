@@ -23,6 +23,7 @@ from bot.domain import access
 from bot.domain.categories import Category
 from bot.domain.ledger import (
     ActivityRecord,
+    BookingRecord,
     CallInRecord,
     CaseRecord,
     PatrolRecord,
@@ -71,6 +72,7 @@ class Render:
     categories: dict[str, Category]
     as_of: datetime
     parties: dict[str, str] = field(default_factory=dict)  # [[parties]] code → name
+    resources: dict[str, str] = field(default_factory=dict)  # [[resources]] code → name
 
     def when(self, at: datetime | None) -> datetime | None:
         return at.astimezone(self.tz) if at is not None else None
@@ -235,6 +237,16 @@ ACTIVITY_COLUMNS = (
     Column("attended", lambda a, r: a.attended, 8),
 )
 
+BOOKING_COLUMNS = (
+    Column("booking", lambda b, r: b.number, 10),
+    Column("slot", lambda b, r: r.when(b.starts_at), 18),
+    Column("unit", lambda b, r: r.unit(b.unit), 14),
+    Column("resource", lambda b, r: r.resources.get(b.resource, b.resource), 16),
+    Column("booking_status", lambda b, r: r.label("ledger.booking_status", b.status), 10),
+    Column("attendance", lambda b, r: r.label("ledger.attendance", b.attendance), 10),
+    Column("booked", lambda b, r: r.when(b.created_at), 18),
+)
+
 
 def _cases(store: Store, s: Scope) -> AsyncIterator[list[CaseRecord]]:
     return store.ledgers.cases(s.start, s.end, s.units, s.as_of)
@@ -272,6 +284,10 @@ def _activities(store: Store, s: Scope) -> AsyncIterator[list[ActivityRecord]]:
     return store.ledgers.activities(s.start, s.end, s.units)
 
 
+def _bookings(store: Store, s: Scope) -> AsyncIterator[list[BookingRecord]]:
+    return store.ledgers.bookings(s.start, s.end, s.units)
+
+
 # The workbook's sheets, in order. A new sheet (call-ins, polls …) is one entry here.
 SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("cases", _cases, CASE_COLUMNS, prepare=_case),
@@ -282,6 +298,7 @@ SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("wishes", _wishes, WISH_COLUMNS),
     SheetSpec("activities", _activities, ACTIVITY_COLUMNS),
     SheetSpec("polls", _polls, POLL_COLUMNS),
+    SheetSpec("bookings", _bookings, BOOKING_COLUMNS),
 )
 
 
@@ -352,7 +369,8 @@ async def build(
     roots = tuple(u.code for u in tree.roots()) if units is None else (unit or "",)
     scope = Scope(start, end, units, at, roots)
     parties = {p.code: p.en if lang == "en" else p.zh for p in services.settings.parties}
-    render = Render(lang, services.tz, services.texts, tree, categories, at, parties)
+    resources = {r.code: r.en if lang == "en" else r.zh for r in services.settings.resources}
+    render = Render(lang, services.tz, services.texts, tree, categories, at, parties, resources)
     loop = asyncio.get_running_loop()
     counts: dict[str, int] = {}
     readers = [spec.read(services.store, scope) for spec in sheets]

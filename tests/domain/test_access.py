@@ -12,6 +12,7 @@ import pytest
 from bot.domain import access
 from bot.domain.access import Rule
 from bot.domain.activities import Activity
+from bot.domain.bookings import Booking, BookingStatus, Resource, parse_hours
 from bot.domain.callins import Kind, Party
 from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
 from bot.domain.patrols import Patrol, PatrolKind
@@ -138,6 +139,10 @@ def volunteer(user_id: int, unit: str, skills=("repair",), approved=True) -> Vol
 def claim(v: Volunteer | None, *, offered: bool = False, wish: Wish = WISH) -> Rule | None:
     return access.claim_wish(v, wish, TREE, offered=offered, levels_up=1)
 
+
+ROOM = Resource("room", "活动室", "Room", "venue", "C1", 2, 60, parse_hours(["mon 09:00-10:00"]), 7)
+ROOM_LISTED = replace(ROOM, staff=(WORKER_G1.user_id,))
+BOOKING = Booking("room", "C1", RESIDENT, NOW, NOW, "开会", BookingStatus.PENDING, NOW, id=1)
 
 CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
     ("own chat: one's own", lambda: access.own_chat(RESIDENT, RESIDENT), None),
@@ -787,6 +792,35 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         "revisit: stranger",
         lambda: access.record_revisit(None, "B1", TREE, frozenset()),
         Rule.REVISIT_RECORD,
+    ),
+    ("booking decide: unit staff", lambda: access.decide_booking(COMMUNITY_C1, ROOM, TREE), None),
+    ("booking decide: above", lambda: access.decide_booking(STREET_S1, ROOM, TREE), None),
+    (
+        "booking decide: wrong unit",
+        lambda: access.decide_booking(COMMUNITY_C2, ROOM, TREE),
+        Rule.BOOKING_DECIDE,
+    ),
+    (
+        "booking decide: wrong role",
+        lambda: access.decide_booking(PARTNER, ROOM, TREE),
+        Rule.BOOKING_DECIDE,
+    ),
+    (
+        "booking decide: not listed",
+        lambda: access.decide_booking(COMMUNITY_C1, ROOM_LISTED, TREE),
+        Rule.BOOKING_DECIDE,
+    ),
+    ("booking decide: listed", lambda: access.decide_booking(WORKER_G1, ROOM_LISTED, TREE), None),
+    (
+        "booking decide: stranger",
+        lambda: access.decide_booking(None, ROOM, TREE),
+        Rule.BOOKING_DECIDE,
+    ),
+    ("booking own: the booker", lambda: access.own_booking(RESIDENT, BOOKING), None),
+    (
+        "booking own: someone else",
+        lambda: access.own_booking(OTHER_RESIDENT, BOOKING),
+        Rule.BOOKING_OWN,
     ),
     (
         "open311: a key whose unit is gone",

@@ -19,6 +19,12 @@ async def test_lang_switches_to_english_and_back(harness):
 DRAFT_STEPS = {
     ("check", "note"),  # 核实: why it is not a problem
     ("review", "note"),  # 复查: why it failed
+    ("bkdecline", "reason"),
+    ("booking", "confirm"),
+    ("booking", "day"),
+    ("booking", "purpose"),
+    ("booking", "resource"),
+    ("booking", "slot"),
     ("activity", "capacity"),
     ("activity", "confirm"),
     ("activity", "place"),

@@ -86,7 +86,8 @@ async def test_the_cases_sheet_shows_the_period_both_ends_included_in_chinese(
     assert built is not None
     book = load_workbook(io.BytesIO(built.data), read_only=True)
     assert book.sheetnames == [
-        "案件", "吹哨报到", "五必访走访", "巡查", "志愿者积分", "微心愿", "志愿活动", "议事会投票"
+        "案件", "吹哨报到", "五必访走访", "巡查", "志愿者积分", "微心愿", "志愿活动", "议事会投票",
+        "预约",
     ]  # fmt: skip
     rows = sheet_rows(built.data, "案件")
     header = rows[0]
@@ -257,7 +258,7 @@ async def test_the_other_sheets_show_names_from_the_catalogs(services: Services,
     assert built is not None
     assert built.counts == {
         "cases": 0, "callins": 0, "visits": 1, "patrols": 1, "points": 0, "wishes": 0,
-        "activities": 0, "polls": 0,
+        "activities": 0, "polls": 0, "bookings": 0,
     }  # fmt: skip
     visits = sheet_rows(built.data, "五必访走访")
     row = dict(zip(visits[0], visits[1], strict=True))
