@@ -70,8 +70,8 @@ def presses(noun: str, verbs: Mapping[str, Verb]) -> CallbackQueryHandler:
 async def ask_kind(
     update: Update, ctx: GridContext, flow: str, kinds: Iterable[StrEnum], data: dict
 ) -> None:
-    """/household, /patrol: care staff only; asks the kind (catalog <flow>.ask_kind and
-    <flow>.kind_<kind>, care.… for households) and starts FLOW's draft with DATA."""
+    """/patrol: care staff only; asks the kind (catalog <flow>.ask_kind and <flow>.kind_<kind>)
+    and starts FLOW's draft with DATA. (/household asks the configured kinds itself.)"""
     me = await person_of(update, ctx)
     if await care_staff(ctx, me, f"/{flow}") is None:
         return
@@ -202,11 +202,16 @@ def unit_place(may_pick: MayPick, then: Then) -> Place:
 # Choices shared by registering and editing a household --------------------------------------
 
 
-def cadence_prompt(ctx: GridContext, me: Person, verb: str, *args: object) -> Outgoing:
-    rows = [
-        [button(ctx.texts(f"care.cadence_{c.value}", me.lang), HOUSEHOLD, verb, *args, c.value)]
-        for c in Cadence
-    ]
+def cadence_prompt(
+    ctx: GridContext, me: Person, verb: str, *args: object, proposed: Cadence | None = None
+) -> Outgoing:
+    """Returns the cadence question; the PROPOSED cadence (the kind's) comes first, marked."""
+    rows = []
+    for c in sorted(Cadence, key=lambda c: c is not proposed):
+        label = ctx.texts(f"care.cadence_{c.value}", me.lang)
+        if c is proposed:
+            label = ctx.texts("care.cadence_proposed", me.lang, cadence=label)
+        rows.append([button(label, HOUSEHOLD, verb, *args, c.value)])
     text = ctx.texts("care.ask_cadence", me.lang)
     return outgoing.message(me.user_id, text, markup=keyboard(rows))
 

@@ -13,7 +13,7 @@ from bot.domain import access
 from bot.domain.access import Rule
 from bot.domain.activities import Activity
 from bot.domain.callins import Kind, Party
-from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, Household, VisitorKind
 from bot.domain.patrols import Patrol, PatrolKind
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Report, Status
@@ -70,7 +70,7 @@ REPORT = Report(
 REPORT_B2 = replace(REPORT, unit="B2", id=2)
 REPORT_G2 = replace(REPORT, unit="B3", holder_unit="G2", assignee_id=WORKER_G2.user_id, id=3)
 HOUSEHOLD = Household(
-    kind=HouseholdKind.EMPTY_NEST,
+    kind="empty_nest",
     unit="B1",
     label="101",
     cadence=Cadence.WEEKLY,
