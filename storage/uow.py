@@ -24,6 +24,7 @@ from storage.dashboard import Dashboard
 from storage.db import Batch, Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.dualreport import DualReports
 from storage.echo import Echo
 from storage.followers import Followers
 from storage.groups import Groups
@@ -82,6 +83,7 @@ class UnitOfWork:
     weblogin: WebLogins
     overview: Overview
     dashboard: Dashboard
+    dualreports: DualReports
 
 
 class Store(UnitOfWork):
@@ -119,6 +121,7 @@ class Store(UnitOfWork):
         self.weblogin = WebLogins(db)
         self.overview = Overview(db)
         self.dashboard = Dashboard(db, self.reports)
+        self.dualreports = DualReports(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -19,6 +19,7 @@ from bot.domain import (
     care,
     contacts,
     deadlines,
+    dualreport,
     duplicates,
     groups,
     patrols,
@@ -78,6 +79,7 @@ class Rule(StrEnum):
     REJECT_DECIDE = "reject_decide"  # staff above the holder approve or decline it
     OPEN311_FILE = "open311_file"  # an Open311 key files reports in its unit's subtree only
     WEB_LOGIN = "web_login"  # log in to the web dashboard (/web, the Mini App): active staff
+    DUAL_REPORT_PREVIEW = "dual_report_preview"  # /dualreport: community staff and above
 
 
 Decision = Rule | None  # None: allowed
@@ -359,3 +361,9 @@ def open311_file(key_unit: str | None, unit: str, tree: UnitTree) -> Decision:
     report placed at UNIT only when UNIT lies in its subtree."""
     allowed = key_unit is not None and key_unit in tree and unit in tree
     return _unless(allowed and tree.is_within(unit, key_unit or ""), Rule.OPEN311_FILE)
+
+
+def preview_dual_report(staff: Staff | None) -> Decision:
+    """Allows community, street and district staff and admins to preview the 双报告 of the
+    party members living in their area."""
+    return _unless(dualreport.may_preview(staff), Rule.DUAL_REPORT_PREVIEW)

@@ -25,6 +25,7 @@ NOT_PARTNERS = STAFF - {Role.PARTNER}  # care, figures, volunteers, activities, 
 SUPERVISORS = frozenset(role for role in Role if role.is_supervisor)  # 公示 /contact
 MANAGERS = frozenset({Role.ADMIN, Role.STREET, Role.DISTRICT})  # /staff, /invite
 ADMINS = frozenset({Role.ADMIN})
+DUAL_REPORT = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})  # /dualreport
 
 # (command, text key, who) — the order is the menu's order.
 COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
@@ -48,6 +49,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("activities", "activity.command_activities", EVERYONE),
     ("points", "points.command_points", EVERYONE),
     ("volunteers", "volunteer.command_volunteers", NOT_PARTNERS),
+    ("dualreport", "dualreport.command", DUAL_REPORT),
     ("activity_new", "activity.command_new", NOT_PARTNERS),
     ("staff", "staff.command_staff", MANAGERS),
     ("invite", "staff.command_invite", MANAGERS),

@@ -9,7 +9,7 @@ here goes to private chats: nothing about a household ever reaches a group.
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
@@ -59,7 +59,8 @@ async def start_register(update: Update, ctx: GridContext) -> None:
     if await care_staff(ctx, me, "/household") is None:
         return
     t, lang = ctx.texts, me.lang
-    rows, lines = [], []
+    rows: list[list[InlineKeyboardButton]] = []
+    lines: list[str] = []
     for group, kinds in kind_book(ctx.services.settings).groups():
         names = [kind.name(lang) for kind in kinds]
         row = [button(kind.name(lang), FLOW, "kind", kind.code) for kind in kinds]
