@@ -679,6 +679,19 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         Rule.OPEN311_FILE,
     ),
     ("open311: no key", lambda: access.open311_file(None, "B1", TREE), Rule.OPEN311_FILE),
+    ("dual report: community staff", lambda: access.preview_dual_report(COMMUNITY_C1), None),
+    ("dual report: admin", lambda: access.preview_dual_report(ADMIN), None),
+    (
+        "dual report: wrong role (grid head)",
+        lambda: access.preview_dual_report(HEAD_G1),
+        Rule.DUAL_REPORT_PREVIEW,
+    ),
+    (
+        "dual report: wrong role (partner)",
+        lambda: access.preview_dual_report(PARTNER),
+        Rule.DUAL_REPORT_PREVIEW,
+    ),
+    ("dual report: stranger", lambda: access.preview_dual_report(None), Rule.DUAL_REPORT_PREVIEW),
     (
         "open311: a key whose unit is gone",
         lambda: access.open311_file("C9", "B1", TREE),
