@@ -26,7 +26,8 @@ async def send_report(
 ) -> Done[int] | Refused:
     """Sends UNIT's contacts the verified service of its members in MONTH ('YYYY-MM'), exactly
     once per (work unit, month), whatever the restarts or instances: the row that says so and
-    the messages share one commit. A month with nothing is one line. Done(members reported).
+    the messages share one commit. A month in which no member did anything is one line; a work
+    unit without members gets nothing (the month is decided all the same). Done(members).
 
     Refused("common.stale_button"): this month's report went out already.
     """
@@ -34,7 +35,8 @@ async def send_report(
     found = await services.store.dualreports.service(unit.code, start, end)
     contacts = [c for c in unit.contacts() if c > 0]
     langs = await services.people.languages(contacts)
-    messages = report_messages(services, unit, month, found, langs)
+    # Nobody registered with the work unit: nothing to report, but the month is decided.
+    messages = report_messages(services, unit, month, found, langs) if found else []
     async with services.store.transaction(completes_update=False) as tx:
         sent = await tx.dualreports.send(unit.code, month, len(found), at, messages)
     if not sent:

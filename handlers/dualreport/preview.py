@@ -62,7 +62,8 @@ async def show_page(ctx: GridContext, me: Person, month: str, page: int) -> None
         nav.append(button("◀️", NOUN, "page", got.month, got.page - 1))
     if got.page + 1 < got.pages:
         nav.append(button("▶️", NOUN, "page", got.month, got.page + 1))
-    card = outgoing.card(me.user_id, f"dualrep:{me.user_id}", text, markup=keyboard([nav]))
+    markup = keyboard([nav]) or None  # {} is no keyboard to Telegram: a card without buttons
+    card = outgoing.card(me.user_id, f"dualrep:{me.user_id}", text, markup=markup)
     await ctx.outbox.send([card], ctx.now())
 
 
