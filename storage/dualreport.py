@@ -17,11 +17,18 @@ class DualReports:
         self.db = db
 
     async def service(
-        self, work_unit: str, start: datetime, end: datetime, units: Sequence[str] | None = None
+        self,
+        work_unit: str,
+        name: str,
+        start: datetime,
+        end: datetime,
+        units: Sequence[str] | None = None,
     ) -> list[Service]:
-        """Returns every approved party member registered with WORK_UNIT (living in UNITS, if
-        given) with their verified service in [START, END): the ledger's wishes, check-ins,
-        confirmed visits and points (members with none are returned too, with zeros)."""
+        """Returns every approved party member registered with WORK_UNIT — picked by its code,
+        or typed as exactly its NAME (members who registered before it was configured) — living
+        in UNITS if given, with their verified service in [START, END): the ledger's wishes,
+        check-ins, confirmed visits and points (members with none are returned too, with
+        zeros)."""
         where, params = "", []
         if units is not None:
             where = f" AND v.unit IN ({','.join('?' * len(units)) or 'NULL'})"
@@ -34,9 +41,10 @@ class DualReports:
             " COALESCE(SUM(p.points), 0) AS points"
             " FROM volunteers v LEFT JOIN points_ledger p"
             " ON p.volunteer_id = v.user_id AND p.at >= ? AND p.at < ?"
-            " WHERE v.work_unit_code = ? AND v.party_member = 1 AND v.status = 'approved'"
-            f"{where} GROUP BY v.user_id, v.name",
-            (to_db(start), to_db(end), work_unit, *params),
+            " WHERE (v.work_unit_code = ? OR (v.work_unit_code IS NULL AND v.work_unit = ?))"
+            f" AND v.party_member = 1 AND v.status = 'approved'{where}"
+            " GROUP BY v.user_id, v.name",
+            (to_db(start), to_db(end), work_unit, name, *params),
         )
         return [
             Service(

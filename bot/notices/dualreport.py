@@ -23,6 +23,11 @@ def work_unit_of(settings: Settings, code: str | None) -> WorkUnit | None:
     return next((w for w in work_units(settings) if w.code == code), None)
 
 
+def work_unit_named(settings: Settings, name: str | None) -> WorkUnit | None:
+    """Returns the configured work unit called exactly NAME (a member may type it)."""
+    return next((w for w in work_units(settings) if w.name == name), None)
+
+
 def member_line(texts: Texts, lang: str, service: Service) -> str:
     if service.empty:
         return texts("dualreport.member_none", lang, name=service.name)
@@ -85,6 +90,8 @@ def registration_note(services: Services, volunteer: Volunteer, lang: str) -> st
     if not volunteer.party_member or not services.settings.work_units:
         return ""
     unit = work_unit_of(services.settings, volunteer.work_unit_code)
+    if unit is None and volunteer.work_unit_code is None:
+        unit = work_unit_named(services.settings, volunteer.work_unit)
     if unit is None:
         return services.texts("dualreport.reg_unreported", lang)
     return services.texts("dualreport.reg_reported", lang, work_unit=unit.name)

@@ -32,7 +32,7 @@ async def send_report(
     Refused("common.stale_button"): this month's report went out already.
     """
     start, end = month_bounds(month, services.tz)
-    found = await services.store.dualreports.service(unit.code, start, end)
+    found = await services.store.dualreports.service(unit.code, unit.name, start, end)
     contacts = [c for c in unit.contacts() if c > 0]
     langs = await services.people.languages(contacts)
     # Nobody registered with the work unit: nothing to report, but the month is decided.
@@ -81,7 +81,7 @@ async def preview(
     start, end = month_bounds(month, services.tz)
     rows: list[tuple[WorkUnit, Service]] = []
     for unit in configured:
-        found = await services.store.dualreports.service(unit.code, start, end, area)
+        found = await services.store.dualreports.service(unit.code, unit.name, start, end, area)
         rows.extend((unit, s) for s in ordered(found))
     pages = max(1, -(-len(rows) // PAGE))
     page = min(max(page, 0), pages - 1)

@@ -27,7 +27,12 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
-from bot.notices.dualreport import registration_note, work_unit_of, work_units
+from bot.notices.dualreport import (
+    registration_note,
+    work_unit_named,
+    work_unit_of,
+    work_units,
+)
 from bot.notices.volunteers import skill_names, summary
 from bot.texts import Raw
 from bot.usecases.volunteers import register as register_volunteer
@@ -240,7 +245,9 @@ async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> N
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=MAX_WORK_UNIT)
         return
-    draft.data["work_unit_code"] = None  # typed: not a configured work unit, no 双报告
+    # Typed: a configured work unit only if it is exactly its name, else no 双报告
+    named = work_unit_named(ctx.services.settings, draft.data["work_unit"])
+    draft.data["work_unit_code"] = named.code if named is not None else None
     await go(ctx, me, draft, "confirm")
 
 

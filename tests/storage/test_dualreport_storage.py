@@ -20,9 +20,11 @@ START = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 2026-11 in Shanghai
 END = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
 
 
-async def member(db, user_id, name, *, code="tax", unit="B1", party=True, approved=True):
+async def member(
+    db, user_id, name, *, code="tax", unit="B1", party=True, approved=True, work_unit="税务局"
+):
     volunteers = Volunteers(db)
-    v = Volunteer(user_id, name, unit, party_member=party, work_unit="税务局", work_unit_code=code)
+    v = Volunteer(user_id, name, unit, party_member=party, work_unit=work_unit, work_unit_code=code)
     await volunteers.register(v, START, [])
     if approved:
         await volunteers.decide(replace(v, status=VolunteerStatus.APPROVED), START, [])
@@ -42,6 +44,8 @@ async def test_service_counts_only_the_months_ledger_rows_of_the_work_units_memb
     await member(db, 4, "别家", code="bank")
     await member(db, 5, "非党员", party=False)
     await member(db, 6, "待审核", approved=False)
+    await member(db, 7, "早先登记", code=None)  # typed 税务局 before work units were configured
+    await member(db, 8, "别的名字", code=None, work_unit="市税务局")
     points = Points(db)
     inside = START + timedelta(days=3)
     await points.award(1, PointKind.WISH, 10, 10, inside)
@@ -54,17 +58,18 @@ async def test_service_counts_only_the_months_ledger_rows_of_the_work_units_memb
     for other in (4, 5, 6):
         await points.award(other, PointKind.WISH, 20 + other, 10, inside)
 
-    found = await DualReports(db).service("tax", START, END)
+    found = await DualReports(db).service("tax", "税务局", START, END)
 
     assert sorted(found, key=lambda s: s.user_id) == [
         Service(1, "张三", wishes=1, checkins=2, visits=1, points=20),
         Service(2, "李四", visits=1, points=5),
         Service(3, "闲着"),
+        Service(7, "早先登记"),
     ]
-    only_b1 = await DualReports(db).service("tax", START, END, ["B1"])
-    assert sorted(s.user_id for s in only_b1) == [1, 3]
-    assert await DualReports(db).service("tax", START, END, []) == []
-    assert await DualReports(db).service("nobody", START, END) == []
+    only_b1 = await DualReports(db).service("tax", "税务局", START, END, ["B1"])
+    assert sorted(s.user_id for s in only_b1) == [1, 3, 7]
+    assert await DualReports(db).service("tax", "税务局", START, END, []) == []
+    assert await DualReports(db).service("nobody", "无此单位", START, END) == []
 
 
 async def test_a_work_units_month_is_sent_once_with_its_messages(db):

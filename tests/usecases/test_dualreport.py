@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from bot.app import SWEEPS
 from bot.domain.points import PointKind
+from bot.domain.volunteers import Volunteer
 from bot.jobs.dualreport import monthly_reports
+from bot.notices.dualreport import registration_note
 from bot.usecases.dualreport import preview
 from bot.usecases.results import Done, Refused
 from tests.conftest import ADMIN, COMMUNITY, HEAD_G1
@@ -94,3 +96,15 @@ async def test_the_preview_shows_the_members_of_the_staff_members_area_ten_a_pag
     assert isinstance(refused, Refused) and refused.key == "dualreport.staff_only"
     recorded = await services.store.db.fetchall("SELECT rule FROM refusals")
     assert [r["rule"] for r in recorded] == ["dual_report_preview"]
+
+
+async def test_the_registration_card_says_whether_the_work_unit_gets_the_report(services):
+    def note(code, typed, party=True):
+        v = Volunteer(1, "x", "B1", party_member=party, work_unit=typed, work_unit_code=code)
+        return registration_note(services, v, "zh")
+
+    assert "区税务局" in note("tax", "区税务局") and "反馈" in note("tax", "区税务局")
+    assert "反馈" in note(None, "区税务局")  # typed exactly as configured: reported
+    assert "不会收到双报告" in note(None, "市自来水公司")
+    assert "不会收到双报告" in note("gone", "区税务局")  # its work unit left the configuration
+    assert note(None, None, party=False) == ""
