@@ -39,6 +39,7 @@ NOT_A_RESIDENT = {
     "poll_groups": "anonymous native polls in group chats (counts only)",
     "echo_posts": "report ids and the reporter's yes/no; posts are rendered from the report",
     "web_state": "the web app's generated secrets (webhook path and token)",
+    "dual_reports": "work unit codes and months (the 双报告's claims; the report is an outbox row)",
 }
 # Each backend's own bookkeeping.
 NOT_A_RESIDENT_BY_BACKEND = {
