@@ -108,3 +108,20 @@ async def test_the_registration_card_says_whether_the_work_unit_gets_the_report(
     assert "不会收到双报告" in note(None, "市自来水公司")
     assert "不会收到双报告" in note("gone", "区税务局")  # its work unit left the configuration
     assert note(None, None, party=False) == ""
+
+
+async def test_erasing_a_member_removes_their_name_from_a_report_not_yet_delivered(services):
+    await party_member(services, 6101, "张三丰")
+    await services.store.points.award(6101, PointKind.WISH, 1, 10, NOVEMBER)
+    assert await monthly_reports(services, DEC_1_0930) == 2
+    assert any("张三丰" in text for _, text in await outbox_texts(services))
+
+    await services.store.privacy.erase(6101, DEC_1_0930, "已删除")
+
+    assert not any("张三丰" in text for _, text in await outbox_texts(services))
+    assert await services.store.volunteers.get(6101) is None
+    assert await services.store.dualreports.service("tax", "区税务局", *_november()) == []
+
+
+def _november():
+    return (datetime(2026, 10, 31, 16, 0, tzinfo=UTC), datetime(2026, 11, 30, 16, 0, tzinfo=UTC))
