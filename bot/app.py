@@ -26,6 +26,7 @@ from bot.jobs import broadcasts as broadcast_jobs
 from bot.jobs import cadres as cadre_jobs
 from bot.jobs import callins as callin_jobs
 from bot.jobs import care as care_jobs
+from bot.jobs import dualreport as dualreport_jobs
 from bot.jobs import echo as echo_jobs
 from bot.jobs import ledger as ledger_jobs
 from bot.jobs import merchants as merchant_jobs
@@ -53,6 +54,7 @@ from handlers.care import wiring as care_wiring
 from handlers.contacts import grid as contact_grid
 from handlers.contacts import manage as contact_manage
 from handlers.contacts import wiring as contact_wiring
+from handlers.dualreport import wiring as dualreport_wiring
 from handlers.groups import bindings
 from handlers.groups import wiring as group_wiring
 from handlers.kit import flows, limits, picker
@@ -181,6 +183,7 @@ HANDLERS: tuple[Callable[[Application], None], ...] = (
     audit.register,  # /audit: refused presses and commands, for admins
     web_link.register,  # /web: a login link to the web dashboard, for staff
     appraisal_wiring.register,  # /appraisal: a unit's 考核 figures, in private
+    dualreport_wiring.register,  # /dualreport and its dualrep:… pages (双报告 preview)
     ledger_wiring.register,  # /export: a unit's 台账 as XLSX, ledger:… buttons
     contact_grid.register,  # /grid: who serves the resident's grid (公示)
     contact_manage.register,  # /contact and contact:… buttons: what /grid publishes
@@ -232,6 +235,7 @@ SWEEPS: tuple[tuple[str, Sweep], ...] = (
     ("activity_reminders", volunteer_jobs.remind_activities),
     ("volunteer_leaderboard", volunteer_jobs.post_leaderboards),
     ("team_reports", team_jobs.team_reports),  # 工作月汇报 reminders, missing lists to grid heads
+    ("dual_reports", dualreport_jobs.monthly_reports),  # 双报告 to the work units, monthly
     ("broadcast_progress", broadcast_jobs.broadcast_progress),
     ("poll_close", broadcast_jobs.poll_close),
     ("echo", echo_jobs.post_echoes),  # 回音壁: closed, verified cases to the channel

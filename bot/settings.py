@@ -178,6 +178,45 @@ class CategoryConfig(_Strict):
         return value
 
 
+class CareKindConfig(_Strict):
+    """[[care.kinds]]: a kind of household visited on a cadence (五必访, 四进四访 …)."""
+
+    code: str  # stored with each household; never change it once households use it
+    zh: str = Field(min_length=1, max_length=24)
+    en: str = Field(min_length=1, max_length=48)
+    cadence: Literal["weekly", "fortnightly", "monthly", "quarterly"] = "monthly"  # proposed
+    group: str = Field(default="", max_length=24)  # e.g. 五必访 / 四进四访 (shown with the kinds)
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]{1,24}", value):
+            raise ValueError("kind code must be 1-24 of a-z, 0-9 and _")
+        return value
+
+
+def _kinds(*items: tuple[str, str, str, str, str]) -> list[CareKindConfig]:
+    return [
+        CareKindConfig(code=c, zh=zh, en=en, cadence=cad, group=g)  # type: ignore[arg-type]
+        for c, zh, en, cad, g in items
+    ]
+
+
+def default_care_kinds() -> list[CareKindConfig]:
+    """Returns the shipped kinds: 五必访 (today's five codes) and 四进四访."""
+    return _kinds(
+        ("illness", "重病", "Serious illness", "weekly", "五必访"),
+        ("disability", "残疾", "Disability", "fortnightly", "五必访"),
+        ("empty_nest", "空巢", "Empty nest", "weekly", "五必访"),
+        ("hardship", "困难", "Hardship", "monthly", "五必访"),
+        ("bereaved", "失独", "Lost only child", "fortnightly", "五必访"),
+        ("poor_family", "困难家庭", "Family in hardship", "monthly", "四进四访"),
+        ("retiree", "离退休人员", "Retiree", "quarterly", "四进四访"),
+        ("lone_elder", "孤寡老人", "Elder living alone", "weekly", "四进四访"),
+        ("petitioner", "信访人员", "Petitioner", "monthly", "四进四访"),
+    )
+
+
 class CareSettings(_Strict):
     """五必访 visit timings: reminders ahead of the due date, grace, nags and escalation."""
 
@@ -188,6 +227,16 @@ class CareSettings(_Strict):
     escalate_after_days: int = Field(default=2, ge=0, le=30)  # missed this long: tell community
     not_home_retry_days: int = Field(default=3, ge=1, le=30)  # nobody home: try again sooner
     # Quiet hours are the office's one setting, [deadlines] quiet_hours.
+    # The kinds /household offers, in order; a kind removed here keeps its households.
+    kinds: list[CareKindConfig] = Field(default_factory=default_care_kinds, min_length=1)
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique_kinds(cls, value: list[CareKindConfig]) -> list[CareKindConfig]:
+        codes = [kind.code for kind in value]
+        if len(codes) != len(set(codes)):
+            raise ValueError("kind codes must be unique")
+        return value
 
 
 class VolunteerOption(_Strict):
@@ -795,6 +844,37 @@ class BookingSettings(_Strict):
     purpose_days: int = Field(default=180, ge=7, le=3650)  # the purpose is wiped after the slot
 
 
+class WorkUnitConfig(_Strict):
+    """[[work_units]]: an employer whose in-service party members 双报到 here; its contact gets
+    their verified service each month (双报告)."""
+
+    code: str
+    name: str = Field(min_length=1, max_length=60)  # as members see it when they register
+    contact_chat: int | None = None  # a chat of the work unit (e.g. its Party branch group)
+    contact_user: int | None = None  # a person's telegram id (they must have pressed Start)
+
+    @field_validator("code")
+    @classmethod
+    def _code_fits_callback(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,16}", value):
+            raise ValueError("work unit code must be 1-16 of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _has_contact(self) -> WorkUnitConfig:
+        if self.contact_chat is None and self.contact_user is None:
+            raise ValueError("give contact_chat or contact_user (or both)")
+        return self
+
+
+class DualReportSettings(_Strict):
+    """[dualreport]: when the monthly 双报告 goes to each [[work_units]] contact."""
+
+    enabled: bool = True  # inert without [[work_units]]
+    day: int = Field(default=1, ge=1, le=28)  # of the month, for the month before
+    hour: int = Field(default=9, ge=0, le=23)  # local hour from which it goes out
+
+
 class Settings(_Strict):
     timezone: str = "Asia/Shanghai"
     sweep_interval: int = Field(default=30, ge=1, le=600)  # seconds between deadline sweeps
@@ -822,15 +902,21 @@ class Settings(_Strict):
     web: WebSettings = WebSettings()
     open311: Open311Settings = Open311Settings()
     cadres: CadreSettings = CadreSettings()
-
     teams: TeamSettings = TeamSettings()
-
     merchants: MerchantSettings = MerchantSettings()
-
     revisit: RevisitSettings = RevisitSettings()
-
     bookings: BookingSettings = BookingSettings()
     resources: list[ResourceConfig] = []
+    work_units: list[WorkUnitConfig] = []
+    dualreport: DualReportSettings = DualReportSettings()
+
+    @field_validator("work_units")
+    @classmethod
+    def _unique_work_units(cls, value: list[WorkUnitConfig]) -> list[WorkUnitConfig]:
+        codes = [unit.code for unit in value]
+        if len(codes) != len(set(codes)):
+            raise ValueError("work unit codes must be unique")
+        return value
 
     source: str = Field(default="", exclude=True)
 

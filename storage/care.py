@@ -19,7 +19,6 @@ from bot.domain.care import (
     CareAction,
     Decision,
     Household,
-    HouseholdKind,
     Outcome,
     Stage,
     Visit,
@@ -54,7 +53,7 @@ def _household(row: aiosqlite.Row) -> Household:
     assert created is not None and due_on is not None
     return Household(
         id=row["id"],
-        kind=HouseholdKind(row["kind"]),
+        kind=row["kind"],
         unit=row["unit"],
         label=row["label"],
         cadence=Cadence(row["cadence"]),
@@ -208,7 +207,7 @@ class Households:
                 " notes, due_on, stage, nags, next_at, active, created_by, created_at,"
                 " updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 1)",
                 (
-                    household.kind.value,
+                    household.kind,
                     household.unit,
                     household.label,
                     household.cadence.value,

@@ -26,6 +26,7 @@ from storage.dashboard import Dashboard
 from storage.db import Batch, Database
 from storage.deadlines import Deadlines
 from storage.drafts import Drafts
+from storage.dualreport import DualReports
 from storage.echo import Echo
 from storage.followers import Followers
 from storage.groups import Groups
@@ -97,6 +98,8 @@ class UnitOfWork:
 
     bookings: Bookings
 
+    dualreports: DualReports
+
 
 class Store(UnitOfWork):
     """Repositories for reads (each one snapshot) and transaction() for writes."""
@@ -142,6 +145,8 @@ class Store(UnitOfWork):
         self.revisits = Revisits(db)
 
         self.bookings = Bookings(db)
+
+        self.dualreports = DualReports(db)
 
     @asynccontextmanager
     async def transaction(self, *, completes_update: bool = True) -> AsyncIterator[UnitOfWork]:

@@ -16,7 +16,7 @@ from storage.outbox import Outgoing
 
 _COLUMNS = (
     "user_id, name, phone, skills, skills_note, team, availability, unit, party_member,"
-    " work_unit, status, decided_by, decided_at, created_at"
+    " work_unit, status, decided_by, decided_at, created_at, work_unit_code"
 )
 
 
@@ -32,6 +32,7 @@ def _volunteer(row: aiosqlite.Row) -> Volunteer:
         phone=row["phone"],
         party_member=bool(row["party_member"]),
         work_unit=row["work_unit"],
+        work_unit_code=row["work_unit_code"],
         status=VolunteerStatus(row["status"]),
         decided_by=row["decided_by"],
         decided_at=from_db(row["decided_at"]),
@@ -85,13 +86,14 @@ class Volunteers:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO volunteers (user_id, name, phone, skills, skills_note, team,"
-                " availability, unit, party_member, work_unit, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"
+                " availability, unit, party_member, work_unit, work_unit_code, status, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET name = excluded.name,"
                 " phone = excluded.phone, skills = excluded.skills,"
                 " skills_note = excluded.skills_note, team = excluded.team,"
                 " availability = excluded.availability, unit = excluded.unit,"
                 " party_member = excluded.party_member, work_unit = excluded.work_unit,"
+                " work_unit_code = excluded.work_unit_code,"
                 " status = 'pending', decided_by = NULL, decided_at = NULL,"
                 " updated_at = excluded.updated_at",
                 (
@@ -105,6 +107,7 @@ class Volunteers:
                     volunteer.unit,
                     int(volunteer.party_member),
                     volunteer.work_unit,
+                    volunteer.work_unit_code,
                     to_db(at),
                     to_db(at),
                 ),

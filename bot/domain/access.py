@@ -22,6 +22,7 @@ from bot.domain import (
     checks,
     contacts,
     deadlines,
+    dualreport,
     duplicates,
     groups,
     merchants,
@@ -101,6 +102,8 @@ class Rule(StrEnum):
 
     BOOKING_DECIDE = "booking_decide"  # confirm, move, decline a booking; record who came
     BOOKING_OWN = "booking_own"  # cancel one's booking, accept or refuse a move: the booker only
+
+    DUAL_REPORT_PREVIEW = "dual_report_preview"  # /dualreport: community staff and above
 
 
 Decision = Rule | None  # None: allowed
@@ -464,3 +467,9 @@ def decide_booking(staff: Staff | None, resource: bookings.Resource, tree: UnitT
 def own_booking(user_id: int, booking: bookings.Booking) -> Decision:
     """Allows only the person who booked to cancel it or answer a move."""
     return _unless(booking.user_id == user_id, Rule.BOOKING_OWN)
+
+
+def preview_dual_report(staff: Staff | None) -> Decision:
+    """Allows community, street and district staff and admins to preview the 双报告 of the
+    party members living in their area."""
+    return _unless(dualreport.may_preview(staff), Rule.DUAL_REPORT_PREVIEW)

@@ -19,21 +19,53 @@ from bot.domain.people import Role, Staff
 from bot.domain.units import Tier, UnitTree
 
 
-class HouseholdKind(StrEnum):
-    """The five kinds of 五必访 household."""
-
-    ILLNESS = "illness"  # 重病
-    DISABILITY = "disability"  # 残疾
-    EMPTY_NEST = "empty_nest"  # 空巢
-    HARDSHIP = "hardship"  # 困难
-    BEREAVED = "bereaved"  # 失独
-
-
 class Cadence(StrEnum):
     WEEKLY = "weekly"
     FORTNIGHTLY = "fortnightly"
     MONTHLY = "monthly"
     QUARTERLY = "quarterly"
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """A kind of household ([[care.kinds]]): 重病 of 五必访, 孤寡老人 of 四进四访 …"""
+
+    code: str
+    zh: str
+    en: str
+    cadence: Cadence  # proposed when a household of this kind is registered
+    group: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.zh
+
+
+@dataclass(frozen=True, slots=True)
+class Kinds:
+    """The configured kinds, in order. A household keeps its kind's code when the kind leaves
+    the configuration: it is then shown by its code and can no longer be chosen."""
+
+    offered: tuple[Kind, ...]
+
+    def get(self, code: str) -> Kind | None:
+        return next((kind for kind in self.offered if kind.code == code), None)
+
+    def name(self, code: str, lang: str) -> str:
+        """Returns the configured name of CODE in LANG, or CODE itself if it is not configured."""
+        kind = self.get(code)
+        return kind.name(lang) if kind is not None else code
+
+    def groups(self) -> list[tuple[str, list[Kind]]]:
+        """Returns the kinds by group, groups in order of their first kind."""
+        out: dict[str, list[Kind]] = {}
+        for kind in self.offered:
+            out.setdefault(kind.group, []).append(kind)
+        return list(out.items())
+
+    def ordered(self, seen: Iterable[str]) -> list[str]:
+        """Returns the configured codes in order, then the codes in SEEN no longer configured."""
+        known = [kind.code for kind in self.offered]
+        return known + sorted(set(seen) - set(known))
 
 
 class Outcome(StrEnum):
@@ -128,7 +160,7 @@ class Moments:
 
 @dataclass(frozen=True, slots=True)
 class Household:
-    kind: HouseholdKind
+    kind: str  # a [[care.kinds]] code (possibly one no longer configured)
     unit: str
     label: str  # e.g. a room number: personal data, shown only to its visitor and staff
     cadence: Cadence
@@ -284,7 +316,7 @@ def schedule(household: Household, due_on: date, policy: CarePolicy) -> Househol
 
 def register(
     *,
-    kind: HouseholdKind,
+    kind: str,
     unit: str,
     label: str,
     cadence: Cadence,

@@ -66,6 +66,7 @@ class Volunteer:
     decided_by: int | None = None
     decided_at: datetime | None = None
     created_at: datetime | None = None
+    work_unit_code: str | None = None  # the [[work_units]] picked: it gets the 双报告 (NULL: none)
 
     @property
     def is_approved(self) -> bool:

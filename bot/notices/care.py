@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 from bot.domain import care
 from bot.domain.care import (
+    Cadence,
     CareAction,
     Decision,
     Household,
+    Kind,
+    Kinds,
     Visit,
     VisitorKind,
 )
@@ -18,6 +21,7 @@ from bot.domain.units import UnitTree
 from bot.notices import outgoing
 from bot.notices.buttons import button, keyboard
 from bot.services import Services
+from bot.settings import Settings
 from bot.texts import Raw, Texts
 from storage.outbox import Outgoing
 
@@ -34,13 +38,20 @@ def day(value: object) -> str:
     return str(value) if value else "—"
 
 
-def brief(texts: Texts, tree: UnitTree, household: Household, lang: str) -> str:
+def kind_book(settings: Settings) -> Kinds:
+    """Returns the configured household kinds ([[care.kinds]])."""
+    return Kinds(
+        tuple(Kind(k.code, k.zh, k.en, Cadence(k.cadence), k.group) for k in settings.care.kinds)
+    )
+
+
+def brief(texts: Texts, tree: UnitTree, household: Household, lang: str, kinds: Kinds) -> str:
     """Returns what a visitor needs: kind, place, label, due date (never the notes)."""
     return texts(
         "care.brief",
         lang,
         id=household.id,
-        kind=texts(f"care.kind_{household.kind.value}", lang),
+        kind=kinds.name(household.kind, lang),
         place=tree.place_name(household.unit),
         label=household.label,
         due=day(household.due_on),
@@ -83,7 +94,7 @@ async def visit_messages(
             text = texts(
                 "visit.confirm_request",
                 lang,
-                brief=Raw(brief(texts, tree, household, lang)),
+                brief=Raw(brief(texts, tree, household, lang, kind_book(services.settings))),
                 visitor=me.name,
                 outcome=texts(f"visit.outcome_{visit.outcome.value}", lang),
                 wellbeing=visit.wellbeing or "—",
@@ -121,7 +132,7 @@ async def reminder_messages(
     text = texts(
         _VISITOR_KEYS[decision.action],
         lang,
-        brief=Raw(brief(texts, tree, household, lang)),
+        brief=Raw(brief(texts, tree, household, lang, kind_book(services.settings))),
     )
     out = [outgoing.message(household.visitor_id, text, markup=log_button)]
     if targets:
@@ -134,7 +145,7 @@ async def reminder_messages(
             text = texts(
                 "visit.escalated",
                 tlang,
-                brief=Raw(brief(texts, tree, household, tlang)),
+                brief=Raw(brief(texts, tree, household, tlang, kind_book(services.settings))),
                 visitor=visitor,
             )
             out.append(outgoing.message(target.user_id, text, markup=show))

@@ -40,6 +40,8 @@ CADRES = frozenset({Role.PARTNER, Role.COMMUNITY, Role.STREET, Role.DISTRICT})
 
 CALLERS = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})  # /revisits
 
+DUAL_REPORT = frozenset({Role.COMMUNITY, Role.STREET, Role.DISTRICT, Role.ADMIN})  # /dualreport
+
 # (command, text key, who) — the order is the menu's order.
 COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("start", "commands.start", EVERYONE),
@@ -63,6 +65,7 @@ COMMANDS: list[tuple[str, str, frozenset[Role]]] = [
     ("activities", "activity.command_activities", EVERYONE),
     ("points", "points.command_points", EVERYONE),
     ("volunteers", "volunteer.command_volunteers", NOT_PARTNERS),
+    ("dualreport", "dualreport.command", DUAL_REPORT),
     ("activity_new", "activity.command_new", NOT_PARTNERS),
     ("staff", "staff.command_staff", MANAGERS),
     ("invite", "staff.command_invite", MANAGERS),

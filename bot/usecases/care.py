@@ -16,7 +16,6 @@ from bot.domain.care import (
     CareError,
     CarePolicy,
     Household,
-    HouseholdKind,
     Outcome,
     QuietHours,
     Visit,
@@ -29,7 +28,7 @@ from bot.domain.units import Tier, UnitTree
 from bot.domain.volunteers import subtree
 from bot.domain.wishes import Wish
 from bot.notices import outgoing
-from bot.notices.care import brief, day, reminder_messages, visit_messages
+from bot.notices.care import brief, day, kind_book, reminder_messages, visit_messages
 from bot.notices.wishes import review_messages
 from bot.services import Services
 from bot.settings import quiet_hours
@@ -274,7 +273,13 @@ async def _told(services: Services, by: int, household: Household, key: str) -> 
     ]
     if household.visitor_id != by:
         lang = await _lang_of(services, household.visitor_id)
-        text = brief(services.texts, await services.units.tree(), household, lang)
+        text = brief(
+            services.texts,
+            await services.units.tree(),
+            household,
+            lang,
+            kind_book(services.settings),
+        )
         messages.append(
             outgoing.message(
                 household.visitor_id, services.texts("care.assigned", lang, brief=Raw(text))
@@ -288,23 +293,27 @@ async def register_household(
     *,
     by: int,
     at: datetime,
-    kind: HouseholdKind,
+    kind: str,
     unit: str,
     label: str,
     cadence: Cadence,
     visitor_id: int,
     notes: str,
 ) -> Done[Household] | Refused:
-    """Registers a 五必访 household at UNIT, ends BY's draft, confirms to BY and tells its visitor
-    what they visit (without the notes), in one commit.
+    """Registers a household of KIND (a configured [[care.kinds]] code) at UNIT, ends BY's
+    draft, confirms to BY and tells its visitor what they visit (without the notes), in one
+    commit.
 
-    Refused: "common.not_allowed" (BY may not register at UNIT: recorded), "care.visitor_gone"
-    (VISITOR_ID may no longer visit there), a CareError key (with {limit}).
+    Refused: "common.not_allowed" (BY may not register at UNIT: recorded), "care.kind_gone"
+    (KIND is no longer configured), "care.visitor_gone" (VISITOR_ID may no longer visit
+    there), a CareError key (with {limit}).
     """
     staff = await services.people.staff(by)
     rule = access.register_household(staff, unit, await services.units.tree())
     if rule is not None:
         return await refuse(services, by, rule, f"unit:{unit}", "household:register", at=at)
+    if kind_book(services.settings).get(kind) is None:
+        return Refused("care.kind_gone")
     visitor = await _candidate(services, unit, visitor_id)
     if visitor is None:
         return Refused("care.visitor_gone")
@@ -453,7 +462,7 @@ async def stop_visits(
 class KindVisits:
     """One kind of household's visits in a month: logged, met in person, missed."""
 
-    kind: HouseholdKind
+    kind: str  # a [[care.kinds]] code, or one no longer configured
     done: int
     met: int
     missed: int
@@ -504,14 +513,15 @@ async def monthly_figures(
     new, closed = await services.store.figures.counts(units, start, end)
     done = await services.store.households.visit_counts(units, start, end)
     missed = await services.store.households.miss_counts(units, start, end)
+    seen = {k for k, _ in done} | set(missed)
     visits = [
         KindVisits(
             kind,
-            sum(n for (k, _), n in done.items() if k == kind.value),
-            done.get((kind.value, Outcome.MET.value), 0),
-            missed.get(kind.value, 0),
+            sum(n for (k, _), n in done.items() if k == kind),
+            done.get((kind, Outcome.MET.value), 0),
+            missed.get(kind, 0),
         )
-        for kind in HouseholdKind
+        for kind in kind_book(services.settings).ordered(seen)
     ]
     by_worker: dict[int, dict[PatrolKind, int]] = {}
     for worker_id, kind, n in await services.store.patrols.counts(units, start, end):

@@ -73,6 +73,7 @@ class Render:
     as_of: datetime
     parties: dict[str, str] = field(default_factory=dict)  # [[parties]] code → name
     resources: dict[str, str] = field(default_factory=dict)  # [[resources]] code → name
+    household_kinds: dict[str, str] = field(default_factory=dict)  # [[care.kinds]] code → name
 
     def when(self, at: datetime | None) -> datetime | None:
         return at.astimezone(self.tz) if at is not None else None
@@ -142,7 +143,9 @@ VISIT_COLUMNS = (
     Column("visit", lambda v, r: v.id, 8),
     Column("visited_at", lambda v, r: r.when(v.at), 18),
     Column("unit", lambda v, r: r.unit(v.unit), 14),
-    Column("household_kind", lambda v, r: r.label("care.kind", v.household_kind), 10),
+    Column(
+        "household_kind", lambda v, r: r.household_kinds.get(v.household_kind, v.household_kind), 10
+    ),
     Column("visitor_kind", lambda v, r: r.label("ledger.visitor", v.visitor_kind), 10),
     Column("outcome", lambda v, r: r.label("visit.outcome", v.outcome), 10),
     Column("wellbeing", lambda v, r: v.wellbeing, 8),
@@ -370,7 +373,18 @@ async def build(
     scope = Scope(start, end, units, at, roots)
     parties = {p.code: p.en if lang == "en" else p.zh for p in services.settings.parties}
     resources = {r.code: r.en if lang == "en" else r.zh for r in services.settings.resources}
-    render = Render(lang, services.tz, services.texts, tree, categories, at, parties, resources)
+    kinds = {k.code: k.en if lang == "en" else k.zh for k in services.settings.care.kinds}
+    render = Render(
+        lang,
+        services.tz,
+        services.texts,
+        tree,
+        categories,
+        at,
+        parties,
+        resources=resources,
+        household_kinds=kinds,
+    )
     loop = asyncio.get_running_loop()
     counts: dict[str, int] = {}
     readers = [spec.read(services.store, scope) for spec in sheets]

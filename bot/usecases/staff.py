@@ -27,7 +27,7 @@ from bot.domain.people import Role, Staff
 from bot.domain.staffing import next_visitor, reroute, still_holds, still_visits
 from bot.domain.units import UnitTree
 from bot.notices import outgoing
-from bot.notices.care import brief
+from bot.notices.care import brief, kind_book
 from bot.notices.residents import main_keyboard
 from bot.notices.staff import changed_messages, command_menu, deactivated_messages, help_key
 from bot.services import Services
@@ -120,7 +120,7 @@ async def _households(services: Services, user_id: int) -> tuple[int, bool]:
         text = services.texts(
             "staff.household_handed_over",
             lang,
-            brief=Raw(brief(services.texts, tree, after, lang)),
+            brief=Raw(brief(services.texts, tree, after, lang, kind_book(services.settings))),
         )
         try:
             await store.save(

@@ -76,9 +76,9 @@ async def ask_kind(
     *,
     also: Callable[[GridContext, Person], Awaitable[bool]] | None = None,
 ) -> None:
-    """/household, /patrol: care staff only (or those ALSO lets in); asks the kind (catalog
-    <flow>.ask_kind and <flow>.kind_<kind>, care.… for households) and starts FLOW's draft
-    with DATA."""
+    """/patrol: care staff only (or those ALSO lets in); asks the kind (catalog <flow>.ask_kind
+    and <flow>.kind_<kind>) and starts FLOW's draft with DATA. (/household asks the configured
+    kinds itself.)"""
     me = await person_of(update, ctx)
     if (also is None or not await also(ctx, me)) and await care_staff(ctx, me, f"/{flow}") is None:
         return
@@ -209,11 +209,16 @@ def unit_place(may_pick: MayPick, then: Then) -> Place:
 # Choices shared by registering and editing a household --------------------------------------
 
 
-def cadence_prompt(ctx: GridContext, me: Person, verb: str, *args: object) -> Outgoing:
-    rows = [
-        [button(ctx.texts(f"care.cadence_{c.value}", me.lang), HOUSEHOLD, verb, *args, c.value)]
-        for c in Cadence
-    ]
+def cadence_prompt(
+    ctx: GridContext, me: Person, verb: str, *args: object, proposed: Cadence | None = None
+) -> Outgoing:
+    """Returns the cadence question; the PROPOSED cadence (the kind's) comes first, marked."""
+    rows = []
+    for c in sorted(Cadence, key=lambda c: c is not proposed):
+        label = ctx.texts(f"care.cadence_{c.value}", me.lang)
+        if c is proposed:
+            label = ctx.texts("care.cadence_proposed", me.lang, cadence=label)
+        rows.append([button(label, HOUSEHOLD, verb, *args, c.value)])
     text = ctx.texts("care.ask_cadence", me.lang)
     return outgoing.message(me.user_id, text, markup=keyboard(rows))
 

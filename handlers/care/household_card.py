@@ -10,7 +10,7 @@ from bot.domain.care import Cadence, Household
 from bot.domain.people import Person, Staff
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard
-from bot.notices.care import brief, visitor_name_of
+from bot.notices.care import brief, kind_book, visitor_name_of
 from bot.texts import Raw
 from bot.usecases import care as usecases
 from bot.usecases.results import Refused
@@ -42,7 +42,8 @@ async def list_households(update: Update, ctx: GridContext) -> None:
     if not found:
         await say(ctx, me, "care.none_listed")
         return
-    lines = [brief(ctx.texts, tree, h, me.lang) for h in found]
+    kinds = kind_book(ctx.services.settings)
+    lines = [brief(ctx.texts, tree, h, me.lang, kinds) for h in found]
     rows = [[button(f"#{h.id} {h.label}", FLOW, "show", h.id)] for h in found]
     text = ctx.texts("care.listed", me.lang, count=len(found), lines=Raw("\n\n".join(lines)))
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
@@ -86,7 +87,7 @@ async def show(ctx: GridContext, me: Person, press: Press) -> None:
     text = ctx.texts(
         "care.card",
         lang,
-        brief=Raw(brief(ctx.texts, tree, household, lang)),
+        brief=Raw(brief(ctx.texts, tree, household, lang, kind_book(ctx.services.settings))),
         cadence=ctx.texts(f"care.cadence_{household.cadence.value}", lang),
         visitor=await visitor_name_of(ctx.services, household.visitor_id, household.visitor_kind),
         notes=household.notes or "—",

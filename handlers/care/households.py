@@ -1,4 +1,5 @@
-"""五必访 households for staff: register (/household) by buttons; the card and its edits are in
+"""Households to visit (五必访, 四进四访 … the kinds of [[care.kinds]]) for staff: register
+(/household) by buttons; the card and its edits are in
 handlers/care/household_card.py.
 
 Notes on a household are shown only to staff working at its unit or above (domain.care.covers);
@@ -8,7 +9,7 @@ here goes to private chats: nothing about a household ever reaches a group.
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import Application, CommandHandler
 
 from bot.context import GridContext
@@ -17,29 +18,30 @@ from bot.domain import care as domain
 from bot.domain.care import (
     Cadence,
     CareError,
-    HouseholdKind,
 )
 from bot.domain.people import Person
 from bot.notices import outgoing
-from bot.notices.buttons import Press
+from bot.notices.buttons import Press, button, keyboard
+from bot.notices.care import kind_book
+from bot.texts import Raw
 from bot.usecases import care as usecases
 from bot.usecases.results import Refused
 from handlers.care.common import (
     GROUPS,
     HOUSEHOLD,
     PRIVATE,
-    ask_kind,
     cadence_prompt,
+    care_staff,
     choice_at,
     chosen_visitor,
     draft_at,
-    kind_chosen,
     presses,
     skip_markup,
     unit_place,
     visitor_prompt,
 )
 from handlers.care.household_card import MANAGE_VERBS, list_households
+from handlers.kit import picker
 from handlers.kit.flows import Place, StepCallback, person_of, text_of
 from handlers.kit.reply import say, say_refused
 from storage.drafts import Draft
@@ -51,12 +53,39 @@ FLOW = HOUSEHOLD
 
 
 async def start_register(update: Update, ctx: GridContext) -> None:
-    """/household: asks the kind of household, then walks through the rest."""
-    await ask_kind(update, ctx, FLOW, HouseholdKind, {})
+    """/household (care staff): asks the kind of household from [[care.kinds]], by group, then
+    walks through the rest."""
+    me = await person_of(update, ctx)
+    if await care_staff(ctx, me, "/household") is None:
+        return
+    t, lang = ctx.texts, me.lang
+    rows: list[list[InlineKeyboardButton]] = []
+    lines: list[str] = []
+    for group, kinds in kind_book(ctx.services.settings).groups():
+        names = [kind.name(lang) for kind in kinds]
+        row = [button(kind.name(lang), FLOW, "kind", kind.code) for kind in kinds]
+        rows.extend(row[i : i + 3] for i in range(0, len(row), 3))
+        if group:
+            together = t("care.kind_separator", lang).join(names)
+            lines.append(t("care.kind_group_line", lang, group=group, kinds=together))
+    text = t("care.ask_kind", lang, groups=Raw("\n".join(lines)))
+    await ctx.drafts.put(
+        Draft(me.user_id, FLOW, "kind", {}),
+        ctx.now(),
+        [outgoing.message(me.user_id, text, markup=keyboard(rows))],
+    )
 
 
 async def receive_kind(ctx: GridContext, me: Person, press: Press) -> None:
-    await kind_chosen(ctx, me, press, FLOW, HouseholdKind)
+    """Takes the kind pressed (still configured) and asks for the unit."""
+    draft = await draft_at(ctx, me, FLOW, "kind")
+    if draft is None:
+        return
+    if kind_book(ctx.services.settings).get(press.args[0] if press.args else "") is None:
+        await say(ctx, me, "care.kind_gone", end_flow=True)
+        return
+    draft.data["kind"] = press.args[0]
+    await ctx.drafts.put(draft, ctx.now(), await picker.begin(ctx, me, draft))
 
 
 async def unit_chosen(ctx: GridContext, me: Person, draft: Draft, done: list[Outgoing]) -> None:
@@ -76,7 +105,9 @@ async def receive_label(update: Update, ctx: GridContext, draft: Draft) -> None:
         await say(ctx, me, error.key, limit=domain.MAX_LABEL)
         return
     draft.data["label"], draft.step = label, "cadence"
-    await ctx.drafts.put(draft, ctx.now(), [cadence_prompt(ctx, me, "cad")])
+    kind = kind_book(ctx.services.settings).get(draft.data["kind"])
+    proposed = kind.cadence if kind is not None else None
+    await ctx.drafts.put(draft, ctx.now(), [cadence_prompt(ctx, me, "cad", proposed=proposed)])
 
 
 async def receive_cadence(ctx: GridContext, me: Person, press: Press) -> None:
@@ -129,15 +160,17 @@ async def register_household(ctx: GridContext, me: Person, draft: Draft, notes: 
         ctx.services,
         by=me.user_id,
         at=ctx.now(),
-        kind=HouseholdKind(data["kind"]),
+        kind=data["kind"],
         unit=data["unit"],
         label=data["label"],
         cadence=Cadence(data["cadence"]),
         visitor_id=int(data["visitor"]),
         notes=notes,
     )
-    if isinstance(done, Refused):  # a refusal by rule ends the flow; anything else may be fixed
-        await say_refused(ctx, me, done, end_flow=done.rule is not None)
+    if isinstance(done, Refused):  # a refusal by rule (or a kind gone) ends the flow; anything
+        # else may be fixed
+        ends = done.rule is not None or done.key == "care.kind_gone"
+        await say_refused(ctx, me, done, end_flow=ends)
 
 
 # Wiring --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from bot.domain import care as domain
 from bot.domain.patrols import PatrolKind
 from bot.notices import outgoing
 from bot.notices.cadres import month_block
+from bot.notices.care import kind_book
 from bot.texts import Raw
 from bot.usecases import cadres, revisit
 from bot.usecases.care import MonthlyFigures, monthly_figures
@@ -61,11 +62,12 @@ async def show_month(update: Update, ctx: GridContext) -> None:
 
 
 def visit_lines(ctx: GridContext, lang: str, figures: MonthlyFigures) -> str:
+    kinds = kind_book(ctx.services.settings)
     lines = [
         ctx.texts(
             "monthly.visit_line",
             lang,
-            kind=ctx.texts(f"care.kind_{v.kind.value}", lang),
+            kind=kinds.name(v.kind, lang),
             done=v.done,
             met=v.met,
             missed=v.missed,

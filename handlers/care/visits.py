@@ -19,7 +19,7 @@ from bot.domain.volunteers import InvalidInput
 from bot.domain.wishes import clean_wish_text
 from bot.notices import outgoing
 from bot.notices.buttons import Press, button, keyboard
-from bot.notices.care import brief
+from bot.notices.care import brief, kind_book
 from bot.texts import Raw
 from bot.usecases.care import NewReport, confirm_visit, log_visit
 from bot.usecases.results import Refused
@@ -53,7 +53,9 @@ async def list_visits(update: Update, ctx: GridContext) -> None:
     lines = []
     for household in found:
         mark = "⚠️ " if household.due_on < today else ("⏰ " if household.due_on == today else "")
-        lines.append(mark + brief(ctx.texts, tree, household, me.lang))
+        lines.append(
+            mark + brief(ctx.texts, tree, household, me.lang, kind_book(ctx.services.settings))
+        )
     rows = [[button(f"#{h.id} {h.label}", FLOW, "log", h.id)] for h in found]
     text = ctx.texts("visit.listed", me.lang, count=len(found), lines=Raw("\n\n".join(lines)))
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=keyboard(rows))], ctx.now())
@@ -96,7 +98,9 @@ async def start_log(ctx: GridContext, me: Person, press: Press) -> None:
         for o in Outcome
     ]
     text = ctx.texts(
-        "visit.ask_outcome", me.lang, brief=Raw(brief(ctx.texts, tree, household, me.lang))
+        "visit.ask_outcome",
+        me.lang,
+        brief=Raw(brief(ctx.texts, tree, household, me.lang, kind_book(ctx.services.settings))),
     )
     draft = Draft(me.user_id, FLOW, "outcome", {"household": household.id})
     await ctx.drafts.put(

@@ -1,7 +1,8 @@
 """/volunteer: register as a volunteer or in-service party member (双报到), step by step.
 
 name → phone (optional) → skills (toggles + free text) → team → availability → home unit →
-party member? → work unit → confirm. Text steps arrive through handlers/kit/flows.py; the buttons
+party member? → work unit (a [[work_units]] button, or typed: 双报告 goes only to a configured
+one) → confirm. Text steps arrive through handlers/kit/flows.py; the buttons
 (callback "volreg:<verb>:<arg>") act only on the step the user's draft is at.
 """
 
@@ -26,6 +27,12 @@ from bot.domain.volunteers import (
 )
 from bot.notices import buttons, outgoing
 from bot.notices.buttons import button
+from bot.notices.dualreport import (
+    registration_note,
+    work_unit_named,
+    work_unit_of,
+    work_units,
+)
 from bot.notices.volunteers import skill_names, summary
 from bot.texts import Raw
 from bot.usecases.volunteers import register as register_volunteer
@@ -59,6 +66,8 @@ async def start(update: Update, ctx: GridContext) -> None:
         status=ctx.texts(f"volunteer.status_{existing.status.value}", me.lang),
         summary=Raw(summary(ctx.services, me.lang, existing, await ctx.units.tree())),
     )
+    if note := registration_note(ctx.services, existing, me.lang):
+        text += "\n" + note
     markup = buttons.keyboard([[button(ctx.texts("volunteer.redo", me.lang), NOUN, "redo")]])
     await ctx.outbox.send([outgoing.message(me.user_id, text, markup=markup)], ctx.now())
 
@@ -82,6 +91,7 @@ def from_draft(me: Person, data: dict) -> Volunteer:
         phone=data.get("phone"),
         party_member=bool(data.get("party")),
         work_unit=data.get("work_unit"),
+        work_unit_code=data.get("work_unit_code"),
     )
 
 
@@ -144,9 +154,18 @@ async def card(ctx: GridContext, me: Person, draft: Draft) -> Outgoing:
         return outgoing.card(
             me.user_id, data["card"], t("volunteer.ask_party", lang), markup=buttons.keyboard(rows)
         )
+    if draft.step == "work_unit":
+        units = [button(w.name, NOUN, "wu", w.code) for w in work_units(ctx.services.settings)]
+        rows = [units[i : i + 2] for i in range(0, len(units), 2)]
+        rows.append([button(t("dualreport.other", lang), NOUN, "wu", "-")])
+        text = t("dualreport.ask_work_unit", lang)
+        return outgoing.card(me.user_id, data["card"], text, markup=buttons.keyboard(rows))
     # confirm
-    details = summary(ctx.services, lang, from_draft(me, data), tree)
+    volunteer = from_draft(me, data)
+    details = summary(ctx.services, lang, volunteer, tree)
     text = t("volunteer.confirm", lang, summary=Raw(details))
+    if note := registration_note(ctx.services, volunteer, lang):
+        text += "\n" + note
     rows = [
         [
             button(t("volunteer.submit", lang), NOUN, "submit"),
@@ -226,6 +245,9 @@ async def receive_work_unit(update: Update, ctx: GridContext, draft: Draft) -> N
     except InvalidInput as bad:
         await say(ctx, me, bad.key, limit=MAX_WORK_UNIT)
         return
+    # Typed: a configured work unit only if it is exactly its name, else no 双报告
+    named = work_unit_named(ctx.services.settings, draft.data["work_unit"])
+    draft.data["work_unit_code"] = named.code if named is not None else None
     await go(ctx, me, draft, "confirm")
 
 
@@ -244,6 +266,7 @@ _STEP_OF = {
     "avail": "avail",
     "avail_done": "avail",
     "party": "party",
+    "wu": "work_unit",
     "submit": "confirm",
     "restart": "confirm",
 }
@@ -269,6 +292,7 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     arg = press.args[0] if press.args else ""
     data = draft.data
     config = ctx.services.settings.volunteers
+    config_units = ctx.services.settings.work_units
     if press.verb == "skill":
         if arg not in {o.code for o in config.skills}:
             await tell(update, ctx, me, "common.stale_button")
@@ -309,12 +333,27 @@ async def on_press(update: Update, ctx: GridContext) -> None:
     elif press.verb == "party":
         data["party"] = arg == "1"
         await answer(update)
-        if data["party"]:
+        data["work_unit_code"] = None
+        if data["party"] and config_units:
+            await go(ctx, me, draft, "work_unit")  # the configured work units, or "other"
+        elif data["party"]:
             prompt = outgoing.message(me.user_id, ctx.texts("volunteer.ask_work_unit", me.lang))
             await ctx.drafts.put(replace(draft, step="work_unit"), ctx.now(), [prompt])
         else:
             data["work_unit"] = None
             await go(ctx, me, draft, "confirm")
+    elif press.verb == "wu":
+        await answer(update)
+        if arg == "-":  # not listed: typed as today, and said on the card to get no report
+            prompt = outgoing.message(me.user_id, ctx.texts("volunteer.ask_work_unit", me.lang))
+            await ctx.outbox.send([prompt], ctx.now())
+            return
+        unit = work_unit_of(ctx.services.settings, arg)
+        if unit is None:
+            await say(ctx, me, "common.stale_button")
+            return
+        data["work_unit"], data["work_unit_code"] = unit.name, unit.code
+        await go(ctx, me, draft, "confirm")
     elif press.verb == "restart":
         await answer(update)
         await begin(ctx, me)

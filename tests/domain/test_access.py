@@ -14,7 +14,7 @@ from bot.domain.access import Rule
 from bot.domain.activities import Activity
 from bot.domain.bookings import Booking, BookingStatus, Resource, parse_hours
 from bot.domain.callins import Kind, Party
-from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, Household, VisitorKind
 from bot.domain.patrols import Patrol, PatrolKind
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Report, Status
@@ -77,7 +77,7 @@ REPORT_G2 = replace(REPORT, unit="B3", holder_unit="G2", assignee_id=WORKER_G2.u
 CHECKING = replace(REPORT, status=Status.CHECKING, assignee_id=None, id=4)
 REVIEWING = replace(REPORT, status=Status.REVIEWING, extra={"resolver": WORKER_G1.user_id}, id=5)
 HOUSEHOLD = Household(
-    kind=HouseholdKind.EMPTY_NEST,
+    kind="empty_nest",
     unit="B1",
     label="101",
     cadence=Cadence.WEEKLY,
@@ -822,6 +822,19 @@ CASES: list[tuple[str, Callable[[], Rule | None], Rule | None]] = [
         lambda: access.own_booking(OTHER_RESIDENT, BOOKING),
         Rule.BOOKING_OWN,
     ),
+    ("dual report: community staff", lambda: access.preview_dual_report(COMMUNITY_C1), None),
+    ("dual report: admin", lambda: access.preview_dual_report(ADMIN), None),
+    (
+        "dual report: wrong role (grid head)",
+        lambda: access.preview_dual_report(HEAD_G1),
+        Rule.DUAL_REPORT_PREVIEW,
+    ),
+    (
+        "dual report: wrong role (partner)",
+        lambda: access.preview_dual_report(PARTNER),
+        Rule.DUAL_REPORT_PREVIEW,
+    ),
+    ("dual report: stranger", lambda: access.preview_dual_report(None), Rule.DUAL_REPORT_PREVIEW),
     (
         "open311: a key whose unit is gone",
         lambda: access.open311_file("C9", "B1", TREE),

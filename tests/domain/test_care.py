@@ -13,7 +13,6 @@ from bot.domain.care import (
     CareError,
     CarePolicy,
     Household,
-    HouseholdKind,
     Outcome,
     QuietHours,
     Stage,
@@ -33,7 +32,7 @@ def local(y: int, mo: int, d: int, h: int = 9, mi: int = 0) -> datetime:
 
 def household(due_on: date, stage: Stage = Stage.SCHEDULED, nags: int = 0, **kw) -> Household:
     fields = dict(
-        kind=HouseholdKind.EMPTY_NEST,
+        kind="empty_nest",
         unit="B1",
         label="3-502",
         cadence=Cadence.MONTHLY,
@@ -229,7 +228,7 @@ def test_quiet_hours(start, end, at, quiet):
 
 def test_a_new_household_is_first_due_one_cadence_after_registration():
     registered = care.register(
-        kind=HouseholdKind.ILLNESS,
+        kind="illness",
         unit="B1",
         label="  3 单元   502 ",
         cadence=Cadence.WEEKLY,

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.domain import care
-from bot.domain.care import Cadence, CarePolicy, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, CarePolicy, VisitorKind
 from storage.care import Households
 from storage.db import Database
 from tests.e2e.harness import Griddesk
@@ -23,7 +23,7 @@ async def register_household(path: Path | str) -> None:
     db = await Database(path).open()
     try:
         household = care.register(
-            kind=HouseholdKind.EMPTY_NEST,
+            kind="empty_nest",
             unit="B1",
             label="3单元502",
             cadence=Cadence.WEEKLY,

@@ -11,7 +11,6 @@ from bot.domain import care
 from bot.domain.care import (
     Cadence,
     CarePolicy,
-    HouseholdKind,
     Outcome,
     Stage,
     Visit,
@@ -44,7 +43,7 @@ async def households(db):
     return Households(db)
 
 
-def new_household(unit: str = "B1", kind=HouseholdKind.EMPTY_NEST, at=AT):
+def new_household(unit: str = "B1", kind="empty_nest", at=AT):
     return care.register(
         kind=kind,
         unit=unit,
@@ -180,7 +179,7 @@ async def test_a_due_date_counts_as_missed_only_once_even_past_compare_and_set(h
 
 async def test_monthly_counts_group_visits_and_misses_by_kind_within_the_units(households, db):
     a = await households.create(new_household("B1"), [], clear_draft_of=0)
-    b = await households.create(new_household("B2", HouseholdKind.ILLNESS), [], clear_draft_of=0)
+    b = await households.create(new_household("B2", "illness"), [], clear_draft_of=0)
     for household, outcome in ((a, Outcome.MET), (b, Outcome.NOT_HOME)):
         visit = Visit(household.id, 101, VisitorKind.STAFF, AT, outcome, household.due_on)
         await households.log_visit(

@@ -41,6 +41,7 @@ NOT_A_RESIDENT = {
     "web_state": "the web app's generated secrets (webhook path and token)",
     "cadre_grid_lists": "grid codes and weeks (the 下沉干部 sweep's claims)",
     "team_digests": "grid codes and months (the monthly reports' missing lists' claims)",
+    "dual_reports": "work unit codes and months (the 双报告's claims; the report is an outbox row)",
 }
 # Each backend's own bookkeeping.
 NOT_A_RESIDENT_BY_BACKEND = {

@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain import care
 from bot.domain.access import Rule
-from bot.domain.care import Cadence, Household, HouseholdKind, Outcome, VisitorKind
+from bot.domain.care import Cadence, Household, Outcome, VisitorKind
 from bot.domain.patrols import PatrolKind
 from bot.domain.people import Person
 from bot.domain.reports import Report
@@ -36,7 +36,7 @@ async def household(
     services: Services, visitor: int = WORKER, kind: VisitorKind = VisitorKind.STAFF
 ) -> Household:
     registered = care.register(
-        kind=HouseholdKind.EMPTY_NEST,
+        kind="empty_nest",
         unit="B1",
         label="3单元502",
         cadence=Cadence.WEEKLY,
@@ -226,7 +226,7 @@ async def registered(services: Services, **changes) -> Done[Household] | Refused
     args = {
         "by": COMMUNITY,
         "at": services.clock(),
-        "kind": HouseholdKind.DISABILITY,
+        "kind": "disability",
         "unit": "B1",
         "label": "2单元301",
         "cadence": Cadence.MONTHLY,
@@ -348,9 +348,7 @@ async def test_the_monthly_figures_count_a_units_visits_and_patrols(services: Se
 
     assert isinstance(found, Done)
     figures = found.value
-    assert [(v.kind, v.done, v.met, v.missed) for v in figures.visits] == [
-        (HouseholdKind.EMPTY_NEST, 1, 1, 0)
-    ]
+    assert [(v.kind, v.done, v.met, v.missed) for v in figures.visits] == [("empty_nest", 1, 1, 0)]
     [patrols] = figures.patrols
     assert (patrols.name, patrols.total, patrols.kinds) == ("李网格", 1, {PatrolKind.DOORKNOCK: 1})
     empty = await usecases.monthly_figures(

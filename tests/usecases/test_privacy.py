@@ -13,7 +13,7 @@ from bot.domain import care
 from bot.domain import wishes as wish_rules
 from bot.domain.access import Rule
 from bot.domain.activities import Activity, SignupStatus
-from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, Household, VisitorKind
 from bot.domain.wishes import Wish, WishStatus
 from bot.services import Services
 from bot.usecases.care import care_policy
@@ -188,7 +188,7 @@ async def test_staff_cannot_erase_themselves(services: Services):
 
 async def household(services: Services) -> Household:
     registered = care.register(
-        kind=HouseholdKind.EMPTY_NEST,
+        kind="empty_nest",
         unit="B1",
         label="3单元502",
         cadence=Cadence.WEEKLY,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import care
-from bot.domain.care import Cadence, Household, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, Household, VisitorKind
 from bot.domain.volunteers import Volunteer, VolunteerStatus
 from bot.usecases.care import care_policy
 from storage.care import Households
@@ -83,7 +83,7 @@ async def add_household(
     visitor: int = 101,
     visitor_kind: VisitorKind = VisitorKind.STAFF,
     cadence: Cadence = Cadence.WEEKLY,
-    kind: HouseholdKind = HouseholdKind.EMPTY_NEST,
+    kind: str = "empty_nest",
     label: str = "3单元502",
 ) -> Household:
     """Registers a household as staff of C1 would, without walking the buttons."""

@@ -44,7 +44,7 @@ async def test_staff_register_a_household_and_its_visitor_is_told_without_the_no
 
     assert "已登记重点户" in harness.last_text(COMMUNITY)
     [stored] = await households(harness).within(["B1"])
-    assert (stored.kind.value, stored.label, stored.cadence) == (
+    assert (stored.kind, stored.label, stored.cadence) == (
         "empty_nest",
         "3单元502",
         Cadence.MONTHLY,

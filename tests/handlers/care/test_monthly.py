@@ -69,7 +69,7 @@ async def test_monthly_figures_cover_the_unit_and_below_for_the_month(harness):
     await save_move(harness.services, first, rejected, event)
     lonely = await add_household(harness, unit="B1")
     await visit(harness, lonely, Outcome.MET)
-    sick = await add_household(harness, unit="B3", kind=care.HouseholdKind.ILLNESS)
+    sick = await add_household(harness, unit="B3", kind="illness")
     await patrol(harness, WORKER_G1, "B1")
     await patrol(harness, WORKER_G1, "B2", PatrolKind.DOORKNOCK)
     await patrol(harness, WORKER_G2, "B3")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bot.app import SWEEPS, open_services
 from bot.domain import reports as domain
-from bot.domain.care import Cadence, HouseholdKind, VisitorKind
+from bot.domain.care import Cadence, VisitorKind
 from bot.domain.care import register as register_household
 from bot.domain.people import Role, Staff
 from bot.domain.reports import Status
@@ -116,7 +116,7 @@ async def test_someone_who_left_comes_back_with_a_new_invite(harness):
 async def test_a_leavers_households_go_to_the_nearest_care_staff(harness):
     store = Households(harness.services.store.db)
     household = register_household(
-        kind=HouseholdKind.EMPTY_NEST,
+        kind="empty_nest",
         unit="B3",
         label="2-301",
         cadence=Cadence.WEEKLY,
