@@ -8,7 +8,6 @@ each unit's subtree happens in bot.domain.summary.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -35,22 +34,70 @@ WITH cohort AS MATERIALIZED (
 SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
 """
 
-# The first accept and resolve per report in [start, end), with hours since submission (their
-# medians need every value: a row per report and kind).
-_EVENTS = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars, {hours} AS hours
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('accept', 'resolve') {reach}
-GROUP BY r.id, e.action
+# The first accept / resolve / confirm / expire / reject of each report in [start, end), from the
+# kept facts (migration 0025): a fact whose previous event of its action lies before the period
+# (or that has none) is its report's first of that action in the period.
+_FIRST = "(f.prev_at IS NULL OR f.prev_at < :start)"
+
+# Per unit: reports resolved, expired and rejected in [start, end) (each once per kind).
+_COUNTS = f"""
+SELECT f.unit AS unit, f.action AS action, COUNT(*) AS n
+FROM {{facts}}
+WHERE f.at >= :start AND f.at < :end AND f.action IN ('resolve', 'expire', 'reject')
+  AND {_FIRST} {{reach}}
+GROUP BY f.unit, f.action
 """
 
-# The reports confirmed (with their stars), expired or rejected in [start, end), counted in SQL
-# per unit: what a row per report would add up to.
-_OUTCOMES = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars, COUNT(DISTINCT r.id) AS n
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire', 'reject') {reach}
-GROUP BY r.unit, e.action, r.stars
+# Per unit: reports confirmed in [start, end), by the stars the report holds.
+_CONFIRMED = f"""
+SELECT f.unit AS unit, r.stars AS stars, COUNT(*) AS n
+FROM {{facts}} JOIN reports r ON r.id = f.report_id
+WHERE f.at >= :start AND f.at < :end AND f.action = 'confirm' AND {_FIRST} {{reach}}
+GROUP BY f.unit, r.stars
+"""
+
+# The median hours from submission to the first accept / resolve in [start, end), for each unit's
+# whole subtree, in SQL. Each report's first in the period (its hours clamped at 0) goes into a
+# histogram per (unit, action) of half-minute buckets with each bucket's count, sum, min and max;
+# the histograms are added up over every ancestor (`up`: the unit tree from the units table,
+# within the scope), and a running count per (ancestor, action) finds the bucket(s) holding the
+# middle value(s). Only those buckets reach Python (`_median`): at most two per (unit, action).
+# A bucket lies within one shown figure (jobs/summaries._duration: whole minutes under an hour,
+# 0.1 h under 48 h, 0.1 day beyond: every boundary is a multiple of half a minute).
+_MEDIANS = f"""
+WITH RECURSIVE up(unit, anc) AS (
+    SELECT code, code FROM units u WHERE 1 = 1 {{unit_scope}}
+    UNION ALL
+    SELECT up.unit, u.parent FROM up JOIN units u ON u.code = up.anc
+    WHERE u.parent IS NOT NULL {{parent_scope}}
+),
+firsts AS (
+    SELECT f.unit AS unit, f.action AS action, MAX(0.0, {{hours}}) AS hours
+    FROM {{facts}}
+    WHERE f.at >= :start AND f.at < :end AND f.action IN ('accept', 'resolve')
+      AND {_FIRST} {{reach}}
+),
+buckets AS (
+    SELECT unit, action, {{bucket}} AS bucket, COUNT(*) AS n, SUM(hours) AS total,
+           MIN(hours) AS low, MAX(hours) AS high
+    FROM firsts GROUP BY unit, action, {{bucket}}
+),
+merged AS (
+    SELECT up.anc AS unit, b.action AS action, b.bucket AS bucket, CAST(SUM(b.n) AS INTEGER) AS n,
+           SUM(b.total) AS total, MIN(b.low) AS low, MAX(b.high) AS high
+    FROM buckets b JOIN up ON up.unit = b.unit
+    GROUP BY up.anc, b.action, b.bucket
+),
+ranked AS (
+    SELECT unit, action, bucket, n, total, low, high,
+           CAST(SUM(n) OVER (PARTITION BY unit, action ORDER BY bucket
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS upto,
+           CAST(SUM(n) OVER (PARTITION BY unit, action) AS INTEGER) AS count
+    FROM merged
+)
+SELECT unit, action, count, upto - n AS before, n, total, low, high FROM ranked
+WHERE upto - n < count / 2 + 1 AND upto >= (count + 1) / 2
+ORDER BY unit, action, bucket
 """
 
 # Reports open and past their deadline at :as_of, judged from their history as of then (the
@@ -85,81 +132,87 @@ WHERE r.created_at >= :start AND r.created_at < :end {units} GROUP BY r.unit
 """
 
 _CLOSED_BY_UNIT = """
-SELECT r.unit AS unit, COUNT(*) AS n
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {reach}
-GROUP BY r.unit
+SELECT f.unit AS unit, COUNT(*) AS n
+FROM {facts}
+WHERE f.at >= :start AND f.at < :end AND f.action IN ('confirm', 'expire') {reach}
+GROUP BY f.unit
 """
 
 
-# The events of a period: the whole office's through their time (summary_events_at); a unit
-# subtree's through its reports created before the period's end (0022) and each one's events
-# (report_events_report), instead of every event of the office's period.
-_WINDOW_EVENTS = (
-    "FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id"
-)
-_SCOPE_EVENTS = (
-    "FROM reports r INDEXED BY figures_reports_unit_created"
-    " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
-)
-
-# Hours from a report's submission to its first event of a kind: the times are ISO text, and each
-# backend has its own arithmetic on them.
+# Hours from a report's submission to a kept fact (its first event of a kind in the period): the
+# times are ISO text, and each backend has its own arithmetic on them. The bucket is the
+# half-minute the (non-negative) hours fall in, rounded down on both backends.
 HOURS = {
-    "sqlite": "(julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0",
-    "postgresql": "EXTRACT(EPOCH FROM CAST(MIN(e.at) AS timestamptz)"
-    " - CAST(r.created_at AS timestamptz)) / 3600.0",
+    "sqlite": "(julianday(f.at) - julianday(f.created_at)) * 24.0",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM CAST(f.at AS timestamptz)"
+    " - CAST(f.created_at AS timestamptz)) AS DOUBLE PRECISION) / 3600.0",
+}
+BUCKET = {
+    "sqlite": "CAST(hours * 120 AS INTEGER)",
+    "postgresql": "CAST(FLOOR(hours * 120) AS INTEGER)",
 }
 
 
-def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
-    """Adds _EVENTS' ROWS (unit, action, stars, hours) to TALLIES."""
-    for unit, action, _stars, hours in rows:
-        tally = tallies.get(unit)
-        if tally is None:
-            tally = tallies[unit] = Tally()
-        if action == "accept":
-            tally.accept_hours.append(max(0.0, hours))
-        elif action == "resolve":
-            tally.resolved += 1
-            tally.resolve_hours.append(max(0.0, hours))
+def _value(k: int, before: int, n: int, total: float, low: float, high: float) -> float:
+    """The K-th smallest value (1-based) of a histogram, from the bucket holding it (BEFORE values
+    lie in lower buckets; N in this one, summing to TOTAL, from LOW to HIGH): exact at either end
+    of the bucket and for the middle of three; otherwise a value within the bucket (the same shown
+    figure)."""
+    if k == before + 1:
+        return low
+    if k == before + n:
+        return high
+    if n == 3:
+        return total - low - high
+    return min(high, max(low, (total - low - high) / (n - 2)))
 
 
-def _add_outcomes(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
-    """Adds _OUTCOMES' ROWS (unit, action, stars, reports) to TALLIES."""
-    for unit, action, stars, n in rows:
-        tally = tallies.setdefault(unit, Tally())
-        if action == "confirm":
-            tally.closed += n
-            if stars is not None:
-                tally.stars.extend([int(stars)] * n)
-        elif action == "expire":
-            tally.closed_unverified += n
-        elif action == "reject":
-            tally.rejected += n
+def _medians(rows: Sequence[Any]) -> dict[tuple[str, str], float]:
+    """(unit, action) → median, from _MEDIANS' rows: the bucket(s) holding each middle value."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        found.setdefault((row[0], row[1]), []).append(
+            (int(row[2]), int(row[3]), int(row[4]), float(row[5]), float(row[6]), float(row[7]))
+        )
+    medians = {}
+    for key, buckets in found.items():
+        count = buckets[0][0]
+        picked = []
+        for k in sorted({(count + 1) // 2, count // 2 + 1}):
+            for _count, before, n, total, low, high in buckets:
+                if before < k <= before + n:
+                    picked.append(_value(k, before, n, total, low, high))
+                    break
+        medians[key] = sum(picked) / len(picked)
+    return medians
 
 
 def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
     """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit;
-    {events} and {reach}: where a period's events come from and their reports' filter) and
-    their parameters for the reports at UNITS (None: the whole office, through
-    summary_reports_created and summary_events_at). A scope is read through
-    figures_reports_unit_created (0022), one range per unit, so its cost follows its own
-    reports, not the office's."""
+    {facts} and {reach}: where a period's kept facts come from and their filter;
+    {unit_scope} and {parent_scope}: the unit tree's filter) and their parameters for the
+    reports at UNITS (None: the whole office, through summary_reports_created and
+    report_facts_window). A scope is read through figures_reports_unit_created (0022) and
+    report_facts_unit (0025), one range per unit, so its cost follows its own reports, not the
+    office's."""
     if units is None:
         return {
             "created": "INDEXED BY summary_reports_created",
             "units": "",
-            "events": _WINDOW_EVENTS,
+            "facts": "report_facts f INDEXED BY report_facts_window",
             "reach": "",
+            "unit_scope": "",
+            "parent_scope": "",
         }, {}
     names = {f"u{i}": code for i, code in enumerate(units)}
     listed = ", ".join(":" + name for name in names) or "NULL"
     fragments = {
         "created": "INDEXED BY figures_reports_unit_created",
         "units": f"AND r.unit IN ({listed})",
-        "events": _SCOPE_EVENTS,
-        "reach": f"AND r.unit IN ({listed}) AND r.created_at < :end",
+        "facts": "report_facts f INDEXED BY report_facts_unit",
+        "reach": f"AND f.unit IN ({listed}) AND f.created_at < :end",
+        "unit_scope": f"AND u.code IN ({listed})",
+        "parent_scope": f"AND u.parent IN ({listed})",
     }
     return fragments, names
 
@@ -176,7 +229,10 @@ class Summaries:
         units: Sequence[str] | None = None,
     ) -> dict[str, Tally]:
         """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF
-        (at UNITS only, if given: the same tallies those units have in the whole office's)."""
+        (at UNITS only, if given: the same tallies those units have in the whole office's).
+
+        The medians are the exception: each unit's are its whole subtree's (within UNITS),
+        taken in SQL from the kept facts; `bot.domain.summary.roll_up` keeps them as they are."""
         tallies: dict[str, Tally] = {}
         scope, names = scoped(units)
         window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of), **names}
@@ -189,13 +245,28 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        events = await self.db.fetchall(
-            _EVENTS.format(hours=HOURS[self.db.dialect], **scope), window
+        for row in await self.db.fetchall(_COUNTS.format(**scope), window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            if row["action"] == "resolve":
+                tally.resolved += row["n"]
+            elif row["action"] == "expire":
+                tally.closed_unverified += row["n"]
+            elif row["action"] == "reject":
+                tally.rejected += row["n"]
+        for row in await self.db.fetchall(_CONFIRMED.format(**scope), window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            tally.closed += row["n"]
+            if row["stars"] is not None:
+                tally.stars.extend([int(row["stars"])] * row["n"])
+        medians = _MEDIANS.format(
+            hours=HOURS[self.db.dialect], bucket=BUCKET[self.db.dialect], **scope
         )
-        # A row per report and kind: the whole office's 90 days are millions at 1,000,000
-        # reports, added up in a worker thread so the bot's event loop keeps running.
-        await asyncio.to_thread(_add_events, tallies, events)
-        _add_outcomes(tallies, await self.db.fetchall(_OUTCOMES.format(**scope), window))
+        for (unit, action), hours in _medians(await self.db.fetchall(medians, window)).items():
+            tally = tallies.setdefault(unit, Tally())
+            if action == "accept":
+                tally.median_accept_hours = hours
+            else:
+                tally.median_resolve_hours = hours
         overdue = {"as_of": to_db(as_of), **names}
         for row in await self.db.fetchall(_OVERDUE.format(**scope), overdue):
             tallies.setdefault(row["unit"], Tally()).overdue += row["n"]
