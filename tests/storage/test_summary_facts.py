@@ -20,12 +20,16 @@ from bot.jobs.summaries import _duration
 from storage.db import Database, from_db, to_db
 from storage.summaries import Summaries
 
-from .test_summaries_storage import TREE, Story, local, stored  # noqa: F401 (a fixture)
+from .test_summaries_storage import TREE, Story, local
+from .test_summaries_storage import stored as office
 
 KEPT = ("accept", "resolve", "confirm", "expire", "reject")
 ACTIONS = (*KEPT, "escalate", "verify")  # 'verify': an action the facts do not know
 MIGRATION = Path(__file__).parents[2] / "storage" / "migrations" / "0025_summary_facts.sql"
 FACT_COLUMNS = "event_id, report_id, unit, action, at, created_at, prev_at"
+
+
+stored = office  # test_summaries_storage's office: the tree and two categories
 
 
 @pytest.fixture
@@ -151,9 +155,8 @@ async def test_the_weeks_figures_from_the_facts_equal_a_recount_of_the_raw_event
     )
     # A subtree's own read gives its units the same figures as the whole office's.
     scope = sorted(_subtree("C1"))
-    assert {
-        code: tally for code, tally in (await summaries.week_tallies(start, end, end, scope)).items()
-    } == {code: tally for code, tally in raw.items() if code in scope}
+    own = await summaries.week_tallies(start, end, end, scope)
+    assert own == {code: tally for code, tally in raw.items() if code in scope}
 
 
 async def test_the_medians_are_exact_at_a_buckets_ends_and_within_it_otherwise(stored):
