@@ -1,9 +1,11 @@
 """Weekly summary aggregates (one indexed pass per figure, grouped by unit) and their sending.
 
-Every query reads a week's slice through an index (summary_reports_created,
-summary_events_at, summary_reports_overdue in 0003) and groups by unit, so its cost depends on
-the week's activity, not on how many reports are stored or how many units ask; the roll-up to
-each unit's subtree happens in bot.domain.summary.
+Every query reads a period's slice through an index (summary_reports_created and
+summary_reports_overdue in 0003; the kept facts' report_facts_window in 0025, or
+report_facts_unit and figures_reports_unit_created for a subtree) and groups by unit, so its
+cost depends on the period's activity, not on how many reports are stored. Counts are rolled up
+to each unit's subtree in bot.domain.summary; the accept / resolve medians, which need every
+value, are taken per subtree in SQL (_MEDIANS), so no row per report reaches Python.
 """
 
 from __future__ import annotations
@@ -58,15 +60,17 @@ GROUP BY f.unit, r.stars
 
 # The median hours from submission to the first accept / resolve in [start, end), for each unit's
 # whole subtree, in SQL. Each report's first in the period (its hours clamped at 0) goes into a
-# histogram per (unit, action) of half-minute buckets with each bucket's count, sum, min and max;
-# the histograms are added up over every ancestor (`up`: the unit tree from the units table,
-# within the scope), and a running count per (ancestor, action) finds the bucket(s) holding the
-# middle value(s). Only those buckets reach Python (`_median`): at most two per (unit, action).
-# A bucket lies within one shown figure (jobs/summaries._duration: whole minutes under an hour,
-# 0.1 h under 48 h, 0.1 day beyond: every boundary is a multiple of half a minute).
+# histogram per (unit, action) whose buckets are the figures jobs/summaries._duration shows
+# (BUCKET: whole minutes under an hour, 0.1 h under 48 h, 0.1 day beyond), with each bucket's
+# count, sum, min and max; each unit's histogram is added to its ancestors' (`up`: the unit
+# tree from the units table, within the scope), and a running count per (unit, action) finds
+# the bucket(s) holding the middle value(s). Only those reach Python (`_medians`): a few rows
+# per (unit, action). A unit with reports of its own and units below has two rows per bucket
+# (its own, its descendants'): the running count is taken per bucket (RANGE) and Python adds
+# the two.
 _MEDIANS = f"""
 WITH RECURSIVE up(unit, anc) AS (
-    SELECT code, code FROM units u WHERE 1 = 1 {{unit_scope}}
+    SELECT code, parent FROM units u WHERE parent IS NOT NULL {{unit_scope}} {{parent_scope}}
     UNION ALL
     SELECT up.unit, u.parent FROM up JOIN units u ON u.code = up.anc
     WHERE u.parent IS NOT NULL {{parent_scope}}
@@ -77,12 +81,14 @@ firsts AS (
     WHERE f.at >= :start AND f.at < :end AND f.action IN ('accept', 'resolve')
       AND {_FIRST} {{reach}}
 ),
-buckets AS (
+buckets AS MATERIALIZED (
     SELECT unit, action, {{bucket}} AS bucket, COUNT(*) AS n, SUM(hours) AS total,
            MIN(hours) AS low, MAX(hours) AS high
     FROM firsts GROUP BY unit, action, {{bucket}}
 ),
 merged AS (
+    SELECT unit, action, bucket, n, total, low, high FROM buckets
+    UNION ALL
     SELECT up.anc AS unit, b.action AS action, b.bucket AS bucket, CAST(SUM(b.n) AS INTEGER) AS n,
            SUM(b.total) AS total, MIN(b.low) AS low, MAX(b.high) AS high
     FROM buckets b JOIN up ON up.unit = b.unit
@@ -91,13 +97,13 @@ merged AS (
 ranked AS (
     SELECT unit, action, bucket, n, total, low, high,
            CAST(SUM(n) OVER (PARTITION BY unit, action ORDER BY bucket
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS upto,
+                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS upto,
+           CAST(SUM(n) OVER (PARTITION BY unit, action, bucket) AS INTEGER) AS here,
            CAST(SUM(n) OVER (PARTITION BY unit, action) AS INTEGER) AS count
     FROM merged
 )
-SELECT unit, action, count, upto - n AS before, n, total, low, high FROM ranked
-WHERE upto - n < count / 2 + 1 AND upto >= (count + 1) / 2
-ORDER BY unit, action, bucket
+SELECT unit, action, bucket, count, upto - here AS before, n, total, low, high FROM ranked
+WHERE upto - here < count / 2 + 1 AND upto >= (count + 1) / 2
 """
 
 # Reports open and past their deadline at :as_of, judged from their history as of then (the
@@ -140,24 +146,30 @@ GROUP BY f.unit
 
 
 # Hours from a report's submission to a kept fact (its first event of a kind in the period): the
-# times are ISO text, and each backend has its own arithmetic on them. The bucket is the
-# half-minute the (non-negative) hours fall in, rounded down on both backends.
+# times are ISO text, and each backend has its own arithmetic on them.
 HOURS = {
     "sqlite": "(julianday(f.at) - julianday(f.created_at)) * 24.0",
     "postgresql": "CAST(EXTRACT(EPOCH FROM CAST(f.at AS timestamptz)"
     " - CAST(f.created_at AS timestamptz)) AS DOUBLE PRECISION) / 3600.0",
 }
+# The figure a (non-negative) number of hours is shown as (jobs/summaries._duration), as one
+# increasing integer: the whole minute under an hour (rounded as shown: 59.5 minutes is "1 h"),
+# then tenths of an hour under 48 h, then tenths of a day. Rounding down on both backends.
 BUCKET = {
-    "sqlite": "CAST(hours * 120 AS INTEGER)",
-    "postgresql": "CAST(FLOOR(hours * 120) AS INTEGER)",
+    "sqlite": "CASE WHEN hours * 60 < 59.5 THEN CAST(hours * 60 + 0.5 AS INTEGER)"
+    " WHEN hours < 48 THEN 100 + CAST(hours * 10 + 0.5 AS INTEGER)"
+    " ELSE 1000 + CAST(hours / 2.4 + 0.5 AS INTEGER) END",
+    "postgresql": "CASE WHEN hours * 60 < 59.5 THEN CAST(FLOOR(hours * 60 + 0.5) AS INTEGER)"
+    " WHEN hours < 48 THEN 100 + CAST(FLOOR(hours * 10 + 0.5) AS INTEGER)"
+    " ELSE 1000 + CAST(FLOOR(hours / 2.4 + 0.5) AS INTEGER) END",
 }
 
 
 def _value(k: int, before: int, n: int, total: float, low: float, high: float) -> float:
     """The K-th smallest value (1-based) of a histogram, from the bucket holding it (BEFORE values
     lie in lower buckets; N in this one, summing to TOTAL, from LOW to HIGH): exact at either end
-    of the bucket and for the middle of three; otherwise a value within the bucket (the same shown
-    figure)."""
+    of the bucket and for the middle of three; otherwise a value within the bucket, which is
+    shown as the same figure."""
     if k == before + 1:
         return low
     if k == before + n:
@@ -169,17 +181,29 @@ def _value(k: int, before: int, n: int, total: float, low: float, high: float) -
 
 def _medians(rows: Sequence[Any]) -> dict[tuple[str, str], float]:
     """(unit, action) → median, from _MEDIANS' rows: the bucket(s) holding each middle value."""
-    found: dict[tuple[str, str], list[Any]] = {}
-    for row in rows:
-        found.setdefault((row[0], row[1]), []).append(
-            (int(row[2]), int(row[3]), int(row[4]), float(row[5]), float(row[6]), float(row[7]))
-        )
+    found: dict[tuple[str, str], dict[int, list[Any]]] = {}
+    for unit, action, bucket, count, before, n, total, low, high in rows:
+        buckets = found.setdefault((unit, action), {})
+        kept = buckets.get(bucket)
+        if kept is None:  # count, before, n, total, low, high
+            buckets[bucket] = [
+                int(count),
+                int(before),
+                int(n),
+                float(total),
+                float(low),
+                float(high),
+            ]
+        else:  # the unit's own reports' row and its descendants': one bucket
+            kept[2] += int(n)
+            kept[3] += float(total)
+            kept[4], kept[5] = min(kept[4], float(low)), max(kept[5], float(high))
     medians = {}
     for key, buckets in found.items():
-        count = buckets[0][0]
+        count = next(iter(buckets.values()))[0]
         picked = []
         for k in sorted({(count + 1) // 2, count // 2 + 1}):
-            for _count, before, n, total, low, high in buckets:
+            for _count, before, n, total, low, high in buckets.values():
                 if before < k <= before + n:
                     picked.append(_value(k, before, n, total, low, high))
                     break
