@@ -1,14 +1,15 @@
 """Weekly summary aggregates (one indexed pass per figure, grouped by unit) and their sending.
 
-Every query reads a week's slice through an index (summary_reports_created,
-summary_events_at, summary_reports_overdue in 0003) and groups by unit, so its cost depends on
-the week's activity, not on how many reports are stored or how many units ask; the roll-up to
-each unit's subtree happens in bot.domain.summary.
+Every query reads a period's slice through an index (summary_reports_created and
+summary_reports_overdue in 0003; the kept facts' report_facts_window in 0025, or
+report_facts_unit and figures_reports_unit_created for a subtree) and groups by unit, so its
+cost depends on the period's activity, not on how many reports are stored. Counts are rolled up
+to each unit's subtree in bot.domain.summary; the accept / resolve medians, which need every
+value, are taken per subtree in SQL (_MEDIANS), so no row per report reaches Python.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -35,22 +36,74 @@ WITH cohort AS MATERIALIZED (
 SELECT unit, category, state, COUNT(*) AS n FROM cohort GROUP BY unit, category, state
 """
 
-# The first accept and resolve per report in [start, end), with hours since submission (their
-# medians need every value: a row per report and kind).
-_EVENTS = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars, {hours} AS hours
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('accept', 'resolve') {reach}
-GROUP BY r.id, e.action
+# The first accept / resolve / confirm / expire / reject of each report in [start, end), from the
+# kept facts (migration 0025): a fact whose previous event of its action lies before the period
+# (or that has none) is its report's first of that action in the period.
+_FIRST = "(f.prev_at IS NULL OR f.prev_at < :start)"
+
+# Per unit: reports resolved, expired and rejected in [start, end) (each once per kind).
+_COUNTS = f"""
+SELECT f.unit AS unit, f.action AS action, COUNT(*) AS n
+FROM {{facts}}
+WHERE f.at >= :start AND f.at < :end AND f.action IN ('resolve', 'expire', 'reject')
+  AND {_FIRST} {{reach}}
+GROUP BY f.unit, f.action
 """
 
-# The reports confirmed (with their stars), expired or rejected in [start, end), counted in SQL
-# per unit: what a row per report would add up to.
-_OUTCOMES = """
-SELECT r.unit AS unit, e.action AS action, r.stars AS stars, COUNT(DISTINCT r.id) AS n
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire', 'reject') {reach}
-GROUP BY r.unit, e.action, r.stars
+# Per unit: reports confirmed in [start, end), by the stars the report holds.
+_CONFIRMED = f"""
+SELECT f.unit AS unit, r.stars AS stars, COUNT(*) AS n
+FROM {{facts}} JOIN reports r ON r.id = f.report_id
+WHERE f.at >= :start AND f.at < :end AND f.action = 'confirm' AND {_FIRST} {{reach}}
+GROUP BY f.unit, r.stars
+"""
+
+# The median hours from submission to the first accept / resolve in [start, end), for each unit's
+# whole subtree, in SQL. Each report's first in the period (its hours clamped at 0) goes into a
+# histogram per (unit, action) whose buckets are the figures jobs/summaries._duration shows
+# (BUCKET: whole minutes under an hour, 0.1 h under 48 h, 0.1 day beyond), with each bucket's
+# count, sum, min and max; each unit's histogram is added to its ancestors' (`up`: the unit
+# tree from the units table, within the scope), and a running count per (unit, action) finds
+# the bucket(s) holding the middle value(s). Only those reach Python (`_medians`): a few rows
+# per (unit, action). A unit with reports of its own and units below has two rows per bucket
+# (its own, its descendants'): the running count is taken per bucket (RANGE) and Python adds
+# the two.
+_MEDIANS = f"""
+WITH RECURSIVE up(unit, anc) AS (
+    SELECT code, parent FROM units u WHERE parent IS NOT NULL {{unit_scope}} {{parent_scope}}
+    UNION ALL
+    SELECT up.unit, u.parent FROM up JOIN units u ON u.code = up.anc
+    WHERE u.parent IS NOT NULL {{parent_scope}}
+),
+firsts AS (
+    SELECT f.unit AS unit, f.action AS action, MAX(0.0, {{hours}}) AS hours
+    FROM {{facts}}
+    WHERE f.at >= :start AND f.at < :end AND f.action IN ('accept', 'resolve')
+      AND {_FIRST} {{reach}}
+),
+buckets AS MATERIALIZED (
+    SELECT unit, action, {{bucket}} AS bucket, COUNT(*) AS n, SUM(hours) AS total,
+           MIN(hours) AS low, MAX(hours) AS high
+    FROM firsts GROUP BY unit, action, {{bucket}}
+),
+merged AS (
+    SELECT unit, action, bucket, n, total, low, high FROM buckets
+    UNION ALL
+    SELECT up.anc AS unit, b.action AS action, b.bucket AS bucket, CAST(SUM(b.n) AS INTEGER) AS n,
+           SUM(b.total) AS total, MIN(b.low) AS low, MAX(b.high) AS high
+    FROM buckets b JOIN up ON up.unit = b.unit
+    GROUP BY up.anc, b.action, b.bucket
+),
+ranked AS (
+    SELECT unit, action, bucket, n, total, low, high,
+           CAST(SUM(n) OVER (PARTITION BY unit, action ORDER BY bucket
+                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS upto,
+           CAST(SUM(n) OVER (PARTITION BY unit, action, bucket) AS INTEGER) AS here,
+           CAST(SUM(n) OVER (PARTITION BY unit, action) AS INTEGER) AS count
+    FROM merged
+)
+SELECT unit, action, bucket, count, upto - here AS before, n, total, low, high FROM ranked
+WHERE upto - here < count / 2 + 1 AND upto >= (count + 1) / 2
 """
 
 # Reports open and past their deadline at :as_of, judged from their history as of then (the
@@ -85,81 +138,105 @@ WHERE r.created_at >= :start AND r.created_at < :end {units} GROUP BY r.unit
 """
 
 _CLOSED_BY_UNIT = """
-SELECT r.unit AS unit, COUNT(*) AS n
-{events}
-WHERE e.at >= :start AND e.at < :end AND e.action IN ('confirm', 'expire') {reach}
-GROUP BY r.unit
+SELECT f.unit AS unit, COUNT(*) AS n
+FROM {facts}
+WHERE f.at >= :start AND f.at < :end AND f.action IN ('confirm', 'expire') {reach}
+GROUP BY f.unit
 """
 
 
-# The events of a period: the whole office's through their time (summary_events_at); a unit
-# subtree's through its reports created before the period's end (0022) and each one's events
-# (report_events_report), instead of every event of the office's period.
-_WINDOW_EVENTS = (
-    "FROM report_events e INDEXED BY summary_events_at JOIN reports r ON r.id = e.report_id"
-)
-_SCOPE_EVENTS = (
-    "FROM reports r INDEXED BY figures_reports_unit_created"
-    " JOIN report_events e INDEXED BY report_events_report ON e.report_id = r.id"
-)
-
-# Hours from a report's submission to its first event of a kind: the times are ISO text, and each
-# backend has its own arithmetic on them.
+# Hours from a report's submission to a kept fact (its first event of a kind in the period): the
+# times are ISO text, and each backend has its own arithmetic on them.
 HOURS = {
-    "sqlite": "(julianday(MIN(e.at)) - julianday(r.created_at)) * 24.0",
-    "postgresql": "EXTRACT(EPOCH FROM CAST(MIN(e.at) AS timestamptz)"
-    " - CAST(r.created_at AS timestamptz)) / 3600.0",
+    "sqlite": "(julianday(f.at) - julianday(f.created_at)) * 24.0",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM CAST(f.at AS timestamptz)"
+    " - CAST(f.created_at AS timestamptz)) AS DOUBLE PRECISION) / 3600.0",
+}
+# The figure a (non-negative) number of hours is shown as (jobs/summaries._duration), as one
+# increasing integer: the whole minute under an hour (rounded as shown: 59.5 minutes is "1 h"),
+# then tenths of an hour under 48 h, then tenths of a day. Rounding down on both backends.
+BUCKET = {
+    "sqlite": "CASE WHEN hours * 60 < 59.5 THEN CAST(hours * 60 + 0.5 AS INTEGER)"
+    " WHEN hours < 48 THEN 100 + CAST(hours * 10 + 0.5 AS INTEGER)"
+    " ELSE 1000 + CAST(hours / 2.4 + 0.5 AS INTEGER) END",
+    "postgresql": "CASE WHEN hours * 60 < 59.5 THEN CAST(FLOOR(hours * 60 + 0.5) AS INTEGER)"
+    " WHEN hours < 48 THEN 100 + CAST(FLOOR(hours * 10 + 0.5) AS INTEGER)"
+    " ELSE 1000 + CAST(FLOOR(hours / 2.4 + 0.5) AS INTEGER) END",
 }
 
 
-def _add_events(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
-    """Adds _EVENTS' ROWS (unit, action, stars, hours) to TALLIES."""
-    for unit, action, _stars, hours in rows:
-        tally = tallies.get(unit)
-        if tally is None:
-            tally = tallies[unit] = Tally()
-        if action == "accept":
-            tally.accept_hours.append(max(0.0, hours))
-        elif action == "resolve":
-            tally.resolved += 1
-            tally.resolve_hours.append(max(0.0, hours))
+def _value(k: int, before: int, n: int, total: float, low: float, high: float) -> float:
+    """The K-th smallest value (1-based) of a histogram, from the bucket holding it (BEFORE values
+    lie in lower buckets; N in this one, summing to TOTAL, from LOW to HIGH): exact at either end
+    of the bucket and for the middle of three; otherwise a value within the bucket, which is
+    shown as the same figure."""
+    if k == before + 1:
+        return low
+    if k == before + n:
+        return high
+    if n == 3:
+        return total - low - high
+    return min(high, max(low, (total - low - high) / (n - 2)))
 
 
-def _add_outcomes(tallies: dict[str, Tally], rows: Sequence[Any]) -> None:
-    """Adds _OUTCOMES' ROWS (unit, action, stars, reports) to TALLIES."""
-    for unit, action, stars, n in rows:
-        tally = tallies.setdefault(unit, Tally())
-        if action == "confirm":
-            tally.closed += n
-            if stars is not None:
-                tally.stars.extend([int(stars)] * n)
-        elif action == "expire":
-            tally.closed_unverified += n
-        elif action == "reject":
-            tally.rejected += n
+def _medians(rows: Sequence[Any]) -> dict[tuple[str, str], float]:
+    """(unit, action) → median, from _MEDIANS' rows: the bucket(s) holding each middle value."""
+    found: dict[tuple[str, str], dict[int, list[Any]]] = {}
+    for unit, action, bucket, count, before, n, total, low, high in rows:
+        buckets = found.setdefault((unit, action), {})
+        kept = buckets.get(bucket)
+        if kept is None:  # count, before, n, total, low, high
+            buckets[bucket] = [
+                int(count),
+                int(before),
+                int(n),
+                float(total),
+                float(low),
+                float(high),
+            ]
+        else:  # the unit's own reports' row and its descendants': one bucket
+            kept[2] += int(n)
+            kept[3] += float(total)
+            kept[4], kept[5] = min(kept[4], float(low)), max(kept[5], float(high))
+    medians = {}
+    for key, buckets in found.items():
+        count = next(iter(buckets.values()))[0]
+        picked = []
+        for k in sorted({(count + 1) // 2, count // 2 + 1}):
+            for _count, before, n, total, low, high in buckets.values():
+                if before < k <= before + n:
+                    picked.append(_value(k, before, n, total, low, high))
+                    break
+        medians[key] = sum(picked) / len(picked)
+    return medians
 
 
 def scoped(units: Sequence[str] | None) -> tuple[dict[str, str], dict[str, str]]:
     """Returns the SQL fragments ({created}: the reports' index, {units}: the filter on r.unit;
-    {events} and {reach}: where a period's events come from and their reports' filter) and
-    their parameters for the reports at UNITS (None: the whole office, through
-    summary_reports_created and summary_events_at). A scope is read through
-    figures_reports_unit_created (0022), one range per unit, so its cost follows its own
-    reports, not the office's."""
+    {facts} and {reach}: where a period's kept facts come from and their filter;
+    {unit_scope} and {parent_scope}: the unit tree's filter) and their parameters for the
+    reports at UNITS (None: the whole office, through summary_reports_created and
+    report_facts_window). A scope is read through figures_reports_unit_created (0022) and
+    report_facts_unit (0025), one range per unit, so its cost follows its own reports, not the
+    office's."""
     if units is None:
         return {
             "created": "INDEXED BY summary_reports_created",
             "units": "",
-            "events": _WINDOW_EVENTS,
+            "facts": "report_facts f INDEXED BY report_facts_window",
             "reach": "",
+            "unit_scope": "",
+            "parent_scope": "",
         }, {}
     names = {f"u{i}": code for i, code in enumerate(units)}
     listed = ", ".join(":" + name for name in names) or "NULL"
     fragments = {
         "created": "INDEXED BY figures_reports_unit_created",
         "units": f"AND r.unit IN ({listed})",
-        "events": _SCOPE_EVENTS,
-        "reach": f"AND r.unit IN ({listed}) AND r.created_at < :end",
+        "facts": "report_facts f INDEXED BY report_facts_unit",
+        "reach": f"AND f.unit IN ({listed}) AND f.created_at < :end",
+        "unit_scope": f"AND u.code IN ({listed})",
+        "parent_scope": f"AND u.parent IN ({listed})",
     }
     return fragments, names
 
@@ -176,7 +253,10 @@ class Summaries:
         units: Sequence[str] | None = None,
     ) -> dict[str, Tally]:
         """Returns the raw (not rolled-up) tally of each unit for [START, END), judged at AS_OF
-        (at UNITS only, if given: the same tallies those units have in the whole office's)."""
+        (at UNITS only, if given: the same tallies those units have in the whole office's).
+
+        The medians are the exception: each unit's are its whole subtree's (within UNITS),
+        taken in SQL from the kept facts; `bot.domain.summary.roll_up` keeps them as they are."""
         tallies: dict[str, Tally] = {}
         scope, names = scoped(units)
         window = {"start": to_db(start), "end": to_db(end), "as_of": to_db(as_of), **names}
@@ -189,13 +269,28 @@ class Summaries:
                 tally.received += n
                 if row["state"] in CONCLUDED:
                     tally.concluded += n
-        events = await self.db.fetchall(
-            _EVENTS.format(hours=HOURS[self.db.dialect], **scope), window
+        for row in await self.db.fetchall(_COUNTS.format(**scope), window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            if row["action"] == "resolve":
+                tally.resolved += row["n"]
+            elif row["action"] == "expire":
+                tally.closed_unverified += row["n"]
+            elif row["action"] == "reject":
+                tally.rejected += row["n"]
+        for row in await self.db.fetchall(_CONFIRMED.format(**scope), window):
+            tally = tallies.setdefault(row["unit"], Tally())
+            tally.closed += row["n"]
+            if row["stars"] is not None:
+                tally.stars.extend([int(row["stars"])] * row["n"])
+        medians = _MEDIANS.format(
+            hours=HOURS[self.db.dialect], bucket=BUCKET[self.db.dialect], **scope
         )
-        # A row per report and kind: the whole office's 90 days are millions at 1,000,000
-        # reports, added up in a worker thread so the bot's event loop keeps running.
-        await asyncio.to_thread(_add_events, tallies, events)
-        _add_outcomes(tallies, await self.db.fetchall(_OUTCOMES.format(**scope), window))
+        for (unit, action), hours in _medians(await self.db.fetchall(medians, window)).items():
+            tally = tallies.setdefault(unit, Tally())
+            if action == "accept":
+                tally.median_accept_hours = hours
+            else:
+                tally.median_resolve_hours = hours
         overdue = {"as_of": to_db(as_of), **names}
         for row in await self.db.fetchall(_OVERDUE.format(**scope), overdue):
             tallies.setdefault(row["unit"], Tally()).overdue += row["n"]

@@ -130,8 +130,11 @@ class Tally:
       judged from their history as of that moment (a later escalation or resolve does not
       change it).
     - received, concluded: the completion-rate cohort, see `completion_rate`.
-    - accept_hours / resolve_hours: hours from submission to the first accept / resolve event
-      of each report accepted / resolved in the week.
+    - median_accept_hours / median_resolve_hours: the median hours from submission to the
+      first accept / resolve event in the week of each report accepted / resolved in it, over
+      the unit's WHOLE subtree even in a raw tally (storage takes them in SQL: a histogram of
+      every value would be a row per report); None when there is none. `add` leaves them
+      alone and `roll_up` keeps each unit's own.
     - stars: the ratings given with the week's confirmations.
     - categories: new reports per category.
     """
@@ -144,8 +147,8 @@ class Tally:
     overdue: int = 0
     received: int = 0
     concluded: int = 0
-    accept_hours: list[float] = field(default_factory=list)
-    resolve_hours: list[float] = field(default_factory=list)
+    median_accept_hours: float | None = None
+    median_resolve_hours: float | None = None
     stars: list[int] = field(default_factory=list)
     categories: Counter[str] = field(default_factory=Counter)
 
@@ -158,8 +161,6 @@ class Tally:
         self.overdue += other.overdue
         self.received += other.received
         self.concluded += other.concluded
-        self.accept_hours.extend(other.accept_hours)
-        self.resolve_hours.extend(other.resolve_hours)
         self.stars.extend(other.stars)
         self.categories.update(other.categories)
 
@@ -181,14 +182,6 @@ class Tally:
         return self.closed + self.closed_unverified
 
     @property
-    def median_accept_hours(self) -> float | None:
-        return median(self.accept_hours)
-
-    @property
-    def median_resolve_hours(self) -> float | None:
-        return median(self.resolve_hours)
-
-    @property
     def average_stars(self) -> float | None:
         return sum(self.stars) / len(self.stars) if self.stars else None
 
@@ -203,7 +196,7 @@ def roll_up(raw: Mapping[str, Tally], tree: UnitTree) -> dict[str, Tally]:
 
     One pass: each unit's raw tally is added to the unit and its ancestors, so the cost is
     (units with data) × (tree depth), whatever the number of reports. Units no longer in the
-    tree are left out.
+    tree are left out. The medians are not added: RAW holds each unit's subtree's already.
     """
     rolled: dict[str, Tally] = {unit.code: Tally() for unit in tree}
     for code, tally in raw.items():
@@ -211,6 +204,8 @@ def roll_up(raw: Mapping[str, Tally], tree: UnitTree) -> dict[str, Tally]:
             continue
         for unit in tree.chain(code):
             rolled[unit.code].add(tally)
+        rolled[code].median_accept_hours = tally.median_accept_hours  # already the subtree's
+        rolled[code].median_resolve_hours = tally.median_resolve_hours
     return rolled
 
 

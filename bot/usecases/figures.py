@@ -177,7 +177,7 @@ async def _summary(
         when.start, when.end, when.as_of, _scope(code, tree)
     )
     rolled = roll_up(raw, tree)
-    # Only what the page shows (every unit's rolled-up lists of hours would be tens of MB).
+    # Only what the page shows.
     shown = [code, *(child.code for child in tree.children(code))]
     tallies = {unit: rolled[unit] for unit in shown if unit in rolled}
     weeks = await _weeks(services, when, code, tree)

@@ -188,8 +188,9 @@ def _tally(**fields) -> Tally:
 
 def test_roll_up_adds_each_unit_to_itself_and_every_ancestor():
     raw = {
-        "B1": _tally(new=2, received=2, concluded=1, accept_hours=[1.0], stars=[5]),
-        "G2": _tally(new=3, received=2, concluded=2, accept_hours=[3.0, 5.0], stars=[3]),
+        "B1": _tally(new=2, received=2, concluded=1, median_accept_hours=1.0, stars=[5]),
+        "G2": _tally(new=3, received=2, concluded=2, median_accept_hours=4.0, stars=[3]),
+        "C1": _tally(median_accept_hours=3.0),  # its subtree's (storage takes it in SQL)
         "C2": _tally(new=1, received=1),
         "GONE": _tally(new=99),  # a unit no longer in the tree is ignored
     }
@@ -198,7 +199,9 @@ def test_roll_up_adds_each_unit_to_itself_and_every_ancestor():
     assert rolled["C1"].new == 5
     assert rolled["S1"].new == 6
     assert rolled["C1"].completion_rate == 0.75
+    # A raw tally's medians are already its subtree's: kept as they are, never added up.
     assert rolled["C1"].median_accept_hours == 3.0
+    assert rolled["B1"].median_accept_hours == 1.0 and rolled["G1"].median_accept_hours is None
     assert rolled["S1"].average_stars == 4.0
     assert rolled["G2"].new == 3 and rolled["C2"].new == 1
 

@@ -30,6 +30,7 @@ NOT_A_RESIDENT = {
     "leaderboard_posts": "group chats",
     "outbox_files": "chart images, 通报 and 台账 spreadsheets (de-identified; sent to staff)",
     "appraisal_sent": "unit codes and months (the monthly posts' claims)",
+    "report_facts": "report ids, unit codes, actions and times (the summaries' kept facts)",
     "activities": "organised by staff",
     "patrols": "staff work",
     "patrol_photos": "staff work",

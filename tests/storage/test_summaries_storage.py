@@ -173,8 +173,9 @@ async def test_an_empty_week_has_no_tallies(stored):
     "sql",
     [
         summary_sql._COHORT,
-        summary_sql._EVENTS,
-        summary_sql._OUTCOMES,
+        summary_sql._COUNTS,
+        summary_sql._CONFIRMED,
+        summary_sql._MEDIANS,
         summary_sql._OVERDUE,
         summary_sql._NEW_BY_UNIT,
         summary_sql._CLOSED_BY_UNIT,
@@ -185,13 +186,21 @@ async def test_an_empty_week_has_no_tallies(stored):
 async def test_every_summary_query_reads_through_an_index(stored, sql, units):
     fragments, names = summary_sql.scoped(units)
     params = {"start": "a", "end": "b", "as_of": "c", **names}
-    text = sql.format(hours=summary_sql.HOURS["sqlite"], **fragments)
+    text = sql.format(
+        hours=summary_sql.HOURS["sqlite"], bucket=summary_sql.BUCKET["sqlite"], **fragments
+    )
     rows = await stored.fetchall(f"EXPLAIN QUERY PLAN {text}", params)
     plan = [row["detail"] for row in rows]
-    full_scans = [line for line in plan if re.match(r"SCAN (r|e|reports|report_events)\b", line)]
+    scanned = r"SCAN (r|e|f|reports|report_events|report_facts)\b"
+    full_scans = [line for line in plan if re.match(scanned, line)]
     assert full_scans == [], plan
-    if units and ("{created}" in sql or "{events}" in sql):  # one range of 0022 per unit
+    if units and "{created}" in sql:  # one range of 0022 per unit
         assert any("INDEX figures_reports_unit_created (unit=?" in line for line in plan), plan
+    elif units and "{facts}" in sql:  # one range of 0025's per unit
+        assert any("INDEX report_facts_unit (unit=?" in line for line in plan), plan
+    elif "{facts}" in sql:  # the period's slice of the kept facts, no join for the unit
+        covering = "" if "JOIN reports" in sql else "COVERING "  # confirmations: their stars
+        assert any(f"{covering}INDEX report_facts_window (at>?" in line for line in plan), plan
     else:
         assert any("INDEX summary_" in line for line in plan), plan
 
@@ -345,7 +354,9 @@ async def test_a_subtrees_tallies_and_counts_are_the_whole_offices_at_its_units(
     counts = await summaries.week_counts(*window, ["C1", "G1", "G2", "B1"])
 
     assert set(c2) == {"C2"} and c2["C2"] == whole["C2"]  # its overdue report included
-    assert c1 == {code: tally for code, tally in whole.items() if code != "C2"}
+    # S1 is outside C1's scope: the whole office's S1 entry holds its subtree's medians only.
+    assert c1 == {code: tally for code, tally in whole.items() if code not in ("C2", "S1")}
+    assert whole["S1"].new == 0 and whole["S1"].median_resolve_hours == pytest.approx(48.0)
     assert counts == {"B1": (1, 1), "G1": (2, 1), "G2": (3, 0)}
     assert await summaries.week_tallies(*window, local(23, 9), ["S2"]) == {}
 
