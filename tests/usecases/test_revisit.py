@@ -40,7 +40,12 @@ async def count(services: Services, sql: str, *params: object) -> int:
 
 
 async def closed_case(
-    services: Services, clock: FakeClock, *, by: int = WORKER_G1, stars: int | None = 5
+    services: Services,
+    clock: FakeClock,
+    *,
+    by: int = WORKER_G1,
+    stars: int | None = 5,
+    anonymous: bool = False,
 ) -> int:
     """A litter report at B1 handled by BY and closed with STARS (None: left to expire)."""
     await services.people.touch(RESIDENT, "欧阳晓雯", "zh", clock())
@@ -53,6 +58,7 @@ async def closed_case(
         unit="B1",
         description="楼道里堆满了杂物",
         photos=["before-1"],
+        extra={"anonymous": True} if anonymous else None,
     )
     assert report.id is not None
     for step in (
@@ -91,6 +97,13 @@ async def test_a_closed_case_gets_a_card_to_community_staff_with_the_phone_never
     actions = [e.action.value for e in await services.reports.events(report_id)]
     assert actions[-2:] == ["confirm", "revisit"]
     assert await revisit.sweep(services, clock()) == 0  # once
+
+
+async def test_an_anonymous_reporter_stays_anonymous_on_the_callers_card(services, clock):
+    await closed_case(services, clock, anonymous=True)
+    assert await revisit.sweep(services, clock()) == 1
+    [card] = [t for t in await texts_to(services, COMMUNITY) if "回访任务" in t]
+    assert "匿名居民" in card and "13987654321" not in card and "欧阳晓雯" not in card
 
 
 async def test_an_unverified_closing_gets_a_task_too(services, clock):
