@@ -37,11 +37,17 @@ class ConfigError(Exception):
     """A configuration problem, phrased as one line naming the file and the key."""
 
 
+def button_code(value: str, what: str = "unit", *, limit: int = 24) -> str:
+    """Returns VALUE if it can be WHAT's code, which travels in callback data: 1–LIMIT bytes,
+    no ':' and no spaces; else raises ValueError naming WHAT."""
+    if not value or len(value.encode()) > limit or ":" in value or any(c.isspace() for c in value):
+        raise ValueError(f"{what} code must be 1-{limit} bytes without ':' or spaces")
+    return value
+
+
 def check_unit_code(value: str) -> str:
     """Returns VALUE if it can be a unit code (it travels in callback data), else raises."""
-    if not value or len(value.encode()) > 24 or ":" in value or any(c.isspace() for c in value):
-        raise ValueError("unit code must be 1-24 bytes without ':' or spaces")
-    return value
+    return button_code(value)
 
 
 class _Strict(BaseModel):
@@ -536,9 +542,7 @@ class PartyConfig(_Strict):
     @field_validator("code")
     @classmethod
     def _code_fits_callback(cls, value: str) -> str:
-        if not value or len(value.encode()) > 16 or ":" in value or any(c.isspace() for c in value):
-            raise ValueError("party code must be 1-16 bytes without ':' or spaces")
-        return value
+        return button_code(value, "party", limit=16)
 
 
 class BroadcastSettings(_Strict):
@@ -647,9 +651,7 @@ class CadreDuty(_Strict):
     @field_validator("code")
     @classmethod
     def _code_fits_callback(cls, value: str) -> str:
-        if not value or len(value.encode()) > 16 or ":" in value or any(c.isspace() for c in value):
-            raise ValueError("duty code must be 1-16 bytes without ':' or spaces")
-        return value
+        return button_code(value, "duty", limit=16)
 
 
 class CadreMember(_Strict):
