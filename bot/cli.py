@@ -262,7 +262,7 @@ def describe(settings: Settings, today: date | None = None) -> list[str]:
         if channel is not None
         else "回音壁 (results channel): off ([echo] channel is not set)",
     ]
-    notes = _notes(tree, staff)
+    notes = _notes(tree, staff) + _check_notes(settings, tree, staff)
     if settings.backup_dir() is None:
         notes.append(
             "no daily backup: [backup] dir is not set (`griddesk backup` still works by hand)"
@@ -311,6 +311,28 @@ def _notes(tree: UnitTree, staff: list[Staff]) -> list[str]:
         if person.role is Role.PARTNER and not person.categories:
             notes.append(f"partner {person.name} handles no categories, so no report reaches them")
     return notes
+
+
+def _check_notes(settings: Settings, tree: UnitTree, staff: list[Staff]) -> list[str]:
+    """Names the grids where a 核实 category's reports find nobody to check them on site (they
+    are dispatched at once there: bot/domain/checks.py)."""
+    from bot.domain.checks import VERIFIER_ROLES
+
+    checked = [c.code for c in settings.categories if c.verify]
+    if not checked:
+        return []
+    verifiers = [p for p in staff if p.role in VERIFIER_ROLES and p.unit in tree]
+    bare = [
+        f"{unit.code} {unit.name}"
+        for unit in tree
+        if unit.level == "grid" and not any(tree.is_within(p.unit, unit.code) for p in verifiers)
+    ]
+    if not bare:
+        return []
+    return [
+        f"核实 ({', '.join(checked)}): no grid worker, building or entrance head in grid"
+        f" {', '.join(bare)}, so such reports placed there are dispatched without a check"
+    ]
 
 
 def _calendar_notes(settings: Settings, today: date) -> list[str]:

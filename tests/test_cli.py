@@ -71,6 +71,27 @@ def test_check_config_notes_a_grid_without_a_worker_and_where_its_reports_go(tmp
     )
 
 
+def test_check_config_names_the_grids_where_a_checked_category_finds_no_verifier(tmp_path, capsys):
+    text = (DATA / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('en = "Safety hazard"\n', 'en = "Safety hazard"\nverify = true\n', 1)
+    path = tmp_path / "c.toml"
+    path.write_text(
+        text.replace(
+            'telegram_id = 102\nname = "王网格"\nrole = "grid_worker"',
+            'telegram_id = 102\nname = "王网格"\nrole = "grid_head"',
+        ),
+        encoding="utf-8",
+    )
+
+    assert cli.main(["check-config", "--config", str(path)]) == 0
+
+    out = capsys.readouterr().out
+    note = [line for line in out.splitlines() if line.startswith("  - 核实 (safety)")]
+    assert len(note) == 1 and "G2 第二网格" in note[0] and "G1" not in note[0]
+    assert cli.main(["check-config", "--config", str(DATA / "config.toml")]) == 0
+    assert "核实" not in capsys.readouterr().out  # no checked category: no such note
+
+
 def test_check_config_of_a_broken_file_exits_2_with_one_line(tmp_path, capsys):
     path = tmp_path / "broken.toml"
     text = (DATA / "config.toml").read_text(encoding="utf-8")
