@@ -218,17 +218,22 @@ def ratios(
         for base_name in names[:later]:
             base = results[base_name][index]
             versus = f"{name}_vs_{base_name}"
-            found[f"{versus}_speed"] = (
-                base["seconds_first_poll_to_all_done"] / run["seconds_first_poll_to_all_done"]
+            found[f"{versus}_speed"] = ratio(
+                base["seconds_first_poll_to_all_done"], run["seconds_first_poll_to_all_done"]
             )
-            found[f"{versus}_bot_cpu_per_update"] = (
-                run["bot_cpu_ms_per_update"] / base["bot_cpu_ms_per_update"]
+            found[f"{versus}_bot_cpu_per_update"] = ratio(
+                run["bot_cpu_ms_per_update"], base["bot_cpu_ms_per_update"]
             )
             if "cpu_ms_per_update_total" in run and "cpu_ms_per_update_total" in base:
-                found[f"{versus}_cpu_per_update_total"] = (
-                    run["cpu_ms_per_update_total"] / base["cpu_ms_per_update_total"]
+                found[f"{versus}_cpu_per_update_total"] = ratio(
+                    run["cpu_ms_per_update_total"], base["cpu_ms_per_update_total"]
                 )
     return found
+
+
+def ratio(top: float, bottom: float) -> float:
+    """TOP / BOTTOM; NaN when BOTTOM is 0 (a run too short for the CPU clock's 10 ms ticks)."""
+    return top / bottom if bottom else float("nan")
 
 
 if __name__ == "__main__":

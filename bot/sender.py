@@ -356,7 +356,13 @@ class Sender:
         self.pacer.restamp(row.chat_id, self.monotonic())
         metrics = self.services.metrics
         try:
-            result = await self._call(row)
+            try:
+                result = await self._call(row)
+            finally:
+                # Counted again from when Telegram answered: a call that took long to arrive
+                # (a slow network, a busy server) must not let the next one to the chat arrive
+                # less than a second after it.
+                self.pacer.restamp(row.chat_id, self.monotonic())
         except RetryAfter as exc:
             metrics.sent(row.method, "429")
             await self._flood(row, _seconds(exc.retry_after))

@@ -80,4 +80,8 @@ def test_the_backlog_runs_on_one_and_two_instances_of_a_postgresql_cluster_it_st
     ratios = printed["backlog round 1 ratios"]
     assert ratios["postgresql_2_vs_postgresql_1_speed"] > 0
     assert ratios["postgresql_2_vs_postgresql_1_cpu_per_update_total"] > 0
-    assert ratios["postgresql_1_vs_sqlite_1_bot_cpu_per_update"] > 0
+    versus_sqlite = ratios["postgresql_1_vs_sqlite_1_bot_cpu_per_update"]
+    if runs["sqlite_1"]["bot_cpu_ms_per_update"] > 0:
+        assert versus_sqlite > 0
+    else:  # 30 updates can take less than the CPU clock's 10 ms tick on SQLite: no ratio
+        assert math.isnan(versus_sqlite)
